@@ -1,0 +1,90 @@
+/**
+ * The task packet: the typed description of a lane's work (see ../shared/docs/domain.md).
+ * Validated here, stored as JSON on the Lane row, replayable. Both the API and the runtime
+ * parse with {@link TaskPacketSchema}.
+ */
+import { z } from "zod";
+
+export const GREEN_LEVELS = ["targeted", "package", "workspace", "merge_ready"] as const;
+export const GreenLevelSchema = z.enum(GREEN_LEVELS);
+export type GreenLevel = z.infer<typeof GreenLevelSchema>;
+
+export const ENGINES = ["script", "shell", "claude", "codex", "anthropic"] as const;
+export const EngineSchema = z.enum(ENGINES);
+export type Engine = z.infer<typeof EngineSchema>;
+
+/**
+ * A git branch name Laneboard will create. Stricter than `git check-ref-format` on purpose:
+ * no leading `-` (would read as an option), no `..`, no shell or ref metacharacters, no
+ * `@{`, no trailing `.lock` or `/`. The runtime also asks git (`check-ref-format --branch`).
+ */
+export const BranchNameSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._/+-]+$/, "may contain only letters, digits and . _ / + -")
+  .refine((s) => !s.startsWith("-"), "must not start with '-'")
+  .refine((s) => !s.includes(".."), "must not contain '..'")
+  .refine((s) => !s.startsWith("/") && !s.endsWith("/") && !s.includes("//"), "must not start or end with '/' or contain '//'")
+  .refine((s) => !s.endsWith(".lock") && !s.endsWith(".") && !s.split("/").some((p) => p.startsWith(".")), "must not end with '.lock' or '.', nor have a component starting with '.'")
+  .describe("Branch name, e.g. lane/fix-login");
+
+/** Argument vector; the first element is the program. Never joined into a shell string. */
+export const ArgvSchema = z.array(z.string().max(100_000)).min(1).max(1000).describe("Program and arguments, e.g. [\"npm\", \"test\"]");
+
+/** One step of the deterministic `script` engine (server/engines/script-agent). */
+export const ScriptStepSchema = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("write"), path: z.string().min(1), content: z.string() }).describe("Write a file relative to the worktree"),
+  z.object({ op: z.literal("append"), path: z.string().min(1), content: z.string() }),
+  z.object({ op: z.literal("commit"), message: z.string().min(1) }).describe("git add -A && git commit"),
+  z.object({ op: z.literal("run"), argv: ArgvSchema, allowFailure: z.boolean().default(false) }),
+  z.object({ op: z.literal("say"), text: z.string() }).describe("Print a line"),
+  z.object({
+    op: z.literal("progress"),
+    count: z.number().int().min(1).max(1_000_000),
+    intervalMs: z.number().int().min(0).max(60_000),
+    text: z.string().default("working"),
+  }).describe("Print `count` progress lines, `intervalMs` apart"),
+  z.object({ op: z.literal("exit"), code: z.number().int().min(0).max(255) }),
+]);
+export type ScriptStep = z.infer<typeof ScriptStepSchema>;
+
+export const WorkerSpecSchema = z
+  .object({
+    engine: EngineSchema,
+    /** For `shell` (required) and as an override of the engine binary for the others. */
+    command: ArgvSchema.optional(),
+    /** For agent engines: the prompt. */
+    prompt: z.string().min(1).max(200_000).optional(),
+    /** For `script`: the steps. */
+    script: z.array(ScriptStepSchema).min(1).max(10_000).optional(),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+  })
+  .superRefine((w, ctx) => {
+    if (w.engine === "shell" && !w.command) ctx.addIssue({ code: "custom", path: ["command"], message: "the shell engine needs a command" });
+    if (w.engine === "script" && !w.script) ctx.addIssue({ code: "custom", path: ["script"], message: "the script engine needs script steps" });
+    if ((w.engine === "claude" || w.engine === "codex" || w.engine === "anthropic") && !w.prompt)
+      ctx.addIssue({ code: "custom", path: ["prompt"], message: `the ${w.engine} engine needs a prompt` });
+  });
+export type WorkerSpec = z.infer<typeof WorkerSpecSchema>;
+
+export const AcceptanceCheckSchema = z.object({
+  level: GreenLevelSchema.default("targeted"),
+  argv: ArgvSchema,
+  timeoutMs: z.number().int().min(100).max(6 * 3600_000).default(10 * 60_000),
+});
+export type AcceptanceCheck = z.infer<typeof AcceptanceCheckSchema>;
+
+export const TaskPacketSchema = z.object({
+  objective: z.string().trim().min(1, "objective must not be empty").max(10_000).describe("What the lane must achieve"),
+  repo: z.string().min(1).describe("Repo id or registered repo path"),
+  baseBranch: BranchNameSchema.optional().describe("Defaults to the repo's main branch"),
+  branch: BranchNameSchema.describe("New branch created for the lane, e.g. lane/fix-login"),
+  scope: z.array(z.string()).max(1000).default([]).describe("Paths the lane is expected to touch"),
+  worker: WorkerSpecSchema,
+  acceptance: z.array(AcceptanceCheckSchema).max(100).default([]).describe("Acceptance test commands, run in the worktree after the worker finishes"),
+});
+/** The packet as accepted (defaults applied). */
+export type TaskPacket = z.infer<typeof TaskPacketSchema>;
+/** The packet as a client may send it. */
+export type TaskPacketInput = z.input<typeof TaskPacketSchema>;

@@ -1,0 +1,60 @@
+/**
+ * The runtime's typed in-process event bus. Domain modules emit here and never touch Socket.IO;
+ * `server/realtime` subscribes and forwards to rooms (house style §2).
+ *
+ * Listeners run synchronously in emit order; a listener that throws is logged and does not stop
+ * the others or the emitter.
+ */
+import type { LogLine } from "@/lib/api";
+import type { LaneEvent } from "@/lib/lane-events";
+
+export interface ProcessExit {
+  processId: string;
+  laneId: string | null;
+  role: string;
+  /** Final status: exited (by itself), killed (we killed it), lost (vanished without a status). */
+  status: "exited" | "killed" | "lost" | "spawn_failed";
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface BusEvents {
+  /** A lane event that has been persisted (it has its cursor id). */
+  "lane.event": LaneEvent;
+  /** A batch of new output lines of one process, in file order per stream. */
+  "process.output": { laneId: string | null; processId: string; lines: LogLine[] };
+  /** A process has ended and its exit is persisted. */
+  "process.exit": ProcessExit;
+}
+
+type Listener<K extends keyof BusEvents> = (payload: BusEvents[K]) => void;
+
+export class EventBus {
+  // Keyed by event type; the public methods keep listener and payload types paired.
+  readonly #listeners = new Map<keyof BusEvents, Set<(payload: never) => void>>();
+
+  /** Subscribe; returns the unsubscribe function. */
+  on<K extends keyof BusEvents>(type: K, listener: Listener<K>): () => void {
+    let set = this.#listeners.get(type);
+    if (!set) this.#listeners.set(type, (set = new Set()));
+    const entry = listener as (payload: never) => void;
+    set.add(entry);
+    return () => set.delete(entry);
+  }
+
+  emit<K extends keyof BusEvents>(type: K, payload: BusEvents[K]): void {
+    const set = this.#listeners.get(type);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as Listener<K>)(payload);
+      } catch (err) {
+        console.error(`[bus] listener for ${type} threw`, err);
+      }
+    }
+  }
+
+  listenerCount(type: keyof BusEvents): number {
+    return this.#listeners.get(type)?.size ?? 0;
+  }
+}

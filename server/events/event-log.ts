@@ -1,0 +1,85 @@
+/**
+ * The append-only lane event log. {@link EventLog.append} validates an event against the zod
+ * catalog (lib/lane-events.ts), persists it as a LaneEvent row (the autoincrement id is the
+ * cursor), and publishes it on the bus, strictly in id order: appends are serialized, so a
+ * subscriber never sees id 8 before id 7.
+ */
+import { LANE_EVENT_VERSION, LaneEventSchema, parseLaneEventPayload, type LaneEvent, type NewLaneEvent } from "@/lib/lane-events";
+import type { EventBus } from "./event-bus";
+import type { Db } from "../store/db";
+
+type EventRow = { id: number; laneId: string | null; repoId: string | null; type: string; version: number; payload: string; at: Date };
+
+/** Convert a stored row to the wire shape; rows that no longer parse are skipped by callers. */
+export function eventFromRow(row: EventRow): LaneEvent {
+  return LaneEventSchema.parse({
+    id: row.id,
+    v: row.version,
+    laneId: row.laneId,
+    repoId: row.repoId,
+    at: row.at.toISOString(),
+    type: row.type,
+    payload: JSON.parse(row.payload),
+  }) as LaneEvent;
+}
+
+export class EventLog {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+  ) {}
+
+  /**
+   * Persist and publish one event. Throws ZodError if the payload does not match its type
+   * (a programming error: payloads come from our own code).
+   * @returns the stored event with its cursor id.
+   */
+  append(event: NewLaneEvent): Promise<LaneEvent> {
+    const payload = parseLaneEventPayload(event.type, event.payload);
+    const run = async (): Promise<LaneEvent> => {
+      const row = await this.db.laneEvent.create({
+        data: {
+          laneId: event.laneId,
+          repoId: event.repoId ?? null,
+          type: event.type,
+          version: LANE_EVENT_VERSION,
+          payload: JSON.stringify(payload),
+        },
+      });
+      if (event.laneId) await this.db.lane.update({ where: { id: event.laneId }, data: { lastEventId: row.id } });
+      const stored = eventFromRow(row);
+      this.bus.emit("lane.event", stored);
+      return stored;
+    };
+    const result = this.#tail.then(run, run);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Events with id > `after`, oldest first, at most `limit` (1..5000).
+   * @returns the events and the cursor to pass next time.
+   */
+  async listAfter(after: number, opts: { laneId?: string; limit?: number } = {}): Promise<{ events: LaneEvent[]; cursor: number }> {
+    const rows = await this.db.laneEvent.findMany({
+      where: { id: { gt: after }, ...(opts.laneId ? { laneId: opts.laneId } : {}) },
+      orderBy: { id: "asc" },
+      take: opts.limit ?? 500,
+    });
+    const events = rows.map(eventFromRow);
+    return { events, cursor: rows.length ? rows[rows.length - 1]!.id : after };
+  }
+
+  /** Id of the newest event, 0 when there is none. */
+  async latestId(): Promise<number> {
+    const row = await this.db.laneEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
+    return row?.id ?? 0;
+  }
+
+  /** Wait until every append issued so far is persisted and published. */
+  async flush(): Promise<void> {
+    await this.#tail;
+  }
+}

@@ -1,0 +1,16 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  test: {
+    include: ["lib/**/*.test.ts", "server/**/*.test.ts", "scripts/**/*.test.ts", "components/**/*.test.ts"],
+    exclude: ["node_modules/**", "e2e/**", ".laneboard/**"],
+    environment: "node",
+    pool: "forks",
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Integration tests start real processes and git; 2 cores are shared, so keep parallelism modest.
+    maxWorkers: 2,
+  },
+});
