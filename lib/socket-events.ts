@@ -1,0 +1,42 @@
+/**
+ * The Socket.IO message catalog: `{ EVENT: schema }` for each direction. The Socket.IO server
+ * and client types are derived from it, and every incoming payload is `safeParse`d.
+ * Names are `domain:verb`; rooms come from {@link laneRoom}.
+ */
+import { z } from "zod";
+import { LogLineSchema } from "./api";
+import { LaneEventSchema } from "./lane-events";
+
+export const laneRoom = (laneId: string) => `lane:${laneId}`;
+export const BOARD_ROOM = "board";
+
+export const ServerToClient = {
+  /** A lane event, sent to the board room (every client watching the board). */
+  "lane:event": LaneEventSchema,
+  /** A batch of output lines of one lane, sent to that lane's room, in order. */
+  "process:output": z.object({ laneId: z.string(), lines: z.array(LogLineSchema) }),
+  /** This subscriber fell behind and `count` lines were not sent to it (the log file keeps them). */
+  "process:dropped": z.object({ laneId: z.string(), processId: z.string(), count: z.number().int() }),
+} as const;
+
+export const ClientToServer = {
+  /** Join a lane's room; the ack carries the recent tail so live lines continue from it. */
+  "lane:subscribe": z.object({ laneId: z.string().min(1), tail: z.number().int().min(0).max(5000).default(200) }),
+  "lane:unsubscribe": z.object({ laneId: z.string().min(1) }),
+} as const;
+
+export const SubscribeAckSchema = z.union([
+  z.object({ ok: z.literal(true), lines: z.array(LogLineSchema) }),
+  z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+]);
+export type SubscribeAck = z.infer<typeof SubscribeAckSchema>;
+
+type Payload<T> = T extends z.ZodType ? z.infer<T> : never;
+
+export type ServerToClientEvents = {
+  [K in keyof typeof ServerToClient]: (payload: Payload<(typeof ServerToClient)[K]>) => void;
+};
+export type ClientToServerEvents = {
+  "lane:subscribe": (payload: z.input<(typeof ClientToServer)["lane:subscribe"]>, ack: (res: SubscribeAck) => void) => void;
+  "lane:unsubscribe": (payload: z.input<(typeof ClientToServer)["lane:unsubscribe"]>) => void;
+};
