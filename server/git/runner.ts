@@ -1,0 +1,147 @@
+/**
+ * The one way Laneboard runs git: {@link git}. Every call goes through execa with an argument
+ * array (never a shell string), a fixed environment and a timeout, and failures become
+ * `AppError`s with a readable message. Callers put `--end-of-options` before user-supplied refs
+ * and `--` before paths (house style §6); this module cannot do that for them because where the
+ * terminator goes depends on the subcommand.
+ */
+import fs from "node:fs";
+import { execa } from "execa";
+import { AppError } from "@/lib/errors";
+
+/** Default git timeout in ms; long enough for a checkout of a big repo on a slow disk. */
+export const GIT_TIMEOUT_MS = 60_000;
+
+/** Largest stdout/stderr kept from one git call, in bytes (commit lists of huge ranges). */
+const MAX_BUFFER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Variables that make git operate on some other repository than the one in `cwd` (the list
+ * printed by `git rev-parse --local-env-vars`, git 2.39). They leak in when the server is
+ * started from a git hook or an editor's git integration, and would silently redirect every call,
+ * so they are removed from the environment git sees.
+ */
+const REPO_LOCATING_VARS = [
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_CONFIG",
+  "GIT_CONFIG_PARAMETERS",
+  "GIT_CONFIG_COUNT",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_IMPLICIT_WORK_TREE",
+  "GIT_GRAFT_FILE",
+  "GIT_INDEX_FILE",
+  "GIT_NO_REPLACE_OBJECTS",
+  "GIT_REPLACE_REF_BASE",
+  "GIT_PREFIX",
+  "GIT_INTERNAL_SUPER_PREFIX",
+  "GIT_SHALLOW_FILE",
+  "GIT_COMMON_DIR",
+];
+
+/**
+ * The environment for every git child: the server's environment minus repo-locating variables,
+ * plus: no credential prompts (`GIT_TERMINAL_PROMPT=0`, a prompt would hang the call until the
+ * timeout), no pager, and the C locale so messages we match on are English and stable.
+ */
+export function gitEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !REPO_LOCATING_VARS.includes(key)) env[key] = value;
+  }
+  return { ...env, GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", PAGER: "cat", LC_ALL: "C", LANGUAGE: "C" };
+}
+
+export interface GitOptions {
+  /** Directory git runs in (absolute). */
+  cwd: string;
+  /** Kill git after this many ms; default {@link GIT_TIMEOUT_MS}. */
+  timeoutMs?: number;
+  /** Return a non-zero exit instead of throwing. Spawn failures and timeouts still throw. */
+  allowFailure?: boolean;
+}
+
+export interface GitResult {
+  /** Standard output without the final newline. */
+  stdout: string;
+  /** Standard error without the final newline. */
+  stderr: string;
+  exitCode: number;
+}
+
+/**
+ * Run `git --no-pager <args...>` in `opts.cwd`, stdin closed.
+ *
+ * @returns stdout, stderr (final newline stripped) and the exit code.
+ * @throws AppError `not_found` if `cwd` does not exist; `unavailable` if git is not installed
+ *   or the call timed out (git and everything it started are SIGKILLed); `internal` for a
+ *   non-zero exit unless `allowFailure` (message holds the subcommand, exit code and git's last
+ *   stderr line; `details` holds args, exitCode, stderr).
+ */
+export async function git(args: string[], opts: GitOptions): Promise<GitResult> {
+  const timeoutMs = opts.timeoutMs ?? GIT_TIMEOUT_MS;
+  const subprocess = execa("git", ["--no-pager", ...args], {
+    cwd: opts.cwd,
+    env: gitEnv(),
+    extendEnv: false,
+    stdin: "ignore",
+    reject: false,
+    maxBuffer: MAX_BUFFER_BYTES,
+    encoding: "utf8",
+    // Own process group, so a timeout kills what git started too (hooks, aliases, ssh,
+    // credential helpers): killing only git leaves them holding the output pipes open.
+    detached: true,
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(subprocess.pid);
+  }, timeoutMs);
+  const result = await subprocess.finally(() => clearTimeout(timer));
+  const stdout = typeof result.stdout === "string" ? result.stdout : "";
+  const stderr = typeof result.stderr === "string" ? result.stderr : "";
+  if (timedOut) throw new AppError("unavailable", `git ${subcommand(args)} timed out after ${timeoutMs} ms`, { args });
+  if (result.exitCode === undefined) {
+    if (result.signal) throw new AppError("internal", `git ${subcommand(args)} was killed by ${result.signal}`, { args });
+    // Spawn failed (no exit code): a missing cwd and a missing git binary both report ENOENT.
+    if (!fs.existsSync(opts.cwd)) throw new AppError("not_found", `directory does not exist: ${opts.cwd}`);
+    throw new AppError("unavailable", `could not run git: ${result.shortMessage ?? result.message}`, { args });
+  }
+  if (result.exitCode !== 0 && !opts.allowFailure) {
+    throw new GitFailure(args, result.exitCode, stderr);
+  }
+  return { stdout, stderr, exitCode: result.exitCode };
+}
+
+/** The subcommand in `args` for messages: the first word that is neither an option nor a `-c` value. */
+function subcommand(args: string[]): string {
+  return args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "-c") ?? "";
+}
+
+/** SIGKILL a process group; never throws (the group may already be gone). */
+function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // already exited
+  }
+}
+
+/** Last non-empty line of git's stderr: usually the `fatal:`/`error:` line that explains it. */
+export function lastLine(text: string): string {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? "";
+}
+
+/** The `internal` AppError thrown for an unexpected non-zero git exit. */
+export class GitFailure extends AppError {
+  constructor(
+    readonly args: string[],
+    readonly exitCode: number,
+    readonly stderr: string,
+  ) {
+    super("internal", `git ${subcommand(args)} failed (exit ${exitCode})${stderr ? `: ${lastLine(stderr)}` : ""}`, { args, exitCode, stderr });
+  }
+}

@@ -1,0 +1,137 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { aheadBehind, branchExists, headSha } from "./repo";
+import { git } from "./runner";
+import { commitFile, exists, initRepo, makeTempDir } from "./testing";
+import { createWorktree, removeWorktree } from "./worktree";
+
+let tmp: { dir: string; cleanup: () => Promise<void> };
+let repo: string;
+let wt: string;
+beforeEach(async () => {
+  tmp = await makeTempDir();
+  repo = await initRepo(path.join(tmp.dir, "repo"));
+  wt = path.join(tmp.dir, "worktrees", "lane-1");
+});
+afterEach(async () => {
+  await tmp.cleanup();
+});
+
+async function worktreeList(): Promise<string> {
+  return (await git(["worktree", "list", "--porcelain"], { cwd: repo })).stdout;
+}
+
+describe("createWorktree", () => {
+  it("creates the branch at base, checked out in a new directory", async () => {
+    const mainSha = await headSha(repo);
+    const { baseSha } = await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/one", base: "main" });
+    expect(baseSha).toBe(mainSha);
+    expect(await headSha(wt)).toBe(mainSha);
+    expect((await git(["branch", "--show-current"], { cwd: wt })).stdout).toBe("lane/one");
+    expect(await fs.readFile(path.join(wt, "README.md"), "utf8")).toContain("test repo");
+    expect(await worktreeList()).toContain(`worktree ${wt}\n`);
+  });
+
+  it("throws branch_exists for an existing branch and creates nothing", async () => {
+    await git(["branch", "lane/taken"], { cwd: repo });
+    await expect(createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/taken", base: "main" })).rejects.toMatchObject({ code: "branch_exists" });
+    expect(await exists(wt)).toBe(false);
+  });
+
+  it("rejects hostile branch names before git runs, creating no file, branch or directory", async () => {
+    const mark = path.join(tmp.dir, "pwned");
+    for (const branch of ["-b", `--output=${mark}`, "a..b", `$(touch ${mark})`, `x;rm -rf ${repo}`]) {
+      await expect(createWorktree({ repoPath: repo, worktreePath: wt, branch, base: "main" }), branch).rejects.toMatchObject({ code: "invalid_input" });
+    }
+    expect(await exists(mark)).toBe(false);
+    expect(await exists(wt)).toBe(false);
+    expect((await git(["branch", "--format=%(refname:short)"], { cwd: repo })).stdout).toBe("main");
+  });
+
+  it("throws not_found for an unknown or option-like base and leaves no branch", async () => {
+    for (const base of ["nope", "--orphan"]) {
+      await expect(createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/x", base }), base).rejects.toMatchObject({ code: "not_found" });
+    }
+    expect(await branchExists(repo, "lane/x")).toBe(false);
+  });
+
+  it("throws already_exists for an occupied path and does not create the branch", async () => {
+    await fs.mkdir(wt, { recursive: true });
+    await fs.writeFile(path.join(wt, "keep.txt"), "mine");
+    await expect(createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/x", base: "main" })).rejects.toMatchObject({ code: "already_exists" });
+    expect(await branchExists(repo, "lane/x")).toBe(false);
+    expect(await fs.readFile(path.join(wt, "keep.txt"), "utf8")).toBe("mine");
+  });
+
+  it("rejects a relative worktree path", async () => {
+    await expect(createWorktree({ repoPath: repo, worktreePath: "rel/wt", branch: "lane/x", base: "main" })).rejects.toMatchObject({ code: "invalid_input" });
+  });
+
+  it("cleans up a half-made worktree when git fails after creating it", async () => {
+    // A failing post-checkout hook makes `git worktree add` exit 3 after it has created the
+    // branch and the directory: the realistic half-made case.
+    const hook = path.join(repo, ".git", "hooks", "post-checkout");
+    await fs.writeFile(hook, "#!/bin/sh\nexit 3\n", { mode: 0o755 });
+    await expect(createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/hooked", base: "main" })).rejects.toMatchObject({ code: "internal" });
+    expect(await exists(wt)).toBe(false);
+    expect(await branchExists(repo, "lane/hooked")).toBe(false);
+    expect(await worktreeList()).not.toContain(wt);
+  });
+
+  it("serializes concurrent creations in one repository", async () => {
+    const made = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) => createWorktree({ repoPath: repo, worktreePath: `${wt}-${i}`, branch: `lane/p${i}`, base: "main" })),
+    );
+    expect(made).toHaveLength(5);
+    for (const i of [1, 2, 3, 4, 5]) expect(await branchExists(repo, `lane/p${i}`)).toBe(true);
+  });
+
+  it("records a base that ahead/behind then measures against", async () => {
+    await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/ab", base: "main" });
+    await commitFile(wt, "lane.txt", "l", "lane work");
+    await commitFile(repo, "main1.txt", "1", "main 1");
+    await commitFile(repo, "main2.txt", "2", "main 2");
+    expect(await aheadBehind(repo, "main", "lane/ab")).toEqual({ ahead: 1, behind: 2 });
+  });
+});
+
+describe("removeWorktree", () => {
+  it("removes a dirty worktree and its branch, and is idempotent", async () => {
+    await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/rm", base: "main" });
+    await fs.writeFile(path.join(wt, "dirty.txt"), "uncommitted");
+    await removeWorktree(repo, wt, { deleteBranch: "lane/rm" });
+    expect(await exists(wt)).toBe(false);
+    expect(await branchExists(repo, "lane/rm")).toBe(false);
+    expect(await worktreeList()).not.toContain(wt);
+    await expect(removeWorktree(repo, wt, { deleteBranch: "lane/rm" })).resolves.toBeUndefined();
+  });
+
+  it("keeps the branch unless asked", async () => {
+    await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/keep", base: "main" });
+    await removeWorktree(repo, wt);
+    expect(await branchExists(repo, "lane/keep")).toBe(true);
+  });
+
+  it("handles a worktree whose directory was deleted by hand", async () => {
+    await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/gone", base: "main" });
+    await fs.rm(wt, { recursive: true });
+    await removeWorktree(repo, wt, { deleteBranch: "lane/gone" });
+    expect(await worktreeList()).not.toContain(wt);
+    expect(await branchExists(repo, "lane/gone")).toBe(false);
+  });
+
+  it("refuses the main work tree and directories that are not its worktrees", async () => {
+    await expect(removeWorktree(repo, repo)).rejects.toMatchObject({ code: "invalid_input" });
+    const other = path.join(tmp.dir, "other");
+    await fs.mkdir(other);
+    await fs.writeFile(path.join(other, "precious.txt"), "x");
+    await expect(removeWorktree(repo, other)).rejects.toMatchObject({ code: "conflict" });
+    expect(await exists(path.join(other, "precious.txt"))).toBe(true);
+  });
+
+  it("rejects a hostile branch to delete", async () => {
+    await expect(removeWorktree(repo, wt, { deleteBranch: "-D" })).rejects.toMatchObject({ code: "invalid_input" });
+    expect(await branchExists(repo, "main")).toBe(true);
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * Lane worktrees: one new branch checked out in its own directory per lane
+ * (`git worktree add -b <branch> -- <path> <base-sha>`), and their removal.
+ *
+ * Calls that change a repository's worktree list are serialized per repository inside this
+ * process: `git worktree add` picks the `.git/worktrees/<name>` slot and writes refs without
+ * a lock of its own that covers both, so two concurrent adds in one repo can trip over each other.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { AppError } from "@/lib/errors";
+import { assertValidBranchName, branchExists, resolveCommit } from "./repo";
+import { git, GitFailure, lastLine, type GitResult } from "./runner";
+
+/** Timeout for `git worktree add` in ms: it checks out a full tree, which can be slow. */
+const WORKTREE_ADD_TIMEOUT_MS = 10 * 60_000;
+
+const repoQueues = new Map<string, Promise<unknown>>();
+
+/** Run `fn` after every earlier call queued for the same repository has settled. */
+async function serializedFor<T>(repoPath: string, fn: () => Promise<T>): Promise<T> {
+  const key = path.resolve(repoPath);
+  const previous = repoQueues.get(key) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(fn);
+  repoQueues.set(key, next);
+  try {
+    return await next;
+  } finally {
+    if (repoQueues.get(key) === next) repoQueues.delete(key);
+  }
+}
+
+function assertAbsolute(p: string, what: string): void {
+  if (!path.isAbsolute(p) || p.includes("\0")) throw new AppError("invalid_input", `${what} must be an absolute path: ${JSON.stringify(p)}`);
+}
+
+async function isNonEmptyDirOrFile(p: string): Promise<"missing" | "empty" | "occupied"> {
+  try {
+    const stat = await fs.stat(p);
+    if (!stat.isDirectory()) return "occupied";
+    return (await fs.readdir(p)).length === 0 ? "empty" : "occupied";
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "missing";
+    throw err;
+  }
+}
+
+export interface CreateWorktreeInput {
+  /** The repository's main work tree (absolute). */
+  repoPath: string;
+  /** Directory to create the worktree in (absolute; must not exist or be empty). */
+  worktreePath: string;
+  /** New branch to create (validated with {@link assertValidBranchName}). */
+  branch: string;
+  /** Ref the branch starts at (a branch name, tag or SHA). */
+  base: string;
+}
+
+/**
+ * Create a new branch at `base` checked out in a new worktree.
+ *
+ * All-or-nothing: if anything fails after git started, the worktree registration, the directory
+ * (if this call created it) and the branch (which did not exist before) are removed again.
+ *
+ * @returns `baseSha`: the commit the branch was created at (`base` resolved once, up front).
+ * @throws AppError `invalid_input` (bad branch name or relative path), `branch_exists` (checked
+ *   first, and git's own "already exists" is mapped too), `already_exists` (the path is a
+ *   non-empty directory or a file), `not_found` (base names no commit), `internal` (git failed).
+ */
+export async function createWorktree(input: CreateWorktreeInput): Promise<{ baseSha: string }> {
+  const { repoPath, worktreePath, branch, base } = input;
+  assertAbsolute(worktreePath, "worktreePath");
+  await assertValidBranchName(branch);
+  return serializedFor(repoPath, async () => {
+    if (await branchExists(repoPath, branch)) throw new AppError("branch_exists", `branch '${branch}' already exists in ${repoPath}`);
+    const occupancy = await isNonEmptyDirOrFile(worktreePath);
+    if (occupancy === "occupied") throw new AppError("already_exists", `worktree path is already in use: ${worktreePath}`);
+    const baseSha = await resolveCommit(repoPath, base);
+    await fs.mkdir(path.dirname(worktreePath), { recursive: true });
+
+    let res: GitResult | undefined;
+    let failure: unknown;
+    try {
+      res = await git(["worktree", "add", "--quiet", "-b", branch, "--", worktreePath, baseSha], {
+        cwd: repoPath,
+        timeoutMs: WORKTREE_ADD_TIMEOUT_MS,
+        allowFailure: true,
+      });
+    } catch (err) {
+      failure = err; // timeout or spawn failure: git may have got half-way
+    }
+    if (res?.exitCode === 0) return { baseSha };
+    // Someone created the branch between our check and git's: it is theirs, keep it. Git stops
+    // before touching the directory in that case.
+    if (res && /a branch named .* already exists/.test(res.stderr)) {
+      throw new AppError("branch_exists", `branch '${branch}' already exists in ${repoPath}`);
+    }
+    failure ??= new GitFailure(["worktree", "add"], res?.exitCode ?? -1, res?.stderr ?? "");
+    await discard(repoPath, worktreePath, { branch, removeDir: occupancy === "missing" });
+    throw failure;
+  });
+}
+
+/**
+ * Best-effort undo of a partial `worktree add`: unregister, delete the directory we made, prune,
+ * delete the branch. Never throws (it runs while another error is on its way out).
+ */
+async function discard(repoPath: string, worktreePath: string, opts: { branch: string; removeDir: boolean }): Promise<void> {
+  const quiet = { cwd: repoPath, allowFailure: true };
+  await git(["worktree", "remove", "--force", "--", worktreePath], quiet).catch(() => undefined);
+  if (opts.removeDir) await fs.rm(worktreePath, { recursive: true, force: true }).catch(() => undefined);
+  else await emptyDir(worktreePath).catch(() => undefined);
+  await git(["worktree", "prune"], quiet).catch(() => undefined);
+  await git(["branch", "-D", "--", opts.branch], quiet).catch(() => undefined);
+}
+
+/** Remove the contents of a directory the caller gave us empty, keeping the directory itself. */
+async function emptyDir(dir: string): Promise<void> {
+  for (const entry of await fs.readdir(dir)) await fs.rm(path.join(dir, entry), { recursive: true, force: true });
+}
+
+/**
+ * Remove a lane's worktree (even with uncommitted changes) and, if asked, its branch.
+ * Idempotent: a worktree that is already gone (directory deleted, registration pruned or not)
+ * is not an error, nor is a branch that no longer exists.
+ *
+ * @throws AppError `invalid_input` (relative path, bad branch name, or the repository's main
+ *   work tree), `conflict` (the path exists but is not a worktree of this repository, so it is
+ *   left alone; or git refused to delete the branch, e.g. it is checked out elsewhere),
+ *   `internal` (git failed otherwise).
+ */
+export async function removeWorktree(repoPath: string, worktreePath: string, opts: { deleteBranch?: string } = {}): Promise<void> {
+  assertAbsolute(worktreePath, "worktreePath");
+  if (opts.deleteBranch !== undefined) await assertValidBranchName(opts.deleteBranch);
+  await serializedFor(repoPath, async () => {
+    const res = await git(["worktree", "remove", "--force", "--", worktreePath], { cwd: repoPath, allowFailure: true });
+    if (res.exitCode !== 0) {
+      if (/is a main working tree/.test(res.stderr)) {
+        throw new AppError("invalid_input", `refusing to remove the main work tree of ${repoPath}`);
+      }
+      const notAWorktree = /is not a working tree/.test(res.stderr);
+      if (!notAWorktree) throw new GitFailure(["worktree", "remove"], res.exitCode, res.stderr);
+      if ((await isNonEmptyDirOrFile(worktreePath)) !== "missing") {
+        throw new AppError("conflict", `${worktreePath} is not a worktree of ${repoPath}; not deleting it (${lastLine(res.stderr)})`);
+      }
+    }
+    await git(["worktree", "prune"], { cwd: repoPath });
+    if (opts.deleteBranch && (await branchExists(repoPath, opts.deleteBranch))) {
+      const del = await git(["branch", "-D", "--", opts.deleteBranch], { cwd: repoPath, allowFailure: true });
+      if (del.exitCode !== 0) throw new AppError("conflict", `could not delete branch '${opts.deleteBranch}': ${lastLine(del.stderr)}`);
+    }
+  });
+}
