@@ -117,15 +117,16 @@ async function runStep(step, cwd) {
       const { name, email } = SCRIPT_AGENT_IDENTITY;
       const env = { ...process.env, GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
       // gpgsign off: a user's global signing setup must not make a deterministic script prompt or fail.
-      /** @type {[string, string[]][]} */
-      const commands = [
-        ["git add", ["git", "add", "-A"]],
-        ["git commit", ["git", "-c", "commit.gpgsign=false", "commit", "--quiet", "-m", step.message]],
-      ];
-      for (const [label, argv] of commands) {
-        const code = await runProgram(argv, { cwd, env });
-        if (code !== 0) throw new StepError(`${label} failed with exit code ${code}`, code);
+      const added = await runProgram(["git", "add", "-A"], { cwd, env });
+      if (added !== 0) throw new StepError(`git add failed with exit code ${added}`, added);
+      // A restarted lane replays its script in the same worktree: work that is already committed
+      // is not an error (`git diff --cached --quiet` exits 0 when nothing is staged).
+      if ((await runProgram(["git", "diff", "--cached", "--quiet"], { cwd, env })) === 0) {
+        out("  nothing to commit (already committed)");
+        return undefined;
       }
+      const code = await runProgram(["git", "-c", "commit.gpgsign=false", "commit", "--quiet", "-m", step.message], { cwd, env });
+      if (code !== 0) throw new StepError(`git commit failed with exit code ${code}`, code);
       return undefined;
     }
     case "run": {

@@ -55,10 +55,13 @@ describe("script agent", () => {
     expect((await git(["show", "--name-only", "--format=", "HEAD"], { cwd: repo })).stdout).toBe("a.txt");
   });
 
-  it("fails a commit with nothing to commit", async () => {
-    const res = await runAgent([{ op: "commit", message: "empty" }]);
-    expect(res.exitCode).toBe(1);
-    expect(res.stderr).toContain("git commit failed");
+  it("treats a commit with nothing to commit as already done (a restarted lane replays its script)", async () => {
+    const before = (await git(["rev-parse", "HEAD"], { cwd: repo })).stdout;
+    const res = await runAgent([{ op: "commit", message: "empty" }, { op: "say", text: "after" }]);
+    expect(res.exitCode).toBe(0);
+    expect(res.stdout).toContain("nothing to commit (already committed)");
+    expect(res.stdout.trim().endsWith("after")).toBe(true);
+    expect((await git(["rev-parse", "HEAD"], { cwd: repo })).stdout).toBe(before);
   });
 
   it("runs argv without a shell and continues after success", async () => {
