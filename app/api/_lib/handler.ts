@@ -1,0 +1,58 @@
+/**
+ * The one wrapper every API route handler uses: it resolves route params, runs the handler
+ * against the runtime, and turns every failure into `{ error: { code, message } }` with the
+ * status from lib/errors.ts. Unknown errors become a 500 that reveals nothing (and are logged).
+ */
+import type { z } from "zod";
+import { AppError, httpStatusFor, isAppError } from "@/lib/errors";
+import { parseOrThrow } from "@/lib/validate";
+import { getRuntime } from "@/server/runtime-global";
+import type { Runtime } from "@/server/runtime";
+
+type Params = Record<string, string>;
+export interface HandlerContext<P extends Params> {
+  req: Request;
+  params: P;
+  rt: Runtime;
+}
+
+export function errorResponse(err: unknown): Response {
+  if (isAppError(err)) return Response.json(err.toBody(), { status: httpStatusFor(err.code) });
+  console.error("[api] unexpected error", err);
+  return Response.json({ error: { code: "internal", message: "internal error" } }, { status: 500 });
+}
+
+/** Wrap a handler; `status` is the success status (default 200). */
+export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) => Promise<unknown>, opts: { status?: number } = {}) {
+  return async (req: Request, ctx: { params: Promise<P> }): Promise<Response> => {
+    try {
+      const params = await ctx.params;
+      const body = await fn({ req, params, rt: getRuntime() });
+      return Response.json(body, { status: opts.status ?? 200 });
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}
+
+/**
+ * Read and validate a JSON body. An empty body is `{}`.
+ * @throws AppError bad_request (not JSON), invalid_input (schema, naming the field).
+ */
+export async function readBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+  const text = await req.text();
+  let data: unknown = {};
+  if (text.trim()) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      throw new AppError("bad_request", "request body is not valid JSON");
+    }
+  }
+  return parseOrThrow(schema, data);
+}
+
+/** Validate the query string with a schema (values arrive as strings; use z.coerce). */
+export function readQuery<S extends z.ZodType>(req: Request, schema: S): z.infer<S> {
+  return parseOrThrow(schema, Object.fromEntries(new URL(req.url).searchParams));
+}

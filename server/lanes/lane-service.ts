@@ -1,0 +1,213 @@
+/**
+ * The lane service: the verbs the API and the demo use on lanes — create from a task packet,
+ * kill, restart, and the read models (views, logs, board). Running a lane's processes is the
+ * {@link LaneRunner}'s job; choosing when is the scheduler's.
+ */
+import path from "node:path";
+import type { BoardResponse, LaneLogsResponse, LaneView, LogLine } from "@/lib/api";
+import { AppError, isAppError } from "@/lib/errors";
+import { LIVE_LANE_STATES, TERMINAL_LANE_STATES, type LaneState } from "@/lib/lane-state";
+import { TaskPacketSchema, type TaskPacketInput } from "@/lib/task-packet";
+import { parseOrThrow } from "@/lib/validate";
+import { assertValidBranchName, branchExists, createWorktree, removeWorktree, resolveCommit } from "../git/git";
+import type { ProcessSupervisor } from "../processes/supervisor";
+import type { RepoService } from "../repos/repo-service";
+import type { Scheduler } from "../scheduler/scheduler";
+import type { LaneRunner } from "./lane-runner";
+import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "./lane-store";
+import { toLaneView } from "./lane-view";
+
+export interface LaneServiceDeps extends LaneDeps {
+  repos: RepoService;
+  runner: LaneRunner;
+  supervisor: ProcessSupervisor;
+  scheduler: Scheduler;
+  dataDir: string;
+  killGraceMs: number;
+  onLaneCreated: (laneId: string) => void;
+}
+
+/** Per-repo serialization of worktree creation (git's own locks make concurrent adds flaky). */
+const repoLocks = new Map<string, Promise<unknown>>();
+function withRepoLock<T>(repoId: string, fn: () => Promise<T>): Promise<T> {
+  const prev = repoLocks.get(repoId) ?? Promise.resolve();
+  const next = prev.then(fn, fn);
+  repoLocks.set(repoId, next.catch(() => undefined));
+  return next;
+}
+
+export class LaneService {
+  #accepting = true;
+
+  constructor(private readonly deps: LaneServiceDeps) {}
+
+  /** Stop accepting new lanes and restarts (shutdown). */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /**
+   * Create a lane: validate the packet, create its worktree on a new branch from the base, store
+   * it `queued` and ask the scheduler to run it.
+   * @throws AppError invalid_input (packet), not_found (repo or base branch), branch_exists, unavailable (shutting down).
+   */
+  async create(input: TaskPacketInput | unknown): Promise<LaneView> {
+    if (!this.#accepting) throw new AppError("unavailable", "the server is shutting down");
+    const packet = parseOrThrow(TaskPacketSchema, input);
+    const repo = await this.deps.repos.resolve(packet.repo);
+    const baseBranch = packet.baseBranch ?? repo.mainBranch;
+    await assertValidBranchName(packet.branch);
+    const lane = await withRepoLock(repo.id, async () => {
+      await resolveCommit(repo.path, baseBranch).catch(() => {
+        throw new AppError("not_found", `base branch '${baseBranch}' does not exist in ${repo.name}`, { field: "baseBranch" });
+      });
+      if (await branchExists(repo.path, packet.branch)) {
+        throw new AppError("branch_exists", `branch '${packet.branch}' already exists in ${repo.name}`, { field: "branch" });
+      }
+      const id = crypto.randomUUID();
+      const worktreePath = path.join(this.deps.dataDir, "worktrees", `${repo.name}-${id.slice(0, 8)}`);
+      const { baseSha } = await createWorktree({ repoPath: repo.path, worktreePath, branch: packet.branch, base: baseBranch });
+      try {
+        return await this.deps.db.lane.create({
+          data: {
+            id,
+            repoId: repo.id,
+            slug: packet.branch.replace(/^lane\//, "").replace(/[^A-Za-z0-9-]+/g, "-"),
+            objective: packet.objective,
+            branch: packet.branch,
+            baseBranch,
+            baseSha,
+            worktreePath,
+            engine: packet.worker.engine,
+            packet: JSON.stringify({ ...packet, repo: repo.id, baseBranch }),
+            state: "queued",
+          },
+        });
+      } catch (err) {
+        await removeWorktree(repo.path, worktreePath, { deleteBranch: packet.branch }).catch(() => undefined);
+        throw err;
+      }
+    });
+    const { events } = this.deps;
+    await events.append({
+      type: "lane.created",
+      laneId: lane.id,
+      repoId: repo.id,
+      payload: { objective: lane.objective, branch: lane.branch, baseBranch, engine: lane.engine, worktreePath: lane.worktreePath },
+    });
+    const position = (await this.deps.scheduler.queuePositions()).get(lane.id) ?? null;
+    await events.append({ type: "lane.queued", laneId: lane.id, repoId: repo.id, payload: { reason: "created", position } });
+    this.deps.onLaneCreated(lane.id);
+    await this.deps.scheduler.kick();
+    return this.get(lane.id);
+  }
+
+  /**
+   * Kill a lane: a queued lane is just marked killed; a live lane's current process group gets
+   * SIGTERM, then SIGKILL after `graceMs`. Resolves when no process of the group is left.
+   * @throws AppError not_found, not_running (the lane has already ended).
+   */
+  async kill(laneId: string, opts: { graceMs?: number; by?: string } = {}): Promise<LaneView> {
+    const graceMs = opts.graceMs ?? this.deps.killGraceMs;
+    const by = opts.by ?? "api";
+    await this.deps.runner.whenStarted(laneId);
+    const lane = await loadLane(this.deps.db, laneId);
+    const state = lane.state as LaneState;
+    if (TERMINAL_LANE_STATES.has(state)) throw new AppError("not_running", `lane ${laneId} is not running (it is ${state})`);
+    const proc = await this.#currentProcess(laneId);
+    // Mark the lane killed first, so the process's exit is not read as a failure.
+    const killed = await transitionLane(this.deps, lane, "killed", { endedAt: new Date() });
+    if (!killed) return this.kill(laneId, opts); // lost a race with a state change: decide again
+    let signal: string | null = null;
+    if (proc && LIVE_LANE_STATES.has(state)) {
+      const exit = await this.deps.supervisor.kill(proc.id, { graceMs }).catch((err) => {
+        if (isAppError(err) && err.code === "not_running") return null;
+        throw err;
+      });
+      signal = exit?.signal ?? null;
+    }
+    await this.deps.events.append({ type: "lane.killed", laneId, repoId: lane.repoId, payload: { by, signal, graceMs } });
+    void this.deps.scheduler.kick();
+    return this.get(laneId);
+  }
+
+  /**
+   * Restart a lane that has ended: re-queue it in the same worktree; its history is kept.
+   * @throws AppError not_found, conflict (still live: kill it first), unavailable.
+   */
+  async restart(laneId: string, opts: { by?: string } = {}): Promise<LaneView> {
+    if (!this.#accepting) throw new AppError("unavailable", "the server is shutting down");
+    const lane = await loadLane(this.deps.db, laneId);
+    if (!TERMINAL_LANE_STATES.has(lane.state as LaneState)) {
+      throw new AppError("conflict", `lane ${laneId} is ${lane.state}; kill it before restarting`);
+    }
+    const queued = await transitionLane(this.deps, lane, "queued", { queuedAt: new Date() });
+    if (!queued) throw new AppError("conflict", `lane ${laneId} changed while restarting; try again`);
+    await this.deps.events.append({ type: "lane.restarted", laneId, repoId: lane.repoId, payload: { attempt: lane.attempt + 1, by: opts.by ?? "api" } });
+    await this.deps.scheduler.kick();
+    return this.get(laneId);
+  }
+
+  async get(laneId: string): Promise<LaneView> {
+    const lane = await loadLane(this.deps.db, laneId);
+    return (await this.#views([lane]))[0]!;
+  }
+
+  async list(opts: { repoId?: string } = {}): Promise<LaneView[]> {
+    const lanes = await this.deps.db.lane.findMany({ where: opts.repoId ? { repoId: opts.repoId } : {}, orderBy: { createdAt: "asc" } });
+    return this.#views(lanes);
+  }
+
+  async board(): Promise<BoardResponse> {
+    const cursor = await this.deps.events.latestId();
+    const [repos, lanes] = await Promise.all([this.deps.repos.list(), this.list()]);
+    return { repos, lanes, cursor };
+  }
+
+  /**
+   * Output of the lane's current attempt (worker and checks), oldest first, at most `limit`
+   * lines; after the processes have ended it is read back from their log files.
+   */
+  async logs(laneId: string, opts: { limit: number; processId?: string }): Promise<LaneLogsResponse> {
+    const lane = await loadLane(this.deps.db, laneId);
+    const procs = await this.#attemptProcesses(lane, opts.processId);
+    const lines: LogLine[] = [];
+    for (const p of procs) lines.push(...(await this.deps.supervisor.tail(p.id, opts.limit)));
+    const truncated = procs.some((p) => p.truncatedBytes > 0) || lines.length > opts.limit;
+    return { laneId, processId: procs.at(-1)?.id ?? null, lines: lines.slice(-opts.limit), truncated };
+  }
+
+  async #attemptProcesses(lane: LaneRow, processId?: string) {
+    const where = processId
+      ? { laneId: lane.id, id: processId }
+      : { laneId: lane.id, ...(lane.startedAt ? { createdAt: { gte: lane.startedAt } } : {}) };
+    const procs = await this.deps.db.process.findMany({ where, orderBy: { createdAt: "asc" } });
+    if (processId && procs.length === 0) throw new AppError("not_found", `lane ${lane.id} has no process ${processId}`);
+    return procs;
+  }
+
+  async #currentProcess(laneId: string) {
+    return this.deps.db.process.findFirst({ where: { laneId, status: { in: ["starting", "running"] } }, orderBy: { createdAt: "desc" } });
+  }
+
+  async #views(lanes: LaneRow[]): Promise<LaneView[]> {
+    if (lanes.length === 0) return [];
+    const { db } = this.deps;
+    const ids = lanes.map((l) => l.id);
+    const eventIds = lanes.map((l) => l.lastEventId).filter((x): x is number => x !== null);
+    const [events, procs, positions] = await Promise.all([
+      db.laneEvent.findMany({ where: { id: { in: eventIds } }, select: { id: true, type: true, at: true } }),
+      db.process.findMany({ where: { laneId: { in: ids } }, orderBy: { createdAt: "asc" }, select: { id: true, laneId: true } }),
+      this.deps.scheduler.queuePositions(),
+    ]);
+    const eventById = new Map(events.map((e) => [e.id, e]));
+    const lastProc = new Map(procs.map((p) => [p.laneId, p.id]));
+    return lanes.map((lane) =>
+      toLaneView(lane, {
+        lastEvent: lane.lastEventId ? (eventById.get(lane.lastEventId) ?? null) : null,
+        currentProcessId: lastProc.get(lane.id) ?? null,
+        queuePosition: positions.get(lane.id) ?? null,
+      }),
+    );
+  }
+}
