@@ -82,8 +82,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   let quitting: Promise<void> | null = null;
   const quit = async () => {
     lanes.stopAccepting();
-    freshness.stop();
-    await scheduler.stop();
+    await Promise.allSettled([freshness.stop(), scheduler.stop()]);
     await Promise.allSettled([supervisor.shutdown({ kill: config.killOnExit })]);
     await events.flush();
     await closeDatabase(db);

@@ -26,7 +26,8 @@ export class FreshnessTracker {
   /** Serializes refreshes of one lane so events are not doubled. */
   readonly #inflight = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
-  #ticking = false;
+  #ticking: Promise<void> | null = null;
+  #stopped = false;
 
   constructor(private readonly deps: FreshnessDeps) {}
 
@@ -36,13 +37,18 @@ export class FreshnessTracker {
     this.#timer.unref();
   }
 
-  stop(): void {
+  /** Stop the timer and wait for refreshes in flight (so none touches a closed database). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    await this.#ticking;
+    await Promise.allSettled([...this.#inflight.values()]);
   }
 
   /** Recompute one lane now; never throws (a git failure is logged and leaves the old values). */
   refresh(laneId: string): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     const prev = this.#inflight.get(laneId) ?? Promise.resolve();
     const next = prev.then(() => this.#refresh(laneId)).catch((err) => console.error(`[freshness] ${laneId}:`, err instanceof Error ? err.message : err));
     this.#inflight.set(laneId, next);
@@ -75,9 +81,12 @@ export class FreshnessTracker {
     if (behind > 0 && (lane.behind ?? 0) === 0) await events.append({ type: "branch.stale_against_main", laneId, repoId: lane.repoId, payload });
   }
 
-  async #tick(): Promise<void> {
-    if (this.#ticking) return;
-    this.#ticking = true;
+  #tick(): Promise<void> {
+    this.#ticking ??= this.#scan().finally(() => (this.#ticking = null));
+    return this.#ticking;
+  }
+
+  async #scan(): Promise<void> {
     try {
       const lanes = await this.deps.db.lane.findMany({ select: { id: true, state: true, baseBranch: true, repo: { select: { path: true } } } });
       const moved = new Set<string>();
@@ -95,8 +104,6 @@ export class FreshnessTracker {
       }
     } catch (err) {
       console.error("[freshness] tick failed", err);
-    } finally {
-      this.#ticking = false;
     }
   }
 }

@@ -1,0 +1,89 @@
+/**
+ * The realtime layer over a real HTTP server and a real Socket.IO client: lane events reach the
+ * board room, and a late subscriber gets the tail and then live lines, in order, with no gap.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { io as connect, type Socket } from "socket.io-client";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LogLine } from "@/lib/api";
+import type { LaneEvent } from "@/lib/lane-events";
+import { ServerToClient, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from "@/lib/socket-events";
+import { shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
+import { attachRealtime, type Realtime } from "./socket-server";
+
+describe("realtime", () => {
+  let h: TestRuntime;
+  let http: Server;
+  let realtime: Realtime;
+  let client: Socket<ServerToClientEvents, ClientToServerEvents>;
+
+  beforeEach(async () => {
+    h = await startTestRuntime();
+    http = createServer();
+    realtime = attachRealtime(http, { bus: h.rt.bus, lanes: h.rt.lanes });
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+    client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ["websocket"] });
+    await new Promise<void>((r) => client.once("connect", () => r()));
+  });
+  afterEach(async () => {
+    client.close();
+    await realtime.close();
+    await h.close();
+  });
+
+  it("every client receives lane events, each valid against the catalog", async () => {
+    const received: LaneEvent[] = [];
+    client.on("lane:event", (e) => received.push(e));
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["true"]));
+    await waitForLane(h.rt, lane.id, (l) => l.state === "finished");
+    const last = (await h.rt.events.listAfter(0, { laneId: lane.id, limit: 1000 })).events.at(-1)!;
+    await new Promise<void>((resolve) => {
+      const check = () => (received.some((e) => e.id === last.id) ? resolve() : client.once("lane:event", check));
+      check();
+    });
+    const mine = received.filter((e) => e.laneId === lane.id);
+    expect(mine.map((e) => e.type)).toContain("lane.finished");
+    for (const e of mine) expect(ServerToClient["lane:event"].safeParse(e).success).toBe(true);
+    const ids = mine.map((e) => e.id);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+  });
+
+  it("a late subscriber gets the recent tail, then live lines, in order and without gaps", async () => {
+    // Prints 1..400, pausing after 100 until released through stdin, so the subscriber is
+    // provably late (it joins after line 100) and live lines provably follow.
+    const script = "i=1; while [ $i -le 400 ]; do echo line-$i; if [ $i -eq 100 ]; then read go; fi; i=$((i+1)); done";
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["sh", "-c", script]));
+    await waitForOutput(h.rt, lane.id, "line-100");
+    const live: LogLine[] = [];
+    client.on("process:output", ({ laneId, lines }) => {
+      if (laneId === lane.id) live.push(...lines);
+    });
+    const ack = await new Promise<SubscribeAck>((resolve) => client.emit("lane:subscribe", { laneId: lane.id, tail: 50 }, resolve));
+    expect(ack.ok).toBe(true);
+    const tail = ack.ok ? ack.lines : [];
+    expect(tail.map((l) => l.text)).toEqual(Array.from({ length: 50 }, (_, i) => `line-${51 + i}`));
+
+    const view = await h.rt.lanes.get(lane.id);
+    await h.rt.supervisor.writeStdin(view.currentProcessId!, "go\n");
+    await waitForLane(h.rt, lane.id, (l) => l.state === "finished");
+    await new Promise<void>((resolve) => {
+      const check = () => (live.some((l) => l.text === "line-400") ? resolve() : client.once("process:output", check));
+      check();
+    });
+    // The client's merge: tail then live, deduplicated by (process, stream, offset).
+    const seen = new Set<string>();
+    const merged = [...tail, ...live].filter((l) => {
+      const key = `${l.processId}:${l.stream}:${l.offset}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    expect(merged.map((l) => l.text)).toEqual(Array.from({ length: 350 }, (_, i) => `line-${51 + i}`));
+  });
+
+  it("subscribing to an unknown lane is refused with a typed error", async () => {
+    const ack = await new Promise<SubscribeAck>((resolve) => client.emit("lane:subscribe", { laneId: "nope", tail: 10 }, resolve));
+    expect(ack).toEqual({ ok: false, error: { code: "not_found", message: expect.any(String) } });
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Test harness: a real runtime (SQLite file, supervisor, scheduler) over a fresh temp data
+ * directory, and a real git repo registered in it. Waiting is event-driven: {@link waitForLane}
+ * re-checks a lane on every lane event for it instead of sleeping. Not imported by runtime code.
+ */
+import type { LaneView } from "@/lib/api";
+import type { LaneEvent, LaneEventType } from "@/lib/lane-events";
+import type { TaskPacketInput } from "@/lib/task-packet";
+import { ConfigSchema, type ConfigInput } from "../config";
+import { commitFile, initRepo, makeTempDir } from "../git/testing";
+import { createRuntime, type Runtime } from "../runtime";
+
+export interface TestRuntime {
+  rt: Runtime;
+  dataDir: string;
+  repoPath: string;
+  repoId: string;
+  /** Quit the runtime (killing its processes) and remove the temp dirs. */
+  close(): Promise<void>;
+}
+
+export async function startTestRuntime(config: Partial<ConfigInput> = {}): Promise<TestRuntime> {
+  const data = await makeTempDir("laneboard-rt-");
+  const repo = await makeTempDir("laneboard-repo-");
+  await initRepo(repo.dir);
+  await commitFile(repo.dir, "package.json", '{ "name": "fixture" }\n', "add package.json");
+  const rt = await createRuntime(ConfigSchema.parse({ dataDir: data.dir, demo: false, killGraceMs: 1000, workerCap: 4, killOnExit: true, ...config }));
+  const repoView = await rt.repos.register({ path: repo.dir });
+  return {
+    rt,
+    dataDir: data.dir,
+    repoPath: repo.dir,
+    repoId: repoView.id,
+    async close() {
+      await rt.quit();
+      await data.cleanup();
+      await repo.cleanup();
+    },
+  };
+}
+
+let branchSeq = 0;
+/** A shell-engine packet for the harness repo; `argv` is the worker command. */
+export function shellPacket(repoId: string, argv: string[], extra: Partial<TaskPacketInput> = {}): TaskPacketInput {
+  return {
+    objective: `test lane ${++branchSeq}`,
+    repo: repoId,
+    branch: `lane/test-${process.pid}-${branchSeq}`,
+    worker: { engine: "shell", command: argv },
+    ...extra,
+  };
+}
+
+/**
+ * Resolve with the lane view once `predicate` holds, re-checking after each event of that lane.
+ * @throws Error after `timeoutMs` (default 30 000 ms) with the last state seen.
+ */
+export async function waitForLane(rt: Runtime, laneId: string, predicate: (lane: LaneView) => boolean, timeoutMs = 30_000): Promise<LaneView> {
+  let last = await rt.lanes.get(laneId);
+  if (predicate(last)) return last;
+  return new Promise((resolve, reject) => {
+    let checking = Promise.resolve();
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`lane ${laneId} did not reach the expected condition in ${timeoutMs} ms (state ${last.state})`));
+    }, timeoutMs);
+    const off = rt.bus.on("lane.event", (event) => {
+      if (event.laneId !== laneId) return;
+      checking = checking.then(async () => {
+        last = await rt.lanes.get(laneId);
+        if (predicate(last)) {
+          clearTimeout(timer);
+          off();
+          resolve(last);
+        }
+      });
+    });
+  });
+}
+
+/** Resolve with the first event of `type` (for `laneId`, if given) published after the call. */
+export function nextEvent<T extends LaneEventType>(rt: Runtime, type: T, laneId?: string, timeoutMs = 30_000): Promise<Extract<LaneEvent, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no ${type} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = rt.bus.on("lane.event", (event) => {
+      if (event.type !== type || (laneId && event.laneId !== laneId)) return;
+      clearTimeout(timer);
+      off();
+      resolve(event as Extract<LaneEvent, { type: T }>);
+    });
+  });
+}
+
+export const isTerminal = (l: LaneView) => ["finished", "failed", "killed", "lost"].includes(l.state);
+
+/**
+ * Resolve once a line containing `text` of the lane's output has been read (live, or already in
+ * the log when called).
+ */
+export async function waitForOutput(rt: Runtime, laneId: string, text: string, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no output line containing ${JSON.stringify(text)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      off();
+      resolve();
+    };
+    const off = rt.bus.on("process.output", (batch) => {
+      if (batch.laneId === laneId && batch.lines.some((l) => l.text.includes(text))) done();
+    });
+    void rt.lanes.logs(laneId, { limit: 10_000 }).then((logs) => {
+      if (logs.lines.some((l) => l.text.includes(text))) done();
+    });
+  });
+}
