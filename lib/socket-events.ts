@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { LogLineSchema } from "./api";
-import { LaneEventSchema } from "./lane-events";
+import { LaneEventSchema, type LaneEvent } from "./lane-events";
 
 export const laneRoom = (laneId: string) => `lane:${laneId}`;
 export const BOARD_ROOM = "board";
@@ -34,7 +34,10 @@ export type SubscribeAck = z.infer<typeof SubscribeAckSchema>;
 type Payload<T> = T extends z.ZodType ? z.infer<T> : never;
 
 export type ServerToClientEvents = {
-  [K in keyof typeof ServerToClient]: (payload: Payload<(typeof ServerToClient)[K]>) => void;
+  [K in Exclude<keyof typeof ServerToClient, "lane:event">]: (payload: Payload<(typeof ServerToClient)[K]>) => void;
+} & {
+  /** Typed as the discriminated {@link LaneEvent} (the schema's inferred type loses the pairing of type and payload). */
+  "lane:event": (payload: LaneEvent) => void;
 };
 export type ClientToServerEvents = {
   "lane:subscribe": (payload: z.input<(typeof ClientToServer)["lane:subscribe"]>, ack: (res: SubscribeAck) => void) => void;
