@@ -1,0 +1,152 @@
+/**
+ * Reading a process's output back from its log files: by byte range, by line number, or the
+ * last N lines. Used for finished processes and for live ones alike; for a live process only
+ * what has already been published is returned (the caller passes the published offsets as
+ * `end`), so a client can read history up to a point and continue with live lines after it
+ * without gaps or duplicates.
+ */
+import { closeSync, fstatSync, openSync } from "node:fs";
+import type { LogLine } from "@/lib/api";
+import { AppError } from "@/lib/errors";
+import type { SplitLine } from "./line-splitter";
+import {
+  lastEntryAtOrBefore,
+  alignToLineStart,
+  emptyStreamState,
+  readIndex,
+  readLines,
+  readStateFile,
+  startOfLastLines,
+  stampFromIndex,
+  type StreamName,
+  type StreamState,
+} from "./log-files";
+import type { ProcLog } from "./proc-log";
+import type { ProcessPaths } from "./wrapper";
+
+/** One stream, ready to read: an open fd, its state, where it ends and whether it has ended. */
+export interface StreamSource {
+  processId: string;
+  stream: StreamName;
+  fd: number;
+  st: StreamState;
+  idxFile: string;
+  /** Logical offset reading stops at (published offset when live, file end when finished). */
+  end: number;
+  /** The process has ended: a last line without newline is complete. */
+  ended: boolean;
+}
+
+export interface LogQuery {
+  stream: StreamName;
+  /** Logical byte offset; lines starting at or after it (aligned forward to a line start). */
+  from?: number;
+  /** Logical byte offset; only lines that end before it. */
+  to?: number;
+  /** 0-based line number to start at (instead of `from`). */
+  fromLine?: number;
+  /** Most lines to return (1..100,000, default 1000). */
+  limit?: number;
+}
+
+export interface LogPage {
+  lines: LogLine[];
+  /** Logical offset of the first line returned (or where reading started). */
+  from: number;
+  /** Logical offset just past the last line returned: pass it as `from` to continue. */
+  to: number;
+  /** Nothing more to read right now. */
+  eof: boolean;
+  /** Bytes before this logical offset are gone (retention); 0 when nothing was dropped. */
+  truncatedBefore: number;
+}
+
+export const DEFAULT_LOG_LIMIT = 1000;
+export const MAX_LOG_LIMIT = 100_000;
+
+function toLogLines(src: StreamSource, lines: SplitLine[]): LogLine[] {
+  const ts = stampFromIndex(lines, readIndex(src.idxFile), Date.now());
+  return lines.map((l, i) =>
+    l.raw === undefined
+      ? { processId: src.processId, stream: src.stream, offset: l.offset, ts: ts[i]!, text: l.text }
+      : { processId: src.processId, stream: src.stream, offset: l.offset, ts: ts[i]!, text: l.text, raw: l.raw },
+  );
+}
+
+/**
+ * Read a page of lines.
+ * @throws AppError invalid_input (negative or inverted range, bad limit),
+ *   range_not_satisfiable (`from` beyond the end of the stream)
+ */
+export function readPage(src: StreamSource, q: LogQuery): LogPage {
+  const limit = q.limit ?? DEFAULT_LOG_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LOG_LIMIT) throw new AppError("invalid_input", `limit must be 1..${MAX_LOG_LIMIT}`, { field: "limit" });
+  for (const [k, v] of [["from", q.from], ["to", q.to], ["fromLine", q.fromLine]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new AppError("invalid_input", `${k} must be a non-negative integer`, { field: k });
+  }
+  const floor = Math.max(src.st.dropped, src.st.base);
+  if (q.from !== undefined && q.from > src.end) {
+    throw new AppError("range_not_satisfiable", `from=${q.from} is past the end of ${src.stream} (${src.end} bytes)`, { end: src.end });
+  }
+  const to = Math.min(q.to ?? src.end, src.end);
+  let from: number;
+  let skip = 0;
+  if (q.fromLine !== undefined) {
+    const e = lastEntryAtOrBefore(readIndex(src.idxFile).filter((x) => x.offset >= floor && x.offset <= src.end), q.fromLine, "line");
+    from = e ? e.offset : floor;
+    skip = e ? q.fromLine - e.line : floor === 0 ? q.fromLine : 0;
+  } else {
+    from = alignToLineStart(src.fd, src.st, Math.max(q.from ?? floor, floor), floor, src.end);
+  }
+  if (q.to !== undefined && q.to < from && q.fromLine === undefined) throw new AppError("invalid_input", "to must not be before from", { field: "to" });
+  const { lines, next } = readLines(src.fd, src.st, { from, end: Math.max(from, to), includePartial: src.ended && to === src.end, limit, skip });
+  const first = lines[0]?.offset ?? next;
+  return { lines: toLogLines(src, lines), from: first, to: next, eof: next >= src.end, truncatedBefore: src.st.dropped };
+}
+
+/** The last `maxLines` lines of one stream. */
+export function readLast(src: StreamSource, maxLines: number): LogLine[] {
+  const floor = Math.max(src.st.dropped, src.st.base);
+  const start = startOfLastLines(src.fd, src.st, maxLines, floor, src.end);
+  const { lines } = readLines(src.fd, src.st, { from: start, end: src.end, includePartial: src.ended, limit: maxLines });
+  return toLogLines(src, lines);
+}
+
+/** Merge the tails of both streams: ordered by ts, then offset; the last `maxLines`. */
+export function mergeTails(a: LogLine[], b: LogLine[], maxLines: number): LogLine[] {
+  const all = a.concat(b).sort((x, y) => x.ts - y.ts || x.offset - y.offset);
+  return all.slice(Math.max(0, all.length - maxLines));
+}
+
+/**
+ * Open the named streams of a process for reading and run `fn` on them synchronously (a missing
+ * file is a null source). For a followed process (`log`), its open fds and live state are used, so
+ * a file deleted under us stays readable; `live` limits reading to what has been published.
+ */
+export function withStreamSources<T>(
+  p: { processId: string; paths: ProcessPaths; log: ProcLog | null; live: boolean; ended: boolean },
+  names: readonly StreamName[],
+  fn: (srcs: (StreamSource | null)[]) => T[],
+): T[] {
+  const state = p.log?.state ?? readStateFile(p.paths.state) ?? { stdout: emptyStreamState(), stderr: emptyStreamState() };
+  const opened: number[] = [];
+  try {
+    const srcs = names.map((name): StreamSource | null => {
+      let fd = p.log?.fd(name) ?? null;
+      if (fd === null) {
+        try {
+          fd = openSync(name === "stdout" ? p.paths.stdout : p.paths.stderr, "r");
+          opened.push(fd);
+        } catch {
+          return null;
+        }
+      }
+      const st = state[name];
+      const end = p.live ? st.offset : Math.max(st.offset, st.base + fstatSync(fd).size);
+      return { processId: p.processId, stream: name, fd, st, idxFile: name === "stdout" ? p.paths.stdoutIdx : p.paths.stderrIdx, end, ended: p.ended };
+    });
+    return fn(srcs);
+  } finally {
+    for (const fd of opened) closeSync(fd);
+  }
+}

@@ -1,0 +1,199 @@
+/** Reading logs back, log files damaged under the tailer, and retention. */
+import { mkdirSync, statSync, truncateSync, unlinkSync } from "node:fs";
+import { execa } from "execa";
+import os from "node:os";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isAppError } from "@/lib/errors";
+import { createHarness, sh, type Harness, type Instance } from "./test-harness";
+
+let h: Harness;
+let a: Instance;
+const cwd = os.tmpdir();
+beforeEach(async () => {
+  h = await createHarness();
+  a = await h.boot();
+});
+afterEach(async () => {
+  await h.cleanup();
+});
+
+async function appErrorCode(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  if (!isAppError(err)) throw new Error(`expected an AppError, got ${String(err)}`);
+  return err.code;
+}
+
+/** A finished process that printed "line 0" … "line 99" on stdout and "e0" … "e9" on stderr. */
+async function hundredLines(): Promise<string> {
+  const v = await a.sup.start({ laneId: null, role: "worker", argv: sh("i=0; while [ $i -lt 100 ]; do echo \"line $i\"; [ $i -lt 10 ] && echo e$i >&2; i=$((i+1)); done"), cwd });
+  await a.exitOf(v.id);
+  return v.id;
+}
+
+describe("readLog and tail", () => {
+  it("pages through a stream by byte range with continuation offsets", async () => {
+    const id = await hundredLines();
+    const p1 = await a.sup.readLog(id, { stream: "stdout", limit: 10 });
+    expect(p1.lines.map((l) => l.text)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i}`));
+    expect(p1).toMatchObject({ from: 0, eof: false, truncatedBefore: 0 });
+    expect(p1.to).toBe(p1.lines.reduce((n, l) => n + Buffer.byteLength(l.text) + 1, 0));
+    const p2 = await a.sup.readLog(id, { stream: "stdout", from: p1.to, limit: 10 });
+    expect(p2.lines[0]!.text).toBe("line 10");
+    expect(p2.lines[0]!.offset).toBe(p1.to);
+    const rest = await a.sup.readLog(id, { stream: "stdout", from: p2.to, limit: 1000 });
+    expect(rest.lines).toHaveLength(80);
+    expect(rest.eof).toBe(true);
+    // lines read back carry the same offsets and texts as the ones published live
+    const live = a.lines.filter((l) => l.processId === id && l.stream === "stdout");
+    expect([...p1.lines, ...p2.lines, ...rest.lines].map((l) => [l.offset, l.text])).toEqual(live.map((l) => [l.offset, l.text]));
+  });
+
+  it("aligns a mid-line offset to the next line, honours `to`, and reads by line number", async () => {
+    const id = await hundredLines();
+    const mid = await a.sup.readLog(id, { stream: "stdout", from: 3, limit: 1 });
+    expect(mid.lines[0]!.text).toBe("line 1");
+    const bounded = await a.sup.readLog(id, { stream: "stdout", from: 0, to: 14 }); // "line 0\nline 1\n" is 14 bytes
+    expect(bounded.lines.map((l) => l.text)).toEqual(["line 0", "line 1"]);
+    const byLine = await a.sup.readLog(id, { stream: "stdout", fromLine: 57, limit: 3 });
+    expect(byLine.lines.map((l) => l.text)).toEqual(["line 57", "line 58", "line 59"]);
+    const stderr = await a.sup.readLog(id, { stream: "stderr", fromLine: 8 });
+    expect(stderr.lines.map((l) => l.text)).toEqual(["e8", "e9"]);
+    expect((await a.sup.readLog(id, { stream: "stdout", fromLine: 500 })).lines).toEqual([]);
+  });
+
+  it("answers the end of a stream with an empty page and past the end with range_not_satisfiable", async () => {
+    const id = await hundredLines();
+    const end = (await a.sup.readLog(id, { stream: "stdout", limit: 100_000 })).to;
+    const atEnd = await a.sup.readLog(id, { stream: "stdout", from: end });
+    expect(atEnd).toMatchObject({ lines: [], eof: true, from: end, to: end });
+    expect(await appErrorCode(a.sup.readLog(id, { stream: "stdout", from: end + 1 }))).toBe("range_not_satisfiable");
+    expect(await appErrorCode(a.sup.readLog(id, { stream: "stdout", from: -1 }))).toBe("invalid_input");
+    expect(await appErrorCode(a.sup.readLog(id, { stream: "stdout", limit: 0 }))).toBe("invalid_input");
+    expect(await appErrorCode(a.sup.readLog("missing", { stream: "stdout" }))).toBe("not_found");
+  });
+
+  it("tail merges both streams, newest last", async () => {
+    const id = await hundredLines();
+    const t = await a.sup.tail(id, 5);
+    expect(t.map((l) => l.text)).toEqual(["line 95", "line 96", "line 97", "line 98", "line 99"]);
+    const all = await a.sup.tail(id, 1000);
+    expect(all).toHaveLength(110);
+    expect(all.filter((l) => l.stream === "stderr").map((l) => l.text)).toEqual(Array.from({ length: 10 }, (_, i) => `e${i}`));
+    for (let i = 1; i < all.length; i++) expect(all[i]!.ts).toBeGreaterThanOrEqual(all[i - 1]!.ts);
+  });
+
+  it("for a live process, returns only what has been published (no partial line)", async () => {
+    const v = await a.sup.start({ laneId: null, role: "worker", argv: sh("echo done; printf partial; read x"), cwd });
+    await a.until(() => a.texts(v.id).includes("done"), "done");
+    const page = await a.sup.readLog(v.id, { stream: "stdout" });
+    expect(page.lines.map((l) => l.text)).toEqual(["done"]);
+    expect(page.eof).toBe(true);
+    expect((await a.sup.tail(v.id, 10)).map((l) => l.text)).toEqual(["done"]);
+    await a.sup.writeStdin(v.id, "\n");
+    await a.exitOf(v.id);
+    expect((await a.sup.tail(v.id, 10)).map((l) => l.text)).toEqual(["done", "partial"]);
+  });
+});
+
+describe("log files damaged under the tailer", () => {
+  const ticker = sh('echo "first"; read x; echo "second"; read x; echo "third"');
+
+  it("a truncated log: warning event, offsets keep increasing, later lines still delivered", async () => {
+    const v = await a.sup.start({ laneId: null, role: "worker", argv: ticker, cwd });
+    await a.until(() => a.texts(v.id).includes("first"), "first");
+    truncateSync(`${h.dataDir}/processes/${v.id}/stdout.log`, 0);
+    await a.sup.writeStdin(v.id, "\n");
+    await a.until(() => a.texts(v.id).includes("second"), "second after truncation");
+    await a.until(() => a.laneEvents.some((e) => e.type === "warning"), "warning event");
+    const warning = a.laneEvents.find((e) => e.type === "warning")!;
+    expect(warning.payload).toMatchObject({ failureClass: "infra", message: expect.stringContaining("truncated") });
+    await a.sup.writeStdin(v.id, "\n");
+    expect((await a.exitOf(v.id)).exitCode).toBe(0);
+    const lines = a.lines.filter((l) => l.processId === v.id);
+    expect(lines.map((l) => l.text)).toEqual(["first", "second", "third"]);
+    expect(lines[1]!.offset).toBeGreaterThan(lines[0]!.offset);
+    const page = await a.sup.readLog(v.id, { stream: "stdout" });
+    expect(page.lines.map((l) => l.text)).toEqual(["second", "third"]);
+    expect(page.truncatedBefore).toBe(lines[1]!.offset);
+  });
+
+  it("a deleted log: warning event, live output continues from the open file", async () => {
+    const v = await a.sup.start({ laneId: null, role: "worker", argv: ticker, cwd });
+    await a.until(() => a.texts(v.id).includes("first"), "first");
+    unlinkSync(`${h.dataDir}/processes/${v.id}/stdout.log`);
+    await a.until(() => a.laneEvents.some((e) => e.type === "warning"), "warning event");
+    expect(a.laneEvents.find((e) => e.type === "warning")!.payload).toMatchObject({ message: expect.stringContaining("deleted") });
+    await a.sup.writeStdin(v.id, "\n");
+    await a.sup.writeStdin(v.id, "\n");
+    expect((await a.exitOf(v.id)).exitCode).toBe(0);
+    expect(a.texts(v.id)).toEqual(["first", "second", "third"]);
+    expect(await appErrorCode(a.sup.readLog(v.id, { stream: "stdout" }))).toBe("unavailable");
+    // the other stream and other processes are unaffected
+    expect((await a.sup.readLog(v.id, { stream: "stderr" })).lines).toEqual([]);
+  });
+});
+
+describe("retention", () => {
+  // 2,000 lines of 100 bytes = 200,000 bytes, written in bursts so the tailer publishes in pieces.
+  const writer = sh('i=0; while [ $i -lt 2000 ]; do printf "%099d\\n" $i; i=$((i+1)); [ $((i % 200)) -eq 0 ] && sleep 0.05; done');
+
+  it("caps a live process's logs by punching holes, keeping offsets and line numbers exact", async () => {
+    const b = await h.boot({ logMaxBytesPerProcess: 64 * 1024 });
+    const v = await b.sup.start({ laneId: null, role: "worker", argv: writer, cwd });
+    await b.exitOf(v.id);
+    await b.until(() => b.laneEvents.some((e) => e.type === "process.output_truncated"), "truncation event");
+    const view = await b.sup.get(v.id);
+    expect(view.truncatedBytes).toBeGreaterThan(0);
+    expect(b.texts(v.id)).toHaveLength(2000); // every line was delivered live
+    const page = await b.sup.readLog(v.id, { stream: "stdout", limit: 100_000 });
+    expect(page.truncatedBefore).toBeGreaterThan(0);
+    expect(page.lines[0]!.offset).toBe(page.truncatedBefore);
+    expect(Number(page.lines[0]!.text)).toBe(page.truncatedBefore / 100);
+    expect(page.lines.at(-1)!.text).toBe(String(1999).padStart(99, "0"));
+    const byLine = await b.sup.readLog(v.id, { stream: "stdout", fromLine: 1990, limit: 1 });
+    expect(Number(byLine.lines[0]!.text)).toBe(1990);
+    const st = statSync(`${h.dataDir}/processes/${v.id}/stdout.log`);
+    expect(st.size).toBe(200_000);
+    expect(st.blocks * 512).toBeLessThan(200_000); // head deallocated
+  });
+
+  it("over the total cap, drops whole logs of finished processes, oldest first", async () => {
+    const b = await h.boot({ logMaxBytesTotal: 300_000 });
+    const first = await b.sup.start({ laneId: null, role: "worker", argv: writer, cwd });
+    await b.exitOf(first.id);
+    const second = await b.sup.start({ laneId: null, role: "worker", argv: writer, cwd });
+    await b.exitOf(second.id);
+    await b.until(() => b.laneEvents.some((e) => e.type === "process.output_truncated"), "truncation event");
+    const old = await b.sup.readLog(first.id, { stream: "stdout" });
+    expect(old).toMatchObject({ lines: [], eof: true, truncatedBefore: 200_000 });
+    expect((await b.sup.get(first.id)).truncatedBytes).toBe(200_000);
+    expect((await b.sup.readLog(second.id, { stream: "stdout", limit: 100_000 })).lines).toHaveLength(2000);
+  });
+});
+
+describe("a disk that fills", () => {
+  it("warns with an event, refuses new processes with a typed error, and keeps serving", async (ctx) => {
+    // A 1 MiB tmpfs under the process logs (the database stays on the real disk). Needs the
+    // privilege to mount; skipped (visibly) where the test runner lacks it.
+    const logsDir = `${h.dataDir}/processes`;
+    mkdirSync(logsDir, { recursive: true });
+    const mounted = await execa("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", logsDir], { reject: false });
+    if (mounted.exitCode !== 0) ctx.skip();
+    try {
+      const filler = await a.sup.start({ laneId: null, role: "worker", argv: sh("yes 0123456789012345678901234567890123456789 | head -c 3000000"), cwd });
+      const exit = await a.exitOf(filler.id);
+      expect(exit.status).toBe("exited");
+      expect(exit.exitCode).not.toBe(0); // head could not write all of its output
+      await a.until(() => a.laneEvents.some((e) => e.type === "warning" && e.payload.message.includes("is full")), "disk-full warning");
+      const err = await a.sup.start({ laneId: null, role: "worker", argv: ["true"], cwd }).then(() => null, (e: unknown) => e);
+      expect(isAppError(err) && err.code).toBe("unavailable");
+      // what was written is still served
+      const page = await a.sup.readLog(filler.id, { stream: "stdout", limit: 5 });
+      expect(page.lines.map((l) => l.text)).toEqual(Array(5).fill("0123456789012345678901234567890123456789"));
+      expect((await a.sup.get(filler.id)).status).toBe("exited");
+    } finally {
+      await h.stop(a);
+      await execa("umount", [logsDir], { reject: false });
+    }
+  });
+});

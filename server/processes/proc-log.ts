@@ -1,0 +1,272 @@
+/**
+ * The live output of one process: both log files open for reading, a line splitter per stream,
+ * and the bookkeeping files (`meta/state`, `meta/<stream>.idx`, see log-files.ts) kept open for
+ * cheap positional writes. The tailer drives it; retention trims it.
+ *
+ * Failure policy: nothing here throws to the caller for an I/O problem with one process; each
+ * problem is reported once through `onWarning` and the stream carries on (or stops) by itself,
+ * so one broken process never affects another lane.
+ */
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from "node:fs";
+import type { LogLine } from "@/lib/api";
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "./line-splitter";
+import {
+  INDEX_EVERY_BYTES,
+  INDEX_EVERY_MS,
+  STREAMS,
+  appendIndex,
+  emptyStreamState,
+  readStateFile,
+  writeStateFile,
+  type ProcState,
+  type StreamName,
+  type StreamState,
+} from "./log-files";
+import type { ProcessPaths } from "./wrapper";
+import path from "node:path";
+
+interface StreamReader {
+  name: StreamName;
+  file: string;
+  fd: number | null;
+  idxFd: number | null;
+  st: StreamState;
+  splitter: LineSplitter<LogLine>;
+  lastIdxTs: number;
+  lastIdxOffset: number;
+  /** Identity of the file we read (to notice it being replaced). */
+  ino: number;
+  /** The last bytes read (up to FINGERPRINT), to notice a truncation the file size hides. */
+  fp: Buffer;
+}
+
+/** Bytes re-read before each read position to detect truncation. */
+export const FINGERPRINT = 16;
+const EMPTY = Buffer.alloc(0);
+
+/** The up to FINGERPRINT bytes before physical position `phys` (not below the punched head). */
+function readFingerprint(fd: number, phys: number, droppedPhys: number): Buffer {
+  const from = Math.max(0, phys - FINGERPRINT, Math.floor(droppedPhys / 4096) * 4096);
+  if (from >= phys) return EMPTY;
+  // Full length even if the file is now shorter: the first read then sees too few bytes and
+  // reports the truncation.
+  const buf = Buffer.alloc(phys - from);
+  try {
+    readSync(fd, buf, 0, buf.length, from);
+    return buf;
+  } catch {
+    return EMPTY;
+  }
+}
+
+export class ProcLog {
+  readonly state: ProcState;
+  readonly streams: Record<StreamName, StreamReader>;
+  #stateFd: number | null = null;
+  #warned = new Set<string>();
+  #closed = false;
+  /** Timestamp given to the lines being split right now (one clock read per batch). */
+  #ts = 0;
+
+  /**
+   * @param pid the wrapper's pid when it is alive: a log file deleted under us can still be
+   *   reopened through `/proc/<pid>/fd/{1,2}` (the wrapper holds it open).
+   */
+  constructor(
+    readonly processId: string,
+    readonly laneId: string | null,
+    readonly paths: ProcessPaths,
+    initial: ProcState | null,
+    private readonly onWarning: (message: string) => void,
+    pid: number | null = null,
+  ) {
+    this.state = initial ?? readStateFile(paths.state) ?? { stdout: emptyStreamState(), stderr: emptyStreamState() };
+    this.#stateFd = this.#try("state", () => {
+      mkdirSync(path.dirname(paths.state), { recursive: true });
+      if (!existsSync(paths.state)) writeFileSync(paths.state, "");
+      return openSync(paths.state, "r+");
+    });
+    const open = (name: StreamName, fdNum: number): StreamReader => {
+      const file = name === "stdout" ? paths.stdout : paths.stderr;
+      const st = this.state[name];
+      let fd = this.#try(`open-${name}`, () => openSync(file, "r"), true);
+      if (fd === null && pid !== null) fd = this.#try(`reopen-${name}`, () => openSync(`/proc/${pid}/fd/${fdNum}`, "r"));
+      if (fd === null) this.#warn(`missing-${name}`, `${name}.log of process ${processId} is missing; its output cannot be read`);
+      const idxFd = this.#try(`idx-${name}`, () => openSync(name === "stdout" ? paths.stdoutIdx : paths.stderrIdx, "a"));
+      const ino = fd === null ? 0 : fstatSync(fd).ino;
+      const fp = fd === null ? EMPTY : readFingerprint(fd, st.offset - st.base, st.dropped - st.base);
+      const splitter = new LineSplitter<LogLine>(st.offset, DEFAULT_MAX_LINE_BYTES, (offset, text, raw) =>
+        raw === undefined ? { processId, stream: name, offset, ts: this.#ts, text } : { processId, stream: name, offset, ts: this.#ts, text, raw });
+      return { name, file, fd, idxFd, st, splitter, lastIdxTs: 0, lastIdxOffset: -Infinity, ino, fp };
+    };
+    this.streams = { stdout: open("stdout", 1), stderr: open("stderr", 2) };
+  }
+
+  /**
+   * Read what is new in one stream (at most `budget` bytes into `buf`), split it, and append the
+   * complete lines to `out` stamped with `ts`. Detects a file truncated under us.
+   *
+   * Truncation check at no extra syscall: each read starts up to {@link FINGERPRINT} bytes early
+   * and compares them with the last bytes read before. A file that was truncated and has already
+   * grown past our position again shows different bytes there (a size check alone would miss
+   * it); a file still shorter than our position returns too few bytes.
+   * @returns true when the budget was used up (there may be more to read)
+   */
+  readNew(name: StreamName, buf: Buffer, budget: number, ts: number, out: LogLine[]): boolean {
+    const s = this.streams[name];
+    if (s.fd === null || this.#closed) return false;
+    const phys = s.splitter.end - s.st.base;
+    // Bytes below the punched head read back as zeros: never fingerprint them.
+    const punched = Math.floor((s.st.dropped - s.st.base) / 4096) * 4096;
+    const back = Math.max(0, Math.min(s.fp.length, phys - punched));
+    const want = Math.min(budget, buf.length) - FINGERPRINT;
+    let n: number;
+    try {
+      n = readSync(s.fd, buf, 0, want + back, phys - back);
+    } catch (err) {
+      this.#warn(`read-${name}`, `reading ${name}.log of process ${this.processId} failed: ${(err as Error).message}`);
+      return false;
+    }
+    if (n < back || buf.compare(s.fp, s.fp.length - back, s.fp.length, 0, back) !== 0) {
+      this.#truncated(s, ts, out, phys);
+      return true; // read again from the new start
+    }
+    if (n === back) return false;
+    const data = buf.subarray(back, n);
+    s.fp = Buffer.from(data.length >= FINGERPRINT ? data.subarray(data.length - FINGERPRINT) : Buffer.concat([s.fp, data]).subarray(-FINGERPRINT));
+    this.#split(s, ts, out, () => s.splitter.push(data, out));
+    return n - back === want;
+  }
+
+  /** End of the process: emit every stream's partial last line. */
+  flushPartials(ts: number, out: LogLine[]): void {
+    for (const name of STREAMS) {
+      const s = this.streams[name];
+      this.#split(s, ts, out, () => s.splitter.flush(out));
+    }
+  }
+
+  /** Persist the state record; call before publishing the lines it covers. */
+  persist(): void {
+    // Never write through an fd number after close: the OS may have handed it to another file.
+    if (this.#stateFd === null || this.#closed) return;
+    try {
+      writeStateFile(this.#stateFd, this.state);
+    } catch (err) {
+      this.#warn("persist", `cannot persist log offsets of process ${this.processId}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Retention dropped the head of a stream up to `cut` (a line boundary whose 0-based line number
+   * is `line`): record it in the state and the index. False if this log is already closed.
+   */
+  recordDrop(name: StreamName, cut: { offset: number; line: number }): boolean {
+    if (this.#closed) return false;
+    const s = this.streams[name];
+    s.st.dropped = cut.offset;
+    if (s.idxFd !== null) {
+      const fd = s.idxFd;
+      this.#try(`index-${name}`, () => appendIndex(fd, { offset: cut.offset, line: cut.line, ts: Date.now() }));
+    }
+    this.persist();
+    return true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Logical end of a stream's file (what has been written so far). */
+  logicalEnd(name: StreamName): number {
+    const s = this.streams[name];
+    if (s.fd === null) return s.st.offset;
+    try {
+      return s.st.base + fstatSync(s.fd).size;
+    } catch {
+      return s.st.offset;
+    }
+  }
+
+  /** The open read fd of a stream (null if unreadable); valid until {@link close}. */
+  fd(name: StreamName): number | null {
+    return this.streams[name].fd;
+  }
+
+  /** Safety check run by the tailer's slow poll: was a log file deleted or replaced under us? */
+  checkFiles(): void {
+    for (const name of STREAMS) {
+      const s = this.streams[name];
+      if (s.fd === null) continue;
+      let ino: number;
+      try {
+        ino = statSync(s.file).ino;
+      } catch {
+        this.#warn(`deleted-${name}`, `${name}.log of process ${this.processId} was deleted under the server; live output continues from the open file but cannot be read back after a restart`);
+        continue;
+      }
+      if (ino !== s.ino) this.#warn(`replaced-${name}`, `${name}.log of process ${this.processId} was replaced under the server; the process still writes to the old file, which is followed`);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const fd of [this.#stateFd, this.streams.stdout.fd, this.streams.stdout.idxFd, this.streams.stderr.fd, this.streams.stderr.idxFd]) {
+      if (fd !== null) this.#try("close", () => closeSync(fd));
+    }
+  }
+
+  /**
+   * Run `split` (which appends this stream's new lines to `out`), then advance the state and
+   * append an index entry for the batch when one is due.
+   */
+  #split(s: StreamReader, ts: number, out: LogLine[], split: () => void): void {
+    this.#ts = ts;
+    const before = out.length;
+    split();
+    const count = out.length - before;
+    if (count === 0) return;
+    const first = out[before]!.offset;
+    if (s.idxFd !== null && (ts - s.lastIdxTs >= INDEX_EVERY_MS || first - s.lastIdxOffset >= INDEX_EVERY_BYTES)) {
+      const fd = s.idxFd;
+      if (this.#try(`index-${s.name}`, () => appendIndex(fd, { offset: first, line: s.st.line, ts })) !== null) {
+        s.lastIdxTs = ts;
+        s.lastIdxOffset = first;
+      }
+    }
+    s.st.line += count;
+    s.st.offset = s.splitter.consumed;
+  }
+
+  /** The file was truncated under us: continue at its new physical start, logical offsets still increasing. */
+  #truncated(s: StreamReader, ts: number, out: LogLine[], phys: number): void {
+    // Deliver the partial line we hold (its bytes did exist).
+    this.#split(s, ts, out, () => s.splitter.flush(out));
+    const at = s.splitter.end;
+    s.st.base = at;
+    s.st.dropped = at;
+    s.st.offset = at;
+    s.fp = EMPTY;
+    s.lastIdxTs = 0; // force an index entry at the new start
+    this.persist();
+    // A new warning each time: every truncation is worth reporting.
+    this.onWarning(`${s.name}.log of process ${this.processId} was truncated outside Laneboard (we had read ${phys} bytes); following it from its new start at logical offset ${at}`);
+  }
+
+  /** Run `fn`; on error warn once under `key` and return null. */
+  #try<T>(key: string, fn: () => T, quiet = false): T | null {
+    try {
+      return fn();
+    } catch (err) {
+      if (!quiet) this.#warn(key, `process ${this.processId}: ${key} failed: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  #warn(key: string, message: string): void {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.onWarning(message);
+  }
+}

@@ -1,0 +1,180 @@
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isAppError } from "@/lib/errors";
+import { createHarness, sh, type Harness, type Instance } from "./test-harness";
+import { readProcStat } from "./procfs";
+
+let h: Harness;
+let a: Instance;
+const cwd = os.tmpdir();
+
+beforeEach(async () => {
+  h = await createHarness();
+  a = await h.boot();
+});
+afterEach(async () => {
+  await h.cleanup();
+});
+
+async function appErrorCode(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  if (!isAppError(err)) throw new Error(`expected an AppError, got ${String(err)}`);
+  return err.code;
+}
+
+/** True when the pid no longer runs (gone, or a zombie nobody has reaped yet). */
+function isGone(pid: number): boolean {
+  const st = readProcStat(pid);
+  return st === null || st.state === "Z";
+}
+
+describe("ProcessSupervisor: start, output, exit", () => {
+  it("runs a command detached in its own group, publishes stdout/stderr lines and records the exit code", async () => {
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: sh("echo out; echo err >&2; printf 'no newline'; exit 3"), cwd });
+    expect(view.status).toBe("running");
+    expect(view.pid).toBeGreaterThan(0);
+    expect(view.pgid).toBe(view.pid);
+    expect(view.command).toEqual(sh("echo out; echo err >&2; printf 'no newline'; exit 3"));
+    const exit = await a.exitOf(view.id);
+    expect(exit).toEqual({ processId: view.id, laneId: null, role: "worker", status: "exited", exitCode: 3, signal: null });
+    expect(a.texts(view.id, "stdout")).toEqual(["out", "no newline"]);
+    expect(a.texts(view.id, "stderr")).toEqual(["err"]);
+    // Lines were published before the exit.
+    const after = await a.sup.get(view.id);
+    expect(after).toMatchObject({ status: "exited", exitCode: 3, signal: null });
+    expect(after.endedAt).not.toBeNull();
+    await a.events.flush();
+    expect(a.laneEvents.map((e) => e.type)).toEqual(["process.started", "process.exited"]);
+    const row = await a.db.process.findUniqueOrThrow({ where: { id: view.id } });
+    expect(row.osStartTime).toMatch(/^\d+$/);
+    expect(row.stdoutOffset).toBe(Buffer.byteLength("out\nno newline"));
+  });
+
+  it("reports a command killed by a signal as that signal", async () => {
+    const view = await a.sup.start({ laneId: null, role: "check", argv: sh("kill -USR1 $$"), cwd });
+    expect(await a.exitOf(view.id)).toMatchObject({ status: "exited", exitCode: null, signal: "SIGUSR1" });
+  });
+
+  it("passes env overrides to the process but stores and shows secrets redacted", async () => {
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: sh('echo "$API_KEY/$PLAIN"'), cwd, env: { API_KEY: "s3cret-value", PLAIN: "visible" } });
+    await a.exitOf(view.id);
+    expect(a.texts(view.id)).toEqual(["s3cret-value/visible"]);
+    expect(view.env).toEqual({ API_KEY: "[redacted]", PLAIN: "visible" });
+    const row = await a.db.process.findUniqueOrThrow({ where: { id: view.id } });
+    expect(row.env).not.toContain("s3cret");
+  });
+
+  it("delivers lines quickly (first-line latency, reported, not asserted)", async () => {
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: ["node", "-e", "let n=0;const t=setInterval(()=>{console.log(Date.now());if(++n===100)clearInterval(t)},10)"], cwd });
+    await a.exitOf(view.id);
+    const lines = a.lines.filter((l) => l.processId === view.id);
+    expect(lines).toHaveLength(100);
+    const lat = lines.map((l) => l.ts - Number(l.text)).sort((x, y) => x - y);
+    console.log(`first-line latency over 100 lines: p50 ${lat[50]} ms, p99 ${lat[98]} ms, max ${lat[99]} ms`);
+  });
+});
+
+describe("ProcessSupervisor: kill", () => {
+  it("kills the whole group, grandchildren included", async () => {
+    // wrapper → sh → sleep (grandchild); the sh prints the grandchild's pid.
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: sh("sleep 300 & echo $!; wait"), cwd });
+    await a.until(() => a.texts(view.id).length > 0, "grandchild pid");
+    const grandchild = Number(a.texts(view.id)[0]);
+    expect(readProcStat(grandchild)?.pgid).toBe(view.pgid);
+    const exit = await a.sup.kill(view.id, { graceMs: 5000 });
+    expect(exit.status).toBe("killed");
+    expect(exit.signal).toBe("SIGTERM");
+    expect(isGone(grandchild)).toBe(true);
+    expect(isGone(view.pid!)).toBe(true);
+    expect((await a.sup.get(view.id)).status).toBe("killed");
+    expect(await appErrorCode(a.sup.kill(view.id))).toBe("not_running");
+  });
+
+  it("sends SIGKILL after the grace period to a group that ignores SIGTERM", async () => {
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: sh("trap '' TERM; echo ready; while :; do sleep 0.05; done"), cwd });
+    await a.until(() => a.texts(view.id).includes("ready"), "ready");
+    const t0 = Date.now();
+    const exit = await a.sup.kill(view.id, { graceMs: 300 });
+    const took = Date.now() - t0;
+    expect(exit).toMatchObject({ status: "killed", signal: "SIGKILL" });
+    expect(took).toBeGreaterThanOrEqual(300);
+    console.log(`kill with 300 ms grace of a TERM-ignoring group took ${took} ms`);
+    expect(isGone(view.pid!)).toBe(true);
+  });
+
+  it("a kill right after start is not lost in the wrapper's fork/exec window (SIGTERM, no SIGKILL)", async () => {
+    for (let i = 0; i < 15; i++) {
+      const view = await a.sup.start({ laneId: null, role: "worker", argv: ["sleep", "300"], cwd });
+      expect(await a.sup.kill(view.id, { graceMs: 20_000 })).toMatchObject({ status: "killed", signal: "SIGTERM" });
+    }
+  });
+
+  it("shutdown({kill:false}) leaves processes running; shutdown({kill:true}) kills them", async () => {
+    const view = await a.sup.start({ laneId: null, role: "background", argv: ["sleep", "300"], cwd });
+    await h.stop(a);
+    expect(isGone(view.pid!)).toBe(false);
+    const b = await h.boot();
+    expect((await b.sup.recover()).reattached).toEqual([view.id]);
+    await b.sup.shutdown({ kill: true });
+    expect(isGone(view.pid!)).toBe(true);
+    expect((await b.sup.get(view.id)).status).toBe("killed");
+  });
+
+  it("forget stops following a process without killing it", async () => {
+    const view = await a.sup.start({ laneId: null, role: "background", argv: ["sleep", "300"], cwd });
+    await a.sup.forget(view.id);
+    expect(isGone(view.pid!)).toBe(false);
+    expect(await appErrorCode(a.sup.kill(view.id))).toBe("not_running");
+    expect(await appErrorCode(a.sup.waitForExit(view.id))).toBe("conflict");
+    process.kill(-view.pgid!, "SIGKILL");
+  });
+});
+
+describe("ProcessSupervisor: stdin", () => {
+  it("writes to a running process's stdin (round trip through cat)", async () => {
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: ["cat"], cwd });
+    await a.sup.writeStdin(view.id, "hello\n");
+    await a.sup.writeStdin(view.id, "wörld\n");
+    await a.until(() => a.texts(view.id).length === 2, "echoed lines");
+    expect(a.texts(view.id)).toEqual(["hello", "wörld"]);
+    await a.sup.kill(view.id);
+  });
+
+  it("rejects stdin to a finished process, and to one started without stdin", async () => {
+    const done = await a.sup.start({ laneId: null, role: "worker", argv: ["true"], cwd });
+    await a.exitOf(done.id);
+    expect(await appErrorCode(a.sup.writeStdin(done.id, "x"))).toBe("not_running");
+    const noStdin = await a.sup.start({ laneId: null, role: "worker", argv: ["sleep", "300"], cwd, stdin: "null" });
+    expect(await appErrorCode(a.sup.writeStdin(noStdin.id, "x"))).toBe("conflict");
+  });
+});
+
+describe("ProcessSupervisor: bad input", () => {
+  it("refuses a missing command, a bad cwd and a cwd outside confineTo without spawning", async () => {
+    expect(await appErrorCode(a.sup.start({ laneId: null, role: "worker", argv: ["no-such-command-xyz"], cwd }))).toBe("command_not_found");
+    expect(await appErrorCode(a.sup.start({ laneId: null, role: "worker", argv: ["./nope.sh"], cwd }))).toBe("command_not_found");
+    expect(await appErrorCode(a.sup.start({ laneId: null, role: "worker", argv: ["true"], cwd: "/no/such/dir" }))).toBe("invalid_input");
+    expect(await appErrorCode(a.sup.start({ laneId: null, role: "worker", argv: [], cwd }))).toBe("invalid_input");
+    expect(await appErrorCode(a.sup.start({ laneId: null, role: "worker", argv: ["true"], cwd: "/", confineTo: h.dataDir }))).toBe("outside_worktree");
+    // `..` that escapes is caught after resolving
+    expect(await appErrorCode(a.sup.start({ laneId: null, role: "worker", argv: ["true"], cwd: `${h.dataDir}/..`, confineTo: h.dataDir }))).toBe("outside_worktree");
+    expect(await a.db.process.count()).toBe(0);
+    // inside is fine
+    const ok = await a.sup.start({ laneId: null, role: "worker", argv: ["true"], cwd: h.dataDir, confineTo: h.dataDir });
+    expect((await a.exitOf(ok.id)).exitCode).toBe(0);
+    expect(await appErrorCode(a.sup.get("nope"))).toBe("not_found");
+  });
+
+  it("a command that fails inside the process is an exit code, not an error", async () => {
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: sh("no-such-command-xyz"), cwd });
+    expect((await a.exitOf(view.id)).exitCode).toBe(127);
+    expect(a.texts(view.id, "stderr").join("\n")).toContain("not found");
+  });
+
+  it("writes the exit file atomically where the architecture says", async () => {
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: sh("exit 9"), cwd });
+    await a.exitOf(view.id);
+    expect(readFileSync(`${h.dataDir}/processes/${view.id}/exit`, "utf8")).toBe("9\n");
+  });
+});

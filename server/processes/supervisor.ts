@@ -1,0 +1,423 @@
+/**
+ * The durable process supervisor: processes outlive a server restart and their logs lose
+ * nothing. See docs/architecture.md §Processes and the modules it is built from:
+ * wrapper.ts (detached `sh` wrapper, exit file), procfs.ts (identity, groups), tailer.ts and
+ * proc-log.ts (log pipeline), log-reader.ts (read back), retention.ts (caps).
+ *
+ * Life of a process: `start` records a `starting` row, spawns the wrapper, records pid / pgid /
+ * OS start time (`running`) and follows its logs. It ends when the wrapper (our child) exits, or
+ * — for a process reattached after a restart, which is not our child — when its exit file
+ * appears or the pid is gone (one poll timer for all). Ending: final read of the logs (partial
+ * last lines included) → guarded row update (`where status is starting|running`, so two
+ * supervisors can never both record an exit) → `process.exited` / `process.lost` event →
+ * bus `process.exit`. The exit file is the source of truth for the status.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import type { LogLine, ProcessView } from "@/lib/api";
+import { AppError } from "@/lib/errors";
+import type { ProcessExit } from "../events/event-bus";
+import type { EventLog } from "../events/event-log";
+import { STREAMS, emptyStreamState, readStateFile, type StreamName } from "./log-files";
+import { killGroup } from "./kill-group";
+import { mergeTails, readLast, readPage, withStreamSources, type LogPage, type LogQuery, type StreamSource } from "./log-reader";
+import { ProcLog } from "./proc-log";
+import { GroupWatcher, isSameProcess, readProcStat } from "./procfs";
+import { MIN_FREE_BYTES, Retention, freeBytes } from "./retention";
+import { writeToFifo } from "./stdin";
+import { LogTailer } from "./tailer";
+import { type StdinMode, checkCwd, findWrapper, processPaths, readExitFile, redactEnv, resolveCommand, spawnWrapper } from "./wrapper";
+import type { StartProcessSpec, SupervisorOptions } from "./types";
+import { type ProcessRow, LIVE_STATUSES, decideExit, exitFromRow, toProcessView } from "./views";
+
+export type { StartProcessSpec, SupervisorOptions } from "./types";
+
+interface Tracked {
+  id: string;
+  laneId: string | null;
+  role: string;
+  pid: number | null;
+  pgid: number | null;
+  startTime: string | null;
+  log: ProcLog;
+  /** Set when the wrapper is our child: resolves with its own status when it ends. */
+  wrapperDone: Promise<{ exitCode: number | null; signal: string | null }> | null;
+  /** Resolves once the pid / start time are persisted. */
+  ready: Promise<void>;
+  exit: Promise<ProcessExit>;
+  resolveExit: (e: ProcessExit) => void;
+  ending: boolean;
+  killRequested: boolean;
+  sigkillSent: boolean;
+  killing: Promise<ProcessExit> | null;
+  stdinChain: Promise<void>;
+  syncedOffsets: string;
+  /** When the wrapper started (ms since epoch; adoption time if unknown). */
+  startedAtMs: number;
+  stdin: StdinMode;
+}
+
+export class ProcessSupervisor {
+  #tracked = new Map<string, Tracked>();
+  #groups = new GroupWatcher();
+  #tailer: LogTailer;
+  #retention: Retention;
+  #timers: NodeJS.Timeout[] = [];
+  #closed = false;
+  #quit: Promise<void> | null = null;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.#tailer = new LogTailer({
+      flushDelayMs: opts.flushDelayMs ?? 10,
+      pollMs: opts.logPollMs ?? 1000,
+      // 64 KiB per stream per flush: ≤ ~10k short lines per batch, so batches die young in the GC.
+      readBudget: 64 * 1024,
+      onLines: (log, lines) => opts.bus.emit("process.output", { laneId: log.laneId, processId: log.processId, lines }),
+      onExitFile: (id) => this.#checkEnded(id),
+      onWarning: (log, message) => this.#warn(log.laneId, message),
+    });
+    this.#retention = new Retention(opts.logMaxBytesPerProcess, opts.logMaxBytesTotal, {
+      liveLogs: () => [...this.#tracked.values()].map((t) => t.log),
+      onTruncated: (processId, laneId, bytes) => void this.#onTruncated(processId, laneId, bytes),
+      onWarning: (_id, laneId, message) => this.#warn(laneId, message),
+    }, path.join(opts.dataDir, "processes"));
+    const every = (ms: number, fn: () => void) => this.#timers.push(setInterval(fn, ms).unref());
+    every(opts.exitPollMs ?? 200, () => {
+      for (const t of this.#tracked.values()) if (!t.wrapperDone) this.#checkEnded(t.id);
+    });
+    every(opts.retentionIntervalMs ?? 2000, () => void this.#retention.enforce());
+    every(opts.dbSyncMs ?? 5000, () => void this.#syncOffsets());
+  }
+
+  /**
+   * Boot: for every process recorded as starting/running, reattach (pid alive with the recorded
+   * OS start time), record the exit it had while the server was down (exit file), or mark it
+   * `lost`. Never starts a process. Call once, before {@link start}.
+   * @returns ids per outcome
+   */
+  async recover(): Promise<{ reattached: string[]; exited: string[]; lost: string[] }> {
+    const result = { reattached: [] as string[], exited: [] as string[], lost: [] as string[] };
+    const rows = await this.opts.db.process.findMany({ where: { status: { in: [...LIVE_STATUSES] } } });
+    for (const row of rows) {
+      if (this.#tracked.has(row.id)) continue;
+      let { pid, osStartTime } = row;
+      if (pid === null) ({ pid, osStartTime } = await this.#adopt(row.id));
+      if (pid !== null && osStartTime !== null && isSameProcess(pid, osStartTime)) {
+        this.#track(row, pid, osStartTime, null, Promise.resolve(), { verified: true });
+        result.reattached.push(row.id);
+        await this.#append({ type: "process.reattached", laneId: row.laneId, payload: { processId: row.id, pid } });
+        continue;
+      }
+      const st = pid === null ? null : readProcStat(pid);
+      const reason = pid === null
+        ? "the server stopped before the process was recorded, and no trace of it was found"
+        : st && st.state !== "Z"
+          ? `pid ${pid} now belongs to another process (start time ${st.startTime}, recorded ${osStartTime})`
+          : `process ${pid} ended while the server was down and left no exit status`;
+      const t = this.#track(row, pid, osStartTime, null, Promise.resolve(), { verified: false });
+      const exit = await this.#end(t, reason);
+      (exit.status === "lost" ? result.lost : result.exited).push(row.id);
+    }
+    const finished = await this.opts.db.process.findMany({
+      where: { status: { notIn: [...LIVE_STATUSES] } },
+      select: { id: true, laneId: true, endedAt: true },
+    });
+    for (const f of finished) this.#retention.addFinished(f.id, f.laneId, processPaths(this.opts.dataDir, f.id), f.endedAt);
+    void this.#retention.enforce();
+    return result;
+  }
+
+  /**
+   * Start a process as the leader of its own process group, detached from the server.
+   * Resolves once its pid, process group and OS start time are persisted.
+   * @throws AppError invalid_input (empty argv, missing cwd), outside_worktree, command_not_found,
+   *   unavailable (the OS or the disk refused), conflict (the supervisor is shut down)
+   */
+  async start(spec: StartProcessSpec): Promise<ProcessView> {
+    if (this.#closed) throw new AppError("conflict", "the process supervisor is shut down");
+    if (spec.argv.length === 0 || spec.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
+      throw new AppError("invalid_input", "argv must be a non-empty array of strings without NUL bytes", { field: "argv" });
+    }
+    const cwd = await checkCwd(spec.cwd, spec.confineTo);
+    const env = spec.env ?? {};
+    await resolveCommand(spec.argv[0]!, cwd, env.PATH ?? process.env.PATH);
+    const id = randomUUID();
+    const paths = processPaths(this.opts.dataDir, id);
+    const stdin = spec.stdin ?? "fifo";
+    try {
+      mkdirSync(paths.dir, { recursive: true });
+    } catch (err) {
+      throw new AppError("unavailable", `cannot create the process directory: ${(err as Error).message}`);
+    }
+    const free = await freeBytes(paths.dir);
+    if (free !== null && free < MIN_FREE_BYTES) {
+      rmSync(paths.dir, { recursive: true, force: true });
+      throw new AppError("unavailable", `no space left for process logs (${free} bytes free in ${this.opts.dataDir})`);
+    }
+    const row = await this.opts.db.process
+      .create({
+        data: {
+          id, laneId: spec.laneId, role: spec.role, command: JSON.stringify(spec.argv), cwd, env: JSON.stringify(redactEnv(env)),
+          status: "starting", logDir: paths.dir, stdoutPath: paths.stdout, stderrPath: paths.stderr,
+        },
+      })
+      .catch((err: unknown) => {
+        rmSync(paths.dir, { recursive: true, force: true });
+        // P2003: foreign key (the lane does not exist)
+        throw (err as { code?: string }).code === "P2003"
+          ? new AppError("not_found", `lane ${spec.laneId} not found`)
+          : new AppError("unavailable", `cannot record the process: ${(err as Error).message}`);
+      });
+    let spawned;
+    try {
+      spawned = spawnWrapper(paths, spec.argv, { cwd, env, stdin });
+    } catch (err) {
+      await this.opts.db.process.update({ where: { id }, data: { status: "spawn_failed", endedAt: new Date() } });
+      throw err instanceof AppError ? err : new AppError("unavailable", `cannot start the process: ${(err as Error).message}`);
+    }
+    // Read the start time synchronously: until Node reaps the wrapper its pid cannot be reused.
+    const startTime = readProcStat(spawned.pid)?.startTime ?? null;
+    const startedAt = new Date();
+    const ready = this.opts.db.process
+      .update({ where: { id }, data: { pid: spawned.pid, pgid: spawned.pid, osStartTime: startTime, status: "running", startedAt } })
+      .then(() => undefined);
+    const t = this.#track(row, spawned.pid, startTime, spawned.done, ready, { verified: true, stdin });
+    void spawned.done.then(() => this.#end(t, null));
+    await ready;
+    // Not awaited: the event log keeps append order, and a start need not wait for the event row.
+    void this.#append({ type: "process.started", laneId: spec.laneId, payload: { processId: id, role: spec.role, pid: spawned.pid, pgid: spawned.pid, command: spec.argv } });
+    return toProcessView({ ...row, pid: spawned.pid, pgid: spawned.pid, osStartTime: startTime, status: "running", startedAt });
+  }
+
+  /**
+   * Kill the process group: SIGTERM, then SIGKILL after `graceMs` (default: the configured grace)
+   * if any member remains. Resolves when no process of the group is left and the exit is recorded.
+   * @throws AppError not_running when the process has already ended (or is not followed here)
+   */
+  kill(processId: string, opts: { graceMs?: number } = {}): Promise<ProcessExit> {
+    const t = this.#tracked.get(processId);
+    if (!t || t.ending) return Promise.reject(new AppError("not_running", `process ${processId} is not running`));
+    t.killing ??= this.#kill(t, opts.graceMs ?? this.opts.killGraceMs);
+    return t.killing;
+  }
+
+  async #kill(t: Tracked, graceMs: number): Promise<ProcessExit> {
+    await t.ready.catch(() => undefined);
+    const pgid = t.pgid;
+    if (pgid === null || t.ending) return t.exit;
+    // Recorded alongside the signal, not before it: a kill's latency must not wait for the
+    // database queue. A recover() after a crash reads it to report the end as `killed`.
+    void this.opts.db.process.update({ where: { id: t.id }, data: { killRequestedAt: new Date() } }).catch(() => undefined);
+    await killGroup(pgid, { graceMs, startedAtMs: t.startedAtMs, groups: this.#groups, onSignal: (sig) => {
+      t.killRequested = true;
+      if (sig === "SIGKILL") t.sigkillSent = true;
+    } });
+    this.#checkEnded(t.id);
+    return t.exit;
+  }
+
+  /**
+   * Resolves with the process's exit: at once for one that has ended, else when it ends.
+   * @throws AppError not_found; conflict for a live process this supervisor does not follow (forgotten)
+   */
+  async waitForExit(processId: string): Promise<ProcessExit> {
+    const t = this.#tracked.get(processId);
+    if (t) return t.exit;
+    const row = await this.#row(processId);
+    if (LIVE_STATUSES.includes(row.status)) throw new AppError("conflict", `process ${processId} is not followed by this server`);
+    return exitFromRow(row);
+  }
+
+  /**
+   * Write to the process's stdin (its FIFO). Resolves when the bytes are in the pipe.
+   * @throws AppError not_running (ended), conflict (started without stdin), unavailable (the
+   *   process does not read its stdin and the pipe stayed full for 5 s)
+   */
+  writeStdin(processId: string, data: string): Promise<void> {
+    const t = this.#tracked.get(processId);
+    if (!t || t.ending) return Promise.reject(new AppError("not_running", `process ${processId} is not running`));
+    if (t.stdin === "null") return Promise.reject(new AppError("conflict", `process ${processId} was started without stdin`));
+    // A just-started wrapper may not have created its FIFO yet: wait for it briefly.
+    const run = () => writeToFifo(t.log.paths.fifo, data, processId, { waitForReaderMs: Date.now() - t.startedAtMs < 5000 ? 2000 : 0 });
+    const result = t.stdinChain.then(run, run);
+    t.stdinChain = result.catch(() => undefined);
+    return result;
+  }
+
+  /** @throws AppError not_found */
+  async get(processId: string): Promise<ProcessView> {
+    return toProcessView(await this.#row(processId));
+  }
+
+  /**
+   * The last `maxLines` lines of both streams, ordered by ts then offset. For a live process only
+   * published lines. Read-back timestamps are accurate to the index granularity (≤ 200 ms).
+   * @throws AppError not_found
+   */
+  async tail(processId: string, maxLines: number): Promise<LogLine[]> {
+    const n = Math.max(0, Math.floor(maxLines));
+    const parts = await this.#withSources(processId, STREAMS, (srcs) => srcs.map((s) => (s ? readLast(s, n) : [])));
+    return mergeTails(parts[0]!, parts[1]!, n);
+  }
+
+  /**
+   * Read one stream back by byte range (`from`/`to`, logical offsets) or by line (`fromLine`, 0-based).
+   * @throws AppError not_found, invalid_input, range_not_satisfiable (`from` past the end),
+   *   unavailable (the log file is missing)
+   */
+  async readLog(processId: string, q: LogQuery): Promise<LogPage> {
+    const [page] = await this.#withSources(processId, [q.stream], ([src]) => {
+      if (!src) throw new AppError("unavailable", `${q.stream}.log of process ${processId} is missing`);
+      return [readPage(src, q)];
+    });
+    return page!;
+  }
+
+  /** Stop following a process (tailing, exit watching). Never signals it; its row is unchanged. */
+  async forget(processId: string): Promise<void> {
+    const t = this.#tracked.get(processId);
+    if (!t) return;
+    this.#tailer.drain(t.log, false);
+    this.#tailer.remove(processId);
+    await this.#syncOffsets([t]);
+    t.log.close();
+    this.#tracked.delete(processId);
+  }
+
+  /**
+   * Stop readers and timers (after publishing what is already written and persisting offsets).
+   * With `kill`, first kill every followed process group. Without it, processes keep running and
+   * a later {@link recover} reattaches them. Runs once; later calls share the first.
+   */
+  shutdown(opts: { kill: boolean }): Promise<void> {
+    this.#quit ??= (async () => {
+      if (opts.kill) await Promise.allSettled([...this.#tracked.keys()].map((id) => this.kill(id)));
+      this.#closed = true;
+      for (const timer of this.#timers) clearInterval(timer);
+      this.#tailer.stop();
+      this.#groups.stop();
+      await this.#syncOffsets();
+      for (const t of this.#tracked.values()) t.log.close();
+      this.#tracked.clear();
+    })();
+    return this.#quit;
+  }
+
+  /**
+   * Follow a process. `verified`: pid and start time identify our wrapper right now (only then may
+   * a deleted log be reopened through `/proc/<pid>/fd`: a reused pid would be someone else's).
+   */
+  #track(row: ProcessRow, pid: number | null, startTime: string | null, wrapperDone: Tracked["wrapperDone"], ready: Promise<void>, o: { verified: boolean; stdin?: StdinMode }): Tracked {
+    const paths = processPaths(this.opts.dataDir, row.id);
+    const stdin = o.stdin ?? (existsSync(paths.fifo) ? "fifo" : "null");
+    const initial = readStateFile(paths.state) ?? { stdout: emptyStreamState(row.stdoutOffset), stderr: emptyStreamState(row.stderrOffset) };
+    const log = new ProcLog(row.id, row.laneId, paths, initial, (m) => this.#warn(row.laneId, m), o.verified ? pid : null);
+    let resolveExit!: (e: ProcessExit) => void;
+    const exit = new Promise<ProcessExit>((r) => (resolveExit = r));
+    const t: Tracked = {
+      id: row.id, laneId: row.laneId, role: row.role, pid, pgid: pid, startTime, log, wrapperDone, ready, exit, resolveExit,
+      ending: false, killRequested: row.killRequestedAt !== null, sigkillSent: false, killing: null, stdinChain: Promise.resolve(), syncedOffsets: "",
+      startedAtMs: row.startedAt?.getTime() ?? Date.now(), stdin,
+    };
+    this.#tracked.set(row.id, t);
+    this.#tailer.add(log);
+    return t;
+  }
+
+  /** For a reattached process: end it if its exit file exists or its pid is gone / reused. */
+  #checkEnded(processId: string): void {
+    const t = this.#tracked.get(processId);
+    if (!t || t.ending || t.wrapperDone) return;
+    const alive = t.pid !== null && t.startTime !== null && isSameProcess(t.pid, t.startTime);
+    if (!alive || readExitFile(t.log.paths.exit)) void this.#end(t, `process ${t.pid} is gone and left no exit status`);
+  }
+
+  /** Record the end of a process exactly once; `lostReason` is used when there is no exit status. */
+  async #end(t: Tracked, lostReason: string | null): Promise<ProcessExit> {
+    if (t.ending || this.#closed) return t.exit;
+    t.ending = true;
+    await t.ready.catch(() => undefined);
+    const wrapper = t.wrapperDone ? await t.wrapperDone : null;
+    this.#tailer.drain(t.log, true);
+    this.#tailer.remove(t.id);
+    const recorded = readExitFile(t.log.paths.exit);
+    const exit: ProcessExit = { processId: t.id, laneId: t.laneId, role: t.role, ...decideExit(recorded, wrapper, t) };
+    const { status } = exit;
+    const state = t.log.state;
+    const won = await this.opts.db.process
+      .updateMany({
+        where: { id: t.id, status: { in: [...LIVE_STATUSES] } },
+        data: {
+          status, exitCode: exit.exitCode, signal: exit.signal, endedAt: recorded?.at ?? new Date(),
+          stdoutOffset: state.stdout.offset, stderrOffset: state.stderr.offset, truncatedBytes: state.stdout.dropped + state.stderr.dropped,
+        },
+      })
+      .then((r) => r.count > 0, (err: unknown) => (console.error(`[processes] recording the exit of ${t.id} failed`, err), true));
+    t.log.close();
+    this.#tracked.delete(t.id);
+    this.#retention.addFinished(t.id, t.laneId, t.log.paths, new Date());
+    if (won) {
+      await this.#append(status === "lost"
+        ? { type: "process.lost", laneId: t.laneId, payload: { processId: t.id, reason: lostReason ?? "unknown" } }
+        : { type: "process.exited", laneId: t.laneId, payload: { processId: t.id, role: t.role, exitCode: exit.exitCode, signal: exit.signal } });
+      this.opts.bus.emit("process.exit", exit);
+    }
+    t.resolveExit(exit);
+    return exit;
+  }
+
+  /** A row whose pid was never recorded (the server died during start): find the wrapper by its pid file. */
+  async #adopt(id: string): Promise<{ pid: number | null; osStartTime: string | null }> {
+    const found = findWrapper(processPaths(this.opts.dataDir, id));
+    if (!found) return { pid: null, osStartTime: null };
+    await this.opts.db.process
+      .update({ where: { id }, data: { pid: found.pid, pgid: found.pid, osStartTime: found.startTime, status: "running", startedAt: new Date() } })
+      .catch(() => undefined);
+    return { pid: found.pid, osStartTime: found.startTime };
+  }
+
+  async #withSources<T>(processId: string, names: readonly StreamName[], fn: (srcs: (StreamSource | null)[]) => T[]): Promise<T[]> {
+    const row = await this.#row(processId);
+    const t = this.#tracked.get(processId);
+    const live = t !== undefined && !t.ending;
+    return withStreamSources({
+      processId, paths: processPaths(this.opts.dataDir, processId), log: t?.log ?? null, live, ended: !LIVE_STATUSES.includes(row.status),
+    }, names, fn);
+  }
+
+  async #row(processId: string): Promise<ProcessRow> {
+    const row = await this.opts.db.process.findUnique({ where: { id: processId } });
+    if (!row) throw new AppError("not_found", `process ${processId} not found`);
+    return row;
+  }
+
+  /** Copy changed offsets of followed processes to their rows (the state file stays authoritative). */
+  async #syncOffsets(list: Iterable<Tracked> = this.#tracked.values()): Promise<void> {
+    const updates = [];
+    for (const t of list) {
+      const s = t.log.state;
+      const key = `${s.stdout.offset}:${s.stderr.offset}:${s.stdout.dropped + s.stderr.dropped}`;
+      if (key === t.syncedOffsets) continue;
+      t.syncedOffsets = key;
+      updates.push(this.opts.db.process.update({ where: { id: t.id }, data: { stdoutOffset: s.stdout.offset, stderrOffset: s.stderr.offset, truncatedBytes: s.stdout.dropped + s.stderr.dropped } }));
+    }
+    await Promise.allSettled(updates);
+  }
+
+  async #onTruncated(processId: string, laneId: string | null, bytes: number): Promise<void> {
+    await this.opts.db.process.update({ where: { id: processId }, data: { truncatedBytes: bytes } }).catch(() => undefined);
+    await this.#append({ type: "process.output_truncated", laneId, payload: { processId, bytes } });
+  }
+
+  #warn(laneId: string | null, message: string): void {
+    console.warn(`[processes] ${message}`);
+    void this.#append({ type: "warning", laneId, payload: { failureClass: "infra", message } });
+  }
+
+  /** Append an event; a failure (e.g. a full disk) is logged, never thrown into the supervisor. */
+  async #append(event: Parameters<EventLog["append"]>[0]): Promise<void> {
+    await this.opts.events.append(event).catch((err: unknown) => console.error(`[processes] cannot append ${event.type}`, err));
+  }
+}
+

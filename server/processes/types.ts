@@ -1,0 +1,39 @@
+/** Options and inputs of the process supervisor's public API (see supervisor.ts). */
+import type { EventBus } from "../events/event-bus";
+import type { EventLog } from "../events/event-log";
+import type { Db } from "../store/db";
+import type { StdinMode } from "./wrapper";
+
+export interface SupervisorOptions {
+  db: Db;
+  events: EventLog;
+  bus: EventBus;
+  dataDir: string;
+  /** Default SIGTERM → SIGKILL grace period (ms). */
+  killGraceMs: number;
+  logMaxBytesPerProcess: number;
+  logMaxBytesTotal: number;
+  /** Tuning, with defaults: first wake-up → flush delay (10 ms). */
+  flushDelayMs?: number;
+  /** Safety poll of log files (1000 ms). */
+  logPollMs?: number;
+  /** Liveness poll for reattached processes (200 ms). */
+  exitPollMs?: number;
+  /** Retention check period (2000 ms). */
+  retentionIntervalMs?: number;
+  /** Offsets are copied to the database rows this often (5000 ms); the state file is the source of truth. */
+  dbSyncMs?: number;
+}
+
+export interface StartProcessSpec {
+  laneId: string | null;
+  role: "worker" | "check" | "background";
+  argv: string[];
+  cwd: string;
+  /** Overrides on top of the server's environment; secret-looking values are redacted when stored/shown. */
+  env?: Record<string, string>;
+  /** cwd must be inside this directory (after resolving symlinks). */
+  confineTo?: string;
+  /** stdin from a FIFO the server can write to (default), or from /dev/null. */
+  stdin?: StdinMode;
+}

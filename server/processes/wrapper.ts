@@ -1,0 +1,212 @@
+/**
+ * Starting a durable process: the fixed `sh` wrapper, command and cwd validation, env
+ * redaction, and reading the exit file the wrapper leaves behind.
+ *
+ * The wrapper is `/bin/sh -c WRAPPER_SCRIPT sh <dir> <stdinMode> <argv...>`: user input is only
+ * ever a positional argument (`"$@"`), never part of the script. Started detached (setsid), it is
+ * the leader of its own process group and session, so the server can exit without taking it
+ * along. It
+ *   1. writes its pid to `<dir>/pid` (lets recovery find it if the server died before recording it),
+ *   2. traps TERM/INT/HUP with a handler (not ignore, so the command gets default dispositions),
+ *   3. takes stdin from `<dir>/stdin.fifo`, which it creates (the wrapper's fork+exec of mkfifo
+ *      costs the server nothing, where spawning it from Node took ~10 ms per start) and opens
+ *      read-write (writers may come and go without the command ever seeing EOF); or from /dev/null,
+ *   4. runs the command in the foreground; a trapped signal is deferred until it ends,
+ *   5. writes `$?` (128+N = killed by signal N) to `<dir>/exit` atomically (tmp file + rename).
+ * Checked with dash 0.5 (Debian's /bin/sh): SIGTERM to the group while `sleep` runs → exit file
+ * `143`; a child ignoring TERM keeps the wrapper waiting until it exits by itself.
+ */
+import { constants as fsc, promises as fsp, closeSync, openSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { execa, type Options } from "execa";
+import { AppError } from "@/lib/errors";
+import { readCmdline, readProcStat, signalName } from "./procfs";
+
+export const WRAPPER_SCRIPT = [
+  'd=$1; mode=$2; shift 2',
+  "trap 'true' TERM INT HUP",
+  'printf \'%s\\n\' "$$" > "$d/pid"',
+  'if [ "$mode" = fifo ] && { [ -p "$d/stdin.fifo" ] || mkfifo -m 600 "$d/stdin.fifo"; }; then exec 0<>"$d/stdin.fifo"; else exec 0</dev/null; fi',
+  '"$@"',
+  "code=$?",
+  'printf \'%s\\n\' "$code" > "$d/exit.tmp" && mv -f "$d/exit.tmp" "$d/exit"',
+  'exit "$code"',
+].join("\n");
+
+export type StdinMode = "fifo" | "null";
+
+/** Files of one process under `<dataDir>/processes/<id>/`. */
+export interface ProcessPaths {
+  dir: string;
+  stdout: string;
+  stderr: string;
+  fifo: string;
+  exit: string;
+  pid: string;
+  /** Tailer bookkeeping (offsets, line counts, retention marks); see log-files.ts. */
+  state: string;
+  stdoutIdx: string;
+  stderrIdx: string;
+}
+
+export function processPaths(dataDir: string, processId: string): ProcessPaths {
+  const dir = path.join(dataDir, "processes", processId);
+  const meta = path.join(dir, "meta");
+  return {
+    dir,
+    stdout: path.join(dir, "stdout.log"),
+    stderr: path.join(dir, "stderr.log"),
+    fifo: path.join(dir, "stdin.fifo"),
+    exit: path.join(dir, "exit"),
+    pid: path.join(dir, "pid"),
+    // In a subdirectory so our own bookkeeping writes do not wake the directory watcher.
+    state: path.join(meta, "state"),
+    stdoutIdx: path.join(meta, "stdout.idx"),
+    stderrIdx: path.join(meta, "stderr.idx"),
+  };
+}
+
+/**
+ * Validate `cwd` (exists, is a directory, inside `confineTo` after resolving symlinks).
+ * @returns the real path of cwd
+ * @throws AppError invalid_input (missing / not a directory), outside_worktree
+ */
+export async function checkCwd(cwd: string, confineTo?: string): Promise<string> {
+  let real: string;
+  try {
+    real = await fsp.realpath(cwd);
+    if (!(await fsp.stat(real)).isDirectory()) throw new Error("not a directory");
+  } catch {
+    throw new AppError("invalid_input", `cwd does not exist or is not a directory: ${cwd}`, { field: "cwd" });
+  }
+  if (confineTo !== undefined) {
+    const root = await fsp.realpath(confineTo).catch(() => {
+      throw new AppError("invalid_input", `confineTo does not exist: ${confineTo}`, { field: "confineTo" });
+    });
+    if (real !== root && !real.startsWith(root.endsWith(path.sep) ? root : root + path.sep)) {
+      throw new AppError("outside_worktree", `cwd ${cwd} is outside ${confineTo}`, { field: "cwd" });
+    }
+  }
+  return real;
+}
+
+/**
+ * Resolve argv[0] the way execvp does (a name with a slash is relative to cwd, otherwise each
+ * PATH entry in order) and check it is an executable regular file, so a missing command is a
+ * clear error before anything is spawned.
+ * @throws AppError command_not_found
+ */
+export async function resolveCommand(command: string, cwd: string, envPath: string | undefined): Promise<string> {
+  const candidates = command.includes("/")
+    ? [path.resolve(cwd, command)]
+    : (envPath ?? "/usr/local/bin:/usr/bin:/bin").split(":").map((dir) => path.resolve(cwd, dir || ".", command));
+  for (const file of candidates) {
+    try {
+      await fsp.access(file, fsc.X_OK);
+      if ((await fsp.stat(file)).isFile()) return file;
+    } catch {
+      // try the next PATH entry
+    }
+  }
+  throw new AppError("command_not_found", `command not found or not executable: ${command}`, { command });
+}
+
+const SECRET_KEY = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
+export const REDACTED = "[redacted]";
+
+/** Env overrides as stored and shown: values of secret-looking keys replaced by "[redacted]". */
+export function redactEnv(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET_KEY.test(k) ? REDACTED : v]));
+}
+
+export interface SpawnedWrapper {
+  pid: number;
+  /** Resolves when the wrapper (our child) ends; never rejects. */
+  done: Promise<{ exitCode: number | null; signal: string | null }>;
+}
+
+/**
+ * Spawn the wrapper detached with stdout/stderr appended to the log files (O_APPEND fds opened
+ * here and closed once the child has them).
+ * @throws AppError unavailable when the OS refuses to spawn
+ */
+export function spawnWrapper(p: ProcessPaths, argv: string[], opts: { cwd: string; env: Record<string, string>; stdin: StdinMode }): SpawnedWrapper {
+  const out = openSync(p.stdout, "a");
+  const err = openSync(p.stderr, "a");
+  try {
+    const child = execa("/bin/sh", ["-c", WRAPPER_SCRIPT, "sh", p.dir, opts.stdin, ...argv], {
+      cwd: opts.cwd,
+      env: opts.env,
+      extendEnv: true,
+      detached: true,
+      cleanup: false,
+      reject: false,
+      stdin: "ignore",
+      stdout: fdOption(out),
+      stderr: fdOption(err),
+    });
+    if (child.pid === undefined) throw new AppError("unavailable", "the OS refused to start the process");
+    child.unref();
+    const done = child.then(
+      (r) => ({ exitCode: r.exitCode ?? null, signal: r.signal ?? null }),
+      () => ({ exitCode: null, signal: null }),
+    );
+    return { pid: child.pid, done };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
+}
+
+/**
+ * execa's types list only fds 0–9 for `stdout`/`stderr`, but at run time an integer is passed
+ * through to `child_process.spawn`, which documents any integer fd (checked with execa 9.6: the
+ * child writes straight to the file, no pipe through the parent — required to survive our exit).
+ */
+function fdOption(fd: number): Options["stdout"] {
+  return fd as unknown as Options["stdout"];
+}
+
+export interface RecordedExit {
+  exitCode: number | null;
+  signal: string | null;
+  /** When the exit file was written (its mtime). */
+  at: Date;
+}
+
+/**
+ * Read `<dir>/exit`. A status above 128 whose remainder is a signal number is reported as that
+ * signal (sh convention: the command was killed by it), exit code null.
+ * @returns null when the file does not exist (yet) or is unreadable
+ */
+export function readExitFile(file: string): RecordedExit | null {
+  try {
+    const text = readFileSync(file, "utf8").trim();
+    if (!/^\d+$/.test(text)) return null;
+    const code = Number(text);
+    const at = statSync(file).mtime;
+    const sig = code > 128 ? signalName(code - 128) : null;
+    return sig ? { exitCode: null, signal: sig, at } : { exitCode: code, signal: null, at };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Find a running wrapper through the pid file it writes at start, and prove it is ours: its
+ * argv must be this wrapper for this very process directory (`/bin/sh -c <script> sh <dir> …`).
+ * @returns its pid and OS start time, or null
+ */
+export function findWrapper(p: ProcessPaths): { pid: number; startTime: string } | null {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(p.pid, "utf8").trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  const argv = readCmdline(pid);
+  const st = readProcStat(pid);
+  if (!argv || !st || st.state === "Z" || argv[0] !== "/bin/sh" || argv[2] !== WRAPPER_SCRIPT || argv[4] !== p.dir) return null;
+  return { pid, startTime: st.startTime };
+}
