@@ -1,8 +1,8 @@
 /**
  * Runs a lane's work: starts its worker process through the supervisor, follows process exits
- * (delivered on the bus, also for exits the supervisor discovered after a server restart), runs
- * the packet's acceptance checks one after another as `check` processes, and settles the lane
- * as finished, failed, killed or lost.
+ * (delivered on the bus, also for exits the supervisor discovered after a server restart), hands
+ * a successful worker over to the {@link CheckRunner} for the packet's acceptance checks, and
+ * settles the lane as finished, failed, killed or lost.
  *
  * Exit handling is event-driven, not an in-memory await, so a lane whose worker or check ended
  * while the server was down continues correctly after the restart.
@@ -14,7 +14,7 @@ import type { FailureClass } from "@/lib/lane-state";
 import type { ProcessExit } from "../events/event-bus";
 import { prepareWorker } from "../engines/engine-command";
 import type { ProcessSupervisor } from "../processes/supervisor";
-import { parseCheckRuns, type CheckRun } from "./checks";
+import { CheckRunner } from "./check-runner";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "./lane-store";
 
 export interface LaneRunnerDeps extends LaneDeps {
@@ -32,7 +32,11 @@ export class LaneRunner {
   /** In-flight starts, so a kill that arrives mid-start can wait for the process to exist. */
   readonly #starts = new Map<string, Promise<boolean>>();
 
-  constructor(private readonly deps: LaneRunnerDeps) {}
+  readonly #checks: CheckRunner;
+
+  constructor(private readonly deps: LaneRunnerDeps) {
+    this.#checks = new CheckRunner({ ...deps, settle: (...args) => this.settle(...args) });
+  }
 
   laneDir(laneId: string): string {
     return path.join(this.deps.dataDir, "lanes", laneId);
@@ -124,7 +128,7 @@ export class LaneRunner {
     const lane = await db.lane.findUnique({ where: { id: exit.laneId! } });
     if (!lane) return;
     if (exit.role === "worker") await this.#onWorkerExit(lane, exit);
-    else if (exit.role === "check") await this.#onCheckExit(lane, exit);
+    else if (exit.role === "check") await this.#checks.onCheckExit(lane, exit);
     this.deps.onLaneActivity(lane.id);
   }
 
@@ -146,64 +150,7 @@ export class LaneRunner {
     const packet: TaskPacket = TaskPacketSchema.parse(JSON.parse(lane.packet));
     if (packet.acceptance.length === 0) return this.settle(lane, "finished", exit);
     const checking = await transitionLane(this.deps, lane, "checking");
-    if (checking) await this.#startCheck(checking, packet, 0);
-  }
-
-  async #startCheck(lane: LaneRow, packet: TaskPacket, index: number): Promise<void> {
-    const { db, events, supervisor } = this.deps;
-    const check = packet.acceptance[index]!;
-    const runs = parseCheckRuns(lane.checks);
-    const run: CheckRun = {
-      index,
-      level: check.level,
-      argv: check.argv,
-      status: "running",
-      processId: null,
-      exitCode: null,
-      durationMs: null,
-      startedAt: new Date().toISOString(),
-      endedAt: null,
-    };
-    try {
-      const proc = await supervisor.start({ laneId: lane.id, role: "check", argv: check.argv, cwd: lane.worktreePath, confineTo: lane.worktreePath });
-      run.processId = proc.id;
-      await db.lane.update({ where: { id: lane.id }, data: { checks: JSON.stringify([...runs, run]) } });
-      await events.append({ type: "check.started", laneId: lane.id, repoId: lane.repoId, payload: { processId: proc.id, level: check.level, command: check.argv } });
-      const timer = setTimeout(() => void supervisor.kill(proc.id).catch(() => undefined), check.timeoutMs);
-      timer.unref();
-      void supervisor.waitForExit(proc.id).finally(() => clearTimeout(timer)).catch(() => undefined);
-    } catch (err) {
-      const reason = isAppError(err) ? err.message : String(err);
-      run.status = "red";
-      run.endedAt = new Date().toISOString();
-      await db.lane.update({ where: { id: lane.id }, data: { checks: JSON.stringify([...runs, run]) } });
-      await events.append({ type: "lane.red", laneId: lane.id, repoId: lane.repoId, payload: { level: check.level, command: check.argv, exitCode: null, durationMs: 0, failureClass: "infra" } });
-      await this.settle(lane, "failed", { exitCode: null, signal: null }, "infra", `check could not start: ${reason}`);
-    }
-  }
-
-  async #onCheckExit(lane: LaneRow, exit: ProcessExit): Promise<void> {
-    const { db, events } = this.deps;
-    if (lane.state !== "checking") return;
-    const runs = parseCheckRuns(lane.checks);
-    const run = runs.find((r) => r.processId === exit.processId);
-    if (!run || run.status !== "running") return;
-    const green = exit.status === "exited" && exit.exitCode === 0;
-    run.status = green ? "green" : "red";
-    run.exitCode = exit.exitCode;
-    run.endedAt = new Date().toISOString();
-    run.durationMs = Date.parse(run.endedAt) - Date.parse(run.startedAt);
-    const updated = await db.lane.update({ where: { id: lane.id }, data: { checks: JSON.stringify(runs) } });
-    const failureClass: FailureClass = exit.status === "exited" ? "test" : exit.status === "killed" ? "infra" : "lost";
-    await events.append(
-      green
-        ? { type: "lane.green", laneId: lane.id, repoId: lane.repoId, payload: { level: run.level, command: run.argv, durationMs: run.durationMs } }
-        : { type: "lane.red", laneId: lane.id, repoId: lane.repoId, payload: { level: run.level, command: run.argv, exitCode: exit.exitCode, durationMs: run.durationMs, failureClass } },
-    );
-    const packet = TaskPacketSchema.parse(JSON.parse(lane.packet));
-    if (!green) return this.settle(updated, "failed", exit, failureClass, `check ${run.argv.join(" ")} is red`);
-    if (run.index + 1 < packet.acceptance.length) return this.#startCheck(updated, packet, run.index + 1);
-    return this.settle(updated, "finished", exit);
+    if (checking) await this.#checks.start(checking, packet, 0);
   }
 
   /** Move a live lane to a terminal state with its closing event; frees the scheduler slot. */
