@@ -1,0 +1,38 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { defineConfig } from "@playwright/test";
+
+// One fresh data directory per run, shared by the main process and its workers through env.
+process.env.LANEBOARD_E2E_DATA ??= fs.mkdtempSync(path.join(os.tmpdir(), "laneboard-e2e-"));
+const port = Number(process.env.LANEBOARD_E2E_PORT ?? 3917);
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "test-results",
+  timeout: 120_000,
+  expect: { timeout: 60_000 },
+  fullyParallel: false,
+  workers: 1,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    viewport: { width: 1440, height: 900 },
+    trace: "retain-on-failure",
+    launchOptions: {
+      // Debian's chromium; Playwright's own browser download cannot work offline.
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+    },
+  },
+  webServer: {
+    command: `npx tsx server/main.ts --port ${port} --data-dir ${process.env.LANEBOARD_E2E_DATA} --kill-grace-ms 1500`,
+    url: `http://127.0.0.1:${port}/api/v1/board`,
+    timeout: 180_000,
+    reuseExistingServer: false,
+    env: { NODE_ENV: "production" },
+    stdout: "pipe",
+    stderr: "pipe",
+    gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+  },
+});
