@@ -1,0 +1,102 @@
+/**
+ * The browser's client for Laneboard's HTTP API (`/api/v1`, same origin). Every response body is
+ * validated with the shared zod schemas from `lib/api.ts`, so a server/browser mismatch shows up
+ * as a readable error instead of `undefined` deep inside a component.
+ *
+ * Errors: every function rejects with {@link ApiError}. Server errors carry the server's
+ * `{ error: { code, message } }`; a network failure is `code: "network"`, status 0; a body that
+ * does not match its schema is `code: "bad_response"`.
+ */
+import type { z } from "zod";
+import {
+  BoardResponseSchema,
+  EventsResponseSchema,
+  LaneLogsResponseSchema,
+  LaneViewSchema,
+  RepoViewSchema,
+  type BoardResponse,
+  type EventsResponse,
+  type LaneLogsResponse,
+  type LaneView,
+  type RegisterRepoBody,
+  type RepoView,
+} from "@/lib/api";
+
+/** A failed API call: HTTP status (0 when the server was not reached), error code and a message fit to show a person. */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The message to show for any thrown value (ApiError or not). */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function readErrorBody(body: unknown): { code: string; message: string } | null {
+  if (typeof body !== "object" || body === null) return null;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== "object" || error === null) return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof message !== "string") return null;
+  return { code: typeof code === "string" ? code : "error", message };
+}
+
+/**
+ * Fetch `path` and parse the JSON body with `schema`.
+ * @throws ApiError (see module docs)
+ */
+async function request<S extends z.ZodType>(path: string, schema: S, init?: { method: "POST"; body: unknown }): Promise<z.infer<S>> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: init?.method ?? "GET",
+      headers: init ? { "content-type": "application/json", accept: "application/json" } : { accept: "application/json" },
+      body: init ? JSON.stringify(init.body) : undefined,
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, "network", "Cannot reach the Laneboard server.");
+  }
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = readErrorBody(body);
+    throw new ApiError(res.status, err?.code ?? "http_error", err?.message ?? `Request failed: HTTP ${res.status} ${res.statusText}`.trim());
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new ApiError(res.status, "bad_response", `Unexpected response from ${path}: ${parsed.error.issues[0]?.message ?? "invalid body"}`);
+  }
+  return parsed.data;
+}
+
+const lanePath = (id: string) => `/api/v1/lanes/${encodeURIComponent(id)}`;
+
+export const api = {
+  /** `GET /api/v1/board`: every repo and lane, plus the event cursor of the snapshot. */
+  board: (): Promise<BoardResponse> => request("/api/v1/board", BoardResponseSchema),
+  /** `GET /api/v1/lanes/:id`. */
+  lane: (id: string): Promise<LaneView> => request(lanePath(id), LaneViewSchema),
+  /** `GET /api/v1/lanes/:id/logs?limit=`: the newest `limit` lines (1..100000). */
+  laneLogs: (id: string, limit: number): Promise<LaneLogsResponse> =>
+    request(`${lanePath(id)}/logs?limit=${limit}`, LaneLogsResponseSchema),
+  /** `GET /api/v1/events?after=&limit=[&laneId=]`: events with id > after, oldest first. */
+  events: (after: number, opts: { laneId?: string; limit?: number } = {}): Promise<EventsResponse> => {
+    const q = new URLSearchParams({ after: String(after), limit: String(opts.limit ?? 500) });
+    if (opts.laneId) q.set("laneId", opts.laneId);
+    return request(`/api/v1/events?${q.toString()}`, EventsResponseSchema);
+  },
+  /** `POST /api/v1/lanes/:id/kill` (SIGTERM, then SIGKILL after the server's grace period). */
+  kill: (id: string): Promise<LaneView> => request(`${lanePath(id)}/kill`, LaneViewSchema, { method: "POST", body: {} }),
+  /** `POST /api/v1/lanes/:id/restart`: re-queue a terminal lane. */
+  restart: (id: string): Promise<LaneView> => request(`${lanePath(id)}/restart`, LaneViewSchema, { method: "POST", body: {} }),
+  /** `POST /api/v1/repos`. */
+  registerRepo: (body: RegisterRepoBody): Promise<RepoView> => request("/api/v1/repos", RepoViewSchema, { method: "POST", body }),
+};

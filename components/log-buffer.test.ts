@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import type { LogLine } from "@/lib/api";
+import { LogBuffer } from "./log-buffer";
+
+const line = (offset: number, ts: number, stream: LogLine["stream"] = "stdout", processId = "p1"): LogLine => ({
+  processId,
+  stream,
+  offset,
+  ts,
+  text: `${stream}@${offset}`,
+});
+const texts = (b: LogBuffer) => b.snapshot().map((e) => (e.kind === "line" ? e.line.text : `[${e.text}]`));
+
+describe("LogBuffer", () => {
+  it("dedupes by (processId, stream, offset) across overlapping batches", () => {
+    const b = new LogBuffer();
+    expect(b.add([line(0, 1), line(10, 2)])).toBe(2);
+    expect(b.add([line(10, 2), line(20, 3)])).toBe(1);
+    expect(b.add([line(10, 2, "stderr")])).toBe(1);
+    expect(b.add([line(10, 2, "stdout", "p2")])).toBe(1);
+    expect(b.size).toBe(5);
+  });
+
+  it("inserts history that arrives after live lines in time order", () => {
+    const b = new LogBuffer();
+    b.add([line(100, 50), line(110, 51)]);
+    b.add([line(0, 10), line(50, 20), line(100, 50)]);
+    expect(texts(b)).toEqual(["stdout@0", "stdout@50", "stdout@100", "stdout@110"]);
+  });
+
+  it("orders lines of one stream with equal ts by offset", () => {
+    const b = new LogBuffer();
+    b.add([line(30, 5)]);
+    b.add([line(10, 5), line(20, 5)]);
+    expect(texts(b)).toEqual(["stdout@10", "stdout@20", "stdout@30"]);
+  });
+
+  it("places a marker after the newest line and keeps it there", () => {
+    const b = new LogBuffer();
+    b.add([line(0, 1)]);
+    b.addMarker("3 lines dropped");
+    b.add([line(10, 2)]);
+    expect(texts(b)).toEqual(["stdout@0", "[3 lines dropped]", "stdout@10"]);
+  });
+
+  it("drops the oldest entries beyond maxEntries and does not take them back", () => {
+    const b = new LogBuffer(3);
+    b.add([line(0, 1), line(10, 2), line(20, 3), line(30, 4)]);
+    expect(texts(b)).toEqual(["stdout@10", "stdout@20", "stdout@30"]);
+    expect(b.trimmed).toBe(1);
+    expect(b.add([line(0, 1)])).toBe(0);
+    expect(texts(b)).toEqual(["stdout@10", "stdout@20", "stdout@30"]);
+    expect(b.trimmed).toBe(1);
+  });
+
+  it("snapshot is a copy", () => {
+    const b = new LogBuffer();
+    b.add([line(0, 1)]);
+    const snap = b.snapshot();
+    b.add([line(10, 2)]);
+    expect(snap).toHaveLength(1);
+  });
+});

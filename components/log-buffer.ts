@@ -1,0 +1,90 @@
+/**
+ * The browser's copy of a lane's output: lines from the REST history, the subscribe ack's tail
+ * and live `process:output` batches overlap, so lines are deduplicated by
+ * (processId, stream, offset) — the identity the server gives a line — and kept in time order
+ * (server read time `ts`, then byte offset). Markers (e.g. "N lines dropped") sit between lines.
+ *
+ * Memory is bounded: beyond `maxEntries` the oldest entries are dropped and counted in `trimmed`.
+ */
+import type { LogLine } from "@/lib/api";
+
+export type LogEntry =
+  | { kind: "line"; key: string; ts: number; line: LogLine }
+  | { kind: "marker"; key: string; ts: number; text: string };
+
+/** The dedupe identity of a line. */
+export const logLineKey = (l: Pick<LogLine, "processId" | "stream" | "offset">) => `${l.processId}:${l.stream}:${l.offset}`;
+
+function before(a: LogEntry, b: LogEntry): boolean {
+  if (a.ts !== b.ts) return a.ts < b.ts;
+  // Same read time: keep file order within one stream; otherwise arrival order wins (stable).
+  if (a.kind === "line" && b.kind === "line" && a.line.processId === b.line.processId && a.line.stream === b.line.stream) {
+    return a.line.offset < b.line.offset;
+  }
+  return false;
+}
+
+export class LogBuffer {
+  #entries: LogEntry[] = [];
+  #keys = new Set<string>();
+  #markers = 0;
+  /** Entries dropped from the head to respect `maxEntries`. */
+  trimmed = 0;
+
+  constructor(readonly maxEntries = 20_000) {}
+
+  /**
+   * Add lines, skipping ones already held. Lines older than the newest held line are inserted
+   * in place (history arriving after live lines).
+   * @returns how many lines were new.
+   */
+  add(lines: readonly LogLine[]): number {
+    let added = 0;
+    for (const line of lines) {
+      const key = logLineKey(line);
+      if (this.#keys.has(key)) continue;
+      if (!this.#insert({ kind: "line", key, ts: line.ts, line })) continue;
+      this.#keys.add(key);
+      added++;
+    }
+    if (added > 0) this.#trim();
+    return added;
+  }
+
+  /** Add a marker after the newest entry (its time is that entry's, so it stays where it arrived). */
+  addMarker(text: string): void {
+    const last = this.#entries[this.#entries.length - 1];
+    this.#entries.push({ kind: "marker", key: `marker:${++this.#markers}`, ts: last?.ts ?? 0, text });
+    this.#trim();
+  }
+
+  /** A fresh array of the entries, oldest first (safe to hand to React). */
+  snapshot(): LogEntry[] {
+    return this.#entries.slice();
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** @returns false when the entry is older than everything kept after trimming (it was trimmed already). */
+  #insert(entry: LogEntry): boolean {
+    const entries = this.#entries;
+    let i = entries.length;
+    // Common case: appending in order, so scan back from the end (usually zero steps).
+    while (i > 0 && before(entry, entries[i - 1]!)) i--;
+    if (i === 0 && this.trimmed > 0 && entries.length > 0) return false;
+    if (i === entries.length) entries.push(entry);
+    else entries.splice(i, 0, entry);
+    return true;
+  }
+
+  #trim(): void {
+    const excess = this.#entries.length - this.maxEntries;
+    if (excess <= 0) return;
+    for (const e of this.#entries.splice(0, excess)) {
+      if (e.kind === "line") this.#keys.delete(e.key);
+    }
+    this.trimmed += excess;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The React Query key factory for lanes (TkDodo's "effective query keys"): every lane query key
+ * starts with `laneKeys.all`, so `invalidateQueries({ queryKey: laneKeys.all })` refreshes them all.
+ */
+export const laneKeys = {
+  all: ["lanes"] as const,
+  /** `GET /api/v1/board`: repos, lanes and the event cursor of the snapshot. */
+  board: ["lanes", "board"] as const,
+  /** `GET /api/v1/lanes/:id`. */
+  detail: (id: string) => ["lanes", "detail", id] as const,
+  /** `GET /api/v1/lanes/:id/logs`. */
+  logs: (id: string) => ["lanes", "logs", id] as const,
+  /** `GET /api/v1/events?laneId=:id`: the lane's event history. */
+  events: (id: string) => ["lanes", "events", id] as const,
+};

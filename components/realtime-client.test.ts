@@ -1,0 +1,165 @@
+/**
+ * RealtimeClient against a real Socket.IO server on a real port (a minimal stand-in for
+ * server/realtime speaking the lib/socket-events.ts catalog), with a real QueryClient.
+ */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { QueryClient } from "@tanstack/react-query";
+import { Server, type Socket as ServerSocket } from "socket.io";
+import { io } from "socket.io-client";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { BoardResponse, EventsResponse, LaneView, LogLine } from "@/lib/api";
+import type { LaneEvent } from "@/lib/lane-events";
+import type { ClientToServerEvents, ServerToClientEvents } from "@/lib/socket-events";
+import { laneKeys } from "./query-keys";
+import { RealtimeClient, type LaneSocket } from "./realtime-client";
+
+const lane: LaneView = {
+  id: "L1", repoId: "R1", slug: "s", objective: "o", engine: "script", state: "running", branch: "lane/s", baseBranch: "main",
+  worktreePath: "/w", ahead: 0, behind: 0, lastExitCode: null, attempt: 1, checks: {}, lastEvent: { id: 1, type: "lane.started", at: "2026-11-20T12:00:00.000Z" },
+  currentProcessId: "P1", queuePosition: null, createdAt: "2026-11-20T12:00:00.000Z", startedAt: null, endedAt: null,
+};
+const stateChanged = (id: number, from: LaneView["state"], to: LaneView["state"]): LaneEvent => ({
+  id, v: 1, laneId: "L1", repoId: "R1", at: "2026-11-20T12:00:00.000Z", type: "lane.state_changed", payload: { from, to },
+});
+const logLine = (offset: number): LogLine => ({ processId: "P1", stream: "stdout", offset, ts: offset, text: `line ${offset}` });
+
+/** Resolves the next time `pred` holds after `register`'s callback fires. */
+function when(register: (cb: () => void) => () => void, pred: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    if (pred()) return resolve();
+    const off = register(() => {
+      if (pred()) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+describe("RealtimeClient", () => {
+  let http: HttpServer;
+  let ioServer: Server<ClientToServerEvents, ServerToClientEvents>;
+  let url: string;
+  let serverSockets: ServerSocket[];
+  let log: LaneEvent[];
+  let qc: QueryClient;
+  let client: RealtimeClient;
+  let invalidations: string[];
+  let invalidated: Set<() => void>;
+
+  beforeEach(async () => {
+    http = createServer();
+    ioServer = new Server(http);
+    serverSockets = [];
+    log = [];
+    ioServer.on("connection", (s) => {
+      serverSockets.push(s as unknown as ServerSocket);
+      s.on("lane:subscribe", ({ laneId, tail }, ack) => {
+        void s.join(`lane:${laneId}`);
+        ack({ ok: true, lines: [logLine(0), logLine(10)].slice(-(tail ?? 200)) });
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+
+    qc = new QueryClient();
+    qc.setQueryData<BoardResponse>(laneKeys.board, { repos: [], lanes: [lane], cursor: 1 });
+    invalidations = [];
+    invalidated = new Set();
+    const original = qc.invalidateQueries.bind(qc);
+    qc.invalidateQueries = ((filters?: { queryKey?: readonly unknown[] }) => {
+      invalidations.push(JSON.stringify(filters?.queryKey));
+      for (const cb of invalidated) cb();
+      return original(filters);
+    }) as typeof qc.invalidateQueries;
+    client = new RealtimeClient(qc, {
+      createSocket: () => io(url, { autoConnect: false, transports: ["websocket"], reconnectionDelay: 10, reconnectionDelayMax: 20 }) as LaneSocket,
+      invalidateWaitMs: 20,
+      fetchEvents: async (after: number, limit: number): Promise<EventsResponse> => {
+        const events = log.filter((e) => e.id > after).slice(0, limit);
+        return { events, cursor: events.at(-1)?.id ?? after };
+      },
+    });
+    client.noteSnapshot(1);
+  });
+
+  afterEach(async () => {
+    client.stop();
+    await new Promise<void>((r) => ioServer.close(() => r()));
+  });
+
+  const onInvalidate = (cb: () => void) => {
+    invalidated.add(cb);
+    return () => invalidated.delete(cb);
+  };
+  const connected = () => when(client.subscribeStatus, () => client.getStatus() === "connected");
+  const boardLane = () => qc.getQueryData<BoardResponse>(laneKeys.board)!.lanes[0]!;
+
+  it("patches the board from lane:event at once and invalidates once per burst", async () => {
+    client.start();
+    await connected();
+    const boardKey = JSON.stringify(laneKeys.board);
+    const firstFlush = when(onInvalidate, () => invalidations.includes(boardKey));
+    ioServer.emit("lane:event", stateChanged(2, "running", "checking"));
+    ioServer.emit("lane:event", stateChanged(3, "checking", "finished"));
+    ioServer.emit("lane:event", { id: 4, nonsense: true } as unknown as LaneEvent);
+    await firstFlush;
+    expect(boardLane().state).toBe("finished");
+    expect(client.cursor).toBe(3);
+    expect(invalidations.filter((k) => k === boardKey)).toHaveLength(1);
+    expect(invalidations).toContain(JSON.stringify(laneKeys.detail("L1")));
+  });
+
+  it("catches up from the cursor after a reconnect, then invalidates every lane query", async () => {
+    client.start();
+    await connected();
+    log.push(stateChanged(2, "running", "checking"), stateChanged(3, "checking", "failed"));
+    const allKey = JSON.stringify(laneKeys.all);
+    const caughtUp = when(onInvalidate, () => invalidations.includes(allKey));
+    const reconnecting = when(client.subscribeStatus, () => client.getStatus() === "reconnecting");
+    serverSockets[0]!.conn.close();
+    await reconnecting;
+    await caughtUp;
+    expect(client.cursor).toBe(3);
+    expect(boardLane().state).toBe("failed");
+    expect(client.getStatus()).toBe("connected");
+  });
+
+  it("delivers the ack tail, live output and drops to lane subscribers, and re-subscribes after a reconnect", async () => {
+    client.start();
+    await connected();
+    const got: { lines: number[]; fromAck: boolean; resubscribed: boolean }[] = [];
+    const dropped: number[] = [];
+    let notify = () => {};
+    const unsubscribe = client.subscribeLane("L1", 1, {
+      onLines: (lines, info) => {
+        got.push({ lines: lines.map((l) => l.offset), ...info });
+        notify();
+      },
+      onDropped: ({ count }) => {
+        dropped.push(count);
+        notify();
+      },
+    });
+    const until = (pred: () => boolean) => when((cb) => ((notify = cb), () => (notify = () => {})), pred);
+    await until(() => got.length === 1);
+    expect(got[0]).toEqual({ lines: [10], fromAck: true, resubscribed: false });
+
+    ioServer.to("lane:L1").emit("process:output", { laneId: "L1", lines: [logLine(20)] });
+    ioServer.to("lane:L1").emit("process:output", { laneId: "L2", lines: [logLine(99)] });
+    ioServer.to("lane:L1").emit("process:dropped", { laneId: "L1", processId: "P1", count: 7 });
+    await until(() => dropped.length === 1);
+    expect(got[1]).toEqual({ lines: [20], fromAck: false, resubscribed: false });
+    expect(got).toHaveLength(2);
+    expect(dropped).toEqual([7]);
+
+    serverSockets[0]!.conn.close();
+    await until(() => got.length === 3);
+    expect(got[2]).toEqual({ lines: [10], fromAck: true, resubscribed: true });
+
+    const left = new Promise<void>((r) => serverSockets[1]!.on("lane:unsubscribe", () => r()));
+    unsubscribe();
+    await left;
+  });
+});

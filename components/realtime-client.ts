@@ -1,0 +1,236 @@
+/**
+ * The browser's one Socket.IO connection and what it does to React Query's cache
+ * (TkDodo: "the socket says *that* something changed; React Query owns the data").
+ *
+ * - `lane:event` → patch the cached board / lane / event list with the event's delta
+ *   (lane-patch.ts), remember the cursor (the newest event id seen), and invalidate the board and
+ *   the touched lanes through a trailing batcher, so a burst of events costs one refetch.
+ * - on every (re)connect → fetch `GET /api/v1/events?after=<cursor>` page by page, apply those
+ *   events the same way, then invalidate every lane query: nothing missed while disconnected
+ *   stays missed. Lane subscriptions are renewed (Socket.IO forgets rooms on reconnect).
+ * - `process:output` / `process:dropped` → handlers registered with {@link RealtimeClient.subscribeLane}
+ *   (ref-counted per lane: the server is told `lane:unsubscribe` only when the last one leaves).
+ *
+ * Every incoming payload is `safeParse`d against the catalog in lib/socket-events.ts; a payload
+ * that does not parse is logged and dropped.
+ */
+import type { QueryClient } from "@tanstack/react-query";
+import { io, type Socket } from "socket.io-client";
+import type { z } from "zod";
+import type { BoardResponse, EventsResponse, LaneView, LogLine } from "@/lib/api";
+import type { LaneEvent } from "@/lib/lane-events";
+import { ServerToClient, SubscribeAckSchema, type ClientToServerEvents, type ServerToClientEvents } from "@/lib/socket-events";
+import { api } from "./api-client";
+import { createBatcher, type Batcher } from "./batch";
+import { appendLaneEvent, applyBoardEvent, applyLaneEvent } from "./lane-patch";
+import { laneKeys } from "./query-keys";
+
+function warnMalformed(event: string, error: z.ZodError): void {
+  const issue = error.issues[0];
+  console.warn(`[realtime] dropped a malformed ${event}: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}`);
+}
+
+export type LaneSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** `connecting`: first attempt; `reconnecting`: lost after having been connected; `offline`: not retrying. */
+export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "offline";
+
+export interface LaneStreamHandlers {
+  /** Lines from the subscribe ack (`fromAck: true`, the recent tail) or live output. May overlap: dedupe by (processId, stream, offset). */
+  onLines(lines: LogLine[], info: { fromAck: boolean; resubscribed: boolean }): void;
+  /** The server skipped `count` lines for this subscriber (it fell behind); the log file keeps them. */
+  onDropped?(info: { processId: string; count: number }): void;
+  /** The server refused the subscription. */
+  onError?(message: string): void;
+}
+
+interface Subscriber {
+  tail: number;
+  handlers: LaneStreamHandlers;
+  /** Set once an ack has been delivered; later acks are re-subscriptions. */
+  acked: boolean;
+}
+
+/** Events per catch-up page, and at most this many pages before falling back to a plain refetch. */
+const CATCH_UP_PAGE = 500;
+const CATCH_UP_MAX_PAGES = 20;
+
+export interface RealtimeOptions {
+  /** Builds the (not yet connected) socket; defaults to the same origin and default path. */
+  createSocket?: () => LaneSocket;
+  /** Invalidation window in ms (default 250). */
+  invalidateWaitMs?: number;
+  /** Loads missed events (default: `GET /api/v1/events` on the same origin). */
+  fetchEvents?: (after: number, limit: number) => Promise<EventsResponse>;
+}
+
+export class RealtimeClient {
+  #socket: LaneSocket | null = null;
+  #status: ConnectionStatus = "connecting";
+  #everConnected = false;
+  #statusListeners = new Set<() => void>();
+  #cursor = 0;
+  #subscribers = new Map<string, Set<Subscriber>>();
+  #invalidate: Batcher<string>;
+
+  constructor(
+    private readonly queryClient: QueryClient,
+    private readonly options: RealtimeOptions = {},
+  ) {
+    // Key "" stands for the board itself; other keys are lane ids.
+    this.#invalidate = createBatcher((keys) => {
+      void queryClient.invalidateQueries({ queryKey: laneKeys.board });
+      for (const id of keys) if (id) void queryClient.invalidateQueries({ queryKey: laneKeys.detail(id) });
+    }, options.invalidateWaitMs ?? 250);
+  }
+
+  /** Open the connection (idempotent). Call from an effect: never during server rendering. */
+  start(): void {
+    if (this.#socket) return;
+    const socket = this.options.createSocket?.() ?? (io({ autoConnect: false }) as LaneSocket);
+    this.#socket = socket;
+    socket.on("connect", () => {
+      const reconnect = this.#everConnected;
+      this.#everConnected = true;
+      this.#setStatus("connected");
+      for (const [laneId, subs] of this.#subscribers) for (const sub of subs) this.#emitSubscribe(laneId, sub);
+      void this.#catchUp(reconnect);
+    });
+    socket.on("disconnect", (reason) => {
+      // A server-initiated disconnect is not retried by Socket.IO; the server is probably restarting.
+      if (reason === "io server disconnect") socket.connect();
+      this.#setStatus(this.#everConnected ? "reconnecting" : "connecting");
+    });
+    socket.on("connect_error", () => {
+      if (!socket.active) this.#setStatus("offline");
+    });
+    socket.on("lane:event", (payload) => {
+      const parsed = ServerToClient["lane:event"].safeParse(payload);
+      if (!parsed.success) return warnMalformed("lane:event", parsed.error);
+      this.#applyEvent(parsed.data as LaneEvent);
+    });
+    socket.on("process:output", (payload) => {
+      const parsed = ServerToClient["process:output"].safeParse(payload);
+      if (!parsed.success) return warnMalformed("process:output", parsed.error);
+      for (const sub of this.#subscribers.get(parsed.data.laneId) ?? []) {
+        sub.handlers.onLines(parsed.data.lines, { fromAck: false, resubscribed: false });
+      }
+    });
+    socket.on("process:dropped", (payload) => {
+      const parsed = ServerToClient["process:dropped"].safeParse(payload);
+      if (!parsed.success) return warnMalformed("process:dropped", parsed.error);
+      const { laneId, processId, count } = parsed.data;
+      for (const sub of this.#subscribers.get(laneId) ?? []) sub.handlers.onDropped?.({ processId, count });
+    });
+    socket.connect();
+  }
+
+  /** Close the connection and stop pending work (idempotent; `start` may be called again). */
+  stop(): void {
+    this.#invalidate.cancel();
+    this.#socket?.removeAllListeners();
+    this.#socket?.disconnect();
+    this.#socket = null;
+    this.#everConnected = false;
+    this.#setStatus("connecting");
+  }
+
+  getStatus = (): ConnectionStatus => this.#status;
+
+  /** useSyncExternalStore-style subscription to status changes. */
+  subscribeStatus = (listener: () => void): (() => void) => {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  };
+
+  /** The newest event id applied so far. */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  /**
+   * Record the cursor of a fresh board snapshot. If live events newer than the snapshot were
+   * already applied, the snapshot overwrote their patches: schedule a refetch.
+   */
+  noteSnapshot(cursor: number): void {
+    if (cursor < this.#cursor) this.#invalidate.push("");
+    else this.#cursor = cursor;
+  }
+
+  /**
+   * Follow a lane's output: the server sends the last `tail` lines (0..5000) in the ack, then
+   * live lines. Survives reconnects (re-subscribes, `resubscribed: true`).
+   * @returns unsubscribe.
+   */
+  subscribeLane(laneId: string, tail: number, handlers: LaneStreamHandlers): () => void {
+    let subs = this.#subscribers.get(laneId);
+    if (!subs) this.#subscribers.set(laneId, (subs = new Set()));
+    const sub: Subscriber = { tail, handlers, acked: false };
+    subs.add(sub);
+    this.#emitSubscribe(laneId, sub);
+    return () => {
+      subs.delete(sub);
+      if (subs.size > 0) return;
+      this.#subscribers.delete(laneId);
+      if (this.#socket?.connected) this.#socket.emit("lane:unsubscribe", { laneId });
+    };
+  }
+
+  #emitSubscribe(laneId: string, sub: Subscriber): void {
+    // While disconnected, the "connect" handler subscribes; emitting now would be buffered and sent twice.
+    if (!this.#socket?.connected) return;
+    this.#socket.emit("lane:subscribe", { laneId, tail: sub.tail }, (res) => {
+      if (!this.#subscribers.get(laneId)?.has(sub)) return;
+      const parsed = SubscribeAckSchema.safeParse(res);
+      if (!parsed.success) return sub.handlers.onError?.("Unexpected reply to lane:subscribe");
+      if (!parsed.data.ok) return sub.handlers.onError?.(parsed.data.error.message);
+      const resubscribed = sub.acked;
+      sub.acked = true;
+      sub.handlers.onLines(parsed.data.lines, { fromAck: true, resubscribed });
+    });
+  }
+
+  #applyEvent(ev: LaneEvent): void {
+    if (ev.id > this.#cursor) this.#cursor = ev.id;
+    const qc = this.queryClient;
+    qc.setQueryData<BoardResponse>(laneKeys.board, (board) => (board ? applyBoardEvent(board, ev) : board));
+    if (ev.laneId) {
+      qc.setQueryData<LaneView>(laneKeys.detail(ev.laneId), (lane) => (lane ? applyLaneEvent(lane, ev) : lane));
+      qc.setQueryData<readonly LaneEvent[]>(laneKeys.events(ev.laneId), (list) => (list ? appendLaneEvent(list, ev) : list));
+    }
+    this.#invalidate.push(ev.laneId ?? "");
+  }
+
+  /**
+   * Fetch and apply the events missed since the cursor, then refetch every lane query (on the
+   * first connect only if something was missed: the initial fetches are fresh).
+   */
+  async #catchUp(reconnect: boolean): Promise<void> {
+    const socket = this.#socket;
+    let applied = 0;
+    let failed = false;
+    try {
+      // Cursor 0 means no snapshot yet: the board's first fetch is the catch-up.
+      for (let page = 0; this.#cursor > 0 && page < CATCH_UP_MAX_PAGES; page++) {
+        const fetchEvents = this.options.fetchEvents ?? ((after, limit) => api.events(after, { limit }));
+        const { events } = await fetchEvents(this.#cursor, CATCH_UP_PAGE);
+        if (socket !== this.#socket) return;
+        for (const ev of events) this.#applyEvent(ev as LaneEvent);
+        applied += events.length;
+        if (events.length < CATCH_UP_PAGE) break;
+      }
+    } catch (err) {
+      failed = true;
+      console.warn("[realtime] catch-up failed; refetching instead", err);
+    }
+    if (!reconnect && !failed && applied === 0) return;
+    this.#invalidate.cancel();
+    void this.queryClient.invalidateQueries({ queryKey: laneKeys.all });
+  }
+
+  #setStatus(status: ConnectionStatus): void {
+    if (status === this.#status) return;
+    this.#status = status;
+    for (const listener of this.#statusListeners) listener();
+  }
+}

@@ -1,0 +1,23 @@
+"use client";
+/**
+ * React access to the one {@link RealtimeClient} created by app/providers.tsx.
+ */
+import { createContext, useContext, useSyncExternalStore } from "react";
+import type { ConnectionStatus, RealtimeClient } from "./realtime-client";
+
+export const RealtimeContext = createContext<RealtimeClient | null>(null);
+
+/** The realtime client. @throws Error outside `<Providers>` (a wiring bug). */
+export function useRealtime(): RealtimeClient {
+  const client = useContext(RealtimeContext);
+  if (!client) throw new Error("useRealtime() must be used inside <Providers>");
+  return client;
+}
+
+const serverStatus = (): ConnectionStatus => "connecting";
+
+/** The live connection status; "connecting" during server rendering. */
+export function useConnectionStatus(): ConnectionStatus {
+  const client = useRealtime();
+  return useSyncExternalStore(client.subscribeStatus, client.getStatus, serverStatus);
+}

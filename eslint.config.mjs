@@ -1,0 +1,22 @@
+// ESLint flat config: Next.js's recommended rules (core web vitals + TypeScript), over the whole repo.
+import { defineConfig, globalIgnores } from "eslint/config";
+import nextVitals from "eslint-config-next/core-web-vitals";
+import nextTs from "eslint-config-next/typescript";
+
+export default defineConfig([
+  ...nextVitals,
+  ...nextTs,
+  globalIgnores([
+    ".next/**",
+    "out/**",
+    "build/**",
+    "next-env.d.ts",
+    "node_modules/**",
+    "server/store/generated/**",
+    ".laneboard/**",
+    ".tmp/**",
+    "test-results/**",
+    "playwright-report/**",
+    "e2e/artifacts/**",
+  ]),
+]);
