@@ -49,9 +49,9 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     logMaxBytesTotal: config.logMaxBytesTotal,
   });
   const freshness = new FreshnessTracker({ db, events, intervalMs: 2000 });
-  // The scheduler and the runner refer to each other through callbacks.
-  let scheduler!: Scheduler;
-  const runner = new LaneRunner({
+  // The scheduler and the runner refer to each other through callbacks (called only after both exist).
+  const scheduler: Scheduler = new Scheduler({ db, startLane: (id) => runner.start(id), workerCap: config.workerCap });
+  const runner: LaneRunner = new LaneRunner({
     db,
     events,
     supervisor,
@@ -59,7 +59,6 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     onSlotFreed: () => void scheduler.kick(),
     onLaneActivity: (laneId) => void freshness.refresh(laneId),
   });
-  scheduler = new Scheduler({ db, startLane: (id) => runner.start(id), workerCap: config.workerCap });
   const repos = new RepoService(db, events);
   const lanes = new LaneService({
     db,
