@@ -6,7 +6,7 @@ import { board, lane, pidsInGroup, processView } from "./support";
 
 test("the board shows the demo lanes: green, red, behind main, and running with live output", async ({ page, request }) => {
   await page.goto("/");
-  await expect(page.getByTestId("connection-status")).toHaveAttribute("data-connected", "true");
+  await expect(page.getByTestId("connection-status")).toHaveAttribute("data-status", "connected");
   await expect(page.getByTestId("lane-card")).toHaveCount(5);
 
   await expect(page.locator('[data-testid="lane-card"] [data-testid="check-targeted"][data-status="green"]').first()).toBeVisible();
