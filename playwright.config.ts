@@ -26,7 +26,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `npx tsx server/main.ts --port ${port} --data-dir ${process.env.LANEBOARD_E2E_DATA} --kill-grace-ms 1500`,
+    command: `npx tsx server/main.ts --port ${port} --data-dir ${process.env.LANEBOARD_E2E_DATA} --kill-grace-ms 1500 --kill-on-exit`,
     url: `http://127.0.0.1:${port}/api/v1/board`,
     timeout: 180_000,
     reuseExistingServer: false,
