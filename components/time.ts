@@ -17,8 +17,9 @@ export function formatRelative(iso: string, nowMs: number): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return "";
   const seconds = Math.round((t - nowMs) / 1000);
-  // Clock skew between server and browser can put fresh events a little in the future.
-  if (Math.abs(seconds) < 2) return "now";
+  // The shared clock ticks every few seconds and server and browser clocks differ, so a fresh
+  // event can look a little in the future; board events are never really ahead of now.
+  if (seconds > -2) return "now";
   for (const [unit, size] of UNITS) {
     if (Math.abs(seconds) >= size || unit === "second") return rtf.format(Math.trunc(seconds / size), unit);
   }
