@@ -1,0 +1,61 @@
+/**
+ * Test helpers for interactive sessions: a temp data dir with its own tmux server, and awaiting
+ * a session's events (never sleeping). Not imported by runtime code.
+ */
+import path from "node:path";
+import { makeTempDir } from "../../git/testing";
+import { InteractiveSession, type InteractiveSessionEvents, type InteractiveSessionOptions } from "./interactive-session";
+import { TmuxServer } from "./tmux";
+
+export const FIXTURES = path.join(import.meta.dirname, "fixtures");
+
+export interface SessionHarness {
+  dir: string;
+  /** A new session on this harness's tmux server; every event it emits is recorded in `log`. */
+  session(name: string, opts?: Partial<InteractiveSessionOptions>): InteractiveSession;
+  /** `[event, payload]` in emission order, across all sessions (without `output`). */
+  log: [string, unknown][];
+  cleanup(): Promise<void>;
+}
+
+const RECORDED: (keyof InteractiveSessionEvents)[] = ["trust_required", "trust_resolved", "blocked", "ready_for_prompt", "prompt_sent", "prompt_accepted", "busy", "prompt_misdelivery", "warning", "exited"];
+
+export async function makeSessionHarness(): Promise<SessionHarness> {
+  const tmp = await makeTempDir("lb-tmux-");
+  const log: [string, unknown][] = [];
+  const sessions: InteractiveSession[] = [];
+  return {
+    dir: tmp.dir,
+    log,
+    session(name, opts = {}) {
+      const s = new InteractiveSession({ name, dataDir: tmp.dir, ...opts });
+      for (const ev of RECORDED) s.on(ev, ((payload?: unknown) => log.push([ev, payload])) as never);
+      sessions.push(s);
+      return s;
+    },
+    async cleanup() {
+      // kill() waits until each agent process is gone, so nothing writes into the temp dir being removed.
+      for (const s of sessions) await s.kill();
+      await new TmuxServer(path.join(tmp.dir, "tmux.sock")).killServer();
+      await tmp.cleanup();
+    },
+  };
+}
+
+/**
+ * The next `event` of `session` (payload), failing after `timeoutMs` with the last screen in
+ * the message so a failure shows what the agent showed.
+ */
+export function nextEvent<E extends keyof InteractiveSessionEvents>(session: InteractiveSession, event: E, timeoutMs = 30_000): Promise<InteractiveSessionEvents[E][0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      session.off(event, handler as never);
+      reject(new Error(`no ${event} from ${session.name} within ${timeoutMs} ms (state ${session.state}); screen:\n${session.screen}`));
+    }, timeoutMs);
+    const handler = (payload: InteractiveSessionEvents[E][0]) => {
+      clearTimeout(timer);
+      resolve(payload);
+    };
+    session.once(event, handler as never);
+  });
+}
