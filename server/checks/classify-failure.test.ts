@@ -108,6 +108,12 @@ describe("classifyFailure rules that depend on the caller's facts", () => {
   it("a SIGKILL Laneboard asked for is `killed`, not out of memory", () => {
     expect(classifyFixture("node-sigkill.txt", { role: "worker" }, { killRequested: true })).toMatchObject({ failureClass: "killed", reason: "kill_requested" });
   });
+  it("a check killed at its deadline is a timeout (infra), even with test failures printed before", () => {
+    const output = `${fixture("vitest-fail.txt").text}\nwaiting for server...\n`;
+    const got = classifyFailure({ exitCode: null, signal: "SIGTERM", output, role: "check", command: ["npm", "test"], killRequested: true, timedOut: true, timeoutMs: 500 });
+    expect(got).toMatchObject({ failureClass: "infra", reason: "timed_out", summary: "timed out after 500 ms; its process group was killed" });
+    expect(got.evidence).toEqual(["exit: signal SIGTERM", expect.any(String), expect.any(String), "waiting for server..."]);
+  });
   it("without the prompt, a shell's command-not-found is infra, not prompt delivery", () => {
     expect(classifyFixture("prompt-to-bash.txt", { role: "worker" })).toMatchObject({ failureClass: "infra", reason: "command_not_found" });
   });

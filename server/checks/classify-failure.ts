@@ -29,9 +29,14 @@ export interface FailureInput {
   prompt?: string;
   /** True when Laneboard asked for the kill (timeout, kill button, policy). */
   killRequested?: boolean;
+  /** True when Laneboard killed it because it ran past its time limit (implies killRequested). */
+  timedOut?: boolean;
+  /** The time limit that was exceeded, in ms (for the summary). */
+  timeoutMs?: number;
 }
 
 export const FAILURE_REASONS = [
+  "timed_out",
   "kill_requested",
   "trust_prompt",
   "prompt_in_shell",
@@ -175,6 +180,14 @@ const NETWORK_CODES = /\b(?:ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUN
  * Add a rule only with a real output fixture that it decides.
  */
 export const FAILURE_RULES: readonly FailureRule[] = [
+  {
+    // A hung check or worker: its process group was killed at the deadline. Infra, not a red
+    // test: nothing finished, and the last lines say where it hung.
+    reason: "timed_out",
+    failureClass: "infra",
+    match: (ctx) => (ctx.input.timedOut ? [exitLine(ctx.input), ...ctx.lines.filter((l) => l.trim()).slice(-3)] : null),
+    summary: (ctx) => `timed out${ctx.input.timeoutMs ? ` after ${ctx.input.timeoutMs} ms` : ""}; its process group was killed`,
+  },
   {
     reason: "kill_requested",
     failureClass: "killed",

@@ -112,8 +112,11 @@ const RECIPE_BY_NAME = new Map(Object.values(RECOVERY_RECIPES).map((r) => [r.rec
 /** A worker that fails sooner than this after it started "crashed at startup" (ms). */
 export const STARTUP_WINDOW_MS = 30_000;
 
+/** A classified failure: from classifyFailure, or a git problem (server/git/problems.ts), whose reasons are strings too. */
+export type FailureLike = Omit<Pick<FailureClassification, "failureClass" | "reason" | "summary" | "evidence">, "reason"> & { reason: string };
+
 export interface RecoveryFacts {
-  classification: Pick<FailureClassification, "failureClass" | "reason">;
+  classification: Pick<FailureLike, "failureClass" | "reason">;
   role: "worker" | "check";
   /** The lane's branch is behind its base branch. */
   stale: boolean;
@@ -187,7 +190,7 @@ export class RecoveryLedger {
    * What to do about a failure: try its recipe once, or escalate (no recipe, or the attempt is
    * spent: the failure came back). Does not record anything.
    */
-  decide(laneId: string, key: RecoveryKey | null, failure: Pick<FailureClassification, "failureClass" | "reason" | "summary" | "evidence">): RecoveryDecision {
+  decide(laneId: string, key: RecoveryKey | null, failure: FailureLike): RecoveryDecision {
     const recipe = key ? RECOVERY_RECIPES[key] : null;
     if (recipe && this.shouldAttempt(laneId, recipe.key)) {
       return { kind: "attempt", recipe, event: { type: "lane.recovery.attempted", laneId, payload: { recipe: recipe.recipe, failureClass: failure.failureClass } } };

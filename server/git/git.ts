@@ -3,7 +3,7 @@
  * (./repo.ts) and lane worktrees (./worktree.ts). Every call uses execa with an argument array;
  * user-supplied refs follow `--end-of-options`, paths follow `--`.
  */
-export { git, gitEnv, GIT_TIMEOUT_MS, type GitOptions, type GitResult } from "./runner";
+export { git, gitEnv, GIT_TIMEOUT_MS, GitFailure, type GitOptions, type GitResult } from "./runner";
 export {
   inspectRepo,
   assertValidBranchName,
@@ -16,3 +16,20 @@ export {
   type RepoInfo,
 } from "./repo";
 export { createWorktree, removeWorktree, type CreateWorktreeInput } from "./worktree";
+export { gitCommonDir, listBranchHeads, isAncestor, mergeBase, worktreeState, listWorktrees, type WorktreeState, type WorktreeEntry } from "./refs";
+export { commitInfo, changedFiles, commitsExcluding, patchIds, newCommitsSince, missingCommits, MAX_FILES, type CommitInfo, type NewCommit } from "./commits";
+export {
+  mergeTree,
+  mergeForward,
+  rebaseOnto,
+  integrateIntoBase,
+  LANEBOARD_IDENTITY,
+  type MergeTreeResult,
+  type SyncResult,
+  type SyncFailureKind,
+  type IntegrateStrategy,
+  type IntegrateInput,
+  type IntegrateResult,
+} from "./merge";
+export { RefWatcher, type RefWatcherOptions } from "./ref-watcher";
+export { gitProblem, problemFromError, GIT_PROBLEMS, GIT_PROBLEM_CLASS, type GitProblem, type GitProblemKind } from "./problems";

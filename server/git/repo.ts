@@ -118,6 +118,9 @@ export async function headSha(cwd: string): Promise<string> {
   return resolveCommit(cwd, "HEAD");
 }
 
+/** A full (SHA-1 or SHA-256) object id in lowercase hex. */
+export const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
 /**
  * How far `branch` has moved from `base` and how far `base` has moved on since:
  * `git rev-list --left-right --count <base>...<branch>` prints `<left>\t<right>`, where left
@@ -128,7 +131,8 @@ export async function headSha(cwd: string): Promise<string> {
  */
 export async function aheadBehind(repoPath: string, base: string, branch: string): Promise<{ ahead: number; behind: number }> {
   // Resolve first: a ref holding "..." itself could otherwise change the meaning of the range.
-  const [b, t] = await Promise.all([resolveCommit(repoPath, base), resolveCommit(repoPath, branch)]);
+  // Full SHAs (callers that just read them) need no round trip; an unknown one fails in rev-list.
+  const [b, t] = await Promise.all([base, branch].map((r) => (FULL_SHA.test(r) ? r : resolveCommit(repoPath, r))));
   const res = await git(["rev-list", "--left-right", "--count", "--end-of-options", `${b}...${t}`], { cwd: repoPath });
   const match = /^(\d+)\s+(\d+)$/.exec(res.stdout.trim());
   if (!match) throw new AppError("internal", `unexpected rev-list output: ${JSON.stringify(res.stdout)}`);

@@ -60,6 +60,8 @@ export interface GitOptions {
   timeoutMs?: number;
   /** Return a non-zero exit instead of throwing. Spawn failures and timeouts still throw. */
   allowFailure?: boolean;
+  /** Text written to git's stdin (e.g. a diff for `patch-id`); stdin is closed otherwise. */
+  input?: string;
 }
 
 export interface GitResult {
@@ -71,7 +73,7 @@ export interface GitResult {
 }
 
 /**
- * Run `git --no-pager <args...>` in `opts.cwd`, stdin closed.
+ * Run `git --no-pager <args...>` in `opts.cwd`, stdin closed (or fed `opts.input`).
  *
  * @returns stdout, stderr (final newline stripped) and the exit code.
  * @throws AppError `not_found` if `cwd` does not exist; `unavailable` if git is not installed
@@ -85,7 +87,7 @@ export async function git(args: string[], opts: GitOptions): Promise<GitResult> 
     cwd: opts.cwd,
     env: gitEnv(),
     extendEnv: false,
-    stdin: "ignore",
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: "ignore" as const }),
     reject: false,
     maxBuffer: MAX_BUFFER_BYTES,
     encoding: "utf8",

@@ -1,56 +1,128 @@
 /**
- * Branch freshness of lanes against their base branch: commits ahead/behind
- * (`git rev-list --left-right --count base...branch`) and new commits on the lane's branch.
+ * Branch freshness of every lane against its base branch, kept current: commits ahead/behind,
+ * whether the base moved since the lane started, the base commits the lane is missing, new
+ * commits on the lane's branch (with provenance), and trouble with its branch or worktree.
  *
- * Refreshed when a lane's process ends or a lane is created ({@link FreshnessTracker.refresh}),
- * and by one timer that every `intervalMs` reads each repo's base-branch heads (one `git
- * rev-parse` per repo, not per lane) and the live lanes' heads: when a base branch moved, every
- * lane on it is recomputed. Emits `branch.freshness` on change, `branch.stale_against_main`
- * when a lane falls behind, and `lane.commit.created` for each new commit on a lane's branch.
+ * What triggers a recomputation:
+ * - a {@link RefWatcher} per repository (inotify on the shared git directory's ref directories):
+ *   when any branch head of interest moves — a commit, merge, rebase, fetch into main, pack-refs,
+ *   rename or delete, by anyone — one `git for-each-ref` reads all heads of that repository and
+ *   only lanes whose base head or own head changed are recomputed;
+ * - a lane's process ending, a lane being created, a check about to run ({@link assess});
+ * - a slow safety poll (`safetyPollMs`, default 30 s) doing the same per-repository scan plus a
+ *   `stat` of each lane's worktree (to notice one removed by hand). Nothing polls per lane.
+ *
+ * Events: `branch.freshness` when ahead/behind change; `branch.stale_against_main` when the lane
+ * falls (further) behind, with the commits it is missing; `lane.commit.created` per new commit
+ * (./../git/commits.ts newCommitsSince); `branch.problem` (and `branch.workspace_mismatch` for a
+ * worktree on the wrong HEAD) when a problem appears or changes. A merged lane is closed
+ * ({@link close}) and no longer tracked.
  */
-import { LIVE_LANE_STATES } from "@/lib/lane-state";
+import fs from "node:fs";
+import type { LaneFreshness } from "@/lib/api";
+import { AppError } from "@/lib/errors";
 import type { EventLog } from "../events/event-log";
-import { aheadBehind, commitsBetween, resolveCommit } from "../git/git";
+import {
+  aheadBehind,
+  gitCommonDir,
+  gitProblem,
+  listBranchHeads,
+  missingCommits,
+  newCommitsSince,
+  problemFromError,
+  RefWatcher,
+  resolveCommit,
+  worktreeState,
+  type GitProblem,
+  type WorktreeState,
+} from "../git/git";
 import type { Db } from "../store/db";
 
 export interface FreshnessDeps {
   db: Db;
   events: EventLog;
-  /** Poll period in ms for base-branch movement and live lanes' heads. */
-  intervalMs: number;
+  /** Safety poll period in ms (default 30 000). */
+  safetyPollMs?: number;
+  /** Ref watcher debounce in ms (default 100). */
+  debounceMs?: number;
 }
 
+type LaneWithRepo = NonNullable<Awaited<ReturnType<Db["lane"]["findUnique"]>>> & { repo: { path: string } };
+
+interface Memo {
+  head: string | null;
+  baseHead: string | null;
+  worktreeExists: boolean;
+  problemKey: string | null;
+  freshness: LaneFreshness;
+}
+
+/** How many missing commits events carry (the API returns up to 50). */
+const EVENT_MISSING = 20;
+
 export class FreshnessTracker {
-  /** Last seen head per `repoPath\0ref`. */
-  readonly #heads = new Map<string, string>();
-  /** Serializes refreshes of one lane so events are not doubled. */
-  readonly #inflight = new Map<string, Promise<void>>();
+  readonly #memo = new Map<string, Memo>();
+  readonly #inflight = new Map<string, Promise<LaneFreshness | null>>();
+  readonly #closed = new Set<string>();
+  /** repoId → git common dir, and the reverse. */
+  readonly #common = new Map<string, string>();
+  readonly #repoByCommon = new Map<string, Set<string>>();
+  readonly #watcher: RefWatcher;
   #timer: NodeJS.Timeout | null = null;
-  #ticking: Promise<void> | null = null;
+  #scanning: Promise<void> | null = null;
   #stopped = false;
+  /** Scans per trigger and lane recomputations, for diagnostics and tests. */
+  readonly stats = { watchScans: 0, pollScans: 0, refreshes: 0 };
 
-  constructor(private readonly deps: FreshnessDeps) {}
+  constructor(private readonly deps: FreshnessDeps) {
+    this.#watcher = new RefWatcher({ debounceMs: deps.debounceMs ?? 100, onChange: (common) => void this.#onRefsChanged(common) });
+  }
 
-  start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.#tick(), this.deps.intervalMs);
+  /** Load closed (merged) lanes, arm a watcher per repository with lanes, start the safety poll. */
+  async start(): Promise<void> {
+    const merged = await this.deps.db.laneEvent.findMany({ where: { type: "lane.merged" }, select: { laneId: true } });
+    for (const e of merged) if (e.laneId) this.#closed.add(e.laneId);
+    const repos = await this.deps.db.lane.findMany({ distinct: ["repoId"], select: { repoId: true } });
+    await Promise.all(repos.map((r) => this.#arm(r.repoId).catch(() => undefined)));
+    this.#timer = setInterval(() => void this.#poll(), this.deps.safetyPollMs ?? 30_000);
     this.#timer.unref();
   }
 
-  /** Stop the timer and wait for refreshes in flight (so none touches a closed database). */
+  /** Stop watching and polling; wait for work in flight (so none touches a closed database). */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#ticking;
+    this.#watcher.close();
+    await this.#scanning;
     await Promise.allSettled([...this.#inflight.values()]);
   }
 
-  /** Recompute one lane now; never throws (a git failure is logged and leaves the old values). */
-  refresh(laneId: string): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    const prev = this.#inflight.get(laneId) ?? Promise.resolve();
-    const next = prev.then(() => this.#refresh(laneId)).catch((err) => console.error(`[freshness] ${laneId}:`, err instanceof Error ? err.message : err));
+  /** Stop tracking a lane for good (it was merged and cleaned up). */
+  close(laneId: string): void {
+    this.#closed.add(laneId);
+    this.#memo.delete(laneId);
+  }
+
+  /** The watcher's view of a repository (for tests and diagnostics). */
+  watchedDirs(repoId: string): string[] {
+    const common = this.#common.get(repoId);
+    return common ? this.#watcher.watchedDirs(common) : [];
+  }
+
+  /**
+   * Recompute one lane now (serialized per lane). Never throws: git trouble becomes the lane's
+   * `problem` (and an event); an unknown or closed lane resolves to null.
+   */
+  refresh(laneId: string, trigger = "lane"): Promise<LaneFreshness | null> {
+    if (this.#stopped || this.#closed.has(laneId)) return Promise.resolve(this.#memo.get(laneId)?.freshness ?? null);
+    const prev = this.#inflight.get(laneId) ?? Promise.resolve(null);
+    const next = prev
+      .catch(() => null)
+      .then(() => this.#refresh(laneId, trigger))
+      .catch((err: unknown) => {
+        console.error(`[freshness] ${laneId}:`, err instanceof Error ? err.message : err);
+        return this.#memo.get(laneId)?.freshness ?? null;
+      });
     this.#inflight.set(laneId, next);
     void next.finally(() => {
       if (this.#inflight.get(laneId) === next) this.#inflight.delete(laneId);
@@ -58,52 +130,195 @@ export class FreshnessTracker {
     return next;
   }
 
-  async #refresh(laneId: string): Promise<void> {
-    const { db, events } = this.deps;
-    const lane = await db.lane.findUnique({ where: { id: laneId }, include: { repo: true } });
-    if (!lane) return;
+  /**
+   * Freshness computed now, for a decision (before a check, for merge readiness, the API).
+   * @throws AppError not_found (no such lane)
+   */
+  async assess(laneId: string, trigger = "before_check"): Promise<LaneFreshness> {
+    const f = await this.refresh(laneId, trigger);
+    if (f) return f;
+    const lane = await this.deps.db.lane.findUnique({ where: { id: laneId }, select: { id: true } });
+    if (!lane) throw new AppError("not_found", `no lane with id ${laneId}`);
+    throw new AppError("conflict", `lane ${laneId} is closed (merged); its freshness is no longer tracked`);
+  }
+
+  /** The last computed freshness, without touching git. */
+  peek(laneId: string): LaneFreshness | null {
+    return this.#memo.get(laneId)?.freshness ?? null;
+  }
+
+  async #refresh(laneId: string, trigger: string): Promise<LaneFreshness | null> {
+    const { db } = this.deps;
+    const lane = (await db.lane.findUnique({ where: { id: laneId }, include: { repo: { select: { path: true } } } })) as LaneWithRepo | null;
+    if (!lane || this.#closed.has(laneId)) return null;
+    this.stats.refreshes++;
+    if (!this.#common.has(lane.repoId)) await this.#arm(lane.repoId).catch(() => undefined);
     const repoPath = lane.repo.path;
-    const { ahead, behind } = await aheadBehind(repoPath, lane.baseBranch, lane.branch);
-    const head = await resolveCommit(repoPath, lane.branch);
-    const headKey = `${repoPath}\0${lane.branch}`;
-    const lastHead = this.#heads.get(headKey) ?? lane.baseSha;
-    this.#heads.set(headKey, head);
-    if (lastHead && lastHead !== head) {
-      const commits = await commitsBetween(repoPath, lastHead, head);
-      for (const c of commits) {
-        await events.append({ type: "lane.commit.created", laneId, repoId: lane.repoId, payload: { sha: c.sha, subject: c.subject, branch: lane.branch } });
+    const memo = this.#memo.get(laneId);
+    const [baseHead, head, wt] = await Promise.all([
+      resolveCommit(repoPath, `refs/heads/${lane.baseBranch}`).catch(() => null),
+      resolveCommit(repoPath, `refs/heads/${lane.branch}`).catch(() => null),
+      worktreeState(lane.worktreePath).catch((): WorktreeState => ({ kind: "not_a_worktree", message: "git timed out" })),
+    ]);
+    let problem = this.#problemOf(lane, baseHead, head, wt);
+    let counts: { ahead: number; behind: number } | null = null;
+    let missing: { sha: string; subject: string }[] = [];
+    if (baseHead && head) {
+      try {
+        counts = await aheadBehind(repoPath, baseHead, head);
+        missing = counts.behind > 0 ? await missingCommits(repoPath, head, baseHead, 50) : [];
+        const since = memo ? memo.head : await this.#lastKnownHead(lane);
+        if (since !== head) await this.#emitCommits(lane, since, head, baseHead);
+      } catch (err) {
+        problem ??= problemFromError(err, "reading the branch");
       }
     }
-    if (ahead === lane.ahead && behind === lane.behind) return;
-    await db.lane.update({ where: { id: laneId }, data: { ahead, behind } });
-    const payload = { ahead, behind, baseBranch: lane.baseBranch };
-    await events.append({ type: "branch.freshness", laneId, repoId: lane.repoId, payload });
-    if (behind > 0 && (lane.behind ?? 0) === 0) await events.append({ type: "branch.stale_against_main", laneId, repoId: lane.repoId, payload });
+    const freshness: LaneFreshness = {
+      laneId,
+      branch: lane.branch,
+      baseBranch: lane.baseBranch,
+      baseSha: lane.baseSha,
+      baseHead,
+      baseMoved: baseHead && lane.baseSha ? baseHead !== lane.baseSha : null,
+      head,
+      ahead: counts?.ahead ?? lane.ahead,
+      behind: counts?.behind ?? lane.behind,
+      stale: (counts?.behind ?? 0) > 0,
+      missing,
+      worktree: wt.kind === "branch" ? (wt.branch === lane.branch ? "ok" : "wrong_branch") : wt.kind,
+      problem: problem && { problem: problem.problem, failureClass: problem.failureClass, message: problem.message },
+      checkedAt: new Date().toISOString(),
+    };
+    const problemKey = problem ? `${problem.problem}:${problem.message}` : null;
+    this.#memo.set(laneId, { head, baseHead, worktreeExists: wt.kind !== "missing", problemKey, freshness });
+    if (problem && problemKey !== (memo?.problemKey ?? null)) await this.#emitProblem(lane, problem, wt, trigger);
+    if (counts) await this.#emitCounts(lane, freshness, counts, trigger);
+    return freshness;
   }
 
-  #tick(): Promise<void> {
-    this.#ticking ??= this.#scan().finally(() => (this.#ticking = null));
-    return this.#ticking;
+  #problemOf(lane: LaneWithRepo, baseHead: string | null, head: string | null, wt: WorktreeState): GitProblem | null {
+    if (!baseHead) return gitProblem("base_missing", `base branch '${lane.baseBranch}' does not exist in ${lane.repo.path} (deleted or renamed?)`);
+    if (!head) return gitProblem("branch_missing", `the lane's branch '${lane.branch}' does not exist in ${lane.repo.path}`);
+    if (wt.kind === "missing") return gitProblem("worktree_missing", `the lane's worktree ${lane.worktreePath} is gone (removed by hand?)`);
+    if (wt.kind === "not_a_worktree") return gitProblem("not_a_worktree", `${lane.worktreePath} is not a git worktree: ${wt.message}`);
+    if (wt.kind === "detached") return gitProblem("detached_head", `the worktree is on a detached HEAD at ${wt.head.slice(0, 12)}, not on '${lane.branch}'`);
+    if (wt.branch !== lane.branch) return gitProblem("wrong_branch", `the worktree has '${wt.branch}' checked out, not '${lane.branch}'`);
+    return null;
   }
 
-  async #scan(): Promise<void> {
-    try {
-      const lanes = await this.deps.db.lane.findMany({ select: { id: true, state: true, baseBranch: true, repo: { select: { path: true } } } });
-      const moved = new Set<string>();
-      for (const key of new Set(lanes.map((l) => `${l.repo.path}\0${l.baseBranch}`))) {
-        const [repoPath, ref] = key.split("\0") as [string, string];
-        const sha = await resolveCommit(repoPath, ref).catch(() => null);
-        if (sha && this.#heads.get(key) !== sha) {
-          if (this.#heads.has(key)) moved.add(key);
-          this.#heads.set(key, sha);
+  async #emitProblem(lane: LaneWithRepo, problem: GitProblem, wt: WorktreeState, trigger: string): Promise<void> {
+    const base = { laneId: lane.id, repoId: lane.repoId };
+    await this.deps.events.append({ ...base, type: "branch.problem", payload: { ...problem, operation: `freshness:${trigger}` } });
+    if (wt.kind === "detached" || (wt.kind === "branch" && wt.branch !== lane.branch)) {
+      const actual = wt.kind === "detached" ? `detached HEAD at ${wt.head}` : `branch ${wt.branch}`;
+      await this.deps.events.append({ ...base, type: "branch.workspace_mismatch", payload: { expected: `branch ${lane.branch}`, actual, source: "freshness" } });
+    }
+  }
+
+  async #emitCounts(lane: LaneWithRepo, f: LaneFreshness, counts: { ahead: number; behind: number }, trigger: string): Promise<void> {
+    if (counts.ahead === lane.ahead && counts.behind === lane.behind) return;
+    await this.deps.db.lane.update({ where: { id: lane.id }, data: counts });
+    const payload = {
+      ...counts,
+      baseBranch: lane.baseBranch,
+      baseSha: lane.baseSha,
+      baseHead: f.baseHead ?? undefined,
+      baseMoved: f.baseMoved ?? undefined,
+      missing: f.missing.slice(0, EVENT_MISSING),
+      trigger,
+    };
+    const base = { laneId: lane.id, repoId: lane.repoId };
+    await this.deps.events.append({ ...base, type: "branch.freshness", payload });
+    if (counts.behind > (lane.behind ?? 0)) await this.deps.events.append({ ...base, type: "branch.stale_against_main", payload });
+  }
+
+  /** Where commit detection resumes after a restart: the newest commit event, else the base the lane started from. */
+  async #lastKnownHead(lane: LaneWithRepo): Promise<string | null> {
+    const last = await this.deps.db.laneEvent.findFirst({ where: { laneId: lane.id, type: "lane.commit.created" }, orderBy: { id: "desc" }, select: { payload: true } });
+    if (!last) return lane.baseSha;
+    return (JSON.parse(last.payload) as { sha?: string }).sha ?? lane.baseSha;
+  }
+
+  async #emitCommits(lane: LaneWithRepo, since: string | null, head: string, baseHead: string): Promise<void> {
+    const commits = await newCommitsSince(lane.repo.path, { since, head, base: baseHead });
+    for (const c of commits) {
+      await this.deps.events.append({
+        type: "lane.commit.created",
+        laneId: lane.id,
+        repoId: lane.repoId,
+        payload: {
+          sha: c.sha,
+          subject: c.subject,
+          branch: lane.branch,
+          worktree: lane.worktreePath,
+          author: c.author,
+          parents: c.parents,
+          files: c.files,
+          filesChanged: c.filesChanged,
+          supersedes: c.supersedes,
+          rewrite: c.rewrite,
+        },
+      });
+    }
+  }
+
+  /** Resolve the repository's git directory and (re)arm its watcher with the branches of its open lanes. */
+  async #arm(repoId: string): Promise<void> {
+    const repo = await this.deps.db.repo.findUnique({ where: { id: repoId }, select: { path: true } });
+    if (!repo) return;
+    let common = this.#common.get(repoId);
+    if (!common) {
+      common = await gitCommonDir(repo.path);
+      this.#common.set(repoId, common);
+      const set = this.#repoByCommon.get(common) ?? new Set();
+      set.add(repoId);
+      this.#repoByCommon.set(common, set);
+    }
+    const repoIds = [...(this.#repoByCommon.get(common) ?? [])];
+    const lanes = await this.deps.db.lane.findMany({ where: { repoId: { in: repoIds } }, select: { id: true, branch: true, baseBranch: true } });
+    const open = lanes.filter((l) => !this.#closed.has(l.id));
+    this.#watcher.watch(common, new Set(open.flatMap((l) => [l.branch, l.baseBranch])));
+  }
+
+  #onRefsChanged(common: string): Promise<void> {
+    this.stats.watchScans++;
+    return this.#scan([...(this.#repoByCommon.get(common) ?? [])], "watch");
+  }
+
+  #poll(): Promise<void> {
+    this.stats.pollScans++;
+    return this.#scan([...this.#common.keys()], "poll", true);
+  }
+
+  /** One `for-each-ref` per repository; recompute lanes whose heads (or worktree existence) changed. */
+  #scan(repoIds: string[], trigger: string, statWorktrees = false): Promise<void> {
+    const run = async () => {
+      for (const repoId of repoIds) {
+        if (this.#stopped) return;
+        try {
+          await this.#arm(repoId);
+          const repo = await this.deps.db.repo.findUnique({ where: { id: repoId }, select: { path: true } });
+          if (!repo) continue;
+          const heads = await listBranchHeads(repo.path);
+          const lanes = await this.deps.db.lane.findMany({ where: { repoId }, select: { id: true, branch: true, baseBranch: true, worktreePath: true } });
+          for (const lane of lanes) {
+            if (this.#closed.has(lane.id)) continue;
+            const memo = this.#memo.get(lane.id);
+            const moved = !memo || memo.baseHead !== (heads.get(lane.baseBranch) ?? null) || memo.head !== (heads.get(lane.branch) ?? null);
+            const wtChanged = statWorktrees && memo !== undefined && memo.worktreeExists !== fs.existsSync(lane.worktreePath);
+            if (moved || wtChanged) await this.refresh(lane.id, trigger);
+          }
+        } catch (err) {
+          console.error(`[freshness] scan of repo ${repoId} failed:`, err instanceof Error ? err.message : err);
         }
       }
-      for (const lane of lanes) {
-        const baseMoved = moved.has(`${lane.repo.path}\0${lane.baseBranch}`);
-        if (baseMoved || LIVE_LANE_STATES.has(lane.state as never)) await this.refresh(lane.id);
-      }
-    } catch (err) {
-      console.error("[freshness] tick failed", err);
-    }
+    };
+    // Scans queue behind each other, so a burst of changes is read in order.
+    const next = (this.#scanning ?? Promise.resolve()).then(run);
+    this.#scanning = next;
+    void next.finally(() => {
+      if (this.#scanning === next) this.#scanning = null;
+    });
+    return next;
   }
 }

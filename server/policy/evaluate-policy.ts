@@ -13,6 +13,12 @@ export interface PolicyFacts {
   state?: LaneState;
   /** Levels the lane is currently green at. */
   green?: readonly GreenLevel[];
+  /** Green at the level the packet requires for merging. */
+  requiredGreen?: boolean;
+  /** Level of the check being started or that failed. */
+  checkLevel?: GreenLevel;
+  /** A recovery recipe exists for the failure being handled. */
+  recoverable?: boolean;
   stale?: boolean;
   failureClass?: FailureClass | null;
   withinScope?: boolean;
@@ -31,6 +37,9 @@ export function ruleMatches(when: PolicyWhen, facts: PolicyFacts): boolean {
   if (when.event !== undefined && facts.event !== when.event) return false;
   if (when.state !== undefined && facts.state !== when.state) return false;
   if (when.green !== undefined && !(facts.green ?? []).includes(when.green)) return false;
+  if (when.requiredGreen !== undefined && facts.requiredGreen !== when.requiredGreen) return false;
+  if (when.checkLevel !== undefined && (facts.checkLevel === undefined || ![when.checkLevel].flat().includes(facts.checkLevel))) return false;
+  if (when.recoverable !== undefined && facts.recoverable !== when.recoverable) return false;
   if (when.stale !== undefined && facts.stale !== when.stale) return false;
   if (when.failureClass !== undefined && facts.failureClass !== when.failureClass) return false;
   if (when.withinScope !== undefined && facts.withinScope !== when.withinScope) return false;

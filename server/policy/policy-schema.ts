@@ -33,17 +33,20 @@ export const PolicyWhenSchema = z
     event: LaneEventTypeSchema.optional().describe("The lane event that prompted the evaluation"),
     state: LaneStateSchema.optional().describe("The lane's state"),
     green: GreenLevelSchema.optional().describe("The lane is green at this level"),
+    requiredGreen: z.boolean().optional().describe("The lane is green at the level its packet requires for merging (default merge_ready)"),
+    checkLevel: z.union([GreenLevelSchema, z.array(GreenLevelSchema).min(1)]).optional().describe("Level of the check being started or that failed (one level or any of a list)"),
     stale: z.boolean().optional().describe("The lane's branch is behind its base branch"),
     failureClass: FailureClassSchema.optional().describe("Class of the failure being handled"),
     withinScope: z.boolean().optional().describe("The lane's diff touches only paths in its packet's scope"),
     recoveryAttempted: z.boolean().optional().describe("The automatic recovery for this failure was already used"),
+    recoverable: z.boolean().optional().describe("A recovery recipe exists for this failure (server/checks/recovery-recipes.ts)"),
   })
   .strict();
 export type PolicyWhen = z.infer<typeof PolicyWhenSchema>;
 
 /** The action and its parameters, discriminated by `action`. */
 export const PolicyThenSchema = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("merge"), strategy: z.enum(["merge", "squash"]).default("merge") }).strict(),
+  z.object({ action: z.literal("merge"), strategy: z.enum(["ff", "merge", "squash"]).default("merge") }).strict(),
   z.object({ action: z.literal("merge_forward") }).strict().describe("Merge the base branch into the lane's branch"),
   z.object({ action: z.literal("rebase") }).strict(),
   z.object({ action: z.literal("run_checks"), level: GreenLevelSchema.optional() }).strict(),

@@ -12,27 +12,33 @@ describe("default rules", () => {
   const cases: Array<[string, PolicyFacts, string, string]> = [
     ["startup blocked, first time", { event: "lane.blocked", state: "running", recoveryAttempted: false, failureClass: "trust_gate" }, "blocked-recover-once", "recover_once"],
     ["startup blocked again", { event: "lane.blocked", state: "running", recoveryAttempted: true, failureClass: "trust_gate" }, "blocked-escalate", "escalate"],
-    ["stale lane entering checks", { event: "lane.state_changed", state: "checking", stale: true }, "stale-merge-forward-before-checks", "merge_forward"],
-    ["green at merge_ready, in scope, fresh", { event: "lane.green", state: "checking", green: ["targeted", "merge_ready"], withinScope: true, stale: false }, "green-merge", "merge"],
-    ["green at merge_ready but stale", { event: "lane.green", state: "checking", green: ["merge_ready"], withinScope: true, stale: true }, "green-but-stale-merge-forward", "merge_forward"],
-    ["finished", { event: "lane.finished", state: "finished" }, "finished-cleanup", "cleanup_worktree"],
+    ["red on a stale branch, recipe unused", { event: "lane.red", failureClass: "test", stale: true, recoverable: true, recoveryAttempted: false }, "failure-recover-once", "recover_once"],
+    ["red again after the recipe", { event: "lane.red", failureClass: "test", stale: true, recoverable: true, recoveryAttempted: true }, "failure-escalate-after-recovery", "escalate"],
+    ["worker crashed at startup", { event: "lane.failed", failureClass: "tool_runtime", recoverable: true, recoveryAttempted: false }, "failure-recover-once", "recover_once"],
+    ["merge conflict with the base", { event: "lane.red", failureClass: "branch_divergence", recoverable: false }, "conflict-escalate", "escalate"],
+    ["stale lane before a workspace check", { event: "check.started", state: "checking", checkLevel: "workspace", stale: true }, "stale-merge-forward-before-checks", "merge_forward"],
+    ["stale lane before a merge_ready check", { event: "check.started", checkLevel: "merge_ready", stale: true }, "stale-merge-forward-before-checks", "merge_forward"],
+    ["merge-ready, in scope", { event: "lane.merge.ready", state: "finished", green: ["targeted", "merge_ready"], requiredGreen: true, withinScope: true, stale: false }, "green-merge", "merge"],
+    ["green at the required level but stale", { event: "lane.green", state: "checking", green: ["merge_ready"], requiredGreen: true, withinScope: true, stale: true }, "green-but-stale-merge-forward", "merge_forward"],
+    ["merged", { event: "lane.merged", state: "finished" }, "merged-cleanup", "cleanup_worktree"],
   ];
   for (const [title, facts, ruleId, action] of cases) {
     it(`${title} → ${ruleId}`, () => {
       expect(evaluatePolicy(DEFAULT_POLICY_RULES, facts)).toMatchObject({ ruleId, action: { action } });
     });
   }
-
   const none: Array<[string, PolicyFacts]> = [
-    ["fresh lane entering checks", { event: "lane.state_changed", state: "checking", stale: false }],
-    ["green only at targeted", { event: "lane.green", green: ["targeted"], withinScope: true, stale: false }],
-    ["green at merge_ready but out of scope", { event: "lane.green", green: ["merge_ready"], withinScope: false, stale: false }],
-    ["green at merge_ready, scope unknown", { event: "lane.green", green: ["merge_ready"], stale: false }],
+    ["stale lane before a targeted check", { event: "check.started", checkLevel: "targeted", stale: true }],
+    ["fresh lane before a workspace check", { event: "check.started", checkLevel: "workspace", stale: false }],
+    ["red on a fresh branch (no recipe)", { event: "lane.red", failureClass: "test", stale: false, recoverable: false }],
+    ["green only at targeted", { event: "lane.green", green: ["targeted"], requiredGreen: false, withinScope: true, stale: false }],
+    ["merge-ready but out of scope", { event: "lane.merge.ready", requiredGreen: true, withinScope: false, stale: false }],
+    ["merge-ready, scope unknown", { event: "lane.merge.ready", requiredGreen: true, stale: false }],
+    ["finished (not merged): nothing is cleaned up", { event: "lane.finished", state: "finished" }],
     ["blocked, attempt unknown", { event: "lane.blocked" }],
     ["no event", {}],
   ];
   for (const [title, facts] of none) it(`${title} → no rule`, () => expect(evaluatePolicy(DEFAULT_POLICY_RULES, facts)).toBeNull());
-
   it("first match wins, in list order", () => {
     const parsed = parsePolicyText(`
 rules:
@@ -72,7 +78,7 @@ rules:
     then: { action: cleanup_worktree }
 `);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    expect(r.rules.map((x) => x.id)).toEqual(["finished-cleanup", "squash", "wipe", ...DEFAULT_POLICY_RULES.map((x) => x.id).filter((id) => id !== "finished-cleanup")]);
+    expect(r.rules.map((x) => x.id)).toEqual(["finished-cleanup", "squash", "wipe", ...DEFAULT_POLICY_RULES.map((x) => x.id)]);
     expect(r.rules[2]!.then).toEqual({ action: "cleanup_worktree", deleteBranch: false });
   });
 
@@ -192,7 +198,7 @@ describe("PolicyStore", () => {
   it("starts with the defaults", () => {
     const store = new PolicyStore();
     expect(store.get("repo-1")).toMatchObject({ source: "defaults", text: null });
-    expect(store.evaluate("repo-1", { event: "lane.finished" })?.ruleId).toBe("finished-cleanup");
+    expect(store.evaluate("repo-1", { event: "lane.merged" })?.ruleId).toBe("merged-cleanup");
   });
 
   it("keeps the previous rules in force after a bad replace", () => {
