@@ -189,9 +189,12 @@ export class BudgetLedger {
   }
 
   snapshot(): LedgerSnapshot {
+    return { version: 1, lanes: structuredClone([...this.#lanes].map(([laneId, a]) => ({ laneId, ...a }))), ...this.sharedSnapshot() };
+  }
+
+  /** The snapshot without the per-lane accounts (O(repos)): what is not kept on lanes. */
+  sharedSnapshot(): Omit<LedgerSnapshot, "version" | "lanes"> {
     return structuredClone({
-      version: 1 as const,
-      lanes: [...this.#lanes].map(([laneId, a]) => ({ laneId, ...a })),
       repos: [...this.#repos].map(([repoId, r]) => ({ repoId, ...r })),
       day: this.#day,
       dayBudget: this.#dayBudget,
@@ -200,8 +203,35 @@ export class BudgetLedger {
     });
   }
 
-  static restore(snap: LedgerSnapshot): BudgetLedger {
-    const s = structuredClone(snap);
+  /** The budget of a lane (null = unlimited). @throws AppError not_found. */
+  laneBudget(laneId: string): Budget | null {
+    return this.#lane(laneId).budget;
+  }
+
+  /** A repo's budgets ({} = unlimited). */
+  repoBudget(repoId: string): RepoBudget {
+    return structuredClone(this.#repos.get(repoId)?.budget ?? {});
+  }
+
+  dailyBudget(): Budget | null {
+    return this.#dayBudget;
+  }
+
+  /** Ids of a lane and its ancestors, nearest first. */
+  lineage(laneId: string): string[] {
+    const out: string[] = [];
+    for (let id: string | null = laneId; id && this.#lanes.has(id); id = this.#lanes.get(id)!.parentId) out.push(id);
+    return out;
+  }
+
+  /** Every repo with a budget or usage. */
+  repoIds(): string[] {
+    return [...this.#repos.keys()];
+  }
+
+  /** Rebuild from a snapshot; `clone: false` takes ownership of `snap` (no copy) — for a snapshot built just for this. */
+  static restore(snap: LedgerSnapshot, opts: { clone?: boolean } = {}): BudgetLedger {
+    const s = opts.clone === false ? snap : structuredClone(snap);
     const l = new BudgetLedger();
     for (const { laneId, ...a } of s.lanes) l.#lanes.set(laneId, a);
     for (const { repoId, ...r } of s.repos) l.#repos.set(repoId, r);

@@ -113,6 +113,11 @@ export class CapacityTracker implements CapacityView {
     return { ...(repoId === undefined ? this.#global : (this.#perRepo.get(repoId) ?? zero())) };
   }
 
+  /** Running counts of every repo that has running work. */
+  runningPerRepo(): Record<string, Counts> {
+    return Object.fromEntries([...this.#perRepo].map(([repoId, c]) => [repoId, { ...c }]));
+  }
+
   /** Ids of running work in a repo (e.g. to stop them when the repo budget is spent). */
   runningIn(repoId: string): string[] {
     return [...this.#running].filter(([, r]) => r.repoId === repoId).map(([id]) => id);

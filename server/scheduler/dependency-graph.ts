@@ -175,6 +175,12 @@ export class DependencyGraph {
   parentOf(laneId: string): string | null {
     return this.#get(laneId).parentId;
   }
+  mode(laneId: string): DependencyMode {
+    return this.#get(laneId).mode;
+  }
+  artifact(laneId: string): Artifact | null {
+    return this.#get(laneId).artifact;
+  }
 
   /**
    * A lane finished. Its dependants (and theirs, through blocked lanes) are recomputed.

@@ -103,6 +103,8 @@ export class DispatchQueue {
   #nextSeq = 0;
   #version = 0;
   #positions: { version: number; pool: Pool; map: Map<string, number> }[] = [];
+  /** Lanes parked by a lane-level gate in {@link next} since the last {@link takeGateParked}. */
+  #gateParked: Array<{ laneId: string; waitingFor: WaitReason }> = [];
 
   constructor() {
     const make = (pool: Pool): PoolState => ({ pool, repos: new Map(), indexes: new Map(), vtime: 0, blocked: new Map(), count: 0 });
@@ -143,6 +145,20 @@ export class DispatchQueue {
     else this.#repo(ps, item.repoId);
     this.#version++;
     return item;
+  }
+
+  /**
+   * Put back an item that {@link next} handed out but that could not start (it keeps its age and
+   * seq; its repo's fair-share tag stays advanced). @throws AppError conflict if it is queued.
+   */
+  reinsert(item: QueueItem): void {
+    if (this.#items.has(item.laneId)) throw new AppError("conflict", `laneId: lane ${item.laneId} is already queued`, { fields: ["laneId"] });
+    const node: ItemNode = { item: toItem(item, item.seq), parked: null, heapPos: -1 };
+    this.#items.set(item.laneId, node);
+    const ps = this.#pools[item.pool];
+    ps.count++;
+    this.#insert(ps, node);
+    this.#version++;
   }
 
   /** Drop a lane from the queue (started elsewhere, killed, deleted). Returns false if absent. */
@@ -195,6 +211,16 @@ export class DispatchQueue {
     return true;
   }
 
+  /**
+   * Lanes parked by a lane-level gate (spent budget) during {@link next} calls since the last
+   * call of this method — also those parked by a call that found nothing to start.
+   */
+  takeGateParked(): Array<{ laneId: string; waitingFor: WaitReason }> {
+    const out = this.#gateParked;
+    this.#gateParked = [];
+    return out.filter((p) => this.#items.get(p.laneId)?.parked === p.waitingFor);
+  }
+
   /** Lanes currently parked, with why. */
   parked(): Array<{ laneId: string; waitingFor: WaitReason }> {
     const out: Array<{ laneId: string; waitingFor: WaitReason }> = [];
@@ -228,6 +254,7 @@ export class DispatchQueue {
         else {
           this.park(node.item.laneId, laneBlock);
           pick.parked.push({ laneId: node.item.laneId, waitingFor: laneBlock });
+          this.#gateParked.push({ laneId: node.item.laneId, waitingFor: laneBlock });
         }
       }
       for (const f of pick.aside) this.#index(ps, f.key).push(f);
@@ -311,12 +338,20 @@ export class DispatchQueue {
     const items = [...this.#items.values()]
       .map((n) => (n.parked ? { ...n.item, parked: n.parked } : { ...n.item }))
       .sort((a, b) => a.seq - b.seq);
+    return { version: 1, items, ...this.snapshotFairness() };
+  }
+
+  /**
+   * The part of a snapshot that persisted items cannot give back: fair-share tags and virtual
+   * time per pool, weights, next seq. O(repos), so it can be saved after every dispatch pass.
+   */
+  snapshotFairness(): Omit<QueueSnapshot, "version" | "items"> {
     const fairness = {} as QueueSnapshot["fairness"];
     for (const pool of POOLS) {
       const ps = this.#pools[pool];
       fairness[pool] = { vtime: ps.vtime, tags: Object.fromEntries([...ps.repos.values()].map((r) => [r.repoId, r.tag])) };
     }
-    return { version: 1, nextSeq: this.#nextSeq, items, fairness, weights: Object.fromEntries(this.#weights) };
+    return { nextSeq: this.#nextSeq, fairness, weights: Object.fromEntries(this.#weights) };
   }
 
   /**

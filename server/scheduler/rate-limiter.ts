@@ -61,6 +61,11 @@ export class RateLimiter {
     if (st) st.limit = null;
   }
 
+  /** Engines with a limit or a backoff. */
+  engines(): string[] {
+    return [...this.#engines.keys()];
+  }
+
   limitOf(engine: string): Required<RateLimit> | null {
     return this.#engines.get(engine)?.limit ?? null;
   }

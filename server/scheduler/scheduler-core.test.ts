@@ -76,7 +76,7 @@ describe("SchedulerCore – dispatch, dependencies, budgets", () => {
     const events = c.settled("build", "failed", { reason: "tests red" });
     expect(types(events)).toEqual(["scheduler.blocked:deploy", "scheduler.blocked:announce"]);
     expect(c.explain("deploy", NOW)!.waitingFor).toEqual({ kind: "dependency", laneIds: ["build"], blockedBy: { laneId: "build", reason: "dependency build failed: tests red" } });
-    const ev = toLaneEvent(events[0]!)!;
+    const ev = toLaneEvent(events[0]!);
     expect(ev).toMatchObject({ type: "lane.blocked", laneId: "deploy", payload: { reason: "dependency build failed: tests red" } });
     expect(() => parseLaneEventPayload(ev.type, ev.payload)).not.toThrow();
     expect(c.dispatch(NOW).starts).toEqual([]);
@@ -96,7 +96,7 @@ describe("SchedulerCore – dispatch, dependencies, budgets", () => {
     expect(c.recordUsage("runner", { inputTokens: 500 }, NOW)).toEqual([]);
     const stop = c.recordUsage("runner", { outputTokens: 600 }, NOW);
     expect(stop).toEqual([{ type: "scheduler.budget_exceeded", laneId: "runner", repoId: "r", breach: { scope: "lane", key: "runner", metric: "tokens", spent: 1100, limit: 1000 } }]);
-    expect(toLaneEvent(stop[0]!)).toMatchObject({ payload: { failureClass: "budget_exceeded" } });
+    expect(toLaneEvent(stop[0]!)).toMatchObject({ type: "scheduler.decision", payload: { kind: "budget_exceeded", scope: "lane", spent: 1100 } });
     expect(c.recordUsage("runner", { outputTokens: 1 }, NOW)).toEqual([]); // reported once
     // Raising the refused lane's budget releases it.
     expect(types(c.setLaneBudget("broke", { maxTokens: 10 }))).toEqual(["scheduler.released:broke"]);
@@ -125,6 +125,46 @@ describe("SchedulerCore – dispatch, dependencies, budgets", () => {
     expect(c.explain("c2", NOW)!.waitingFor).toEqual({ kind: "rate_limit", engine: "claude", retryAt: NOW + 60_000 });
     expect(c.dispatch(NOW + 59_999).starts).toEqual([]);
     expect(c.dispatch(NOW + 60_000).starts.map((s) => s.laneId)).toEqual(["c2"]);
+  });
+});
+
+describe("SchedulerCore – runtime integration", () => {
+  it("redepend: replaces a queued lane's dependencies, rejects a cycle naming it and changes nothing", () => {
+    const c = core();
+    c.setCaps({ global: { agent: 0 } });
+    c.submit(lane("a"), NOW);
+    c.submit(lane("b", "r", { dependsOn: ["a"] }), NOW);
+    c.submit(lane("c", "r", { dependsOn: ["b"] }), NOW);
+    const before = JSON.stringify(c.snapshot());
+    expect(() => c.redepend("a", { dependsOn: ["c"] }, NOW)).toThrow("dependsOn: would create a cycle: a → c → b → a");
+    expect(() => c.redepend("a", { dependsOn: ["a"] }, NOW)).toThrow("dependsOn.0: a lane cannot depend on itself (a)");
+    expect(JSON.stringify(c.snapshot())).toBe(before);
+    const events = c.redepend("c", { dependsOn: ["a"], mode: "wait_any" }, NOW);
+    expect(events[0]).toMatchObject({ type: "scheduler.queued", laneId: "c", waitingFor: { kind: "dependency", laneIds: ["a"] } });
+    expect(c.graph.dependencies("c")).toEqual(["a"]);
+    expect(c.graph.mode("c")).toBe("wait_any");
+    c.redepend("c", { dependsOn: [] }, NOW);
+    expect(c.explain("c", NOW)).toMatchObject({ waitingFor: { kind: "cap", scope: "global" }, position: 2 });
+  });
+
+  it("a lane held by its spent budget is reported even when the pass starts nothing", () => {
+    const c = core();
+    c.submit(lane("broke", "r", { budget: { maxTokens: 0 } }), NOW);
+    const { starts, events } = c.dispatch(NOW);
+    expect(starts).toEqual([]);
+    expect(events).toEqual([{ type: "scheduler.waiting", laneId: "broke", repoId: "r", waitingFor: { kind: "budget", scope: "lane", key: "broke", metric: "tokens", spent: 0, limit: 0 } }]);
+    expect(c.dispatch(NOW).events).toEqual([]); // reported once
+  });
+
+  it("reinsert puts back a lane that could not start, with its age and seq", () => {
+    const c = core();
+    c.submit(lane("x"), NOW);
+    c.submit(lane("y"), NOW + 1);
+    const [x] = c.dispatch(NOW, 1).starts;
+    c.capacity.finished(x!.laneId);
+    c.queue.reinsert(x!);
+    expect(c.queue.get("x")).toMatchObject({ seq: x!.seq, enqueuedAt: NOW });
+    expect(c.dispatch(NOW).starts.map((s) => s.laneId)).toEqual(["x", "y"]);
   });
 });
 

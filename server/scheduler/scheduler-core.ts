@@ -20,6 +20,7 @@
 import { z } from "zod";
 import type { NewLaneEvent } from "@/lib/lane-events";
 import { AppError, isAppError } from "@/lib/errors";
+import { describeWait } from "@/lib/scheduling";
 import { parseOrThrow } from "@/lib/validate";
 import { BudgetLedger, type BudgetBreach, type LedgerSnapshot } from "./budgets";
 import { CapacityTracker, DEFAULT_CAPS, type CapsConfig } from "./capacity";
@@ -28,6 +29,8 @@ import { DispatchQueue, type DispatchDecision, type Explanation, type QueueSnaps
 import { RateLimiter, type BackoffOptions } from "./rate-limiter";
 import { IdSchema, laneSchedulingSchema, type LaneScheduling, type LaneSchedulingInput, type UsageInput } from "./schemas";
 import type { CapacityView, QueueItem, WaitReason } from "./types";
+
+export { describeWait } from "@/lib/scheduling";
 
 export interface LaneSubmission {
   laneId: string;
@@ -164,10 +167,13 @@ export class SchedulerCore {
   dispatch(now: number, max = Number.POSITIVE_INFINITY): { starts: QueueItem[]; events: SchedulerEvent[] } {
     const starts: QueueItem[] = [];
     const events: SchedulerEvent[] = [];
+    const held = (): void => {
+      for (const p of this.queue.takeGateParked()) events.push({ type: "scheduler.waiting", laneId: p.laneId, repoId: this.queue.get(p.laneId)!.repoId, waitingFor: p.waitingFor });
+    };
     while (starts.length < max) {
       const r = this.queue.next(this.view, now);
+      held();
       if (!r) break;
-      for (const p of r.decision.parked) events.push({ type: "scheduler.waiting", laneId: p.laneId, repoId: this.queue.get(p.laneId)!.repoId, waitingFor: p.waitingFor });
       this.capacity.started(r.item.laneId, r.item.repoId, r.item.pool);
       if (r.item.engine) this.limiter.tryAcquire(r.item.engine, now);
       starts.push(r.item);
@@ -225,6 +231,34 @@ export class SchedulerCore {
     if (!item) throw new AppError("not_found", `lane ${laneId} is not queued`, { fields: ["laneId"] });
     const s = parseOrThrow(laneSchedulingSchema({ now, laneId }).pick({ priority: true, deadline: true }).partial(), patch);
     return this.queue.update(laneId, s);
+  }
+
+  /**
+   * Replace a queued lane's dependencies (and/or mode, artifact). The lane is parked or released
+   * to match its new status; lanes that depend on it are recomputed.
+   * @throws DependencyCycleError naming the cycle; AppError invalid_input naming `dependsOn.<i>`
+   *   (self, duplicate, unknown lane); not_found if the lane is not queued. Nothing changes then.
+   */
+  redepend(laneId: string, patch: { dependsOn?: string[]; mode?: LaneScheduling["mode"]; artifact?: LaneScheduling["artifact"] | null }, now: number): SchedulerEvent[] {
+    const item = this.queue.get(laneId);
+    if (!item) throw new AppError("not_found", `lane ${laneId} is not queued`, { fields: ["laneId"] });
+    const known = this.graph.has(laneId);
+    const s = parseOrThrow(laneSchedulingSchema({ now, laneId }).pick({ dependsOn: true, mode: true }).partial(), { dependsOn: patch.dependsOn, mode: patch.mode });
+    const changes = this.graph.addBatch([
+      {
+        laneId,
+        deps: s.dependsOn ?? (known ? this.graph.dependencies(laneId) : []),
+        mode: s.mode ?? (known ? this.graph.mode(laneId) : "wait_all"),
+        artifact: patch.artifact === undefined ? (known ? this.graph.artifact(laneId) : null) : patch.artifact,
+        parentId: known ? this.graph.parentOf(laneId) : null,
+      },
+    ]);
+    const events = this.#apply(changes, laneId);
+    const reason = dependencyReason(this.graph.status(laneId));
+    if (reason) this.queue.park(laneId, reason);
+    else if (item.parked?.kind === "dependency") this.queue.release(laneId);
+    events.unshift({ type: "scheduler.queued", laneId, repoId: item.repoId, item: this.queue.get(laneId)!, ...this.#where(laneId, now) });
+    return events;
   }
 
   /** Where a queued lane stands and why it waits; null if it is not queued. */
@@ -302,38 +336,40 @@ export class SchedulerCore {
   }
 }
 
-/** A short human reason for a wait, for `lane.queued.reason` and the board. */
-export function describeWait(w: WaitReason): string {
-  switch (w.kind) {
-    case "cap":
-      return `waiting for a ${w.pool} slot (${w.scope} cap)`;
-    case "dependency":
-      return w.blockedBy ? `blocked: ${w.blockedBy.reason}` : `waiting for ${w.laneIds.join(", ")}`;
-    case "budget":
-      return `${w.scope} budget spent (${w.metric} ${w.spent} of ${w.limit})`;
-    case "rate_limit":
-      return `${w.engine} rate-limited until ${new Date(w.retryAt).toISOString()}`;
-    case "turn":
-      return "waiting for its turn";
-  }
-}
-
 /**
- * Map a scheduler event onto the existing lane event catalog where one fits; null where the
- * catalog has no type yet (dispatch decisions, caps changes: proposed as an additive
- * `scheduler.decision` type).
+ * Map a scheduler event onto the lane event catalog (lib/lane-events.ts): waits and positions
+ * are `lane.queued`, a failed dependency is `lane.blocked`, everything else (starts, caps,
+ * budget stops) is a `scheduler.decision`. `where` supplies the current position of a lane
+ * that was just released (the core's event does not carry one).
  */
-export function toLaneEvent(e: SchedulerEvent): NewLaneEvent | null {
+export function toLaneEvent(e: SchedulerEvent, where?: (laneId: string) => { position: number | null; waitingFor: WaitReason } | null): NewLaneEvent {
+  const queued = (w: { position: number | null; waitingFor: WaitReason }): NewLaneEvent => ({
+    type: "lane.queued",
+    laneId: e.laneId,
+    repoId: e.repoId,
+    payload: { reason: describeWait(w.waitingFor), position: w.position, waitingFor: w.waitingFor },
+  });
   switch (e.type) {
     case "scheduler.queued":
-      return { type: "lane.queued", laneId: e.laneId, repoId: e.repoId, payload: { reason: describeWait(e.waitingFor), position: e.position } };
+      return queued(where?.(e.laneId) ?? e);
     case "scheduler.waiting":
-      return { type: "lane.queued", laneId: e.laneId, repoId: e.repoId, payload: { reason: describeWait(e.waitingFor), position: null } };
+      return queued({ position: null, waitingFor: e.waitingFor });
+    case "scheduler.released":
+      return queued(where?.(e.laneId) ?? { position: null, waitingFor: { kind: "turn" } });
     case "scheduler.blocked":
-      return { type: "lane.blocked", laneId: e.laneId, repoId: e.repoId, payload: { reason: e.reason } };
+      return { type: "lane.blocked", laneId: e.laneId, repoId: e.repoId, payload: { reason: e.reason, dependency: e.dep } };
     case "scheduler.budget_exceeded":
-      return { type: "lane.blocked", laneId: e.laneId, repoId: e.repoId, payload: { reason: describeWait({ kind: "budget", ...e.breach }), failureClass: "budget_exceeded" } };
-    default:
-      return null;
+      return { type: "scheduler.decision", laneId: e.laneId, repoId: e.repoId, payload: { kind: "budget_exceeded", ...e.breach } };
+    case "scheduler.dispatched": {
+      const d = e.decision;
+      return {
+        type: "scheduler.decision",
+        laneId: e.laneId,
+        repoId: e.repoId,
+        payload: { kind: "dispatched", pool: d.pool, round: d.round, queuedInPool: d.queuedInPool, passedOver: d.passedOver, held: d.parked },
+      };
+    }
+    case "scheduler.caps_changed":
+      return { type: "scheduler.decision", laneId: null, repoId: null, payload: { kind: "caps_changed", caps: e.caps } };
   }
 }

@@ -1,95 +1,411 @@
 /**
- * The basic scheduler: a global cap on concurrently live lanes (starting, running or checking).
- * Lanes beyond it wait in state `queued` and start oldest first (`queuedAt`, then id) as slots
- * free up. The queue is the Lane table itself, so it survives a restart unchanged.
+ * The runtime's one scheduler: drives the pure {@link SchedulerCore} (pools with global and
+ * per-repo caps, priority → deadline → age with per-repo fairness, dependencies, budgets, engine
+ * rate limits) against the database, the event log and the lane runner.
  *
- * Dispatch passes are serialized: {@link Scheduler.kick} coalesces requests, and one pass
- * never overlaps another, so the cap cannot be overshot by concurrent kicks.
+ * - Every mutation of the core and every scheduler write runs on one serial chain, so dispatch
+ *   passes never overlap (caps cannot be overshot) and the persisted state follows the core's.
+ *   {@link Scheduler.kick} coalesces pass requests.
+ * - Starting a lane is `startLane(id)` (the runner's guarded `queued → starting`): a lane is
+ *   started at most once even if a pass and a restart race.
+ * - Settlements are learnt from the bus, not from the runner: a lane leaving `starting`/`running`
+ *   frees its pool slot; `lane.finished|failed|killed` settle it in the dependency graph (a
+ *   finished lane's commits and changed files are read for artifact dependencies); dependants
+ *   of a failed lane become blocked (`lane.blocked`). `worker.usage` running totals are turned
+ *   into deltas per worker and charged to the lane, its ancestors, its repo and the day; a running
+ *   lane whose budget is spent is stopped through `stopLane` (it ends `budget_exceeded`).
+ * - Durability: Lane rows and the SchedulerState row (scheduler-store.ts); the fair-share state
+ *   is saved after every pass, so a restart rebuilds exactly the same queue. Decisions are
+ *   events (`scheduler.decision`, `lane.queued`, `lane.blocked`).
+ * - {@link Scheduler.acquire} gates work that is not a lane (check runs, background processes)
+ *   through the same pools and caps.
  */
-import { LIVE_LANE_STATES } from "@/lib/lane-state";
+import type { LaneEvent } from "@/lib/lane-events";
+import { TERMINAL_LANE_STATES, type LaneState } from "@/lib/lane-state";
+import { describeWait, type Pool } from "@/lib/scheduling";
+import type { EventBus } from "../events/event-bus";
+import { eventFromRow, type EventLog } from "../events/event-log";
+import type { LaneRow } from "../lanes/lane-store";
 import type { Db } from "../store/db";
+import type { Outcome, Produced } from "./dependency-graph";
+import { laneProduced } from "./produced";
+import type { LaneScheduling } from "./schemas";
+import { SchedulerCore, toLaneEvent, type SchedulerEvent } from "./scheduler-core";
+import { SchedulerSettings } from "./scheduler-settings";
+import { checkProcessKey, loadScheduler, SchedulerStore, type UsageBook } from "./scheduler-store";
+import { whereIs, type Where } from "./scheduler-views";
 
 export interface SchedulerDeps {
   db: Db;
-  /** Start a queued lane; resolves false if it was no longer queued. */
+  events: EventLog;
+  bus: EventBus;
+  /** Start a queued lane (guarded `queued → starting`); resolves false if it was no longer queued. */
   startLane: (laneId: string) => Promise<boolean>;
+  /** Stop a running lane whose budget is spent; it must end `failed` with class `budget_exceeded`. */
+  stopLane: (laneId: string, reason: string) => Promise<unknown>;
+  /** `--worker-cap`: the global agent cap (a changed flag wins over a cap saved at runtime). */
   workerCap: number;
+  /** Clock in epoch ms (default Date.now). */
+  now?: () => number;
 }
 
-const LIVE = [...LIVE_LANE_STATES];
+const SLOT_STATES: ReadonlySet<string> = new Set(["starting", "running"]);
+/** Queue keys of non-lane work ({@link Scheduler.acquire}); lane ids never start with it. */
+const ACQUIRE_PREFIX = "acquire:";
+
+/** A unit of non-lane work waiting for a slot ({@link Scheduler.acquire}). */
+interface Waiter {
+  ownerLaneId: string | null;
+  grant: () => void;
+}
 
 export class Scheduler {
-  #cap: number;
-  #running: Promise<void> | null = null;
-  #again = false;
+  readonly #core: SchedulerCore;
+  readonly #store: SchedulerStore;
+  readonly #usage: UsageBook;
+  readonly #waiters = new Map<string, Waiter>();
+  readonly #off: Array<() => void> = [];
+  readonly #now: () => number;
+  /** Runtime verbs (caps, limits, budgets, reschedule) and views. */
+  readonly settings: SchedulerSettings;
+  #tail: Promise<unknown> = Promise.resolve();
+  #pendingPass: Promise<void> | null = null;
   #stopped = false;
+  #acquired = 0;
+  /** Wakes a pass when the earliest rate-limited engine may start again. */
+  #retryTimer: NodeJS.Timeout | null = null;
+  /** The fair-share state as last saved (JSON), to skip unchanged writes. */
+  #savedFairness = "";
 
-  constructor(private readonly deps: SchedulerDeps) {
-    this.#cap = deps.workerCap;
+  private constructor(
+    private readonly deps: SchedulerDeps,
+    loaded: Awaited<ReturnType<typeof loadScheduler>>,
+  ) {
+    this.#core = loaded.core;
+    this.#store = new SchedulerStore(deps.db);
+    this.#usage = loaded.usage;
+    this.#now = deps.now ?? Date.now;
+    this.settings = new SchedulerSettings({
+      core: this.#core,
+      db: deps.db,
+      store: this.#store,
+      now: this.#now,
+      rateLimits: loaded.rateLimits,
+      usage: this.#usage,
+      serial: (fn) => this.#serial(fn),
+      emit: (events) => this.#emit(events),
+      append: (event) => deps.events.append(event),
+      kick: () => void this.kick(),
+    });
+    this.#off.push(deps.bus.on("lane.event", this.#onLaneEvent));
+    const bootChecks = new Set(loaded.checkProcesses);
+    this.#off.push(
+      deps.bus.on("process.exit", (exit) => {
+        if (!bootChecks.delete(exit.processId)) return;
+        this.#core.capacity.finished(checkProcessKey(exit.processId));
+        void this.kick();
+      }),
+    );
   }
 
-  get workerCap(): number {
-    return this.#cap;
+  /**
+   * Rebuild the scheduler from the database (boot): the queue exactly as it was, running lanes
+   * counted, usage reports missed while down replayed. Emits `scheduler.decision` `restored`.
+   * Call before the supervisor reattaches processes (their exits settle lanes through the bus).
+   */
+  static async open(deps: SchedulerDeps): Promise<Scheduler> {
+    const now = deps.now ?? Date.now;
+    const t0 = performance.now();
+    const loaded = await loadScheduler(deps.db, { workerCap: deps.workerCap, now: now() });
+    const ms = performance.now() - t0;
+    const s = new Scheduler(deps, loaded);
+    await s.#store.saveAll(s.#core, { workerCap: deps.workerCap, rateLimits: loaded.rateLimits, usage: s.#usage });
+    s.#savedFairness = s.#store.fairnessJson(s.#core);
+    await s.#serial(() => s.#replayUsage());
+    await deps.events.append({ type: "scheduler.decision", laneId: null, repoId: null, payload: { kind: "restored", queued: loaded.queued, running: loaded.running, ms: Math.round(ms * 10) / 10 } });
+    return s;
   }
 
-  /** Change the cap at runtime. Lowering it never stops running lanes; it only delays new starts. */
-  setWorkerCap(cap: number): void {
-    this.#cap = cap;
-    this.kick();
+  /** The scheduler's clock, epoch ms. */
+  now(): number {
+    return this.#now();
   }
 
-  /** Request a dispatch pass; returns when the pass that covers this request has finished. */
+  /** Request a dispatch pass; resolves when the pass covering this request has finished. */
   kick(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          await this.#dispatch();
-        } while (this.#again && !this.#stopped);
-      } catch (err) {
-        console.error("[scheduler] dispatch failed", err);
-      } finally {
-        this.#running = null;
-      }
-    })();
-    return this.#running;
+    return (this.#pendingPass ??= this.#serial(async () => {
+      this.#pendingPass = null;
+      await this.#pass().catch((err) => console.error("[scheduler] dispatch failed", err));
+    }));
   }
 
-  async #dispatch(): Promise<void> {
-    const { db } = this.deps;
-    const live = await db.lane.count({ where: { state: { in: LIVE } } });
-    const free = this.#cap - live;
-    if (free <= 0) return;
-    const next = await db.lane.findMany({
-      where: { state: "queued" },
-      orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
-      take: free,
-      select: { id: true },
-    });
-    for (const { id } of next) {
-      if (this.#stopped) return;
-      await this.deps.startLane(id);
+  /** Resolves once every event and request received so far has been applied (the chain is empty). */
+  async idle(): Promise<void> {
+    for (let t = this.#tail; ; t = this.#tail) {
+      await t;
+      if (t === this.#tail) return;
     }
   }
 
-  /** 1-based queue positions of queued lanes, in dispatch order. */
-  async queuePositions(): Promise<Map<string, number>> {
-    const queued = await this.deps.db.lane.findMany({
-      where: { state: "queued" },
-      orderBy: [{ queuedAt: "asc" }, { id: "asc" }],
-      select: { id: true },
-    });
-    return new Map(queued.map((l, i) => [l.id, i + 1]));
-  }
-
-  /** Stop starting work; an in-flight pass finishes its current start. */
+  /** Stop starting work and wait for the chain to drain; an in-flight pass finishes its current start. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#running;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    for (const off of this.#off) off();
+    await this.#tail;
+  }
+
+  /**
+   * Queue a new lane whose row (with its scheduling columns) exists in state `queued`; records
+   * its queue seq and appends `lane.queued` (position and reason).
+   * @param queuedAt epoch ms, the row's `queuedAt` (its age in the queue).
+   * @throws AppError as {@link SchedulerCore.submit} (not expected after {@link validateNewLane}).
+   */
+  submit(lane: { id: string; repoId: string; engine: string }, s: LaneScheduling, queuedAt: number): Promise<void> {
+    return this.#serial(async () => {
+      const events = this.#core.submit({ laneId: lane.id, repoId: lane.repoId, engine: lane.engine, scheduling: s }, queuedAt);
+      await this.deps.db.lane.update({ where: { id: lane.id }, data: { queueSeq: this.#core.queue.get(lane.id)!.seq } });
+      await this.#emit(events);
+    });
+  }
+
+  /**
+   * Requeue a terminal lane (restart). `transition` does the guarded state write with the data
+   * given (queuedAt, queueSeq, deadline, produced reset); a deadline already past is dropped.
+   * @returns the row `transition` returned; null if it lost a race (the queue is left as it was).
+   */
+  requeue(lane: LaneRow, transition: (data: Pick<LaneRow, "queuedAt" | "queueSeq" | "deadline" | "produced">) => Promise<LaneRow | null>): Promise<LaneRow | null> {
+    return this.#serial(async () => {
+      const now = this.#now();
+      const deadline = lane.deadline && lane.deadline.getTime() > now ? lane.deadline.getTime() : null;
+      const events = this.#core.requeue({ laneId: lane.id, repoId: lane.repoId, engine: lane.engine, scheduling: { pool: lane.pool as Pool, priority: lane.priority, deadline } }, now);
+      const seq = this.#core.queue.get(lane.id)!.seq;
+      const row = await transition({ queuedAt: new Date(now), queueSeq: seq, deadline: deadline === null ? null : new Date(deadline), produced: null }).catch((err) => {
+        this.#undoRequeue(lane);
+        throw err;
+      });
+      if (!row) {
+        this.#undoRequeue(lane);
+        return null;
+      }
+      await this.#emit(events);
+      return row;
+    });
+  }
+
+  /**
+   * Wait for a slot in `pool` for work that is not a lane (a check run, a background process),
+   * under the same global and per-repo caps and fairness. Resolves with the release function
+   * (idempotent): call it when the work ends. Never rejects; after {@link stop} it resolves at once.
+   */
+  acquire(pool: Pool, opts: { repoId: string; laneId?: string | null; priority?: number }): Promise<() => void> {
+    const key = `${ACQUIRE_PREFIX}${pool}:${opts.laneId ?? "-"}:${++this.#acquired}`;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#core.capacity.finished(key);
+      void this.kick();
+    };
+    if (this.#stopped) return Promise.resolve(release);
+    return new Promise((resolve) => {
+      this.#waiters.set(key, { ownerLaneId: opts.laneId ?? null, grant: () => resolve(release) });
+      void this.#serial(async () => {
+        this.#core.queue.enqueue({ laneId: key, repoId: opts.repoId, pool, priority: opts.priority ?? 0, deadline: null, enqueuedAt: this.#now(), engine: null });
+      }).then(() => this.kick());
+    });
+  }
+
+  /** The engine reported throttling (HTTP 429 / overloaded): hold its lanes with exponential backoff. */
+  reportThrottle(engine: string, retryAfterMs = 0): void {
+    this.#core.limiter.onThrottled(engine, this.#now(), retryAfterMs);
+    void this.kick();
+  }
+
+  /** Where a queued lane stands and why it waits; null if it is not queued. */
+  where(laneId: string): Where | null {
+    return whereIs(this.#core, laneId, this.#now());
+  }
+
+  /** 1-based queue positions of queued lanes (held lanes have none). */
+  async queuePositions(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const pool of ["agent", "check", "background"] as const) for (const [id, p] of this.#core.queue.positions(pool)) if (!this.#waiters.has(id)) out.set(id, p);
+    return out;
+  }
+
+  /**
+   * Run `fn` on the chain. Afterwards the fair-share state is saved if it changed: starts advance
+   * tags, and so does a repo joining the queue, so a rebuild after any step orders as the live queue.
+   */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(async () => {
+      try {
+        return await fn();
+      } finally {
+        await this.#saveFairness().catch((err) => console.error("[scheduler] saving the fair-share state failed", err));
+      }
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #saveFairness(): Promise<void> {
+    const json = this.#store.fairnessJson(this.#core);
+    if (json === this.#savedFairness) return;
+    await this.#store.saveFairness(json);
+    this.#savedFairness = json;
+  }
+
+  async #pass(): Promise<void> {
+    if (this.#stopped) return;
+    const { starts, events } = this.#core.dispatch(this.#now());
+    this.#armRetry();
+    if (starts.length === 0 && events.length === 0) return;
+    await this.#emit(events);
+    for (const item of starts) {
+      const waiter = this.#waiters.get(item.laneId);
+      if (waiter) {
+        this.#waiters.delete(item.laneId);
+        waiter.grant();
+        continue;
+      }
+      const ok = !this.#stopped && (await this.deps.startLane(item.laneId).catch((err) => (console.error(`[scheduler] starting ${item.laneId} failed`, err), false)));
+      if (ok) continue;
+      this.#core.capacity.finished(item.laneId);
+      // Still queued (shutting down, or a lost race that left it queued): offer it again.
+      const row = await this.deps.db.lane.findUnique({ where: { id: item.laneId }, select: { state: true } });
+      if (row?.state === "queued" && !this.#core.queue.has(item.laneId)) this.#core.queue.reinsert(item);
+    }
+  }
+
+  /** If queued work waits for a rate-limited engine, pass again when the earliest one may start. */
+  #armRetry(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    if (this.#core.queue.size === 0) return;
+    const now = this.#now();
+    let at = Infinity;
+    for (const engine of this.#core.limiter.engines()) {
+      const next = this.#core.limiter.nextAllowedAt(engine, now);
+      if (next > now) at = Math.min(at, next);
+    }
+    if (at === Infinity) return;
+    this.#retryTimer = setTimeout(() => void this.kick(), at - now + 1);
+    this.#retryTimer.unref();
+  }
+
+  /** Append scheduler events as lane events, in order. Events of non-lane work name the lane they belong to. */
+  async #emit(events: SchedulerEvent[]): Promise<void> {
+    const now = this.#now();
+    for (const e of events) {
+      const ev = toLaneEvent(e, (id) => whereIs(this.#core, id, now));
+      const waiter = this.#waiters.get(e.laneId ?? "");
+      if (waiter) ev.laneId = waiter.ownerLaneId;
+      else if (e.laneId?.startsWith(ACQUIRE_PREFIX)) continue; // non-lane work no longer waiting
+      await this.deps.events.append(ev);
+    }
+  }
+
+  #onLaneEvent = (ev: LaneEvent): void => {
+    if (!ev.laneId) return;
+    const laneId = ev.laneId;
+    switch (ev.type) {
+      case "lane.state_changed":
+        // The slot frees when the worker is done (checks run in the check pool).
+        if (SLOT_STATES.has(ev.payload.from) && !SLOT_STATES.has(ev.payload.to) && this.#core.capacity.finished(laneId)) void this.kick();
+        if (ev.payload.to === "queued") this.#later(() => this.#adopt(laneId));
+        return;
+      case "lane.finished":
+        return this.#later(() => this.#settle(laneId, "succeeded"));
+      case "lane.failed":
+        if (ev.payload.failureReason === "rate_limited") this.#later(() => this.#throttled(laneId));
+        return this.#later(() => this.#settle(laneId, "failed", `${ev.payload.failureClass}: ${ev.payload.reason}`));
+      case "lane.killed":
+        return this.#later(() => this.#settle(laneId, "failed", `killed by ${ev.payload.by}`));
+      case "worker.usage":
+        return this.#later(() => this.#recordUsage(ev));
+      default:
+        return;
+    }
+  };
+
+  #later(fn: () => Promise<void>): void {
+    void this.#serial(fn).catch((err) => console.error("[scheduler] event handling failed", err));
+  }
+
+  /** A lane queued by a path other than {@link requeue} (none today) still gets into the queue. */
+  async #adopt(laneId: string): Promise<void> {
+    if (this.#core.queue.has(laneId)) return;
+    const lane = await this.deps.db.lane.findUnique({ where: { id: laneId } });
+    if (lane?.state !== "queued") return;
+    const events = this.#core.requeue({ laneId, repoId: lane.repoId, engine: lane.engine, scheduling: { pool: lane.pool as Pool, priority: lane.priority, deadline: lane.deadline && lane.deadline.getTime() > this.#now() ? lane.deadline.getTime() : null } }, lane.queuedAt.getTime());
+    await this.deps.db.lane.update({ where: { id: laneId }, data: { queueSeq: this.#core.queue.get(laneId)!.seq } });
+    await this.#emit(events);
+    void this.kick();
+  }
+
+  /** A lane failed because its engine was rate-limited: back the engine off (its other lanes wait). */
+  async #throttled(laneId: string): Promise<void> {
+    const lane = await this.deps.db.lane.findUnique({ where: { id: laneId }, select: { engine: true } });
+    if (lane) this.reportThrottle(lane.engine);
+  }
+
+  /** A lane ended: record what it produced, settle it in the graph, update its dependants. */
+  async #settle(laneId: string, outcome: Outcome, reason?: string): Promise<void> {
+    const { db } = this.deps;
+    const lane = await db.lane.findUnique({ where: { id: laneId }, select: { state: true, engine: true, branch: true, baseSha: true, repo: { select: { path: true } } } });
+    // Restarted meanwhile (or gone): its new attempt is what counts.
+    if (!lane || !TERMINAL_LANE_STATES.has(lane.state as LaneState)) return;
+    const produced: Produced = outcome === "succeeded" ? await laneProduced(lane.repo.path, lane.branch, lane.baseSha) : { reason };
+    await db.lane.update({ where: { id: laneId }, data: { produced: JSON.stringify(produced) } });
+    if (outcome === "succeeded") this.#core.limiter.onSuccess(lane.engine);
+    for (const [workerId, w] of Object.entries(this.#usage.workers)) if (w.laneId === laneId) delete this.#usage.workers[workerId];
+    await this.#emit(this.#core.settled(laneId, outcome, produced));
+    void this.kick();
+  }
+
+  /**
+   * A worker's running usage totals: charge the increase since its previous report. Applied
+   * once per event id (the cursor is saved with the usage), so a replay after a restart is exact.
+   */
+  async #recordUsage(ev: Extract<LaneEvent, { type: "worker.usage" }>): Promise<void> {
+    const laneId = ev.laneId;
+    if (!laneId || ev.id <= this.#usage.cursor || !this.#core.ledger.hasLane(laneId)) return;
+    const { workerId, inputTokens, outputTokens } = ev.payload;
+    const costUsd = ev.payload.costUsd ?? 0;
+    const prev = this.#usage.workers[workerId] ?? { laneId, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    const delta = {
+      inputTokens: Math.max(0, Math.round(inputTokens - prev.inputTokens)),
+      outputTokens: Math.max(0, Math.round(outputTokens - prev.outputTokens)),
+      costUsd: Math.max(0, costUsd - prev.costUsd),
+    };
+    this.#usage.workers[workerId] = { laneId, inputTokens: Math.max(inputTokens, prev.inputTokens), outputTokens: Math.max(outputTokens, prev.outputTokens), costUsd: Math.max(costUsd, prev.costUsd) };
+    this.#usage.cursor = ev.id;
+    const now = this.#now();
+    const events = this.#core.recordUsage(laneId, delta, now);
+    await this.#store.saveUsage(this.#core, this.#core.ledger.lineage(laneId), this.#usage, now);
+    await this.#emit(events);
+    for (const e of events) {
+      if (e.type !== "scheduler.budget_exceeded") continue;
+      const reason = describeWait({ kind: "budget", ...e.breach });
+      void this.deps.stopLane(e.laneId, reason).catch((err) => console.error(`[scheduler] stopping ${e.laneId} over budget failed`, err));
+    }
+  }
+
+  /** Usage reports appended after the last one applied (the server stopped in between). */
+  async #replayUsage(): Promise<void> {
+    const rows = await this.deps.db.laneEvent.findMany({ where: { type: "worker.usage", id: { gt: this.#usage.cursor } }, orderBy: { id: "asc" } });
+    for (const row of rows) {
+      const ev = eventFromRow(row);
+      if (ev.type === "worker.usage") await this.#recordUsage(ev);
+    }
+  }
+
+  #undoRequeue(lane: LaneRow): void {
+    this.#core.queue.remove(lane.id);
+    const produced = lane.produced ? (JSON.parse(lane.produced) as Produced) : {};
+    this.#core.settled(lane.id, lane.state === "finished" ? "succeeded" : "failed", produced);
   }
 }

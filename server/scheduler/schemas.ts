@@ -5,21 +5,17 @@
  * `global.agent: Too small: expected number to be >=0`.
  *
  * Units: times are epoch milliseconds, costs are US dollars, tokens are counts.
- * These could move to `lib/` once the API routes use them; nothing here imports server code.
+ * The schemas the API and the board share live in lib/scheduling.ts and are re-exported here;
+ * this file keeps the server-side ones (queue items, usage reports, the clock-aware factory).
  */
 import { z } from "zod";
+import { ArtifactSchema, BudgetSchema, DeadlineInputSchema, DependencyModeSchema, EpochMsSchema, IdSchema, PoolSchema, PrioritySchema } from "@/lib/scheduling";
 
-export const POOLS = ["agent", "check", "background"] as const;
-export const PoolSchema = z.enum(POOLS).describe("Concurrency pool: agent workers, check runs or background processes");
-export type Pool = z.infer<typeof PoolSchema>;
-
-export const PRIORITY_MIN = -1000;
-export const PRIORITY_MAX = 1000;
-export const PrioritySchema = z.number().int().min(PRIORITY_MIN).max(PRIORITY_MAX).describe("Higher starts first; -1000..1000, default 0");
-
-export const IdSchema = z.string().min(1).max(200);
-/** Epoch milliseconds (up to the ECMAScript Date maximum). */
-export const EpochMsSchema = z.number().int().min(0).max(8.64e15);
+export {
+  ArtifactSchema, BudgetSchema, CapSchema, CapsUpdateSchema, DEPENDENCY_MODES, DependencyModeSchema, EpochMsSchema, IdSchema, POOLS, PoolCapsSchema,
+  PoolSchema, PRIORITY_MAX, PRIORITY_MIN, PrioritySchema, RateLimitSchema, RepoBudgetSchema, RepoCapsSchema,
+} from "@/lib/scheduling";
+export type { Artifact, Budget, CapsUpdate, DependencyMode, Pool, PoolCaps, RateLimit, RepoBudget, RepoCaps } from "@/lib/scheduling";
 
 /** One queued unit of work as the {@link DispatchQueue} holds and persists it. */
 export const QueueItemSchema = z
@@ -36,38 +32,6 @@ export const QueueItemSchema = z
   .strict();
 export type QueueItemInput = z.input<typeof QueueItemSchema>;
 
-export const CapSchema = z.number().int().min(0).max(100_000).describe("Concurrent starts allowed; 0 pauses the pool");
-export const PoolCapsSchema = z.object({ agent: CapSchema, check: CapSchema, background: CapSchema }).strict();
-export type PoolCaps = z.infer<typeof PoolCapsSchema>;
-/** Per-repo caps: null means "no per-repo cap" for that pool. */
-export const RepoCapsSchema = z.object({ agent: CapSchema.nullable(), check: CapSchema.nullable(), background: CapSchema.nullable() }).strict();
-export type RepoCaps = z.infer<typeof RepoCapsSchema>;
-
-/**
- * Body of `PATCH /api/v1/scheduler/caps`. Every part is optional; what is absent is unchanged.
- * `repos[id] = null` drops that repo's overrides (it falls back to `perRepo`).
- */
-export const CapsUpdateSchema = z
-  .object({
-    global: PoolCapsSchema.partial().optional().describe("Caps over all repos"),
-    perRepo: RepoCapsSchema.partial().optional().describe("Default cap for each repo"),
-    repos: z.record(IdSchema, RepoCapsSchema.partial().nullable()).optional().describe("Overrides by repo id"),
-  })
-  .strict();
-export type CapsUpdate = z.infer<typeof CapsUpdateSchema>;
-
-/** A token and/or cost limit. Absent fields are unlimited. */
-export const BudgetSchema = z
-  .object({
-    maxTokens: z.number().int().min(0).optional().describe("Input + output tokens"),
-    maxCostUsd: z.number().min(0).max(1e9).optional().describe("US dollars"),
-  })
-  .strict();
-export type Budget = z.infer<typeof BudgetSchema>;
-
-export const RepoBudgetSchema = z.object({ total: BudgetSchema.optional(), daily: BudgetSchema.optional() }).strict();
-export type RepoBudget = z.infer<typeof RepoBudgetSchema>;
-
 /** One usage report from an engine (adds to what was reported before). */
 export const UsageSchema = z
   .object({
@@ -78,28 +42,6 @@ export const UsageSchema = z
   .strict();
 export type Usage = z.infer<typeof UsageSchema>;
 export type UsageInput = z.input<typeof UsageSchema>;
-
-export const RateLimitSchema = z
-  .object({
-    requestsPerMinute: z.number().gt(0).max(1_000_000),
-    burst: z.number().int().min(1).max(1_000_000).optional().describe("Bucket size; defaults to max(1, floor(rpm))"),
-  })
-  .strict();
-export type RateLimit = z.infer<typeof RateLimitSchema>;
-
-export const DEPENDENCY_MODES = ["wait_all", "wait_any"] as const;
-export const DependencyModeSchema = z.enum(DEPENDENCY_MODES);
-export type DependencyMode = z.infer<typeof DependencyModeSchema>;
-
-/** What a dependant needs from its dependency beyond success: a commit on its branch, or a file. */
-export const ArtifactSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("commit") }).strict(),
-  z
-    .object({ kind: z.literal("file"), path: z.string().min(1).max(4096) })
-    .strict()
-    .refine((a) => !a.path.startsWith("/") && !a.path.split("/").includes(".."), { message: "must be relative, without '..'", path: ["path"] }),
-]);
-export type Artifact = z.infer<typeof ArtifactSchema>;
 
 /**
  * The scheduling fields of a lane create/update body. A factory because two rules need context:
@@ -112,8 +54,7 @@ export function laneSchedulingSchema(ctx: { now: number; laneId?: string }) {
     .object({
       pool: PoolSchema.default("agent"),
       priority: PrioritySchema.default(0),
-      deadline: z
-        .union([EpochMsSchema, z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))])
+      deadline: DeadlineInputSchema
         .nullable()
         .default(null)
         .refine((d) => d === null || d > ctx.now, "must not be in the past"),

@@ -26,14 +26,9 @@ export interface QueueItem {
 export type BudgetScope = "lane" | "repo" | "repo_day" | "day";
 export type BudgetMetric = "tokens" | "costUsd";
 
-/** Why a queued lane has not started. Shown on the board and in the API. */
-export type WaitReason =
-  | { kind: "cap"; pool: Pool; scope: "global" | "repo" }
-  | { kind: "dependency"; laneIds: string[]; blockedBy?: { laneId: string; reason: string } }
-  | { kind: "budget"; scope: BudgetScope; key: string; metric: BudgetMetric; spent: number; limit: number }
-  | { kind: "rate_limit"; engine: string; retryAt: number }
-  /** Nothing blocks it; lanes ahead of it (see `position`) go first. */
-  | { kind: "turn" };
+/** Why a queued lane has not started (zod schema in lib/scheduling.ts). */
+export type { WaitReason } from "@/lib/scheduling";
+import type { WaitReason } from "@/lib/scheduling";
 
 /**
  * What the dispatch queue asks about the world when choosing the next start. Counts are slots:

@@ -1,0 +1,29 @@
+/**
+ * What a lane produced, for artifact dependencies (`artifact: {kind: "commit"}` or
+ * `{kind: "file", path}`): the commits on its branch since its base commit, and the paths those
+ * commits changed (`git diff base branch`). Read once when the lane finishes and stored on the
+ * Lane row (`produced`), so dependants created later, and a restarted server, see the same thing.
+ */
+import { changedFiles, commitsExcluding } from "../git/git";
+import type { Produced } from "./dependency-graph";
+
+/** Commits listed at most (only their presence matters to the graph). */
+const MAX_COMMITS = 100;
+/** Changed paths kept at most. */
+const MAX_FILES = 10_000;
+
+/**
+ * @param repoPath the repo's main work tree (the lane's branch lives in it)
+ * @returns commits (newest last) and changed paths; empty lists when the branch or base is gone
+ *   (a dependant needing an artifact is then blocked with that reason, never stuck).
+ */
+export async function laneProduced(repoPath: string, branch: string, baseSha: string | null): Promise<Produced> {
+  if (!baseSha) return { commits: [], files: [] };
+  try {
+    const commits = await commitsExcluding(repoPath, `refs/heads/${branch}`, [baseSha], MAX_COMMITS);
+    const files = commits.length ? await changedFiles(repoPath, baseSha, `refs/heads/${branch}`) : [];
+    return { commits, files: files.slice(0, MAX_FILES) };
+  } catch (err) {
+    return { commits: [], files: [], reason: `could not read branch ${branch}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
