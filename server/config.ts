@@ -14,10 +14,30 @@
  * | --dev | NODE_ENV!=production | production |
  * | --log-max-bytes-per-process | LANEBOARD_LOG_MAX_BYTES_PER_PROCESS | 64 MiB |
  * | --log-max-bytes-total | LANEBOARD_LOG_MAX_BYTES_TOTAL | 2 GiB |
+ *
+ * Agent engines (README "Pointing engines at the real services"; unset = each CLI's own default,
+ * which for the API settings means the server's own `ANTHROPIC_*` / `OPENAI_*` environment):
+ * | flag | env | meaning |
+ * | --- | --- | --- |
+ * | --anthropic-base-url | LANEBOARD_ANTHROPIC_BASE_URL | Messages API for `claude` and `anthropic` |
+ * | — | LANEBOARD_ANTHROPIC_API_KEY | its key (env only: flags show in `ps`) |
+ * | --openai-base-url | LANEBOARD_OPENAI_BASE_URL | Responses API for `codex`, with `/v1` |
+ * | — | LANEBOARD_OPENAI_API_KEY | its key |
+ * | --claude-bin | LANEBOARD_CLAUDE_BIN | `claude` executable (default: the npm dependency) |
+ * | --codex-bin | LANEBOARD_CODEX_BIN | `codex` executable (default: the npm dependency) |
+ * | --claude-model, --codex-model, --anthropic-model | LANEBOARD_CLAUDE_MODEL, … | model per engine |
+ * | --codex-sandbox | LANEBOARD_CODEX_SANDBOX | read-only, workspace-write (default), danger-full-access |
+ * | — | LANEBOARD_CLAUDE_MAX_RETRIES | model API retries in Claude Code (default 2; its own default is 10, even for a 401) |
+ * | — | LANEBOARD_CODEX_MAX_RETRIES | model API retries in Codex |
+ * | — | LANEBOARD_ANTHROPIC_MAX_RETRIES | retries of the built-in agent (default 5) |
+ * | --trusted-repo (repeatable) | LANEBOARD_TRUSTED_REPOS (`:`-separated) | repos whose folder-trust prompt interactive agents answer automatically |
+ * | --tmux-bin | LANEBOARD_TMUX_BIN | tmux executable for interactive agents (default `tmux`) |
+ * | — | LANEBOARD_ANTHROPIC_RETRY_BASE_MS | its first backoff step in ms (default 1000, doubled per retry) |
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import type { AgentEngineSettings } from "./engines/agent-engines";
 
 const bool = z
   .union([z.boolean(), z.string()])
@@ -34,6 +54,24 @@ export const ConfigSchema = z.object({
   dev: bool.default(false),
   logMaxBytesPerProcess: z.coerce.number().int().min(4096).default(64 * 1024 * 1024),
   logMaxBytesTotal: z.coerce.number().int().min(4096).default(2 * 1024 * 1024 * 1024),
+  anthropicBaseUrl: z.url().optional(),
+  anthropicApiKey: z.string().min(1).optional(),
+  openaiBaseUrl: z.url().optional(),
+  openaiApiKey: z.string().min(1).optional(),
+  claudeBin: z.string().min(1).optional(),
+  codexBin: z.string().min(1).optional(),
+  claudeModel: z.string().min(1).optional(),
+  codexModel: z.string().min(1).optional(),
+  anthropicModel: z.string().min(1).optional(),
+  codexSandbox: z.enum(["read-only", "workspace-write", "danger-full-access"]).optional(),
+  claudeMaxRetries: z.coerce.number().int().min(0).max(50).default(2),
+  codexMaxRetries: z.coerce.number().int().min(0).max(50).optional(),
+  anthropicMaxRetries: z.coerce.number().int().min(0).max(50).optional(),
+  anthropicRetryBaseMs: z.coerce.number().int().min(0).max(600_000).optional(),
+  /** Repos (and their lane worktrees) whose folder-trust prompt interactive agents answer automatically. */
+  trustedRepos: z.array(z.string().min(1).transform((p) => path.resolve(p))).default([]),
+  /** tmux executable for interactive agents. */
+  tmuxBin: z.string().min(1).default("tmux"),
   /** Where the repo sources live (for Next.js); the directory holding package.json. */
   appDir: z.string().default(process.cwd()),
 });
@@ -58,6 +96,16 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       dev: { type: "boolean" },
       "log-max-bytes-per-process": { type: "string" },
       "log-max-bytes-total": { type: "string" },
+      "anthropic-base-url": { type: "string" },
+      "openai-base-url": { type: "string" },
+      "claude-bin": { type: "string" },
+      "codex-bin": { type: "string" },
+      "claude-model": { type: "string" },
+      "codex-model": { type: "string" },
+      "anthropic-model": { type: "string" },
+      "codex-sandbox": { type: "string" },
+      "trusted-repo": { type: "string", multiple: true },
+      "tmux-bin": { type: "string" },
     },
     strict: true,
   });
@@ -73,5 +121,43 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     dev: pick(values.dev, env.NODE_ENV === undefined ? undefined : String(env.NODE_ENV !== "production")),
     logMaxBytesPerProcess: pick(values["log-max-bytes-per-process"], env.LANEBOARD_LOG_MAX_BYTES_PER_PROCESS),
     logMaxBytesTotal: pick(values["log-max-bytes-total"], env.LANEBOARD_LOG_MAX_BYTES_TOTAL),
+    anthropicBaseUrl: pick(values["anthropic-base-url"], env.LANEBOARD_ANTHROPIC_BASE_URL) || undefined,
+    anthropicApiKey: env.LANEBOARD_ANTHROPIC_API_KEY || undefined,
+    openaiBaseUrl: pick(values["openai-base-url"], env.LANEBOARD_OPENAI_BASE_URL) || undefined,
+    openaiApiKey: env.LANEBOARD_OPENAI_API_KEY || undefined,
+    claudeBin: pick(values["claude-bin"], env.LANEBOARD_CLAUDE_BIN) || undefined,
+    codexBin: pick(values["codex-bin"], env.LANEBOARD_CODEX_BIN) || undefined,
+    claudeModel: pick(values["claude-model"], env.LANEBOARD_CLAUDE_MODEL) || undefined,
+    codexModel: pick(values["codex-model"], env.LANEBOARD_CODEX_MODEL) || undefined,
+    anthropicModel: pick(values["anthropic-model"], env.LANEBOARD_ANTHROPIC_MODEL) || undefined,
+    codexSandbox: pick(values["codex-sandbox"], env.LANEBOARD_CODEX_SANDBOX) || undefined,
+    claudeMaxRetries: env.LANEBOARD_CLAUDE_MAX_RETRIES || undefined,
+    codexMaxRetries: env.LANEBOARD_CODEX_MAX_RETRIES || undefined,
+    anthropicMaxRetries: env.LANEBOARD_ANTHROPIC_MAX_RETRIES || undefined,
+    anthropicRetryBaseMs: env.LANEBOARD_ANTHROPIC_RETRY_BASE_MS || undefined,
+    trustedRepos: values["trusted-repo"] ?? (env.LANEBOARD_TRUSTED_REPOS ? env.LANEBOARD_TRUSTED_REPOS.split(path.delimiter).filter(Boolean) : undefined),
+    tmuxBin: pick(values["tmux-bin"], env.LANEBOARD_TMUX_BIN) || undefined,
   });
+}
+
+/** The agent engines' settings from the config (server/engines/agent-engines.ts). */
+export function agentEngineSettings(config: Config): AgentEngineSettings {
+  const out: AgentEngineSettings = {
+    anthropicBaseUrl: config.anthropicBaseUrl,
+    anthropicApiKey: config.anthropicApiKey,
+    openaiBaseUrl: config.openaiBaseUrl,
+    openaiApiKey: config.openaiApiKey,
+    claudeBin: config.claudeBin ? [config.claudeBin] : undefined,
+    codexBin: config.codexBin ? [config.codexBin] : undefined,
+    claudeModel: config.claudeModel,
+    codexModel: config.codexModel,
+    anthropicModel: config.anthropicModel,
+    codexSandbox: config.codexSandbox,
+    claudeMaxRetries: config.claudeMaxRetries,
+    codexMaxRetries: config.codexMaxRetries,
+    anthropicMaxRetries: config.anthropicMaxRetries,
+    anthropicRetryBaseMs: config.anthropicRetryBaseMs,
+  };
+  // Leave unset keys out, so each engine's own default applies.
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as AgentEngineSettings;
 }

@@ -42,7 +42,7 @@ export async function anthropicAgentArgv(task: AnthropicTask, laneDir: string): 
 }
 
 const SignalSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("ready"), sessionId: z.string().optional(), model: z.string().optional() }),
+  z.object({ kind: z.literal("ready"), sessionId: z.string().optional(), model: z.string().optional(), cwd: z.string().optional() }),
   z.object({ kind: z.literal("message"), text: z.string() }),
   z.object({ kind: z.literal("tool_use"), name: z.string(), input: z.unknown(), id: z.string().optional() }),
   z.object({ kind: z.literal("tool_result"), isError: z.boolean(), text: z.string(), id: z.string().optional() }),

@@ -131,7 +131,7 @@ async function main() {
   }
   const root = fs.realpathSync(process.cwd());
   const client = new Anthropic({ maxRetries: 0 });
-  emit({ kind: "ready", model: task.model });
+  emit({ kind: "ready", model: task.model, cwd: root });
   /** @type {import("@anthropic-ai/sdk").default.MessageParam[]} */
   const messages = [{ role: "user", content: task.prompt }];
   let inputTokens = 0;

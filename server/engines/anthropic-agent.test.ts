@@ -53,7 +53,7 @@ describe("anthropic engine: the built-in agent with the real SDK", () => {
     expect(results.map((r) => r.isError)).toEqual([false, false, false, false, false, false]);
     expect(results[0]!.text).toBe("README.md");
     expect(results[1]!.text).toBe("# test repo\n");
-    expect(run.signals[0]).toEqual({ kind: "ready", model: "claude-opus-4-8" });
+    expect(run.signals[0]).toEqual({ kind: "ready", model: "claude-opus-4-8", cwd: await fs.realpath(fx.worktree) });
     expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: true, turns: 6, text: "Committed." }]);
     const usage = ofKind(run.signals, "usage").at(-1)!;
     expect(usage.inputTokens).toBe(server!.requests.reduce((n, r) => n + (r.usage?.inputTokens ?? 0), 0));

@@ -27,7 +27,7 @@ describe("ClaudeStreamAdapter on recorded output", () => {
   it("turns a real run into ready, messages, tool calls and results, usage and the result", () => {
     const signals = feedAll(RECORDED);
     expect(signals.map((s) => s.kind)).toEqual(["ready", "message", "tool_use", "tool_result", "tool_use", "tool_result", "message", "usage", "result"]);
-    expect(signals[0]).toEqual({ kind: "ready", sessionId: expect.any(String), model: expect.stringContaining("claude") });
+    expect(signals[0]).toEqual({ kind: "ready", sessionId: expect.any(String), model: expect.stringContaining("claude"), cwd: expect.stringMatching(/\/wt$/) });
     expect(signals[2]).toMatchObject({ kind: "tool_use", name: "Bash", input: { command: "echo hello > hello.txt" }, id: expect.stringMatching(/^toolu_/) });
     expect(signals[3]).toMatchObject({ kind: "tool_result", isError: false, id: (signals[2] as { id: string }).id });
     expect(signals[5]).toMatchObject({ kind: "tool_result", isError: true, text: expect.stringContaining("No such file") });

@@ -104,7 +104,14 @@ export class ClaudeStreamAdapter implements EngineAdapter {
   #event(e: Record<string, unknown>, line: string): EngineSignal[] {
     switch (e.type) {
       case "system":
-        if (e.subtype === "init") return [{ kind: "ready", ...(typeof e.session_id === "string" ? { sessionId: e.session_id } : {}), ...(typeof e.model === "string" ? { model: e.model } : {}) }];
+        if (e.subtype === "init") {
+          return [{
+            kind: "ready",
+            ...(typeof e.session_id === "string" ? { sessionId: e.session_id } : {}),
+            ...(typeof e.model === "string" ? { model: e.model } : {}),
+            ...(typeof e.cwd === "string" ? { cwd: e.cwd } : {}),
+          }];
+        }
         if (e.subtype === "api_retry") return [warning(`model API retry ${num(e.attempt) ?? "?"}/${num(e.max_retries) ?? "?"} after status ${String(e.error_status ?? e.error ?? "?")}`, line)];
         return [];
       case "assistant":

@@ -4,7 +4,10 @@ import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WorkerSpecSchema, type WorkerSpec } from "@/lib/task-packet";
 import { initRepo, makeTempDir } from "../git/testing";
-import { prepareWorker, SCRIPT_AGENT_PATH } from "./engine-command";
+import { AnthropicAgentAdapter } from "./anthropic-agent-engine";
+import { ClaudeStreamAdapter } from "./claude";
+import { CodexJsonAdapter } from "./codex";
+import { createEngineAdapter, prepareWorker, SCRIPT_AGENT_PATH } from "./engine-command";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let ctx: { laneDir: string; worktreePath: string };
@@ -38,10 +41,29 @@ describe("prepareWorker", () => {
     expect(prepared).toEqual({ argv: ["npm", "test", "--", "$(x)"], env: {} });
   });
 
-  it.each(["claude", "codex", "anthropic"])("%s: not available yet", async (engine) => {
-    await expect(prepareWorker(spec({ engine, prompt: "do it" }), ctx)).rejects.toMatchObject({
-      code: "invalid_input",
-      message: `engine ${engine} is not available yet`,
-    });
+  it.each([
+    ["claude", ClaudeStreamAdapter],
+    ["codex", CodexJsonAdapter],
+    ["anthropic", AnthropicAgentAdapter],
+  ] as const)("%s: prepared through prepareAgentWorker with the server's settings, stdin null, and its adapter", async (engine, Adapter) => {
+    const prepared = await prepareWorker(spec({ engine, prompt: "do it", env: { EXTRA: "1" } }), ctx, { anthropicBaseUrl: "http://127.0.0.1:9", openaiBaseUrl: "http://127.0.0.1:9/v1", claudeMaxRetries: 2 });
+    expect(prepared.stdin).toBe("null");
+    expect(prepared.createAdapter!()).toBeInstanceOf(Adapter);
+    expect(createEngineAdapter(engine)).toBeInstanceOf(Adapter);
+    expect(prepared.env).toMatchObject({ EXTRA: "1", HOME: path.join(ctx.laneDir, "agent-home") });
+    if (engine !== "codex") expect(prepared.env.ANTHROPIC_BASE_URL).toBe("http://127.0.0.1:9");
+    if (engine === "claude") expect(prepared.env.CLAUDE_CODE_MAX_RETRIES).toBe("2");
+    if (engine === "codex") expect(prepared.argv).toContain('model_providers.laneboard.base_url="http://127.0.0.1:9/v1"');
+  });
+
+  it("follow-ups: claude gets --resume <id>, codex the resume subcommand before '-', others are not_supported", async () => {
+    const resume = { ...ctx, resumeSessionId: "sess-1" };
+    expect((await prepareWorker(spec({ engine: "claude", prompt: "more" }), resume)).argv.slice(-2)).toEqual(["--resume", "sess-1"]);
+    expect((await prepareWorker(spec({ engine: "codex", prompt: "more" }), resume)).argv.slice(-3)).toEqual(["resume", "sess-1", "-"]);
+    for (const worker of [spec({ engine: "anthropic", prompt: "more" }), spec({ engine: "shell", command: ["true"] })]) {
+      await expect(prepareWorker(worker, resume)).rejects.toMatchObject({ code: "not_supported" });
+    }
+    await expect(prepareWorker(spec({ engine: "claude", prompt: "x" }), { ...ctx, resumeSessionId: "--evil" })).rejects.toMatchObject({ code: "invalid_input" });
+    expect(createEngineAdapter("shell")).toBeNull();
   });
 });

@@ -8,7 +8,7 @@
  * Signal → meaning for the lane runner:
  * | kind | meaning |
  * | --- | --- |
- * | `ready` | the agent started and accepted its prompt (worker `ready_for_prompt` → `prompt_accepted` → `running`) |
+ * | `ready` | the agent started and accepted its prompt (worker `ready_for_prompt` → `prompt_accepted` → `running`); `cwd` where it works, when it says |
  * | `message` | the model said something (text) |
  * | `tool_use` | the agent is running a tool (`name`, `input`) |
  * | `tool_result` | a tool finished (`isError`, output `text`) |
@@ -20,7 +20,7 @@ import type { FailureClass } from "@/lib/lane-state";
 import { DEFAULT_MAX_LINE_BYTES } from "../processes/line-splitter";
 
 export type EngineSignal =
-  | { kind: "ready"; sessionId?: string; model?: string }
+  | { kind: "ready"; sessionId?: string; model?: string; cwd?: string }
   | { kind: "message"; text: string }
   | { kind: "tool_use"; name: string; input: unknown; id?: string }
   | { kind: "tool_result"; isError: boolean; text: string; id?: string }

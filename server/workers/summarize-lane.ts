@@ -1,0 +1,211 @@
+/**
+ * The lane summary as a pure fold over a lane's events (roadmap §6): {@link reduceSummary}
+ * folds one event into a {@link SummaryState}; {@link renderSummary} turns the state into the
+ * four facts of `LaneSummary` (lib/lane-summary.ts). Pure, so the same code serves a fold over
+ * the stored history and the incremental update on each new event.
+ *
+ * Rules, all grounded in one event each:
+ * - phase: from the last `lane.state_changed` and `worker.state_changed` (worker states map to
+ *   booting / awaiting_trust / blocked / ready / working);
+ * - last checkpoint: the newest of `lane.ready`, `trust_resolved`, `lane.commit.created`,
+ *   `lane.green`, `lane.finished`, `lane.pr.opened`, `lane.merge.ready`;
+ * - blocker: the newest of the events {@link blockerOf} recognises, cleared when the lane starts
+ *   a new attempt, when trust is resolved (a trust blocker), when the worker works again (a
+ *   dialog or misdelivery), or when the level turns green (a red check); a branch behind its
+ *   base is the blocker when nothing else is;
+ * - next action: from the phase and the blocker's failure class.
+ */
+import type { LaneEvent } from "@/lib/lane-events";
+import type { FailureClass, LaneState, WorkerState } from "@/lib/lane-state";
+import type { LanePhase, LaneSummary, NextAction } from "@/lib/lane-summary";
+
+export interface SummaryState {
+  laneId: string;
+  laneState: LaneState;
+  workerState: WorkerState | null;
+  attempt: number;
+  lastCheckpoint: LaneSummary["lastCheckpoint"];
+  blocker: LaneSummary["blocker"];
+  /** Set by `branch.stale_against_main`, cleared when the branch is no longer behind. */
+  stale: { behind: number; baseBranch: string; eventId: number; at: string } | null;
+  /** Last tool the agent ran, while working. */
+  activity: string | null;
+  checkingLevel: string | null;
+  eventId: number;
+}
+
+export function initialSummary(laneId: string): SummaryState {
+  return { laneId, laneState: "queued", workerState: null, attempt: 0, lastCheckpoint: null, blocker: null, stale: null, activity: null, checkingLevel: null, eventId: 0 };
+}
+
+const short = (sha: string) => sha.slice(0, 7);
+
+/** The failure an event reports, if it is one (also used for "last error"). */
+export function blockerOf(e: LaneEvent): { failureClass: FailureClass | null; reason: string } | null {
+  switch (e.type) {
+    case "lane.failed":
+      return { failureClass: e.payload.failureClass, reason: e.payload.reason };
+    case "lane.red":
+      return { failureClass: e.payload.failureClass, reason: `${e.payload.level} check red: ${e.payload.command.join(" ")} (exit ${e.payload.exitCode ?? "none"})` };
+    case "lane.blocked":
+      return { failureClass: e.payload.failureClass ?? null, reason: e.payload.reason };
+    case "lane.escalated":
+      return { failureClass: e.payload.failureClass, reason: e.payload.reason };
+    case "branch.workspace_mismatch":
+      return { failureClass: "workspace_mismatch", reason: `${e.payload.source ?? "worker"} outside the worktree: ${e.payload.actual}` };
+    case "lane.prompt_misdelivery":
+      return { failureClass: "prompt_delivery", reason: `prompt misdelivered: ${e.payload.evidence}` };
+    case "lane.phantom_completion":
+      return { failureClass: "tool_runtime", reason: "the worker reported success but changed nothing against the base" };
+    case "trust_required":
+      return { failureClass: "trust_gate", reason: `folder trust prompt for ${e.payload.path}` };
+    default:
+      return null;
+  }
+}
+
+/** Fold one event (ids must increase; older ids are ignored). */
+export function reduceSummary(s: SummaryState, e: LaneEvent): SummaryState {
+  if (e.id <= s.eventId) return s;
+  const next: SummaryState = { ...s, eventId: e.id };
+  const ref = { eventId: e.id, at: e.at };
+  const found = blockerOf(e);
+  if (found) next.blocker = { ...found, ...ref };
+  switch (e.type) {
+    case "lane.state_changed":
+      next.laneState = e.payload.to;
+      if (e.payload.to !== "checking") next.checkingLevel = null;
+      break;
+    case "lane.started":
+      next.attempt = e.payload.attempt;
+      next.blocker = null;
+      next.activity = null;
+      break;
+    case "lane.restarted":
+      next.blocker = null;
+      break;
+    case "worker.state_changed":
+      next.workerState = e.payload.to;
+      if ((e.payload.to === "running" || e.payload.to === "ready_for_prompt") && (s.blocker?.failureClass === "prompt_delivery" || s.blocker?.failureClass === "trust_gate" || s.blocker?.failureClass === null)) next.blocker = null;
+      break;
+    case "trust_resolved":
+      if (s.blocker?.failureClass === "trust_gate") next.blocker = null;
+      next.lastCheckpoint = { kind: "trust_resolved", label: `trust resolved by ${e.payload.by}`, ...ref };
+      break;
+    case "worker.activity":
+      if (e.payload.kind === "tool_use") next.activity = `${e.payload.name ?? "tool"}${e.payload.detail ? `: ${e.payload.detail}` : ""}`;
+      break;
+    case "check.started":
+      next.checkingLevel = e.payload.level;
+      break;
+    case "lane.ready":
+      next.lastCheckpoint = { kind: "worker_ready", label: `worker ready (attempt ${next.attempt || 1})`, ...ref };
+      break;
+    case "lane.commit.created":
+      next.lastCheckpoint = { kind: "commit", label: `commit ${short(e.payload.sha)} ${e.payload.subject}`, ...ref };
+      break;
+    case "lane.green":
+      next.lastCheckpoint = { kind: "green", label: `${e.payload.level} green: ${e.payload.command.join(" ")}`, ...ref };
+      if (s.blocker?.failureClass === "test" || s.blocker?.failureClass === "compile") next.blocker = null;
+      break;
+    case "lane.finished":
+      next.lastCheckpoint = { kind: "finished", label: "worker finished", ...ref };
+      break;
+    case "lane.pr.opened":
+      next.lastCheckpoint = { kind: "pr_opened", label: `PR opened: ${e.payload.url}`, ...ref };
+      break;
+    case "lane.merge.ready":
+      next.lastCheckpoint = { kind: "merge_ready", label: `merge ready at ${short(e.payload.sha)}`, ...ref };
+      break;
+    case "branch.stale_against_main":
+      next.stale = { behind: e.payload.behind, baseBranch: e.payload.baseBranch, ...ref };
+      break;
+    case "branch.freshness":
+      if (e.payload.behind === 0) next.stale = null;
+      else if (s.stale) next.stale = { ...s.stale, behind: e.payload.behind };
+      break;
+  }
+  return next;
+}
+
+function phaseOf(s: SummaryState): LanePhase {
+  switch (s.laneState) {
+    case "queued":
+      return "queued";
+    case "starting":
+      return "booting";
+    case "checking":
+      return "checking";
+    case "running":
+      switch (s.workerState) {
+        case "trust_required":
+          return "awaiting_trust";
+        case "blocked":
+          return "blocked";
+        case "ready_for_prompt":
+          return "ready";
+        case "prompt_accepted":
+        case "running":
+        case "finished":
+        case "failed":
+          return "working";
+        default:
+          return "booting";
+      }
+    default:
+      return s.laneState;
+  }
+}
+
+function nextActionOf(phase: LanePhase, s: SummaryState, blocker: LaneSummary["blocker"]): { action: NextAction; label: string } {
+  const act = (action: NextAction, label: string) => ({ action, label });
+  switch (phase) {
+    case "queued":
+      return act("wait", "wait for a worker slot");
+    case "booting":
+      return act("wait", "wait for the worker to be ready");
+    case "working":
+      return act("wait", "wait for the worker to finish");
+    case "checking":
+      return act("wait", "wait for the acceptance checks");
+    case "awaiting_trust":
+      return act("resolve_trust", "resolve the folder-trust prompt (POST /worker/trust) or allowlist the repo");
+    case "blocked":
+      return act("answer_dialog", `answer the agent's dialog: ${blocker?.reason ?? "see the log"}`);
+    case "ready":
+      return act("send_prompt", "send a prompt (POST /worker/prompt)");
+    case "finished":
+      return s.stale ? act("merge_forward", `merge ${s.stale.baseBranch} forward (${s.stale.behind} behind) and rerun checks`) : act("review_and_merge", "review the branch and merge");
+    case "killed":
+    case "lost":
+      return act("restart_worker", "restart the lane if its work is still wanted");
+    case "failed": {
+      if (s.stale || blocker?.failureClass === "branch_divergence") return act("merge_forward", `merge ${s.stale?.baseBranch ?? "the base"} forward, then restart`);
+      const cls = blocker?.failureClass ?? null;
+      if (cls === "workspace_mismatch") return act("inspect_workspace", "inspect what the worker touched outside its worktree before restarting");
+      if (cls === "test" || cls === "compile") return act("fix_and_restart", "fix the red check (see the log), then restart");
+      // Startup, delivery, infra and runtime failures: recovery before escalation, one restart.
+      return act("restart_worker", "restart the worker (POST /restart)");
+    }
+  }
+}
+
+/** The summary of a state. Short by construction: every field is one line. */
+export function renderSummary(s: SummaryState): LaneSummary {
+  const phase = phaseOf(s);
+  const staleBlocker = s.stale ? { failureClass: "branch_divergence" as const, reason: `${s.stale.behind} commits behind ${s.stale.baseBranch}`, eventId: s.stale.eventId, at: s.stale.at } : null;
+  const live = phase !== "finished" && phase !== "failed" && phase !== "killed" && phase !== "lost";
+  // A live lane's old failure is history, not its blocker; gates and dialogs are.
+  const blocker = s.blocker && (!live || phase === "awaiting_trust" || phase === "blocked" || s.blocker.failureClass === "prompt_delivery") ? s.blocker : staleBlocker;
+  const detail =
+    phase === "working" ? s.activity : phase === "checking" && s.checkingLevel ? `${s.checkingLevel} checks` : phase === "queued" && s.attempt > 0 ? `after attempt ${s.attempt}` : phase === "failed" || phase === "blocked" ? (blocker?.reason ?? null) : null;
+  return {
+    laneId: s.laneId,
+    phase,
+    phaseDetail: detail ? detail.slice(0, 200) : null,
+    lastCheckpoint: s.lastCheckpoint,
+    blocker,
+    nextAction: nextActionOf(phase, s, blocker),
+    eventId: s.eventId,
+  };
+}

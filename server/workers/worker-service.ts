@@ -1,0 +1,309 @@
+/**
+ * The session control API for claws (roadmap §3): create a lane's worker, await its ready
+ * handshake, send a prompt or follow-up, fetch state and last error, resolve a trust prompt,
+ * terminate. Route handlers under app/api/v1/lanes/[id]/worker/** call one method each; shapes
+ * are lib/worker-api.ts.
+ *
+ * Prompts: a prompt is delivered only to a worker in `ready_for_prompt` with an interactive
+ * session attached (./worker-session.ts), through the guarded `prompt_sent` transition, so of two
+ * racing prompts exactly one is delivered and the other gets `conflict`. Headless engines
+ * (claude, codex, anthropic) take their prompt at start; a prompt to such a lane after its run
+ * ended is a **follow-up**: a new run of the lane that resumes the agent's session (Claude Code
+ * `--resume`, `codex exec resume`), see ./follow-up.ts; the `anthropic`, `shell` and `script`
+ * engines have no session to resume (`not_supported`).
+ */
+import { AppError } from "@/lib/errors";
+import type { LaneView } from "@/lib/api";
+import type { LaneEventType } from "@/lib/lane-events";
+import { TERMINAL_LANE_STATES, type FailureClass, type LaneState, type WorkerState } from "@/lib/lane-state";
+import type { Engine } from "@/lib/task-packet";
+import type { AwaitReadyResponse, LastErrorResponse, PromptResponse, WorkerStateResponse } from "@/lib/worker-api";
+import type { WorkerError, WorkerView } from "@/lib/worker-state";
+import { FOLLOW_UP_ENGINES } from "../engines/engine-command";
+import type { EventBus } from "../events/event-bus";
+import { eventFromRow } from "../events/event-log";
+import { loadLane, type LaneRow } from "../lanes/lane-store";
+import type { LaneSummaryService } from "./lane-summary";
+import { blockerOf } from "./summarize-lane";
+import { dropFollowUp, writeFollowUp } from "./follow-up";
+import type { InteractiveSession, SessionSignal } from "./worker-session";
+import { applyWorkerEvent, TERMINAL_WORKER_STATES, transitionWorker, type WorkerDeps, type WorkerEvent, type WorkerRow } from "./worker-state-machine";
+import { currentWorker, currentWorkers, toWorkerView } from "./worker-view";
+
+export interface WorkerServiceDeps extends WorkerDeps {
+  bus: EventBus;
+  lanes: { kill(laneId: string, opts: { graceMs?: number; by?: string }): Promise<LaneView>; restart(laneId: string, opts: { by?: string }): Promise<LaneView> };
+  scheduler: { kick(): Promise<void> };
+  summaries: LaneSummaryService;
+  laneDir: (laneId: string) => string;
+  /** Fail a live lane and stop its worker (the lane runner's `stopLane`). */
+  stopLane: (laneId: string, failureClass: FailureClass, reason: string) => Promise<void>;
+}
+
+/** Event types that count as errors for "fetch last error". */
+const ERROR_EVENTS: LaneEventType[] = ["lane.failed", "lane.red", "lane.blocked", "lane.escalated", "branch.workspace_mismatch", "lane.prompt_misdelivery", "lane.phantom_completion", "trust_required"];
+
+export class WorkerService {
+  readonly #sessions = new Map<string, InteractiveSession>();
+  /** Workers whose session replays a misdelivered prompt itself. */
+  readonly #selfReplay = new Set<string>();
+
+  constructor(private readonly deps: WorkerServiceDeps) {
+    // A session ends with its worker: forget it (and its replay mode) then.
+    deps.bus.on("lane.event", (e) => {
+      if (e.type !== "worker.state_changed" || !TERMINAL_WORKER_STATES.has(e.payload.to)) return;
+      this.#sessions.delete(e.payload.workerId);
+      this.#selfReplay.delete(e.payload.workerId);
+    });
+  }
+
+  /** @throws AppError not_found */
+  async state(laneId: string): Promise<WorkerStateResponse> {
+    const lane = await loadLane(this.deps.db, laneId);
+    return this.#response(lane, await currentWorker(this.deps.db, laneId));
+  }
+
+  /**
+   * Start a worker for the lane: an ended lane is re-queued (a new attempt in the same worktree);
+   * a queued lane is offered to the scheduler now (it still respects the worker cap).
+   * @throws AppError not_found; conflict when the lane is live (starting, running, checking); unavailable (shutting down)
+   */
+  async create(laneId: string, opts: { by?: string } = {}): Promise<WorkerStateResponse> {
+    const lane = await loadLane(this.deps.db, laneId);
+    const state = lane.state as LaneState;
+    if (TERMINAL_LANE_STATES.has(state)) await this.deps.lanes.restart(laneId, { by: opts.by ?? "api" });
+    else if (state === "queued") await this.deps.scheduler.kick();
+    else throw new AppError("conflict", `lane ${laneId} is ${state}: wait for it to end or terminate its worker first`);
+    return this.state(laneId);
+  }
+
+  /**
+   * Long poll: resolve once the current attempt's worker is past `spawning` (ready for a prompt,
+   * gated by trust, blocked, working, or ended) or the lane has ended, or after `timeoutMs`.
+   * @throws AppError not_found
+   */
+  async awaitReady(laneId: string, timeoutMs: number): Promise<AwaitReadyResponse> {
+    const decide = async (timedOut: boolean): Promise<AwaitReadyResponse | null> => {
+      const lane = await loadLane(this.deps.db, laneId);
+      const worker = await currentWorker(this.deps.db, laneId);
+      const current = worker !== null && worker.attempt === lane.attempt && lane.state !== "queued";
+      const settled = TERMINAL_LANE_STATES.has(lane.state as LaneState) || (current && worker.state !== "spawning");
+      if (!settled && !timedOut) return null;
+      return { ...(await this.#response(lane, worker)), ready: current && worker.state === "ready_for_prompt", settled, timedOut: !settled };
+    };
+    const now = await decide(timeoutMs === 0);
+    if (now) return now;
+    return new Promise((resolve, reject) => {
+      let chain = Promise.resolve();
+      let done = false;
+      const finish = (timedOut: boolean) => {
+        chain = chain.then(async () => {
+          if (done) return;
+          const r = await decide(timedOut);
+          if (!r) return;
+          done = true;
+          clearTimeout(timer);
+          off();
+          resolve(r);
+        }).catch((err: unknown) => {
+          done = true;
+          clearTimeout(timer);
+          off();
+          reject(err);
+        });
+      };
+      const timer = setTimeout(() => finish(true), timeoutMs);
+      const off = this.deps.bus.on("lane.event", (e) => {
+        if (e.laneId === laneId && (e.type === "worker.state_changed" || e.type === "lane.state_changed")) finish(false);
+      });
+      finish(false); // an event may have landed between the first check and the subscription
+    });
+  }
+
+  /**
+   * Send a prompt (live interactive worker in `ready_for_prompt`) or a follow-up (headless agent
+   * lane whose run has ended).
+   * @throws AppError not_found; not_ready (no worker, booting, working, gated, blocked); conflict
+   *   (a prompt is being accepted, or another writer won the race); not_supported (the engine
+   *   cannot take a follow-up); unavailable (shutting down)
+   */
+  async prompt(laneId: string, text: string): Promise<PromptResponse> {
+    const lane = await loadLane(this.deps.db, laneId);
+    if (TERMINAL_LANE_STATES.has(lane.state as LaneState)) return this.#followUp(lane, text);
+    const worker = await currentWorker(this.deps.db, laneId);
+    if (!worker || worker.attempt !== lane.attempt || lane.state === "queued") throw new AppError("not_ready", `lane ${laneId} is ${lane.state}: its worker has not started yet`);
+    const state = worker.state as WorkerState;
+    if (state === "prompt_accepted") throw new AppError("conflict", `worker ${worker.id} is still accepting a prompt`);
+    const session = this.#sessions.get(worker.id);
+    if (state !== "ready_for_prompt" || !session) {
+      const why = session ? `it is ${state}` : `the ${worker.engine} engine took its prompt at start and is ${state}; send a follow-up once the run has ended`;
+      throw new AppError("not_ready", `worker ${worker.id} is not ready for a prompt: ${why}`);
+    }
+    await this.#deliver(worker, session, text, "api");
+    return { ...(await this.state(laneId)), mode: "delivered" };
+  }
+
+  /**
+   * A human or claw answers a gated folder-trust prompt.
+   * @throws AppError not_found; conflict (not in trust_required); not_supported (no interactive session)
+   */
+  async resolveTrust(laneId: string, by: string): Promise<WorkerStateResponse> {
+    const worker = await currentWorker(this.deps.db, laneId);
+    if (!worker || worker.state !== "trust_required") throw new AppError("conflict", `lane ${laneId} has no worker waiting at a trust prompt`);
+    const session = this.#sessions.get(worker.id);
+    if (!session) throw new AppError("not_supported", `worker ${worker.id} has no interactive session to answer`);
+    await session.resolveTrust();
+    await this.signal(worker.id, { kind: "trust_resolved", by });
+    return this.state(laneId);
+  }
+
+  /** Stop the lane's worker (the lane becomes `killed`). @throws AppError not_found, not_running */
+  async terminate(laneId: string, opts: { graceMs?: number; by?: string } = {}): Promise<WorkerStateResponse> {
+    await this.deps.lanes.kill(laneId, { graceMs: opts.graceMs, by: opts.by ?? "api" });
+    return this.state(laneId);
+  }
+
+  /** The lane's most recent failure-like event. @throws AppError not_found */
+  async lastError(laneId: string): Promise<LastErrorResponse> {
+    await loadLane(this.deps.db, laneId);
+    const row = await this.deps.db.laneEvent.findFirst({ where: { laneId, type: { in: ERROR_EVENTS } }, orderBy: { id: "desc" } });
+    const event = row ? eventFromRow(row) : null;
+    const found = event ? blockerOf(event) : null;
+    return { laneId, error: event && found ? { ...found, message: found.reason, eventType: event.type, eventId: event.id, at: event.at } : null };
+  }
+
+  /** Current worker views and summaries of many lanes, for `LaneView`. */
+  async decorations(laneIds: readonly string[]): Promise<Map<string, { worker: WorkerView | null; summary?: LaneView["summary"] }>> {
+    const [workers, summaries] = await Promise.all([currentWorkers(this.deps.db, laneIds), this.deps.summaries.getMany(laneIds)]);
+    return new Map(laneIds.map((id) => {
+      const w = workers.get(id);
+      const summary = summaries.get(id);
+      return [id, { worker: w ? toWorkerView(w) : null, ...(summary ? { summary } : {}) }];
+    }));
+  }
+
+  /** Attach an interactive session to a worker (see ./worker-session.ts). @returns detach */
+  attachSession(workerId: string, session: InteractiveSession): () => void {
+    this.#sessions.set(workerId, session);
+    return () => {
+      if (this.#sessions.get(workerId) === session) this.#sessions.delete(workerId);
+    };
+  }
+
+  /**
+   * What an interactive session reports (table in ./worker-session.ts). A signal the worker's
+   * state does not allow is ignored (null): screens repeat and arrive late.
+   */
+  async signal(workerId: string, signal: SessionSignal): Promise<WorkerView | null> {
+    const before = await this.deps.db.worker.findUnique({ where: { id: workerId }, include: { lane: { select: { repoId: true } } } });
+    if (!before) throw new AppError("not_found", `no worker with id ${workerId}`);
+    const repoId = before.lane.repoId;
+    const laneId = before.laneId;
+    const apply = (event: WorkerEvent, data = {}) => applyWorkerEvent(this.deps, workerId, event, { repoId, data });
+    const append = this.deps.events.append.bind(this.deps.events);
+    let row: WorkerRow | null = null;
+    switch (signal.kind) {
+      case "trust_required":
+        if ((row = await apply("trust_prompt"))) await append({ type: "trust_required", laneId, repoId, payload: { workerId, path: signal.path } });
+        break;
+      case "trust_resolved":
+        if ((row = await apply("trust_resolved"))) await append({ type: "trust_resolved", laneId, repoId, payload: { workerId, by: signal.by } });
+        break;
+      case "blocked":
+        if ((row = await apply("blocked"))) {
+          await append({ type: "lane.blocked", laneId, repoId, payload: { reason: signal.text.slice(0, 2000), ...(signal.failureClass ? { failureClass: signal.failureClass } : {}) } });
+        }
+        break;
+      case "working":
+        row = (await apply("work_started")) ?? (await apply("resumed"));
+        break;
+      case "ready_for_prompt":
+        row = await apply("ready", before.readyAt ? {} : { readyAt: new Date() });
+        if (row && !before.readyAt) await append({ type: "lane.ready", laneId, repoId, payload: { workerId } });
+        if (row) row = (await this.#autoDeliver(row, before.state as WorkerState)) ?? row;
+        break;
+      case "prompt_sent":
+        row = await this.#sentBySession(before, signal.attempt);
+        break;
+      case "prompt_misdelivery":
+        if (signal.replaying) this.#selfReplay.add(workerId);
+        row = await this.#misdelivered(before, signal.evidence);
+        break;
+    }
+    return row ? toWorkerView(row) : null;
+  }
+
+  /** At `ready_for_prompt` after booting: deliver the packet's prompt, or replay it once after a misdelivery. */
+  async #autoDeliver(row: WorkerRow, from: WorkerState): Promise<WorkerRow | null> {
+    const session = this.#sessions.get(row.id);
+    // From `running` the agent finished a turn: the next prompt comes from the API.
+    if (!session || !row.prompt || from === "running" || row.promptDeliveries > 1 || this.#selfReplay.has(row.id)) return null;
+    if (row.promptDeliveries === 1) {
+      const lane = await this.deps.db.lane.findUniqueOrThrow({ where: { id: row.laneId } });
+      await this.deps.events.append({ type: "lane.recovery.attempted", laneId: row.laneId, repoId: lane.repoId, payload: { recipe: "replay-prompt", failureClass: "prompt_delivery" } });
+    }
+    return this.#deliver(row, session, row.prompt, row.promptDeliveries === 0 ? "packet" : "replay").catch(() => null);
+  }
+
+  /** The session typed the prompt itself (its own replay): record the delivery. */
+  async #sentBySession(worker: WorkerRow & { lane: { repoId: string } }, attempt: number): Promise<WorkerRow | null> {
+    const repoId = worker.lane.repoId;
+    if (worker.state === "spawning" && !(await applyWorkerEvent(this.deps, worker.id, "ready", { repoId }))) return null;
+    const row = await applyWorkerEvent(this.deps, worker.id, "prompt_sent", { repoId, data: { promptDeliveries: Math.max(attempt, worker.promptDeliveries + 1) } });
+    if (row && attempt >= 2) {
+      await this.deps.events.append({ type: "lane.recovery.attempted", laneId: worker.laneId, repoId, payload: { recipe: "replay-prompt", failureClass: "prompt_delivery" } });
+    }
+    return row;
+  }
+
+  async #misdelivered(worker: WorkerRow & { lane: { repoId: string } }, evidence: string): Promise<WorkerRow | null> {
+    const { laneId } = worker;
+    await this.deps.events.append({ type: "lane.prompt_misdelivery", laneId, repoId: worker.lane.repoId, payload: { workerId: worker.id, evidence: evidence.slice(0, 2000) } });
+    if (worker.promptDeliveries < 2) return applyWorkerEvent(this.deps, worker.id, "misdelivery", { repoId: worker.lane.repoId });
+    const error: WorkerError = { failureClass: "prompt_delivery", message: `prompt misdelivered again after one replay: ${evidence.slice(0, 500)}`, at: new Date().toISOString() };
+    const row = await applyWorkerEvent(this.deps, worker.id, "fail", { repoId: worker.lane.repoId, data: { lastError: JSON.stringify(error) } });
+    await this.deps.stopLane(laneId, "prompt_delivery", error.message);
+    return row;
+  }
+
+  /**
+   * `ready_for_prompt → prompt_accepted` (guarded), then type the prompt. A delivery that throws
+   * counts as a misdelivery (one replay at the next ready).
+   * @throws AppError conflict when another writer moved the worker first
+   */
+  async #deliver(worker: WorkerRow, session: InteractiveSession, text: string, source: "api" | "packet" | "replay"): Promise<WorkerRow> {
+    const lane = await this.deps.db.lane.findUniqueOrThrow({ where: { id: worker.laneId } });
+    const deliveries = source === "replay" ? worker.promptDeliveries + 1 : 1;
+    const accepted = await transitionWorker(this.deps, worker, "prompt_sent", { repoId: lane.repoId, data: { prompt: text, promptDeliveries: deliveries } });
+    if (!accepted) throw new AppError("conflict", `worker ${worker.id} changed while the prompt was being sent (another prompt won)`);
+    try {
+      await session.deliverPrompt(text);
+    } catch (err) {
+      await this.signal(worker.id, { kind: "prompt_misdelivery", evidence: `delivery failed: ${(err as Error).message}` });
+      throw new AppError("unavailable", `the prompt could not be typed into the session: ${(err as Error).message}`);
+    }
+    return accepted;
+  }
+
+  async #followUp(lane: LaneRow, text: string): Promise<PromptResponse> {
+    const engine = lane.engine as Engine;
+    if (!FOLLOW_UP_ENGINES.has(engine)) {
+      throw new AppError("not_supported", `the ${engine} engine takes its prompt at start and has no session to continue; restart the lane or create a new one`);
+    }
+    const withSession = await this.deps.db.worker.findFirst({ where: { laneId: lane.id, sessionId: { not: null } }, orderBy: [{ attempt: "desc" }, { createdAt: "desc" }] });
+    if (!withSession?.sessionId) throw new AppError("conflict", `lane ${lane.id} has no agent session to continue (its worker never reported ready)`);
+    const laneDir = this.deps.laneDir(lane.id);
+    await writeFollowUp(laneDir, { prompt: text, sessionId: withSession.sessionId, forAttempt: lane.attempt + 1 });
+    try {
+      await this.deps.lanes.restart(lane.id, { by: "follow_up" });
+    } catch (err) {
+      await dropFollowUp(laneDir);
+      throw err;
+    }
+    return { ...(await this.state(lane.id)), mode: "follow_up" };
+  }
+
+  async #response(lane: LaneRow, worker: WorkerRow | null): Promise<WorkerStateResponse> {
+    return { laneId: lane.id, laneState: lane.state as LaneState, worker: worker ? toWorkerView(worker) : null, summary: await this.deps.summaries.get(lane.id) };
+  }
+}

@@ -1,0 +1,45 @@
+/** Worker row → API view (lib/worker-state.ts `WorkerView`), and the lane's current worker. */
+import type { WorkerState } from "@/lib/lane-state";
+import { WorkerErrorSchema, WorkerUsageSchema, type WorkerView } from "@/lib/worker-state";
+import type { Db } from "../store/db";
+import type { WorkerRow } from "./worker-state-machine";
+
+function parseJson<T>(json: string | null, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | null {
+  if (!json) return null;
+  try {
+    const r = schema.safeParse(JSON.parse(json));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export function toWorkerView(w: WorkerRow): WorkerView {
+  return {
+    id: w.id,
+    laneId: w.laneId,
+    engine: w.engine,
+    state: w.state as WorkerState,
+    stateVersion: w.stateVersion,
+    attempt: w.attempt,
+    processId: w.processId,
+    sessionId: w.sessionId,
+    promptDeliveries: w.promptDeliveries,
+    usage: parseJson(w.usage, WorkerUsageSchema),
+    lastError: parseJson(w.lastError, WorkerErrorSchema),
+    readyAt: w.readyAt?.toISOString() ?? null,
+    createdAt: w.createdAt.toISOString(),
+    endedAt: w.endedAt?.toISOString() ?? null,
+  };
+}
+
+/** The lane's current worker: the one of its latest attempt (null before the first start). */
+export function currentWorker(db: Db, laneId: string): Promise<WorkerRow | null> {
+  return db.worker.findFirst({ where: { laneId }, orderBy: [{ attempt: "desc" }, { createdAt: "desc" }] });
+}
+
+/** The current worker of each lane, by lane id (one query). */
+export async function currentWorkers(db: Db, laneIds: readonly string[]): Promise<Map<string, WorkerRow>> {
+  const rows = await db.worker.findMany({ where: { laneId: { in: [...laneIds] } }, orderBy: [{ attempt: "asc" }, { createdAt: "asc" }] });
+  return new Map(rows.map((r) => [r.laneId, r]));
+}
