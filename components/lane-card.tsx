@@ -5,9 +5,13 @@
  */
 import Link from "next/link";
 import type { LaneView } from "@/lib/api";
+import { CheckBadges } from "./check-badges";
 import { LaneActions } from "./lane-actions";
 import { AheadBehind, CheckChips, ExitCode, LastEvent, StateBadge, WorktreePath } from "./lane-bits";
+import { LaneSummaryLine } from "./lane-summary";
 import { LogTail } from "./log-tail";
+import { QueueReason } from "./queue-reason";
+import { TrustButton } from "./trust-button";
 
 const ACCENT: Partial<Record<LaneView["state"], string>> = {
   running: "before:bg-blue-500",
@@ -40,6 +44,7 @@ export function LaneCard({ lane }: { lane: LaneView }) {
           {lane.engine} · try {lane.attempt}
         </span>
       </header>
+      <QueueReason lane={lane} />
 
       <h3 id={`lane-${lane.id}-title`} className="line-clamp-2 min-h-10 text-sm font-medium leading-5 text-zinc-100">
         <Link href={href} className="hover:text-sky-300 hover:underline focus-visible:underline focus-visible:outline-none">
@@ -58,6 +63,9 @@ export function LaneCard({ lane }: { lane: LaneView }) {
       <WorktreePath path={lane.worktreePath} />
 
       <CheckChips checks={lane.checks} />
+      <CheckBadges lane={lane} />
+      <LaneSummaryLine summary={lane.summary} />
+      <TrustButton lane={lane} />
 
       <div className="flex min-w-0 items-center gap-3 text-xs text-zinc-500">
         <span className="shrink-0">

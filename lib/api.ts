@@ -3,9 +3,12 @@
  * browser and claws. Every body is validated with these schemas at the boundary.
  */
 import { z } from "zod";
-import { LaneEventSchema } from "./lane-events";
-import { LaneStateSchema, ProcessStatusSchema } from "./lane-state";
+import { LaneEventSchema, TestCountsSchema } from "./lane-events";
+import { FailureClassSchema, LaneStateSchema, ProcessStatusSchema } from "./lane-state";
+import { LaneSummarySchema } from "./lane-summary";
+import { LaneScheduleViewSchema, WaitReasonSchema } from "./scheduling";
 import { GreenLevelSchema } from "./task-packet";
+import { WorkerViewSchema } from "./worker-state";
 
 export const RegisterRepoBodySchema = z.object({
   path: z.string().min(1).max(4096).describe("Absolute path of a local git work tree"),
@@ -29,6 +32,11 @@ export const CheckResultSchema = z.object({
   exitCode: z.number().int().nullable(),
   durationMs: z.number().nullable(),
   at: z.string(),
+  /** Added (optional): counts read from the check's output; null when no known summary was printed. */
+  tests: TestCountsSchema.nullable().optional(),
+  /** Added (optional): for a red check, its failure class and one-line summary. */
+  failureClass: FailureClassSchema.nullable().optional(),
+  summary: z.string().nullable().optional(),
 });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
 
@@ -53,6 +61,24 @@ export const LaneViewSchema = z.object({
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   endedAt: z.string().nullable(),
+  /** Added (optional): phase, last checkpoint, blocker and next action, derived from the lane's events. */
+  summary: LaneSummarySchema.optional(),
+  /** Added (optional): the lane's current (latest) worker; null before the first start. */
+  worker: WorkerViewSchema.nullable().optional(),
+  /** Added (optional): why a queued lane waits (which cap, dependency, budget, rate limit); null when not queued. */
+  waitingFor: WaitReasonSchema.nullable().optional(),
+  /** Added (optional): scheduling settings (pool, priority, deadline, dependencies, budget) and usage. */
+  schedule: LaneScheduleViewSchema.optional(),
+  /**
+   * Added (optional, issue 5): set when automatic recovery gave up (`lane.escalated`) and a human
+   * must act; cleared by a restart or a merge.
+   */
+  blocked: z.object({ reason: z.string(), failureClass: FailureClassSchema, eventId: z.number().int(), at: z.string() }).nullable().optional(),
+  /** Added (optional, issue 5): the base branch has moved since the lane started. */
+  baseMoved: z.boolean().nullable().optional(),
+  /** Added (optional, issue 5): merge readiness as last evaluated (null: not evaluated), and whether the lane has been merged. */
+  mergeReady: z.boolean().nullable().optional(),
+  merged: z.boolean().optional(),
 });
 export type LaneView = z.infer<typeof LaneViewSchema>;
 
@@ -135,3 +161,124 @@ export type ProcessLogsQuery = z.infer<typeof ProcessLogsQuerySchema>;
 export const StdinBodySchema = z.object({
   data: z.string().max(1_000_000).describe("Bytes (UTF-8) to write to the process's stdin; add \\n yourself"),
 });
+
+// ---- Issue 5: freshness, checks, merge and policy ----
+
+const ShaSubjectSchema = z.object({ sha: z.string(), subject: z.string() });
+
+/** `GET /api/v1/lanes/:id/freshness`: the lane's branch against its base, computed on request. */
+export const LaneFreshnessSchema = z.object({
+  laneId: z.string(),
+  branch: z.string(),
+  baseBranch: z.string(),
+  /** Base head when the lane started (its worktree was created from it). */
+  baseSha: z.string().nullable(),
+  /** Base head now; null when the base branch is missing. */
+  baseHead: z.string().nullable(),
+  baseMoved: z.boolean().nullable(),
+  /** Lane branch head now; null when the branch is missing. */
+  head: z.string().nullable(),
+  ahead: z.number().int().nullable(),
+  behind: z.number().int().nullable(),
+  stale: z.boolean(),
+  /** Base commits the lane is missing, newest first, at most 50 (`git log <branch>..<base>`). */
+  missing: z.array(ShaSubjectSchema),
+  /** The worktree: on its branch, detached, missing, … */
+  worktree: z.enum(["ok", "missing", "not_a_worktree", "detached", "wrong_branch"]),
+  problem: z.object({ problem: z.string(), failureClass: FailureClassSchema, message: z.string() }).nullable(),
+  checkedAt: z.string(),
+});
+export type LaneFreshness = z.infer<typeof LaneFreshnessSchema>;
+
+/** One acceptance check run as recorded on the lane. */
+export const CheckRunViewSchema = z.object({
+  index: z.number().int(),
+  level: GreenLevelSchema,
+  argv: z.array(z.string()),
+  status: z.enum(["running", "green", "red"]),
+  processId: z.string().nullable(),
+  exitCode: z.number().int().nullable(),
+  durationMs: z.number().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  tests: TestCountsSchema.nullable().optional(),
+  failure: z
+    .object({ failureClass: FailureClassSchema, reason: z.string(), summary: z.string(), evidence: z.array(z.string()) })
+    .nullable()
+    .optional(),
+  timedOut: z.boolean().optional(),
+  stale: z.boolean().optional(),
+  /** Which round of the lane's checks (a merge-forward or recovery reruns them). */
+  round: z.number().int().optional(),
+});
+export type CheckRunView = z.infer<typeof CheckRunViewSchema>;
+
+/** `GET /api/v1/lanes/:id/checks`. */
+export const LaneChecksResponseSchema = z.object({
+  laneId: z.string(),
+  runs: z.array(CheckRunViewSchema),
+  levels: z.record(z.string(), CheckResultSchema),
+});
+export type LaneChecksResponse = z.infer<typeof LaneChecksResponseSchema>;
+
+export const MERGE_STRATEGIES = ["ff", "merge", "squash"] as const;
+export const MergeStrategySchema = z.enum(MERGE_STRATEGIES);
+export type MergeStrategy = z.infer<typeof MergeStrategySchema>;
+
+/** `POST /api/v1/lanes/:id/merge`. */
+export const MergeBodySchema = z
+  .object({
+    strategy: MergeStrategySchema.optional().describe("ff, merge (a merge commit) or squash; default: the packet's, else the repo policy's, else merge"),
+    cleanup: z.boolean().optional().describe("Remove the worktree and delete the branch afterwards; default: the repo policy"),
+    force: z.boolean().default(false).describe("Merge even if the lane is not green at its required level (never past a conflict)"),
+  })
+  .default({ force: false });
+export type MergeBody = z.infer<typeof MergeBodySchema>;
+
+/** `GET /api/v1/lanes/:id/merge`: merge readiness, computed on request. */
+export const MergeReadinessSchema = z.object({
+  laneId: z.string(),
+  ready: z.boolean(),
+  reasons: z.array(z.enum(["not_green", "stale", "conflict", "live", "no_branch", "problem"])),
+  level: GreenLevelSchema,
+  green: z.array(GreenLevelSchema),
+  behind: z.number().int().nullable(),
+  conflicts: z.array(z.string()),
+  head: z.string().nullable(),
+  baseHead: z.string().nullable(),
+  fastForward: z.boolean(),
+  merged: z.boolean(),
+  message: z.string(),
+});
+export type MergeReadiness = z.infer<typeof MergeReadinessSchema>;
+
+export const MergeResultSchema = z.object({
+  laneId: z.string(),
+  strategy: MergeStrategySchema,
+  baseBranch: z.string(),
+  previous: z.string(),
+  sha: z.string(),
+  updatedWorktree: z.string().nullable(),
+  cleanedUp: z.boolean(),
+});
+export type MergeResult = z.infer<typeof MergeResultSchema>;
+
+/** `GET /api/v1/repos/:id/policy`. Rules are returned as validated data (server/policy/policy-schema.ts). */
+export const PolicyViewSchema = z.object({
+  repoId: z.string(),
+  source: z.enum(["defaults", "file", "api"]),
+  /** The policy file in the repo, when one exists (`.laneboard/policy.yaml|yml|json`). */
+  file: z.string().nullable(),
+  /** The accepted text in force; null for the defaults. */
+  text: z.string().nullable(),
+  rules: z.array(z.object({ id: z.string(), description: z.string(), when: z.record(z.string(), z.unknown()), then: z.record(z.string(), z.unknown()) })),
+  updatedAt: z.string().nullable(),
+});
+export type PolicyView = z.infer<typeof PolicyViewSchema>;
+
+/** `PUT /api/v1/repos/:id/policy` as JSON: the policy text (YAML or JSON), or the rules as data. */
+export const PolicyPutBodySchema = z.union([
+  z.object({ text: z.string().max(256 * 1024) }).strict(),
+  z.object({ rules: z.array(z.unknown()).max(500), includeDefaults: z.boolean().optional() }).strict(),
+]);
+export type PolicyPutBody = z.infer<typeof PolicyPutBodySchema>;

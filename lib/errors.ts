@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   not_running: 409,
   not_ready: 409,
+  /** The lane's engine cannot do this (e.g. a follow-up prompt to an engine without sessions). */
+  not_supported: 422,
   already_exists: 409,
   not_a_git_repo: 422,
   no_main_branch: 422,

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { FailureClassSchema, LaneStateSchema, WorkerStateSchema } from "./lane-state";
 import { GreenLevelSchema } from "./task-packet";
+import { BudgetSchema, CapsConfigSchema, PoolSchema, RateLimitSchema, RepoBudgetSchema, WaitReasonSchema } from "./scheduling";
 
 export const LANE_EVENT_VERSION = 1 as const;
 
@@ -17,31 +18,192 @@ const ExitSchema = z.object({
   signal: z.string().nullable(),
 });
 
+/** Pass/fail/skip counts read from a check's output (server/checks/test-summary.ts). Added in v1. */
+export const TestCountsSchema = z.object({
+  format: z.string().describe("tap | junit | node-test | vitest | jest | mocha | pytest | go | cargo"),
+  passed: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+  total: z.number().int(),
+});
+export type TestCounts = z.infer<typeof TestCountsSchema>;
+
+/** A commit the lane is missing from its base, for freshness events. */
+const MissingCommitSchema = z.object({ sha: z.string(), subject: z.string() });
+
+/** Freshness details added in v1 (optional) to `branch.freshness` and `branch.stale_against_main`. */
+const FreshnessExtra = {
+  /** Base head when the lane started, and now. */
+  baseSha: z.string().nullable().optional(),
+  baseHead: z.string().optional(),
+  /** The base branch has moved since the lane started. */
+  baseMoved: z.boolean().optional(),
+  /** Newest first, at most 20. */
+  missing: z.array(MissingCommitSchema).optional(),
+  /** What noticed it: `watch`, `poll`, `lane`, `before_check`. */
+  trigger: z.string().optional(),
+};
+
+/** Classification of a failure (server/checks/classify-failure.ts), added in v1 (optional). */
+const FailureExtra = {
+  /** Stable key finer than the class, e.g. `tests_failed`, `typescript`, `timed_out`. */
+  failureReason: z.string().optional(),
+  summary: z.string().optional(),
+  /** The output lines that decided the class. */
+  evidence: z.array(z.string()).optional(),
+};
+
 /** Payload schemas keyed by event type. */
 export const LANE_EVENT_PAYLOADS = {
   "repo.registered": z.object({ path: z.string(), name: z.string(), mainBranch: z.string() }),
   "lane.created": z.object({ objective: z.string(), branch: z.string(), baseBranch: z.string(), engine: z.string(), worktreePath: z.string() }),
-  "lane.queued": z.object({ reason: z.string(), position: z.number().int().nullable() }),
+  "lane.queued": z.object({
+    reason: z.string(),
+    position: z.number().int().nullable(),
+    /** Added in v1 (optional): why it waits, machine-readable (lib/scheduling.ts). */
+    waitingFor: WaitReasonSchema.optional(),
+  }),
   "lane.state_changed": z.object({ from: LaneStateSchema, to: LaneStateSchema }),
   "lane.started": z.object({ workerId: z.string(), processId: z.string(), pid: z.number().int(), attempt: z.number().int() }),
   "lane.ready": z.object({ workerId: z.string() }),
   "lane.prompt_misdelivery": z.object({ workerId: z.string(), evidence: z.string() }),
-  "lane.blocked": z.object({ reason: z.string(), failureClass: FailureClassSchema.optional() }),
-  "lane.red": z.object({ level: GreenLevelSchema, command: z.array(z.string()), exitCode: z.number().int().nullable(), durationMs: z.number(), failureClass: FailureClassSchema }),
-  "lane.green": z.object({ level: GreenLevelSchema, command: z.array(z.string()), durationMs: z.number() }),
-  "lane.commit.created": z.object({ sha: z.string(), subject: z.string(), branch: z.string() }),
+  "lane.blocked": z.object({
+    reason: z.string(),
+    failureClass: FailureClassSchema.optional(),
+    /** Added in v1 (optional): the dependency whose failure blocks this queued lane. */
+    dependency: z.string().optional(),
+  }),
+  "lane.red": z.object({
+    level: GreenLevelSchema,
+    command: z.array(z.string()),
+    exitCode: z.number().int().nullable(),
+    durationMs: z.number(),
+    failureClass: FailureClassSchema,
+    /** Added in v1 (optional): classification, counts, and whether the branch was behind its base. */
+    ...FailureExtra,
+    tests: TestCountsSchema.nullable().optional(),
+    stale: z.boolean().optional(),
+    timedOut: z.boolean().optional(),
+  }),
+  "lane.green": z.object({
+    level: GreenLevelSchema,
+    command: z.array(z.string()),
+    durationMs: z.number(),
+    /** Added in v1 (optional). */
+    tests: TestCountsSchema.nullable().optional(),
+  }),
+  "lane.commit.created": z.object({
+    sha: z.string(),
+    subject: z.string(),
+    branch: z.string(),
+    /** Provenance, added in v1 (optional). */
+    worktree: z.string().optional(),
+    author: z.string().optional(),
+    parents: z.array(z.string()).optional(),
+    files: z.array(z.string()).optional(),
+    filesChanged: z.number().int().optional(),
+    /** Earlier commits of the lane this one replaces (same patch id after a rebase or amend). */
+    supersedes: z.array(z.string()).optional(),
+    /** The branch was rewritten: its previous head is no longer an ancestor. */
+    rewrite: z.boolean().optional(),
+  }),
   "lane.pr.opened": z.object({ url: z.string() }),
-  "lane.merge.ready": z.object({ sha: z.string() }),
+  "lane.merge.ready": z.object({
+    sha: z.string(),
+    /** Added in v1 (optional). */
+    baseBranch: z.string().optional(),
+    baseHead: z.string().optional(),
+    level: GreenLevelSchema.optional(),
+    fastForward: z.boolean().optional(),
+  }),
+  /** Not merge-ready, and why (added in v1). */
+  "lane.merge.blocked": z.object({
+    reasons: z.array(z.enum(["not_green", "stale", "conflict", "live", "no_branch", "problem"])),
+    level: GreenLevelSchema,
+    conflicts: z.array(z.string()),
+    message: z.string(),
+  }),
+  /** The lane landed on its base branch (added in v1). */
+  "lane.merged": z.object({
+    strategy: z.enum(["ff", "merge", "squash"]),
+    baseBranch: z.string(),
+    previous: z.string(),
+    sha: z.string(),
+    by: z.string(),
+    updatedWorktree: z.string().nullable(),
+  }),
+  /** The lane's worktree (and branch) were removed (added in v1). */
+  "lane.cleaned_up": z.object({ worktreeRemoved: z.boolean(), branchDeleted: z.boolean(), by: z.string() }),
   "lane.finished": ExitSchema,
-  "lane.failed": ExitSchema.extend({ failureClass: FailureClassSchema, reason: z.string() }),
+  "lane.failed": ExitSchema.extend({
+    failureClass: FailureClassSchema,
+    reason: z.string(),
+    /** Added in v1 (optional): classification, and whether the worker or a check failed. */
+    ...FailureExtra,
+    role: z.enum(["worker", "check"]).optional(),
+  }),
   "lane.killed": z.object({ by: z.string(), signal: z.string().nullable(), graceMs: z.number() }),
   "lane.restarted": z.object({ attempt: z.number().int(), by: z.string() }),
-  "lane.recovery.attempted": z.object({ recipe: z.string(), failureClass: FailureClassSchema }),
-  "lane.escalated": z.object({ reason: z.string(), failureClass: FailureClassSchema, evidence: z.array(z.string()) }),
-  "branch.stale_against_main": z.object({ ahead: z.number().int(), behind: z.number().int(), baseBranch: z.string() }),
-  "branch.freshness": z.object({ ahead: z.number().int(), behind: z.number().int(), baseBranch: z.string() }),
-  "branch.workspace_mismatch": z.object({ expected: z.string(), actual: z.string() }),
-  "worker.state_changed": z.object({ workerId: z.string(), from: WorkerStateSchema.nullable(), to: WorkerStateSchema }),
+  "lane.recovery.attempted": z.object({
+    recipe: z.string(),
+    failureClass: FailureClassSchema,
+    /** Added in v1 (optional): the recipe key, its action and steps, and what was done. */
+    key: z.string().optional(),
+    action: z.string().optional(),
+    steps: z.array(z.string()).optional(),
+    detail: z.string().optional(),
+  }),
+  "lane.escalated": z.object({
+    reason: z.string(),
+    failureClass: FailureClassSchema,
+    evidence: z.array(z.string()),
+    /** Added in v1 (optional): the recipe that was tried before, if any. */
+    recipe: z.string().nullable().optional(),
+    failureReason: z.string().optional(),
+  }),
+  "branch.stale_against_main": z.object({ ahead: z.number().int(), behind: z.number().int(), baseBranch: z.string(), ...FreshnessExtra }),
+  "branch.freshness": z.object({ ahead: z.number().int(), behind: z.number().int(), baseBranch: z.string(), ...FreshnessExtra }),
+  /** The base branch was merged into the lane's branch (or the branch rebased onto it) in its worktree (added in v1). */
+  "branch.merged_forward": z.object({
+    method: z.enum(["merge", "rebase"]),
+    baseBranch: z.string(),
+    baseSha: z.string(),
+    previous: z.string(),
+    head: z.string(),
+    fastForward: z.boolean(),
+    by: z.string().describe("policy rule id or recovery recipe"),
+  }),
+  /** The lane's branch conflicts with its base (added in v1). */
+  "branch.conflict": z.object({ baseBranch: z.string(), files: z.array(z.string()), during: z.enum(["merge_forward", "rebase", "merge_check", "merge"]), evidence: z.array(z.string()) }),
+  /** Something is wrong with the lane's branch or worktree outside its code (server/git/problems.ts), added in v1. */
+  "branch.problem": z.object({ problem: z.string(), failureClass: FailureClassSchema, message: z.string(), evidence: z.array(z.string()), operation: z.string() }),
+  "branch.workspace_mismatch": z.object({
+    expected: z.string(),
+    actual: z.string(),
+    /** Added in v1 (optional): the worker, and what reported the path (`cwd`, `tool:<name>`). */
+    workerId: z.string().optional(),
+    source: z.string().optional(),
+  }),
+  "worker.state_changed": z.object({
+    workerId: z.string(),
+    from: WorkerStateSchema.nullable(),
+    to: WorkerStateSchema,
+    /** Added in v1 (optional): the state-machine event that caused it (server/workers/worker-state-machine.ts). */
+    trigger: z.string().optional(),
+  }),
+  /** Compacted agent activity: tool calls, failed tool results and the final message (not every line). */
+  "worker.activity": z.object({
+    workerId: z.string(),
+    kind: z.enum(["tool_use", "tool_error", "final_message"]),
+    name: z.string().optional(),
+    detail: z.string(),
+    /** tool_use activities left out since the previous activity event (throttling). */
+    skipped: z.number().int().min(0).optional(),
+  }),
+  /** Running token and cost totals of a worker's run (latest wins; throttled). */
+  "worker.usage": z.object({ workerId: z.string(), inputTokens: z.number().min(0), outputTokens: z.number().min(0), costUsd: z.number().nullable() }),
+  /** The worker reported success but the branch has no commit and the worktree no change against the base. */
+  "lane.phantom_completion": z.object({ workerId: z.string(), baseSha: z.string(), head: z.string() }),
   "trust_required": z.object({ workerId: z.string(), path: z.string() }),
   "trust_resolved": z.object({ workerId: z.string(), by: z.string() }),
   "process.started": z.object({ processId: z.string(), role: z.string(), pid: z.number().int(), pgid: z.number().int(), command: z.array(z.string()) }),
@@ -49,7 +211,41 @@ export const LANE_EVENT_PAYLOADS = {
   "process.lost": z.object({ processId: z.string(), reason: z.string() }),
   "process.reattached": z.object({ processId: z.string(), pid: z.number().int() }),
   "process.output_truncated": z.object({ processId: z.string(), bytes: z.number().int() }),
+  /** A scheduler decision (server/scheduler): a start and what was passed over, a caps/limits/budget change, a budget stop, the queue rebuilt at boot. */
+  "scheduler.decision": z.discriminatedUnion("kind", [
+    z.object({
+      kind: z.literal("dispatched"),
+      pool: PoolSchema,
+      /** Fair-share virtual start tag the start was served at. */
+      round: z.number(),
+      queuedInPool: z.number().int(),
+      passedOver: z.array(z.object({ repoId: z.string(), waitingFor: WaitReasonSchema })),
+      held: z.array(z.object({ laneId: z.string(), waitingFor: WaitReasonSchema })),
+    }),
+    z.object({ kind: z.literal("caps_changed"), caps: CapsConfigSchema }),
+    z.object({ kind: z.literal("rate_limits_changed"), limits: z.record(z.string(), RateLimitSchema.nullable()) }),
+    z.object({ kind: z.literal("budget_changed"), lane: BudgetSchema.nullable().optional(), repos: z.record(z.string(), RepoBudgetSchema.nullable()).optional(), daily: BudgetSchema.nullable().optional() }),
+    z.object({ kind: z.literal("budget_exceeded"), scope: z.string(), key: z.string(), metric: z.string(), spent: z.number(), limit: z.number() }),
+    z.object({ kind: z.literal("restored"), queued: z.number().int(), running: z.number().int(), ms: z.number() }),
+  ]),
   "check.started": z.object({ processId: z.string(), level: GreenLevelSchema, command: z.array(z.string()) }),
+  /** A policy rule fired (server/policy); every automatic decision names its rule. Added in v1. */
+  "policy.decided": z.object({
+    ruleId: z.string(),
+    action: z.string(),
+    params: z.record(z.string(), z.unknown()).optional(),
+    description: z.string().optional(),
+    /** What was being decided, e.g. `check.started`, `lane.red`, `lane.failed`, `lane.green`, `lane.merged`. */
+    trigger: z.string(),
+  }),
+  /** A repo's policy rules were (re)loaded (added in v1). */
+  "policy.loaded": z.object({ source: z.enum(["defaults", "file", "api"]), path: z.string().nullable(), rules: z.number().int() }),
+  /** A policy text was rejected; the previous rules stay in force (added in v1). */
+  "policy.rejected": z.object({
+    source: z.enum(["file", "api"]),
+    path: z.string().nullable(),
+    errors: z.array(z.object({ line: z.number().int(), column: z.number().int(), message: z.string() })),
+  }),
   "warning": z.object({ failureClass: FailureClassSchema, message: z.string() }),
 } as const;
 

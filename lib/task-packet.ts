@@ -4,6 +4,7 @@
  * parse with {@link TaskPacketSchema}.
  */
 import { z } from "zod";
+import { ArtifactSchema, BudgetSchema, DeadlineInputSchema, DependencyModeSchema, IdSchema, LanePoolSchema, PrioritySchema } from "./scheduling";
 
 export const GREEN_LEVELS = ["targeted", "package", "workspace", "merge_ready"] as const;
 export const GreenLevelSchema = z.enum(GREEN_LEVELS);
@@ -59,8 +60,11 @@ export const WorkerSpecSchema = z
     /** For `script`: the steps. */
     script: z.array(ScriptStepSchema).min(1).max(10_000).optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+    /** `interactive`: the agent's terminal UI in tmux, behind the folder-trust gate (server/workers/interactive-driver.ts); `claude` only. */
+    mode: z.enum(["headless", "interactive"]).default("headless"),
   })
   .superRefine((w, ctx) => {
+    if (w.mode === "interactive" && w.engine !== "claude") ctx.addIssue({ code: "custom", path: ["mode"], message: "interactive mode is available for the claude engine only" });
     if (w.engine === "shell" && !w.command) ctx.addIssue({ code: "custom", path: ["command"], message: "the shell engine needs a command" });
     if (w.engine === "script" && !w.script) ctx.addIssue({ code: "custom", path: ["script"], message: "the script engine needs script steps" });
     if ((w.engine === "claude" || w.engine === "codex" || w.engine === "anthropic") && !w.prompt)
@@ -75,6 +79,20 @@ export const AcceptanceCheckSchema = z.object({
 });
 export type AcceptanceCheck = z.infer<typeof AcceptanceCheckSchema>;
 
+/**
+ * Commit and merge policy of a lane (added, optional; roadmap §9 "merge policy can require the
+ * correct green level for the lane type"). The repo's policy rules decide *whether* to merge
+ * automatically; this says at which green level the lane counts as merge-ready and how it lands.
+ */
+export const MergePolicySchema = z
+  .object({
+    requiredLevel: GreenLevelSchema.default("merge_ready").describe("Green level the lane must reach to be merge-ready"),
+    strategy: z.enum(["ff", "merge", "squash"]).optional().describe("How the lane lands on its base; default: the repo policy's"),
+    cleanup: z.boolean().optional().describe("Remove the worktree and branch after merging; default: the repo policy's"),
+  })
+  .strict();
+export type MergePolicy = z.infer<typeof MergePolicySchema>;
+
 export const TaskPacketSchema = z.object({
   objective: z.string().trim().min(1, "objective must not be empty").max(10_000).describe("What the lane must achieve"),
   repo: z.string().min(1).describe("Repo id or registered repo path"),
@@ -83,6 +101,17 @@ export const TaskPacketSchema = z.object({
   scope: z.array(z.string()).max(1000).default([]).describe("Paths the lane is expected to touch"),
   worker: WorkerSpecSchema,
   acceptance: z.array(AcceptanceCheckSchema).max(100).default([]).describe("Acceptance test commands, run in the worktree after the worker finishes"),
+  merge: MergePolicySchema.optional().describe("Merge readiness level and strategy (added, optional)"),
+  // Scheduling (added, all optional; lib/scheduling.ts, server/scheduler). Defaults: pool agent,
+  // priority 0, no deadline, no dependencies (wait_all), no artifact, no budget, no parent.
+  pool: LanePoolSchema.optional(),
+  priority: PrioritySchema.optional(),
+  deadline: DeadlineInputSchema.nullable().optional(),
+  dependsOn: z.array(IdSchema).max(500).optional().describe("Ids of lanes of the same repo that must settle first (see mode)"),
+  mode: DependencyModeSchema.optional(),
+  artifact: ArtifactSchema.optional().describe("What every dependency must have produced on its branch"),
+  budget: BudgetSchema.optional().describe("Token/cost budget of this lane (its child lanes' usage counts too)"),
+  parentId: IdSchema.optional().describe("The lane that spawned this one (fan-out); its usage rolls up to the parent"),
 });
 /** The packet as accepted (defaults applied). */
 export type TaskPacket = z.infer<typeof TaskPacketSchema>;

@@ -1,30 +1,60 @@
 /**
- * Runs a lane's work: starts its worker process through the supervisor, follows process exits
- * (delivered on the bus, also for exits the supervisor discovered after a server restart), hands
- * a successful worker over to the {@link CheckRunner} for the packet's acceptance checks, and
- * settles the lane as finished, failed, killed or lost.
+ * Runs a lane's work: starts its worker process through the supervisor, follows the worker's
+ * output through its engine adapter ({@link WorkerMonitor}: worker state transitions, activity,
+ * usage, workspace binding), follows process exits (delivered on the bus, also for exits the
+ * supervisor discovered after a server restart), hands a successful worker over to the
+ * {@link CheckRunner} for the packet's acceptance checks, and settles the lane as finished,
+ * failed, killed or lost.
+ *
+ * Exit of a worker → lane:
+ * | exit | lane |
+ * | --- | --- |
+ * | killed / lost | `killed` / `lost` |
+ * | the agent's `result` was `ok:false` (even with exit code 0) | `failed` with its failure class |
+ * | non-zero exit code | `failed` (`tool_runtime`) |
+ * | success of an agent engine with no commit and no change against the base | `lane.phantom_completion`, `failed` (`tool_runtime`, reason `phantom_completion: …`), never green |
+ * | success | acceptance checks, else `finished` |
  *
  * Exit handling is event-driven, not an in-memory await, so a lane whose worker or check ended
  * while the server was down continues correctly after the restart.
  */
 import path from "node:path";
 import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
-import { isAppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import type { FailureClass } from "@/lib/lane-state";
+import type { WorkerError } from "@/lib/worker-state";
 import type { ProcessExit } from "../events/event-bus";
-import { prepareWorker } from "../engines/engine-command";
+import { prepareWorker, type AgentEngineSettings } from "../engines/engine-command";
 import type { ProcessSupervisor } from "../processes/supervisor";
-import { CheckRunner } from "./check-runner";
+import { takeFollowUp } from "../workers/follow-up";
+import { WorkerMonitor, type RunOutcome } from "../workers/worker-monitor";
+import { applyWorkerEvent, createWorker } from "../workers/worker-state-machine";
+import { detectPhantomCompletion } from "../workers/workspace-binding";
+import type { ThrottleOptions } from "../workers/activity";
+import type { InteractiveLaunch } from "../workers/interactive-driver";
+import { CheckRunner, type CheckHooks, type FailureDetails } from "./check-runner";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "./lane-store";
 
 export interface LaneRunnerDeps extends LaneDeps {
   supervisor: ProcessSupervisor;
   dataDir: string;
+  /** Server-wide settings of the agent engines (base URLs, keys, binaries, models, retries). */
+  engineSettings?: AgentEngineSettings;
+  /** Event throttling of worker activity (tests set 0 to see every tool call). */
+  throttle?: Partial<ThrottleOptions>;
   /** Called whenever a lane leaves a live state, so the scheduler can fill the slot. */
   onSlotFreed: () => void;
   /** Called after a lane's process ended, to refresh its branch freshness. */
   onLaneActivity: (laneId: string) => void;
+  /** Issue 5 (server/recovery): classify a worker's non-zero exit; its class and evidence go into `lane.failed`. */
+  classifyWorkerFailure?: (lane: LaneRow, exit: ProcessExit) => Promise<({ failureClass: FailureClass } & FailureDetails) | null>;
+  /** Issue 5 (server/recovery/check-guard.ts): freshness, policy and recovery around acceptance checks; passed to the CheckRunner. */
+  checkHooks?: CheckHooks;
+  /** Issue 4 item 3 (server/workers/interactive-driver.ts): starts `worker.mode: "interactive"` agents in tmux; without it such lanes fail to start. */
+  interactive?: { launch(input: InteractiveLaunch): Promise<{ argv: string[]; stop(): Promise<void> }> };
 }
+
+type Exit = { exitCode: number | null; signal: string | null };
 
 export class LaneRunner {
   /** Exits that arrived while their lane was still being started; replayed once it runs. */
@@ -33,9 +63,19 @@ export class LaneRunner {
   readonly #starts = new Map<string, Promise<boolean>>();
 
   readonly #checks: CheckRunner;
+  readonly monitor: WorkerMonitor;
 
   constructor(private readonly deps: LaneRunnerDeps) {
     this.#checks = new CheckRunner({ ...deps, settle: (...args) => this.settle(...args) });
+    this.monitor = new WorkerMonitor({
+      db: deps.db,
+      events: deps.events,
+      supervisor: deps.supervisor,
+      whenStarted: (laneId) => this.whenStarted(laneId),
+      stopLane: (laneId, failureClass, reason) => this.stopLane(laneId, failureClass, reason),
+      laneDir: (laneId) => this.laneDir(laneId),
+      throttle: deps.throttle,
+    });
   }
 
   laneDir(laneId: string): string {
@@ -84,32 +124,75 @@ export class LaneRunner {
   async #startWorker(started: LaneRow): Promise<boolean> {
     const { db, events, supervisor } = this.deps;
     const laneId = started.id;
-    const lane = started;
     const packet = TaskPacketSchema.parse(JSON.parse(started.packet));
-    const worker = await db.worker.create({
-      data: { laneId, engine: packet.worker.engine, state: "spawning", attempt: started.attempt },
-    });
-    await events.append({ type: "worker.state_changed", laneId, repoId: lane.repoId, payload: { workerId: worker.id, from: null, to: "spawning" } });
+    const followUp = await takeFollowUp(this.laneDir(laneId), started.attempt);
+    const spec = followUp ? { ...packet.worker, prompt: followUp.prompt } : packet.worker;
+    const worker = await createWorker(this.deps, { laneId, repoId: started.repoId, engine: spec.engine, attempt: started.attempt, prompt: spec.prompt ?? null });
+    if (spec.mode === "interactive") return this.#startInteractive(started, worker.id, spec);
     try {
-      const { argv, env } = await prepareWorker(packet.worker, { laneDir: this.laneDir(laneId), worktreePath: started.worktreePath });
-      const proc = await supervisor.start({ laneId, role: "worker", argv, cwd: started.worktreePath, env, confineTo: started.worktreePath });
-      await db.worker.update({ where: { id: worker.id }, data: { processId: proc.id, state: "running" } });
-      await events.append({ type: "worker.state_changed", laneId, repoId: lane.repoId, payload: { workerId: worker.id, from: "spawning", to: "running" } });
+      const prepared = await prepareWorker(
+        spec,
+        { laneDir: this.laneDir(laneId), worktreePath: started.worktreePath, ...(followUp ? { resumeSessionId: followUp.sessionId } : {}) },
+        this.deps.engineSettings,
+      );
+      const proc = await supervisor.start({
+        laneId,
+        role: "worker",
+        argv: prepared.argv,
+        cwd: started.worktreePath,
+        env: prepared.env,
+        confineTo: started.worktreePath,
+        ...(prepared.stdin ? { stdin: prepared.stdin } : {}),
+      });
+      const row = await db.worker.update({ where: { id: worker.id }, data: { processId: proc.id, ...(followUp ? { sessionId: followUp.sessionId } : {}) } });
+      const adapter = prepared.createAdapter?.() ?? null;
+      this.monitor.register({ processId: proc.id, worker: row, lane: started, adapter });
       await transitionLane(this.deps, started, "running");
       await events.append({
         type: "lane.started",
         laneId,
-        repoId: lane.repoId,
+        repoId: started.repoId,
         payload: { workerId: worker.id, processId: proc.id, pid: proc.pid ?? -1, attempt: started.attempt },
       });
+      if (!adapter) await this.monitor.started(proc.id);
       return true;
     } catch (err) {
-      const reason = isAppError(err) ? err.message : String(err);
-      await db.worker.update({ where: { id: worker.id }, data: { state: "failed", endedAt: new Date() } });
-      await events.append({ type: "worker.state_changed", laneId, repoId: lane.repoId, payload: { workerId: worker.id, from: "spawning", to: "failed" } });
-      await this.settle(started, "failed", { exitCode: null, signal: null }, isAppError(err) ? "tool_runtime" : "infra", `worker could not start: ${reason}`);
-      return true;
+      return this.#startFailed(started, worker.id, err);
     }
+  }
+
+  /**
+   * An interactive agent: its tmux session is started by the driver, and the supervisor runs the
+   * driver's host process, whose exit is the worker's (see interactive-driver.ts). The worker's
+   * states come from the session's screens, so there is no adapter and no `monitor.started`.
+   */
+  async #startInteractive(started: LaneRow, workerId: string, spec: TaskPacket["worker"]): Promise<boolean> {
+    const { db, events, supervisor } = this.deps;
+    let stop: (() => Promise<void>) | null = null;
+    try {
+      if (!this.deps.interactive) throw new AppError("not_supported", "interactive agents are not available on this server");
+      const repo = await db.repo.findUniqueOrThrow({ where: { id: started.repoId } });
+      const host = await this.deps.interactive.launch({ workerId, laneDir: this.laneDir(started.id), worktreePath: started.worktreePath, repoPath: repo.path, spec });
+      stop = host.stop;
+      const proc = await supervisor.start({ laneId: started.id, role: "worker", argv: host.argv, cwd: started.worktreePath, env: {}, confineTo: started.worktreePath });
+      const row = await db.worker.update({ where: { id: workerId }, data: { processId: proc.id } });
+      this.monitor.register({ processId: proc.id, worker: row, lane: started, adapter: null });
+      await transitionLane(this.deps, started, "running");
+      await events.append({ type: "lane.started", laneId: started.id, repoId: started.repoId, payload: { workerId, processId: proc.id, pid: proc.pid ?? -1, attempt: started.attempt } });
+      return true;
+    } catch (err) {
+      await stop?.().catch(() => undefined);
+      return this.#startFailed(started, workerId, err);
+    }
+  }
+
+  async #startFailed(started: LaneRow, workerId: string, err: unknown): Promise<boolean> {
+    const reason = isAppError(err) ? err.message : String(err);
+    const failureClass: FailureClass = isAppError(err) ? "tool_runtime" : "infra";
+    const error: WorkerError = { failureClass, message: `worker could not start: ${reason}`, at: new Date().toISOString() };
+    await applyWorkerEvent(this.deps, workerId, "fail", { repoId: started.repoId, data: { lastError: JSON.stringify(error) } });
+    await this.settle(started, "failed", { exitCode: null, signal: null }, failureClass, error.message);
+    return true;
   }
 
   /** Bus listener for `process.exit`; never throws (errors are logged). */
@@ -118,6 +201,9 @@ export class LaneRunner {
     void this.#onExit(exit).catch((err) => console.error(`[lanes] exit handling for ${exit.processId} failed`, err));
   };
 
+  /** Bus listener for `process.output`: worker stdout goes to its engine adapter. Never throws. */
+  handleProcessOutput = (batch: Parameters<WorkerMonitor["handleOutput"]>[0]): void => this.monitor.handleOutput(batch);
+
   async #onExit(exit: ProcessExit): Promise<void> {
     const { db } = this.deps;
     const deferred = this.#deferred.get(exit.laneId!);
@@ -125,48 +211,86 @@ export class LaneRunner {
       deferred.push(exit); // the lane's `starting → running` write has not landed yet
       return;
     }
-    const lane = await db.lane.findUnique({ where: { id: exit.laneId! } });
-    if (!lane) return;
-    if (exit.role === "worker") await this.#onWorkerExit(lane, exit);
-    else if (exit.role === "check") await this.#checks.onCheckExit(lane, exit);
-    this.deps.onLaneActivity(lane.id);
+    if (exit.role === "worker") {
+      // First let the monitor see the last output and record the worker's end.
+      const outcome = await this.monitor.finish(exit);
+      const lane = await db.lane.findUnique({ where: { id: exit.laneId! } });
+      if (lane) await this.#onWorkerExit(lane, exit, outcome);
+    } else if (exit.role === "check") {
+      const lane = await db.lane.findUnique({ where: { id: exit.laneId! } });
+      if (lane) await this.#checks.onCheckExit(lane, exit);
+    }
+    this.deps.onLaneActivity(exit.laneId!);
   }
 
-  async #onWorkerExit(lane: LaneRow, exit: ProcessExit): Promise<void> {
-    const { db, events } = this.deps;
-    const worker = await db.worker.findUnique({ where: { processId: exit.processId } });
-    const workerState = exit.status === "killed" ? "killed" : exit.status === "lost" ? "lost" : exit.exitCode === 0 ? "finished" : "failed";
-    if (worker) {
-      await db.worker.update({ where: { id: worker.id }, data: { state: workerState, endedAt: new Date() } });
-      await events.append({ type: "worker.state_changed", laneId: lane.id, repoId: lane.repoId, payload: { workerId: worker.id, from: worker.state as "running", to: workerState } });
+  async #onWorkerExit(lane: LaneRow, exit: ProcessExit, outcome: RunOutcome | null): Promise<void> {
+    const { db } = this.deps;
+    if (lane.state !== "running") return; // killed, stopped or settled by someone else
+    const updated = await db.lane.update({ where: { id: lane.id }, data: { lastExitCode: exit.exitCode } });
+    if (exit.status === "killed") return this.settle(updated, "killed", exit, "killed", "killed");
+    if (exit.status === "lost") return this.settle(updated, "lost", exit, "lost", "worker process lost");
+    const result = outcome?.result;
+    if (result && !result.ok) {
+      // The engine's class wins; the classification adds the reason (e.g. rate_limited) and evidence recovery needs.
+      const verdict = await this.deps.classifyWorkerFailure?.(updated, exit).catch(() => null);
+      return this.settle(updated, "failed", exit, result.failureClass ?? verdict?.failureClass ?? "tool_runtime", result.text || "the agent reported a failure", verdict ?? undefined);
     }
-    if (lane.state !== "running") return; // killed or settled by someone else
-    await db.lane.update({ where: { id: lane.id }, data: { lastExitCode: exit.exitCode } });
-    if (exit.status === "killed") return this.settle(lane, "killed", exit, "killed", "killed");
-    if (exit.status === "lost") return this.settle(lane, "lost", exit, "lost", "worker process lost");
     if (exit.exitCode !== 0) {
-      return this.settle(lane, "failed", exit, "tool_runtime", `worker exited with ${exit.exitCode ?? exit.signal}`);
+      const verdict = await this.deps.classifyWorkerFailure?.(updated, exit).catch(() => null);
+      return this.settle(updated, "failed", exit, verdict?.failureClass ?? "tool_runtime", verdict?.summary ?? `worker exited with ${exit.exitCode ?? exit.signal}`, verdict ?? undefined);
     }
+    if (outcome?.structured && (await this.#phantom(updated, outcome.workerId, exit))) return;
     const packet: TaskPacket = TaskPacketSchema.parse(JSON.parse(lane.packet));
-    if (packet.acceptance.length === 0) return this.settle(lane, "finished", exit);
-    const checking = await transitionLane(this.deps, lane, "checking");
+    if (packet.acceptance.length === 0) return this.settle(updated, "finished", exit);
+    const checking = await transitionLane(this.deps, updated, "checking");
     if (checking) await this.#checks.start(checking, packet, 0);
+  }
+
+  /**
+   * Phantom completion: an agent that reported success but left no commit and no change against
+   * the lane's base. Emits `lane.phantom_completion` and fails the lane; true when it did.
+   */
+  async #phantom(lane: LaneRow, workerId: string, exit: Exit): Promise<boolean> {
+    if (!lane.baseSha) return false;
+    const found = await detectPhantomCompletion(lane.worktreePath, lane.baseSha).catch(() => null);
+    if (!found?.phantom) return false;
+    await this.deps.events.append({ type: "lane.phantom_completion", laneId: lane.id, repoId: lane.repoId, payload: { workerId, baseSha: lane.baseSha, head: found.head } });
+    const reason = `phantom_completion: the worker reported success but there is no commit and no change against ${lane.baseBranch} (${lane.baseSha.slice(0, 12)})`;
+    // No `role`: issue 5's recovery restarts failed workers once; a phantom needs a look, not a retry.
+    await this.settle(lane, "failed", exit, "tool_runtime", reason, { failureReason: "phantom_completion", summary: reason });
+    return true;
+  }
+
+  /**
+   * Fail a live lane with `failureClass` and stop its worker process group (without waiting for
+   * it to be gone). Used for a workspace mismatch and for a prompt that could not be delivered.
+   * Does nothing for a lane that is not live.
+   */
+  async stopLane(laneId: string, failureClass: FailureClass, reason: string): Promise<void> {
+    const { db, supervisor } = this.deps;
+    const lane = await db.lane.findUnique({ where: { id: laneId } });
+    if (!lane || !["starting", "running"].includes(lane.state)) return;
+    const proc = await db.process.findFirst({ where: { laneId, role: "worker", status: { in: ["starting", "running"] } }, orderBy: { createdAt: "desc" } });
+    // Settle first, so the process's exit is not read as the lane's outcome.
+    await this.settle(lane, "failed", { exitCode: null, signal: null }, failureClass, reason, { failureReason: failureClass, summary: reason });
+    if (proc) void supervisor.kill(proc.id).catch(() => undefined);
   }
 
   /** Move a live lane to a terminal state with its closing event; frees the scheduler slot. */
   async settle(
     lane: LaneRow,
     to: "finished" | "failed" | "killed" | "lost",
-    exit: { exitCode: number | null; signal: string | null },
+    exit: Exit,
     failureClass?: FailureClass,
     reason?: string,
+    details?: FailureDetails,
   ): Promise<void> {
     const { events } = this.deps;
     const done = await transitionLane(this.deps, lane, to, { endedAt: new Date() });
     if (!done) return;
     if (to === "finished") await events.append({ type: "lane.finished", laneId: lane.id, repoId: lane.repoId, payload: exit });
     else if (to === "failed" || to === "lost")
-      await events.append({ type: "lane.failed", laneId: lane.id, repoId: lane.repoId, payload: { ...exit, failureClass: failureClass ?? "infra", reason: reason ?? to } });
+      await events.append({ type: "lane.failed", laneId: lane.id, repoId: lane.repoId, payload: { ...details, ...exit, failureClass: failureClass ?? "infra", reason: reason ?? to } });
     this.deps.onSlotFreed();
   }
 }

@@ -1,7 +1,13 @@
 /**
  * The lane service: the verbs the API and the demo use on lanes — create from a task packet,
- * kill, restart, and the read models (views, logs, board). Running a lane's processes is the
- * {@link LaneRunner}'s job; choosing when is the scheduler's.
+ * kill, restart, change a lane's budget or schedule, and the read models (views, logs, board).
+ * Running a lane's processes is the {@link LaneRunner}'s job; choosing when is the scheduler's.
+ *
+ * Fan-out/fan-in through the API: a parent lane (or a claw acting for it) creates child lanes with
+ * `parentId` (their usage rolls up to the parent's budget), then a join lane with
+ * `dependsOn: [child ids]` and `mode: wait_all | wait_any` (optionally `artifact`). The join
+ * waits, held with `waitingFor: dependency`, and is blocked (`lane.blocked`) if its dependencies
+ * can no longer satisfy it. No batch endpoint: children exist before the join names them.
  */
 import path from "node:path";
 import type { BoardResponse, LaneLogsResponse, LaneView, LogLine } from "@/lib/api";
@@ -12,6 +18,7 @@ import { parseOrThrow } from "@/lib/validate";
 import { assertValidBranchName, branchExists, createWorktree, removeWorktree, resolveCommit } from "../git/git";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import type { RepoService } from "../repos/repo-service";
+import { schedulingOf, validateNewLane } from "../scheduler/lane-scheduling";
 import type { Scheduler } from "../scheduler/scheduler";
 import type { LaneRunner } from "./lane-runner";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "./lane-store";
@@ -25,6 +32,8 @@ export interface LaneServiceDeps extends LaneDeps {
   dataDir: string;
   killGraceMs: number;
   onLaneCreated: (laneId: string) => void;
+  /** Extra view fields per lane (the worker and the summary, server/workers), merged into each LaneView. */
+  decorate?: (laneIds: string[]) => Promise<Map<string, Partial<LaneView>>>;
 }
 
 /** Per-repo serialization of worktree creation (git's own locks make concurrent adds flaky). */
@@ -47,14 +56,20 @@ export class LaneService {
   }
 
   /**
-   * Create a lane: validate the packet, create its worktree on a new branch from the base, store
-   * it `queued` and ask the scheduler to run it.
-   * @throws AppError invalid_input (packet), not_found (repo or base branch), branch_exists, unavailable (shutting down).
+   * Create a lane: validate the packet and its scheduling fields, create its worktree on a new
+   * branch from the base, store it `queued` and hand it to the scheduler. A lane whose own
+   * budget is already spent (e.g. `maxTokens: 0`) is accepted and stays queued with
+   * `waitingFor: budget` until its budget is raised (`PUT /api/v1/lanes/:id/budget`).
+   * @throws AppError invalid_input (packet; scheduling: `priority`, `deadline` in the past,
+   *   `dependsOn.<i>` unknown or of another repo, `budget.*`, `parentId`), not_found (repo or base
+   *   branch), branch_exists, unavailable (shutting down). Nothing is created then.
    */
   async create(input: TaskPacketInput | unknown): Promise<LaneView> {
     if (!this.#accepting) throw new AppError("unavailable", "the server is shutting down");
     const packet = parseOrThrow(TaskPacketSchema, input);
     const repo = await this.deps.repos.resolve(packet.repo);
+    const queuedAt = this.deps.scheduler.now();
+    const sched = await validateNewLane(this.deps.db, repo.id, schedulingOf(packet), queuedAt);
     const baseBranch = packet.baseBranch ?? repo.mainBranch;
     await assertValidBranchName(packet.branch);
     const lane = await withRepoLock(repo.id, async () => {
@@ -81,6 +96,15 @@ export class LaneService {
             engine: packet.worker.engine,
             packet: JSON.stringify({ ...packet, repo: repo.id, baseBranch }),
             state: "queued",
+            queuedAt: new Date(queuedAt),
+            pool: sched.pool,
+            priority: sched.priority,
+            deadline: sched.deadline === null ? null : new Date(sched.deadline),
+            dependsOn: JSON.stringify(sched.dependsOn),
+            dependsMode: sched.mode,
+            artifact: sched.artifact ? JSON.stringify(sched.artifact) : null,
+            budget: sched.budget ? JSON.stringify(sched.budget) : null,
+            parentId: sched.parentId ?? null,
           },
         });
       } catch (err) {
@@ -95,8 +119,14 @@ export class LaneService {
       repoId: repo.id,
       payload: { objective: lane.objective, branch: lane.branch, baseBranch, engine: lane.engine, worktreePath: lane.worktreePath },
     });
-    const position = (await this.deps.scheduler.queuePositions()).get(lane.id) ?? null;
-    await events.append({ type: "lane.queued", laneId: lane.id, repoId: repo.id, payload: { reason: "created", position } });
+    try {
+      await this.deps.scheduler.submit(lane, sched, queuedAt);
+    } catch (err) {
+      // Validated above, so a programming error: do not leave a queued lane nobody will start.
+      const killed = await transitionLane(this.deps, lane, "killed", { endedAt: new Date() });
+      if (killed) await events.append({ type: "lane.killed", laneId: lane.id, repoId: repo.id, payload: { by: "scheduler", signal: null, graceMs: 0 } });
+      throw err;
+    }
     this.deps.onLaneCreated(lane.id);
     await this.deps.scheduler.kick();
     return this.get(lane.id);
@@ -141,10 +171,32 @@ export class LaneService {
     if (!TERMINAL_LANE_STATES.has(lane.state as LaneState)) {
       throw new AppError("conflict", `lane ${laneId} is ${lane.state}; kill it before restarting`);
     }
-    const queued = await transitionLane(this.deps, lane, "queued", { queuedAt: new Date() });
+    const queued = await this.deps.scheduler.requeue(lane, async (data) => {
+      const row = await transitionLane(this.deps, lane, "queued", data);
+      if (row) await this.deps.events.append({ type: "lane.restarted", laneId, repoId: lane.repoId, payload: { attempt: lane.attempt + 1, by: opts.by ?? "api" } });
+      return row;
+    });
     if (!queued) throw new AppError("conflict", `lane ${laneId} changed while restarting; try again`);
-    await this.deps.events.append({ type: "lane.restarted", laneId, repoId: lane.repoId, payload: { attempt: lane.attempt + 1, by: opts.by ?? "api" } });
     await this.deps.scheduler.kick();
+    return this.get(laneId);
+  }
+
+  /**
+   * Replace a lane's token/cost budget (`{ budget: {maxTokens?, maxCostUsd?} | null }`).
+   * @throws AppError invalid_input naming `budget.<field>`, not_found.
+   */
+  async setBudget(laneId: string, body: unknown): Promise<LaneView> {
+    await loadLane(this.deps.db, laneId);
+    await this.deps.scheduler.settings.setLaneBudget(laneId, body);
+    return this.get(laneId);
+  }
+
+  /**
+   * Change a queued lane's priority, deadline or dependencies (lib/scheduling.ts ScheduleUpdateSchema).
+   * @throws AppError invalid_input naming the field (a cycle is named), conflict (not queued), not_found.
+   */
+  async reschedule(laneId: string, body: unknown): Promise<LaneView> {
+    await this.deps.scheduler.settings.reschedule(laneId, body);
     return this.get(laneId);
   }
 
@@ -195,19 +247,26 @@ export class LaneService {
     const { db } = this.deps;
     const ids = lanes.map((l) => l.id);
     const eventIds = lanes.map((l) => l.lastEventId).filter((x): x is number => x !== null);
-    const [events, procs, positions] = await Promise.all([
+    const [events, procs, extra] = await Promise.all([
       db.laneEvent.findMany({ where: { id: { in: eventIds } }, select: { id: true, type: true, at: true } }),
       db.process.findMany({ where: { laneId: { in: ids } }, orderBy: { createdAt: "asc" }, select: { id: true, laneId: true } }),
-      this.deps.scheduler.queuePositions(),
+      this.deps.decorate?.(ids),
     ]);
     const eventById = new Map(events.map((e) => [e.id, e]));
     const lastProc = new Map(procs.map((p) => [p.laneId, p.id]));
-    return lanes.map((lane) =>
-      toLaneView(lane, {
-        lastEvent: lane.lastEventId ? (eventById.get(lane.lastEventId) ?? null) : null,
-        currentProcessId: lastProc.get(lane.id) ?? null,
-        queuePosition: positions.get(lane.id) ?? null,
-      }),
-    );
+    const { scheduler } = this.deps;
+    return lanes.map((lane) => {
+      const where = lane.state === "queued" ? scheduler.where(lane.id) : null;
+      return {
+        ...toLaneView(lane, {
+          lastEvent: lane.lastEventId ? (eventById.get(lane.lastEventId) ?? null) : null,
+          currentProcessId: lastProc.get(lane.id) ?? null,
+          queuePosition: where?.position ?? null,
+        }),
+        waitingFor: where?.waitingFor ?? null,
+        schedule: scheduler.settings.laneSchedule(lane),
+        ...extra?.get(lane.id),
+      };
+    });
   }
 }
