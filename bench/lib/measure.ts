@@ -1,0 +1,148 @@
+/**
+ * Measuring helpers for the process benchmark: order statistics, a bounded wait, and readings of
+ * another process from Linux `/proc` (CPU seconds, RSS, process-tree liveness), so the Laneboard
+ * server and the PM2 daemon are measured the same way from outside.
+ *
+ * Formats: proc(5). `/proc/<pid>/stat` fields are counted after the last `)` (the command name
+ * may hold spaces); utime/stime are fields 14/15 in clock ticks; `/proc/<pid>/status` VmRSS is kB.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Median (lower middle for an even count); NaN for no values. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+}
+
+/** Nearest-rank percentile, `p` in [0, 1]; NaN for no values. */
+export function percentile(xs: readonly number[] | Float64Array, p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+}
+
+/**
+ * Poll `pred` every `everyMs` until it holds.
+ * @throws Error naming `what` after `timeoutMs`
+ */
+export async function waitFor(pred: () => boolean, what: string, timeoutMs: number, everyMs = 5): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+interface Stat {
+  pid: number;
+  state: string;
+  ppid: number;
+  pgid: number;
+  cpuTicks: number;
+  /** Field 22: start time in clock ticks since boot (identifies the process with its pid). */
+  startTime: string;
+}
+
+function readStat(pid: number): Stat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return null;
+  }
+  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  // After ") ": field N of proc(5) is index N - 3.
+  return { pid, state: f[0]!, ppid: Number(f[1]), pgid: Number(f[2]), cpuTicks: Number(f[11]) + Number(f[12]), startTime: f[19]! };
+}
+
+/** User + system CPU seconds a process has used so far (all its threads). @throws Error if it is gone */
+export function cpuSeconds(pid: number): number {
+  const st = readStat(pid);
+  if (!st) throw new Error(`process ${pid} is gone`);
+  return st.cpuTicks / CLK_TCK;
+}
+
+/** Resident set size in bytes. @throws Error if the process is gone */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "latin1"));
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** Every live (non-zombie) process. */
+function allStats(): Stat[] {
+  const out: Stat[] = [];
+  for (const name of readdirSync("/proc")) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const st = readStat(Number(name));
+    if (st && st.state !== "Z") out.push(st);
+  }
+  return out;
+}
+
+/** `pid:starttime` of a live process (null if gone): compare before signalling a remembered pid. */
+export function identity(pid: number): string | null {
+  const st = readStat(pid);
+  return st && st.state !== "Z" ? `${pid}:${st.startTime}` : null;
+}
+
+/** Whether any live process is in group `pgid`. */
+export function groupAlive(pgid: number): boolean {
+  return allStats().some((s) => s.pgid === pgid);
+}
+
+/** `pid` and all its live descendants. */
+export function processTree(pid: number): number[] {
+  const all = allStats();
+  const tree = all.some((s) => s.pid === pid) ? [pid] : [];
+  for (let i = 0; i < tree.length; i++) for (const s of all) if (s.ppid === tree[i]) tree.push(s.pid);
+  return tree;
+}
+
+/** Whether any of `pids` is still alive (zombies count as gone). */
+export function anyAlive(pids: readonly number[]): boolean {
+  return pids.some((p) => {
+    const st = readStat(p);
+    return st !== null && st.state !== "Z";
+  });
+}
+
+/** Count newline bytes in a string. */
+export function countNewlines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf("\n"); i !== -1; i = s.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+/** Wall clock in epoch ms with sub-ms precision (the same clock the printer stamps lines with). */
+export const preciseNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Wait until process `pid` used under `maxShare` of one core over a `windowMs` window (it has
+ * finished background work, e.g. Laneboard's freshness refreshes after lanes were created), or
+ * `timeoutMs` passed.
+ * @returns whether it became idle
+ */
+export async function waitIdle(pid: number, o: { windowMs?: number; maxShare?: number; timeoutMs?: number } = {}): Promise<boolean> {
+  const windowMs = o.windowMs ?? 500;
+  const deadline = Date.now() + (o.timeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    const c0 = cpuSeconds(pid);
+    await sleep(windowMs);
+    if ((cpuSeconds(pid) - c0) / (windowMs / 1000) < (o.maxShare ?? 0.05)) return true;
+  }
+  return false;
+}

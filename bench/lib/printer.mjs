@@ -1,0 +1,111 @@
+/**
+ * The program both systems run in `npm run bench:processes` (plain JS so neither system pays
+ * for a TypeScript loader). Usage:
+ *
+ *   node printer.mjs flood <goFile> <durationMs> <maxLines> <countFile>
+ *       Start (see below), then write fixed 80-byte lines to stdout as fast as possible, 100
+ *       lines per write, until `durationMs` has passed or `maxLines` are written; then write
+ *       "<lines> <bytes>\n" to `countFile` and exit 0.
+ *   node printer.mjs rate <goFile> <durationMs> <linesPerSecond> <countFile>
+ *       Start, then write lines at a steady rate (every 5 ms, the lines due by then), each
+ *       starting with its write time in epoch ms with µs precision
+ *       (`performance.timeOrigin + performance.now()`); then the count file, exit 0.
+ *   Start: create `<countFile>.ready`, poll every 20 ms until `goFile` exists, and wait until the
+ *   epoch ms it holds. So every printer of a run starts at the same moment however long the
+ *   system took to start them all (the bench writes the go file once every printer is ready).
+ *   node printer.mjs idle [child]
+ *       Wait forever; with `child`, first start one child (`sleep 3600`) so the process is a small
+ *       tree. Default signal dispositions, so SIGTERM/SIGINT end it at once.
+ *
+ * Writes go through `process.stdout.write`, waiting for 'drain' when it reports a full buffer:
+ * synchronous for a file (Laneboard's wrapper appends to the log file) and for a pipe on Linux
+ * (PM2 reads a pipe), so a reader that falls behind slows the printer down instead of making it
+ * buffer without bound.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+
+const [mode, ...args] = process.argv.slice(2);
+const LINE_BYTES = 80;
+const now = () => performance.timeOrigin + performance.now();
+
+/** Write the count file atomically: the bench polls for it and must never read it half-written. */
+function writeCount(countFile, lines, bytes) {
+  writeFileSync(`${countFile}.tmp`, `${lines} ${bytes}\n`);
+  renameSync(`${countFile}.tmp`, countFile);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Announce readiness, wait for the go file, then for the start time it holds; returns that time. */
+async function ready(goFile, countFile) {
+  writeFileSync(`${countFile}.ready`, "");
+  while (!existsSync(goFile)) await sleep(20);
+  const startAt = Number(readFileSync(goFile, "utf8"));
+  await sleep(Math.max(0, startAt - Date.now()));
+  return startAt;
+}
+
+function write(chunk) {
+  if (process.stdout.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => process.stdout.once("drain", resolve));
+}
+
+/** One line of exactly LINE_BYTES bytes (newline included) starting with `head`. */
+function line(head) {
+  return head.length >= LINE_BYTES - 1 ? `${head.slice(0, LINE_BYTES - 1)}\n` : `${head} ${"x".repeat(LINE_BYTES - 2 - head.length)}\n`;
+}
+
+async function flood(goFile, durationMs, maxLines, countFile) {
+  const startAt = await ready(goFile, countFile);
+  const end = startAt + durationMs;
+  let lines = 0;
+  let bytes = 0;
+  while (lines < maxLines && Date.now() < end) {
+    const n = Math.min(100, maxLines - lines);
+    let chunk = "";
+    for (let i = 0; i < n; i++) chunk += line(`${process.pid} ${String(lines + i).padStart(9, "0")}`);
+    await write(chunk);
+    lines += n;
+    bytes += chunk.length;
+  }
+  writeCount(countFile, lines, bytes);
+}
+
+async function rate(goFile, durationMs, perSecond, countFile) {
+  const startAt = await ready(goFile, countFile);
+  let lines = 0;
+  let bytes = 0;
+  const total = Math.floor((perSecond * durationMs) / 1000);
+  while (lines < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - startAt) * perSecond) / 1000));
+    if (due > lines) {
+      let chunk = "";
+      const t = now().toFixed(3);
+      for (; lines < due; lines++) chunk += line(`${t} ${lines}`);
+      bytes += chunk.length;
+      await write(chunk);
+    }
+    await sleep(5);
+  }
+  writeCount(countFile, lines, bytes);
+}
+
+function idle(withChild) {
+  if (withChild) spawn("sleep", ["3600"], { stdio: "ignore" });
+  setInterval(() => undefined, 1 << 30);
+}
+
+const num = (s) => {
+  const n = Number(s);
+  if (!Number.isFinite(n)) throw new Error(`printer: not a number: ${s}`);
+  return n;
+};
+
+if (mode === "flood") await flood(args[0], num(args[1]), num(args[2]), args[3]);
+else if (mode === "rate") await rate(args[0], num(args[1]), num(args[2]), args[3]);
+else if (mode === "idle") idle(args[0] === "child");
+else {
+  process.stderr.write(`printer: unknown mode ${mode}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,149 @@
+/**
+ * `npm run bench:processes [-- --quick] [--runs 3] [--only spawn,latency,throughput,memory]
+ *   [--no-pm2] [--json <file>] [--keep-temp] [--procs 10,50,100] [--server-prof <dir>]
+ *   [--server-root <checkout>] [--server-node-args "<node flags>"]`
+ *
+ * Issue 3 item 5: Laneboard's process supervisor and realtime log path against PM2, on this
+ * machine, in one run. Laneboard is its production path in a process of its own
+ * (bench/lib/server-child.ts: runtime + Socket.IO, no Next.js) with a real Socket.IO client here;
+ * PM2 is a private daemon driven through its programmatic API with its bus as the client. Both
+ * run the same program (bench/lib/printer.mjs). Workloads (bench/lib/workloads.ts):
+ * - spawn / kill: request → pid; kill request → answer and process group gone (/proc), p50/p99;
+ * - delivery latency: 50 processes × 200 lines/s, write → receipt by the client, p50/p99;
+ * - log throughput: 10 / 50 / 100 processes flooding → lines/s received end to end, server CPU
+ *   seconds per million lines, and every written byte in the log files;
+ * - memory: server RSS (peak) with 100 idle and with 100 chatty (200 lines/s) processes.
+ * Each figure is the median over `--runs` runs (3; `--quick`: 1 run, shorter workloads); runs of
+ * the two systems alternate. Prints a markdown table; writes the figures and every run's raw
+ * numbers as JSON to `--json` (default bench/results/processes-latest.json, none with --quick).
+ * `--server-prof <dir>` runs the Laneboard server with `--cpu-prof` (profile written there on exit);
+ * `--server-root <dir>` runs the server from another checkout (a scratch copy with a change to
+ * measure; node_modules may be a symlink to this one's); `--server-node-args` adds node flags to
+ * the server (e.g. V8 heap limits, to see their effect on RSS).
+ * A benchmark, not a test: it exits non-zero only if a run fails.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { startLaneboard } from "./lib/laneboard-system";
+import { waitIdle } from "./lib/measure";
+import { startPm2 } from "./lib/pm2-system";
+import { buildRows, renderTable, type Runs } from "./processes-report";
+import type { BenchSystem } from "./lib/system";
+import { latencyRun, memoryRun, spawnKillRun, throughputRun } from "./lib/workloads";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    runs: { type: "string" },
+    only: { type: "string", default: "spawn,latency,throughput,memory" },
+    "no-pm2": { type: "boolean", default: false },
+    json: { type: "string" },
+    "keep-temp": { type: "boolean", default: false },
+    procs: { type: "string", default: "10,50,100" },
+    "server-prof": { type: "string" },
+    "server-root": { type: "string" },
+    "server-node-args": { type: "string" },
+  },
+});
+const quick = values.quick;
+const RUNS = Number(values.runs ?? (quick ? 1 : 3));
+const ONLY = new Set(values.only.split(","));
+const P = {
+  lanes: 100,
+  spawn: { count: quick ? 15 : 30, gapMs: 150, settleMs: 1000 },
+  latency: { procs: 50, rate: 200, durationMs: quick ? 2000 : 5000 },
+  throughputProcs: values.procs.split(",").map(Number),
+  throughput: { durationMs: quick ? 1500 : 3000, maxLinesTotal: quick ? 300_000 : 600_000 },
+  memory: { lanes: 100, rate: 200, durationMs: quick ? 2000 : 5000 },
+};
+const JSON_OUT = values.json ?? (quick ? null : path.join(import.meta.dirname, "results", "processes-latest.json"));
+
+const log = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+const fmt = (x: number, d = 1) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+
+const root = await mkdtemp(path.join(os.tmpdir(), "laneboard-bench-processes-"));
+const systems: BenchSystem[] = [];
+let closing: Promise<void> | null = null;
+const cleanup = () =>
+  (closing ??= (async () => {
+    await Promise.allSettled(systems.map((s) => s.close()));
+    if (values["keep-temp"]) log(`kept ${root} (server.log, log files, PM2 home)`);
+    else await rm(root, { recursive: true, force: true });
+  })());
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+
+const runs: Runs = { spawn: [], latency: [], throughput: [], memory: [] };
+const t0 = Date.now();
+// The machine may be shared: record how busy it was, since every figure depends on it.
+const loadAvg = { atStart: os.loadavg()[0]!, atEnd: NaN };
+if (loadAvg.atStart > os.cpus().length / 2) log(`warning: load average ${loadAvg.atStart.toFixed(1)} on ${os.cpus().length} cores; figures will be noisy`);
+try {
+  log(`starting Laneboard (server child, ${P.lanes} lanes) ${values["no-pm2"] ? "" : "and PM2 "}in ${root}`);
+  systems.push(await startLaneboard({ dataDir: path.join(root, "laneboard"), repoDir: path.join(root, "repo"), logFile: path.join(root, "server.log"), lanes: P.lanes, cpuProfDir: values["server-prof"], serverRoot: values["server-root"], nodeArgs: values["server-node-args"]?.split(" ").filter(Boolean) }));
+  if (!values["no-pm2"]) {
+    const cwd = path.join(root, "pm2-cwd");
+    await mkdir(cwd);
+    await mkdir(path.join(root, "pm2-home"));
+    systems.push(await startPm2({ home: path.join(root, "pm2-home"), cwd }));
+  }
+  const dir = path.join(root, "counts");
+  await mkdir(dir);
+  for (let run = 1; run <= RUNS; run++) {
+    for (const sys of systems) {
+      const tag = `run ${run}/${RUNS} ${sys.name}`;
+      // Each workload starts on a quiet server (not measuring the tail of the previous one).
+      const quiet = async () => {
+        if (!(await waitIdle(sys.serverPid))) log(`${tag}: the server did not become idle within 60 s; measuring anyway`);
+      };
+      if (ONLY.has("spawn")) {
+        await quiet();
+        const r = await spawnKillRun(sys, P.spawn);
+        runs.spawn.push({ system: sys.name, run, ...r });
+        const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(" ");
+        log(`${tag} spawn ms: ${ms(r.spawnMs)}\n  kill→gone ms: ${ms(r.killMs)}\n  kill→answer ms: ${ms(r.killReplyMs)}`);
+      }
+      if (ONLY.has("latency")) {
+        await quiet();
+        const r = await latencyRun(sys, dir, P.latency);
+        runs.latency.push({ system: sys.name, run, ...r });
+        log(`${tag} latency p50 ${fmt(r.p50Ms)} ms p99 ${fmt(r.p99Ms)} ms, server CPU ${fmt(100 * r.serverCpuShare, 0)} % of a core (received ${r.received} of ${r.written} written, ${r.dropped} dropped, ${r.extra} extra)`);
+      }
+      if (ONLY.has("throughput")) {
+        for (const procs of P.throughputProcs) {
+          await quiet();
+          const r = await throughputRun(sys, dir, { procs, ...P.throughput });
+          runs.throughput.push({ system: sys.name, run, ...r });
+          log(`${tag} throughput ×${procs}: ${fmt(r.linesPerSec, 0)} lines/s, ${fmt(r.cpuSecPerMLines, 2)} CPU s/M lines (received ${r.received} of ${r.written} written, ${r.dropped} dropped, ${r.extra} extra; ${fmt(r.elapsedMs, 0)} ms)`);
+        }
+      }
+      if (ONLY.has("memory")) {
+        await quiet();
+        const r = await memoryRun(sys, dir, P.memory);
+        runs.memory.push({ system: sys.name, run, ...r });
+        const mb = (x: number) => `${fmt(x / 2 ** 20, 0)} MB`;
+        const heap = r.idleHeap ? ` (idle: heap used ${mb(r.idleHeap.usage.heapUsed)} of ${mb(r.idleHeap.usage.heapTotal)}, external ${mb(r.idleHeap.usage.external)}; after a full GC: rss ${mb(r.idleHeap.afterGc.rss)}, heap used ${mb(r.idleHeap.afterGc.heapUsed)})` : "";
+        log(`${tag} RSS idle ${mb(r.idleRss)}, chatty ${mb(r.chattyRss)}${heap}`);
+      }
+    }
+  }
+} catch (err) {
+  process.exitCode = 1;
+  console.error("benchmark failed:", err instanceof Error ? (err.stack ?? err.message) : err);
+} finally {
+  await cleanup();
+}
+
+loadAvg.atEnd = os.loadavg()[0]!;
+const rows = buildRows(runs, { pm2: !values["no-pm2"], throughputProcs: P.throughputProcs });
+console.log(`\n## npm run bench:processes${quick ? " --quick" : ""} — median of ${RUNS} run(s), ${os.cpus().length} cores, node ${process.version}, load average ${loadAvg.atStart.toFixed(1)} → ${loadAvg.atEnd.toFixed(1)}\n`);
+console.log(renderTable(rows));
+log(`total ${fmt((Date.now() - t0) / 1000, 0)} s`);
+if (JSON_OUT && process.exitCode !== 1) {
+  await mkdir(path.dirname(JSON_OUT), { recursive: true });
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "", memBytes: os.totalmem(), node: process.version, platform: `${os.type()} ${os.release()}` };
+  await writeFile(JSON_OUT, `${JSON.stringify({ date: new Date().toISOString(), quick, runsPerFigure: RUNS, params: P, machine, loadAvg, rows, runs }, null, 2)}\n`);
+  log(`results written to ${path.relative(process.cwd(), JSON_OUT)}`);
+}
+process.exit();
