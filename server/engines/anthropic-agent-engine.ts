@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { FailureClassSchema } from "@/lib/lane-state";
-import { type EngineAdapter, type EngineExit, type EngineSignal, JsonLineReader, missingResult, warning } from "./engine-events";
+import { type EngineExit, type EngineSignal, JsonLinesAdapter, missingResult, warning } from "./engine-events";
 
 /** Absolute path of the agent script (beside this module; a bundler must copy it and its tools file). */
 export const ANTHROPIC_AGENT_PATH = fileURLToPath(new URL("./anthropic-agent.mjs", import.meta.url));
@@ -52,21 +52,14 @@ const SignalSchema = z.discriminatedUnion("kind", [
 ]);
 
 /** Parses the built-in agent's stdout (engine signals, one per line). */
-export class AnthropicAgentAdapter implements EngineAdapter {
-  readonly #reader: JsonLineReader;
+export class AnthropicAgentAdapter extends JsonLinesAdapter {
   #sawResult = false;
 
-  constructor(maxPieceBytes?: number) {
-    this.#reader = new JsonLineReader(maxPieceBytes);
-  }
-
-  feed(line: string): EngineSignal[] {
-    const read = this.#reader.read(line);
-    if (!read) return [];
-    if ("warning" in read) return [read.warning];
-    const parsed = SignalSchema.safeParse(read.value);
+  /** The agent prints our own signal vocabulary; validate it rather than translate it. */
+  protected interpret(value: Record<string, unknown>, line: string): EngineSignal[] {
+    const parsed = SignalSchema.safeParse(value);
     if (!parsed.success) {
-      const kind = read.value.kind;
+      const kind = value.kind;
       const known = SignalSchema.options.some((o) => o.shape.kind.value === kind);
       return [warning(known ? `malformed ${String(kind)} signal: ${parsed.error.issues[0]?.message ?? "invalid"}` : `unknown signal kind ${JSON.stringify(kind)}`, line)];
     }
@@ -76,7 +69,7 @@ export class AnthropicAgentAdapter implements EngineAdapter {
   }
 
   end(exit: EngineExit): EngineSignal[] {
-    const out = this.#reader.flush();
+    const out = this.reader.flush();
     if (!this.#sawResult) out.push(missingResult("anthropic agent", exit));
     return out;
   }

@@ -20,7 +20,7 @@
  * - `stream_event`, `rate_limit_event`, `control_*` are known and ignored.
  */
 import type { FailureClass } from "@/lib/lane-state";
-import { type EngineAdapter, type EngineExit, type EngineSignal, JsonLineReader, blockText, clip, missingResult, num, rec, warning } from "./engine-events";
+import { type EngineExit, type EngineSignal, JsonLinesAdapter, blockText, clip, missingResult, num, rec, warning } from "./engine-events";
 
 /**
  * Tools a lane's Claude Code may use without asking (there is nobody to ask in `-p` mode). File
@@ -74,34 +74,19 @@ function claudeFailureClass(r: Record<string, unknown>): FailureClass {
 }
 
 /** Parses `claude -p --output-format stream-json --verbose` stdout. */
-export class ClaudeStreamAdapter implements EngineAdapter {
-  readonly #reader: JsonLineReader;
+export class ClaudeStreamAdapter extends JsonLinesAdapter {
   /** Whether the result line said ok; null until it arrives. */
   #resultOk: boolean | null = null;
 
-  constructor(maxPieceBytes?: number) {
-    this.#reader = new JsonLineReader(maxPieceBytes);
-  }
-
-  feed(line: string): EngineSignal[] {
-    const read = this.#reader.read(line);
-    if (!read) return [];
-    if ("warning" in read) return [read.warning];
-    try {
-      return this.#event(read.value, line);
-    } catch (err) {
-      return [warning(`could not interpret event: ${(err as Error).message}`, line)];
-    }
-  }
 
   end(exit: EngineExit): EngineSignal[] {
-    const out = this.#reader.flush();
+    const out = this.reader.flush();
     if (this.#resultOk === null) out.push(missingResult("claude", exit));
     else if (this.#resultOk && exit.exitCode !== 0) out.push(warning(`claude exited with ${exit.signal ?? `code ${exit.exitCode}`} after a successful result`, ""));
     return out;
   }
 
-  #event(e: Record<string, unknown>, line: string): EngineSignal[] {
+  protected interpret(e: Record<string, unknown>, line: string): EngineSignal[] {
     switch (e.type) {
       case "system":
         if (e.subtype === "init") {

@@ -18,7 +18,7 @@
  * refused (e.g. `git commit` on read-only git dirs) often has none either; the model is told,
  * the JSON stream is not.
  */
-import { type EngineAdapter, type EngineExit, type EngineSignal, JsonLineReader, clip, missingResult, num, rec, warning } from "./engine-events";
+import { type EngineExit, type EngineSignal, JsonLinesAdapter, clip, missingResult, num, rec, warning } from "./engine-events";
 
 /** The model provider id Laneboard defines on Codex's command line. */
 export const CODEX_PROVIDER_ID = "laneboard";
@@ -75,8 +75,7 @@ export function codexArgv(opts: CodexArgvOptions): string[] {
 }
 
 /** Parses `codex exec --json` stdout. */
-export class CodexJsonAdapter implements EngineAdapter {
-  readonly #reader: JsonLineReader;
+export class CodexJsonAdapter extends JsonLinesAdapter {
   readonly #started = new Set<string>();
   #input = 0;
   #output = 0;
@@ -84,30 +83,16 @@ export class CodexJsonAdapter implements EngineAdapter {
   #lastMessage = "";
   #resultSent = false;
 
-  constructor(maxPieceBytes?: number) {
-    this.#reader = new JsonLineReader(maxPieceBytes);
-  }
-
-  feed(line: string): EngineSignal[] {
-    const read = this.#reader.read(line);
-    if (!read) return [];
-    if ("warning" in read) return [read.warning];
-    try {
-      return this.#event(read.value, line);
-    } catch (err) {
-      return [warning(`could not interpret event: ${(err as Error).message}`, line)];
-    }
-  }
 
   end(exit: EngineExit): EngineSignal[] {
-    const out = this.#reader.flush();
+    const out = this.reader.flush();
     if (this.#resultSent) return out;
     if (exit.exitCode === 0 && this.#turns > 0) out.push({ kind: "result", ok: true, turns: this.#turns, text: this.#lastMessage });
     else out.push(missingResult("codex", exit));
     return out;
   }
 
-  #event(e: Record<string, unknown>, line: string): EngineSignal[] {
+  protected interpret(e: Record<string, unknown>, line: string): EngineSignal[] {
     switch (e.type) {
       case "thread.started":
         return [{ kind: "ready", ...(typeof e.thread_id === "string" ? { sessionId: e.thread_id } : {}) }];

@@ -131,3 +131,33 @@ export function missingResult(engine: string, exit: EngineExit): EngineSignal {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
   return { kind: "result", ok: false, text: `${engine} ${how} without a result`, failureClass: exit.signal ? "killed" : "tool_runtime" };
 }
+
+/**
+ * Base of the adapters for agents that print one JSON object per line: {@link feed} reads a line
+ * with a {@link JsonLineReader} (malformed, truncated or non-object lines become warnings) and
+ * hands each object to {@link interpret}; an exception there becomes a warning too, so an
+ * adapter never throws.
+ */
+export abstract class JsonLinesAdapter implements EngineAdapter {
+  protected readonly reader: JsonLineReader;
+
+  constructor(maxPieceBytes?: number) {
+    this.reader = new JsonLineReader(maxPieceBytes);
+  }
+
+  feed(line: string): EngineSignal[] {
+    const read = this.reader.read(line);
+    if (!read) return [];
+    if ("warning" in read) return [read.warning];
+    try {
+      return this.interpret(read.value, line);
+    } catch (err) {
+      return [warning(`could not interpret event: ${(err as Error).message}`, line)];
+    }
+  }
+
+  /** Signals for one JSON object printed by the agent; `line` is its raw text, for warnings. */
+  protected abstract interpret(value: Record<string, unknown>, line: string): EngineSignal[];
+
+  abstract end(exit: EngineExit): EngineSignal[];
+}
