@@ -1,7 +1,7 @@
 /**
  * `npm run bench:processes [-- --quick] [--runs 3] [--only spawn,latency,throughput,memory]
  *   [--no-pm2] [--json <file>] [--keep-temp] [--procs 10,50,100] [--server-prof <dir>]
- *   [--server-root <checkout>] [--server-node-args "<node flags>"]`
+ *   [--server-root <checkout>] [--server-node-args="<node flags>"]`
  *
  * Issue 3 item 5: Laneboard's process supervisor and realtime log path against PM2, on this
  * machine, in one run. Laneboard is its production path in a process of its own
@@ -15,7 +15,8 @@
  * - memory: server RSS (peak) with 100 idle and with 100 chatty (200 lines/s) processes.
  * Each figure is the median over `--runs` runs (3; `--quick`: 1 run, shorter workloads); runs of
  * the two systems alternate. Prints a markdown table; writes the figures and every run's raw
- * numbers as JSON to `--json` (default bench/results/processes-latest.json, none with --quick).
+ * numbers as JSON to `--json`, by default (only for the complete default run: no --quick, --only,
+ * --runs, --procs, --no-pm2 or server options) to bench/results/processes-latest.json.
  * `--server-prof <dir>` runs the Laneboard server with `--cpu-prof` (profile written there on exit);
  * `--server-root <dir>` runs the server from another checkout (a scratch copy with a change to
  * measure; node_modules may be a symlink to this one's); `--server-node-args` adds node flags to
@@ -31,7 +32,7 @@ import { waitIdle } from "./lib/measure";
 import { startPm2 } from "./lib/pm2-system";
 import { buildRows, renderTable, type Runs } from "./processes-report";
 import type { BenchSystem } from "./lib/system";
-import { latencyRun, memoryRun, spawnKillRun, throughputRun } from "./lib/workloads";
+import { LATE_MS, latencyRun, memoryRun, spawnKillRun, throughputRun } from "./lib/workloads";
 
 const { values } = parseArgs({
   options: {
@@ -52,13 +53,17 @@ const RUNS = Number(values.runs ?? (quick ? 1 : 3));
 const ONLY = new Set(values.only.split(","));
 const P = {
   lanes: 100,
-  spawn: { count: quick ? 15 : 30, gapMs: 150, settleMs: 1000 },
-  latency: { procs: 50, rate: 200, durationMs: quick ? 2000 : 5000 },
+  spawn: { count: quick ? 15 : 25, gapMs: 150, settleMs: 1000 },
+  latency: { procs: 50, rate: 200, durationMs: quick ? 2000 : 4000 },
   throughputProcs: values.procs.split(",").map(Number),
   throughput: { durationMs: quick ? 1500 : 3000, maxLinesTotal: quick ? 300_000 : 600_000 },
-  memory: { lanes: 100, rate: 200, durationMs: quick ? 2000 : 5000 },
+  memory: { lanes: 100, rate: 200, durationMs: quick ? 2000 : 4000 },
 };
-const JSON_OUT = values.json ?? (quick ? null : path.join(import.meta.dirname, "results", "processes-latest.json"));
+/** Only the complete default benchmark replaces the committed results; any partial or experimental run needs --json. */
+const isReference =
+  !quick && values.runs === undefined && ONLY.size === 4 && !values["no-pm2"] && values.procs === "10,50,100" &&
+  !values["server-root"] && !values["server-node-args"] && !values["server-prof"];
+const JSON_OUT = values.json ?? (isReference ? path.join(import.meta.dirname, "results", "processes-latest.json") : null);
 
 const log = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 const fmt = (x: number, d = 1) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -108,7 +113,8 @@ try {
         await quiet();
         const r = await latencyRun(sys, dir, P.latency);
         runs.latency.push({ system: sys.name, run, ...r });
-        log(`${tag} latency p50 ${fmt(r.p50Ms)} ms p99 ${fmt(r.p99Ms)} ms, server CPU ${fmt(100 * r.serverCpuShare, 0)} % of a core (received ${r.received} of ${r.written} written, ${r.dropped} dropped, ${r.extra} extra)`);
+        const late = r.lateSlots.map(([ms, n]) => `${ms}:${n}`).join(" ") || "none";
+        log(`${tag} latency p50 ${fmt(r.p50Ms)} ms p99 ${fmt(r.p99Ms)} ms, server CPU ${fmt(100 * r.serverCpuShare, 0)} % of a core (received ${r.received} of ${r.written} written, ${r.dropped} dropped, ${r.extra} extra)\n  lines later than ${LATE_MS} ms by write time (ms since start:lines): ${late}`);
       }
       if (ONLY.has("throughput")) {
         for (const procs of P.throughputProcs) {
@@ -123,7 +129,8 @@ try {
         const r = await memoryRun(sys, dir, P.memory);
         runs.memory.push({ system: sys.name, run, ...r });
         const mb = (x: number) => `${fmt(x / 2 ** 20, 0)} MB`;
-        const heap = r.idleHeap ? ` (idle: heap used ${mb(r.idleHeap.usage.heapUsed)} of ${mb(r.idleHeap.usage.heapTotal)}, external ${mb(r.idleHeap.usage.external)}; after a full GC: rss ${mb(r.idleHeap.afterGc.rss)}, heap used ${mb(r.idleHeap.afterGc.heapUsed)})` : "";
+        const h = r.heap;
+        const heap = h ? ` (at the end: heap used ${mb(h.usage.heapUsed)} of ${mb(h.usage.heapTotal)}, external ${mb(h.usage.external)}; after a full GC: rss ${mb(h.afterGc.rss)}, heap used ${mb(h.afterGc.heapUsed)})` : "";
         log(`${tag} RSS idle ${mb(r.idleRss)}, chatty ${mb(r.chattyRss)}${heap}`);
       }
     }

@@ -123,8 +123,9 @@ class LaneboardSystem implements BenchSystem {
     client.on("process:output", (batch) => {
       const r = this.#receiver;
       if (!r) return;
-      // A batch holds the lines of one process. `texts`: the columnar batch measured as a
-      // proposal (see bench/README or the report), accepted so a scratch server can be compared.
+      // A batch holds the lines of one process. Also accepted: a proposed columnar batch
+      // `{ laneId, processId, ts, stdoutCount, offsets[], texts[] }`, so a scratch server copy
+      // run with --server-root can be measured against this one.
       const columnar = batch as unknown as { processId?: string; texts?: string[] };
       const handle = columnar.texts ? columnar.processId : batch.lines[0]?.processId;
       if (handle === undefined || !r.handles.has(handle)) return;

@@ -24,6 +24,7 @@ if (!dataDir || !repoDir || !process.send) {
   console.error("usage: fork(server-child.ts, [dataDir, repoDir]) with an IPC channel");
   process.exit(2);
 }
+const REPO_DIR: string = repoDir;
 const send = (msg: Reply | Ready) => process.send!(msg);
 
 const rt = await createRuntime(
@@ -40,13 +41,15 @@ const shutdown = () => (stopping ??= Promise.allSettled([realtime.close(), rt.qu
  * through the production path (worktree, rows, events, scheduler, runner); their workers exit at once.
  */
 async function setup(runtime: Runtime, count: number): Promise<BenchLane[]> {
-  await initRepo(repoDir!);
-  await commitFile(repoDir!, "package.json", '{ "name": "bench" }\n', "add package.json");
-  const { id: repoId } = await runtime.repos.register({ path: repoDir! });
+  await initRepo(REPO_DIR);
+  await commitFile(REPO_DIR, "package.json", '{ "name": "bench" }\n', "add package.json");
+  const { id: repoId } = await runtime.repos.register({ path: REPO_DIR });
   const finished = new Set<string>();
   let wake = () => undefined as void;
   const off = runtime.bus.on("lane.event", (e) => {
-    if (e.type === "lane.finished" && e.laneId) finished.add(e.laneId), wake();
+    if (e.type !== "lane.finished" || !e.laneId) return;
+    finished.add(e.laneId);
+    wake();
   });
   try {
     const lanes = await Promise.all(

@@ -177,18 +177,33 @@ export interface LatencyResult {
   dropped: number;
   /** Server CPU seconds per second of the run (1 = one core busy). */
   serverCpuShare: number;
+  /** [ms since the start (by write time, 250 ms slots), lines later than LATE_MS written then]. */
+  lateSlots: [number, number][];
 }
+
+/** A line delivered later than this is counted in {@link LatencyResult.lateSlots} (ms). */
+export const LATE_MS = 100;
 
 /** `procs` printers at `rate` lines/s each for `durationMs`; receipt − write time per line. */
 export async function latencyRun(sys: BenchSystem, dir: string, o: { procs: number; rate: number; durationMs: number }): Promise<LatencyResult> {
   const { started, files, go } = await launch(sys, dir, "rate", o.procs, o.durationMs, o.rate);
   const latencies: number[] = [];
+  /** Lines later than {@link LATE_MS}, per 250 ms of the run (by write time): shows periodic stalls. */
+  const late = new Map<number, number>();
+  let startAt = Infinity;
   const c = counter(started, (lines) => {
     const at = preciseNow();
-    for (const l of lines) latencies.push(at - Number.parseFloat(l));
+    for (const l of lines) {
+      const written = Number.parseFloat(l);
+      latencies.push(at - written);
+      if (at - written > LATE_MS) {
+        const slot = Math.floor((written - startAt) / 250) * 250;
+        late.set(slot, (late.get(slot) ?? 0) + 1);
+      }
+    }
   });
   sys.setReceiver(c.receiver);
-  const startAt = go();
+  startAt = go();
   await sleep(startAt - Date.now());
   const cpu0 = cpuSeconds(sys.serverPid);
   const written = await writtenBy(files, o.durationMs + 60_000);
@@ -205,6 +220,7 @@ export async function latencyRun(sys: BenchSystem, dir: string, o: { procs: numb
     extra: c.extra(written),
     dropped: c.dropped,
     serverCpuShare,
+    lateSlots: [...late].sort((a, b) => a[0] - b[0]),
   };
 }
 
@@ -263,20 +279,22 @@ export interface MemoryResult {
   chattyRss: number;
   chattyReceived: number;
   chattyWritten: number;
-  /** The server's own view after the idle phase, before and after a full GC (Laneboard only). */
-  idleHeap?: { usage: NodeJS.MemoryUsage; afterGc: NodeJS.MemoryUsage };
+  /**
+   * The server's own view at the end (after the chatty phase), before and after a full GC
+   * (Laneboard only; taken last so the forced GC cannot lower the peaks measured above).
+   */
+  heap?: { usage: NodeJS.MemoryUsage; afterGc: NodeJS.MemoryUsage };
 }
 
 /** Server RSS, sampled every 100 ms, with `lanes` idle and then `lanes` chatty processes. */
 export async function memoryRun(sys: BenchSystem, dir: string, o: { lanes: number; rate: number; durationMs: number }): Promise<MemoryResult> {
   const idle = await startAll(sys, o.lanes, () => ["idle"]);
-  await sleep(2000);
+  await sleep(1500);
   let idleRss = 0;
   for (let i = 0; i < 10; i++) {
     idleRss = Math.max(idleRss, rssBytes(sys.serverPid));
     await sleep(100);
   }
-  const idleHeap = sys.memory ? { usage: await sys.memory(false), afterGc: await sys.memory(true) } : undefined;
   await Promise.all(idle.map((s) => sys.kill(s.handle)));
   await finish(sys, idle);
 
@@ -296,5 +314,6 @@ export async function memoryRun(sys: BenchSystem, dir: string, o: { lanes: numbe
   await sampling;
   await untilDelivered(() => c.received + c.dropped >= written.lines, () => c.lastAt, 60_000);
   await finish(sys, chatty);
-  return { idleRss, chattyRss, chattyReceived: c.received, chattyWritten: written.lines, ...(idleHeap ? { idleHeap } : {}) };
+  const heap = sys.memory ? { usage: await sys.memory(false), afterGc: await sys.memory(true) } : undefined;
+  return { idleRss, chattyRss, chattyReceived: c.received, chattyWritten: written.lines, ...(heap ? { heap } : {}) };
 }
