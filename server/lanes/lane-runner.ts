@@ -219,7 +219,7 @@ export class LaneRunner {
     } else if (exit.role === "check") {
       const lane = await db.lane.findUnique({ where: { id: exit.laneId! } });
       if (lane) await this.#checks.onCheckExit(lane, exit);
-    }
+    } else return; // background processes: the ref watcher sees any commit they make, so no git refresh per exit
     this.deps.onLaneActivity(exit.laneId!);
   }
 
