@@ -131,10 +131,12 @@ describe("RealtimeClient", () => {
     await connected();
     const got: { lines: number[]; fromAck: boolean; resubscribed: boolean }[] = [];
     const dropped: number[] = [];
+    const texts: string[] = [];
     let notify = () => {};
     const unsubscribe = client.subscribeLane("L1", 1, {
       onLines: (lines, info) => {
         got.push({ lines: lines.map((l) => l.offset), ...info });
+        if (!info.fromAck) texts.push(...lines.map((l) => l.text));
         notify();
       },
       onDropped: ({ count }) => {
@@ -146,11 +148,16 @@ describe("RealtimeClient", () => {
     await until(() => got.length === 1);
     expect(got[0]).toEqual({ lines: [10], fromAck: true, resubscribed: false });
 
-    ioServer.to("lane:L1").emit("process:output", { laneId: "L1", lines: [logLine(20)] });
-    ioServer.to("lane:L1").emit("process:output", { laneId: "L2", lines: [logLine(99)] });
+    // Binary chunk over a real Socket.IO connection: CRLF and an invalid byte, decoded by the client.
+    // One packed message: a chunk of lane L1 and one of a lane this client did not subscribe to.
+    const l1 = Buffer.from("line 20\r\nsecond \xff\n", "latin1");
+    const l2 = Buffer.from("other lane\n");
+    const item = (laneId: string, offset: number, length: number) => ({ laneId, processId: "P1", stream: "stdout" as const, offset, lines: 1, ts: 1, length });
+    ioServer.to("lane:L1").emit("process:output", { items: [item("L2", 99, l2.length), item("L1", 20, l1.length)], data: Buffer.concat([l2, l1]) });
     ioServer.to("lane:L1").emit("process:dropped", { laneId: "L1", processId: "P1", count: 7 });
     await until(() => dropped.length === 1);
-    expect(got[1]).toEqual({ lines: [20], fromAck: false, resubscribed: false });
+    expect(got[1]).toEqual({ lines: [20, 29], fromAck: false, resubscribed: false });
+    expect(texts).toEqual(["line 20", "second \uFFFD"]);
     expect(got).toHaveLength(2);
     expect(dropped).toEqual([7]);
 

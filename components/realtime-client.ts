@@ -8,7 +8,8 @@
  * - on every (re)connect → fetch `GET /api/v1/events?after=<cursor>` page by page, apply those
  *   events the same way, then invalidate every lane query: nothing missed while disconnected
  *   stays missed. Lane subscriptions are renewed (Socket.IO forgets rooms on reconnect).
- * - `process:output` / `process:dropped` → handlers registered with {@link RealtimeClient.subscribeLane}
+ * - `process:output` (chunks of whole lines, decoded here into lines) / `process:dropped` →
+ *   handlers registered with {@link RealtimeClient.subscribeLane}
  *   (ref-counted per lane: the server is told `lane:unsubscribe` only when the last one leaves).
  *
  * Every incoming payload is `safeParse`d against the catalog in lib/socket-events.ts; a payload
@@ -19,6 +20,7 @@ import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import type { BoardResponse, EventsResponse, LaneView, LogLine } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
+import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
 import { ServerToClient, SubscribeAckSchema, type ClientToServerEvents, type ServerToClientEvents } from "@/lib/socket-events";
 import { api } from "./api-client";
 import { createBatcher, type Batcher } from "./batch";
@@ -112,8 +114,22 @@ export class RealtimeClient {
     socket.on("process:output", (payload) => {
       const parsed = ServerToClient["process:output"].safeParse(payload);
       if (!parsed.success) return warnMalformed("process:output", parsed.error);
-      for (const sub of this.#subscribers.get(parsed.data.laneId) ?? []) {
-        sub.handlers.onLines(parsed.data.lines, { fromAck: false, resubscribed: false });
+      let chunks;
+      try {
+        chunks = unpackOutput(parsed.data);
+      } catch (err) {
+        return console.warn(`[realtime] dropped a malformed process:output: ${(err as Error).message}`);
+      }
+      const perLane = new Map<string, LogLine[]>();
+      for (const { laneId, processId, chunk } of chunks) {
+        if (!this.#subscribers.get(laneId)?.size) continue;
+        const lines = decodeChunk(processId, chunk);
+        const list = perLane.get(laneId);
+        if (list) list.push(...lines);
+        else perLane.set(laneId, lines);
+      }
+      for (const [laneId, lines] of perLane) {
+        for (const sub of this.#subscribers.get(laneId) ?? []) sub.handlers.onLines(lines, { fromAck: false, resubscribed: false });
       }
     });
     socket.on("process:dropped", (payload) => {

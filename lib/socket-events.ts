@@ -6,6 +6,21 @@
 import { z } from "zod";
 import { LogLineSchema } from "./api";
 import { LaneEventSchema, type LaneEvent } from "./lane-events";
+import type { PackedChunk } from "./log-chunk";
+
+/** A binary attachment: Socket.IO delivers a Buffer in Node and an ArrayBuffer in the browser. */
+const BinarySchema = z.custom<Uint8Array | ArrayBuffer>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, "expected binary data");
+
+/** One chunk's header in `process:output` (see {@link PackedChunk}). */
+export const PackedChunkSchema = z.object({
+  laneId: z.string(),
+  processId: z.string(),
+  stream: z.enum(["stdout", "stderr"]),
+  offset: z.number().int().min(0),
+  lines: z.number().int().min(0),
+  ts: z.number(),
+  length: z.number().int().min(0),
+}) satisfies z.ZodType<PackedChunk>;
 
 export const laneRoom = (laneId: string) => `lane:${laneId}`;
 export const BOARD_ROOM = "board";
@@ -13,8 +28,12 @@ export const BOARD_ROOM = "board";
 export const ServerToClient = {
   /** A lane event, sent to the board room (every client watching the board). */
   "lane:event": LaneEventSchema,
-  /** A batch of output lines of one lane, sent to that lane's room, in order. */
-  "process:output": z.object({ laneId: z.string(), lines: z.array(LogLineSchema) }),
+  /**
+   * New output of the lanes this client subscribed to, in order per process: chunks of whole
+   * lines packed into one binary attachment (unpack with `unpackOutput`, decode with
+   * `decodeChunk`; lib/log-chunk.ts).
+   */
+  "process:output": z.object({ items: z.array(PackedChunkSchema), data: BinarySchema }),
   /** This subscriber fell behind and `count` lines were not sent to it (the log file keeps them). */
   "process:dropped": z.object({ laneId: z.string(), processId: z.string(), count: z.number().int() }),
 } as const;

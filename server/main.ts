@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   await app.prepare();
 
   const http = createServer((req, res) => void handle(req, res));
-  const realtime = attachRealtime(http, { bus: runtime.bus, lanes: runtime.lanes });
+  const realtime = attachRealtime(http, { bus: runtime.bus, lanes: runtime.lanes, supervisor: runtime.supervisor });
   if (config.dev) {
     // Next's dev server (HMR) also upgrades connections; Socket.IO only takes its own path.
     const upgrade = app.getUpgradeHandler();

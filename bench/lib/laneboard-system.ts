@@ -12,6 +12,7 @@ import { io as connect, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from "@/lib/socket-events";
 import { PRINTER, type BenchSystem, type Receiver, type Started } from "./system";
 import type { BenchLane, Ready, Reply, Request, Result } from "./protocol";
+import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
 
 const SERVER_CHILD = fileURLToPath(new URL("./server-child.ts", import.meta.url));
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -123,15 +124,14 @@ class LaneboardSystem implements BenchSystem {
     client.on("process:output", (batch) => {
       const r = this.#receiver;
       if (!r) return;
-      // A batch holds the lines of one process. Also accepted: a proposed columnar batch
-      // `{ laneId, processId, ts, stdoutCount, offsets[], texts[] }`, so a scratch server copy
-      // run with --server-root can be measured against this one.
-      const columnar = batch as unknown as { processId?: string; texts?: string[] };
-      const handle = columnar.texts ? columnar.processId : batch.lines[0]?.processId;
-      if (handle === undefined || !r.handles.has(handle)) return;
-      const texts = columnar.texts ?? null;
-      r.count(handle, texts ? texts.length : batch.lines.length);
-      r.texts?.(handle, texts ?? batch.lines.map((l) => l.text));
+      // A message packs chunks of whole lines of several processes; each chunk header carries its
+      // line count, so counting needs no decoding. Lines are decoded (as the board does) only when wanted.
+      for (const item of batch.items) if (r.handles.has(item.processId)) r.count(item.processId, item.lines);
+      if (r.texts) {
+        for (const { processId, chunk } of unpackOutput(batch)) {
+          if (r.handles.has(processId)) r.texts(processId, decodeChunk(processId, chunk).map((l) => l.text));
+        }
+      }
     });
     // Without reconnection a lost connection would silently zero every later run: make it loud.
     client.on("disconnect", (reason) => {

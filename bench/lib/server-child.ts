@@ -31,7 +31,7 @@ const rt = await createRuntime(
   ConfigSchema.parse({ dataDir, port: 0, demo: false, dev: false, workerCap: 1000, killGraceMs: 2000, killOnExit: true }),
 );
 const http = createServer((_req, res) => res.writeHead(404).end());
-const realtime = attachRealtime(http, { bus: rt.bus, lanes: rt.lanes });
+const realtime = attachRealtime(http, { bus: rt.bus, lanes: rt.lanes, supervisor: rt.supervisor });
 await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
 let stopping: Promise<void> | null = null;
 const shutdown = () => (stopping ??= Promise.allSettled([realtime.close(), rt.quit()]).then(() => undefined));

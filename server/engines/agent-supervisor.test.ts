@@ -12,6 +12,7 @@ import { createHarness, type Harness, type Instance } from "../processes/test-ha
 import { prepareAgentWorker, type PreparedAgentWorker } from "./agent-engines";
 import { type LaneFixture, makeLaneFixture, subjects } from "./agent-testing";
 import type { EngineSignal } from "./engine-events";
+import { outputLines } from "@/lib/log-chunk";
 
 let fx: LaneFixture;
 let harness: Harness;
@@ -36,7 +37,7 @@ async function superviseWorker(prepared: PreparedAgentWorker): Promise<EngineSig
   const proc = await inst.sup.start({ laneId: null, role: "worker", argv: prepared.argv, cwd: fx.worktree, env: prepared.env, confineTo: fx.worktree, stdin: prepared.stdin });
   const off = inst.bus.on("process.output", (batch) => {
     if (batch.processId !== proc.id) return;
-    for (const line of batch.lines) if (line.stream === "stdout") signals.push(...adapter.feed(line.text));
+    for (const line of outputLines(batch)) if (line.stream === "stdout") signals.push(...adapter.feed(line.text));
   });
   const exit = await inst.exitOf(proc.id, 60_000);
   // The exit is published after the last output batch of the process.

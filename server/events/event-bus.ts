@@ -5,8 +5,8 @@
  * Listeners run synchronously in emit order; a listener that throws is logged and does not stop
  * the others or the emitter.
  */
-import type { LogLine } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
+import type { OutputChunk } from "@/lib/log-chunk";
 
 export interface ProcessExit {
   processId: string;
@@ -18,11 +18,21 @@ export interface ProcessExit {
   signal: string | null;
 }
 
+export interface ProcessOutput {
+  laneId: string | null;
+  processId: string;
+  role: string;
+  chunks: OutputChunk[];
+}
+
 export interface BusEvents {
   /** A lane event that has been persisted (it has its cursor id). */
   "lane.event": LaneEvent;
-  /** A batch of new output lines of one process, in file order per stream. */
-  "process.output": { laneId: string | null; processId: string; lines: LogLine[] };
+  /**
+   * New output of one process: chunks of whole lines in file order per stream (decode with
+   * `decodeChunk` from lib/log-chunk.ts). `role` is the process's supervisor role.
+   */
+  "process.output": ProcessOutput;
   /** A process has ended and its exit is persisted. */
   "process.exit": ProcessExit;
 }

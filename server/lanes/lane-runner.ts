@@ -23,7 +23,7 @@ import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
 import { AppError, isAppError } from "@/lib/errors";
 import type { FailureClass } from "@/lib/lane-state";
 import type { WorkerError } from "@/lib/worker-state";
-import type { ProcessExit } from "../events/event-bus";
+import type { ProcessExit, ProcessOutput } from "../events/event-bus";
 import { prepareWorker, type AgentEngineSettings } from "../engines/engine-command";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import { takeFollowUp } from "../workers/follow-up";
@@ -202,7 +202,7 @@ export class LaneRunner {
   };
 
   /** Bus listener for `process.output`: worker stdout goes to its engine adapter. Never throws. */
-  handleProcessOutput = (batch: Parameters<WorkerMonitor["handleOutput"]>[0]): void => this.monitor.handleOutput(batch);
+  handleProcessOutput = (batch: ProcessOutput): void => this.monitor.handleOutput(batch);
 
   async #onExit(exit: ProcessExit): Promise<void> {
     const { db } = this.deps;

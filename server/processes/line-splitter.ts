@@ -16,6 +16,9 @@
  * data copied between chunks.
  */
 import { isUtf8 } from "node:buffer";
+import { DEFAULT_MAX_LINE_BYTES, utf8SafeCut } from "@/lib/log-chunk";
+
+export { DEFAULT_MAX_LINE_BYTES };
 
 export interface SplitLine {
   /** Logical byte offset of the line's first byte. */
@@ -32,7 +35,6 @@ const plainLine: LineFactory<SplitLine> = (offset, text, raw) => (raw === undefi
 
 const LF = 0x0a;
 const CR = 0x0d;
-export const DEFAULT_MAX_LINE_BYTES = 256 * 1024;
 
 export class LineSplitter<T = SplitLine> {
   #pending: Buffer | null = null;
@@ -127,16 +129,4 @@ export class LineSplitter<T = SplitLine> {
     this.#pending = null;
     this.#pendingOffset = offset;
   }
-}
-
-/**
- * A cut position ≤ `limit` that does not split a UTF-8 sequence, scanning back at most 3
- * continuation bytes; returns `limit` if no lead byte is found (the bytes are not UTF-8 anyway).
- */
-function utf8SafeCut(buf: Buffer, start: number, limit: number): number {
-  for (let i = limit; i > limit - 4 && i > start; i--) {
-    const b = buf[i]!;
-    if ((b & 0xc0) !== 0x80) return i; // `i` starts a character (or is ASCII): cut before it
-  }
-  return limit;
 }

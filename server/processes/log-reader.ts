@@ -5,9 +5,11 @@
  * `end`), so a client can read history up to a point and continue with live lines after it
  * without gaps or duplicates.
  */
-import { closeSync, fstatSync, openSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { LogLine } from "@/lib/api";
 import { AppError } from "@/lib/errors";
+import { DEFAULT_MAX_LINE_BYTES } from "@/lib/log-chunk";
+import { LineChunker, type LineRun } from "./line-chunker";
 import type { SplitLine } from "./line-splitter";
 import {
   lastEntryAtOrBefore,
@@ -149,4 +151,28 @@ export function withStreamSources<T>(
   } finally {
     for (const fd of opened) closeSync(fd);
   }
+}
+
+/**
+ * Whole lines of one stream as bytes, for a live subscriber catching up (realtime
+ * output-fanout.ts): from logical offset `from` (a line or piece start, as live chunks have),
+ * about `maxBytes` (at least one whole line or piece: up to 256 KiB + 2 more) and not past `to`
+ * (a live chunk end). Cut with the live path's
+ * {@link LineChunker} rules, so the lines are the ones live delivery would have given.
+ * @returns null when `from` is below what retention kept, or the file is shorter than expected
+ */
+export function readChunkAt(src: StreamSource, from: number, to: number, maxBytes: number): LineRun | null {
+  const floor = Math.max(src.st.dropped, src.st.base);
+  if (from < floor || to > src.end || to <= from) return null;
+  // Enough for at least one line or piece (the chunker releases a piece past max + 1 bytes).
+  const want = Math.min(Math.max(maxBytes, DEFAULT_MAX_LINE_BYTES + 2), to - from);
+  const buf = Buffer.allocUnsafe(want);
+  if (readSync(src.fd, buf, 0, want, from - src.st.base) < want) return null;
+  const chunker = new LineChunker(from);
+  const run = chunker.push(buf);
+  // Reached `to`: a live chunk ended there, so what is left is whole (pieces or a final line).
+  const rest = from + want === to ? chunker.flush() : null;
+  if (!run) return rest;
+  if (!rest) return run;
+  return { offset: run.offset, lines: run.lines + rest.lines, data: Buffer.concat([run.data, rest.data]) };
 }

@@ -1,5 +1,5 @@
 /**
- * The live output of one process: both log files open for reading, a line splitter per stream,
+ * The live output of one process: both log files open for reading, a line chunker per stream,
  * and the bookkeeping files (`meta/state`, `meta/<stream>.idx`, see log-files.ts) kept open for
  * cheap positional writes. The tailer drives it; retention trims it.
  *
@@ -8,8 +8,8 @@
  * so one broken process never affects another lane.
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from "node:fs";
-import type { LogLine } from "@/lib/api";
-import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "./line-splitter";
+import type { OutputChunk } from "@/lib/log-chunk";
+import { LineChunker, type LineRun } from "./line-chunker";
 import {
   INDEX_EVERY_BYTES,
   INDEX_EVERY_MS,
@@ -31,7 +31,7 @@ interface StreamReader {
   fd: number | null;
   idxFd: number | null;
   st: StreamState;
-  splitter: LineSplitter<LogLine>;
+  chunker: LineChunker;
   lastIdxTs: number;
   lastIdxOffset: number;
   /** Identity of the file we read (to notice it being replaced). */
@@ -65,8 +65,6 @@ export class ProcLog {
   #stateFd: number | null = null;
   #warned = new Set<string>();
   #closed = false;
-  /** Timestamp given to the lines being split right now (one clock read per batch). */
-  #ts = 0;
 
   /**
    * @param pid the wrapper's pid when it is alive: a log file deleted under us can still be
@@ -95,16 +93,14 @@ export class ProcLog {
       const idxFd = this.#try(`idx-${name}`, () => openSync(name === "stdout" ? paths.stdoutIdx : paths.stderrIdx, "a"));
       const ino = fd === null ? 0 : fstatSync(fd).ino;
       const fp = fd === null ? EMPTY : readFingerprint(fd, st.offset - st.base, st.dropped - st.base);
-      const splitter = new LineSplitter<LogLine>(st.offset, DEFAULT_MAX_LINE_BYTES, (offset, text, raw) =>
-        raw === undefined ? { processId, stream: name, offset, ts: this.#ts, text } : { processId, stream: name, offset, ts: this.#ts, text, raw });
-      return { name, file, fd, idxFd, st, splitter, lastIdxTs: 0, lastIdxOffset: -Infinity, ino, fp };
+      return { name, file, fd, idxFd, st, chunker: new LineChunker(st.offset), lastIdxTs: 0, lastIdxOffset: -Infinity, ino, fp };
     };
     this.streams = { stdout: open("stdout", 1), stderr: open("stderr", 2) };
   }
 
   /**
-   * Read what is new in one stream (at most `budget` bytes into `buf`), split it, and append the
-   * complete lines to `out` stamped with `ts`. Detects a file truncated under us.
+   * Read what is new in one stream (at most `budget` bytes into `buf`) and append its complete
+   * lines to `out` as one chunk stamped with `ts`. Detects a file truncated under us.
    *
    * Truncation check at no extra syscall: each read starts up to {@link FINGERPRINT} bytes early
    * and compares them with the last bytes read before. A file that was truncated and has already
@@ -112,10 +108,10 @@ export class ProcLog {
    * it); a file still shorter than our position returns too few bytes.
    * @returns true when the budget was used up (there may be more to read)
    */
-  readNew(name: StreamName, buf: Buffer, budget: number, ts: number, out: LogLine[]): boolean {
+  readNew(name: StreamName, buf: Buffer, budget: number, ts: number, out: OutputChunk[]): boolean {
     const s = this.streams[name];
     if (s.fd === null || this.#closed) return false;
-    const phys = s.splitter.end - s.st.base;
+    const phys = s.chunker.end - s.st.base;
     // Bytes below the punched head read back as zeros: never fingerprint them.
     const punched = Math.floor((s.st.dropped - s.st.base) / 4096) * 4096;
     const back = Math.max(0, Math.min(s.fp.length, phys - punched));
@@ -134,15 +130,15 @@ export class ProcLog {
     if (n === back) return false;
     const data = buf.subarray(back, n);
     s.fp = Buffer.from(data.length >= FINGERPRINT ? data.subarray(data.length - FINGERPRINT) : Buffer.concat([s.fp, data]).subarray(-FINGERPRINT));
-    this.#split(s, ts, out, () => s.splitter.push(data, out));
+    this.#advance(s, ts, out, s.chunker.push(data));
     return n - back === want;
   }
 
   /** End of the process: emit every stream's partial last line. */
-  flushPartials(ts: number, out: LogLine[]): void {
+  flushPartials(ts: number, out: OutputChunk[]): void {
     for (const name of STREAMS) {
       const s = this.streams[name];
-      this.#split(s, ts, out, () => s.splitter.flush(out));
+      this.#advance(s, ts, out, s.chunker.flush());
     }
   }
 
@@ -218,32 +214,28 @@ export class ProcLog {
   }
 
   /**
-   * Run `split` (which appends this stream's new lines to `out`), then advance the state and
-   * append an index entry for the batch when one is due.
+   * Publish a run of complete lines of one stream (if any): append it to `out`, advance the
+   * state, and append an index entry for it when one is due.
    */
-  #split(s: StreamReader, ts: number, out: LogLine[], split: () => void): void {
-    this.#ts = ts;
-    const before = out.length;
-    split();
-    const count = out.length - before;
-    if (count === 0) return;
-    const first = out[before]!.offset;
-    if (s.idxFd !== null && (ts - s.lastIdxTs >= INDEX_EVERY_MS || first - s.lastIdxOffset >= INDEX_EVERY_BYTES)) {
+  #advance(s: StreamReader, ts: number, out: OutputChunk[], run: LineRun | null): void {
+    if (!run || run.lines === 0) return;
+    out.push({ stream: s.name, offset: run.offset, lines: run.lines, ts, data: run.data });
+    if (s.idxFd !== null && (ts - s.lastIdxTs >= INDEX_EVERY_MS || run.offset - s.lastIdxOffset >= INDEX_EVERY_BYTES)) {
       const fd = s.idxFd;
-      if (this.#try(`index-${s.name}`, () => appendIndex(fd, { offset: first, line: s.st.line, ts })) !== null) {
+      if (this.#try(`index-${s.name}`, () => appendIndex(fd, { offset: run.offset, line: s.st.line, ts })) !== null) {
         s.lastIdxTs = ts;
-        s.lastIdxOffset = first;
+        s.lastIdxOffset = run.offset;
       }
     }
-    s.st.line += count;
-    s.st.offset = s.splitter.consumed;
+    s.st.line += run.lines;
+    s.st.offset = s.chunker.consumed;
   }
 
   /** The file was truncated under us: continue at its new physical start, logical offsets still increasing. */
-  #truncated(s: StreamReader, ts: number, out: LogLine[], phys: number): void {
+  #truncated(s: StreamReader, ts: number, out: OutputChunk[], phys: number): void {
     // Deliver the partial line we hold (its bytes did exist).
-    this.#split(s, ts, out, () => s.splitter.flush(out));
-    const at = s.splitter.end;
+    this.#advance(s, ts, out, s.chunker.flush());
+    const at = s.chunker.end;
     s.st.base = at;
     s.st.dropped = at;
     s.st.offset = at;

@@ -21,7 +21,8 @@ import type { ProcessExit } from "../events/event-bus";
 import type { EventLog } from "../events/event-log";
 import { STREAMS, emptyStreamState, readStateFile, type StreamName } from "./log-files";
 import { killGroup } from "./kill-group";
-import { mergeTails, readLast, readPage, withStreamSources, type LogPage, type LogQuery, type StreamSource } from "./log-reader";
+import { mergeTails, readChunkAt, readLast, readPage, withStreamSources, type LogPage, type LogQuery, type StreamSource } from "./log-reader";
+import type { LineRun } from "./line-chunker";
 import { ProcLog } from "./proc-log";
 import { GroupWatcher, isSameProcess, readProcStat } from "./procfs";
 import { MIN_FREE_BYTES, Retention, freeBytes } from "./retention";
@@ -71,9 +72,10 @@ export class ProcessSupervisor {
     this.#tailer = new LogTailer({
       flushDelayMs: opts.flushDelayMs ?? 10,
       pollMs: opts.logPollMs ?? 1000,
-      // 64 KiB per stream per flush: ≤ ~10k short lines per batch, so batches die young in the GC.
+      // 64 KiB per stream per flush: bounds the bytes held per flush (live chunks are copies).
       readBudget: 64 * 1024,
-      onLines: (log, lines) => opts.bus.emit("process.output", { laneId: log.laneId, processId: log.processId, lines }),
+      onChunks: (log, chunks) =>
+        opts.bus.emit("process.output", { laneId: log.laneId, processId: log.processId, role: this.#tracked.get(log.processId)?.role ?? "unknown", chunks }),
       onExitFile: (id) => this.#checkEnded(id),
       onWarning: (log, message) => this.#warn(log.laneId, message),
     });
@@ -272,6 +274,20 @@ export class ProcessSupervisor {
       return [readPage(src, q)];
     });
     return page!;
+  }
+
+  /**
+   * Whole lines of a stream as bytes, for a subscriber catching up (see `readChunkAt`): null when
+   * they are gone or the process or file is unknown.
+   */
+  async readChunk(processId: string, stream: StreamName, from: number, to: number, maxBytes: number): Promise<LineRun | null> {
+    const read = ([src]: (StreamSource | null)[]) => [src ? readChunkAt(src, from, to, maxBytes) : null];
+    const t = this.#tracked.get(processId);
+    // A followed process needs no row lookup (this runs once per catch-up step).
+    const [run] = t && !t.ending
+      ? withStreamSources({ processId, paths: t.log.paths, log: t.log, live: true, ended: false }, [stream], read)
+      : await this.#withSources(processId, [stream], read).catch(() => [null]);
+    return run ?? null;
   }
 
   /** Stop following a process (tailing, exit watching). Never signals it; its row is unchanged. */

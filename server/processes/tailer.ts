@@ -6,7 +6,7 @@
  * (default 1 s) in case an event is missed or the watch could not be created. A wake-up only marks
  * the process dirty; one timer per tailer flushes all dirty processes `flushDelayMs` later, so a
  * burst of writes costs one read per stream per flush (bounded latency, few syscalls, batched
- * lines). A flush reads at most `readBudget` bytes per stream, then yields to the event loop and
+ * lines). What is published is chunks of whole lines as bytes (lib/log-chunk.ts), not line objects. A flush reads at most `readBudget` bytes per stream, then yields to the event loop and
  * continues, so one chatty process cannot starve the others or hold unbounded memory.
  *
  * Why not `@logdna/tail-file`: it polls (`pollFrequencyMs`, default 1000 ms), so its delivery
@@ -14,13 +14,13 @@
  * offsets, line numbers and exact resume points this pipeline persists. inotify wakes within
  * milliseconds (measured in supervisor.test.ts, reported as `first-line latency`).
  *
- * Ordering and durability per flush of a process: read → split → persist offsets (one positional
+ * Ordering and durability per flush of a process: read → cut at the last newline → persist offsets (one positional
  * write, see log-files.ts) → publish. A restarted server resumes from the persisted offsets, so a
  * line is published once across a clean restart; if the server is SIGKILLed between persist and
  * publish, that one batch is not published live (it stays in the file and in readLog / tail).
  */
 import { watch, type FSWatcher } from "node:fs";
-import type { LogLine } from "@/lib/api";
+import type { OutputChunk } from "@/lib/log-chunk";
 import { STREAMS } from "./log-files";
 import type { ProcLog } from "./proc-log";
 
@@ -31,8 +31,8 @@ export interface TailerOptions {
   pollMs: number;
   /** Most bytes read per stream per flush. */
   readBudget: number;
-  /** A batch of new lines of one process (stdout lines, then stderr lines, each in file order). */
-  onLines: (log: ProcLog, lines: LogLine[]) => void;
+  /** New output of one process: chunks of whole lines (stdout, then stderr, each in file order). */
+  onChunks: (log: ProcLog, chunks: OutputChunk[]) => void;
   /** The wrapper's exit file appeared in a watched directory. */
   onExitFile: (processId: string) => void;
   /** A watched directory or its files went away / could not be watched. */
@@ -104,11 +104,11 @@ export class LogTailer {
    */
   drain(log: ProcLog, final: boolean): void {
     this.#dirty.delete(log.processId);
-    const out: LogLine[] = [];
+    const out: OutputChunk[] = [];
     const ts = Date.now();
     for (const name of STREAMS) {
       while (log.readNew(name, this.#buf, this.#buf.length, ts, out)) {
-        if (out.length >= 10_000) this.#publish(log, out.splice(0));
+        if (out.length >= 16) this.#publish(log, out.splice(0));
       }
     }
     if (final) log.flushPartials(ts, out);
@@ -136,7 +136,7 @@ export class LogTailer {
     for (const id of ids) {
       const e = this.#entries.get(id);
       if (!e) continue;
-      const out: LogLine[] = [];
+      const out: OutputChunk[] = [];
       let again = false;
       for (const name of STREAMS) again = e.log.readNew(name, this.#buf, this.opts.readBudget, ts, out) || again;
       this.#publish(e.log, out);
@@ -149,10 +149,10 @@ export class LogTailer {
     if (more && !this.#flushTimer) this.#flushTimer = setTimeout(() => this.#flush(), 0);
   }
 
-  #publish(log: ProcLog, lines: LogLine[]): void {
-    if (lines.length === 0) return;
+  #publish(log: ProcLog, chunks: OutputChunk[]): void {
+    if (chunks.length === 0) return;
     log.persist();
-    this.opts.onLines(log, lines);
+    this.opts.onChunks(log, chunks);
   }
 
   #poll(): void {

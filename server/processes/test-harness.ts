@@ -13,6 +13,7 @@ import { EventBus, type BusEvents, type ProcessExit } from "../events/event-bus"
 import { EventLog } from "../events/event-log";
 import { closeDatabase, openDatabase, type Db } from "../store/db";
 import { ProcessSupervisor, type SupervisorOptions } from "./supervisor";
+import { outputLines } from "@/lib/log-chunk";
 
 export interface Instance {
   db: Db;
@@ -59,7 +60,7 @@ export async function createHarness(defaults: Partial<SupervisorOptions> = {}): 
     const waiters = new Set<() => void>();
     const notify = () => waiters.forEach((w) => w());
     const on = <K extends keyof BusEvents>(k: K, fn: (p: BusEvents[K]) => void) => bus.on(k, (p) => (fn(p), notify()));
-    on("process.output", (b) => lines.push(...b.lines));
+    on("process.output", (b) => lines.push(...outputLines(b)));
     on("process.exit", (e) => exits.push(e));
     on("lane.event", (e) => laneEvents.push(e));
     const until = (pred: () => boolean, what: string, timeoutMs = 15_000) =>

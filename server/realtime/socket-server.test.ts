@@ -11,6 +11,7 @@ import type { LaneEvent } from "@/lib/lane-events";
 import { ServerToClient, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from "@/lib/socket-events";
 import { shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
 import { attachRealtime, type Realtime } from "./socket-server";
+import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
 
 describe("realtime", () => {
   let h: TestRuntime;
@@ -21,7 +22,7 @@ describe("realtime", () => {
   beforeEach(async () => {
     h = await startTestRuntime();
     http = createServer();
-    realtime = attachRealtime(http, { bus: h.rt.bus, lanes: h.rt.lanes });
+    realtime = attachRealtime(http, { bus: h.rt.bus, lanes: h.rt.lanes, supervisor: h.rt.supervisor });
     await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
     client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ["websocket"] });
     await new Promise<void>((r) => client.once("connect", () => r()));
@@ -56,8 +57,8 @@ describe("realtime", () => {
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["sh", "-c", script]));
     await waitForOutput(h.rt, lane.id, "line-100");
     const live: LogLine[] = [];
-    client.on("process:output", ({ laneId, lines }) => {
-      if (laneId === lane.id) live.push(...lines);
+    client.on("process:output", (msg) => {
+      for (const { laneId, processId, chunk } of unpackOutput(msg)) if (laneId === lane.id) live.push(...decodeChunk(processId, chunk));
     });
     const ack = await new Promise<SubscribeAck>((resolve) => client.emit("lane:subscribe", { laneId: lane.id, tail: 50 }, resolve));
     expect(ack.ok).toBe(true);

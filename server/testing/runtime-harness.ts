@@ -9,6 +9,7 @@ import type { TaskPacketInput } from "@/lib/task-packet";
 import { ConfigSchema, type ConfigInput } from "../config";
 import { commitFile, initRepo, makeTempDir } from "../git/testing";
 import { createRuntime, type Runtime } from "../runtime";
+import { outputLines } from "@/lib/log-chunk";
 
 export interface TestRuntime {
   rt: Runtime;
@@ -112,7 +113,7 @@ export async function waitForOutput(rt: Runtime, laneId: string, text: string, t
       resolve();
     };
     const off = rt.bus.on("process.output", (batch) => {
-      if (batch.laneId === laneId && batch.lines.some((l) => l.text.includes(text))) done();
+      if (batch.laneId === laneId && outputLines(batch).some((l) => l.text.includes(text))) done();
     });
     void rt.lanes.logs(laneId, { limit: 10_000 }).then((logs) => {
       if (logs.lines.some((l) => l.text.includes(text))) done();

@@ -19,10 +19,10 @@
  * by re-feeding the stdout log from offset 0 up to the first line not yet handled, without
  * emitting anything for those lines.
  */
-import type { LogLine } from "@/lib/api";
+import { decodeChunk, type OutputChunk } from "@/lib/log-chunk";
 import type { FailureClass, WorkerState } from "@/lib/lane-state";
 import type { WorkerError, WorkerUsage } from "@/lib/worker-state";
-import type { ProcessExit } from "../events/event-bus";
+import type { ProcessExit, ProcessOutput } from "../events/event-bus";
 import { createEngineAdapter } from "../engines/engine-command";
 import type { EngineAdapter, EngineSignal } from "../engines/engine-events";
 import { clip } from "../engines/engine-events";
@@ -104,10 +104,13 @@ export class WorkerMonitor {
   }
 
   /** Bus listener for `process.output`; never throws. */
-  handleOutput = (batch: { laneId: string | null; processId: string; lines: LogLine[] }): void => {
-    if (!batch.laneId || this.#notWorkers.has(batch.processId)) return;
+  handleOutput = (batch: ProcessOutput): void => {
+    // Checks and background jobs have no engine output to follow.
+    if (!batch.laneId || batch.role !== "worker" || this.#notWorkers.has(batch.processId)) return;
     const { laneId, processId } = batch;
-    void this.#enqueue(processId, () => this.#onBatch(laneId, processId, batch.lines)).then(() => {
+    const stdout = batch.chunks.filter((c) => c.stream === "stdout");
+    if (stdout.length === 0) return;
+    void this.#enqueue(processId, () => this.#onBatch(laneId, processId, stdout)).then(() => {
       if (this.#notWorkers.has(processId)) this.#chains.delete(processId); // a check or background job: nothing to follow
     });
   };
@@ -138,13 +141,11 @@ export class WorkerMonitor {
     return next;
   }
 
-  async #onBatch(laneId: string, processId: string, lines: LogLine[]): Promise<void> {
+  async #onBatch(laneId: string, processId: string, chunks: OutputChunk[]): Promise<void> {
     await this.deps.whenStarted(laneId);
-    const stdout = lines.filter((l) => l.stream === "stdout");
-    if (stdout.length === 0) return;
-    const run = this.#runs.get(processId) ?? (await this.#rebuild(processId, stdout[0]!.offset));
+    const run = this.#runs.get(processId) ?? (await this.#rebuild(processId, chunks[0]!.offset));
     if (!run?.adapter) return;
-    for (const line of stdout) {
+    for (const line of chunks.flatMap((c) => decodeChunk(processId, c))) {
       if (run.stopped) return;
       await this.#apply(run, run.adapter.feed(line.text));
     }

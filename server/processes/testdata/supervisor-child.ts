@@ -9,13 +9,14 @@ import { EventBus } from "../../events/event-bus";
 import { EventLog } from "../../events/event-log";
 import { openDatabase } from "../../store/db";
 import { ProcessSupervisor } from "../supervisor";
+import { outputLines } from "@/lib/log-chunk";
 
 const [dataDir, argvJson] = process.argv.slice(2);
 const db = await openDatabase(dataDir!);
 const bus = new EventBus();
 const events = new EventLog(db, bus);
 const sup = new ProcessSupervisor({ db, events, bus, dataDir: dataDir!, killGraceMs: 2000, logMaxBytesPerProcess: 1 << 26, logMaxBytesTotal: 1 << 30 });
-bus.on("process.output", (b) => process.stdout.write(JSON.stringify({ lines: b.lines.map((l) => l.text) }) + "\n"));
+bus.on("process.output", (b) => process.stdout.write(JSON.stringify({ lines: outputLines(b).map((l) => l.text) }) + "\n"));
 await sup.recover();
 const view = await sup.start({ laneId: null, role: "worker", argv: JSON.parse(argvJson!) as string[], cwd: "/" });
 process.stdout.write(JSON.stringify({ started: view.id }) + "\n");

@@ -1,0 +1,97 @@
+/**
+ * Flow control of live output over a real HTTP server, real Socket.IO client and real processes:
+ * a subscriber whose TCP socket stops being read falls behind, then catches up from the log
+ * files with every line once and in order; one too far behind skips ahead with a dropped notice.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Socket as NetSocket } from "node:net";
+import { io as connect, type Socket } from "socket.io-client";
+import { afterEach, describe, expect, it } from "vitest";
+import type { LogLine } from "@/lib/api";
+import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
+import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from "@/lib/socket-events";
+import { shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
+import type { FanoutOptions } from "./output-fanout";
+import { attachRealtime, type Realtime } from "./socket-server";
+
+const LINES = 150_000;
+/** 100 digits + "\n": 15 MB in all, more than loopback socket buffers absorb. */
+const SCRIPT = `echo ready; read go; yes "$(printf '%0100d' 7)" | head -n ${LINES}`;
+
+describe("output flow control", () => {
+  let h: TestRuntime;
+  let http: Server;
+  let realtime: Realtime;
+  let client: Socket<ServerToClientEvents, ClientToServerEvents>;
+
+  async function start(opts: FanoutOptions) {
+    h = await startTestRuntime();
+    http = createServer();
+    realtime = attachRealtime(http, { bus: h.rt.bus, lanes: h.rt.lanes, supervisor: h.rt.supervisor }, opts);
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+    client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ["websocket"] });
+    await new Promise<void>((r) => client.once("connect", () => r()));
+  }
+  afterEach(async () => {
+    client.close();
+    await realtime.close();
+    await h.close();
+  });
+
+  /** The client's TCP socket (engine.io-client's websocket transport, `ws` in Node). */
+  const tcp = () => (client.io.engine as unknown as { transport: { ws: { _socket: NetSocket } } }).transport.ws._socket;
+
+  /** Run SCRIPT in a lane with the client subscribed and its socket paused until the process ended. */
+  async function floodWhilePaused(): Promise<{ lines: LogLine[]; dropped: number }> {
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["sh", "-c", SCRIPT]));
+    await waitForOutput(h.rt, lane.id, "ready");
+    const got = { lines: [] as LogLine[], dropped: 0 };
+    let notify = () => {};
+    client.on("process:output", (msg) => {
+      for (const { laneId, processId, chunk } of unpackOutput(msg)) if (laneId === lane.id && chunk.stream === "stdout") got.lines.push(...decodeChunk(processId, chunk));
+      notify();
+    });
+    client.on("process:dropped", ({ count }) => {
+      got.dropped += count;
+      notify();
+    });
+    const ack = await new Promise<SubscribeAck>((resolve) => client.emit("lane:subscribe", { laneId: lane.id, tail: 0 }, resolve));
+    expect(ack.ok).toBe(true);
+    tcp().pause();
+    const view = await h.rt.lanes.get(lane.id);
+    await h.rt.supervisor.writeStdin(view.currentProcessId!, "go\n");
+    await waitForLane(h.rt, lane.id, (l) => l.state === "finished");
+    tcp().resume();
+    await new Promise<void>((resolve) => {
+      notify = () => {
+        if (got.lines.length + got.dropped >= LINES) resolve();
+      };
+      notify();
+    });
+    return got;
+  }
+
+  it("a subscriber that stops reading catches up from the log files: every line once, in order", async () => {
+    await start({ maxQueuedBytes: 64 * 1024, messageBytes: 16 * 1024, stepBytes: 64 * 1024 });
+    const { lines, dropped } = await floodWhilePaused();
+    expect(dropped).toBe(0);
+    expect(lines).toHaveLength(LINES);
+    // "ready\n" is 6 bytes; then LINES lines of 101 bytes, contiguous.
+    lines.forEach((l, i) => {
+      if (l.offset !== 6 + i * 101 || l.text !== "0".repeat(99) + "7") throw new Error(`line ${i}: offset ${l.offset}, text ${l.text.slice(0, 20)}…`);
+    });
+    expect(realtime.fanout.stats.catchUpBytes).toBeGreaterThan(1_000_000);
+    expect(realtime.fanout.stats.droppedLines).toBe(0);
+  });
+
+  it("a subscriber too far behind skips to newer output with a dropped notice, then gets the rest in order", async () => {
+    await start({ maxQueuedBytes: 64 * 1024, messageBytes: 16 * 1024, stepBytes: 64 * 1024, maxLagBytes: 512 * 1024 });
+    const { lines, dropped } = await floodWhilePaused();
+    expect(dropped).toBeGreaterThan(0);
+    expect(lines.length + dropped).toBe(LINES);
+    for (let i = 1; i < lines.length; i++) expect(lines[i]!.offset).toBeGreaterThan(lines[i - 1]!.offset);
+    expect(lines.at(-1)!.offset).toBe(6 + (LINES - 1) * 101);
+    expect(realtime.fanout.stats.droppedLines).toBe(dropped);
+  });
+});
