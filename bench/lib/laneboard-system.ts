@@ -13,6 +13,7 @@ import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from "@
 import { PRINTER, type BenchSystem, type Receiver, type Started } from "./system";
 import type { BenchLane, Ready, Reply, Request, Result } from "./protocol";
 import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
+import { SERVER_NODE_FLAGS } from "../../server/node-flags";
 
 const SERVER_CHILD = fileURLToPath(new URL("./server-child.ts", import.meta.url));
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -46,7 +47,8 @@ export async function startLaneboard(o: LaneboardOptions): Promise<BenchSystem> 
   const root = o.serverRoot ? path.resolve(o.serverRoot) : path.resolve(path.dirname(SERVER_CHILD), "../..");
   const child = fork(path.join(root, "bench/lib/server-child.ts"), [o.dataDir, o.repoDir], {
     // --expose-gc: only for the `memory` diagnostics command (a GC on request, never otherwise).
-    execArgv: ["--import", "tsx", "--expose-gc", ...(o.nodeArgs ?? []), ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(o.cpuProfDir)}`] : [])],
+    // The production flags (server/node-flags.ts), then any under test.
+    execArgv: [...SERVER_NODE_FLAGS, "--import", "tsx", "--expose-gc", ...(o.nodeArgs ?? []), ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(o.cpuProfDir)}`] : [])],
     cwd: root,
     stdio: ["ignore", out, out, "ipc"],
   });

@@ -72,6 +72,21 @@ describe("readLog and tail", () => {
     expect(await appErrorCode(a.sup.readLog("missing", { stream: "stdout" }))).toBe("not_found");
   });
 
+  it("readChunk gives whole lines as bytes from a line start, at least one line however small the budget", async () => {
+    const id = await hundredLines();
+    const total = Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join("").length;
+    const first = await a.sup.readChunk(id, "stdout", 0, total, 1);
+    // Whole file (under the minimum read of one maximal line), ending at `to`'s line boundary.
+    expect(first && { offset: first.offset, lines: first.lines }).toEqual({ offset: 0, lines: 100 });
+    const at = "line 0\nline 1\n".length;
+    const part = await a.sup.readChunk(id, "stdout", at, at + "line 2\nline 3\n".length, 1 << 20);
+    expect(part && { offset: part.offset, lines: part.lines, text: part.data.toString() }).toEqual({ offset: at, lines: 2, text: "line 2\nline 3\n" });
+    // Past the end, or an inverted range: nothing to read.
+    expect(await a.sup.readChunk(id, "stdout", 0, total + 1, 1 << 20)).toBeNull();
+    expect(await a.sup.readChunk(id, "stdout", 20, 10, 1 << 20)).toBeNull();
+    expect(await a.sup.readChunk("nope", "stdout", 0, 10, 1 << 20)).toBeNull();
+  });
+
   it("tail merges both streams, newest last", async () => {
     const id = await hundredLines();
     const t = await a.sup.tail(id, 5);

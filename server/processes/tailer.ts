@@ -39,6 +39,9 @@ export interface TailerOptions {
   onWarning: (log: ProcLog, message: string) => void;
 }
 
+const STDOUT = 1;
+const STDERR = 2;
+
 interface Entry {
   log: ProcLog;
   watcher: FSWatcher | null;
@@ -46,7 +49,8 @@ interface Entry {
 
 export class LogTailer {
   #entries = new Map<string, Entry>();
-  #dirty = new Set<string>();
+  /** Processes to read on the next flush → which streams (bit 1 stdout, bit 2 stderr). */
+  #dirty = new Map<string, number>();
   #flushTimer: NodeJS.Timeout | null = null;
   #pollTimer: NodeJS.Timeout | null = null;
   #buf: Buffer;
@@ -64,7 +68,10 @@ export class LogTailer {
     try {
       watcher = watch(log.paths.dir, { persistent: false }, (_event, file) => {
         if (file === "exit") this.opts.onExitFile(log.processId);
-        else if (file === "stdout.log" || file === "stderr.log" || file === null) this.markDirty(log.processId);
+        // inotify names the file, so a write to one stream costs no read of the other.
+        else if (file === "stdout.log") this.markDirty(log.processId, STDOUT);
+        else if (file === "stderr.log") this.markDirty(log.processId, STDERR);
+        else if (file === null) this.markDirty(log.processId);
       });
       watcher.on("error", (err) => this.opts.onWarning(log, `watching ${log.paths.dir} failed: ${err.message}; falling back to polling`));
     } catch (err) {
@@ -92,9 +99,10 @@ export class LogTailer {
     return this.#entries.has(processId);
   }
 
-  markDirty(processId: string): void {
+  /** Read `streams` (bit mask, default both) of a process on the next flush. */
+  markDirty(processId: string, streams = STDOUT | STDERR): void {
     if (this.#stopped) return;
-    this.#dirty.add(processId);
+    this.#dirty.set(processId, (this.#dirty.get(processId) ?? 0) | streams);
     this.#flushTimer ??= setTimeout(() => this.#flush(), this.opts.flushDelayMs);
   }
 
@@ -129,19 +137,20 @@ export class LogTailer {
   #flush(): void {
     this.#flushTimer = null;
     if (this.#stopped) return;
-    const ids = [...this.#dirty];
+    const dirty = [...this.#dirty];
     this.#dirty.clear();
     const ts = Date.now();
     let more = false;
-    for (const id of ids) {
+    for (const [id, streams] of dirty) {
       const e = this.#entries.get(id);
       if (!e) continue;
       const out: OutputChunk[] = [];
-      let again = false;
-      for (const name of STREAMS) again = e.log.readNew(name, this.#buf, this.opts.readBudget, ts, out) || again;
+      let again = 0;
+      if (streams & STDOUT && e.log.readNew("stdout", this.#buf, this.opts.readBudget, ts, out)) again |= STDOUT;
+      if (streams & STDERR && e.log.readNew("stderr", this.#buf, this.opts.readBudget, ts, out)) again |= STDERR;
       this.#publish(e.log, out);
       if (again) {
-        this.#dirty.add(id);
+        this.#dirty.set(id, (this.#dirty.get(id) ?? 0) | again);
         more = true;
       }
     }
