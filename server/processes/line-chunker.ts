@@ -22,6 +22,31 @@ export interface LineRun {
 
 const LF = 0x0a;
 
+/**
+ * Chunk copies are carved from 1 MiB slabs rather than allocated one by one: one external
+ * allocation per MiB instead of one per chunk (less V8 bookkeeping and GC pressure), and
+ * consecutive chunks of one flush sit next to each other, so the fanout can often send a whole
+ * flush as one view without copying (output-fanout.ts `packOutput`). A slab is garbage once no
+ * chunk view of it is alive; chunks live until their message is written.
+ */
+const SLAB_BYTES = 1024 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
+
+/** A copy of `src` in slab memory (its own buffer when larger than a quarter slab). */
+export function copyToSlab(src: Uint8Array): Buffer {
+  const n = src.length;
+  if (n > SLAB_BYTES / 4) return Buffer.from(src);
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + n);
+  out.set(src);
+  slabUsed += n;
+  return out;
+}
+
 export class LineChunker {
   #pending: Buffer | null = null;
   #pendingOffset: number;
@@ -69,8 +94,8 @@ export class LineChunker {
     this.#pending = end < buf.length ? Buffer.from(buf.subarray(end)) : null;
     if (end === 0) return null;
     this.#pendingOffset = offset + end;
-    // The run outlives this call: copy unless `buf` is already our own (joined) buffer.
-    const data = joined ? buf.subarray(0, end) : Buffer.from(buf.subarray(0, end));
+    // The run outlives this call, and `buf` may be the caller's reused buffer: copy.
+    const data = copyToSlab(buf.subarray(0, end));
     return { offset, lines: forEachLine(data, this.maxLineBytes), data };
   }
 

@@ -51,6 +51,21 @@ describe("ProcessSupervisor: start, output, exit", () => {
     expect(row.stdoutOffset).toBe(Buffer.byteLength("out\nno newline"));
   });
 
+  it("copies the log offsets of live processes to their rows in one statement, on shutdown too", async () => {
+    const ids = [];
+    for (const word of ["alpha", "be"]) {
+      const v = await a.sup.start({ laneId: null, role: "background", argv: sh(`echo ${word}; read go`), cwd });
+      ids.push(v.id);
+    }
+    await a.until(() => ids.every((id) => a.texts(id).length === 1), "both first lines");
+    await h.stop(a); // the processes keep running; quitting saves their offsets
+    const b = await h.boot();
+    const rows = await b.db.process.findMany({ where: { id: { in: ids } }, orderBy: { createdAt: "asc" } });
+    expect(rows.map((r) => [r.status, r.stdoutOffset, r.stderrOffset])).toEqual([["running", 6, 0], ["running", 3, 0]]);
+    await b.sup.recover();
+    for (const id of ids) await b.sup.kill(id);
+  });
+
   it("reports a command killed by a signal as that signal", async () => {
     const view = await a.sup.start({ laneId: null, role: "check", argv: sh("kill -USR1 $$"), cwd });
     expect(await a.exitOf(view.id)).toMatchObject({ status: "exited", exitCode: null, signal: "SIGUSR1" });

@@ -79,7 +79,21 @@ export function packOutput(batches: readonly ProcessOutput[]): PackedOutput {
       parts.push(data);
     }
   }
-  return { items, data: parts.length === 1 ? parts[0]! : Buffer.concat(parts) };
+  return { items, data: joinAdjacent(parts) };
+}
+
+/** The parts as one buffer: a view when they are adjacent in one backing store (slab chunks of one flush), else a copy. */
+function joinAdjacent(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const first = parts[0];
+  if (!first) return Buffer.alloc(0);
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return Buffer.concat(parts);
+    end += p.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 const batchBytes = (b: ProcessOutput) => b.chunks.reduce((n, c) => n + c.data.length, 0);
