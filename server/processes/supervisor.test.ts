@@ -52,7 +52,7 @@ describe("ProcessSupervisor: start, output, exit", () => {
   });
 
   it("copies the log offsets of live processes to their rows in one statement, on shutdown too", async () => {
-    const ids = [];
+    const ids: string[] = [];
     for (const word of ["alpha", "be"]) {
       const v = await a.sup.start({ laneId: null, role: "background", argv: sh(`echo ${word}; read go`), cwd });
       ids.push(v.id);
