@@ -70,7 +70,7 @@ export class ProcessSupervisor {
 
   constructor(private readonly opts: SupervisorOptions) {
     this.#tailer = new LogTailer({
-      flushDelayMs: opts.flushDelayMs ?? 10,
+      flushDelayMs: opts.flushDelayMs ?? 0,
       pollMs: opts.logPollMs ?? 1000,
       // 64 KiB per stream per flush: bounds the bytes held per flush (live chunks are copies).
       readBudget: 64 * 1024,

@@ -4,10 +4,13 @@
  * Wake-up: one inotify watch per process directory (`fs.watch`), which fires on every write to
  * `stdout.log`/`stderr.log` and when the wrapper drops its `exit` file; plus a slow safety poll
  * (default 1 s) in case an event is missed or the watch could not be created. A wake-up only marks
- * the process dirty; one timer per tailer flushes all dirty processes `flushDelayMs` later, so a
- * burst of writes costs one read per stream per flush (bounded latency, few syscalls, batched
- * lines). What is published is chunks of whole lines as bytes (lib/log-chunk.ts), not line objects. A flush reads at most `readBudget` bytes per stream, then yields to the event loop and
- * continues, so one chatty process cannot starve the others or hold unbounded memory.
+ * the process dirty; one flush per tailer serves all dirty processes `flushDelayMs` later (0, the
+ * default: with setImmediate, after every wake-up libuv already delivered in this loop turn), so
+ * a burst of writes costs one read per stream per flush (bounded latency, few syscalls, batched
+ * lines; the more the server has to do, the bigger its batches). What is published is chunks of
+ * whole lines as bytes (lib/log-chunk.ts), not line objects. A flush reads at most `readBudget`
+ * bytes per stream, then yields to the event loop and continues, so one chatty process cannot
+ * starve the others or hold unbounded memory.
  *
  * Why not `@logdna/tail-file`: it polls (`pollFrequencyMs`, default 1000 ms), so its delivery
  * latency is bounded below by the poll period, and it exposes bytes without the per-line logical
@@ -25,7 +28,7 @@ import { STREAMS } from "./log-files";
 import type { ProcLog } from "./proc-log";
 
 export interface TailerOptions {
-  /** Delay between the first wake-up and the flush that serves it (ms). */
+  /** Delay between the first wake-up and the flush that serves it (ms; 0 = setImmediate). */
   flushDelayMs: number;
   /** Safety poll period (ms). */
   pollMs: number;
@@ -55,6 +58,8 @@ export class LogTailer {
   #pollTimer: NodeJS.Timeout | null = null;
   #buf: Buffer;
   #stopped = false;
+  /** A zero-delay flush is queued with setImmediate. */
+  #flushQueued = false;
 
   constructor(private readonly opts: TailerOptions) {
     // Drains read in bigger steps than flushes (they must reach the end before an exit is recorded).
@@ -103,7 +108,15 @@ export class LogTailer {
   markDirty(processId: string, streams = STDOUT | STDERR): void {
     if (this.#stopped) return;
     this.#dirty.set(processId, (this.#dirty.get(processId) ?? 0) | streams);
-    this.#flushTimer ??= setTimeout(() => this.#flush(), this.opts.flushDelayMs);
+    if (this.#flushTimer || this.#flushQueued) return;
+    // 0: flush once the wake-ups already queued have all been handled (same loop turn).
+    if (this.opts.flushDelayMs <= 0) {
+      this.#flushQueued = true;
+      setImmediate(() => {
+        this.#flushQueued = false;
+        this.#flush();
+      });
+    } else this.#flushTimer = setTimeout(() => this.#flush(), this.opts.flushDelayMs);
   }
 
   /**
@@ -136,7 +149,7 @@ export class LogTailer {
 
   #flush(): void {
     this.#flushTimer = null;
-    if (this.#stopped) return;
+    if (this.#stopped || this.#dirty.size === 0) return;
     const dirty = [...this.#dirty];
     this.#dirty.clear();
     const ts = Date.now();
