@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
-import { SERVER_NODE_FLAGS } from "./server/node-flags";
+import { SERVER_ENV_PREFIX, SERVER_NODE_FLAGS } from "./server/node-flags";
 
 // One fresh data directory per run, shared by the main process and its workers through env.
 process.env.LANEBOARD_E2E_DATA ??= fs.mkdtempSync(path.join(os.tmpdir(), "laneboard-e2e-"));
@@ -27,7 +27,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node ${SERVER_NODE_FLAGS.join(" ")} --import tsx server/main.ts --port ${port} --data-dir ${process.env.LANEBOARD_E2E_DATA} --kill-grace-ms 1500 --kill-on-exit`,
+    command: `${SERVER_ENV_PREFIX} node ${SERVER_NODE_FLAGS.join(" ")} --import tsx server/main.ts --port ${port} --data-dir ${process.env.LANEBOARD_E2E_DATA} --kill-grace-ms 1500 --kill-on-exit`,
     url: `http://127.0.0.1:${port}/api/v1/board`,
     timeout: 180_000,
     reuseExistingServer: false,

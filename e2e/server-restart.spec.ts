@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { expect, test } from "@playwright/test";
 import type { LaneView, ProcessView } from "@/lib/api";
 import { pidsInGroup } from "./support";
-import { SERVER_NODE_FLAGS } from "../server/node-flags";
+import { SERVER_ENV, SERVER_NODE_FLAGS } from "../server/node-flags";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 1;
 const base = `http://127.0.0.1:${PORT}`;
@@ -19,7 +19,7 @@ const base = `http://127.0.0.1:${PORT}`;
 /** Start `server/main.ts` as its own process; resolves once it listens. */
 async function startServer(dataDir: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", "server/main.ts", "--port", String(PORT), "--data-dir", dataDir, "--no-demo"], {
-    env: { ...process.env, NODE_ENV: "production" },
+    env: { ...process.env, ...SERVER_ENV, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

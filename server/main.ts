@@ -14,6 +14,10 @@ import { startDemo } from "./demo/start-demo";
 import { attachRealtime } from "./realtime/socket-server";
 import { createRuntime } from "./runtime";
 import { setRuntime } from "./runtime-global";
+import { dropServerEnv } from "./node-flags";
+
+// Our malloc tuning is for this process only: children (lanes, git) must not inherit it.
+dropServerEnv();
 
 async function main(): Promise<void> {
   const config = loadConfig();

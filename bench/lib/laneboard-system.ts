@@ -13,7 +13,7 @@ import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from "@
 import { PRINTER, type BenchSystem, type Receiver, type Started } from "./system";
 import type { BenchLane, Ready, Reply, Request, Result } from "./protocol";
 import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
-import { SERVER_NODE_FLAGS } from "../../server/node-flags";
+import { SERVER_ENV, SERVER_NODE_FLAGS } from "../../server/node-flags";
 
 const SERVER_CHILD = fileURLToPath(new URL("./server-child.ts", import.meta.url));
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -50,6 +50,7 @@ export async function startLaneboard(o: LaneboardOptions): Promise<BenchSystem> 
     // The production flags (server/node-flags.ts), then any under test.
     execArgv: [...SERVER_NODE_FLAGS, "--import", "tsx", "--expose-gc", ...(o.nodeArgs ?? []), ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(o.cpuProfDir)}`] : [])],
     cwd: root,
+    env: { ...process.env, ...SERVER_ENV },
     stdio: ["ignore", out, out, "ipc"],
   });
   closeSync(out);

@@ -18,6 +18,10 @@ import { attachRealtime } from "../../server/realtime/socket-server";
 import { processPaths } from "../../server/processes/wrapper";
 import { createRuntime, type Runtime } from "../../server/runtime";
 import type { BenchLane, Ready, Reply, Request, Result } from "./protocol";
+import { dropServerEnv } from "../../server/node-flags";
+
+// Our malloc tuning is for this process only: children (lanes, git) must not inherit it.
+dropServerEnv();
 
 const [dataDir, repoDir] = process.argv.slice(2);
 if (!dataDir || !repoDir || !process.send) {
