@@ -30,6 +30,26 @@ export const BranchNameSchema = z
   .refine((s) => !s.endsWith(".lock") && !s.endsWith(".") && !s.split("/").some((p) => p.startsWith(".")), "must not end with '.lock' or '.', nor have a component starting with '.'")
   .describe("Branch name, e.g. lane/fix-login");
 
+/**
+ * The name of a branch that already exists (the base a lane starts from, e.g. a repo's main
+ * branch): anything git itself allows, per git-check-ref-format(1) rules 1–10 for a branch
+ * under `refs/heads/`, so `release;v2` or `ci$x` work. Laneboard never builds a shell string
+ * from it and passes it to git only after `--end-of-options` or as `refs/heads/<name>`; the
+ * stricter {@link BranchNameSchema} still applies to branches Laneboard creates. A leading `-`
+ * is refused as well (it would read as an option in tools without `--end-of-options`).
+ */
+export const ExistingBranchNameSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  // rule 4/5: no control characters, space, ~ ^ : ? * [ \; rule 8: no "@{"; rule 9: not "@"
+  .refine((s) => !/[\x00-\x20\x7f~^:?*[\\]/.test(s) && !s.includes("@{") && s !== "@", "must not contain spaces, control characters, ~ ^ : ? * [ \\ or '@{', nor be '@'")
+  .refine((s) => !s.startsWith("-"), "must not start with '-'")
+  .refine((s) => !s.includes(".."), "must not contain '..'")
+  .refine((s) => !s.startsWith("/") && !s.endsWith("/") && !s.includes("//"), "must not start or end with '/' or contain '//'")
+  .refine((s) => !s.endsWith(".") && !s.split("/").some((p) => p.startsWith(".") || p.endsWith(".lock")), "must not end with '.', nor have a component starting with '.' or ending with '.lock'")
+  .describe("An existing branch, e.g. main");
+
 /** Argument vector; the first element is the program. Never joined into a shell string. */
 export const ArgvSchema = z.array(z.string().max(100_000)).min(1).max(1000).describe("Program and arguments, e.g. [\"npm\", \"test\"]");
 
@@ -96,7 +116,7 @@ export type MergePolicy = z.infer<typeof MergePolicySchema>;
 export const TaskPacketSchema = z.object({
   objective: z.string().trim().min(1, "objective must not be empty").max(10_000).describe("What the lane must achieve"),
   repo: z.string().min(1).describe("Repo id or registered repo path"),
-  baseBranch: BranchNameSchema.optional().describe("Defaults to the repo's main branch"),
+  baseBranch: ExistingBranchNameSchema.optional().describe("Defaults to the repo's main branch"),
   branch: BranchNameSchema.describe("New branch created for the lane, e.g. lane/fix-login"),
   scope: z.array(z.string()).max(1000).default([]).describe("Paths the lane is expected to touch"),
   worker: WorkerSpecSchema,

@@ -45,6 +45,21 @@ describe("lanes", () => {
     expect(logs.lines.map((l) => l.text)).toContain("worker-done");
   });
 
+  it("a base branch named with characters git allows but a shell would not (release;v2$x) works end to end", async () => {
+    const base = "release;v2$x";
+    await git(["branch", "--end-of-options", base, "main"], { cwd: h.repoPath });
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, SH("echo based"), { baseBranch: base }));
+    const done = await waitForLane(h.rt, lane.id, isTerminal);
+    expect(done.state).toBe("finished");
+    expect(done.baseBranch).toBe(base);
+    await h.rt.freshness.refresh(lane.id);
+    expect((await h.rt.lanes.get(lane.id)).behind).toBe(0);
+    // Names git itself refuses are still refused, before git or a shell sees them.
+    for (const bad of ["-x", "a..b", "a b", "a~1", "@", "x.lock", ".hidden/x"]) {
+      await expect(h.rt.lanes.create(shellPacket(h.repoId, SH("true"), { baseBranch: bad }))).rejects.toMatchObject({ code: "invalid_input" });
+    }
+  });
+
   it("a failing acceptance check makes the lane red at that level and failed", async () => {
     const lane = await h.rt.lanes.create(
       shellPacket(h.repoId, ["true"], { acceptance: [{ level: "targeted", argv: SH("echo 'not ok 1 - adds' >&2; exit 3") }] }),
