@@ -34,50 +34,23 @@
  */
 import { AppError } from "@/lib/errors";
 import { parseOrThrow } from "@/lib/validate";
-import { IndexedHeap, type HeapNode } from "./heap";
+import { IndexedHeap } from "./heap";
 import { POOLS, PrioritySchema, QueueItemSchema, EpochMsSchema, type Pool, type QueueItemInput } from "./schemas";
 import type { CapacityView, DispatchDecision, Explanation, QueueItem, QueueSnapshot, WaitReason } from "./types";
 
 export type { DispatchDecision, Explanation, QueueSnapshot } from "./types";
 import { z } from "zod";
-import { compareHeads, compareItems, simulateOrder, toItem } from "./order";
+import { simulateOrder, toItem } from "./order";
+import {
+  byFlow, byItem, extractNode, flowKey, flowOf, indexOf, insertNode, refreshEngines, repoOf,
+  type FlowNode, type ItemNode, type PoolState,
+} from "./pool-state";
 
 export { compareHeads, compareItems } from "./order";
 
 export const QueueUpdateSchema = z
   .object({ priority: PrioritySchema.optional(), deadline: EpochMsSchema.nullable().optional() })
   .strict();
-
-interface ItemNode extends HeapNode {
-  item: QueueItem;
-  parked: WaitReason | null;
-}
-
-interface RepoNode {
-  repoId: string;
-  flows: Map<string, FlowNode>;
-  /** Unparked items. */
-  size: number;
-  tag: number;
-}
-
-/** One repo's lanes for one engine ("" = no engine); sits in its engine's index while non-empty. */
-interface FlowNode extends HeapNode {
-  key: string;
-  repo: RepoNode;
-  heap: IndexedHeap<ItemNode>;
-}
-
-interface PoolState {
-  pool: Pool;
-  repos: Map<string, RepoNode>;
-  /** Engine key → index of that engine's non-empty flows. */
-  indexes: Map<string, IndexedHeap<FlowNode>>;
-  vtime: number;
-  /** Engines rate-limited as of the last decision → retryAt. */
-  blocked: Map<string, number>;
-  count: number;
-}
 
 /** State of one `next()` decision in one pool. */
 interface Choice {
@@ -92,9 +65,6 @@ interface Choice {
 }
 
 const PASSED_OVER_LISTED = 20;
-const flowKey = (item: QueueItem): string => item.engine ?? "";
-const byItem = (a: ItemNode, b: ItemNode) => compareItems(a.item, b.item);
-const byFlow = (a: FlowNode, b: FlowNode) => compareHeads(a.repo.tag, a.heap.peek()!.item, b.repo.tag, b.heap.peek()!.item);
 
 export class DispatchQueue {
   #items = new Map<string, ItemNode>();
@@ -141,8 +111,8 @@ export class DispatchQueue {
     this.#items.set(item.laneId, node);
     const ps = this.#pools[item.pool];
     ps.count++;
-    if (!node.parked) this.#insert(ps, node);
-    else this.#repo(ps, item.repoId);
+    if (!node.parked) insertNode(ps, node);
+    else repoOf(ps, item.repoId);
     this.#version++;
     return item;
   }
@@ -157,7 +127,7 @@ export class DispatchQueue {
     this.#items.set(item.laneId, node);
     const ps = this.#pools[item.pool];
     ps.count++;
-    this.#insert(ps, node);
+    insertNode(ps, node);
     this.#version++;
   }
 
@@ -166,7 +136,7 @@ export class DispatchQueue {
     const node = this.#items.get(laneId);
     if (!node) return false;
     const ps = this.#pools[node.item.pool];
-    if (!node.parked) this.#extract(ps, node);
+    if (!node.parked) extractNode(ps, node);
     this.#items.delete(laneId);
     ps.count--;
     this.#version++;
@@ -183,10 +153,10 @@ export class DispatchQueue {
     if (!node) throw new AppError("not_found", `laneId: lane ${laneId} is not queued`, { fields: ["laneId"] });
     const ps = this.#pools[node.item.pool];
     const wasIn = !node.parked;
-    if (wasIn) this.#extract(ps, node);
+    if (wasIn) extractNode(ps, node);
     const old = node.item;
     node.item = toItem({ ...old, priority: p.priority ?? old.priority, deadline: p.deadline === undefined ? old.deadline : p.deadline }, old.seq);
-    if (wasIn) this.#insert(ps, node, false);
+    if (wasIn) insertNode(ps, node, false);
     this.#version++;
     return node.item;
   }
@@ -195,7 +165,7 @@ export class DispatchQueue {
   park(laneId: string, waitingFor: WaitReason): boolean {
     const node = this.#items.get(laneId);
     if (!node) return false;
-    if (!node.parked) this.#extract(this.#pools[node.item.pool], node);
+    if (!node.parked) extractNode(this.#pools[node.item.pool], node);
     node.parked = waitingFor;
     this.#version++;
     return true;
@@ -206,7 +176,7 @@ export class DispatchQueue {
     const node = this.#items.get(laneId);
     if (!node?.parked) return false;
     node.parked = null;
-    this.#insert(this.#pools[node.item.pool], node);
+    insertNode(this.#pools[node.item.pool], node);
     this.#version++;
     return true;
   }
@@ -244,7 +214,7 @@ export class DispatchQueue {
     for (const pool of POOLS) {
       const ps = this.#pools[pool];
       if (ps.count === 0 || view.globalFree(pool) <= 0) continue;
-      this.#refreshEngines(ps, view, now);
+      refreshEngines(ps, view, now);
       const pick: Choice = { ps, view, now, verdicts: new Map(), aside: [], passedOver: [], parked: [] };
       let chosen: { node: ItemNode; round: number } | null = null;
       for (let best = this.#best(pick); best && !chosen; best = this.#best(pick)) {
@@ -257,7 +227,7 @@ export class DispatchQueue {
           this.#gateParked.push({ laneId: node.item.laneId, waitingFor: laneBlock });
         }
       }
-      for (const f of pick.aside) this.#index(ps, f.key).push(f);
+      for (const f of pick.aside) indexOf(ps, f.key).push(f);
       if (chosen) {
         const { item } = chosen.node;
         const decision: DispatchDecision = { pool, repoId: item.repoId, laneId: item.laneId, round: chosen.round, passedOver: pick.passedOver, parked: pick.parked, queuedInPool: ps.count };
@@ -374,9 +344,9 @@ export class DispatchQueue {
       q.#nextSeq = Math.max(q.#nextSeq, item.seq + 1);
       const ps = q.#pools[item.pool];
       ps.count++;
-      const repo = q.#repo(ps, item.repoId);
+      const repo = repoOf(ps, item.repoId);
       if (node.parked) continue;
-      const flow = q.#flow(repo, flowKey(item));
+      const flow = flowOf(repo, flowKey(item));
       let nodes = perFlow.get(flow);
       if (!nodes) perFlow.set(flow, (nodes = []));
       nodes.push(node);
@@ -389,7 +359,7 @@ export class DispatchQueue {
       const ps = q.#pools[pool];
       const fair = snap.fairness?.[pool];
       ps.vtime = fair?.vtime ?? 0;
-      for (const repoId of Object.keys(fair?.tags ?? {})) q.#repo(ps, repoId);
+      for (const repoId of Object.keys(fair?.tags ?? {})) repoOf(ps, repoId);
       const byKey = new Map<string, FlowNode[]>();
       for (const repo of ps.repos.values()) {
         repo.tag = fair?.tags[repo.repoId] ?? ps.vtime;
@@ -405,72 +375,17 @@ export class DispatchQueue {
     return q;
   }
 
-  #repo(ps: PoolState, repoId: string): RepoNode {
-    let r = ps.repos.get(repoId);
-    if (!r) ps.repos.set(repoId, (r = { repoId, flows: new Map(), size: 0, tag: ps.vtime }));
-    return r;
-  }
-
-  #flow(repo: RepoNode, key: string): FlowNode {
-    let f = repo.flows.get(key);
-    if (!f) repo.flows.set(key, (f = { key, repo, heap: new IndexedHeap(byItem), heapPos: -1 }));
-    return f;
-  }
-
-  #index(ps: PoolState, key: string): IndexedHeap<FlowNode> {
-    let idx = ps.indexes.get(key);
-    if (!idx) ps.indexes.set(key, (idx = new IndexedHeap(byFlow)));
-    return idx;
-  }
-
-  /** Fix a flow's place in its engine index after its head changed. */
-  #reindex(ps: PoolState, flow: FlowNode): void {
-    const idx = this.#index(ps, flow.key);
-    if (flow.heap.size === 0) idx.remove(flow);
-    else if (idx.has(flow)) idx.update(flow);
-    else idx.push(flow);
-  }
-
-  /** Put an unparked node into its flow; `activate` applies the SFQ join rule for an idle repo. */
-  #insert(ps: PoolState, node: ItemNode, activate = true): void {
-    const repo = this.#repo(ps, node.item.repoId);
-    if (activate && repo.size === 0) repo.tag = Math.max(repo.tag, ps.vtime);
-    const flow = this.#flow(repo, flowKey(node.item));
-    flow.heap.push(node);
-    repo.size++;
-    this.#reindex(ps, flow);
-  }
-
-  #extract(ps: PoolState, node: ItemNode): void {
-    const repo = ps.repos.get(node.item.repoId)!;
-    const flow = repo.flows.get(flowKey(node.item))!;
-    flow.heap.remove(node);
-    repo.size--;
-    this.#reindex(ps, flow);
-  }
-
   /** Dispatch `node`: remove it and advance its repo's fair-share tag. @returns the start tag. */
   #take(ps: PoolState, node: ItemNode): number {
     const repo = ps.repos.get(node.item.repoId)!;
     const start = Math.max(repo.tag, ps.vtime);
-    this.#extract(ps, node);
+    extractNode(ps, node);
     ps.vtime = start;
     repo.tag = start + 1 / (this.#weights.get(repo.repoId) ?? 1);
-    for (const f of repo.flows.values()) if (f.heap.size) this.#index(ps, f.key).update(f);
+    for (const f of repo.flows.values()) if (f.heap.size) indexOf(ps, f.key).update(f);
     this.#items.delete(node.item.laneId);
     ps.count--;
     this.#version++;
     return start;
-  }
-
-  /** Ask the view which engines are rate-limited right now (O(engines)). */
-  #refreshEngines(ps: PoolState, view: CapacityView, now: number): void {
-    ps.blocked.clear();
-    if (!view.engineRetryAt) return;
-    for (const [key, idx] of ps.indexes) {
-      if (key === "" || idx.size === 0) continue;
-      const retryAt = view.engineRetryAt(key, now);
-      if (retryAt !== null && retryAt > now) ps.blocked.set(key, retryAt);
-    }
   }
 }
