@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { io as connect, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from "@/lib/socket-events";
-import { PRINTER, type BenchSystem, type Receiver, type Started } from "./system";
+import { PRINTER, printerNodeFlags, type BenchSystem, type Receiver, type Started } from "./system";
 import type { BenchLane, Ready, Reply, Request, Result } from "./protocol";
 import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "../../server/node-flags";
@@ -151,7 +151,7 @@ class LaneboardSystem implements BenchSystem {
 
   async start(slot: number, args: string[]): Promise<Started> {
     const lane = this.lanes[slot % this.lanes.length]!;
-    const r = await this.call<"start">({ cmd: "start", laneId: lane.laneId, cwd: lane.worktreePath, argv: [process.execPath, PRINTER, ...args] });
+    const r = await this.call<"start">({ cmd: "start", laneId: lane.laneId, cwd: lane.worktreePath, argv: [process.execPath, ...printerNodeFlags(args), PRINTER, ...args] });
     return { handle: r.processId, pid: r.pid, logPath: r.stdoutPath };
   }
 

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { countNewlines, identity } from "./measure";
-import { PRINTER, type BenchSystem, type Receiver, type Started } from "./system";
+import { PRINTER, printerNodeFlags, type BenchSystem, type Receiver, type Started } from "./system";
 
 type Cb<T> = (err: unknown, value: T) => void;
 const call = <T>(fn: (cb: Cb<T>) => void) =>
@@ -101,7 +101,7 @@ class Pm2System implements BenchSystem {
   async start(_slot: number, args: string[]): Promise<Started> {
     const name = `bench-${++this.#seq}`;
     const apps = await call<Pm2App[]>((cb) =>
-      this.pm2.start({ script: PRINTER, args, name, cwd: this.o.cwd, autorestart: false }, cb as never),
+      this.pm2.start({ script: PRINTER, args, name, cwd: this.o.cwd, autorestart: false, node_args: printerNodeFlags(args) }, cb as never),
     );
     const app = apps[0];
     const pid = app?.process?.pid ?? app?.pm2_env?.pid;

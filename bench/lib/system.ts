@@ -8,6 +8,19 @@ import { fileURLToPath } from "node:url";
 /** Absolute path of the program both systems run (bench/lib/printer.mjs). */
 export const PRINTER = fileURLToPath(new URL("./printer.mjs", import.meta.url));
 
+/**
+ * Node flags for a printer with these arguments. `rate` printers (the steady producers of the
+ * latency and chatty-memory workloads) run without V8's optimizing tiers: 50 identical processes
+ * started at the same moment otherwise tier up in lockstep about 2.25 s in, and the compile
+ * burst starves both cores for 100–200 ms, so every system's delivery latency measured the load
+ * generator (seen for Laneboard and PM2 alike, and unchanged with the data dir on tmpfs).
+ * Measured for Laneboard, 3 runs each: p99 165 ms → 81 ms, no late lines after the first 250 ms.
+ * `flood` printers keep the JIT: their speed is the workload.
+ */
+export function printerNodeFlags(args: readonly string[]): string[] {
+  return args[0] === "rate" ? ["--no-opt", "--no-sparkplug"] : [];
+}
+
 export interface Started {
   /** The system's id for the process (Laneboard process id, PM2 app name). */
   handle: string;
