@@ -3,7 +3,7 @@
  * earlier commits a rewritten branch (rebase, amend) replaces. Read-only; all calls go through
  * {@link git} with `--end-of-options` before revisions.
  */
-import { FULL_SHA, resolveCommit } from "./repo";
+import { FULL_SHA, parseShaSubjects, resolveCommit } from "./repo";
 import { git } from "./runner";
 
 export interface CommitInfo {
@@ -152,11 +152,5 @@ async function isAncestorOf(repo: string, a: string, b: string): Promise<boolean
 export async function missingCommits(repo: string, branch: string, base: string, limit = 50): Promise<{ sha: string; subject: string }[]> {
   const [b, t] = await Promise.all([branch, base].map((r) => (FULL_SHA.test(r) ? r : resolveCommit(repo, r))));
   const res = await git(["log", "--no-color", `--max-count=${limit}`, "--format=%H%x00%s", "--end-of-options", `${b}..${t}`], { cwd: repo });
-  return res.stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const [sha = "", subject = ""] = line.split("\0");
-      return { sha, subject };
-    });
+  return parseShaSubjects(res.stdout);
 }

@@ -148,7 +148,12 @@ export async function commitsBetween(repoPath: string, from: string, to: string)
   const [f, t] = await Promise.all([resolveCommit(repoPath, from), resolveCommit(repoPath, to)]);
   // NUL between sha and subject; a subject (%s) is always a single line.
   const res = await git(["log", "--reverse", "--no-color", "--format=%H%x00%s", "--end-of-options", `${f}..${t}`], { cwd: repoPath });
-  return res.stdout
+  return parseShaSubjects(res.stdout);
+}
+
+/** Parse `git log --format=%H%x00%s` output: one `{sha, subject}` per line (a subject is one line). */
+export function parseShaSubjects(stdout: string): { sha: string; subject: string }[] {
+  return stdout
     .split("\n")
     .filter(Boolean)
     .map((line) => {

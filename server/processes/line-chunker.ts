@@ -94,8 +94,8 @@ export class LineChunker {
     this.#pending = end < buf.length ? Buffer.from(buf.subarray(end)) : null;
     if (end === 0) return null;
     this.#pendingOffset = offset + end;
-    // The run outlives this call, and `buf` may be the caller's reused buffer: copy.
-    const data = copyToSlab(buf.subarray(0, end));
+    // The run outlives this call: copy out of the caller's (reused) buffer; a joined buffer is ours.
+    const data = joined ? buf.subarray(0, end) : copyToSlab(buf.subarray(0, end));
     return { offset, lines: forEachLine(data, this.maxLineBytes), data };
   }
 

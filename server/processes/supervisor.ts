@@ -281,12 +281,7 @@ export class ProcessSupervisor {
    * they are gone or the process or file is unknown.
    */
   async readChunk(processId: string, stream: StreamName, from: number, to: number, maxBytes: number): Promise<LineRun | null> {
-    const read = ([src]: (StreamSource | null)[]) => [src ? readChunkAt(src, from, to, maxBytes) : null];
-    const t = this.#tracked.get(processId);
-    // A followed process needs no row lookup (this runs once per catch-up step).
-    const [run] = t && !t.ending
-      ? withStreamSources({ processId, paths: t.log.paths, log: t.log, live: true, ended: false }, [stream], read)
-      : await this.#withSources(processId, [stream], read).catch(() => [null]);
+    const [run] = await this.#withSources(processId, [stream], ([src]) => [src ? readChunkAt(src, from, to, maxBytes) : null]).catch(() => [null]);
     return run ?? null;
   }
 
@@ -394,12 +389,12 @@ export class ProcessSupervisor {
   }
 
   async #withSources<T>(processId: string, names: readonly StreamName[], fn: (srcs: (StreamSource | null)[]) => T[]): Promise<T[]> {
-    const row = await this.#row(processId);
     const t = this.#tracked.get(processId);
+    // A followed process that has not begun to end is live: no row lookup (catch-up reads and
+    // tails of running lanes come here often).
     const live = t !== undefined && !t.ending;
-    return withStreamSources({
-      processId, paths: processPaths(this.opts.dataDir, processId), log: t?.log ?? null, live, ended: !LIVE_STATUSES.includes(row.status),
-    }, names, fn);
+    const ended = live ? false : !LIVE_STATUSES.includes((await this.#row(processId)).status);
+    return withStreamSources({ processId, paths: processPaths(this.opts.dataDir, processId), log: t?.log ?? null, live, ended }, names, fn);
   }
 
   async #row(processId: string): Promise<ProcessRow> {

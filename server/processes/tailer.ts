@@ -17,8 +17,8 @@
  * offsets, line numbers and exact resume points this pipeline persists. inotify wakes within
  * milliseconds (measured in supervisor.test.ts, reported as `first-line latency`).
  *
- * Ordering and durability per flush of a process: read → cut at the last newline → persist offsets (one positional
- * write, see log-files.ts) → publish. A restarted server resumes from the persisted offsets, so a
+ * Ordering and durability per flush of a process: read → cut at the last newline → persist
+ * offsets (one positional write, see log-files.ts) → publish. A restarted server resumes from the persisted offsets, so a
  * line is published once across a clean restart; if the server is SIGKILLed between persist and
  * publish, that one batch is not published live (it stays in the file and in readLog / tail).
  */

@@ -3,41 +3,31 @@
  * a subscriber whose TCP socket stops being read falls behind, then catches up from the log
  * files with every line once and in order; one too far behind skips ahead with a dropped notice.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Socket as NetSocket } from "node:net";
-import { io as connect, type Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogLine } from "@/lib/api";
 import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from "@/lib/socket-events";
-import { shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
+import type { SubscribeAck } from "@/lib/socket-events";
+import { shellPacket, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
 import type { FanoutOptions } from "./output-fanout";
-import { attachRealtime, type Realtime } from "./socket-server";
+import { startRealtime, type RealtimeFixture } from "./realtime-testing";
+import type { Realtime } from "./socket-server";
 
 const LINES = 150_000;
 /** 100 digits + "\n": 15 MB in all, more than loopback socket buffers absorb. */
 const SCRIPT = `echo ready; read go; yes "$(printf '%0100d' 7)" | head -n ${LINES}`;
 
 describe("output flow control", () => {
+  let fx: RealtimeFixture;
   let h: TestRuntime;
-  let http: Server;
   let realtime: Realtime;
-  let client: Socket<ServerToClientEvents, ClientToServerEvents>;
+  let client: RealtimeFixture["client"];
 
   async function start(opts: FanoutOptions) {
-    h = await startTestRuntime();
-    http = createServer();
-    realtime = attachRealtime(http, { bus: h.rt.bus, lanes: h.rt.lanes, supervisor: h.rt.supervisor }, opts);
-    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-    client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ["websocket"] });
-    await new Promise<void>((r) => client.once("connect", () => r()));
+    fx = await startRealtime(opts);
+    ({ h, realtime, client } = fx);
   }
-  afterEach(async () => {
-    client.close();
-    await realtime.close();
-    await h.close();
-  });
+  afterEach(() => fx.close());
 
   /** The client's TCP socket (engine.io-client's websocket transport, `ws` in Node). */
   const tcp = () => (client.io.engine as unknown as { transport: { ws: { _socket: NetSocket } } }).transport.ws._socket;

@@ -70,7 +70,7 @@ interface Subscriber {
 const writeBufferLength = (socket: LaneSocket) => (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
 
 /** Pack output batches into one `process:output` message (items in order, one attachment). */
-export function packOutput(batches: readonly ProcessOutput[]): PackedOutput {
+export function packOutput(batches: readonly Pick<ProcessOutput, "laneId" | "processId" | "chunks">[]): PackedOutput {
   const items: PackedChunk[] = [];
   const parts: Uint8Array[] = [];
   for (const { laneId, processId, chunks } of batches) {
@@ -96,7 +96,9 @@ function joinAdjacent(parts: Uint8Array[]): Uint8Array {
   return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
-const batchBytes = (b: ProcessOutput) => b.chunks.reduce((n, c) => n + c.data.length, 0);
+type Batch = Pick<ProcessOutput, "laneId" | "processId" | "chunks">;
+
+const batchBytes = (b: Batch) => b.chunks.reduce((n, c) => n + c.data.length, 0);
 
 export class OutputFanout {
   #subs = new Map<string, Subscriber>();
@@ -165,7 +167,7 @@ export class OutputFanout {
     }
   };
 
-  #deliver(sub: Subscriber, list: ProcessOutput[]): void {
+  #deliver(sub: Subscriber, list: Batch[]): void {
     if (sub.lag) return this.#fallBehind(sub, list);
     let start = 0;
     let bytes = 0;
@@ -180,14 +182,14 @@ export class OutputFanout {
     }
   }
 
-  #emit(sub: Subscriber, list: ProcessOutput[], bytes: number): void {
+  #emit(sub: Subscriber, list: Batch[], bytes: number): void {
     this.#reportDropped(sub);
     sub.queued += bytes;
     sub.socket.emit("process:output", packOutput(list));
   }
 
   /** Record `list` as not received; start catching up if nothing else will trigger it. */
-  #fallBehind(sub: Subscriber, list: ProcessOutput[]): void {
+  #fallBehind(sub: Subscriber, list: Batch[]): void {
     const lag = (sub.lag ??= new Map());
     for (const b of list) {
       for (const c of b.chunks) {
@@ -214,7 +216,7 @@ export class OutputFanout {
   /** Send the next `stepBytes` of the ranges `sub` has not received; the `drain` after it sends the next. */
   async #catchUp(sub: Subscriber): Promise<void> {
     sub.busy = true;
-    const message: ProcessOutput[] = [];
+    const message: Batch[] = [];
     let bytes = 0;
     try {
       for (const [key, e] of sub.lag ?? []) {
@@ -225,7 +227,7 @@ export class OutputFanout {
           sub.lag?.delete(key);
           continue;
         }
-        message.push({ laneId: e.laneId, processId: e.processId, role: "", chunks: [{ stream: e.stream, offset: run.offset, lines: run.lines, ts: Date.now(), data: run.data }] });
+        message.push({ laneId: e.laneId, processId: e.processId, chunks: [{ stream: e.stream, offset: run.offset, lines: run.lines, ts: Date.now(), data: run.data }] });
         bytes += run.data.length;
         e.from = run.offset + run.data.length;
         e.lines -= run.lines;

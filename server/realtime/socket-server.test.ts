@@ -2,36 +2,24 @@
  * The realtime layer over a real HTTP server and a real Socket.IO client: lane events reach the
  * board room, and a late subscriber gets the tail and then live lines, in order, with no gap.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { io as connect, type Socket } from "socket.io-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LogLine } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
-import { ServerToClient, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from "@/lib/socket-events";
-import { shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
-import { attachRealtime, type Realtime } from "./socket-server";
 import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
+import { ServerToClient, type SubscribeAck } from "@/lib/socket-events";
+import { shellPacket, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
+import { startRealtime, type RealtimeFixture } from "./realtime-testing";
 
 describe("realtime", () => {
+  let fx: RealtimeFixture;
   let h: TestRuntime;
-  let http: Server;
-  let realtime: Realtime;
-  let client: Socket<ServerToClientEvents, ClientToServerEvents>;
+  let client: RealtimeFixture["client"];
 
   beforeEach(async () => {
-    h = await startTestRuntime();
-    http = createServer();
-    realtime = attachRealtime(http, { bus: h.rt.bus, lanes: h.rt.lanes, supervisor: h.rt.supervisor });
-    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-    client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ["websocket"] });
-    await new Promise<void>((r) => client.once("connect", () => r()));
+    fx = await startRealtime();
+    ({ h, client } = fx);
   });
-  afterEach(async () => {
-    client.close();
-    await realtime.close();
-    await h.close();
-  });
+  afterEach(() => fx.close());
 
   it("every client receives lane events, each valid against the catalog", async () => {
     const received: LaneEvent[] = [];

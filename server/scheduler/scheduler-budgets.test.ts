@@ -7,13 +7,12 @@
  * Usage reports are `worker.usage` events (running totals per worker) appended to the real event
  * log — the same events the engine monitors append (server/workers) — for real running workers.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { groupMembers } from "../processes/procfs";
 import type { Runtime } from "../runtime";
-import { startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
-import { addRepo, finish, gated, killAll, running, settled } from "./scheduler-testing";
+import { waitForLane } from "../testing/runtime-harness";
+import { addRepo, finish, gated, running, settled, useSchedulerRuntime } from "./scheduler-testing";
 
-const CAPS = { global: { agent: 4, check: 2, background: 2 }, perRepo: { agent: null, check: null, background: null } };
 
 /** Report a worker's running totals, as the engine monitors do. */
 async function report(rt: Runtime, laneId: string, totals: { inputTokens: number; outputTokens: number; costUsd?: number }): Promise<void> {
@@ -24,19 +23,7 @@ async function report(rt: Runtime, laneId: string, totals: { inputTokens: number
 }
 
 describe("scheduler budgets and rate limits", () => {
-  let h: TestRuntime;
-  beforeAll(async () => {
-    h = await startTestRuntime({ workerCap: 4 });
-  });
-  afterAll(async () => {
-    await h.close();
-  });
-  beforeEach(async () => {
-    await h.rt.scheduler.settings.setCaps(CAPS);
-  });
-  afterEach(async () => {
-    await killAll(h.rt);
-  });
+  const h = useSchedulerRuntime();
 
   it("pre-flight: a lane whose own budget is spent stays queued with the reason; raising the budget starts it", async () => {
     const { rt } = h;

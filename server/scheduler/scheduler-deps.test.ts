@@ -4,27 +4,14 @@
  * rejection with the cycle named, and failure propagation (dependants blocked with the reason,
  * visible in the view and as `lane.blocked`). Real processes; waits are on lane events.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
-import { nextEvent, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
-import { addRepo, finish, gated, killAll, openGate, running, settled } from "./scheduler-testing";
+import { nextEvent, waitForLane } from "../testing/runtime-harness";
+import { addRepo, finish, gated, openGate, running, settled, useSchedulerRuntime } from "./scheduler-testing";
 
-const CAPS = { global: { agent: 4, check: 2, background: 2 }, perRepo: { agent: null, check: null, background: null } };
 
 describe("scheduler dependencies", () => {
-  let h: TestRuntime;
-  beforeAll(async () => {
-    h = await startTestRuntime({ workerCap: 4 });
-  });
-  afterAll(async () => {
-    await h.close();
-  });
-  beforeEach(async () => {
-    await h.rt.scheduler.settings.setCaps(CAPS);
-  });
-  afterEach(async () => {
-    await killAll(h.rt);
-  });
+  const h = useSchedulerRuntime();
 
   it("fan-out/fan-in: children of a parent run, the wait_all join starts when all succeed", async () => {
     const { rt } = h;

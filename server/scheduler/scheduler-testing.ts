@@ -9,7 +9,8 @@ import type { LaneView } from "@/lib/api";
 import type { TaskPacketInput } from "@/lib/task-packet";
 import { commitFile, initRepo, makeTempDir } from "../git/testing";
 import type { Runtime } from "../runtime";
-import { isTerminal, shellPacket, waitForLane } from "../testing/runtime-harness";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
 
 /** Waits (polling a file, 20 ms) until `.gate` exists in its worktree, then exits with the code written in it. */
 const GATE_SCRIPT = "until [ -e .gate ]; do sleep 0.02; done; exit $(cat .gate)";
@@ -126,4 +127,32 @@ export async function drainOneByOne(rt: Runtime, count: number, begin?: () => Pr
 /** Objectives of lanes, by id (tests name lanes through their objective). */
 export async function labels(rt: Runtime, ids: string[]): Promise<string[]> {
   return Promise.all(ids.map(async (id) => (await rt.lanes.get(id)).objective));
+}
+
+/** Caps with room for every test: 4 agents, 2 checks, 2 background jobs, no per-repo limits. */
+export const ROOMY_CAPS = { global: { agent: 4, check: 2, background: 2 }, perRepo: { agent: null, check: null, background: null } };
+
+/**
+ * One runtime for a describe block (vitest hooks registered here): started once, caps reset
+ * before each test, every lane killed after each. The returned object reads through to the
+ * runtime once it has started.
+ */
+export function useSchedulerRuntime(caps: unknown = ROOMY_CAPS): TestRuntime {
+  let h: TestRuntime | null = null;
+  const get = () => h ?? (() => { throw new Error("the scheduler runtime is not started yet (use it inside a test)"); })();
+  beforeAll(async () => {
+    h = await startTestRuntime({ workerCap: 4 });
+  });
+  afterAll(() => get().close());
+  beforeEach(async () => {
+    await get().rt.scheduler.settings.setCaps(caps);
+  });
+  afterEach(() => killAll(get().rt));
+  return {
+    get rt() { return get().rt; },
+    get dataDir() { return get().dataDir; },
+    get repoPath() { return get().repoPath; },
+    get repoId() { return get().repoId; },
+    close: () => get().close(),
+  };
 }

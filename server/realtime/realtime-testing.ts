@@ -1,0 +1,40 @@
+/**
+ * Test fixture for the realtime layer: a real runtime (runtime-harness), Socket.IO attached to a
+ * real HTTP server on a free port, and one connected Socket.IO client (websocket transport, as
+ * the board's).
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { io as connect, type Socket } from "socket.io-client";
+import type { ClientToServerEvents, ServerToClientEvents } from "@/lib/socket-events";
+import { startTestRuntime, type TestRuntime } from "../testing/runtime-harness";
+import type { FanoutOptions } from "./output-fanout";
+import { attachRealtime, type Realtime } from "./socket-server";
+
+export interface RealtimeFixture {
+  h: TestRuntime;
+  realtime: Realtime;
+  client: Socket<ServerToClientEvents, ClientToServerEvents>;
+  /** Close the client, the realtime layer and the runtime. */
+  close(): Promise<void>;
+}
+
+/** Start a runtime with realtime attached and a connected client. */
+export async function startRealtime(opts: FanoutOptions = {}): Promise<RealtimeFixture> {
+  const h = await startTestRuntime();
+  const http = createServer();
+  const realtime = attachRealtime(http, { bus: h.rt.bus, lanes: h.rt.lanes, supervisor: h.rt.supervisor }, opts);
+  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+  const client: RealtimeFixture["client"] = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ["websocket"] });
+  await new Promise<void>((r) => client.once("connect", () => r()));
+  return {
+    h,
+    realtime,
+    client,
+    async close() {
+      client.close();
+      await realtime.close();
+      await h.close();
+    },
+  };
+}
