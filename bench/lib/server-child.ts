@@ -38,7 +38,11 @@ const http = createServer((_req, res) => res.writeHead(404).end());
 const realtime = attachRealtime(http, { bus: rt.bus, lanes: rt.lanes, supervisor: rt.supervisor });
 await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
 let stopping: Promise<void> | null = null;
-const shutdown = () => (stopping ??= Promise.allSettled([realtime.close(), rt.quit()]).then(() => undefined));
+const shutdown = () => {
+  // Diagnostics in the server log: how much output went live and how much was read back for a slow client.
+  if (!stopping) console.error(`[bench] fanout ${JSON.stringify(realtime.fanout.stats)}`);
+  return (stopping ??= Promise.allSettled([realtime.close(), rt.quit()]).then(() => undefined));
+};
 
 /**
  * A real repo at `repoDir` (created; the driver removes it with its temp dir) and `count` lanes
