@@ -40,7 +40,7 @@ await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
 let stopping: Promise<void> | null = null;
 const shutdown = () => {
   // Diagnostics in the server log: how much output went live and how much was read back for a slow client.
-  if (!stopping) console.error(`[bench] fanout ${JSON.stringify(realtime.fanout.stats)}`);
+  if (!stopping) console.error(`[bench] fanout ${JSON.stringify({ ...realtime.fanout.stats, slabsAllocated: realtime.fanout.pool.allocated })}`);
   return (stopping ??= Promise.allSettled([realtime.close(), rt.quit()]).then(() => undefined));
 };
 

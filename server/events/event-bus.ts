@@ -30,7 +30,9 @@ export interface BusEvents {
   "lane.event": LaneEvent;
   /**
    * New output of one process: chunks of whole lines in file order per stream (decode with
-   * `decodeChunk` from lib/log-chunk.ts). `role` is the process's supervisor role.
+   * `decodeChunk` from lib/log-chunk.ts). `role` is the process's supervisor role. Chunk `data`
+   * is a view of the log tailer's read buffer, valid only while listeners run (the emit is
+   * synchronous): a listener decodes or copies what it needs before it returns.
    */
   "process.output": ProcessOutput;
   /** A process has ended and its exit is persisted. */

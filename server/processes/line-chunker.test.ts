@@ -46,22 +46,30 @@ function bySplitter(bytes: Buffer, cuts: number[], start: number, max: number): 
   return out;
 }
 
-function byChunker(bytes: Buffer, cuts: number[], start: number, max: number): { lines: SplitLine[]; runs: LineRun[] } {
+/** A run as recorded once its bytes are decoded: where it starts, how long it is, its line count. */
+type RunShape = { offset: number; length: number; lines: number };
+
+function byChunker(bytes: Buffer, cuts: number[], start: number, max: number): { lines: SplitLine[]; runs: RunShape[] } {
   const c = new LineChunker(start, max);
-  const runs: LineRun[] = [];
-  // One reused read buffer, as the tailer uses: runs must not alias it.
+  const runs: RunShape[] = [];
+  const lines: SplitLine[] = [];
+  const take = (run: LineRun | null) => {
+    if (!run) return;
+    runs.push({ offset: run.offset, length: run.data.length, lines: run.lines });
+    const decoded = decodeChunk("P", { stream: "stdout", offset: run.offset, ts: 0, data: run.data }, max);
+    lines.push(...decoded.map(({ offset, text, raw }) => (raw === undefined ? { offset, text } : { offset, text, raw })));
+  };
+  // One reused read buffer, as the tailer uses: a run is decoded before the buffer is reused
+  // (runs are views of it), and the bytes the chunker keeps must not alias it.
   const scratch = Buffer.alloc(bytes.length);
   let prev = 0;
   for (const cut of [...cuts, bytes.length]) {
     bytes.copy(scratch, 0, prev, cut);
-    const run = c.push(scratch.subarray(0, cut - prev));
+    take(c.push(scratch.subarray(0, cut - prev)));
     scratch.fill(0x21);
-    if (run) runs.push(run);
     prev = cut;
   }
-  const last = c.flush();
-  if (last) runs.push(last);
-  const lines = runs.flatMap((r) => decodeChunk("P", { stream: "stdout", offset: r.offset, ts: 0, data: r.data }, max).map(({ offset, text, raw }) => (raw === undefined ? { offset, text } : { offset, text, raw })));
+  take(c.flush());
   return { lines, runs };
 }
 
@@ -81,7 +89,7 @@ describe("LineChunker + decodeChunk", () => {
       let at = start;
       for (const r of runs) {
         expect(r.offset).toBe(at);
-        at += r.data.length;
+        at += r.length;
       }
       expect(at).toBe(start + bytes.length);
     }

@@ -6,8 +6,8 @@
  * the lines {@link LineSplitter} gives for the same stream, however it was chunked (fuzz-tested
  * in line-chunker.test.ts), so live lines and lines read back agree on text and offset.
  *
- * Cost per input chunk: one `lastIndexOf`, one copy of the complete bytes (the caller's buffer
- * is reused) and an `indexOf` per line to count lines (no string, no object per line).
+ * Cost per input chunk: one `lastIndexOf` and an `indexOf` per line to count lines (no string,
+ * no object per line, no copy: a run is a view of the pushed bytes, see {@link LineChunker.push}).
  * A partial line longer than `maxLineBytes + 1` is released in pieces of at most `maxLineBytes`,
  * cut where the splitter cuts them, so memory per stream is bounded.
  */
@@ -21,31 +21,6 @@ export interface LineRun {
 }
 
 const LF = 0x0a;
-
-/**
- * Chunk copies are carved from 1 MiB slabs rather than allocated one by one: one external
- * allocation per MiB instead of one per chunk (less V8 bookkeeping and GC pressure), and
- * consecutive chunks of one flush sit next to each other, so the fanout can often send a whole
- * flush as one view without copying (output-fanout.ts `packOutput`). A slab is garbage once no
- * chunk view of it is alive; chunks live until their message is written.
- */
-const SLAB_BYTES = 1024 * 1024;
-let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-let slabUsed = 0;
-
-/** A copy of `src` in slab memory (its own buffer when larger than a quarter slab). */
-export function copyToSlab(src: Uint8Array): Buffer {
-  const n = src.length;
-  if (n > SLAB_BYTES / 4) return Buffer.from(src);
-  if (slabUsed + n > SLAB_BYTES) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, slabUsed + n);
-  out.set(src);
-  slabUsed += n;
-  return out;
-}
 
 export class LineChunker {
   #pending: Buffer | null = null;
@@ -78,14 +53,14 @@ export class LineChunker {
   }
 
   /**
-   * Feed the bytes that follow everything pushed so far (`chunk` may be a view of a reused
-   * buffer: what is kept or returned is copied).
+   * Feed the bytes that follow everything pushed so far. The partial last line is copied (it is
+   * kept); the returned run is a view of `chunk` (or, when a kept partial line had to be joined,
+   * of a new buffer), so it is valid as long as the caller leaves `chunk`'s memory alone.
    * @returns the complete lines now available, or null when there are none yet
    */
   push(chunk: Uint8Array): LineRun | null {
     if (chunk.length === 0) return null;
-    const joined = this.#pending !== null;
-    const buf = joined ? Buffer.concat([this.#pending!, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const buf = this.#pending !== null ? Buffer.concat([this.#pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     const offset = this.#pendingOffset;
     let end = buf.lastIndexOf(LF) + 1;
     // Long partial line: release its full pieces now. The `+ 1` allows for a CR that may turn out
@@ -94,8 +69,7 @@ export class LineChunker {
     this.#pending = end < buf.length ? Buffer.from(buf.subarray(end)) : null;
     if (end === 0) return null;
     this.#pendingOffset = offset + end;
-    // The run outlives this call: copy out of the caller's (reused) buffer; a joined buffer is ours.
-    const data = joined ? buf.subarray(0, end) : copyToSlab(buf.subarray(0, end));
+    const data = buf.subarray(0, end);
     return { offset, lines: forEachLine(data, this.maxLineBytes), data };
   }
 

@@ -155,24 +155,26 @@ export function withStreamSources<T>(
 
 /**
  * Whole lines of one stream as bytes, for a live subscriber catching up (realtime
- * output-fanout.ts): from logical offset `from` (a line or piece start, as live chunks have),
- * about `maxBytes` (at least one whole line or piece: up to 256 KiB + 2 more) and not past `to`
- * (a live chunk end). Cut with the live path's
+ * output-fanout.ts), read into the caller's buffer `into` (from its start; the fanout reuses its
+ * memory): from logical offset `from` (a line or piece start, as live chunks have), at most
+ * `into.length` bytes and not past `to` (a live chunk end). Cut with the live path's
  * {@link LineChunker} rules, so the lines are the ones live delivery would have given.
- * @returns null when `from` is below what retention kept, or the file is shorter than expected
+ * @returns the run, its `data` a view of `into`; null when `from` is below what retention kept,
+ *   or the file is shorter than expected
+ * @throws RangeError when `into` cannot hold one whole line or piece
+ *   (`min(to - from, DEFAULT_MAX_LINE_BYTES + 2)` bytes: the chunker releases a piece past max + 1)
  */
-export function readChunkAt(src: StreamSource, from: number, to: number, maxBytes: number): LineRun | null {
+export function readChunkAt(src: StreamSource, from: number, to: number, into: Buffer): LineRun | null {
   const floor = Math.max(src.st.dropped, src.st.base);
   if (from < floor || to > src.end || to <= from) return null;
-  // Enough for at least one line or piece (the chunker releases a piece past max + 1 bytes).
-  const want = Math.min(Math.max(maxBytes, DEFAULT_MAX_LINE_BYTES + 2), to - from);
-  const buf = Buffer.allocUnsafe(want);
-  if (readSync(src.fd, buf, 0, want, from - src.st.base) < want) return null;
+  const want = Math.min(into.length, to - from);
+  if (want < Math.min(to - from, DEFAULT_MAX_LINE_BYTES + 2)) throw new RangeError(`readChunkAt: ${into.length} bytes cannot hold one line or piece`);
+  if (readSync(src.fd, into, 0, want, from - src.st.base) < want) return null;
   const chunker = new LineChunker(from);
-  const run = chunker.push(buf);
-  // Reached `to`: a live chunk ended there, so what is left is whole (pieces or a final line).
+  const run = chunker.push(into.subarray(0, want));
+  // Reached `to`: a live chunk ended there, so what is left is whole (pieces or a final line),
+  // and it follows the run in `into`.
   const rest = from + want === to ? chunker.flush() : null;
-  if (!run) return rest;
   if (!rest) return run;
-  return { offset: run.offset, lines: run.lines + rest.lines, data: Buffer.concat([run.data, rest.data]) };
+  return { offset: from, lines: (run?.lines ?? 0) + rest.lines, data: into.subarray(0, want) };
 }

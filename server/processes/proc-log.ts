@@ -100,7 +100,8 @@ export class ProcLog {
 
   /**
    * Read what is new in one stream (at most `budget` bytes into `buf`) and append its complete
-   * lines to `out` as one chunk stamped with `ts`. Detects a file truncated under us.
+   * lines to `out` as one chunk stamped with `ts`; the chunk's data is usually a view of `buf`
+   * (valid until the caller reuses it). Detects a file truncated under us.
    *
    * Truncation check at no extra syscall: each read starts up to {@link FINGERPRINT} bytes early
    * and compares them with the last bytes read before. A file that was truncated and has already
@@ -186,7 +187,8 @@ export class ProcLog {
 
   /** The open read fd of a stream (null if unreadable); valid until {@link close}. */
   fd(name: StreamName): number | null {
-    return this.streams[name].fd;
+    // A closed log's fd numbers may already belong to other files.
+    return this.#closed ? null : this.streams[name].fd;
   }
 
   /** Safety check run by the tailer's slow poll: was a log file deleted or replaced under us? */

@@ -282,11 +282,15 @@ export class ProcessSupervisor {
   }
 
   /**
-   * Whole lines of a stream as bytes, for a subscriber catching up (see `readChunkAt`): null when
-   * they are gone or the process or file is unknown.
+   * Whole lines of a stream as bytes read into `into`, for a subscriber catching up (see
+   * `readChunkAt`): null when they are gone or the process or file is unknown.
+   * @throws RangeError when `into` cannot hold one whole line or piece
    */
-  async readChunk(processId: string, stream: StreamName, from: number, to: number, maxBytes: number): Promise<LineRun | null> {
-    const [run] = await this.#withSources(processId, [stream], ([src]) => [src ? readChunkAt(src, from, to, maxBytes) : null]).catch(() => [null]);
+  async readChunk(processId: string, stream: StreamName, from: number, to: number, into: Buffer): Promise<LineRun | null> {
+    const [run] = await this.#withSources(processId, [stream], ([src]) => [src ? readChunkAt(src, from, to, into) : null]).catch((err: unknown) => {
+      if (err instanceof RangeError) throw err;
+      return [null];
+    });
     return run ?? null;
   }
 
@@ -401,7 +405,9 @@ export class ProcessSupervisor {
     // Ended is final: a process this server saw end needs no row lookup either (a slow
     // subscriber catching up on 100 just-ended processes read their rows once per step).
     const ended = live ? false : this.#ended.has(processId) || !LIVE_STATUSES.includes((await this.#row(processId)).status);
-    return withStreamSources({ processId, paths: processPaths(this.opts.dataDir, processId), log: t?.log ?? null, live, ended }, names, fn);
+    // Looked up again after the await: a process that ended meanwhile has closed its log.
+    const log = this.#tracked.get(processId)?.log ?? null;
+    return withStreamSources({ processId, paths: processPaths(this.opts.dataDir, processId), log: log?.closed ? null : log, live, ended }, names, fn);
   }
 
   /** Remember that a process has ended (its row is final), keeping the newest {@link ENDED_CACHE} ids. */

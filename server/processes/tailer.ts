@@ -8,7 +8,9 @@
  * default: with setImmediate, after every wake-up libuv already delivered in this loop turn), so
  * a burst of writes costs one read per stream per flush (bounded latency, few syscalls, batched
  * lines; the more the server has to do, the bigger its batches). What is published is chunks of
- * whole lines as bytes (lib/log-chunk.ts), not line objects. A flush reads at most `readBudget`
+ * whole lines as bytes (lib/log-chunk.ts), not line objects, as views of the tailer's one read
+ * buffer: valid during the synchronous `onChunks` call only (listeners copy what they keep).
+ * A flush reads at most `readBudget`
  * bytes per stream, then yields to the event loop and continues, so one chatty process cannot
  * starve the others or hold unbounded memory.
  *
@@ -34,7 +36,11 @@ export interface TailerOptions {
   pollMs: number;
   /** Most bytes read per stream per flush. */
   readBudget: number;
-  /** New output of one process: chunks of whole lines (stdout, then stderr, each in file order). */
+  /**
+   * New output of one process: chunks of whole lines (stdout, then stderr, each in file order).
+   * Chunk data is a view of the tailer's read buffer, overwritten by the next read: use or copy
+   * it before returning.
+   */
   onChunks: (log: ProcLog, chunks: OutputChunk[]) => void;
   /** The wrapper's exit file appeared in a watched directory. */
   onExitFile: (processId: string) => void;
@@ -62,8 +68,10 @@ export class LogTailer {
   #flushQueued = false;
 
   constructor(private readonly opts: TailerOptions) {
-    // Drains read in bigger steps than flushes (they must reach the end before an exit is recorded).
-    this.#buf = Buffer.allocUnsafe(Math.max(opts.readBudget, 256 * 1024));
+    // One read buffer for the tailer's life (fresh memory per read costs page faults): stdout is
+    // read into its first half and stderr into its second, so both of a flush can be published
+    // together. Drains read in bigger steps (they must reach the end before an exit is recorded).
+    this.#buf = Buffer.allocUnsafeSlow(Math.max(2 * opts.readBudget, 256 * 1024));
   }
 
   /** Start following a process; reads what is already there on the next flush. */
@@ -125,13 +133,17 @@ export class LogTailer {
    */
   drain(log: ProcLog, final: boolean): void {
     this.#dirty.delete(log.processId);
-    const out: OutputChunk[] = [];
     const ts = Date.now();
     for (const name of STREAMS) {
-      while (log.readNew(name, this.#buf, this.#buf.length, ts, out)) {
-        if (out.length >= 16) this.#publish(log, out.splice(0));
+      // Published after every read: the next read reuses the buffer the chunks are views of.
+      let more = true;
+      while (more) {
+        const out: OutputChunk[] = [];
+        more = log.readNew(name, this.#buf, this.#buf.length, ts, out);
+        this.#publish(log, out);
       }
     }
+    const out: OutputChunk[] = [];
     if (final) log.flushPartials(ts, out);
     this.#publish(log, out);
   }
@@ -160,7 +172,7 @@ export class LogTailer {
       const out: OutputChunk[] = [];
       let again = 0;
       if (streams & STDOUT && e.log.readNew("stdout", this.#buf, this.opts.readBudget, ts, out)) again |= STDOUT;
-      if (streams & STDERR && e.log.readNew("stderr", this.#buf, this.opts.readBudget, ts, out)) again |= STDERR;
+      if (streams & STDERR && e.log.readNew("stderr", this.#buf.subarray(this.opts.readBudget), this.opts.readBudget, ts, out)) again |= STDERR;
       this.#publish(e.log, out);
       if (again) {
         this.#dirty.set(id, (this.#dirty.get(id) ?? 0) | again);

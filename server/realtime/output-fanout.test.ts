@@ -73,6 +73,12 @@ describe("output flow control", () => {
     });
     expect(realtime.fanout.stats.catchUpBytes).toBeGreaterThan(1_000_000);
     expect(realtime.fanout.stats.droppedLines).toBe(0);
+    // Message memory is reused once written (and every line above arrived intact): 15 MB went
+    // through slabs of 256 KiB, so without reuse there would be about 60 of them.
+    const { slabBytes } = realtime.fanout.pool;
+    const sent = realtime.fanout.stats.liveBytes + realtime.fanout.stats.catchUpBytes;
+    expect(sent / slabBytes).toBeGreaterThan(50);
+    expect(realtime.fanout.pool.allocated).toBeLessThan(12);
   });
 
   it("a subscriber too far behind skips to newer output with a dropped notice, then gets the rest in order", async () => {

@@ -1,27 +1,38 @@
 /**
  * Live process output to Socket.IO subscribers, with flow control per subscriber.
  *
- * Packing: everything one log flush publishes (bus `process.output`, all processes, collected
- * until `setImmediate`) goes to each subscriber as few `process:output` messages as possible,
- * each one JSON header plus one binary attachment of at most {@link FanoutOptions.messageBytes}
+ * Packing: the chunks one log flush publishes (bus `process.output`, all processes, emitted until
+ * `setImmediate`) go to each subscriber as few `process:output` messages as possible, each one
+ * JSON header plus one binary attachment of at most {@link FanoutOptions.messageBytes}
  * (lib/log-chunk.ts `PackedOutput`). A client watching many busy lanes pays per flush, not per
  * process or per line.
+ *
+ * Memory: chunk bytes on the bus are views of the tailer's read buffer, valid only during the
+ * emit, so each subscriber's messages are built by copying them into {@link SlabPool} slabs,
+ * which are reused once every message in them has been written to the socket. Fresh memory for
+ * every megabyte of output cost page faults (measured in this VM: ~800 µs per MiB fresh against
+ * ~60 µs reused). When a message is written comes from engine.io's contract: its socket hands
+ * its whole write buffer to the transport (`flush` event) only while the transport is writable,
+ * i.e. after everything handed over before has been written; so at each `flush`, the messages
+ * handed over at the previous one are written and their slabs can be released.
  *
  * Flow control: output bytes handed to a socket but still in engine.io's write buffer (which
  * fills while the client is not reading) are counted. Above `maxQueuedBytes` the subscriber is
  * *behind*: live output is no longer pushed to it; instead the fanout remembers, per process and
  * stream, the byte range it has not received, and each time its write buffer is handed to the
  * transport (engine.io `drain`) it reads the next `stepBytes` of whole lines of those ranges back
- * from the log files and sends them. So a slow subscriber costs one in-flight message of memory,
- * receives every line in order without duplicates, and returns to live output once caught up.
- * Only what cannot be caught up is skipped, with a `process:dropped { count }` notice before the
- * next output: a range that grows past `maxLagBytes` (the subscriber is hopelessly slow: it
- * skips to the newest output), or bytes retention already deleted from the file.
+ * from the log files, into one slab, and sends them. So a slow subscriber costs one in-flight
+ * message of memory, receives every line in order without duplicates, and returns to live output
+ * once caught up. Only what cannot be caught up is skipped, with a `process:dropped { count }`
+ * notice before the next output: a range that grows past `maxLagBytes` (the subscriber is
+ * hopelessly slow: it skips to the newest output), or bytes retention already deleted from the file.
  */
 import type { Server, Socket } from "socket.io";
-import type { PackedChunk, PackedOutput, OutputStream } from "@/lib/log-chunk";
+import { DEFAULT_MAX_LINE_BYTES, type PackedChunk, type PackedOutput, type OutputStream } from "@/lib/log-chunk";
 import { laneRoom, type ClientToServerEvents, type ServerToClientEvents } from "@/lib/socket-events";
 import type { ProcessOutput } from "../events/event-bus";
+
+type Batch = Pick<ProcessOutput, "laneId" | "processId" | "chunks">;
 
 type LaneSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
@@ -29,9 +40,10 @@ type LaneSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 export interface CatchUpReader {
   /**
    * Whole lines starting at logical offset `from` (a line or piece start), ending at most at
-   * `to` and reading at most `maxBytes`; null when the bytes are gone (retention, truncation).
+   * `to`, read into `into` (at most its length; `data` is a view of it); null when the bytes are
+   * gone (retention, truncation). `into` holds at least `min(to - from, DEFAULT_MAX_LINE_BYTES + 2)`.
    */
-  readChunk(processId: string, stream: OutputStream, from: number, to: number, maxBytes: number): Promise<{ offset: number; lines: number; data: Buffer } | null>;
+  readChunk(processId: string, stream: OutputStream, from: number, to: number, into: Buffer): Promise<{ offset: number; lines: number; data: Buffer } | null>;
 }
 
 export interface FanoutOptions {
@@ -41,8 +53,46 @@ export interface FanoutOptions {
   maxQueuedBytes?: number;
   /** Unreceived bytes per process stream above which a behind subscriber skips ahead (default 256 MiB). */
   maxLagBytes?: number;
-  /** Bytes read back per catch-up step (default 1 MiB). */
+  /** Bytes read back per catch-up step (default 1 MiB; at least one maximal line is read). */
   stepBytes?: number;
+  /** Free slabs kept for reuse (default 4); more are left to the garbage collector. */
+  keepFreeSlabs?: number;
+}
+
+/** A slab of message memory: `used` bytes handed out; `refs` = messages in it not yet written + 1 while it is still being filled. */
+export interface Slab {
+  buf: Buffer;
+  used: number;
+  refs: number;
+}
+
+/**
+ * Fixed-size buffers for outgoing messages, reused once released by every holder
+ * (reference counted). `take` gives a slab with one reference.
+ */
+export class SlabPool {
+  #free: Buffer[] = [];
+  /** Slabs allocated since start (diagnostics and tests: reuse keeps this low). */
+  allocated = 0;
+
+  constructor(
+    readonly slabBytes: number,
+    private readonly keepFree: number,
+  ) {}
+
+  take(): Slab {
+    let buf = this.#free.pop();
+    if (!buf) {
+      buf = Buffer.allocUnsafeSlow(this.slabBytes);
+      this.allocated++;
+    }
+    return { buf, used: 0, refs: 1 };
+  }
+
+  /** Drop one reference; the last one returns the memory to the pool (or to the GC when the pool is full). */
+  release(slab: Slab): void {
+    if (--slab.refs === 0 && this.#free.length < this.keepFree) this.#free.push(slab.buf);
+  }
 }
 
 interface Lag {
@@ -55,6 +105,13 @@ interface Lag {
   lines: number;
 }
 
+interface Message {
+  items: PackedChunk[];
+  /** Where the attachment lives: a slab range, or (for a chunk larger than a slab) its own copy. */
+  slab: Slab | null;
+  data: Buffer;
+}
+
 interface Subscriber {
   socket: LaneSocket;
   /** Output bytes emitted since the write buffer was last handed to the transport. */
@@ -65,49 +122,31 @@ interface Subscriber {
   busy: boolean;
   /** Lines skipped per process, announced before the next output. */
   dropped: Map<string, { laneId: string; count: number }>;
+  /** The slab live output for this subscriber is copied into (one reference held). */
+  slab: Slab | null;
+  /** The message being built at the end of `slab`: its items and where its bytes start. */
+  open: { items: PackedChunk[]; start: number; bytes: number } | null;
+  /** Messages built, to be emitted at the next flush. */
+  ready: Message[];
+  /** Bytes in `open` and `ready`. */
+  building: number;
+  /** Slabs of messages in engine.io's write buffer, and of those handed to the transport at its last flush. */
+  queuedSlabs: Slab[];
+  handedSlabs: Slab[];
 }
 
 const writeBufferLength = (socket: LaneSocket) => (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
 
-/** Pack output batches into one `process:output` message (items in order, one attachment). */
-export function packOutput(batches: readonly Pick<ProcessOutput, "laneId" | "processId" | "chunks">[]): PackedOutput {
-  const items: PackedChunk[] = [];
-  const parts: Uint8Array[] = [];
-  for (const { laneId, processId, chunks } of batches) {
-    for (const { data, ...rest } of chunks) {
-      items.push({ laneId: laneId!, processId, ...rest, length: data.length });
-      parts.push(data);
-    }
-  }
-  return { items, data: joinAdjacent(parts) };
-}
-
-/** The parts as one buffer: a view when they are adjacent in one backing store (slab chunks of one flush), else a copy. */
-function joinAdjacent(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const first = parts[0];
-  if (!first) return Buffer.alloc(0);
-  let end = first.byteOffset + first.length;
-  for (let i = 1; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (p.buffer !== first.buffer || p.byteOffset !== end) return Buffer.concat(parts);
-    end += p.length;
-  }
-  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
-}
-
-type Batch = Pick<ProcessOutput, "laneId" | "processId" | "chunks">;
-
-const batchBytes = (b: Batch) => b.chunks.reduce((n, c) => n + c.data.length, 0);
-
 export class OutputFanout {
   #subs = new Map<string, Subscriber>();
-  #pending: ProcessOutput[] = [];
+  /** Subscribers with messages to emit at the next flush. */
+  #toFlush = new Set<Subscriber>();
   #scheduled = false;
   readonly #messageBytes: number;
   readonly #maxQueued: number;
   readonly #maxLag: number;
   readonly #step: number;
+  readonly pool: SlabPool;
 
   constructor(
     private readonly io: Server<ClientToServerEvents, ServerToClientEvents>,
@@ -117,118 +156,178 @@ export class OutputFanout {
     this.#messageBytes = opts.messageBytes ?? 1024 * 1024;
     this.#maxQueued = opts.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.#maxLag = opts.maxLagBytes ?? 256 * 1024 * 1024;
-    this.#step = opts.stepBytes ?? 1024 * 1024;
+    // A catch-up step always has room for one maximal line or piece.
+    this.#step = Math.max(opts.stepBytes ?? 1024 * 1024, DEFAULT_MAX_LINE_BYTES + 2);
+    this.pool = new SlabPool(Math.max(this.#messageBytes, this.#step), opts.keepFreeSlabs ?? 4);
   }
 
   /** Track a connected socket (before it can join lane rooms). */
   add(socket: LaneSocket): void {
-    const sub: Subscriber = { socket, queued: 0, lag: null, busy: false, dropped: new Map() };
+    const sub: Subscriber = {
+      socket, queued: 0, lag: null, busy: false, dropped: new Map(), slab: null, open: null, ready: [], building: 0, queuedSlabs: [], handedSlabs: [],
+    };
     this.#subs.set(socket.id, sub);
-    // engine.io: "flush" = the write buffer goes to the transport; "drain" = it has been handed over.
-    socket.conn.on("flush", () => (sub.queued = 0));
+    // engine.io: "flush" = the write buffer goes to the transport, which happens only once the
+    // transport has written everything handed to it before; "drain" = it has been handed over.
+    socket.conn.on("flush", () => {
+      sub.queued = 0;
+      for (const slab of sub.handedSlabs) this.pool.release(slab);
+      sub.handedSlabs = sub.queuedSlabs;
+      sub.queuedSlabs = [];
+    });
     socket.conn.on("drain", () => {
       if (sub.lag && !sub.busy) void this.#catchUp(sub);
       else this.#reportDropped(sub);
     });
   }
 
+  /** Forget a socket. Its slabs are left to the garbage collector (the transport may still hold them). */
   remove(socketId: string): void {
+    const sub = this.#subs.get(socketId);
     this.#subs.delete(socketId);
+    if (sub) this.#toFlush.delete(sub);
   }
 
-  /** Bus listener for `process.output`. */
+  /** Counters since start (diagnostics and tests): bytes sent live, bytes sent by catching up, lines skipped. */
+  readonly stats = { liveBytes: 0, catchUpBytes: 0, droppedLines: 0 };
+
+  /** Bus listener for `process.output`: copies the chunks into each subscriber's next message (synchronously: the bytes are only valid now). */
   publish = (batch: ProcessOutput): void => {
-    if (!batch.laneId || !this.io.sockets.adapter.rooms.has(laneRoom(batch.laneId))) return;
-    this.#pending.push(batch);
-    if (!this.#scheduled) {
+    const laneId = batch.laneId;
+    const room = laneId ? this.io.sockets.adapter.rooms.get(laneRoom(laneId)) : undefined;
+    if (!laneId || !room) return;
+    let bytes = 0;
+    for (const c of batch.chunks) bytes += c.data.length;
+    for (const socketId of room) {
+      const sub = this.#subs.get(socketId);
+      if (!sub) continue;
+      if (!sub.lag && sub.queued + sub.building + bytes > this.#maxQueued) {
+        // Everything built so far goes out first, so the lines stay in order.
+        this.#emitBuilt(sub);
+        this.#fallBehind(sub, batch);
+        continue;
+      }
+      if (sub.lag) {
+        this.#fallBehind(sub, batch);
+        continue;
+      }
+      for (const c of batch.chunks) this.#append(sub, laneId, batch.processId, c);
+      this.#toFlush.add(sub);
+    }
+    if (!this.#scheduled && this.#toFlush.size) {
       this.#scheduled = true;
       setImmediate(this.#flush);
     }
   };
 
-  /** Counters since start (diagnostics and tests): bytes sent live, bytes sent by catching up, lines skipped. */
-  readonly stats = { liveBytes: 0, catchUpBytes: 0, droppedLines: 0 };
-
   #flush = (): void => {
     this.#scheduled = false;
-    const batches = this.#pending;
-    this.#pending = [];
-    const perSocket = new Map<string, ProcessOutput[]>();
-    for (const b of batches) {
-      for (const socketId of this.io.sockets.adapter.rooms.get(laneRoom(b.laneId!)) ?? []) {
-        const list = perSocket.get(socketId);
-        if (list) list.push(b);
-        else perSocket.set(socketId, [b]);
-      }
-    }
-    for (const [socketId, list] of perSocket) {
-      const sub = this.#subs.get(socketId);
-      if (sub) this.#deliver(sub, list);
-    }
+    const subs = [...this.#toFlush];
+    this.#toFlush.clear();
+    for (const sub of subs) this.#emitBuilt(sub);
   };
 
-  #deliver(sub: Subscriber, list: Batch[]): void {
-    if (sub.lag) return this.#fallBehind(sub, list);
-    let start = 0;
-    let bytes = 0;
-    for (let i = 0; i < list.length; i++) {
-      bytes += batchBytes(list[i]!);
-      if (bytes < this.#messageBytes && i < list.length - 1) continue;
-      if (sub.queued + bytes > this.#maxQueued) return this.#fallBehind(sub, list.slice(start));
-      this.stats.liveBytes += bytes;
-      this.#emit(sub, list.slice(start, i + 1), bytes);
-      start = i + 1;
-      bytes = 0;
+  /** Copy one chunk into `sub`'s open message (starting a new message or slab as needed). */
+  #append(sub: Subscriber, laneId: string, processId: string, chunk: ProcessOutput["chunks"][number]): void {
+    const { data, ...rest } = chunk;
+    const n = data.length;
+    if (sub.open && sub.open.bytes + n > this.#messageBytes) this.#finish(sub);
+    let slab = sub.slab;
+    if (!slab || slab.buf.length - slab.used < n) {
+      this.#finish(sub);
+      if (n > this.pool.slabBytes) {
+        // Larger than any slab (not produced by the tailer's reads): a message of its own.
+        sub.ready.push({ items: [{ laneId, processId, ...rest, length: n }], slab: null, data: Buffer.from(data) });
+        sub.building += n;
+        return;
+      }
+      if (slab) this.pool.release(slab);
+      slab = sub.slab = this.pool.take();
+    }
+    sub.open ??= { items: [], start: slab.used, bytes: 0 };
+    slab.buf.set(data, slab.used);
+    slab.used += n;
+    sub.open.items.push({ laneId, processId, ...rest, length: n });
+    sub.open.bytes += n;
+    sub.building += n;
+  }
+
+  /** Close the open message: it is ready to emit and holds a reference to its slab. */
+  #finish(sub: Subscriber): void {
+    const open = sub.open;
+    if (!open) return;
+    sub.open = null;
+    const slab = sub.slab!;
+    slab.refs++;
+    sub.ready.push({ items: open.items, slab, data: slab.buf.subarray(open.start, open.start + open.bytes) });
+  }
+
+  /** Emit every message built for `sub`. */
+  #emitBuilt(sub: Subscriber): void {
+    this.#finish(sub);
+    const ready = sub.ready;
+    sub.ready = [];
+    sub.building = 0;
+    for (const m of ready) {
+      this.stats.liveBytes += m.data.length;
+      this.#emit(sub, m);
     }
   }
 
-  #emit(sub: Subscriber, list: Batch[], bytes: number): void {
+  #emit(sub: Subscriber, m: Message): void {
     this.#reportDropped(sub);
-    sub.queued += bytes;
-    sub.socket.emit("process:output", packOutput(list));
+    sub.queued += m.data.length;
+    // Recorded before the emit: a writable transport takes the message (the "flush" event) at once.
+    if (m.slab) sub.queuedSlabs.push(m.slab);
+    const out: PackedOutput = { items: m.items, data: m.data };
+    sub.socket.emit("process:output", out);
   }
 
-  /** Record `list` as not received; start catching up if nothing else will trigger it. */
-  #fallBehind(sub: Subscriber, list: Batch[]): void {
+  /** Record a batch as not received; start catching up if nothing else will trigger it. */
+  #fallBehind(sub: Subscriber, b: Batch): void {
     const lag = (sub.lag ??= new Map());
-    for (const b of list) {
-      for (const c of b.chunks) {
-        const key = `${b.processId}/${c.stream}`;
-        const end = c.offset + c.data.length;
-        const e = lag.get(key);
-        if (!e) {
-          lag.set(key, { laneId: b.laneId!, processId: b.processId, stream: c.stream, from: c.offset, to: end, lines: c.lines });
-          continue;
-        }
-        e.to = end;
-        e.lines += c.lines;
-        if (e.to - e.from > this.#maxLag) {
-          // Hopelessly behind on this stream: skip to this chunk.
-          this.#drop(sub, e.laneId, e.processId, e.lines - c.lines);
-          e.from = c.offset;
-          e.lines = c.lines;
-        }
+    for (const c of b.chunks) {
+      const key = `${b.processId}/${c.stream}`;
+      const end = c.offset + c.data.length;
+      const e = lag.get(key);
+      if (!e) {
+        lag.set(key, { laneId: b.laneId!, processId: b.processId, stream: c.stream, from: c.offset, to: end, lines: c.lines });
+        continue;
+      }
+      e.to = end;
+      e.lines += c.lines;
+      if (e.to - e.from > this.#maxLag) {
+        // Hopelessly behind on this stream: skip to this chunk.
+        this.#drop(sub, e.laneId, e.processId, e.lines - c.lines);
+        e.from = c.offset;
+        e.lines = c.lines;
       }
     }
     if (!sub.busy && writeBufferLength(sub.socket) === 0) void this.#catchUp(sub);
   }
 
-  /** Send the next `stepBytes` of the ranges `sub` has not received; the `drain` after it sends the next. */
+  /** Send the next `stepBytes` of the ranges `sub` has not received, read into one slab; the `drain` after it sends the next. */
   async #catchUp(sub: Subscriber): Promise<void> {
     sub.busy = true;
-    const message: Batch[] = [];
-    let bytes = 0;
+    const slab = this.pool.take();
+    const items: PackedChunk[] = [];
     try {
       for (const [key, e] of sub.lag ?? []) {
-        if (bytes >= this.#step) break;
-        const run = await this.reader.readChunk(e.processId, e.stream, e.from, e.to, this.#step - bytes).catch(() => null);
+        const room = this.#step - slab.used;
+        // The next range must fit at least one maximal line (or be smaller): else the next step.
+        if (room < Math.min(e.to - e.from, DEFAULT_MAX_LINE_BYTES + 2)) break;
+        const from = e.from;
+        const run = await this.reader.readChunk(e.processId, e.stream, from, e.to, slab.buf.subarray(slab.used, this.#step)).catch(() => null);
+        // Output published during the read may have skipped this range ahead (maxLagBytes), and
+        // counted what was read as dropped: then the bytes read are stale.
+        if (sub.lag?.get(key) !== e || e.from !== from) continue;
         if (!run || run.data.length === 0) {
           this.#drop(sub, e.laneId, e.processId, e.lines);
           sub.lag?.delete(key);
           continue;
         }
-        message.push({ laneId: e.laneId, processId: e.processId, chunks: [{ stream: e.stream, offset: run.offset, lines: run.lines, ts: Date.now(), data: run.data }] });
-        bytes += run.data.length;
+        items.push({ laneId: e.laneId, processId: e.processId, stream: e.stream, offset: run.offset, lines: run.lines, ts: Date.now(), length: run.data.length });
+        slab.used += run.data.length;
         e.from = run.offset + run.data.length;
         e.lines -= run.lines;
         if (e.from >= e.to) sub.lag?.delete(key);
@@ -238,9 +337,10 @@ export class OutputFanout {
     }
     if (!this.#subs.has(sub.socket.id)) return;
     if (sub.lag?.size === 0) sub.lag = null; // caught up: live output resumes with the next flush
-    this.stats.catchUpBytes += bytes;
-    if (message.length) this.#emit(sub, message, bytes);
-    else if (sub.lag) setImmediate(() => void this.#catchUp(sub));
+    this.stats.catchUpBytes += slab.used;
+    if (items.length) return this.#emit(sub, { items, slab, data: slab.buf.subarray(0, slab.used) });
+    this.pool.release(slab);
+    if (sub.lag) setImmediate(() => void this.#catchUp(sub));
     else this.#reportDropped(sub);
   }
 

@@ -19,7 +19,7 @@
  * by re-feeding the stdout log from offset 0 up to the first line not yet handled, without
  * emitting anything for those lines.
  */
-import { decodeChunk, type OutputChunk } from "@/lib/log-chunk";
+import { decodeChunk } from "@/lib/log-chunk";
 import type { FailureClass, WorkerState } from "@/lib/lane-state";
 import type { WorkerError, WorkerUsage } from "@/lib/worker-state";
 import type { ProcessExit, ProcessOutput } from "../events/event-bus";
@@ -110,7 +110,10 @@ export class WorkerMonitor {
     const { laneId, processId } = batch;
     const stdout = batch.chunks.filter((c) => c.stream === "stdout");
     if (stdout.length === 0) return;
-    void this.#enqueue(processId, () => this.#onBatch(laneId, processId, stdout)).then(() => {
+    // Decoded now: chunk bytes are only valid during this call (event-bus.ts `process.output`).
+    const from = stdout[0]!.offset;
+    const texts = stdout.flatMap((c) => decodeChunk(processId, c).map((l) => l.text));
+    void this.#enqueue(processId, () => this.#onBatch(laneId, processId, from, texts)).then(() => {
       if (this.#notWorkers.has(processId)) this.#chains.delete(processId); // a check or background job: nothing to follow
     });
   };
@@ -141,13 +144,14 @@ export class WorkerMonitor {
     return next;
   }
 
-  async #onBatch(laneId: string, processId: string, chunks: OutputChunk[]): Promise<void> {
+  /** Feed stdout lines (`texts`, the first starting at logical offset `from`) to the run's adapter. */
+  async #onBatch(laneId: string, processId: string, from: number, texts: string[]): Promise<void> {
     await this.deps.whenStarted(laneId);
-    const run = this.#runs.get(processId) ?? (await this.#rebuild(processId, chunks[0]!.offset));
+    const run = this.#runs.get(processId) ?? (await this.#rebuild(processId, from));
     if (!run?.adapter) return;
-    for (const line of chunks.flatMap((c) => decodeChunk(processId, c))) {
+    for (const text of texts) {
       if (run.stopped) return;
-      await this.#apply(run, run.adapter.feed(line.text));
+      await this.#apply(run, run.adapter.feed(text));
     }
   }
 
