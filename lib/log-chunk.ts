@@ -55,27 +55,35 @@ export function utf8SafeCut(buf: Uint8Array, start: number, limit: number): numb
  */
 export function forEachLine(bytes: Uint8Array, maxLineBytes: number, fn?: (start: number, end: number) => void): number {
   let n = 0;
-  const emit = (start: number, end: number) => {
-    while (end - start > maxLineBytes) {
-      const cut = utf8SafeCut(bytes, start, start + maxLineBytes);
-      fn?.(start, cut);
-      n++;
-      start = cut;
-    }
-    fn?.(start, end);
-    n++;
-  };
   let start = 0;
   let lf = bytes.indexOf(LF, 0);
   while (lf !== -1) {
-    // Plain lines (the common case) need no emit call when only counting.
+    // Plain lines (the common case) need no emitLine call when only counting.
     const end = lf > start && bytes[lf - 1] === CR ? lf - 1 : lf;
-    if (fn || end - start > maxLineBytes) emit(start, end);
+    if (fn || end - start > maxLineBytes) n += emitLine(bytes, start, end, maxLineBytes, fn);
     else n++;
     start = lf + 1;
     lf = bytes.indexOf(LF, start);
   }
-  if (start < bytes.length) emit(start, bytes.length);
+  if (start < bytes.length) n += emitLine(bytes, start, bytes.length, maxLineBytes, fn);
+  return n;
+}
+
+/**
+ * One line `[start, end)` as lines of at most `maxLineBytes` (cut UTF-8-safely), each passed to
+ * `fn`; returns how many. Module-level rather than a closure in {@link forEachLine}: that ran per
+ * chunk, and the dev/prod loader (tsx, keepNames) wraps every closure it creates in a `__name`
+ * call, measured at ~4 % of the server's CPU at 10k lines/s.
+ */
+function emitLine(bytes: Uint8Array, start: number, end: number, maxLineBytes: number, fn: ((start: number, end: number) => void) | undefined): number {
+  let n = 1;
+  while (end - start > maxLineBytes) {
+    const cut = utf8SafeCut(bytes, start, start + maxLineBytes);
+    fn?.(start, cut);
+    n++;
+    start = cut;
+  }
+  fn?.(start, end);
   return n;
 }
 

@@ -9,7 +9,7 @@ import type { LogLine } from "@/lib/api";
 import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
 import type { SubscribeAck } from "@/lib/socket-events";
 import { shellPacket, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
-import type { FanoutOptions } from "./output-fanout";
+import { SlabPool, type FanoutOptions } from "./output-fanout";
 import { startRealtime, type RealtimeFixture } from "./realtime-testing";
 import type { Realtime } from "./socket-server";
 
@@ -89,5 +89,26 @@ describe("output flow control", () => {
     for (let i = 1; i < lines.length; i++) expect(lines[i]!.offset).toBeGreaterThan(lines[i - 1]!.offset);
     expect(lines.at(-1)!.offset).toBe(6 + (LINES - 1) * 101);
     expect(realtime.fanout.stats.droppedLines).toBe(dropped);
+  });
+});
+
+describe("SlabPool", () => {
+  it("reuses a slab once its last reference is released, and keeps at most keepFree", () => {
+    const pool = new SlabPool(1024, 1);
+    const a = pool.take();
+    a.refs++; // a message in it
+    pool.release(a); // the builder lets go: the message still holds it
+    const b = pool.take();
+    expect(b.buf).not.toBe(a.buf);
+    pool.release(a); // message written: back to the pool
+    expect(pool.take().buf).toBe(a.buf);
+    expect(pool.allocated).toBe(2);
+    // Only keepFree (1) slabs are kept: the second released one is left to the GC.
+    const c = pool.take();
+    pool.release(b);
+    pool.release(c);
+    expect(pool.take().buf).toBe(b.buf);
+    expect(pool.take().buf).not.toBe(c.buf);
+    expect(pool.allocated).toBe(4);
   });
 });

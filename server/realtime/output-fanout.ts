@@ -1,8 +1,9 @@
 /**
  * Live process output to Socket.IO subscribers, with flow control per subscriber.
  *
- * Packing: the chunks one log flush publishes (bus `process.output`, all processes, emitted until
- * `setImmediate`) go to each subscriber as few `process:output` messages as possible, each one
+ * Packing: the chunks one log flush publishes (bus `process.output`, all processes, in one
+ * synchronous tailer flush; sent from a microtask right after it, so packing costs no extra
+ * event-loop turn) go to each subscriber as few `process:output` messages as possible, each one
  * JSON header plus one binary attachment of at most {@link FanoutOptions.messageBytes}
  * (lib/log-chunk.ts `PackedOutput`). A client watching many busy lanes pays per flush, not per
  * process or per line.
@@ -216,7 +217,7 @@ export class OutputFanout {
     }
     if (!this.#scheduled && this.#toFlush.size) {
       this.#scheduled = true;
-      setImmediate(this.#flush);
+      queueMicrotask(this.#flush);
     }
   };
 
