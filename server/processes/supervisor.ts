@@ -28,6 +28,7 @@ import { GroupWatcher, isSameProcess, readProcStat } from "./procfs";
 import { MIN_FREE_BYTES, Retention, freeBytes } from "./retention";
 import { writeToFifo } from "./stdin";
 import { LogTailer } from "./tailer";
+import { recordExitRow, syncOffsetRows, type OffsetRow } from "./process-rows";
 import { type StdinMode, checkCwd, findWrapper, processPaths, readExitFile, redactEnv, resolveCommand, spawnWrapper } from "./wrapper";
 import type { StartProcessSpec, SupervisorOptions } from "./types";
 import { type ProcessRow, LIVE_STATUSES, decideExit, exitFromRow, toProcessView } from "./views";
@@ -364,15 +365,9 @@ export class ProcessSupervisor {
     const recorded = readExitFile(t.log.paths.exit);
     const exit: ProcessExit = { processId: t.id, laneId: t.laneId, role: t.role, ...decideExit(recorded, wrapper, t) };
     const { status } = exit;
-    const state = t.log.state;
-    const endedAt = recorded?.at ?? new Date();
-    // Raw SQL: this runs for every exit, and a model query costs ~3× the CPU of a raw statement.
-    // Only a row still live is changed, so of two racing ends (exit watch, kill) one wins.
-    const won = await this.opts.db.$executeRaw`
-      UPDATE "Process" SET "status" = ${status}, "exitCode" = ${exit.exitCode}, "signal" = ${exit.signal}, "endedAt" = ${endedAt},
-        "stdoutOffset" = ${state.stdout.offset}, "stderrOffset" = ${state.stderr.offset}, "truncatedBytes" = ${state.stdout.dropped + state.stderr.dropped}
-      WHERE "id" = ${t.id} AND "status" IN ('starting', 'running')`
-      .then((count) => count > 0, (err: unknown) => (console.error(`[processes] recording the exit of ${t.id} failed`, err), true));
+    const won = await recordExitRow(this.opts.db, t.id, exit, recorded?.at ?? new Date(), t.log.state).catch(
+      (err: unknown) => (console.error(`[processes] recording the exit of ${t.id} failed`, err), true),
+    );
     this.#rememberEnded(t.id);
     t.log.close();
     this.#tracked.delete(t.id);
@@ -424,7 +419,7 @@ export class ProcessSupervisor {
 
   /** Copy changed offsets of followed processes to their rows (the state file stays authoritative). */
   async #syncOffsets(list: Iterable<Tracked> = this.#tracked.values()): Promise<void> {
-    const rows: [string, number, number, number][] = [];
+    const rows: OffsetRow[] = [];
     for (const t of list) {
       const s = t.log.state;
       const key = `${s.stdout.offset}:${s.stderr.offset}:${s.stdout.dropped + s.stderr.dropped}`;
@@ -432,13 +427,7 @@ export class ProcessSupervisor {
       t.syncedOffsets = key;
       rows.push([t.id, s.stdout.offset, s.stderr.offset, s.stdout.dropped + s.stderr.dropped]);
     }
-    if (rows.length === 0) return;
-    // One statement for every changed row (one SQLite transaction, one query): with 100 chatty
-    // lanes, 100 separate updates every few seconds were a visible stall on the log path.
-    await this.opts.db.$executeRaw`
-      UPDATE "Process" SET "stdoutOffset" = u.so, "stderrOffset" = u.se, "truncatedBytes" = u.tb
-      FROM (SELECT value ->> 0 AS id, value ->> 1 AS so, value ->> 2 AS se, value ->> 3 AS tb FROM json_each(${JSON.stringify(rows)})) AS u
-      WHERE "Process"."id" = u.id`.catch((err: unknown) => console.error("[processes] saving log offsets failed", err));
+    await syncOffsetRows(this.opts.db, rows).catch((err: unknown) => console.error("[processes] saving log offsets failed", err));
   }
 
   async #onTruncated(processId: string, laneId: string | null, bytes: number): Promise<void> {
