@@ -10,17 +10,14 @@ import type { Db } from "../store/db";
 
 type EventRow = { id: number; laneId: string | null; repoId: string | null; type: string; version: number; payload: string; at: Date };
 
+/** The wire shape of a row whose payload is already parsed (no validation). */
+function wireEvent(row: Omit<EventRow, "payload">, payload: unknown): LaneEvent {
+  return { id: row.id, v: row.version, laneId: row.laneId, repoId: row.repoId, at: row.at.toISOString(), type: row.type, payload } as LaneEvent;
+}
+
 /** Convert a stored row to the wire shape; rows that no longer parse are skipped by callers. */
 export function eventFromRow(row: EventRow): LaneEvent {
-  return LaneEventSchema.parse({
-    id: row.id,
-    v: row.version,
-    laneId: row.laneId,
-    repoId: row.repoId,
-    at: row.at.toISOString(),
-    type: row.type,
-    payload: JSON.parse(row.payload),
-  }) as LaneEvent;
+  return LaneEventSchema.parse(wireEvent(row, JSON.parse(row.payload))) as LaneEvent;
 }
 
 export class EventLog {
@@ -50,7 +47,7 @@ export class EventLog {
         RETURNING "id"`;
       if (!row) throw new Error(`appending ${event.type}: the INSERT returned no row`);
       // The payload was validated above; the stored event is built, not parsed back.
-      const stored = { id: Number(row.id), v: LANE_EVENT_VERSION, laneId: event.laneId, repoId: event.repoId ?? null, at: at.toISOString(), type: event.type, payload } as LaneEvent;
+      const stored = wireEvent({ id: Number(row.id), version: LANE_EVENT_VERSION, laneId: event.laneId, repoId: event.repoId ?? null, at, type: event.type }, payload);
       this.bus.emit("lane.event", stored);
       return stored;
     };

@@ -202,13 +202,9 @@ export class OutputFanout {
     for (const socketId of room) {
       const sub = this.#subs.get(socketId);
       if (!sub) continue;
-      if (!sub.lag && sub.queued + sub.building + bytes > this.#maxQueued) {
-        // Everything built so far goes out first, so the lines stay in order.
-        this.#emitBuilt(sub);
-        this.#fallBehind(sub, batch);
-        continue;
-      }
-      if (sub.lag) {
+      if (sub.lag || sub.queued + sub.building + bytes > this.#maxQueued) {
+        // Falling behind now: everything built so far goes out first, so the lines stay in order.
+        if (!sub.lag) this.#emitBuilt(sub);
         this.#fallBehind(sub, batch);
         continue;
       }
