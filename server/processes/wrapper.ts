@@ -12,7 +12,10 @@
  *      costs the server nothing, where spawning it from Node took ~10 ms per start) and opens
  *      read-write (writers may come and go without the command ever seeing EOF); or from /dev/null,
  *   4. runs the command in the foreground; a trapped signal is deferred until it ends,
- *   5. writes `$?` (128+N = killed by signal N) to `<dir>/exit` atomically (tmp file + rename).
+ *   5. writes `$?` (128+N = killed by signal N) and a newline to `<dir>/exit` in one write(2). A
+ *      reader sees the file empty until the write lands (the size is updated after the bytes are
+ *      in the page), so only a status ending in a newline counts. No tmp file + `mv`: the fork and
+ *      exec of mv cost ~1.4 ms of CPU per exit (median of 200, dash 0.5), on every kill's path.
  * Checked with dash 0.5 (Debian's /bin/sh): SIGTERM to the group while `sleep` runs → exit file
  * `143`; a child ignoring TERM keeps the wrapper waiting until it exits by itself.
  */
@@ -29,9 +32,17 @@ export const WRAPPER_SCRIPT = [
   'if [ "$mode" = fifo ] && { [ -p "$d/stdin.fifo" ] || mkfifo -m 600 "$d/stdin.fifo"; }; then exec 0<>"$d/stdin.fifo"; else exec 0</dev/null; fi',
   '"$@"',
   "code=$?",
-  'printf \'%s\\n\' "$code" > "$d/exit.tmp" && mv -f "$d/exit.tmp" "$d/exit"',
+  'printf \'%s\\n\' "$code" > "$d/exit"',
   'exit "$code"',
 ].join("\n");
+
+/**
+ * The wrapper script of earlier versions (exit file through tmp file + `mv`), still recognised by
+ * {@link findWrapper} so a wrapper started before an upgrade is found after it.
+ */
+export const EARLIER_WRAPPER_SCRIPTS: readonly string[] = [
+  WRAPPER_SCRIPT.replace('> "$d/exit"', '> "$d/exit.tmp" && mv -f "$d/exit.tmp" "$d/exit"'),
+];
 
 export type StdinMode = "fifo" | "null";
 
@@ -177,13 +188,14 @@ export interface RecordedExit {
 /**
  * Read `<dir>/exit`. A status above 128 whose remainder is a signal number is reported as that
  * signal (sh convention: the command was killed by it), exit code null.
- * @returns null when the file does not exist (yet) or is unreadable
+ * @returns null when the file does not exist (yet), is unreadable, or does not hold a status
+ *   ended by a newline (not written yet, or the wrapper was killed before writing)
  */
 export function readExitFile(file: string): RecordedExit | null {
   try {
-    const text = readFileSync(file, "utf8").trim();
-    if (!/^\d+$/.test(text)) return null;
-    const code = Number(text);
+    const m = /^(\d+)\n$/.exec(readFileSync(file, "utf8"));
+    if (!m) return null;
+    const code = Number(m[1]);
     const at = statSync(file).mtime;
     const sig = code > 128 ? signalName(code - 128) : null;
     return sig ? { exitCode: null, signal: sig, at } : { exitCode: code, signal: null, at };
@@ -207,6 +219,6 @@ export function findWrapper(p: ProcessPaths): { pid: number; startTime: string }
   if (!Number.isInteger(pid) || pid <= 0) return null;
   const argv = readCmdline(pid);
   const st = readProcStat(pid);
-  if (!argv || !st || st.state === "Z" || argv[0] !== "/bin/sh" || argv[2] !== WRAPPER_SCRIPT || argv[4] !== p.dir) return null;
+  if (!argv || !st || st.state === "Z" || argv[0] !== "/bin/sh" || (argv[2] !== WRAPPER_SCRIPT && !EARLIER_WRAPPER_SCRIPTS.includes(argv[2]!)) || argv[4] !== p.dir) return null;
   return { pid, startTime: st.startTime };
 }
