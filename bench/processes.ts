@@ -121,7 +121,7 @@ try {
           await quiet();
           const r = await throughputRun(sys, dir, { procs, ...P.throughput });
           runs.throughput.push({ system: sys.name, run, ...r });
-          log(`${tag} throughput ×${procs}: ${fmt(r.linesPerSec, 0)} lines/s, ${fmt(r.cpuSecPerMLines, 2)} CPU s/M lines (received ${r.received} of ${r.written} written, ${r.dropped} dropped, ${r.extra} extra; ${fmt(r.elapsedMs, 0)} ms)`);
+          log(`${tag} throughput ×${procs}: ${fmt(r.linesPerSec, 0)} lines/s, ${fmt(r.cpuSecPerMLines, 2)} CPU s/M lines (received ${r.received} of ${r.written} written, ${r.dropped} dropped, ${r.extra} extra; ${fmt(r.elapsedMs, 0)} ms; CPU s server ${fmt(r.cpu.serverSec, 2)}, client ${fmt(r.cpu.clientSec, 2)}, printers ${fmt(r.cpu.printersSec, 2)}, machine ${fmt(r.cpu.machineSec, 2)})`);
         }
       }
       if (ONLY.has("memory")) {

@@ -74,6 +74,15 @@ export function cpuSeconds(pid: number): number {
   return st.cpuTicks / CLK_TCK;
 }
 
+/**
+ * CPU seconds the whole machine has spent busy so far (user, nice, system, irq, softirq of every
+ * CPU; idle, iowait and steal excluded), from the first line of /proc/stat (proc(5)).
+ */
+export function machineBusySeconds(): number {
+  const f = readFileSync("/proc/stat", "latin1").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) / CLK_TCK;
+}
+
 /** Resident set size in bytes. @throws Error if the process is gone */
 export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "latin1"));

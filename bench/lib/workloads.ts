@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { anyAlive, cpuSeconds, groupAlive, percentile, preciseNow, processTree, rssBytes, sleep, waitFor } from "./measure";
+import { anyAlive, cpuSeconds, groupAlive, identity, machineBusySeconds, percentile, preciseNow, processTree, rssBytes, sleep, waitFor } from "./measure";
 import type { BenchSystem, Receiver, Started } from "./system";
 
 /** A run is over when nothing more arrived for this long after the printers finished (ms). */
@@ -21,6 +21,10 @@ interface Written {
   bytes: number;
   /** Lines written by printer i. */
   perPrinter: number[];
+  /** CPU seconds the printers used from the start to their end, summed. */
+  cpuSec: number;
+  /** The printers (held alive until {@link finish} releases them): pid and {@link identity}. */
+  printers: { pid: number; id: string | null }[];
 }
 
 /** Start `n` printers one after another; slot i gets `args(i)`. */
@@ -64,12 +68,14 @@ async function launch(sys: BenchSystem, dir: string, mode: "flood" | "rate", n: 
 /** Wait until every printer wrote its count file; their sum. */
 async function writtenBy(files: string[], timeoutMs: number): Promise<Written> {
   await waitFor(() => files.every((f) => existsSync(f)), "every printer to finish", timeoutMs, 20);
-  const total: Written = { lines: 0, bytes: 0, perPrinter: [] };
+  const total: Written = { lines: 0, bytes: 0, perPrinter: [], cpuSec: 0, printers: [] };
   for (const f of files) {
-    const [lines, bytes] = readFileSync(f, "utf8").trim().split(" ").map(Number);
+    const [lines, bytes, cpuMicros, pid] = readFileSync(f, "utf8").trim().split(" ").map(Number);
     total.lines += lines!;
     total.bytes += bytes!;
+    total.cpuSec += cpuMicros! / 1e6;
     total.perPrinter.push(lines!);
+    total.printers.push({ pid: pid!, id: identity(pid!) });
   }
   return total;
 }
@@ -115,9 +121,21 @@ async function persistedBytes(started: Started[], bytes: number): Promise<number
   return size();
 }
 
-/** Wait for the run's processes to end, then let the system forget them. */
-async function finish(sys: BenchSystem, started: Started[]): Promise<void> {
+/**
+ * Release the run's held printers (bench/lib/printer.mjs, "Hold"), wait for the run's processes
+ * to end, then let the system forget them. A printer is signalled only while it is still the
+ * process that reported its pid.
+ */
+async function finish(sys: BenchSystem, started: Started[], written?: Written): Promise<void> {
   sys.setReceiver(null);
+  for (const { pid, id } of written?.printers ?? []) {
+    if (id === null || identity(pid) !== id) continue;
+    try {
+      process.kill(pid, "SIGUSR2");
+    } catch {
+      // it has just ended
+    }
+  }
   await waitFor(() => !anyAlive(started.map((s) => s.pid)), "the run's processes to exit", 60_000, 20);
   await sleep(200); // let the system record the exits before the next run measures anything
   await sys.reset();
@@ -137,6 +155,12 @@ export interface ThroughputResult {
   writtenBytes: number;
   persistedBytes: number;
   elapsedMs: number;
+  /**
+   * CPU seconds from the common start to the last receipt: the server's, the client's (the bench
+   * process, whose only work then is receiving), the printers' (start to their end), and the whole
+   * machine's (which also holds the wrappers, the kernel's work for them and other tenants').
+   */
+  cpu: { serverSec: number; clientSec: number; printersSec: number; machineSec: number };
 }
 
 /** N printers flood for `durationMs` (or until `maxLinesTotal / procs` lines each). */
@@ -147,11 +171,15 @@ export async function throughputRun(sys: BenchSystem, dir: string, o: { procs: n
   const startAt = go();
   await sleep(startAt - Date.now());
   const cpu0 = cpuSeconds(sys.serverPid);
+  const client0 = process.cpuUsage();
+  const machine0 = machineBusySeconds();
   const written = await writtenBy(files, o.durationMs + 120_000);
   await untilDelivered(() => c.received + c.dropped >= written.lines, () => c.lastAt, 300_000);
   const cpu1 = cpuSeconds(sys.serverPid);
+  const client = process.cpuUsage(client0);
+  const machineSec = machineBusySeconds() - machine0;
   const elapsedMs = c.lastAt - startAt;
-  await finish(sys, started);
+  await finish(sys, started, written);
   if (c.received === 0) throw new Error(`${sys.name}: no line of ${written.lines} reached the client`);
   return {
     procs: o.procs,
@@ -164,6 +192,7 @@ export async function throughputRun(sys: BenchSystem, dir: string, o: { procs: n
     writtenBytes: written.bytes,
     persistedBytes: await persistedBytes(started, written.bytes),
     elapsedMs,
+    cpu: { serverSec: cpu1 - cpu0, clientSec: (client.user + client.system) / 1e6, printersSec: written.cpuSec, machineSec },
   };
 }
 
@@ -209,7 +238,7 @@ export async function latencyRun(sys: BenchSystem, dir: string, o: { procs: numb
   const written = await writtenBy(files, o.durationMs + 60_000);
   await untilDelivered(() => c.received + c.dropped >= written.lines, () => c.lastAt, 60_000);
   const serverCpuShare = (cpuSeconds(sys.serverPid) - cpu0) / ((Date.now() - startAt) / 1000);
-  await finish(sys, started);
+  await finish(sys, started, written);
   if (c.received === 0) throw new Error(`${sys.name}: no line of ${written.lines} reached the client`);
   return {
     p50Ms: percentile(latencies, 0.5),
@@ -313,7 +342,7 @@ export async function memoryRun(sys: BenchSystem, dir: string, o: { lanes: numbe
   const written = await writtenBy(files, o.durationMs + 60_000).finally(() => (printing = false));
   await sampling;
   await untilDelivered(() => c.received + c.dropped >= written.lines, () => c.lastAt, 60_000);
-  await finish(sys, chatty);
+  await finish(sys, chatty, written);
   const heap = sys.memory ? { usage: await sys.memory(false), afterGc: await sys.memory(true) } : undefined;
   return { idleRss, chattyRss, chattyReceived: c.received, chattyWritten: written.lines, ...(heap ? { heap } : {}) };
 }
