@@ -52,6 +52,12 @@ export async function startLaneboard(o: LaneboardOptions): Promise<BenchSystem> 
     cwd: root,
     env: { ...process.env, ...SERVER_ENV },
     stdio: ["ignore", out, out, "ipc"],
+    // Its own session, as PM2's daemon (and a server started from a terminal, whose clients are
+    // browsers in other sessions). In the driver's session it shared the kernel's session
+    // autogroup (sched_autogroup_enabled=1 here) with the client it sends to, so under load the
+    // two split one group's CPU share while PM2's daemon had a group of its own. It still exits
+    // when the driver goes away (IPC disconnect, server-child.ts).
+    detached: true,
   });
   closeSync(out);
   const pending = new Map<number, { resolve: (r: Result) => void; reject: (e: Error) => void }>();
