@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LogLine } from "@/lib/api";
-import { LogBuffer } from "./log-buffer";
+import { LogBuffer, ShownPartials } from "./log-buffer";
 
 const line = (offset: number, ts: number, stream: LogLine["stream"] = "stdout", processId = "p1"): LogLine => ({
   processId,
@@ -9,7 +9,7 @@ const line = (offset: number, ts: number, stream: LogLine["stream"] = "stdout", 
   ts,
   text: `${stream}@${offset}`,
 });
-const texts = (b: LogBuffer) => b.snapshot().map((e) => (e.kind === "line" ? e.line.text : `[${e.text}]`));
+const texts = (b: LogBuffer) => b.snapshot().map((e) => (e.kind === "marker" ? `[${e.text}]` : e.line.text));
 
 describe("LogBuffer", () => {
   it("dedupes by (processId, stream, offset) across overlapping batches", () => {
@@ -59,5 +59,30 @@ describe("LogBuffer", () => {
     const snap = b.snapshot();
     b.add([line(10, 2)]);
     expect(snap).toHaveLength(1);
+  });
+});
+
+describe("ShownPartials", () => {
+  const prompt = (offset: number, text: string, stream: LogLine["stream"] = "stdout", processId = "p1") => ({ processId, stream, offset, text });
+  const shown = (s: ShownPartials) => s.entries().map((e) => (e.kind === "marker" ? "" : `${e.line.processId}/${e.line.stream}@${e.line.offset}: ${e.line.text}`));
+
+  it("shows one partial line per process stream, the newest replacing the older", () => {
+    const s = new ShownPartials();
+    s.set(prompt(100, "Continue? "), 1);
+    s.set(prompt(100, "Continue? [y/N] "), 2);
+    s.set(prompt(40, "password: ", "stderr"), 3);
+    s.set(prompt(0, "building", "stdout", "p2"), 4);
+    expect(shown(s)).toEqual(["p1/stdout@100: Continue? [y/N] ", "p1/stderr@40: password: ", "p2/stdout@0: building"]);
+    expect(s.entries().every((e) => e.kind === "partial")).toBe(true);
+  });
+
+  it("goes when a line of its stream reaches its offset, not for earlier lines or other streams", () => {
+    const s = new ShownPartials();
+    s.set(prompt(100, "Continue? "), 1);
+    expect(s.complete([line(20, 1), line(100, 2, "stderr"), line(100, 2, "stdout", "p2")])).toBe(false);
+    expect(shown(s)).toHaveLength(1);
+    expect(s.complete([{ ...line(100, 3), text: "Continue? y" }])).toBe(true);
+    expect(shown(s)).toEqual([]);
+    expect(s.complete([line(200, 4)])).toBe(false);
   });
 });

@@ -10,6 +10,8 @@ import type { LogLine } from "@/lib/api";
 
 export type LogEntry =
   | { kind: "line"; key: string; ts: number; line: LogLine }
+  /** A partial last line on show (see {@link ShownPartials}): not kept, not counted. */
+  | { kind: "partial"; key: string; ts: number; line: LogLine }
   | { kind: "marker"; key: string; ts: number; text: string };
 
 /** The dedupe identity of a line. */
@@ -67,6 +69,11 @@ export class LogBuffer {
     return this.#entries.length;
   }
 
+  /** Whether the line with this identity is held. */
+  hasLine(l: Pick<LogLine, "processId" | "stream" | "offset">): boolean {
+    return this.#keys.has(logLineKey(l));
+  }
+
   /** @returns false when the entry is older than everything kept after trimming (it was trimmed already). */
   #insert(entry: LogEntry): boolean {
     const entries = this.#entries;
@@ -86,5 +93,44 @@ export class LogBuffer {
       if (e.kind === "line") this.#keys.delete(e.key);
     }
     this.trimmed += excess;
+  }
+}
+
+/** A `process:partial` as received: the partial last line of one process stream. */
+export interface PartialLineInfo {
+  processId: string;
+  stream: LogLine["stream"];
+  offset: number;
+  text: string;
+}
+
+/**
+ * The partial last lines on show, one per process stream (a newer one replaces the older): a
+ * line of that stream starting at or after a partial's offset completes it, and it goes.
+ */
+export class ShownPartials {
+  #byStream = new Map<string, { kind: "partial"; key: string; ts: number; line: LogLine }>();
+
+  /** Show a partial line (received at `ts`). */
+  set(p: PartialLineInfo, ts: number): void {
+    const key = `partial:${p.processId}:${p.stream}`;
+    this.#byStream.set(key, { kind: "partial", key, ts, line: { processId: p.processId, stream: p.stream, offset: p.offset, ts, text: p.text } });
+  }
+
+  /** Lines arrived: drop the partials they complete. @returns whether any was dropped. */
+  complete(lines: readonly LogLine[]): boolean {
+    if (this.#byStream.size === 0) return false;
+    let changed = false;
+    for (const l of lines) {
+      const key = `partial:${l.processId}:${l.stream}`;
+      const shown = this.#byStream.get(key);
+      if (shown && l.offset >= shown.line.offset) changed = this.#byStream.delete(key) || changed;
+    }
+    return changed;
+  }
+
+  /** The partials on show, oldest first (to follow the kept lines). */
+  entries(): LogEntry[] {
+    return [...this.#byStream.values()].sort((a, b) => a.ts - b.ts);
   }
 }

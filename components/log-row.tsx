@@ -1,6 +1,6 @@
 "use client";
 /**
- * One row of process output (or a marker), shared by the card's tail and the lane page's
+ * One row of process output (a line, a partial line on show, or a marker), shared by the card's tail and the lane page's
  * virtualized log. stderr rows carry a red rule and tint; ANSI colours are rendered by
  * ansi.ts, whose library escapes the text (see there).
  */
@@ -26,9 +26,10 @@ export const LogRow = memo(function LogRow({ entry, showTime = false }: { entry:
   }
   const { line } = entry;
   const stderr = line.stream === "stderr";
+  const partial = entry.kind === "partial";
   return (
     <div
-      data-testid="log-line"
+      data-testid={partial ? "log-partial" : "log-line"}
       data-stream={line.stream}
       className={`flex h-full min-w-0 border-l-2 pr-2 ${stderr ? "border-red-500/70 bg-red-500/[0.06] text-red-100" : "border-transparent text-zinc-300"}`}
     >
@@ -43,6 +44,10 @@ export const LogRow = memo(function LogRow({ entry, showTime = false }: { entry:
         // Safe: ansi-to-html runs with escapeXML, so the output's text is entity-encoded.
         dangerouslySetInnerHTML={{ __html: ansiLineToHtml(line.text) }}
       />
+      {partial && (
+        // No newline yet (a prompt, a progress bar): a cursor marks the line as still open.
+        <span aria-label="(no newline yet)" title="No newline yet: the process may be waiting for input" className="ml-0.5 inline-block w-[0.5em] shrink-0 animate-pulse bg-zinc-400/70" />
+      )}
     </div>
   );
 });

@@ -22,7 +22,8 @@ export function LogTail({ laneId, lines = 8 }: { laneId: string; lines?: number 
       ) : log.entries.length === 0 ? (
         <p className="px-2 text-zinc-600">{log.loaded ? "no output yet" : "…"}</p>
       ) : (
-        log.entries.map((e) => (
+        // The newest `lines` entries: a partial line on show comes last and must stay visible.
+        log.entries.slice(-lines).map((e) => (
           <div key={e.key} className="h-4 overflow-hidden">
             <LogRow entry={e} />
           </div>

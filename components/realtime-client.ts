@@ -8,7 +8,7 @@
  * - on every (re)connect → fetch `GET /api/v1/events?after=<cursor>` page by page, apply those
  *   events the same way, then invalidate every lane query: nothing missed while disconnected
  *   stays missed. Lane subscriptions are renewed (Socket.IO forgets rooms on reconnect).
- * - `process:output` (chunks of whole lines, decoded here into lines) / `process:dropped` →
+ * - `process:output` (chunks of whole lines, decoded here into lines) / `process:partial` / `process:dropped` →
  *   handlers registered with {@link RealtimeClient.subscribeLane}
  *   (ref-counted per lane: the server is told `lane:unsubscribe` only when the last one leaves).
  *
@@ -34,6 +34,9 @@ function warnMalformed(event: string, error: z.ZodError): void {
 
 export type LaneSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** A `process:partial` message (lib/socket-events.ts). */
+export type PartialLine = z.infer<(typeof ServerToClient)["process:partial"]>;
+
 /** `connecting`: first attempt; `reconnecting`: lost after having been connected; `offline`: not retrying. */
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "offline";
 
@@ -42,6 +45,8 @@ export interface LaneStreamHandlers {
   onLines(lines: LogLine[], info: { fromAck: boolean; resubscribed: boolean }): void;
   /** The server skipped `count` lines for this subscriber (it fell behind); the log file keeps them. */
   onDropped?(info: { processId: string; count: number }): void;
+  /** A process's partial last line (no newline yet, e.g. a prompt), shown until a line of its stream reaches `offset`. */
+  onPartial?(partial: PartialLine): void;
   /** The server refused the subscription. */
   onError?(message: string): void;
 }
@@ -131,6 +136,11 @@ export class RealtimeClient {
       for (const [laneId, lines] of perLane) {
         for (const sub of this.#subscribers.get(laneId) ?? []) sub.handlers.onLines(lines, { fromAck: false, resubscribed: false });
       }
+    });
+    socket.on("process:partial", (payload) => {
+      const parsed = ServerToClient["process:partial"].safeParse(payload);
+      if (!parsed.success) return warnMalformed("process:partial", parsed.error);
+      for (const sub of this.#subscribers.get(parsed.data.laneId) ?? []) sub.handlers.onPartial?.(parsed.data);
     });
     socket.on("process:dropped", (payload) => {
       const parsed = ServerToClient["process:dropped"].safeParse(payload);

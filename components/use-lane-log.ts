@@ -2,7 +2,8 @@
 /**
  * A lane's output as React state: optional REST history (`GET /api/v1/lanes/:id/logs?limit=`)
  * merged with the Socket.IO subscription (ack tail + live `process:output`), deduplicated and
- * ordered by {@link LogBuffer}. `process:dropped` becomes a marker entry. Re-renders are coalesced
+ * ordered by {@link LogBuffer}. `process:dropped` becomes a marker entry; `process:partial` (a
+ * prompt or other output with no newline yet) is shown after the lines until a line completes it. Re-renders are coalesced
  * to one per animation frame, however fast lines arrive.
  *
  * Remount (React `key`) per lane id: the hook does not clear its state when `laneId` changes.
@@ -10,7 +11,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, errorMessage } from "./api-client";
-import { LogBuffer, type LogEntry } from "./log-buffer";
+import { LogBuffer, ShownPartials, type LogEntry } from "./log-buffer";
 import { laneKeys } from "./query-keys";
 import { useRealtime } from "./realtime-context";
 
@@ -24,6 +25,7 @@ export interface LaneLogOptions {
 }
 
 export interface LaneLogState {
+  /** Kept lines and markers in order, then the partial lines on show. */
   entries: LogEntry[];
   /** The server said older output was cut (retention or the history limit). */
   truncated: boolean;
@@ -46,6 +48,7 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries }: LaneLo
 
   useEffect(() => {
     const buffer = new LogBuffer(maxEntries);
+    const partials = new ShownPartials();
     let meta: Omit<LaneLogState, "entries" | "trimmed"> = { truncated: false, dropped: 0, error: null, loaded: false };
     let frame: number | null = null;
     let cancelled = false;
@@ -55,7 +58,7 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries }: LaneLo
       if (frame !== null || cancelled) return;
       frame = requestAnimationFrame(() => {
         frame = null;
-        if (!cancelled) setState({ ...meta, entries: buffer.snapshot(), trimmed: buffer.trimmed });
+        if (!cancelled) setState({ ...meta, entries: [...buffer.snapshot(), ...partials.entries()], trimmed: buffer.trimmed });
       });
     };
 
@@ -76,8 +79,14 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries }: LaneLo
         // After a reconnect the gap may exceed the ack's tail: reload the history too.
         if (resubscribed && history) void loadHistory(history);
         const added = buffer.add(lines);
+        const completed = partials.complete(lines);
         if (fromAck && !history) publish({ loaded: true });
-        else if (added > 0) publish();
+        else if (added > 0 || completed) publish();
+      },
+      onPartial(p) {
+        if (buffer.hasLine(p)) return; // its line is here already
+        partials.set(p, Date.now());
+        publish();
       },
       onDropped({ count }) {
         buffer.addMarker(`${count} line${count === 1 ? "" : "s"} dropped here: this view fell behind (the server's log file keeps them)`);

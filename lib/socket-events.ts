@@ -34,6 +34,19 @@ export const ServerToClient = {
    * `decodeChunk`; lib/log-chunk.ts).
    */
   "process:output": z.object({ items: z.array(PackedChunkSchema), data: BinarySchema }),
+  /**
+   * A process's partial last line (output with no newline yet, e.g. a prompt) that has stayed
+   * unchanged for a moment: show it after the process's lines until a line of that stream reaches
+   * `offset` (the completed line starts there) or a newer partial replaces it. Not a line: it is
+   * never counted or kept. `text` is the UTF-8 decoding of at most its last 16 KiB.
+   */
+  "process:partial": z.object({
+    laneId: z.string(),
+    processId: z.string(),
+    stream: z.enum(["stdout", "stderr"]),
+    offset: z.number().int().min(0),
+    text: z.string(),
+  }),
   /** This subscriber fell behind and `count` lines were not sent to it (the log file keeps them). */
   "process:dropped": z.object({ laneId: z.string(), processId: z.string(), count: z.number().int() }),
 } as const;

@@ -25,6 +25,21 @@ export interface ProcessOutput {
   chunks: OutputChunk[];
 }
 
+/**
+ * A partial last line of a process stream (output with no newline yet) that has stayed unchanged
+ * for a while: for viewers only. It is not a line: when a newline completes it, the line (starting
+ * at the same `offset`) is published by `process.output` as usual.
+ */
+export interface ProcessPartial {
+  laneId: string | null;
+  processId: string;
+  stream: "stdout" | "stderr";
+  /** Logical offset of its first byte (where the completed line will start). */
+  offset: number;
+  /** Its bytes so far. */
+  data: Buffer;
+}
+
 export interface BusEvents {
   /** A lane event that has been persisted (it has its cursor id). */
   "lane.event": LaneEvent;
@@ -35,6 +50,7 @@ export interface BusEvents {
    * synchronous): a listener decodes or copies what it needs before it returns.
    */
   "process.output": ProcessOutput;
+  "process.partial": ProcessPartial;
   /** A process has ended and its exit is persisted. */
   "process.exit": ProcessExit;
 }

@@ -47,6 +47,14 @@ export class LineChunker {
     return this.#pendingOffset + (this.#pending?.length ?? 0);
   }
 
+  /**
+   * The partial last line held (bytes not yet ended by a newline), or null. `data` is the held
+   * copy: a later push replaces it rather than changing it, so it stays valid.
+   */
+  get partial(): { offset: number; data: Buffer } | null {
+    return this.#pending ? { offset: this.#pendingOffset, data: this.#pending } : null;
+  }
+
   /** Bytes of the partial last line held in memory. */
   get pendingBytes(): number {
     return this.#pending?.length ?? 0;

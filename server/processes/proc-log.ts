@@ -135,6 +135,11 @@ export class ProcLog {
     return n - back === want;
   }
 
+  /** A stream's partial last line, held until a newline ends it (see LineChunker.partial); null once closed. */
+  partial(name: StreamName): { offset: number; data: Buffer } | null {
+    return this.#closed ? null : this.streams[name].chunker.partial;
+  }
+
   /** End of the process: emit every stream's partial last line. */
   flushPartials(ts: number, out: OutputChunk[]): void {
     for (const name of STREAMS) {

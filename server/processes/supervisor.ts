@@ -82,6 +82,8 @@ export class ProcessSupervisor {
       readBudget: 64 * 1024,
       onChunks: (log, chunks) =>
         opts.bus.emit("process.output", { laneId: log.laneId, processId: log.processId, role: this.#tracked.get(log.processId)?.role ?? "unknown", chunks }),
+      partialDelayMs: opts.partialDelayMs ?? 250,
+      onPartial: (log, stream, p) => opts.bus.emit("process.partial", { laneId: log.laneId, processId: log.processId, stream, offset: p.offset, data: p.data }),
       onExitFile: (id) => this.#checkEnded(id),
       onWarning: (log, message) => this.#warn(log.laneId, message),
     });

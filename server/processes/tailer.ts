@@ -14,6 +14,10 @@
  * bytes per stream, then yields to the event loop and continues, so one chatty process cannot
  * starve the others or hold unbounded memory.
  *
+ * A partial last line (a prompt, a progress bar: output with no newline yet) is not a line and is
+ * not published as one; once it has stayed unchanged for `partialDelayMs` it is announced through
+ * `onPartial`, so a viewer can show it until the line is completed and published.
+ *
  * Why not `@logdna/tail-file`: it polls (`pollFrequencyMs`, default 1000 ms), so its delivery
  * latency is bounded below by the poll period, and it exposes bytes without the per-line logical
  * offsets, line numbers and exact resume points this pipeline persists. inotify wakes within
@@ -26,7 +30,7 @@
  */
 import { watch, type FSWatcher } from "node:fs";
 import type { OutputChunk } from "@/lib/log-chunk";
-import { STREAMS } from "./log-files";
+import { STREAMS, type StreamName } from "./log-files";
 import type { ProcLog } from "./proc-log";
 
 export interface TailerOptions {
@@ -42,6 +46,14 @@ export interface TailerOptions {
    * it before returning.
    */
   onChunks: (log: ProcLog, chunks: OutputChunk[]) => void;
+  /**
+   * How long a partial last line (output not ended by a newline: a prompt, a progress bar) must
+   * stay unchanged before {@link onPartial} shows it (ms). While output flows, the partial line
+   * at the end of each read changes every flush and is never announced.
+   */
+  partialDelayMs: number;
+  /** A stream's partial last line has not changed for `partialDelayMs` (`data` stays valid). */
+  onPartial: (log: ProcLog, stream: StreamName, partial: { offset: number; data: Buffer }) => void;
   /** The wrapper's exit file appeared in a watched directory. */
   onExitFile: (processId: string) => void;
   /** A watched directory or its files went away / could not be watched. */
@@ -56,6 +68,17 @@ interface Entry {
   watcher: FSWatcher | null;
 }
 
+/** A partial last line seen at the end of a flush, waiting to be announced. */
+interface PartialCandidate {
+  log: ProcLog;
+  stream: StreamName;
+  /** Logical offset just past its last byte: a change means it grew or was completed. */
+  end: number;
+  /** When it was first seen with this end (ms, performance.now()). */
+  since: number;
+  announced: boolean;
+}
+
 export class LogTailer {
   #entries = new Map<string, Entry>();
   /** Processes to read on the next flush → which streams (bit 1 stdout, bit 2 stderr). */
@@ -66,6 +89,9 @@ export class LogTailer {
   #stopped = false;
   /** A zero-delay flush is queued with setImmediate. */
   #flushQueued = false;
+  /** Partial last lines by `processId/stream`. */
+  #partials = new Map<string, PartialCandidate>();
+  #partialTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: TailerOptions) {
     // One read buffer for the tailer's life (fresh memory per read costs page faults): stdout is
@@ -102,6 +128,7 @@ export class LogTailer {
     e.watcher?.close();
     this.#entries.delete(processId);
     this.#dirty.delete(processId);
+    for (const name of STREAMS) this.#partials.delete(`${processId}/${name}`);
     if (this.#entries.size === 0 && this.#pollTimer) {
       clearInterval(this.#pollTimer);
       this.#pollTimer = null;
@@ -155,7 +182,8 @@ export class LogTailer {
     this.#stopped = true;
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     if (this.#pollTimer) clearInterval(this.#pollTimer);
-    this.#flushTimer = this.#pollTimer = null;
+    if (this.#partialTimer) clearTimeout(this.#partialTimer);
+    this.#flushTimer = this.#pollTimer = this.#partialTimer = null;
     for (const id of [...this.#entries.keys()]) this.remove(id);
   }
 
@@ -177,7 +205,7 @@ export class LogTailer {
       if (again) {
         this.#dirty.set(id, (this.#dirty.get(id) ?? 0) | again);
         more = true;
-      }
+      } else this.#notePartials(e.log, streams);
     }
     // Data left over: continue right after other I/O callbacks have had their turn.
     if (more && !this.#flushTimer) this.#flushTimer = setTimeout(() => this.#flush(), 0);
@@ -187,6 +215,43 @@ export class LogTailer {
     if (chunks.length === 0) return;
     log.persist();
     this.opts.onChunks(log, chunks);
+  }
+
+  /** After reading a process's streams to their end: remember each one's partial last line. */
+  #notePartials(log: ProcLog, streams: number): void {
+    for (const name of STREAMS) {
+      if (!(streams & (name === "stdout" ? STDOUT : STDERR))) continue;
+      const key = `${log.processId}/${name}`;
+      const p = log.partial(name);
+      if (!p) {
+        this.#partials.delete(key);
+        continue;
+      }
+      const end = p.offset + p.data.length;
+      if (this.#partials.get(key)?.end === end) continue;
+      this.#partials.set(key, { log, stream: name, end, since: performance.now(), announced: false });
+      this.#partialTimer ??= setTimeout(() => this.#announcePartials(), this.opts.partialDelayMs).unref();
+    }
+  }
+
+  /** Announce the partial lines that have not changed for `partialDelayMs`; re-arm for the rest. */
+  #announcePartials(): void {
+    this.#partialTimer = null;
+    if (this.#stopped) return;
+    const now = performance.now();
+    let next = Infinity;
+    for (const c of this.#partials.values()) {
+      if (c.announced) continue;
+      const due = c.since + this.opts.partialDelayMs;
+      if (due > now) {
+        next = Math.min(next, due);
+        continue;
+      }
+      c.announced = true;
+      const p = c.log.partial(c.stream);
+      if (p && p.offset + p.data.length === c.end) this.opts.onPartial(c.log, c.stream, p);
+    }
+    if (next !== Infinity) this.#partialTimer = setTimeout(() => this.#announcePartials(), Math.max(1, next - now)).unref();
   }
 
   #poll(): void {

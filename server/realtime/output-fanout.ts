@@ -182,6 +182,11 @@ export class OutputFanout {
     });
   }
 
+  /** Whether a socket is behind (not sent live output; it is catching up from the log files). */
+  isBehind(socketId: string): boolean {
+    return this.#subs.get(socketId)?.lag != null;
+  }
+
   /** Forget a socket. Its slabs are left to the garbage collector (the transport may still hold them). */
   remove(socketId: string): void {
     const sub = this.#subs.get(socketId);

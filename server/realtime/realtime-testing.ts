@@ -15,6 +15,8 @@ export interface RealtimeFixture {
   h: TestRuntime;
   realtime: Realtime;
   client: Socket<ServerToClientEvents, ClientToServerEvents>;
+  /** The server's URL (for more clients). */
+  url: string;
   /** Close the client, the realtime layer and the runtime. */
   close(): Promise<void>;
 }
@@ -25,12 +27,14 @@ export async function startRealtime(opts: FanoutOptions = {}): Promise<RealtimeF
   const http = createServer();
   const realtime = attachRealtime(http, { bus: h.rt.bus, lanes: h.rt.lanes, supervisor: h.rt.supervisor }, opts);
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  const client: RealtimeFixture["client"] = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ["websocket"] });
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const client: RealtimeFixture["client"] = connect(url, { transports: ["websocket"] });
   await new Promise<void>((r) => client.once("connect", () => r()));
   return {
     h,
     realtime,
     client,
+    url,
     async close() {
       client.close();
       await realtime.close();

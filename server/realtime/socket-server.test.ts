@@ -6,9 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LogLine } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
 import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
-import { ServerToClient, type SubscribeAck } from "@/lib/socket-events";
+import { ServerToClient, type ServerToClientEvents, type SubscribeAck } from "@/lib/socket-events";
 import { shellPacket, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
+import { io as connect } from "socket.io-client";
 import { startRealtime, type RealtimeFixture } from "./realtime-testing";
+
+type PartialMsg = Parameters<ServerToClientEvents["process:partial"]>[0];
+type OutputMsg = Parameters<ServerToClientEvents["process:output"]>[0];
 
 describe("realtime", () => {
   let fx: RealtimeFixture;
@@ -69,6 +73,49 @@ describe("realtime", () => {
       return true;
     });
     expect(merged.map((l) => l.text)).toEqual(Array.from({ length: 350 }, (_, i) => `line-${51 + i}`));
+  });
+
+  it("a prompt with no newline is shown as process:partial, also to a later subscriber, until the answer completes its line", async () => {
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["sh", "-c", 'echo ready; printf "Continue? [y/N] "; read answer; echo "answer=$answer"']));
+    const partialOf = (c: typeof client) =>
+      new Promise<PartialMsg>((resolve) => {
+        const on = (m: PartialMsg) => {
+          if (m.laneId !== lane.id) return;
+          c.off("process:partial", on);
+          resolve(m);
+        };
+        c.on("process:partial", on);
+      });
+    const shown = partialOf(client);
+    await new Promise<SubscribeAck>((resolve) => client.emit("lane:subscribe", { laneId: lane.id, tail: 10 }, resolve));
+    const p = await shown;
+    const processId = (await h.rt.lanes.get(lane.id)).currentProcessId!;
+    expect(p).toEqual({ laneId: lane.id, processId, stream: "stdout", offset: "ready\n".length, text: "Continue? [y/N] " });
+    expect(ServerToClient["process:partial"].safeParse(p).success).toBe(true);
+
+    // A client subscribing while the process waits is shown the prompt right after its ack.
+    const late = connect(fx.url, { transports: ["websocket"] });
+    try {
+      const lateShown = partialOf(late);
+      const ack = await new Promise<SubscribeAck>((resolve) => late.emit("lane:subscribe", { laneId: lane.id, tail: 10 }, resolve));
+      expect(ack.ok && ack.lines.map((l) => l.text)).toEqual(["ready"]);
+      expect(await lateShown).toEqual(p);
+    } finally {
+      late.close();
+    }
+
+    // The answer completes the line: it arrives as a line starting where the partial one did.
+    const completed = new Promise<LogLine>((resolve) => {
+      const on = (msg: OutputMsg) => {
+        const line = unpackOutput(msg).flatMap(({ processId: id, chunk }) => decodeChunk(id, chunk)).find((l) => l.offset === p.offset);
+        if (!line) return;
+        client.off("process:output", on);
+        resolve(line);
+      };
+      client.on("process:output", on);
+    });
+    await h.rt.supervisor.writeStdin(processId, "y\n");
+    expect(await completed).toMatchObject({ processId, stream: "stdout", text: "Continue? [y/N] answer=y" });
   });
 
   it("subscribing to an unknown lane is refused with a typed error", async () => {

@@ -10,6 +10,8 @@
  * - Flow control per subscriber (output-fanout.ts): a subscriber that falls behind catches up
  *   from the log files in order, with memory bounded to one message; only output it can no
  *   longer catch up on is skipped, announced by `process:dropped { count }`.
+ * - A partial last line that stays unchanged (a prompt) goes to the lane's room as
+ *   `process:partial` (partial-lines.ts), and to a client subscribing while it is on show.
  */
 import type { Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
@@ -18,6 +20,7 @@ import { BOARD_ROOM, ClientToServer, laneRoom, type ClientToServerEvents, type S
 import type { EventBus } from "../events/event-bus";
 import type { LaneService } from "../lanes/lane-service";
 import { OutputFanout, type CatchUpReader, type FanoutOptions } from "./output-fanout";
+import { PartialLines } from "./partial-lines";
 
 type LaneSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
@@ -45,6 +48,7 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
     cors: undefined,
   });
   const fanout = new OutputFanout(io, deps.supervisor, opts);
+  const partials = new PartialLines();
 
   io.on("connection", (socket: LaneSocket) => {
     void socket.join(BOARD_ROOM);
@@ -58,6 +62,8 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
       try {
         const { lines } = await deps.lanes.logs(laneId, { limit: Math.max(tail, 1) });
         reply({ ok: true, lines: tail === 0 ? [] : lines });
+        // After the ack: a prompt already waiting is shown after the lines it follows.
+        for (const m of partials.forLane(laneId)) socket.emit("process:partial", m);
       } catch (err) {
         void socket.leave(laneRoom(laneId));
         reply({ ok: false, error: isAppError(err) ? { code: err.code, message: err.message } : { code: "internal", message: "subscribe failed" } });
@@ -75,6 +81,15 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
   });
 
   const offOutput = deps.bus.on("process.output", fanout.publish);
+  const offCompleted = deps.bus.on("process.output", partials.onOutput);
+  const offPartial = deps.bus.on("process.partial", (p) => {
+    const m = partials.set(p);
+    const room = m && io.sockets.adapter.rooms.get(laneRoom(m.laneId));
+    if (!m || !room) return;
+    // A subscriber that is behind has not been sent the lines before it; it gets the line later.
+    for (const id of room) if (!fanout.isBehind(id)) io.sockets.sockets.get(id)?.emit("process:partial", m);
+  });
+  const offExit = deps.bus.on("process.exit", (e) => partials.forget(e.processId));
 
   return {
     io,
@@ -82,6 +97,9 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
     async close() {
       offEvent();
       offOutput();
+      offCompleted();
+      offPartial();
+      offExit();
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };
