@@ -68,6 +68,7 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries }: LaneLo
         .then(
           (res) => {
             buffer.add(res.lines);
+            partials.complete(res.lines);
             publish({ truncated: res.truncated, loaded: true, error: null });
           },
           (err: unknown) => publish({ error: errorMessage(err), loaded: true }),

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
+import type { BusEvents } from "../events/event-bus";
 import { createHarness, sh, type Harness, type Instance } from "./test-harness";
 import { readProcStat } from "./procfs";
 
@@ -165,6 +166,47 @@ describe("ProcessSupervisor: stdin", () => {
   });
 });
 
+describe("ProcessSupervisor: partial last lines", () => {
+  /** The next `process.partial` of `processId` on this instance's bus. */
+  const nextPartial = (processId: () => string | undefined) =>
+    new Promise<BusEvents["process.partial"]>((resolve) => {
+      const off = a.bus.on("process.partial", (p) => {
+        if (p.processId !== processId()) return;
+        off();
+        resolve(p);
+      });
+    });
+
+  it("announces a prompt that stays unchanged; its answer completes the line", async () => {
+    const started: { id?: string } = {}; // set once started; partials are listened for before
+    const shown = nextPartial(() => started.id);
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: sh('echo start; printf "Continue? "; read x; echo "got $x"'), cwd });
+    started.id = view.id;
+    const p = await shown;
+    expect({ stream: p.stream, offset: p.offset, text: p.data.toString() }).toEqual({ stream: "stdout", offset: "start\n".length, text: "Continue? " });
+    expect(a.texts(view.id)).toEqual(["start"]); // not a line
+    await a.sup.writeStdin(view.id, "y\n");
+    await a.exitOf(view.id);
+    expect(a.texts(view.id)).toEqual(["start", "Continue? got y"]);
+  });
+
+  it("shows a line that keeps growing (a progress bar) while it grows, about once a second", async () => {
+    const started: { id?: string } = {}; // set once started; partials are listened for before
+    const shown = nextPartial(() => started.id);
+    // 40 dots, one per 100 ms, then the newline: never unchanged for 250 ms until it is a line.
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: sh("i=0; while [ $i -lt 40 ]; do printf .; sleep 0.1; i=$((i+1)); done; echo"), cwd });
+    started.id = view.id;
+    // Before the process ends, not after (then the line is published and nothing is partial).
+    const first = await Promise.race([shown, a.exitOf(view.id).then(() => null)]);
+    expect(first, "a partial line shown before the process ended").not.toBeNull();
+    const text = first!.data.toString();
+    expect(text).toMatch(/^\.+$/);
+    expect(text.length).toBeLessThan(40); // shown while still growing
+    await a.exitOf(view.id);
+    expect(a.texts(view.id)).toEqual([".".repeat(40)]);
+  });
+});
+
 describe("ProcessSupervisor: bad input", () => {
   it("refuses a missing command, a bad cwd and a cwd outside confineTo without spawning", async () => {
     expect(await appErrorCode(a.sup.start({ laneId: null, role: "worker", argv: ["no-such-command-xyz"], cwd }))).toBe("command_not_found");
@@ -187,7 +229,7 @@ describe("ProcessSupervisor: bad input", () => {
     expect(a.texts(view.id, "stderr").join("\n")).toContain("not found");
   });
 
-  it("writes the exit file atomically where the architecture says", async () => {
+  it("writes the exit status, ended by a newline, where the architecture says", async () => {
     const view = await a.sup.start({ laneId: null, role: "worker", argv: sh("exit 9"), cwd });
     await a.exitOf(view.id);
     expect(readFileSync(`${h.dataDir}/processes/${view.id}/exit`, "utf8")).toBe("9\n");

@@ -48,8 +48,9 @@ export interface TailerOptions {
   onChunks: (log: ProcLog, chunks: OutputChunk[]) => void;
   /**
    * How long a partial last line (output not ended by a newline: a prompt, a progress bar) must
-   * stay unchanged before {@link onPartial} shows it (ms). While output flows, the partial line
-   * at the end of each read changes every flush and is never announced.
+   * stay unchanged before {@link onPartial} shows it (ms); one that keeps growing (the same line,
+   * redrawn with `\r`) is shown once a second. While output flows, each read ends in another
+   * line, so no partial line is announced.
    */
   partialDelayMs: number;
   /** A stream's partial last line has not changed for `partialDelayMs` (`data` stays valid). */
@@ -68,16 +69,22 @@ interface Entry {
   watcher: FSWatcher | null;
 }
 
-/** A partial last line seen at the end of a flush, waiting to be announced. */
+/** A partial last line seen at the end of a flush. */
 interface PartialCandidate {
   log: ProcLog;
   stream: StreamName;
-  /** Logical offset just past its last byte: a change means it grew or was completed. */
+  /** Logical offsets of its first byte and just past its last: a new start is a new line. */
+  start: number;
   end: number;
-  /** When it was first seen with this end (ms, performance.now()). */
-  since: number;
-  announced: boolean;
+  /** When its end last moved, and when it was last announced (first seen, if never); performance.now() ms. */
+  changedAt: number;
+  shownAt: number;
+  /** `end` when last announced (-1: never). */
+  announcedEnd: number;
 }
+
+/** A partial line that keeps growing (a progress bar) is announced at most this often (ms). */
+const GROWING_PARTIAL_MS = 1000;
 
 export class LogTailer {
   #entries = new Map<string, Entry>();
@@ -219,6 +226,7 @@ export class LogTailer {
 
   /** After reading a process's streams to their end: remember each one's partial last line. */
   #notePartials(log: ProcLog, streams: number): void {
+    const now = performance.now();
     for (const name of STREAMS) {
       if (!(streams & (name === "stdout" ? STDOUT : STDERR))) continue;
       const key = `${log.processId}/${name}`;
@@ -228,28 +236,33 @@ export class LogTailer {
         continue;
       }
       const end = p.offset + p.data.length;
-      if (this.#partials.get(key)?.end === end) continue;
-      this.#partials.set(key, { log, stream: name, end, since: performance.now(), announced: false });
+      const c = this.#partials.get(key);
+      if (c?.start === p.offset) {
+        if (c.end === end) continue;
+        c.end = end;
+        c.changedAt = now;
+      } else this.#partials.set(key, { log, stream: name, start: p.offset, end, changedAt: now, shownAt: now, announcedEnd: -1 });
       this.#partialTimer ??= setTimeout(() => this.#announcePartials(), this.opts.partialDelayMs).unref();
     }
   }
 
-  /** Announce the partial lines that have not changed for `partialDelayMs`; re-arm for the rest. */
+  /** Announce the partial lines due (unchanged for `partialDelayMs`, or growing and not shown for a second); re-arm for the rest. */
   #announcePartials(): void {
     this.#partialTimer = null;
     if (this.#stopped) return;
     const now = performance.now();
     let next = Infinity;
     for (const c of this.#partials.values()) {
-      if (c.announced) continue;
-      const due = c.since + this.opts.partialDelayMs;
+      if (c.announcedEnd === c.end) continue;
+      const due = Math.min(c.changedAt + this.opts.partialDelayMs, c.shownAt + GROWING_PARTIAL_MS);
       if (due > now) {
         next = Math.min(next, due);
         continue;
       }
-      c.announced = true;
+      c.announcedEnd = c.end;
+      c.shownAt = now;
       const p = c.log.partial(c.stream);
-      if (p && p.offset + p.data.length === c.end) this.opts.onPartial(c.log, c.stream, p);
+      if (p && p.offset === c.start && p.offset + p.data.length === c.end) this.opts.onPartial(c.log, c.stream, p);
     }
     if (next !== Infinity) this.#partialTimer = setTimeout(() => this.#announcePartials(), Math.max(1, next - now)).unref();
   }
