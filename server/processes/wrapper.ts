@@ -37,11 +37,22 @@ export const WRAPPER_SCRIPT = [
 ].join("\n");
 
 /**
- * The wrapper script of earlier versions (exit file through tmp file + `mv`), still recognised by
- * {@link findWrapper} so a wrapper started before an upgrade is found after it.
+ * Wrapper scripts of earlier versions, verbatim (a running wrapper's argv holds the script it was
+ * started with, so these must never follow later edits of {@link WRAPPER_SCRIPT}), still
+ * recognised by {@link findWrapper} so a wrapper started before an upgrade is found after it.
+ * - until 2026-11-21: the exit file through a tmp file + `mv`.
  */
 export const EARLIER_WRAPPER_SCRIPTS: readonly string[] = [
-  WRAPPER_SCRIPT.replace('> "$d/exit"', '> "$d/exit.tmp" && mv -f "$d/exit.tmp" "$d/exit"'),
+  [
+    'd=$1; mode=$2; shift 2',
+    "trap 'true' TERM INT HUP",
+    'printf \'%s\\n\' "$$" > "$d/pid"',
+    'if [ "$mode" = fifo ] && { [ -p "$d/stdin.fifo" ] || mkfifo -m 600 "$d/stdin.fifo"; }; then exec 0<>"$d/stdin.fifo"; else exec 0</dev/null; fi',
+    '"$@"',
+    "code=$?",
+    'printf \'%s\\n\' "$code" > "$d/exit.tmp" && mv -f "$d/exit.tmp" "$d/exit"',
+    'exit "$code"',
+  ].join("\n"),
 ];
 
 export type StdinMode = "fifo" | "null";
