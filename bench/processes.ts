@@ -1,7 +1,7 @@
 /**
  * `npm run bench:processes [-- --quick] [--runs 3] [--only spawn,latency,throughput,memory]
  *   [--no-pm2] [--json <file>] [--keep-temp] [--procs 10,50,100] [--server-prof <dir>]
- *   [--server-root <checkout>] [--server-node-args="<node flags>"]`
+ *   [--server-root <checkout>] [--server-node-args="<node flags>"] [--dump-latency <dir>]`
  *
  * Issue 3 item 5: Laneboard's process supervisor and realtime log path against PM2, on this
  * machine, in one run. Laneboard is its production path in a process of its own
@@ -16,7 +16,9 @@
  * Same conditions for both: the same printer program and node flags; each server (Laneboard's
  * child, PM2's daemon) in a session of its own, so neither shares the kernel's scheduler
  * autogroup with the client it sends to; every printer is held alive until its run is measured
- * (printer.mjs "Hold"), so no system is charged for Node's ~9 ms exit of 100 printers; and each
+ * (printer.mjs "Hold"), so no system is charged for Node's ~9 ms exit of 100 printers; every
+ * printer has created its stdout stream and run its line code before it reports ready
+ * (printer.mjs "Warm-up"), so the first lines of a run do not wait for 50 cold printers; and each
  * system's log path is warmed up (one unmeasured latency and throughput run) before the first
  * measured run, so the figures are of steady state, not of code still being compiled.
  * Each figure is the median over `--runs` runs (3; `--quick`: 1 run, shorter workloads); runs of
@@ -26,7 +28,10 @@
  * `--server-prof <dir>` runs the Laneboard server with `--cpu-prof` (profile written there on exit);
  * `--server-root <dir>` runs the server from another checkout (a scratch copy with a change to
  * measure; node_modules may be a symlink to this one's); `--server-node-args` adds node flags to
- * the server (e.g. V8 heap limits, to see their effect on RSS).
+ * the server (e.g. V8 heap limits, to see their effect on RSS). `--dump-latency <dir>` writes every
+ * latency sample of each run to `<dir>/<system>-<run>.json` as a flat array of [write time,
+ * receipt time] pairs, ms since the run's start `startAt` (epoch ms), as `{ startAt, samples }` (to see
+ * where the tail comes from).
  * A benchmark, not a test: it exits non-zero only if a run fails.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -52,6 +57,7 @@ const { values } = parseArgs({
     "server-prof": { type: "string" },
     "server-root": { type: "string" },
     "server-node-args": { type: "string" },
+    "dump-latency": { type: "string" },
   },
 });
 const quick = values.quick;
@@ -129,7 +135,8 @@ try {
       }
       if (ONLY.has("latency")) {
         await quiet();
-        const r = await latencyRun(sys, dir, P.latency);
+        const dumpFile = values["dump-latency"] && path.join(values["dump-latency"], `${sys.name}-${run}.json`);
+        const r = await latencyRun(sys, dir, { ...P.latency, ...(dumpFile ? { dumpFile } : {}) });
         runs.latency.push({ system: sys.name, run, ...r });
         const late = r.lateSlots.map(([ms, n]) => `${ms}:${n}`).join(" ") || "none";
         log(`${tag} latency p50 ${fmt(r.p50Ms)} ms p99 ${fmt(r.p99Ms)} ms, server CPU ${fmt(100 * r.serverCpuShare, 0)} % of a core (received ${r.received} of ${r.written} written, ${r.dropped} dropped, ${r.extra} extra)\n  lines later than ${LATE_MS} ms by write time (ms since start:lines): ${late}`);

@@ -214,9 +214,11 @@ export interface LatencyResult {
 export const LATE_MS = 100;
 
 /** `procs` printers at `rate` lines/s each for `durationMs`; receipt − write time per line. */
-export async function latencyRun(sys: BenchSystem, dir: string, o: { procs: number; rate: number; durationMs: number }): Promise<LatencyResult> {
+export async function latencyRun(sys: BenchSystem, dir: string, o: { procs: number; rate: number; durationMs: number; dumpFile?: string }): Promise<LatencyResult> {
   const { started, files, go } = await launch(sys, dir, "rate", o.procs, o.durationMs, o.rate);
   const latencies: number[] = [];
+  /** With `dumpFile`: every sample as [write time, receipt time], ms since the start. */
+  const samples: number[] = [];
   /** Lines later than {@link LATE_MS}, per 250 ms of the run (by write time): shows periodic stalls. */
   const late = new Map<number, number>();
   let startAt = Infinity;
@@ -225,6 +227,7 @@ export async function latencyRun(sys: BenchSystem, dir: string, o: { procs: numb
     for (const l of lines) {
       const written = Number.parseFloat(l);
       latencies.push(at - written);
+      if (o.dumpFile) samples.push(written - startAt, at - startAt);
       if (at - written > LATE_MS) {
         const slot = Math.floor((written - startAt) / 250) * 250;
         late.set(slot, (late.get(slot) ?? 0) + 1);
@@ -240,6 +243,7 @@ export async function latencyRun(sys: BenchSystem, dir: string, o: { procs: numb
   const serverCpuShare = (cpuSeconds(sys.serverPid) - cpu0) / ((Date.now() - startAt) / 1000);
   await finish(sys, started, written);
   if (c.received === 0) throw new Error(`${sys.name}: no line of ${written.lines} reached the client`);
+  if (o.dumpFile) writeFileSync(o.dumpFile, JSON.stringify({ startAt, samples }));
   return {
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
