@@ -12,6 +12,7 @@ import { io as connect, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from "@/lib/socket-events";
 import { PRINTER, printerNodeFlags, type BenchSystem, type Receiver, type Started } from "./system";
 import type { BenchLane, Ready, Reply, Request, Result } from "./protocol";
+import { preciseNow } from "./measure";
 import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "../../server/node-flags";
 
@@ -131,6 +132,7 @@ class LaneboardSystem implements BenchSystem {
     private readonly call: Call,
   ) {
     client.on("process:output", (batch) => {
+      const receivedAt = preciseNow();
       const r = this.#receiver;
       if (!r) return;
       // A message packs chunks of whole lines of several processes; each chunk header carries its
@@ -138,7 +140,7 @@ class LaneboardSystem implements BenchSystem {
       for (const item of batch.items) if (r.handles.has(item.processId)) r.count(item.processId, item.lines);
       if (r.texts) {
         for (const { processId, chunk } of unpackOutput(batch)) {
-          if (r.handles.has(processId)) r.texts(processId, decodeChunk(processId, chunk).map((l) => l.text));
+          if (r.handles.has(processId)) r.texts(processId, decodeChunk(processId, chunk).map((l) => l.text), receivedAt);
         }
       }
     });

@@ -9,7 +9,7 @@
  * SIGKILL to the daemon and to any app pid still alive.
  */
 import { readFileSync } from "node:fs";
-import { countNewlines, identity } from "./measure";
+import { countNewlines, identity, preciseNow } from "./measure";
 import { PRINTER, printerNodeFlags, type BenchSystem, type Receiver, type Started } from "./system";
 
 type Cb<T> = (err: unknown, value: T) => void;
@@ -88,13 +88,14 @@ class Pm2System implements BenchSystem {
 
   listen(): void {
     this.bus!.on("log:out", ({ process: { name }, data }) => {
+      const receivedAt = preciseNow();
       const r = this.#receiver;
       if (!r?.handles.has(name)) return;
       if (!r.texts) return r.count(name, countNewlines(data));
       const parts = ((this.#partial.get(name) ?? "") + data).split("\n");
       this.#partial.set(name, parts.pop()!);
       r.count(name, parts.length);
-      r.texts(name, parts);
+      r.texts(name, parts, receivedAt);
     });
   }
 

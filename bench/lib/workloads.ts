@@ -81,7 +81,7 @@ async function writtenBy(files: string[], timeoutMs: number): Promise<Written> {
 }
 
 /** Counting receiver for `started`; `onTexts` also gets the lines (latency runs). */
-function counter(started: Started[], onTexts?: (lines: string[]) => void) {
+function counter(started: Started[], onTexts?: (lines: string[], receivedAt: number) => void) {
   const r = {
     received: 0,
     dropped: 0,
@@ -102,7 +102,7 @@ function counter(started: Started[], onTexts?: (lines: string[]) => void) {
         r.dropped += n;
         r.lastAt = preciseNow();
       },
-      ...(onTexts ? { texts: (_h: string, lines: string[]) => onTexts(lines) } : {}),
+      ...(onTexts ? { texts: (_h: string, lines: string[], receivedAt: number) => onTexts(lines, receivedAt) } : {}),
     } satisfies Receiver,
   };
   return r;
@@ -222,8 +222,7 @@ export async function latencyRun(sys: BenchSystem, dir: string, o: { procs: numb
   /** Lines later than {@link LATE_MS}, per 250 ms of the run (by write time): shows periodic stalls. */
   const late = new Map<number, number>();
   let startAt = Infinity;
-  const c = counter(started, (lines) => {
-    const at = preciseNow();
+  const c = counter(started, (lines, at) => {
     for (const l of lines) {
       const written = Number.parseFloat(l);
       latencies.push(at - written);
