@@ -21,16 +21,18 @@
  * (printer.mjs "Warm-up"), so the first lines of a run do not wait for 50 cold printers; and each
  * system's log path is warmed up (one unmeasured latency and throughput run) before the first
  * measured run, so the figures are of steady state, not of code still being compiled.
- * Each figure is the median over `--runs` runs (3; `--quick`: 1 run, shorter workloads); runs of
- * the two systems alternate. Prints a markdown table; writes the figures and every run's raw
- * numbers as JSON to `--json`, by default (only for the complete default run: no --quick, --only,
- * --runs, --procs, --no-pm2 or server options) to bench/results/processes-latest.json.
+ * Each figure is the median over `--runs` runs (3; `--quick`: 1 run, shorter workloads), the
+ * latency figures over twice as many (two latency runs per round); runs of the two systems
+ * alternate. Prints a markdown table; writes the figures and every run's raw numbers as JSON to
+ * `--json`, by default (only for the complete default run: no --quick, --only, --runs, --procs,
+ * --no-pm2 or server options) to bench/results/processes-latest.json.
  * `--server-prof <dir>` runs the Laneboard server with `--cpu-prof` (profile written there on exit);
  * `--server-root <dir>` runs the server from another checkout (a scratch copy with a change to
  * measure; node_modules may be a symlink to this one's); `--server-node-args` adds node flags to
  * the server (e.g. V8 heap limits, to see their effect on RSS). `--dump-latency <dir>` writes every
- * latency sample of each run to `<dir>/<system>-<run>.json` as a flat array of [write time,
- * receipt time] pairs, ms since the run's start `startAt` (epoch ms), as `{ startAt, samples }` (to see
+ * latency sample of each run to `<dir>/<system>-<round>.<k>.json` as a flat array of [write time,
+ * receipt time] pairs, ms since the run's start `startAt` (epoch ms), with the client's GC pauses as
+ * [start, duration] pairs, as `{ startAt, samples, clientGc }` (to see
  * where the tail comes from).
  * A benchmark, not a test: it exits non-zero only if a run fails.
  */
@@ -39,7 +41,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startLaneboard } from "./lib/laneboard-system";
-import { waitIdle } from "./lib/measure";
+import { waitIdle, waitMachineIdle } from "./lib/measure";
 import { startPm2 } from "./lib/pm2-system";
 import { buildRows, renderTable, type Runs } from "./processes-report";
 import type { BenchSystem } from "./lib/system";
@@ -66,7 +68,9 @@ const ONLY = new Set(values.only.split(","));
 const P = {
   lanes: 100,
   spawn: { count: quick ? 15 : 25, gapMs: 150, settleMs: 1000 },
-  latency: { procs: 50, rate: 200, durationMs: quick ? 2000 : 4000 },
+  // Measured twice per round (median of 6 by default): the noisiest figures (50 printers, the
+  // server and the client more than fill 2 cores, so the tail is set by the kernel's scheduler).
+  latency: { procs: 50, rate: 200, durationMs: quick ? 2000 : 4000, perRound: quick ? 1 : 2 },
   throughputProcs: values.procs.split(",").map(Number),
   throughput: { durationMs: quick ? 1500 : 3000, maxLinesTotal: quick ? 300_000 : 600_000 },
   memory: { lanes: 100, rate: 200, durationMs: quick ? 2000 : 4000 },
@@ -122,9 +126,11 @@ try {
   for (let run = 1; run <= RUNS; run++) {
     for (const sys of systems) {
       const tag = `run ${run}/${RUNS} ${sys.name}`;
-      // Each workload starts on a quiet server (not measuring the tail of the previous one).
+      // Each workload starts on a quiet server and machine (not measuring the tail of the previous
+      // workload, of this system or of the other one).
       const quiet = async () => {
         if (!(await waitIdle(sys.serverPid))) log(`${tag}: the server did not become idle within 60 s; measuring anyway`);
+        if (!(await waitMachineIdle())) log(`${tag}: the machine did not become idle (under 10 % busy) within 30 s; measuring anyway`);
       };
       if (ONLY.has("spawn")) {
         await quiet();
@@ -133,13 +139,13 @@ try {
         const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(" ");
         log(`${tag} spawn ms: ${ms(r.spawnMs)}\n  kill→gone ms: ${ms(r.killMs)}\n  kill→answer ms: ${ms(r.killReplyMs)}`);
       }
-      if (ONLY.has("latency")) {
+      for (let k = 1; ONLY.has("latency") && k <= P.latency.perRound; k++) {
         await quiet();
-        const dumpFile = values["dump-latency"] && path.join(values["dump-latency"], `${sys.name}-${run}.json`);
+        const dumpFile = values["dump-latency"] && path.join(values["dump-latency"], `${sys.name}-${run}.${k}.json`);
         const r = await latencyRun(sys, dir, { ...P.latency, ...(dumpFile ? { dumpFile } : {}) });
         runs.latency.push({ system: sys.name, run, ...r });
         const late = r.lateSlots.map(([ms, n]) => `${ms}:${n}`).join(" ") || "none";
-        log(`${tag} latency p50 ${fmt(r.p50Ms)} ms p99 ${fmt(r.p99Ms)} ms, server CPU ${fmt(100 * r.serverCpuShare, 0)} % of a core (received ${r.received} of ${r.written} written, ${r.dropped} dropped, ${r.extra} extra)\n  lines later than ${LATE_MS} ms by write time (ms since start:lines): ${late}`);
+        log(`${tag} latency ${k}/${P.latency.perRound} p50 ${fmt(r.p50Ms)} ms p99 ${fmt(r.p99Ms)} ms, server CPU ${fmt(100 * r.serverCpuShare, 0)} % of a core (received ${r.received} of ${r.written} written, ${r.dropped} dropped, ${r.extra} extra)\n  lines later than ${LATE_MS} ms by write time (ms since start:lines): ${late}`);
       }
       if (ONLY.has("throughput")) {
         for (const procs of P.throughputProcs) {
@@ -169,7 +175,7 @@ try {
 
 loadAvg.atEnd = os.loadavg()[0]!;
 const rows = buildRows(runs, { pm2: !values["no-pm2"], throughputProcs: P.throughputProcs });
-console.log(`\n## npm run bench:processes${quick ? " --quick" : ""} — median of ${RUNS} run(s), ${os.cpus().length} cores, node ${process.version}, load average ${loadAvg.atStart.toFixed(1)} → ${loadAvg.atEnd.toFixed(1)}\n`);
+console.log(`\n## npm run bench:processes${quick ? " --quick" : ""} — median of ${RUNS} run(s) (latency: ${RUNS * P.latency.perRound}), ${os.cpus().length} cores, node ${process.version}, load average ${loadAvg.atStart.toFixed(1)} → ${loadAvg.atEnd.toFixed(1)}\n`);
 console.log(renderTable(rows));
 log(`total ${fmt((Date.now() - t0) / 1000, 0)} s`);
 if (JSON_OUT && process.exitCode !== 1) {

@@ -13,7 +13,7 @@ import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from "@
 import { PRINTER, printerNodeFlags, type BenchSystem, type Receiver, type Started } from "./system";
 import type { BenchLane, Ready, Reply, Request, Result } from "./protocol";
 import { preciseNow } from "./measure";
-import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
+import { chunkBytes } from "@/lib/log-chunk";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "../../server/node-flags";
 
 const SERVER_CHILD = fileURLToPath(new URL("./server-child.ts", import.meta.url));
@@ -136,11 +136,20 @@ class LaneboardSystem implements BenchSystem {
       const r = this.#receiver;
       if (!r) return;
       // A message packs chunks of whole lines of several processes; each chunk header carries its
-      // line count, so counting needs no decoding. Lines are decoded (as the board does) only when wanted.
+      // line count, so counting needs no decoding. Texts, when wanted, are cut as PM2's receiver
+      // cuts its messages: one string per message (latin1: a char per byte, so the chunk lengths
+      // are string lengths), split at newlines. Not the board's line model (lib/log-chunk.ts
+      // decodeChunk): building it is the viewer's work, and its garbage cost the client GC pauses
+      // that delayed later messages.
       for (const item of batch.items) if (r.handles.has(item.processId)) r.count(item.processId, item.lines);
       if (r.texts) {
-        for (const { processId, chunk } of unpackOutput(batch)) {
-          if (r.handles.has(processId)) r.texts(processId, decodeChunk(processId, chunk).map((l) => l.text), receivedAt);
+        const bytes = chunkBytes(batch.data);
+        const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+        let at = 0;
+        for (const item of batch.items) {
+          const end = at + item.length;
+          if (r.handles.has(item.processId)) r.texts(item.processId, text.slice(at, end - 1).split("\n"), receivedAt);
+          at = end;
         }
       }
     });

@@ -8,6 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
+import os from "node:os";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -152,6 +153,25 @@ export async function waitIdle(pid: number, o: { windowMs?: number; maxShare?: n
     const c0 = cpuSeconds(pid);
     await sleep(windowMs);
     if ((cpuSeconds(pid) - c0) / (windowMs / 1000) < (o.maxShare ?? 0.05)) return true;
+  }
+  return false;
+}
+
+/**
+ * Wait until the whole machine (every core, /proc/stat) was busy less than `maxShare` of its
+ * capacity over a `windowMs` window, or `timeoutMs` passed. Catches what {@link waitIdle} of one
+ * server cannot: the other system's teardown of its previous workload (its daemon, its exiting
+ * processes) and anything else running here.
+ * @returns whether the machine became idle
+ */
+export async function waitMachineIdle(o: { windowMs?: number; maxShare?: number; timeoutMs?: number } = {}): Promise<boolean> {
+  const windowMs = o.windowMs ?? 500;
+  const cores = os.cpus().length;
+  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    const b0 = machineBusySeconds();
+    await sleep(windowMs);
+    if ((machineBusySeconds() - b0) / ((windowMs / 1000) * cores) < (o.maxShare ?? 0.1)) return true;
   }
   return false;
 }

@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
 import { anyAlive, cpuSeconds, groupAlive, identity, machineBusySeconds, percentile, preciseNow, processTree, rssBytes, sleep, waitFor } from "./measure";
 import type { BenchSystem, Receiver, Started } from "./system";
 
@@ -234,15 +235,22 @@ export async function latencyRun(sys: BenchSystem, dir: string, o: { procs: numb
     }
   });
   sys.setReceiver(c.receiver);
+  // With `dumpFile`: the client's (this process's) GC pauses too, as [start, duration] ms.
+  const gcPauses: number[] = [];
+  const gcObserver = o.dumpFile ? new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push(performance.timeOrigin + e.startTime - startAt, e.duration);
+  }) : null;
+  gcObserver?.observe({ entryTypes: ["gc"] });
   startAt = go();
   await sleep(startAt - Date.now());
   const cpu0 = cpuSeconds(sys.serverPid);
   const written = await writtenBy(files, o.durationMs + 60_000);
   await untilDelivered(() => c.received + c.dropped >= written.lines, () => c.lastAt, 60_000);
+  gcObserver?.disconnect();
   const serverCpuShare = (cpuSeconds(sys.serverPid) - cpu0) / ((Date.now() - startAt) / 1000);
   await finish(sys, started, written);
   if (c.received === 0) throw new Error(`${sys.name}: no line of ${written.lines} reached the client`);
-  if (o.dumpFile) writeFileSync(o.dumpFile, JSON.stringify({ startAt, samples }));
+  if (o.dumpFile) writeFileSync(o.dumpFile, JSON.stringify({ startAt, samples, clientGc: gcPauses }));
   return {
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
