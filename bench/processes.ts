@@ -30,10 +30,10 @@
  * `--server-root <dir>` runs the server from another checkout (a scratch copy with a change to
  * measure; node_modules may be a symlink to this one's); `--server-node-args` adds node flags to
  * the server (e.g. V8 heap limits, to see their effect on RSS). `--dump-latency <dir>` writes every
- * latency sample of each run to `<dir>/<system>-<round>.<k>.json` as a flat array of [write time,
- * receipt time] pairs, ms since the run's start `startAt` (epoch ms), with the client's GC pauses as
- * [start, duration] pairs, as `{ startAt, samples, clientGc }` (to see
- * where the tail comes from).
+ * latency sample of each run to `<dir>/<system>-<round>.<k>.json` as `{ startAt, samples,
+ * clientGc }`: `samples` a flat array of [write time, receipt time] pairs and `clientGc` the
+ * client's GC pauses as [start, duration] pairs, ms since the run's start `startAt` (epoch ms), to
+ * see where the tail comes from.
  * A benchmark, not a test: it exits non-zero only if a run fails.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";

@@ -19,8 +19,8 @@
  *   alive at the last receipt), while under Laneboard every printer exited inside it. Holding every
  *   printer takes that cost out of both systems' windows: the run measures log delivery, not
  *   Node's teardown.
- *   Start: warm up (below), create `<countFile>.ready`, poll every 20 ms until `goFile` exists, and wait until the
- *   epoch ms it holds. So every printer of a run starts at the same moment however long the
+ *   Start: warm up (below), create `<countFile>.ready`, poll every 20 ms until `goFile` exists,
+ *   and wait until the epoch ms it holds. So every printer of a run starts at the same moment however long the
  *   system took to start them all (the bench writes the go file once every printer is ready).
  *   node printer.mjs idle [child]
  *       Wait forever; with `child`, first start one child (`sleep 3600`) so the process is a small

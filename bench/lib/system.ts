@@ -39,9 +39,10 @@ export interface Receiver {
   /** `n` complete lines of process `handle` arrived at the client (bench process). */
   count(handle: string, n: number): void;
   /**
-   * The lines just counted, without their newlines; `receivedAt` (epoch ms, measure.ts `preciseNow`) is when
-   * the message holding them reached the client's handler, read before any decoding, so a line's
-   * receipt time does not include the decoding of the lines before it in the same message.
+   * The lines just counted, without their newlines. `receivedAt` (epoch ms, measure.ts
+   * `preciseNow`) is when the message holding them reached the client's handler, read before any
+   * decoding, so a line's receipt time does not include the decoding of the lines before it in
+   * the same message.
    */
   texts?(handle: string, lines: string[], receivedAt: number): void;
   /** The system reported `n` lines it did not deliver to this client (Laneboard backpressure). */
