@@ -140,38 +140,43 @@ export function countNewlines(s: string): number {
 /** Wall clock in epoch ms with sub-ms precision (the same clock the printer stamps lines with). */
 export const preciseNow = () => performance.timeOrigin + performance.now();
 
+interface QuietOptions {
+  windowMs?: number;
+  maxShare?: number;
+  timeoutMs?: number;
+}
+
 /**
- * Wait until process `pid` used under `maxShare` of one core over a `windowMs` window (it has
- * finished background work, e.g. Laneboard's freshness refreshes after lanes were created), or
- * `timeoutMs` passed.
- * @returns whether it became idle
+ * Wait until `busySeconds()` (a CPU-seconds counter) grew by less than `maxShare` of `cores`
+ * cores over a `windowMs` window, or `timeoutMs` passed. @returns whether that happened
  */
-export async function waitIdle(pid: number, o: { windowMs?: number; maxShare?: number; timeoutMs?: number } = {}): Promise<boolean> {
-  const windowMs = o.windowMs ?? 500;
-  const deadline = Date.now() + (o.timeoutMs ?? 60_000);
+async function waitQuiet(busySeconds: () => number, cores: number, o: Required<QuietOptions>): Promise<boolean> {
+  const deadline = Date.now() + o.timeoutMs;
   while (Date.now() < deadline) {
-    const c0 = cpuSeconds(pid);
-    await sleep(windowMs);
-    if ((cpuSeconds(pid) - c0) / (windowMs / 1000) < (o.maxShare ?? 0.05)) return true;
+    const b0 = busySeconds();
+    await sleep(o.windowMs);
+    if ((busySeconds() - b0) / ((o.windowMs / 1000) * cores) < o.maxShare) return true;
   }
   return false;
 }
 
 /**
- * Wait until the whole machine (every core, /proc/stat) was busy less than `maxShare` of its
- * capacity over a `windowMs` window, or `timeoutMs` passed. Catches what {@link waitIdle} of one
- * server cannot: the other system's teardown of its previous workload (its daemon, its exiting
- * processes) and anything else running here.
+ * Wait until process `pid` used under `maxShare` (default 5 %) of one core over a `windowMs`
+ * window (it has finished background work, e.g. Laneboard's freshness refreshes after lanes were
+ * created), or `timeoutMs` (60 s) passed.
+ * @returns whether it became idle
+ */
+export function waitIdle(pid: number, o: QuietOptions = {}): Promise<boolean> {
+  return waitQuiet(() => cpuSeconds(pid), 1, { windowMs: 500, maxShare: 0.05, timeoutMs: 60_000, ...o });
+}
+
+/**
+ * Wait until the whole machine (every core, /proc/stat) was busy less than `maxShare` (default
+ * 10 %) of its capacity over a `windowMs` window, or `timeoutMs` (30 s) passed. Catches what
+ * {@link waitIdle} of one server cannot: the other system's teardown of its previous workload (its
+ * daemon, its exiting processes) and anything else running here.
  * @returns whether the machine became idle
  */
-export async function waitMachineIdle(o: { windowMs?: number; maxShare?: number; timeoutMs?: number } = {}): Promise<boolean> {
-  const windowMs = o.windowMs ?? 500;
-  const cores = os.cpus().length;
-  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
-  while (Date.now() < deadline) {
-    const b0 = machineBusySeconds();
-    await sleep(windowMs);
-    if ((machineBusySeconds() - b0) / ((windowMs / 1000) * cores) < (o.maxShare ?? 0.1)) return true;
-  }
-  return false;
+export function waitMachineIdle(o: QuietOptions = {}): Promise<boolean> {
+  return waitQuiet(machineBusySeconds, os.cpus().length, { windowMs: 500, maxShare: 0.1, timeoutMs: 30_000, ...o });
 }

@@ -229,8 +229,10 @@ export class LogTailer {
     const now = performance.now();
     for (const name of STREAMS) {
       if (!(streams & (name === "stdout" ? STDOUT : STDERR))) continue;
-      const key = `${log.processId}/${name}`;
       const p = log.partial(name);
+      // The common case on the hot path (output ending in a newline, nothing on show): no work.
+      if (!p && this.#partials.size === 0) continue;
+      const key = `${log.processId}/${name}`;
       if (!p) {
         this.#partials.delete(key);
         continue;
