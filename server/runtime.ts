@@ -22,7 +22,9 @@ import { withCheckSlots } from "./scheduler/check-slots";
 import { Scheduler } from "./scheduler/scheduler";
 import { closeDatabase, openDatabase, type Db } from "./store/db";
 import { BranchSync } from "./merge/branch-sync";
+import { LaneDiffService } from "./merge/lane-diff";
 import { MergeService } from "./merge/merge-service";
+import { LaneAttemptsService } from "./lanes/lane-attempts";
 import { PolicyService } from "./policy/policy-service";
 import { CheckGuard } from "./recovery/check-guard";
 import { classifyWorkerExit } from "./recovery/classify-worker";
@@ -45,6 +47,10 @@ export interface Runtime {
   /** Issue 5: per-repo policy rules, merge readiness and the merge action, recovery recipes. */
   policy: PolicyService;
   merge: MergeService;
+  /** A lane's diff against its base, for review (list of files, then one file's patch). */
+  diff: LaneDiffService;
+  /** Every attempt of a lane with its processes, checks, usage and event range. */
+  attempts: LaneAttemptsService;
   recovery: RecoveryService;
   /** Worker session control (create, await ready, prompt, state, last error, terminate) and the interactive-session hook. */
   workers: WorkerService;
@@ -180,6 +186,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     freshness,
     policy,
     merge,
+    diff: new LaneDiffService({ db }),
+    attempts: new LaneAttemptsService({ db, events }),
     recovery,
     workers,
     summaries,

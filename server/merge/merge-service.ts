@@ -18,6 +18,7 @@
  */
 import type { LaneChecksResponse, MergeBody, MergeReadiness, MergeResult, MergeStrategy } from "@/lib/api";
 import { AppError, isAppError } from "@/lib/errors";
+import type { CleanupResult } from "@/lib/review-api";
 import { LIVE_LANE_STATES, type LaneState } from "@/lib/lane-state";
 import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
 import type { EventLog } from "../events/event-log";
@@ -191,13 +192,28 @@ export class MergeService {
       const decision = await this.deps.policy.decide(lane, "lane.merged", { state: lane.state as LaneState });
       if (decision?.action.action === "cleanup_worktree") cleanup = { deleteBranch: decision.action.deleteBranch };
     }
-    let cleanedUp = false;
-    if (cleanup) {
-      await removeWorktree(repo.path, lane.worktreePath, cleanup.deleteBranch ? { deleteBranch: lane.branch } : {});
-      await this.deps.events.append({ ...base, type: "lane.cleaned_up", payload: { worktreeRemoved: true, branchDeleted: cleanup.deleteBranch, by } });
-      cleanedUp = true;
-    }
+    const cleanedUp = cleanup ? (await this.#removeWorktree(lane, repo.path, cleanup.deleteBranch, by), true) : false;
     return { laneId: lane.id, strategy, baseBranch: lane.baseBranch, previous: res.previous, sha: res.sha, updatedWorktree: res.updatedWorktree, cleanedUp };
+  }
+
+  /**
+   * Remove a merged lane's worktree and, by default, its branch: the cleanup offered after a
+   * merge that did not clean up by itself. Idempotent.
+   * @throws AppError not_found; not_ready (the lane is not merged: its work would be lost)
+   */
+  async cleanup(laneId: string, deleteBranch: boolean, by = "api"): Promise<CleanupResult> {
+    const lane = await loadLane(this.deps.db, laneId);
+    if (!(await this.#merged(laneId))) throw new AppError("not_ready", `lane ${laneId} is not merged; cleaning up would throw its work away`);
+    const repo = await this.deps.db.repo.findUniqueOrThrow({ where: { id: lane.repoId } });
+    return serialized(lane.repoId, async () => {
+      await this.#removeWorktree(lane, repo.path, deleteBranch, by);
+      return { laneId, worktreeRemoved: true, branchDeleted: deleteBranch };
+    });
+  }
+
+  async #removeWorktree(lane: LaneRow, repoPath: string, deleteBranch: boolean, by: string): Promise<void> {
+    await removeWorktree(repoPath, lane.worktreePath, deleteBranch ? { deleteBranch: lane.branch } : {});
+    await this.deps.events.append({ laneId: lane.id, repoId: lane.repoId, type: "lane.cleaned_up", payload: { worktreeRemoved: true, branchDeleted: deleteBranch, by } });
   }
 
   /** The strategy of the repo policy's merge rule for a merge-ready, in-scope lane, if any. */
