@@ -34,6 +34,7 @@ const SAMPLES: Record<LaneEventType, unknown> = {
   "branch.workspace_mismatch": { expected: "/wt", actual: "/etc", workerId: "W1", source: "tool:Read" },
   "worker.state_changed": { workerId: "W1", from: "spawning", to: "ready_for_prompt", trigger: "ready" },
   "worker.activity": { workerId: "W1", kind: "tool_use", name: "Edit", detail: "src/a.ts", skipped: 2 },
+  "worker.prompted": { workerId: "W1", text: "Add a clamp() helper", source: "follow_up" },
   "worker.usage": { workerId: "W1", inputTokens: 1200, outputTokens: 340, costUsd: 0.0123 },
   "lane.phantom_completion": { workerId: "W1", baseSha: "abc", head: "abc" },
   "trust_required": { workerId: "W1", path: "/wt" },

@@ -141,6 +141,8 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
       : p.kind === "tool_error"
         ? d(`Tool ${p.name ?? ""} failed`.replace("  ", " "), "warn", f("error", p.detail))
         : d(`Agent answered: “${clip(p.detail, 120)}”`, "info"),
+  "worker.prompted": (p) =>
+    d(`${PROMPT_SOURCE_WORDS[p.source]}: “${clip(p.text, 120)}”${p.truncated ? " (cut)" : ""}`, "info"),
   "worker.usage": (p) =>
     d(`Used ${plural(Math.round(p.inputTokens), "input token")} and ${plural(Math.round(p.outputTokens), "output token")}${p.costUsd !== null ? `, ${formatUsd(p.costUsd)}` : ""}`, "muted"),
   "lane.phantom_completion": (p) => d("The agent reported success but changed nothing", "bad", f("base", shortSha(p.baseSha)), f("head", shortSha(p.head))),
@@ -174,6 +176,8 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
     d(`Policy rejected (${plural(p.errors.length, "error")}); the previous one stays`, "bad", f("first error", p.errors[0] ? `line ${p.errors[0].line}: ${p.errors[0].message}` : null)),
   "warning": (p) => d(`Warning: ${clip(p.message)}`, "warn", f("class", p.failureClass)),
 };
+
+const PROMPT_SOURCE_WORDS = { packet: "Prompt from the task", api: "Prompt sent", follow_up: "Follow-up sent", replay: "Prompt replayed" } as const;
 
 /** Merge blockers (lane.merge.blocked / merge readiness reasons) in words. */
 export const MERGE_BLOCKER_WORDS: Record<"not_green" | "stale" | "conflict" | "live" | "no_branch" | "problem", string> = {

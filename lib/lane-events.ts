@@ -200,6 +200,17 @@ export const LANE_EVENT_PAYLOADS = {
     /** tool_use activities left out since the previous activity event (throttling). */
     skipped: z.number().int().min(0).optional(),
   }),
+  /**
+   * A prompt reached the worker (added in v1): the packet's at start, a person's or claw's, a
+   * follow-up that started this attempt, or a replay after a misdelivery. `text` is at most
+   * 4,000 characters (`truncated` when cut).
+   */
+  "worker.prompted": z.object({
+    workerId: z.string(),
+    text: z.string(),
+    source: z.enum(["packet", "api", "follow_up", "replay"]),
+    truncated: z.boolean().optional(),
+  }),
   /** Running token and cost totals of a worker's run (latest wins; throttled). */
   "worker.usage": z.object({ workerId: z.string(), inputTokens: z.number().min(0), outputTokens: z.number().min(0), costUsd: z.number().nullable() }),
   /** The worker reported success but the branch has no commit and the worktree no change against the base. */

@@ -32,6 +32,7 @@ import { applyWorkerEvent, createWorker } from "../workers/worker-state-machine"
 import { detectPhantomCompletion } from "../workers/workspace-binding";
 import type { ThrottleOptions } from "../workers/activity";
 import type { InteractiveLaunch } from "../workers/interactive-driver";
+import { promptPayload } from "../workers/prompt-event";
 import { CheckRunner, type CheckHooks, type FailureDetails } from "./check-runner";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "./lane-store";
 
@@ -154,6 +155,8 @@ export class LaneRunner {
         repoId: started.repoId,
         payload: { workerId: worker.id, processId: proc.id, pid: proc.pid ?? -1, attempt: started.attempt },
       });
+      // Headless agents take their prompt at start: record it so the conversation can be read from the events.
+      if (adapter && spec.prompt) await events.append({ type: "worker.prompted", laneId, repoId: started.repoId, payload: promptPayload(worker.id, spec.prompt, followUp ? "follow_up" : "packet") });
       if (!adapter) await this.monitor.started(proc.id);
       return true;
     } catch (err) {

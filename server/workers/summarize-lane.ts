@@ -169,11 +169,11 @@ function nextActionOf(phase: LanePhase, s: SummaryState, blocker: LaneSummary["b
     case "checking":
       return act("wait", "wait for the acceptance checks");
     case "awaiting_trust":
-      return act("resolve_trust", "resolve the folder-trust prompt (POST /worker/trust) or allowlist the repo");
+      return act("resolve_trust", "resolve the folder-trust prompt or allowlist the repo");
     case "blocked":
       return act("answer_dialog", `answer the agent's dialog: ${blocker?.reason ?? "see the log"}`);
     case "ready":
-      return act("send_prompt", "send a prompt (POST /worker/prompt)");
+      return act("send_prompt", "send the agent a prompt");
     case "finished":
       return s.stale ? act("merge_forward", `merge ${s.stale.baseBranch} forward (${s.stale.behind} behind) and rerun checks`) : act("review_and_merge", "review the branch and merge");
     case "killed":
@@ -185,7 +185,7 @@ function nextActionOf(phase: LanePhase, s: SummaryState, blocker: LaneSummary["b
       if (cls === "workspace_mismatch") return act("inspect_workspace", "inspect what the worker touched outside its worktree before restarting");
       if (cls === "test" || cls === "compile") return act("fix_and_restart", "fix the red check (see the log), then restart");
       // Startup, delivery, infra and runtime failures: recovery before escalation, one restart.
-      return act("restart_worker", "restart the worker (POST /restart)");
+      return act("restart_worker", "restart the lane");
     }
   }
 }

@@ -26,6 +26,7 @@ import { loadLane, type LaneRow } from "../lanes/lane-store";
 import type { LaneSummaryService } from "./lane-summary";
 import { blockerOf } from "./summarize-lane";
 import { dropFollowUp, writeFollowUp } from "./follow-up";
+import { promptPayload } from "./prompt-event";
 import type { InteractiveSession, SessionSignal } from "./worker-session";
 import { applyWorkerEvent, TERMINAL_WORKER_STATES, transitionWorker, type WorkerDeps, type WorkerEvent, type WorkerRow } from "./worker-state-machine";
 import { currentWorker, currentWorkers, toWorkerView } from "./worker-view";
@@ -282,6 +283,7 @@ export class WorkerService {
       await this.signal(worker.id, { kind: "prompt_misdelivery", evidence: `delivery failed: ${(err as Error).message}` });
       throw new AppError("unavailable", `the prompt could not be typed into the session: ${(err as Error).message}`);
     }
+    await this.deps.events.append({ type: "worker.prompted", laneId: worker.laneId, repoId: lane.repoId, payload: promptPayload(worker.id, text, source) });
     return accepted;
   }
 
