@@ -23,7 +23,6 @@ const HISTORY_LINES = 5_000;
 const MAX_LINES = 50_000;
 /** Events shown, newest first. The API lists oldest first, so the newest are the end of a large page. */
 const EVENTS_SHOWN = 100;
-const EVENTS_FETCHED = 5_000;
 
 function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -157,7 +156,9 @@ function EventsList({ laneId }: { laneId: string }) {
   const now = useNow();
   const events = useQuery({
     queryKey: laneKeys.events(laneId),
-    queryFn: async (): Promise<readonly LaneEvent[]> => (await api.events(0, { laneId, limit: EVENTS_FETCHED })).events as LaneEvent[],
+    // The newest page only (it reads the rows it shows, however long the history), kept oldest
+    // first in the cache so live events append to it.
+    queryFn: async (): Promise<readonly LaneEvent[]> => ((await api.newestEvents({ laneId, limit: EVENTS_SHOWN })).events as LaneEvent[]).toReversed(),
   });
   const recent = (events.data ?? []).slice(-EVENTS_SHOWN).reverse();
   return (

@@ -3,7 +3,7 @@
  * browser and claws. Every body is validated with these schemas at the boundary.
  */
 import { z } from "zod";
-import { LaneEventSchema, TestCountsSchema } from "./lane-events";
+import { LANE_EVENT_TYPES, LaneEventSchema, TestCountsSchema, type LaneEventType } from "./lane-events";
 import { FailureClassSchema, LaneStateSchema, ProcessStatusSchema } from "./lane-state";
 import { LaneSummarySchema } from "./lane-summary";
 import { LaneScheduleViewSchema, WaitReasonSchema } from "./scheduling";
@@ -126,17 +126,51 @@ export const LaneLogsResponseSchema = z.object({
 });
 export type LaneLogsResponse = z.infer<typeof LaneLogsResponseSchema>;
 
+/** `types=a,b`: event types from the catalog (lib/lane-events.ts), comma-separated. */
+const EventTypesParamSchema = z
+  .string()
+  .transform((v) => v.split(",").map((t) => t.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(LANE_EVENT_TYPES as [LaneEventType, ...LaneEventType[]])).max(100))
+  .describe("Only these event types, comma-separated (e.g. lane.finished,lane.failed)");
+
+/** Filters shared by the event list and the event stream. */
+const EventFilterQuery = {
+  laneId: z.string().max(200).optional().describe("Only this lane's events"),
+  repoId: z.string().max(200).optional().describe("Only events of this repo's lanes"),
+  types: EventTypesParamSchema.optional(),
+};
+
 export const EventsQuerySchema = z.object({
-  after: z.coerce.number().int().min(0).default(0).describe("Cursor: return events with id > after"),
-  laneId: z.string().optional(),
+  after: z.coerce.number().int().min(0).default(0).describe("Cursor: return events with id > after, oldest first"),
+  before: z.coerce.number().int().min(1).optional().describe("Newest first: events with id < before (use with order=desc to start at the newest)"),
+  order: z.enum(["asc", "desc"]).optional().describe("desc: newest first (implied by before)"),
+  ...EventFilterQuery,
   limit: z.coerce.number().int().min(1).max(5000).default(500),
 });
+export type EventsQuery = z.infer<typeof EventsQuerySchema>;
+
 export const EventsResponseSchema = z.object({
   events: z.array(LaneEventSchema),
-  /** Pass as `after` to continue; equals the input cursor when there is nothing new. */
+  /** Pass as `after` to continue; equals the input cursor when there is nothing new. Newest first: the newest id on the page (or `after`). */
   cursor: z.number().int(),
+  /** Newest first only: pass as `before` for the next older page; null when this page reached the oldest. */
+  before: z.number().int().nullable().optional(),
 });
 export type EventsResponse = z.infer<typeof EventsResponseSchema>;
+
+/** `GET /api/v1/events/stream`: server-sent events from a cursor (`Last-Event-ID` wins over `after`). */
+export const EventStreamQuerySchema = z.object({
+  after: z.coerce.number().int().min(0).optional().describe("Cursor: stream events with id > after (default: only new events)"),
+  ...EventFilterQuery,
+  heartbeatMs: z.coerce.number().int().min(1000).max(120_000).default(15_000).describe("Interval of `: ping` comment lines, ms"),
+});
+
+/** `GET /api/v1/processes/:id/logs/stream`: one stream's lines from a byte offset, then live ones. */
+export const ProcessLogStreamQuerySchema = z.object({
+  stream: z.enum(["stdout", "stderr"]).default("stdout"),
+  from: z.coerce.number().int().min(0).optional().describe("Byte offset to start at (default 0); Last-Event-ID wins"),
+  heartbeatMs: z.coerce.number().int().min(1000).max(120_000).default(15_000),
+});
 
 export const KillBodySchema = z.object({
   graceMs: z.number().int().min(0).max(600_000).optional().describe("SIGTERM→SIGKILL grace period in ms"),

@@ -24,6 +24,8 @@ export const ERROR_STATUS = {
   outside_worktree: 422,
   command_not_found: 422,
   range_not_satisfiable: 416,
+  /** A cursor older than what is kept: `details.oldestCursor` says where to resume. */
+  gone: 410,
   unavailable: 503,
   internal: 500,
 } as const;

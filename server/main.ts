@@ -15,6 +15,7 @@ import { attachRealtime } from "./realtime/socket-server";
 import { createRuntime } from "./runtime";
 import { setRuntime } from "./runtime-global";
 import { dropServerEnv } from "./node-flags";
+import { removeServerInfo, writeServerInfo } from "./server-info";
 
 // Our malloc tuning is for this process only: children (lanes, git) must not inherit it.
 dropServerEnv();
@@ -45,12 +46,14 @@ async function main(): Promise<void> {
   });
   const address = http.address();
   const port = typeof address === "object" && address ? address.port : config.port;
+  const info = writeServerInfo(config.dataDir, `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`);
   console.log(`Laneboard on http://${config.host}:${port} (data: ${config.dataDir}, worker cap ${config.workerCap})`);
 
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) =>
     (stopping ??= (async () => {
       console.log(`${signal}: shutting down${config.killOnExit ? " (killing lanes)" : "; lanes keep running"}`);
+      removeServerInfo(config.dataDir, info);
       const results = await Promise.allSettled([realtime.close(), runtime.quit()]);
       setRuntime(undefined);
       await app.close?.();

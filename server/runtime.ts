@@ -17,6 +17,7 @@ import { FreshnessTracker } from "./lanes/freshness";
 import { LaneRunner } from "./lanes/lane-runner";
 import { LaneService } from "./lanes/lane-service";
 import { ProcessSupervisor } from "./processes/supervisor";
+import { ProcessLogStreams } from "./processes/log-follower";
 import { RepoService } from "./repos/repo-service";
 import { withCheckSlots } from "./scheduler/check-slots";
 import { Scheduler } from "./scheduler/scheduler";
@@ -55,6 +56,8 @@ export interface Runtime {
   /** Worker session control (create, await ready, prompt, state, last error, terminate) and the interactive-session hook. */
   workers: WorkerService;
   summaries: LaneSummaryService;
+  /** Following a process's output from a byte offset (server-sent events). */
+  logStreams: ProcessLogStreams;
   /** Interactive agents in tmux (`worker.mode: "interactive"`), wired to `workers`. */
   interactive: InteractiveDriver;
   /** Shut down once; later calls return the same promise. */
@@ -192,6 +195,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     workers,
     summaries,
     interactive,
+    logStreams: new ProcessLogStreams({ supervisor, bus }),
     quit: () => (quitting ??= quit()),
   };
 }

@@ -49,7 +49,7 @@ describe("EventLog over a real SQLite file", () => {
     // The event built at append time is exactly the one parsed back from the row.
     const { events } = await log.listAfter(before);
     expect(events).toEqual(appended);
-    expect(appended[1]).toMatchObject({ v: 1, laneId: laneB, repoId: null, type: "process.exited", payload: { exitCode: 3, signal: null } });
+    expect(appended[1]).toMatchObject({ v: 1, laneId: laneB, repoId: expect.any(String), type: "process.exited", payload: { exitCode: 3, signal: null } });
   });
 
   it("keeps Lane.lastEventId on each lane's newest event (database trigger)", async () => {

@@ -6,6 +6,8 @@
  */
 import { LANE_EVENT_VERSION, LaneEventSchema, parseLaneEventPayload, type LaneEvent, type NewLaneEvent } from "@/lib/lane-events";
 import type { EventBus } from "./event-bus";
+import { assertCursorKept, followEvents, type EventFollowerOptions } from "./event-follower";
+import { filterWhere, type EventFilter } from "./event-filter";
 import type { Db } from "../store/db";
 
 type EventRow = { id: number; laneId: string | null; repoId: string | null; type: string; version: number; payload: string; at: Date };
@@ -22,6 +24,8 @@ export function eventFromRow(row: EventRow): LaneEvent {
 
 export class EventLog {
   #tail: Promise<unknown> = Promise.resolve();
+  /** laneId → repoId (a lane never changes repo), so every lane event carries its repo without a query per event. */
+  readonly #laneRepo = new Map<string, string>();
 
   constructor(
     private readonly db: Db,
@@ -36,6 +40,7 @@ export class EventLog {
   append(event: NewLaneEvent): Promise<LaneEvent> {
     const payload = parseLaneEventPayload(event.type, event.payload);
     const run = async (): Promise<LaneEvent> => {
+      const repoId = await this.#repoOf(event.laneId, event.repoId);
       const json = JSON.stringify(payload);
       const at = new Date();
       // One statement: the trigger of migration 20261121051000 points Lane.lastEventId at the new
@@ -43,11 +48,11 @@ export class EventLog {
       // statement costs about a third of the CPU of a model query (measured: ~190 µs vs ~600 µs).
       const [row] = await this.db.$queryRaw<{ id: number | bigint }[]>`
         INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at")
-        VALUES (${event.laneId}, ${event.repoId ?? null}, ${event.type}, ${LANE_EVENT_VERSION}, ${json}, ${at})
+        VALUES (${event.laneId}, ${repoId}, ${event.type}, ${LANE_EVENT_VERSION}, ${json}, ${at})
         RETURNING "id"`;
       if (!row) throw new Error(`appending ${event.type}: the INSERT returned no row`);
       // The payload was validated above; the stored event is built, not parsed back.
-      const stored = wireEvent({ id: Number(row.id), version: LANE_EVENT_VERSION, laneId: event.laneId, repoId: event.repoId ?? null, at, type: event.type }, payload);
+      const stored = wireEvent({ id: Number(row.id), version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type }, payload);
       this.bus.emit("lane.event", stored);
       return stored;
     };
@@ -56,18 +61,61 @@ export class EventLog {
     return result;
   }
 
+  /** The event's repo: given, else its lane's (cached per lane; one lookup the first time). */
+  async #repoOf(laneId: string | null, repoId: string | null | undefined): Promise<string | null> {
+    if (!laneId) return repoId ?? null;
+    if (repoId) {
+      this.#laneRepo.set(laneId, repoId);
+      return repoId;
+    }
+    const known = this.#laneRepo.get(laneId);
+    if (known) return known;
+    const lane = await this.db.lane.findUnique({ where: { id: laneId }, select: { repoId: true } });
+    if (lane) this.#laneRepo.set(laneId, lane.repoId);
+    return lane?.repoId ?? null;
+  }
+
   /**
-   * Events with id > `after`, oldest first, at most `limit` (1..5000).
-   * @returns the events and the cursor to pass next time.
+   * Events with id > `after`, oldest first, at most `limit` (1..5000, default 500), matching
+   * `filter`. One indexed query per page, whatever the page size.
+   * @returns the events and the cursor to pass next time (the input cursor when nothing matched).
    */
-  async listAfter(after: number, opts: { laneId?: string; limit?: number } = {}): Promise<{ events: LaneEvent[]; cursor: number }> {
-    const rows = await this.db.laneEvent.findMany({
-      where: { id: { gt: after }, ...(opts.laneId ? { laneId: opts.laneId } : {}) },
-      orderBy: { id: "asc" },
-      take: opts.limit ?? 500,
-    });
+  async listAfter(after: number, opts: EventFilter & { limit?: number } = {}): Promise<{ events: LaneEvent[]; cursor: number }> {
+    const rows = await this.db.laneEvent.findMany({ where: { id: { gt: after }, ...filterWhere(opts) }, orderBy: { id: "asc" }, take: opts.limit ?? 500 });
     const events = rows.map(eventFromRow);
     return { events, cursor: rows.length ? rows[rows.length - 1]!.id : after };
+  }
+
+  /**
+   * Newest first: events with id < `before` (all when omitted), at most `limit`, matching
+   * `filter`. A page of the last 100 events reads 100 rows (descending primary-key scan).
+   * @returns the events, newest first, and `before`: the cursor for the next older page, null
+   *   when this page reached the oldest matching event.
+   */
+  async listBefore(before: number | undefined, opts: EventFilter & { limit?: number } = {}): Promise<{ events: LaneEvent[]; before: number | null }> {
+    const take = opts.limit ?? 500;
+    const rows = await this.db.laneEvent.findMany({
+      where: { ...(before !== undefined ? { id: { lt: before } } : {}), ...filterWhere(opts) },
+      orderBy: { id: "desc" },
+      take,
+    });
+    return { events: rows.map(eventFromRow), before: rows.length === take ? rows[rows.length - 1]!.id : null };
+  }
+
+  /** Follow the log from a cursor: see {@link followEvents}. */
+  follow(after: number, filter: EventFilter, signal: AbortSignal, opts?: EventFollowerOptions): AsyncGenerator<LaneEvent[], void, undefined> {
+    return followEvents({ log: this, bus: this.bus }, after, filter, signal, opts);
+  }
+
+  /** See {@link assertCursorKept}. @throws AppError gone */
+  assertCursorKept(after: number): Promise<void> {
+    return assertCursorKept(this, after);
+  }
+
+  /** Id of the oldest event still kept, null when the log is empty. */
+  async oldestId(): Promise<number | null> {
+    const row = await this.db.laneEvent.findFirst({ orderBy: { id: "asc" }, select: { id: true } });
+    return row?.id ?? null;
   }
 
   /** Id of the newest event, 0 when there is none. */

@@ -22,12 +22,13 @@ export function errorResponse(err: unknown): Response {
   return Response.json({ error: { code: "internal", message: "internal error" } }, { status: 500 });
 }
 
-/** Wrap a handler; `status` is the success status (default 200). */
+/** Wrap a handler; `status` is the success status (default 200). A handler that returns a Response (a stream) sends it as is. */
 export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) => Promise<unknown>, opts: { status?: number } = {}) {
   return async (req: Request, ctx: { params: Promise<P> }): Promise<Response> => {
     try {
       const params = await ctx.params;
       const body = await fn({ req, params, rt: getRuntime() });
+      if (body instanceof Response) return body;
       return Response.json(body, { status: opts.status ?? 200 });
     } catch (err) {
       return errorResponse(err);

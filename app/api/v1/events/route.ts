@@ -3,8 +3,17 @@ import { readQuery, route } from "../../_lib/handler";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/events?after=<id>&laneId=&limit= → { events, cursor }: everything after the cursor, oldest first. */
+/**
+ * GET /api/v1/events?after=<id>&laneId=&repoId=&types=&limit= → { events, cursor }: everything after the
+ * cursor, oldest first (410 gone when the cursor is older than the oldest kept event).
+ * With `before=<id>` or `order=desc`: newest first → { events, cursor, before } (pass `before` for the next older page).
+ */
 export const GET = route(async ({ req, rt }) => {
-  const { after, laneId, limit } = readQuery(req, EventsQuerySchema);
-  return rt.events.listAfter(after, { laneId, limit });
+  const { after, before, order, limit, ...filter } = readQuery(req, EventsQuerySchema);
+  if (before !== undefined || order === "desc") {
+    const page = await rt.events.listBefore(before, { ...filter, limit });
+    return { events: page.events, cursor: page.events[0]?.id ?? after, before: page.before };
+  }
+  await rt.events.assertCursorKept(after);
+  return rt.events.listAfter(after, { ...filter, limit });
 });

@@ -1,0 +1,122 @@
+/**
+ * Following one stream of a process's output from a byte offset: the lines already in its log
+ * from that offset, then the live ones, each exactly once, until the process has ended and its
+ * last line is read. What `GET /api/v1/processes/:id/logs/stream` serves.
+ *
+ * Same scheme as the event follower: subscribe to `process.output` first, then read the log
+ * (`readLog` returns only what the tailer has published, so history and live chunks meet
+ * exactly); lines below the offset already delivered are dropped. A consumer that falls more
+ * than `maxQueuedLines` behind reads the log again from its offset.
+ */
+import type { LogLine, ProcessView } from "@/lib/api";
+import { decodeChunk } from "@/lib/log-chunk";
+import type { EventBus } from "../events/event-bus";
+import type { StreamName } from "./log-files";
+import type { ProcessSupervisor } from "./supervisor";
+import { LIVE_STATUSES } from "./views";
+
+/** One step of a followed stream: lines with `next` (the offset to resume from), or the end. */
+export type LogFollowStep = { kind: "lines"; lines: LogLine[]; next: number } | { kind: "end"; process: ProcessView; next: number };
+
+/** The runtime's entry to {@link followProcessLog} (route handlers reach it through the runtime). */
+export class ProcessLogStreams {
+  constructor(private readonly deps: { supervisor: ProcessSupervisor; bus: EventBus }) {}
+
+  /** See {@link followProcessLog}. */
+  follow(processId: string, stream: StreamName, from: number, signal: AbortSignal): AsyncGenerator<LogFollowStep, void, undefined> {
+    return followProcessLog(this.deps, processId, stream, from, signal);
+  }
+
+  /**
+   * Check a stream can be followed from `from`, so a route answers with the right status before it starts streaming.
+   * @throws AppError not_found (unknown process), range_not_satisfiable (`from` past the end)
+   */
+  async check(processId: string, stream: StreamName, from: number): Promise<void> {
+    await this.deps.supervisor.readLog(processId, { stream, from, limit: 1 });
+  }
+}
+
+/**
+ * Lines of `stream` from byte offset `from` (aligned forward to a line start), live until the
+ * process ends or `signal` aborts.
+ * @throws AppError not_found (unknown process), range_not_satisfiable (`from` past the end)
+ */
+export async function* followProcessLog(
+  deps: { supervisor: ProcessSupervisor; bus: EventBus },
+  processId: string,
+  stream: StreamName,
+  from: number,
+  signal: AbortSignal,
+  opts: { pageLines?: number; maxQueuedLines?: number } = {},
+): AsyncGenerator<LogFollowStep, void, undefined> {
+  const pageLines = opts.pageLines ?? 5000;
+  const maxQueued = opts.maxQueuedLines ?? 50_000;
+  let cursor = from;
+  let queue: LogLine[] = [];
+  /** Offset just past the last queued chunk. */
+  let queueEnd = 0;
+  let overflowed = false;
+  let exited = false;
+  let wake: (() => void) | null = null;
+  const offOutput = deps.bus.on("process.output", (batch) => {
+    if (batch.processId !== processId || overflowed) return;
+    for (const chunk of batch.chunks) {
+      // Decoded now: chunk bytes are only valid while listeners run.
+      if (chunk.stream !== stream) continue;
+      queue.push(...decodeChunk(processId, chunk));
+      queueEnd = chunk.offset + chunk.data.byteLength;
+    }
+    if (queue.length > maxQueued) {
+      overflowed = true;
+      queue = [];
+    }
+    wake?.();
+  });
+  const offExit = deps.bus.on("process.exit", (exit) => {
+    if (exit.processId !== processId) return;
+    exited = true;
+    wake?.();
+  });
+  const onAbort = () => wake?.();
+  signal.addEventListener("abort", onAbort);
+  try {
+    let fromLog = true;
+    while (!signal.aborted) {
+      if (fromLog || overflowed) {
+        queue = [];
+        overflowed = false;
+        const view = exited ? null : await deps.supervisor.get(processId);
+        if (view && !LIVE_STATUSES.includes(view.status)) exited = true;
+        const page = await deps.supervisor.readLog(processId, { stream, from: cursor, limit: pageLines });
+        if (page.lines.length) yield { kind: "lines", lines: page.lines, next: page.to };
+        cursor = Math.max(cursor, page.to);
+        fromLog = !page.eof;
+        if (page.eof && exited) {
+          yield { kind: "end", process: await deps.supervisor.get(processId), next: cursor };
+          return;
+        }
+        continue;
+      }
+      if (exited) {
+        // Read the rest (a last line without newline is complete now) and end.
+        fromLog = true;
+        continue;
+      }
+      if (queue.length) {
+        const lines = queue.filter((l) => l.offset >= cursor);
+        queue = [];
+        if (lines.length) {
+          cursor = queueEnd;
+          yield { kind: "lines", lines, next: cursor };
+        }
+        continue;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+    }
+  } finally {
+    offOutput();
+    offExit();
+    signal.removeEventListener("abort", onAbort);
+  }
+}
