@@ -18,6 +18,8 @@ export const ERROR_STATUS = {
   /** The lane's engine cannot do this (e.g. a follow-up prompt to an engine without sessions). */
   not_supported: 422,
   already_exists: 409,
+  /** An Idempotency-Key reused with a different request body. */
+  idempotency_mismatch: 409,
   not_a_git_repo: 422,
   no_main_branch: 422,
   branch_exists: 409,

@@ -18,6 +18,7 @@ import { LaneRunner } from "./lanes/lane-runner";
 import { LaneService } from "./lanes/lane-service";
 import { ProcessSupervisor } from "./processes/supervisor";
 import { ProcessLogStreams } from "./processes/log-follower";
+import { IdempotencyService } from "./idempotency/idempotency-service";
 import { RepoService } from "./repos/repo-service";
 import { withCheckSlots } from "./scheduler/check-slots";
 import { Scheduler } from "./scheduler/scheduler";
@@ -56,6 +57,8 @@ export interface Runtime {
   /** Worker session control (create, await ready, prompt, state, last error, terminate) and the interactive-session hook. */
   workers: WorkerService;
   summaries: LaneSummaryService;
+  /** Idempotency-Key handling for creating calls. */
+  idempotency: IdempotencyService;
   /** Following a process's output from a byte offset (server-sent events). */
   logStreams: ProcessLogStreams;
   /** Interactive agents in tmux (`worker.mode: "interactive"`), wired to `workers`. */
@@ -196,6 +199,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     summaries,
     interactive,
     logStreams: new ProcessLogStreams({ supervisor, bus }),
+    idempotency: new IdempotencyService({ db }),
     quit: () => (quitting ??= quit()),
   };
 }

@@ -22,12 +22,27 @@ export function errorResponse(err: unknown): Response {
   return Response.json({ error: { code: "internal", message: "internal error" } }, { status: 500 });
 }
 
-/** Wrap a handler; `status` is the success status (default 200). A handler that returns a Response (a stream) sends it as is. */
-export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) => Promise<unknown>, opts: { status?: number } = {}) {
+/**
+ * Wrap a handler; `status` is the success status (default 200). A handler that returns a Response
+ * (a stream) sends it as is. `idempotent`: a call with an `Idempotency-Key` header runs once per
+ * key and body; a retry gets the first answer (`Idempotent-Replayed: true`), another body with
+ * the same key 409 `idempotency_mismatch` (server/idempotency).
+ */
+export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) => Promise<unknown>, opts: { status?: number; idempotent?: boolean } = {}) {
   return async (req: Request, ctx: { params: Promise<P> }): Promise<Response> => {
     try {
       const params = await ctx.params;
-      const body = await fn({ req, params, rt: getRuntime() });
+      const rt = getRuntime();
+      const key = opts.idempotent ? req.headers.get("idempotency-key") : null;
+      if (key !== null) {
+        const text = await req.text();
+        // The handler reads the body again from a copy.
+        const copy = new Request(req.url, { method: req.method, headers: req.headers, body: text || undefined, signal: req.signal });
+        const call = { credentials: req.headers.get("authorization") ?? "", route: `${req.method} ${new URL(req.url).pathname}`, key, body: text };
+        const answer = await rt.idempotency.run(call, async () => ({ status: opts.status ?? 200, body: await fn({ req: copy, params, rt }) }));
+        return Response.json(answer.body, { status: answer.status, headers: answer.replayed ? { "Idempotent-Replayed": "true" } : {} });
+      }
+      const body = await fn({ req, params, rt });
       if (body instanceof Response) return body;
       return Response.json(body, { status: opts.status ?? 200 });
     } catch (err) {

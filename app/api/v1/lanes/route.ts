@@ -8,4 +8,4 @@ export const dynamic = "force-dynamic";
 export const GET = route(async ({ req, rt }) => rt.lanes.list(readQuery(req, z.object({ repoId: z.string().optional() }))));
 
 /** POST /api/v1/lanes <TaskPacket> → 201 LaneView (queued or already starting) */
-export const POST = route(async ({ req, rt }) => rt.lanes.create(await readBody(req, TaskPacketSchema)), { status: 201 });
+export const POST = route(async ({ req, rt }) => rt.lanes.create(await readBody(req, TaskPacketSchema)), { status: 201, idempotent: true });

@@ -7,4 +7,4 @@ export const dynamic = "force-dynamic";
 export const GET = route(async ({ rt }) => rt.repos.list());
 
 /** POST /api/v1/repos { path, mainBranch? } → 201 RepoView */
-export const POST = route(async ({ req, rt }) => rt.repos.register(await readBody(req, RegisterRepoBodySchema)), { status: 201 });
+export const POST = route(async ({ req, rt }) => rt.repos.register(await readBody(req, RegisterRepoBodySchema)), { status: 201, idempotent: true });

@@ -13,7 +13,7 @@ export const POST = route<{ id: string }>(
     const body = await readBody(req, CreateWorkerBodySchema);
     return WorkerStateResponseSchema.parse(await rt.workers.create(params.id, { by: body.by }));
   },
-  { status: 202 },
+  { status: 202, idempotent: true },
 );
 
 /** GET /api/v1/lanes/:id/worker → WorkerStateResponse (lane state, current worker, summary). */
