@@ -3,7 +3,7 @@
  * bearer token on every call, JSON in and out, the API's error body thrown as {@link ApiError}.
  * Network failures (server down) become ApiError code `unreachable` (status 0).
  */
-import { ApiError } from "./errors";
+import { ApiError } from "@/lib/api-error";
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;

@@ -5,7 +5,7 @@
  * read twice.
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { ApiError } from "./errors";
+import { ApiError } from "@/lib/api-error";
 
 export interface SseOptions {
   headers?: Record<string, string>;

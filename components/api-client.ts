@@ -21,18 +21,9 @@ import {
   type RegisterRepoBody,
   type RepoView,
 } from "@/lib/api";
+import { ApiError } from "@/lib/api-error";
 
-/** A failed API call: HTTP status (0 when the server was not reached), error code and a message fit to show a person. */
-export class ApiError extends Error {
-  override readonly name = "ApiError";
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 /** The message to show for any thrown value (ApiError or not). */
 export function errorMessage(err: unknown): string {

@@ -12,6 +12,7 @@
  * and still misses nothing.
  */
 import type { LaneEvent } from "@/lib/lane-events";
+import { Wakeup } from "@/lib/wakeup";
 import { AppError } from "@/lib/errors";
 import type { EventBus } from "./event-bus";
 import { matchesFilter, type EventFilter } from "./event-filter";
@@ -55,17 +56,15 @@ export async function* followEvents(
   let cursor = after;
   let queue: LaneEvent[] = [];
   let overflowed = false;
-  let wake: (() => void) | null = null;
+  const wakeup = new Wakeup(signal);
   const off = deps.bus.on("lane.event", (event) => {
     if (!matchesFilter(event, filter)) return;
     if (queue.length >= maxQueued) {
       overflowed = true;
       queue = [];
     } else if (!overflowed) queue.push(event);
-    wake?.();
+    wakeup.notify();
   });
-  const onAbort = () => wake?.();
-  signal.addEventListener("abort", onAbort);
   try {
     let fromLog = true;
     while (!signal.aborted) {
@@ -94,11 +93,10 @@ export async function* followEvents(
         }
         continue;
       }
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
+      await wakeup.wait();
     }
   } finally {
     off();
-    signal.removeEventListener("abort", onAbort);
+    wakeup.close();
   }
 }

@@ -10,6 +10,7 @@
  */
 import type { LogLine, ProcessView } from "@/lib/api";
 import { decodeChunk } from "@/lib/log-chunk";
+import { Wakeup } from "@/lib/wakeup";
 import type { EventBus } from "../events/event-bus";
 import type { StreamName } from "./log-files";
 import type { ProcessSupervisor } from "./supervisor";
@@ -57,7 +58,7 @@ export async function* followProcessLog(
   let queueEnd = 0;
   let overflowed = false;
   let exited = false;
-  let wake: (() => void) | null = null;
+  const wakeup = new Wakeup(signal);
   const offOutput = deps.bus.on("process.output", (batch) => {
     if (batch.processId !== processId || overflowed) return;
     for (const chunk of batch.chunks) {
@@ -70,15 +71,13 @@ export async function* followProcessLog(
       overflowed = true;
       queue = [];
     }
-    wake?.();
+    wakeup.notify();
   });
   const offExit = deps.bus.on("process.exit", (exit) => {
     if (exit.processId !== processId) return;
     exited = true;
-    wake?.();
+    wakeup.notify();
   });
-  const onAbort = () => wake?.();
-  signal.addEventListener("abort", onAbort);
   try {
     let fromLog = true;
     while (!signal.aborted) {
@@ -111,12 +110,11 @@ export async function* followProcessLog(
         }
         continue;
       }
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
+      await wakeup.wait();
     }
   } finally {
     offOutput();
     offExit();
-    signal.removeEventListener("abort", onAbort);
+    wakeup.close();
   }
 }

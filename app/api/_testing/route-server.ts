@@ -9,6 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
+import { setRuntime } from "@/server/runtime-global";
+import { startTestRuntime, type TestRuntime } from "@/server/testing/runtime-harness";
 
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
@@ -121,5 +123,27 @@ export async function startRouteServer(port = 0): Promise<RouteServer> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A real runtime (server/testing/runtime-harness.ts) served over HTTP by {@link startRouteServer}. */
+export interface HttpTestRuntime extends TestRuntime {
+  /** The server's origin, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+}
+
+/** Start a test runtime, make it the route handlers' runtime, and serve it; `close()` undoes all three. */
+export async function startHttpRuntime(config: Parameters<typeof startTestRuntime>[0] = {}): Promise<HttpTestRuntime> {
+  const h = await startTestRuntime(config);
+  setRuntime(h.rt);
+  const srv = await startRouteServer();
+  return {
+    ...h,
+    url: srv.url,
+    async close() {
+      await srv.close();
+      setRuntime(undefined);
+      await h.close();
+    },
   };
 }

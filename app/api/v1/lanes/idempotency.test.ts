@@ -3,26 +3,18 @@
  * first answer and never a second lane; another body with the same key is 409.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setRuntime } from "@/server/runtime-global";
-import { shellPacket, startTestRuntime, type TestRuntime } from "@/server/testing/runtime-harness";
+import { shellPacket } from "@/server/testing/runtime-harness";
 import { commitFile, initRepo, makeTempDir } from "@/server/git/testing";
-import { startRouteServer, type RouteServer } from "../../_testing/route-server";
+import { startHttpRuntime, type HttpTestRuntime } from "../../_testing/route-server";
 
-let h: TestRuntime;
-let srv: RouteServer;
+let h: HttpTestRuntime;
 beforeAll(async () => {
-  h = await startTestRuntime();
-  setRuntime(h.rt);
-  srv = await startRouteServer();
+  h = await startHttpRuntime();
 });
-afterAll(async () => {
-  await srv.close();
-  setRuntime(undefined);
-  await h.close();
-});
+afterAll(() => h.close());
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${srv.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  fetch(`${h.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
 const laneCount = () => h.rt.db.lane.count();
 
 describe("Idempotency-Key", () => {

@@ -5,27 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSse } from "@/client/sse";
-import { ApiError } from "@/client/errors";
+import type { ApiError } from "@/lib/api-error";
 import type { LaneEvent } from "@/lib/lane-events";
-import { setRuntime } from "@/server/runtime-global";
-import { shellPacket, startTestRuntime, type TestRuntime } from "@/server/testing/runtime-harness";
-import { startRouteServer, type RouteServer } from "../../../_testing/route-server";
+import { shellPacket } from "@/server/testing/runtime-harness";
+import { startHttpRuntime, type HttpTestRuntime } from "../../../_testing/route-server";
 
-let h: TestRuntime;
-let srv: RouteServer;
+let h: HttpTestRuntime;
 beforeAll(async () => {
-  h = await startTestRuntime();
-  setRuntime(h.rt);
-  srv = await startRouteServer();
+  h = await startHttpRuntime();
 });
-afterAll(async () => {
-  await srv.close();
-  setRuntime(undefined);
-  await h.close();
-});
+afterAll(() => h.close());
 
 const warning = (message: string) => h.rt.events.append({ type: "warning", laneId: null, payload: { failureClass: "infra", message } });
-const stream = (query: string) => `${srv.url}/api/v1/events/stream?${query}`;
+const stream = (query: string) => `${h.url}/api/v1/events/stream?${query}`;
 
 describe("GET /api/v1/events/stream", () => {
   it("GET /api/v1/events/stream – drops the connection mid-stream at 1,000 events/s and resumes with Last-Event-ID: none missed, none twice", async () => {
@@ -130,7 +122,7 @@ describe("GET /api/v1/events", () => {
   it("GET /api/v1/events – order=desc pages newest first with before=", async () => {
     const mine = [];
     for (let i = 0; i < 5; i++) mine.push((await warning(`page ${i}`)).id);
-    const get = async (q: string) => (await fetch(`${srv.url}/api/v1/events?${q}`)).json();
+    const get = async (q: string) => (await fetch(`${h.url}/api/v1/events?${q}`)).json();
     const first = await get("order=desc&types=warning&limit=2");
     expect(first.events.map((e: LaneEvent) => e.id)).toEqual([mine[4], mine[3]]);
     expect(first.cursor).toBe(mine[4]);
@@ -144,14 +136,14 @@ describe("GET /api/v1/events", () => {
     const oldest = (await h.rt.events.listAfter(0, { limit: 1 })).events[0]!.id;
     await h.rt.db.laneEvent.deleteMany({ where: { id: { lte: oldest + 3 } } });
     const kept = (await h.rt.events.oldestId())!;
-    for (const url of [`${srv.url}/api/v1/events?after=${oldest}`, stream(`after=${oldest}`)]) {
+    for (const url of [`${h.url}/api/v1/events?after=${oldest}`, stream(`after=${oldest}`)]) {
       const res = await fetch(url);
       expect(res.status).toBe(410);
       const body = await res.json();
       expect(body.error).toMatchObject({ code: "gone", details: { oldestCursor: kept - 1 } });
     }
     // From the oldest cursor on it works.
-    const ok = await fetch(`${srv.url}/api/v1/events?after=${kept - 1}&limit=5000`);
+    const ok = await fetch(`${h.url}/api/v1/events?after=${kept - 1}&limit=5000`);
     expect(ok.status).toBe(200);
     expect((await ok.json()).events.map((e: LaneEvent) => e.id)).toContain(keep.id);
   });

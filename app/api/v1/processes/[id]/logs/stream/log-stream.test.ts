@@ -5,22 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSse } from "@/client/sse";
 import type { LogLine, ProcessView } from "@/lib/api";
-import { setRuntime } from "@/server/runtime-global";
-import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "@/server/testing/runtime-harness";
-import { startRouteServer, type RouteServer } from "../../../../../_testing/route-server";
+import { isTerminal, shellPacket, waitForLane } from "@/server/testing/runtime-harness";
+import { startHttpRuntime, type HttpTestRuntime } from "../../../../../_testing/route-server";
 
-let h: TestRuntime;
-let srv: RouteServer;
+let h: HttpTestRuntime;
 beforeAll(async () => {
-  h = await startTestRuntime();
-  setRuntime(h.rt);
-  srv = await startRouteServer();
+  h = await startHttpRuntime();
 });
-afterAll(async () => {
-  await srv.close();
-  setRuntime(undefined);
-  await h.close();
-});
+afterAll(() => h.close());
 
 describe("GET /api/v1/processes/:id/logs/stream", () => {
   it("GET /api/v1/processes/:id/logs/stream – follows live output across a dropped connection, every line once, then end", async () => {
@@ -28,7 +20,7 @@ describe("GET /api/v1/processes/:id/logs/stream", () => {
     const script = 'for i in $(seq 1 30); do seq $((i*100-99)) $((i*100)); sleep 0.2; done; printf "last"';
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["sh", "-c", script]));
     const running = await waitForLane(h.rt, lane.id, (l) => l.currentProcessId !== null);
-    const url = `${srv.url}/api/v1/processes/${running.currentProcessId}/logs/stream?from=0`;
+    const url = `${h.url}/api/v1/processes/${running.currentProcessId}/logs/stream?from=0`;
     const texts: string[] = [];
     let lastId: string | undefined;
     let end: { process: ProcessView; next: number } | null = null;
@@ -61,7 +53,7 @@ describe("GET /api/v1/processes/:id/logs/stream", () => {
     const processId = (await h.rt.lanes.logs(done.id, { limit: 10 })).processId!;
     const read = async (query: string, lastEventId?: string) => {
       const out: string[] = [];
-      for await (const m of readSse(`${srv.url}/api/v1/processes/${processId}/logs/stream?${query}`, { lastEventId })) {
+      for await (const m of readSse(`${h.url}/api/v1/processes/${processId}/logs/stream?${query}`, { lastEventId })) {
         if (m.event === "end") break;
         out.push(...(JSON.parse(m.data) as { lines: LogLine[] }).lines.map((l) => l.text));
       }
@@ -72,10 +64,10 @@ describe("GET /api/v1/processes/:id/logs/stream", () => {
   });
 
   it("GET /api/v1/processes/:id/logs/stream – unknown process is 404, an offset past the end 416", async () => {
-    expect((await fetch(`${srv.url}/api/v1/processes/nope/logs/stream`)).status).toBe(404);
+    expect((await fetch(`${h.url}/api/v1/processes/nope/logs/stream`)).status).toBe(404);
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["echo", "hi"]));
     const done = await waitForLane(h.rt, lane.id, isTerminal);
-    const res = await fetch(`${srv.url}/api/v1/processes/${done.currentProcessId}/logs/stream?from=999`);
+    const res = await fetch(`${h.url}/api/v1/processes/${done.currentProcessId}/logs/stream?from=999`);
     expect(res.status).toBe(416);
     expect((await res.json()).error.code).toBe("range_not_satisfiable");
   });

@@ -1,7 +1,8 @@
 /**
- * The API's error body (`{ error: { code, message } }`) as an exception on the client side, with
- * the HTTP status; {@link ApiError.fromResponse} reads it from any failed response (a non-JSON
- * body becomes code `http_<status>`).
+ * A failed API call on the client side (the board, the CLI, the MCP server): the API's error body
+ * (`{ error: { code, message } }`) with the HTTP status, 0 when no server was reached;
+ * {@link ApiError.fromResponse} reads it from any failed response (a non-JSON body becomes code
+ * `http_<status>`).
  */
 export class ApiError extends Error {
   override readonly name = "ApiError";
