@@ -31,26 +31,26 @@ export function errorMessage(err: unknown): string {
   return String(err);
 }
 
-function readErrorBody(body: unknown): { code: string; message: string } | null {
+function readErrorBody(body: unknown): { code: string; message: string; details?: Record<string, unknown> } | null {
   if (typeof body !== "object" || body === null) return null;
   const error = (body as { error?: unknown }).error;
   if (typeof error !== "object" || error === null) return null;
-  const { code, message } = error as { code?: unknown; message?: unknown };
+  const { code, message, details } = error as { code?: unknown; message?: unknown; details?: unknown };
   if (typeof message !== "string") return null;
-  return { code: typeof code === "string" ? code : "error", message };
+  return { code: typeof code === "string" ? code : "error", message, ...(typeof details === "object" && details !== null ? { details: details as Record<string, unknown> } : {}) };
 }
 
 /**
  * Fetch `path` and parse the JSON body with `schema`.
  * @throws ApiError (see module docs)
  */
-async function request<S extends z.ZodType>(path: string, schema: S, init?: { method: "POST"; body: unknown }): Promise<z.infer<S>> {
+export async function request<S extends z.ZodType>(path: string, schema: S, init?: { method: "POST" | "PUT" | "DELETE"; body?: unknown }): Promise<z.infer<S>> {
   let res: Response;
   try {
     res = await fetch(path, {
       method: init?.method ?? "GET",
       headers: init ? { "content-type": "application/json", accept: "application/json" } : { accept: "application/json" },
-      body: init ? JSON.stringify(init.body) : undefined,
+      body: init ? JSON.stringify(init.body ?? {}) : undefined,
       cache: "no-store",
     });
   } catch {
@@ -59,7 +59,7 @@ async function request<S extends z.ZodType>(path: string, schema: S, init?: { me
   const body: unknown = await res.json().catch(() => null);
   if (!res.ok) {
     const err = readErrorBody(body);
-    throw new ApiError(res.status, err?.code ?? "http_error", err?.message ?? `Request failed: HTTP ${res.status} ${res.statusText}`.trim());
+    throw new ApiError(res.status, err?.code ?? "http_error", err?.message ?? `Request failed: HTTP ${res.status} ${res.statusText}`.trim(), err?.details);
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) {

@@ -1,101 +1,89 @@
 "use client";
 /**
- * The lane board (`/`): every registered repo with its lanes as cards, a lane-state summary,
- * the register-repo form, and the states between (loading, error, empty).
+ * The lane board (`/`): what needs a person first, then every lane — filtered, searched, grouped
+ * and sorted as the URL says (lib/board-query.ts) — in a virtualized view. The header counts lanes
+ * per state (each a filter) and the tab title carries the count of lanes that need a person.
+ * Keyboard: `/` focuses search, `j`/`k` move the cursor, `Enter` opens the lane, `x` selects it.
+ * While the server is unreachable the board says so and its actions are disabled.
  */
 import { useQuery } from "@tanstack/react-query";
-import type { BoardResponse, LaneView, RepoView } from "@/lib/api";
-import { LANE_STATES } from "@/lib/lane-state";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { countLanes, filterLanes, groupByColumn, sortLanes, toBoardLane, BOARD_COLUMNS, type BoardLane } from "@/lib/board-query";
+import { sortAttention, type Attention } from "@/lib/lane-attention";
 import { api, errorMessage } from "./api-client";
 import { AppHeader } from "./app-header";
-import { LaneCard } from "./lane-card";
+import { AttentionPanel } from "./attention-panel";
+import { BoardCounts } from "./board-counts";
+import { BoardToolbar } from "./board-toolbar";
+import { CardsView, ColumnsView, TableView } from "./board-views";
+import { BulkBar } from "./bulk-bar";
 import { laneKeys } from "./query-keys";
-import { useRealtime } from "./realtime-context";
+import { useRealtime, useServerReachable } from "./realtime-context";
 import { RegisterRepoForm } from "./register-repo-form";
-
-const SUMMARY_COLOR: Record<string, string> = {
-  running: "text-blue-300",
-  checking: "text-amber-300",
-  queued: "text-zinc-300",
-  failed: "text-red-300",
-  finished: "text-emerald-300",
-};
-
-function Summary({ lanes }: { lanes: LaneView[] }) {
-  const counts = LANE_STATES.map((s) => [s, lanes.filter((l) => l.state === s).length] as const).filter(([, n]) => n > 0);
-  if (counts.length === 0) return null;
-  return (
-    <ul aria-label="Lanes by state" className="hidden items-center gap-3 text-xs text-zinc-400 md:flex">
-      {counts.map(([state, n]) => (
-        <li key={state}>
-          <span className={`font-mono font-semibold ${SUMMARY_COLOR[state] ?? "text-zinc-300"}`}>{n}</span> {state}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-function RepoSection({ repo, lanes }: { repo: RepoView; lanes: LaneView[] }) {
-  const headingId = `repo-${repo.id}`;
-  return (
-    <section aria-labelledby={headingId} data-testid="repo-section" data-repo-id={repo.id} className="flex flex-col gap-3">
-      <div className="flex min-w-0 flex-wrap items-baseline gap-x-3 gap-y-1 border-b border-zinc-800/70 pb-2">
-        <h2 id={headingId} className="text-sm font-semibold text-zinc-100">
-          {repo.name}
-        </h2>
-        <span className="min-w-0 truncate font-mono text-xs text-zinc-500" title={repo.path}>
-          {repo.path}
-        </span>
-        <span className="rounded bg-zinc-800/80 px-1.5 py-0.5 font-mono text-[11px] text-zinc-300" title="Main branch">
-          ⎇ {repo.mainBranch}
-        </span>
-        <span className="ml-auto text-xs text-zinc-500">
-          {lanes.length} lane{lanes.length === 1 ? "" : "s"}
-        </span>
-      </div>
-      {lanes.length === 0 ? (
-        <p className="rounded-lg border border-dashed border-zinc-800 px-4 py-6 text-center text-xs text-zinc-500">
-          No lanes on this repo yet. Create one with <code className="font-mono text-zinc-400">POST /api/v1/lanes</code>.
-        </p>
-      ) : (
-        <div className="grid grid-cols-[repeat(auto-fill,minmax(min(100%,330px),1fr))] gap-3">
-          {lanes.map((lane) => (
-            <LaneCard key={lane.id} lane={lane} />
-          ))}
-        </div>
-      )}
-    </section>
-  );
-}
+import { useBoardQuery } from "./use-board-query";
 
 function EmptyBoard() {
   return (
     <div data-testid="board-empty" className="mx-auto mt-16 max-w-md rounded-xl border border-dashed border-zinc-800 p-8 text-center">
       <h2 className="text-sm font-semibold text-zinc-100">No repositories yet</h2>
-      <p className="mt-2 text-xs leading-5 text-zinc-400">
-        Register a local git repository above by its absolute path. Its lanes (one branch and worktree per agent) will
-        appear here live.
+      <p className="mt-2 text-xs leading-5 text-zinc-300">
+        Register a local git repository above by its absolute path, then start lanes on it with New lane. Each lane is one branch and worktree per agent.
       </p>
     </div>
   );
 }
 
-/** Lanes grouped by repo, in the server's order; lanes of an unknown repo are kept, not hidden. */
-function groupByRepo(board: BoardResponse): { repo: RepoView; lanes: LaneView[] }[] {
-  const groups = new Map(board.repos.map((repo) => [repo.id, { repo, lanes: [] as LaneView[] }]));
-  for (const lane of board.lanes) {
-    let g = groups.get(lane.repoId);
-    if (!g) {
-      g = { repo: { id: lane.repoId, name: "(unknown repo)", path: lane.repoId, mainBranch: lane.baseBranch, createdAt: lane.createdAt }, lanes: [] };
-      groups.set(lane.repoId, g);
-    }
-    g.lanes.push(lane);
-  }
-  return [...groups.values()];
+/** Tab title: "(3) Laneboard" while three lanes need a person. */
+function useTabTitle(needsYou: number): void {
+  useEffect(() => {
+    document.title = needsYou > 0 ? `(${needsYou}) Laneboard` : "Laneboard";
+  }, [needsYou]);
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+}
+
+/** `/`, `j`, `k`, `Enter`, `x` over the lanes in view order (see module docs). */
+function useBoardKeys(ordered: BoardLane[], search: React.RefObject<HTMLInputElement | null>, onToggle: (id: string) => void) {
+  const router = useRouter();
+  const [activeId, setActiveId] = useState<string | null>(null);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.metaKey || e.ctrlKey || e.altKey) return;
+      if (e.key === "Escape" && isTyping(e.target)) return (e.target as HTMLElement).blur();
+      if (isTyping(e.target)) return;
+      if (e.key === "/") {
+        e.preventDefault();
+        search.current?.focus();
+        return;
+      }
+      if (ordered.length === 0) return;
+      const i = activeId ? ordered.findIndex((l) => l.lane.id === activeId) : -1;
+      if (e.key === "j" || e.key === "k") {
+        const next = e.key === "j" ? Math.min(ordered.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
+        setActiveId(ordered[next]!.lane.id);
+      } else if (e.key === "Enter" && i >= 0 && (e.target === document.body || e.target === null)) {
+        router.push(`/lanes/${encodeURIComponent(ordered[i]!.lane.id)}`);
+      } else if (e.key === "x" && i >= 0) {
+        onToggle(ordered[i]!.lane.id);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [ordered, activeId, router, search, onToggle]);
+  return activeId;
 }
 
 export function Board() {
   const realtime = useRealtime();
+  const reachable = useServerReachable();
+  const [query, setQuery] = useBoardQuery();
+  const searchRef = useRef<HTMLInputElement>(null);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const board = useQuery({
     queryKey: laneKeys.board,
     queryFn: async () => {
@@ -105,16 +93,41 @@ export function Board() {
     },
   });
 
+  const all = useMemo(() => (board.data?.lanes ?? []).map(toBoardLane), [board.data]);
+  const counts = useMemo(() => countLanes(all), [all]);
+  const attention = useMemo(() => sortAttention(all.filter((l): l is BoardLane & { attention: Attention } => l.attention !== null)), [all]);
+  const shown = useMemo(() => sortLanes(filterLanes(all, query), query.sort), [all, query]);
+  // Keyboard order follows what is on screen: column by column in the columns view.
+  const ordered = useMemo(() => (query.view === "columns" ? BOARD_COLUMNS.flatMap((c) => groupByColumn(shown)[c]) : shown), [shown, query.view]);
+  const onSelect = useCallback((id: string, on: boolean) => setSelected((s) => (on === s.has(id) ? s : on ? new Set(s).add(id) : new Set([...s].filter((x) => x !== id)))), []);
+  const onToggle = useCallback((id: string) => setSelected((s) => (s.has(id) ? new Set([...s].filter((x) => x !== id)) : new Set(s).add(id))), []);
+  const activeId = useBoardKeys(ordered, searchRef, onToggle);
+  const selectedLanes = useMemo(() => all.filter((l) => selected.has(l.lane.id)).map((l) => l.lane), [all, selected]);
+  useTabTitle(counts.needsYou);
+
+  const View = query.view === "table" ? TableView : query.view === "columns" ? ColumnsView : CardsView;
   return (
     <>
-      <AppHeader>{board.data && <Summary lanes={board.data.lanes} />}</AppHeader>
-      <main className="mx-auto flex max-w-[1800px] flex-col gap-6 px-4 py-4">
+      <AppHeader>{board.data && <BoardCounts byState={counts.byState} needsYou={counts.needsYou} query={query} onChange={setQuery} />}</AppHeader>
+      <main className="mx-auto flex max-w-[1800px] flex-col gap-4 px-3 py-4 sm:px-4">
+        {!reachable && (
+          <div role="alert" data-testid="server-unreachable" className="rounded-lg border border-red-500/50 bg-red-500/15 px-4 py-3 text-sm text-red-100">
+            The Laneboard server cannot be reached. What you see may be out of date, and actions are disabled until it is back.
+          </div>
+        )}
         <div className="flex flex-wrap items-start justify-between gap-3">
           <div>
             <h1 className="text-base font-semibold text-zinc-100">Lanes</h1>
-            <p className="text-xs text-zinc-500">Every agent on its own branch and worktree. Live.</p>
+            <p className="text-xs text-zinc-300">Every agent on its own branch and worktree. Live.</p>
           </div>
-          <RegisterRepoForm />
+          <div className="flex min-w-0 max-w-full flex-wrap items-center gap-2">
+            <Link href="/lanes/new" data-testid="new-lane" className="inline-flex h-8 items-center rounded-md bg-sky-600 px-3 text-xs font-medium text-white hover:bg-sky-500">
+              New lane
+            </Link>
+            <div className="min-w-0 max-w-full">
+              <RegisterRepoForm />
+            </div>
+          </div>
         </div>
 
         {board.isError && (
@@ -125,14 +138,28 @@ export function Board() {
             </button>
           </div>
         )}
-
         {board.isPending && (
-          <p role="status" className="text-xs text-zinc-500">
+          <p role="status" className="text-xs text-zinc-300">
             Loading board…
           </p>
         )}
-
-        {board.data && (board.data.repos.length === 0 && board.data.lanes.length === 0 ? <EmptyBoard /> : groupByRepo(board.data).map((g) => <RepoSection key={g.repo.id} {...g} />))}
+        {board.data &&
+          (board.data.repos.length === 0 && board.data.lanes.length === 0 ? (
+            <EmptyBoard />
+          ) : (
+            <>
+              <AttentionPanel items={attention} total={attention.length} onShowAll={() => setQuery({ needs: ["any"] })} />
+              <BoardToolbar ref={searchRef} query={query} onChange={setQuery} repos={board.data.repos} shown={shown.length} total={all.length} />
+              <BulkBar lanes={selectedLanes} onClear={() => setSelected(new Set())} />
+              {shown.length === 0 ? (
+                <p data-testid="board-no-match" className="rounded-lg border border-dashed border-zinc-800 px-4 py-6 text-center text-xs text-zinc-300">
+                  No lane matches these filters.
+                </p>
+              ) : (
+                <View lanes={ordered} selected={selected} onSelect={onSelect} activeId={activeId} />
+              )}
+            </>
+          ))}
       </main>
     </>
   );

@@ -13,7 +13,7 @@ export function CheckBadges({ lane }: { lane: LaneView }) {
     lane.blocked && { key: "blocked", text: "blocked: needs a human", title: `${lane.blocked.failureClass}: ${lane.blocked.reason}`, cls: "bg-red-950/60 text-red-200 ring-red-700/60" },
     lane.merged && { key: "merged", text: "merged", title: "landed on its base branch", cls: "bg-violet-950/60 text-violet-200 ring-violet-700/60" },
     !lane.merged && lane.mergeReady === true && { key: "merge-ready", text: "merge-ready", title: "green at its required level, not stale, no conflict", cls: "bg-emerald-950/60 text-emerald-200 ring-emerald-700/60" },
-    !lane.merged && lane.mergeReady === false && { key: "merge-blocked", text: "not merge-ready", title: "see GET /api/v1/lanes/:id/merge", cls: "bg-amber-950/60 text-amber-200 ring-amber-700/60" },
+    !lane.merged && lane.mergeReady === false && { key: "merge-blocked", text: "not merge-ready", title: "not green at its required level, behind its base or conflicting: open the lane for details", cls: "bg-amber-950/60 text-amber-200 ring-amber-700/60" },
   ].filter((f): f is { key: string; text: string; title: string; cls: string } => !!f);
   if (levels.length === 0 && flags.length === 0) return null;
   return (

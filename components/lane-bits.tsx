@@ -5,8 +5,10 @@
  * Each carries the data-testid the e2e tests use.
  */
 import type { CheckResult, LaneView } from "@/lib/api";
+import { exitSummaryOf, STATUS_LABEL, statusOf, type LaneStatus } from "@/lib/lane-attention";
 import type { LaneState } from "@/lib/lane-state";
 import { GREEN_LEVELS } from "@/lib/task-packet";
+import { CopyButton } from "./copy-button";
 import { formatAbsolute, formatDuration, formatRelative, useNow } from "./time";
 
 const STATE_STYLE: Record<LaneState, string> = {
@@ -21,6 +23,45 @@ const STATE_STYLE: Record<LaneState, string> = {
 };
 
 const PULSING: ReadonlySet<LaneState> = new Set(["starting", "running", "checking"]);
+
+const WAIT_STYLE = "bg-amber-500/20 text-amber-200 ring-amber-500/50";
+
+/**
+ * The lane's badge: its state, unless its worker waits for a person (trust, a prompt, a dialog),
+ * which is what the badge says then (lib/lane-attention.ts statusOf). `data-state` stays the lane state.
+ */
+export function LaneStatusBadge({ lane }: { lane: LaneView }) {
+  const status: LaneStatus = statusOf(lane);
+  const waiting = status !== lane.state;
+  return (
+    <span
+      data-testid="lane-state"
+      data-state={lane.state}
+      data-status={status}
+      className={`inline-flex shrink-0 items-center gap-1.5 rounded-full px-2 py-0.5 text-[11px] font-medium uppercase tracking-wide ring-1 ring-inset ${waiting ? WAIT_STYLE : STATE_STYLE[lane.state]}`}
+    >
+      <span aria-hidden className={`size-1.5 rounded-full bg-current ${PULSING.has(lane.state) && !waiting ? "animate-pulse" : "opacity-70"}`} />
+      {STATUS_LABEL[status]}
+    </span>
+  );
+}
+
+const EXIT_TONE = { ok: "text-emerald-300", bad: "text-red-300", neutral: "text-zinc-300" } as const;
+
+/** Which process exited how: `worker exit 0 · targeted check exit 1` (never a bare green 0 on a red lane). */
+export function ExitSummary({ lane }: { lane: LaneView }) {
+  const parts = exitSummaryOf(lane);
+  if (parts.length === 0) return <span data-testid="exit-summary" className="text-xs text-zinc-500">no exit yet</span>;
+  return (
+    <span data-testid="exit-summary" className="inline-flex min-w-0 flex-wrap gap-x-2 text-xs text-zinc-400">
+      {parts.map((p) => (
+        <span key={p.who} data-testid="exit-part" data-tone={p.tone}>
+          {p.who} exit <span className={`font-mono ${EXIT_TONE[p.tone]}`}>{p.code ?? "—"}</span>
+        </span>
+      ))}
+    </span>
+  );
+}
 
 export function StateBadge({ state }: { state: LaneState }) {
   return (
@@ -107,11 +148,14 @@ export function AheadBehind({ lane, baseName }: { lane: LaneView; baseName: stri
   );
 }
 
-/** Monospace, truncated from the left-hand side visually; the full path is in the title. */
+/** Monospace, truncated; the full path is in the title, and a copy button beside it. */
 export function WorktreePath({ path }: { path: string }) {
   return (
-    <span className="block truncate font-mono text-xs text-zinc-400" title={path} dir="ltr">
-      {path}
+    <span className="flex min-w-0 items-center gap-1.5">
+      <span className="min-w-0 truncate font-mono text-xs text-zinc-400" title={path} dir="ltr">
+        {path}
+      </span>
+      <CopyButton value={path} label="worktree path" />
     </span>
   );
 }

@@ -21,3 +21,13 @@ export function useConnectionStatus(): ConnectionStatus {
   const client = useRealtime();
   return useSyncExternalStore(client.subscribeStatus, client.getStatus, serverStatus);
 }
+
+/**
+ * False while the server cannot be reached (the socket lost its connection and has not got it
+ * back): actions are disabled then and the board says so. True while first connecting, so a
+ * page load does not flash a warning.
+ */
+export function useServerReachable(): boolean {
+  const status = useConnectionStatus();
+  return status === "connected" || status === "connecting";
+}

@@ -169,3 +169,30 @@ export function exitSummaryOf(lane: LaneView): ExitPart[] {
   }
   return parts;
 }
+
+/**
+ * Lane event types that mean a person is needed now (or that a lane went red): the browser's
+ * toasts and notifications fire on these, and a repo webhook sends these by default.
+ */
+export const ALERT_EVENT_TYPES = ["trust_required", "lane.blocked", "lane.escalated", "lane.red", "lane.failed", "lane.prompt_misdelivery", "lane.merge.ready"] as const;
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
+
+const ALERT_TITLE: Record<AlertEventType, { title: string; tone: "warning" | "error" | "success" }> = {
+  trust_required: { title: "A lane waits for trust", tone: "warning" },
+  "lane.blocked": { title: "A lane is blocked", tone: "warning" },
+  "lane.escalated": { title: "A lane needs a human", tone: "error" },
+  "lane.red": { title: "A lane went red", tone: "error" },
+  "lane.failed": { title: "A lane failed", tone: "error" },
+  "lane.prompt_misdelivery": { title: "A prompt did not reach its agent", tone: "error" },
+  "lane.merge.ready": { title: "A lane is ready to merge", tone: "success" },
+};
+
+export function isAlertEvent(type: string): type is AlertEventType {
+  return (ALERT_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** The alert for an event of an alert type, worded for a person; `lane` names it when known. */
+export function alertOf(type: AlertEventType, lane: Pick<LaneView, "objective" | "branch"> | null): { title: string; body: string; tone: "warning" | "error" | "success" } {
+  const { title, tone } = ALERT_TITLE[type];
+  return { title, tone, body: lane ? `${lane.objective} (${lane.branch})` : "Open the board to see which one." };
+}

@@ -1,0 +1,215 @@
+"use client";
+/**
+ * The board's three views of the filtered lanes, each virtualized so only what is on screen is
+ * in the DOM (and only on-screen cards subscribe to live output):
+ * - cards: a responsive grid, rows virtualized against the window scroll;
+ * - table: one dense row per lane, virtualized against the window scroll;
+ * - columns: queued → running → checking → needs you → done, each column scrolling on its own.
+ * `activeId` is the keyboard cursor (j/k); the view scrolls it into view.
+ */
+import { useVirtualizer, useWindowVirtualizer } from "@tanstack/react-virtual";
+import Link from "next/link";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { BOARD_COLUMN_LABEL, BOARD_COLUMNS, groupByColumn, type BoardLane } from "@/lib/board-query";
+import { ATTENTION_LABEL } from "@/lib/lane-attention";
+import { AttentionActionButton } from "./attention-action";
+import { CheckChips, LaneStatusBadge } from "./lane-bits";
+import { LaneCard } from "./lane-card";
+import { formatRelative, useNow } from "./time";
+
+export interface ViewProps {
+  lanes: BoardLane[];
+  selected: ReadonlySet<string>;
+  onSelect: (laneId: string, selected: boolean) => void;
+  activeId: string | null;
+}
+
+const CARD_MIN_WIDTH = 330;
+const GAP = 12;
+
+/** The element's offset from the top of the document, kept up to date (the window virtualizer's scrollMargin). */
+function useDocumentTop(ref: React.RefObject<HTMLElement | null>): number {
+  const [top, setTop] = useState(0);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => setTop(el.getBoundingClientRect().top + window.scrollY);
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(document.body);
+    return () => ro.disconnect();
+  }, [ref]);
+  return top;
+}
+
+function useWidth(ref: React.RefObject<HTMLElement | null>): number {
+  const [width, setWidth] = useState(1200);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const ro = new ResizeObserver(([entry]) => setWidth(entry!.contentRect.width));
+    ro.observe(el);
+    setWidth(el.getBoundingClientRect().width);
+    return () => ro.disconnect();
+  }, [ref]);
+  return width;
+}
+
+export function CardsView({ lanes, selected, onSelect, activeId }: ViewProps) {
+  const ref = useRef<HTMLDivElement>(null);
+  const width = useWidth(ref);
+  const cols = Math.max(1, Math.floor((width + GAP) / (CARD_MIN_WIDTH + GAP)));
+  const rows = Math.ceil(lanes.length / cols);
+  const scrollMargin = useDocumentTop(ref);
+  const v = useWindowVirtualizer({ count: rows, estimateSize: () => 430, overscan: 1, scrollMargin, gap: GAP });
+  const activeIndex = activeId ? lanes.findIndex((l) => l.lane.id === activeId) : -1;
+  useEffect(() => {
+    if (activeIndex >= 0) v.scrollToIndex(Math.floor(activeIndex / cols), { align: "auto" });
+  }, [activeIndex, cols, v]);
+  return (
+    <div ref={ref} data-testid="board-cards" data-count={lanes.length} style={{ height: v.getTotalSize(), position: "relative" }}>
+      {v.getVirtualItems().map((row) => (
+        <div
+          key={row.key}
+          data-index={row.index}
+          ref={v.measureElement}
+          className="absolute inset-x-0 top-0 grid"
+          style={{ transform: `translateY(${row.start - v.options.scrollMargin}px)`, gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`, gap: GAP }}
+        >
+          {lanes.slice(row.index * cols, row.index * cols + cols).map((l) => (
+            <LaneCard key={l.lane.id} lane={l.lane} attention={l.attention} selected={selected.has(l.lane.id)} onSelect={onSelect} active={l.lane.id === activeId} />
+          ))}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+const ROW_HEIGHT = 40;
+
+export function TableView({ lanes, selected, onSelect, activeId }: ViewProps) {
+  const ref = useRef<HTMLDivElement>(null);
+  const scrollMargin = useDocumentTop(ref);
+  const now = useNow();
+  const v = useWindowVirtualizer({ count: lanes.length, estimateSize: () => ROW_HEIGHT, overscan: 8, scrollMargin });
+  const activeIndex = activeId ? lanes.findIndex((l) => l.lane.id === activeId) : -1;
+  useEffect(() => {
+    if (activeIndex >= 0) v.scrollToIndex(activeIndex, { align: "auto" });
+  }, [activeIndex, v]);
+  const grid = "grid grid-cols-[1.5rem_8.5rem_minmax(10rem,2fr)_minmax(8rem,1fr)_5rem_minmax(8rem,1fr)_minmax(10rem,1.5fr)_5rem] items-center gap-2 px-2";
+  return (
+    <div className="overflow-x-auto rounded-lg border border-zinc-800">
+      <div role="table" aria-label="Lanes" aria-rowcount={lanes.length} data-testid="board-table" data-count={lanes.length} className="min-w-[60rem] text-xs">
+        <div role="row" className={`${grid} h-8 border-b border-zinc-800 bg-zinc-900 font-medium text-zinc-300`}>
+          <span role="columnheader" className="sr-only">Select</span>
+          <span role="columnheader">State</span>
+          <span role="columnheader">Objective</span>
+          <span role="columnheader">Branch</span>
+          <span role="columnheader">Engine</span>
+          <span role="columnheader">Checks</span>
+          <span role="columnheader">Needs</span>
+          <span role="columnheader">Activity</span>
+        </div>
+        <div ref={ref} style={{ height: v.getTotalSize(), position: "relative" }}>
+          {v.getVirtualItems().map((item) => {
+            const { lane, attention, activityAt } = lanes[item.index]!;
+            const active = lane.id === activeId;
+            return (
+              <div
+                key={lane.id}
+                role="row"
+                data-testid="lane-row"
+                data-lane-id={lane.id}
+                data-state={lane.state}
+                data-active={active || undefined}
+                className={`${grid} absolute inset-x-0 top-0 border-b border-zinc-800/60 ${active ? "bg-sky-500/15" : "hover:bg-zinc-900"}`}
+                style={{ height: ROW_HEIGHT, transform: `translateY(${item.start - v.options.scrollMargin}px)` }}
+              >
+                <span role="cell">
+                  <input type="checkbox" data-testid="lane-select" aria-label={`Select lane ${lane.slug || lane.id}`} checked={selected.has(lane.id)} onChange={(e) => onSelect(lane.id, e.target.checked)} className="size-3.5 accent-sky-500" />
+                </span>
+                <span role="cell"><LaneStatusBadge lane={lane} /></span>
+                <Link role="cell" href={`/lanes/${encodeURIComponent(lane.id)}`} className="truncate text-zinc-100 hover:text-sky-300 hover:underline" title={lane.objective}>
+                  {lane.objective}
+                </Link>
+                <span role="cell" className="truncate font-mono text-sky-300" title={lane.branch}>{lane.branch}</span>
+                <span role="cell" className="truncate font-mono text-zinc-300">{lane.engine}</span>
+                <span role="cell" className="min-w-0 overflow-hidden"><CheckChips checks={lane.checks} /></span>
+                <span role="cell" className="flex min-w-0 items-center gap-2">
+                  {attention && (
+                    <>
+                      <span className="truncate text-amber-200" title={attention.reason}>{ATTENTION_LABEL[attention.kind]}</span>
+                      <AttentionActionButton lane={lane} action={attention.action} />
+                    </>
+                  )}
+                </span>
+                <time role="cell" dateTime={activityAt} className="text-zinc-400">{formatRelative(activityAt, now)}</time>
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Column({ title, lanes, activeId }: { title: string; lanes: BoardLane[]; activeId: string | null }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({ count: lanes.length, getScrollElement: () => ref.current, estimateSize: () => 92, overscan: 4, gap: 6 });
+  const activeIndex = activeId ? lanes.findIndex((l) => l.lane.id === activeId) : -1;
+  useEffect(() => {
+    if (activeIndex >= 0) v.scrollToIndex(activeIndex, { align: "auto" });
+  }, [activeIndex, v]);
+  return (
+    <section aria-label={title} data-testid="board-column" className="flex min-w-0 flex-col rounded-lg border border-zinc-800 bg-zinc-900/40">
+      <h2 className="flex items-baseline justify-between border-b border-zinc-800 px-2 py-1.5 text-xs font-semibold text-zinc-200">
+        {title} <span className="font-mono text-zinc-400">{lanes.length}</span>
+      </h2>
+      <div ref={ref} className="h-[70vh] overflow-y-auto p-1.5">
+        <div style={{ height: v.getTotalSize(), position: "relative" }}>
+          {v.getVirtualItems().map((item) => {
+            const { lane, attention } = lanes[item.index]!;
+            return (
+              <div
+                key={lane.id}
+                data-index={item.index}
+                ref={v.measureElement}
+                data-testid="column-lane"
+                data-lane-id={lane.id}
+                data-active={lane.id === activeId || undefined}
+                className={`absolute inset-x-0 top-0 flex flex-col gap-1 rounded-md border p-2 ${lane.id === activeId ? "border-sky-500" : "border-zinc-800"} bg-zinc-900`}
+                style={{ transform: `translateY(${item.start}px)` }}
+              >
+                <div className="flex items-center gap-2">
+                  <LaneStatusBadge lane={lane} />
+                  <span className="ml-auto truncate font-mono text-[11px] text-zinc-400">{lane.engine}</span>
+                </div>
+                <Link href={`/lanes/${encodeURIComponent(lane.id)}`} className="line-clamp-2 text-xs text-zinc-100 hover:text-sky-300 hover:underline">
+                  {lane.objective}
+                </Link>
+                <span className="truncate font-mono text-[11px] text-sky-300">{lane.branch}</span>
+                {attention && (
+                  <div className="flex min-w-0 items-center gap-2">
+                    <span className="min-w-0 truncate text-[11px] text-amber-200" title={attention.reason}>{attention.reason}</span>
+                    <span className="ml-auto shrink-0"><AttentionActionButton lane={lane} action={attention.action} /></span>
+                  </div>
+                )}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+export function ColumnsView({ lanes, activeId }: ViewProps) {
+  const groups = groupByColumn(lanes);
+  return (
+    <div data-testid="board-columns" className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-5">
+      {BOARD_COLUMNS.map((c) => (
+        <Column key={c} title={BOARD_COLUMN_LABEL[c]} lanes={groups[c]} activeId={activeId} />
+      ))}
+    </div>
+  );
+}
