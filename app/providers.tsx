@@ -5,6 +5,7 @@
  */
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useEffect, useState, type ReactNode } from "react";
+import { LaneAlerts } from "@/components/lane-alerts";
 import { RealtimeClient } from "@/components/realtime-client";
 import { RealtimeContext } from "@/components/realtime-context";
 
@@ -33,7 +34,10 @@ export function Providers({ children }: { children: ReactNode }) {
   }, [realtime]);
   return (
     <QueryClientProvider client={queryClient}>
-      <RealtimeContext.Provider value={realtime}>{children}</RealtimeContext.Provider>
+      <RealtimeContext.Provider value={realtime}>
+        {children}
+        <LaneAlerts />
+      </RealtimeContext.Provider>
     </QueryClientProvider>
   );
 }

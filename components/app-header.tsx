@@ -3,11 +3,12 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { ConnectionStatus } from "./connection-status";
+import { NotificationToggle } from "./lane-alerts";
 
 export function AppHeader({ children }: { children?: ReactNode }) {
   return (
     <header className="sticky top-0 z-20 border-b border-zinc-800/80 bg-zinc-950/85 backdrop-blur">
-      <div className="mx-auto flex h-12 max-w-[1800px] items-center gap-4 px-4">
+      <div className="mx-auto flex h-12 max-w-[1800px] items-center gap-3 px-3 sm:gap-4 sm:px-4">
         <Link href="/" className="flex items-center gap-2 text-sm font-semibold tracking-tight text-zinc-100">
           <span aria-hidden className="grid size-5 place-items-center rounded bg-sky-500/20 text-[11px] text-sky-300 ring-1 ring-sky-500/40">
             ≡
@@ -15,6 +16,10 @@ export function AppHeader({ children }: { children?: ReactNode }) {
           Laneboard
         </Link>
         <div className="flex min-w-0 flex-1 items-center gap-3">{children}</div>
+        <Link href="/settings" data-testid="settings-link" className="shrink-0 text-xs text-zinc-300 hover:text-sky-300">
+          Settings
+        </Link>
+        <NotificationToggle />
         <ConnectionStatus />
       </div>
     </header>

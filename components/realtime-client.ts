@@ -79,6 +79,7 @@ export class RealtimeClient {
   #cursor = 0;
   #subscribers = new Map<string, Set<Subscriber>>();
   #invalidate: Batcher<string>;
+  #liveListeners = new Set<(ev: LaneEvent) => void>();
 
   constructor(
     private readonly queryClient: QueryClient,
@@ -115,6 +116,7 @@ export class RealtimeClient {
       const parsed = ServerToClient["lane:event"].safeParse(payload);
       if (!parsed.success) return warnMalformed("lane:event", parsed.error);
       this.#applyEvent(parsed.data as LaneEvent);
+      for (const listener of this.#liveListeners) listener(parsed.data as LaneEvent);
     });
     socket.on("process:output", (payload) => {
       const parsed = ServerToClient["process:output"].safeParse(payload);
@@ -168,6 +170,15 @@ export class RealtimeClient {
     this.#statusListeners.add(listener);
     return () => this.#statusListeners.delete(listener);
   };
+
+  /**
+   * Listen to events as they happen (live `lane:event` only; events replayed after a reconnect
+   * are not announced again). Called after the caches were patched. @returns unsubscribe.
+   */
+  onLiveEvent(listener: (ev: LaneEvent) => void): () => void {
+    this.#liveListeners.add(listener);
+    return () => this.#liveListeners.delete(listener);
+  }
 
   /** The newest event id applied so far. */
   get cursor(): number {

@@ -35,6 +35,7 @@ import { RecoveryService } from "./recovery/recovery-service";
 import { LaneSummaryService } from "./workers/lane-summary";
 import { WorkerService } from "./workers/worker-service";
 import { InteractiveDriver } from "./workers/interactive-driver";
+import { WebhookService } from "./webhooks/webhook-service";
 
 export interface Runtime {
   config: Config;
@@ -61,6 +62,8 @@ export interface Runtime {
   idempotency: IdempotencyService;
   /** Following a process's output from a byte offset (server-sent events). */
   logStreams: ProcessLogStreams;
+  /** Per-repo webhooks: lane events POSTed to a URL, retried with backoff, deliveries kept. */
+  webhooks: WebhookService;
   /** Interactive agents in tmux (`worker.mode: "interactive"`), wired to `workers`. */
   interactive: InteractiveDriver;
   /** Shut down once; later calls return the same promise. */
@@ -159,6 +162,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   bus.on("lane.event", recovery.handleEvent);
   bus.on("lane.event", (e) => void (e.type === "repo.registered" && e.repoId && policy.loadRepo(e.repoId)));
   await policy.start();
+  const webhooks = new WebhookService({ db, bus });
+  await webhooks.start();
   await supervisor.recover();
   // After recover(): the hosts of live interactive lanes are adopted; watch their sessions again.
   await interactive.reattachAll((id) => runner.laneDir(id)).catch((err) => console.warn("[interactive] reattach failed", err));
@@ -170,7 +175,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const quit = async () => {
     lanes.stopAccepting();
     policy.stop();
-    await Promise.allSettled([recovery.stop(), merge.stop()]);
+    await Promise.allSettled([recovery.stop(), merge.stop(), webhooks.stop()]);
     await Promise.allSettled([freshness.stop(), scheduler.stop()]);
     // Detach first so the agents outlive the server; with killOnExit the hosts' traps end the sessions.
     await interactive.shutdown({ kill: false });
@@ -197,6 +202,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     recovery,
     workers,
     summaries,
+    webhooks,
     interactive,
     logStreams: new ProcessLogStreams({ supervisor, bus }),
     idempotency: new IdempotencyService({ db }),
