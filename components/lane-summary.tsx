@@ -1,11 +1,11 @@
 "use client";
 /**
  * The lane summary on a card (lib/lane-summary.ts): phase, current blocker, last checkpoint, and
- * the next step said as an action on the page (lib/lane-attention.ts nextStepOf, never an API
- * path, never "merge" unless merge-ready). Renders nothing when the view has no summary.
+ * the next step said as an action on the page (lib/next-step.ts: never an API path, never "merge"
+ * unless merge-ready). Renders nothing when the view has no summary.
  */
 import type { LaneView } from "@/lib/api";
-import { nextStepOf } from "@/lib/lane-attention";
+import { nextStep } from "@/lib/next-step";
 import type { LaneSummary } from "@/lib/lane-summary";
 
 const PHASE_STYLE: Partial<Record<LaneSummary["phase"], string>> = {
@@ -21,7 +21,7 @@ export function LaneSummaryLine({ lane }: { lane: LaneView }) {
   const summary = lane.summary;
   if (!summary) return null;
   const phase = summary.phase.replace("_", " ");
-  const next = nextStepOf(lane);
+  const next = nextStep(lane);
   return (
     <dl data-testid="lane-summary" data-phase={summary.phase} className="grid min-w-0 grid-cols-[auto_1fr] gap-x-2 text-xs leading-5">
       <dt className="text-zinc-400">phase</dt>
@@ -47,8 +47,8 @@ export function LaneSummaryLine({ lane }: { lane: LaneView }) {
         </>
       )}
       <dt className="text-zinc-400">next</dt>
-      <dd data-testid="lane-next-action" data-action={summary.nextAction.action} data-step={next.action} className="truncate text-zinc-100" title={next.label}>
-        {next.label}
+      <dd data-testid="lane-next-action" data-action={summary.nextAction.action} data-step={next.kind} className="truncate text-zinc-100" title={next.text}>
+        {next.text}
       </dd>
     </dl>
   );

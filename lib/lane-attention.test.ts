@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LaneView } from "./api";
-import { attentionOf, exitSummaryOf, nextStepOf, sortAttention, statusOf } from "./lane-attention";
+import { attentionOf, exitSummaryOf, sortAttention, statusOf } from "./lane-attention";
 import { laneViewFixture as lane } from "./lane-view.fixture";
 import type { WorkerView } from "./worker-state";
 
@@ -55,23 +55,6 @@ describe("attentionOf", () => {
       { id: "new", attention: attentionOf(lane({ state: "failed", lastEvent: { id: 2, type: "lane.failed", at: "2026-11-20T11:00:00.000Z" } }))! },
     ];
     expect(sortAttention(items).map((i) => i.id)).toEqual(["new", "old"]);
-  });
-});
-
-describe("nextStepOf", () => {
-  it("never says an API path", () => {
-    for (const action of ["resolve_trust", "answer_dialog", "send_prompt", "restart_worker", "fix_and_restart", "merge_forward", "inspect_workspace", "review_and_merge", "wait", "none"] as const) {
-      const step = nextStepOf(lane({ summary: summary({ nextAction: { action, label: "send a prompt (POST /worker/prompt)" } }) }));
-      expect(step.label).not.toMatch(/POST|GET|\/worker|\/api/);
-    }
-  });
-
-  it("does not advise merging a lane that is not merge-ready", () => {
-    const step = nextStepOf(lane({ state: "finished", mergeReady: false, summary: summary({ phase: "finished", nextAction: { action: "review_and_merge", label: "review the branch and merge" } }) }));
-    expect(step.action).not.toBe("merge");
-    expect(step.label).not.toMatch(/\bmerge\b(?!-ready)/i);
-    const ready = nextStepOf(lane({ state: "finished", mergeReady: true, summary: summary({ phase: "finished", nextAction: { action: "review_and_merge", label: "x" } }) }));
-    expect(ready.action).toBe("merge");
   });
 });
 

@@ -7,8 +7,6 @@
  *   prompt, merge-ready). `null` when nothing is asked of a person.
  * - {@link statusOf}: the badge — the lane state, unless the worker waits for trust or a prompt or
  *   is blocked, which a person must see instead of "running".
- * - {@link nextStepOf}: the next step said as an action on the page (never an API path), and never
- *   "merge" unless merge readiness says ready.
  * - {@link exitSummaryOf}: which process exited how (the worker, a red check), so a lane that
  *   failed on a check does not read as a green "exit 0".
  */
@@ -105,49 +103,6 @@ export const STATUS_LABEL: Record<LaneStatus, string> = {
   waiting_prompt: "awaiting prompt",
   blocked: "blocked",
 };
-
-/** The next step as an action a person takes on the page. `action` names the button that does it, if any. */
-export interface NextStep {
-  label: string;
-  action: AttentionAction | "wait" | "none";
-}
-
-const WAITING: Partial<Record<NonNullable<LaneView["summary"]>["phase"], string>> = {
-  queued: "Nothing to do: it waits for a free slot.",
-  booting: "Nothing to do: the worker is starting.",
-  working: "Nothing to do: the worker is working.",
-  checking: "Nothing to do: its checks are running.",
-};
-
-/** See the module docs. Built from the summary's machine action, with the words chosen here. */
-export function nextStepOf(lane: LaneView): NextStep {
-  const s = lane.summary;
-  if (lane.merged) return { label: "Merged. Nothing left to do.", action: "none" };
-  switch (s?.nextAction.action) {
-    case "resolve_trust":
-      return { label: "Click Trust to let the agent work in its folder.", action: "trust" };
-    case "answer_dialog":
-      return { label: "Open the lane and answer the agent's question.", action: "open" };
-    case "send_prompt":
-      return { label: "Open the lane and send the agent a prompt.", action: "open" };
-    case "restart_worker":
-      return { label: "Restart the lane if its work is still wanted.", action: "restart" };
-    case "fix_and_restart":
-      return { label: "Read the failing check's log, fix it, then Restart.", action: "open" };
-    case "merge_forward":
-      return { label: `Bring ${lane.baseBranch} into the branch, then rerun its checks.`, action: "open" };
-    case "inspect_workspace":
-      return { label: "Open the lane: the worker touched files outside its worktree.", action: "open" };
-    case "review_and_merge":
-      if (lane.mergeReady === true) return { label: "Review the changes, then Merge.", action: "merge" };
-      return { label: "Review the changes; not merge-ready yet.", action: "open" };
-    case "wait":
-      return { label: WAITING[s.phase] ?? "Nothing to do yet: it is working.", action: "wait" };
-    default:
-      if (lane.state === "failed" || lane.state === "killed" || lane.state === "lost") return { label: "Restart the lane if its work is still wanted.", action: "restart" };
-      return { label: "Nothing to do yet.", action: "none" };
-  }
-}
 
 /** One process's exit, for the exit line. `tone` decides the colour: a worker's 0 on a lane that failed later is neutral, not green. */
 export interface ExitPart {
