@@ -35,7 +35,9 @@ test("Kill stops the lane's whole process group; Restart brings new output", asy
   expect(proc.pgid).toBeGreaterThan(1);
   expect(pidsInGroup(proc.pgid!).length).toBeGreaterThan(0);
 
+  // Kill asks for confirmation first.
   await card.getByTestId("kill-button").click();
+  await card.getByTestId("kill-confirm").click();
   const killed = page.locator(`[data-testid="lane-card"][data-lane-id="${laneId}"]`);
   await expect(killed).toHaveAttribute("data-state", "killed");
   expect(pidsInGroup(proc.pgid!)).toEqual([]);
