@@ -218,8 +218,18 @@ export const LANE_EVENT_PAYLOADS = {
   "trust_required": z.object({ workerId: z.string(), path: z.string() }),
   "trust_resolved": z.object({ workerId: z.string(), by: z.string() }),
   "process.started": z.object({ processId: z.string(), role: z.string(), pid: z.number().int(), pgid: z.number().int(), command: z.array(z.string()) }),
-  "process.exited": ExitSchema.extend({ processId: z.string(), role: z.string() }),
-  "process.lost": z.object({ processId: z.string(), reason: z.string() }),
+  "process.exited": ExitSchema.extend({
+    processId: z.string(),
+    role: z.string(),
+    wrapperDied: z.boolean().optional().describe("the supervising wrapper was killed and left no exit status; the command was stopped"),
+    leftovers: z.number().int().optional().describe("processes still running after the wrapper ended, stopped by the supervisor"),
+    oomKilled: z.string().optional().describe("the SIGKILL came from the OOM killer: the evidence (cgroup counter or kernel log)"),
+  }),
+  "process.lost": z.object({
+    processId: z.string(),
+    reason: z.string(),
+    leftovers: z.number().int().optional().describe("processes it had started that still ran, stopped by the supervisor"),
+  }),
   "process.reattached": z.object({ processId: z.string(), pid: z.number().int() }),
   "process.output_truncated": z.object({ processId: z.string(), bytes: z.number().int() }),
   /** A scheduler decision (server/scheduler): a start and what was passed over, a caps/limits/budget change, a budget stop, the queue rebuilt at boot. */

@@ -14,6 +14,8 @@
  * | --dev | NODE_ENV!=production | production |
  * | --log-max-bytes-per-process | LANEBOARD_LOG_MAX_BYTES_PER_PROCESS | 64 MiB |
  * | --log-max-bytes-total | LANEBOARD_LOG_MAX_BYTES_TOTAL | 2 GiB |
+ * | --process-cgroups | LANEBOARD_PROCESS_CGROUPS | auto (a cgroup per process where allowed; `off`: process groups only) |
+ * | --shutdown-timeout-ms | LANEBOARD_SHUTDOWN_TIMEOUT_MS | 2000 (SIGTERM/SIGINT → exit, whatever clients do) |
  *
  * Agent engines (README "Pointing engines at the real services"; unset = each CLI's own default,
  * which for the API settings means the server's own `ANTHROPIC_*` / `OPENAI_*` environment):
@@ -54,6 +56,9 @@ export const ConfigSchema = z.object({
   dev: bool.default(false),
   logMaxBytesPerProcess: z.coerce.number().int().min(4096).default(64 * 1024 * 1024),
   logMaxBytesTotal: z.coerce.number().int().min(4096).default(2 * 1024 * 1024 * 1024),
+  processCgroups: z.enum(["auto", "off"]).default("auto"),
+  /** How long a shutdown may take before the process exits anyway (ms). */
+  shutdownTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(2000),
   anthropicBaseUrl: z.url().optional(),
   anthropicApiKey: z.string().min(1).optional(),
   openaiBaseUrl: z.url().optional(),
@@ -96,6 +101,8 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       dev: { type: "boolean" },
       "log-max-bytes-per-process": { type: "string" },
       "log-max-bytes-total": { type: "string" },
+      "process-cgroups": { type: "string" },
+      "shutdown-timeout-ms": { type: "string" },
       "anthropic-base-url": { type: "string" },
       "openai-base-url": { type: "string" },
       "claude-bin": { type: "string" },
@@ -121,6 +128,8 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     dev: pick(values.dev, env.NODE_ENV === undefined ? undefined : String(env.NODE_ENV !== "production")),
     logMaxBytesPerProcess: pick(values["log-max-bytes-per-process"], env.LANEBOARD_LOG_MAX_BYTES_PER_PROCESS),
     logMaxBytesTotal: pick(values["log-max-bytes-total"], env.LANEBOARD_LOG_MAX_BYTES_TOTAL),
+    processCgroups: pick(values["process-cgroups"], env.LANEBOARD_PROCESS_CGROUPS) || undefined,
+    shutdownTimeoutMs: pick(values["shutdown-timeout-ms"], env.LANEBOARD_SHUTDOWN_TIMEOUT_MS) || undefined,
     anthropicBaseUrl: pick(values["anthropic-base-url"], env.LANEBOARD_ANTHROPIC_BASE_URL) || undefined,
     anthropicApiKey: env.LANEBOARD_ANTHROPIC_API_KEY || undefined,
     openaiBaseUrl: pick(values["openai-base-url"], env.LANEBOARD_OPENAI_BASE_URL) || undefined,

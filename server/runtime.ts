@@ -82,6 +82,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     killGraceMs: config.killGraceMs,
     logMaxBytesPerProcess: config.logMaxBytesPerProcess,
     logMaxBytesTotal: config.logMaxBytesTotal,
+    cgroups: config.processCgroups,
   });
   const freshness = new FreshnessTracker({ db, events });
   const policy = new PolicyService({ db, events, dataDir: config.dataDir });

@@ -56,8 +56,8 @@ const CASES: Record<string, Case> = {
 
   "node-heap-oom.txt": { role: "check", failureClass: "infra", reason: "out_of_memory", evidence: ["JavaScript heap out of memory"] },
   "npm-run-oom.txt": { role: "check", failureClass: "infra", reason: "out_of_memory", evidence: ["JavaScript heap out of memory"] },
-  "npm-run-sigkill.txt": { role: "check", failureClass: "infra", reason: "out_of_memory", evidence: ["exit: code 137", "Killed"] },
-  "node-sigkill.txt": { role: "worker", failureClass: "infra", reason: "out_of_memory", evidence: ["exit: signal SIGKILL"] },
+  "npm-run-sigkill.txt": { role: "check", failureClass: "infra", reason: "killed_from_outside", evidence: ["exit: code 137"] },
+  "node-sigkill.txt": { role: "worker", failureClass: "tool_runtime", reason: "killed_from_outside", evidence: ["exit: signal SIGKILL"] },
   "python-memory-error.txt": { role: "check", failureClass: "infra", reason: "out_of_memory", evidence: ["MemoryError"] },
   "node-enospc.txt": { role: "check", failureClass: "infra", reason: "disk_full", evidence: ["ENOSPC: no space left on device"] },
   "npm-install-econnrefused.txt": { role: "check", failureClass: "infra", reason: "network", evidence: ["npm error code ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:9"] },
@@ -127,9 +127,24 @@ describe("classifyFailure rules that depend on the caller's facts", () => {
     const output = `${fixture("node-http-econnrefused.txt").text}\n${fixture("vitest-fail.txt").text}`;
     expect(classifyFailure({ exitCode: 1, signal: null, output, role: "check", command: ["npx", "vitest"] })).toMatchObject({ failureClass: "test", reason: "tests_failed" });
   });
-  it("out of memory beats the test failures printed before the kill", () => {
+  it("out of memory (with the kernel's evidence) beats the test failures printed before the kill", () => {
     const output = `${fixture("vitest-fail.txt").text}\nKilled\n`;
-    expect(classifyFailure({ exitCode: 137, signal: null, output, role: "check", command: ["npm", "test"] })).toMatchObject({ failureClass: "infra", reason: "out_of_memory" });
+    const oomKilled = "the kernel log: out of memory, killed process 4242 (node)";
+    expect(classifyFailure({ exitCode: 137, signal: null, output, role: "check", command: ["npm", "test"], oomKilled })).toMatchObject({
+      failureClass: "infra",
+      reason: "out_of_memory",
+      summary: `killed by the out-of-memory killer (${oomKilled})`,
+      evidence: ["exit: code 137", `OOM killer: ${oomKilled}`],
+    });
+  });
+  it("a SIGKILL without OOM evidence is a kill from outside, never 'most likely out of memory', and beats printed test failures", () => {
+    const output = `${fixture("vitest-fail.txt").text}\nKilled\n`;
+    const got = classifyFailure({ exitCode: 137, signal: null, output, role: "check", command: ["npm", "test"] });
+    expect(got).toMatchObject({ failureClass: "infra", reason: "killed_from_outside" });
+    expect(got.summary).toMatch(/^killed by SIGKILL from outside Laneboard \(exit: code 137\); neither the kernel log nor a cgroup counter/);
+    expect(got.summary).not.toMatch(/memory killer|most likely/);
+    const worker = classifyFailure({ exitCode: null, signal: "SIGKILL", output: "", role: "worker", command: ["sh"], wrapperDied: true });
+    expect(worker).toMatchObject({ failureClass: "tool_runtime", reason: "killed_from_outside", summary: "its supervising wrapper was killed by SIGKILL from outside Laneboard; the command was stopped" });
   });
   it("a JSON.parse SyntaxError at runtime is not a compile error", () => {
     const output = 'SyntaxError: Unexpected token } in JSON at position 12\n    at JSON.parse (<anonymous>)\n';

@@ -10,7 +10,8 @@
  * Each pattern was checked against real output captured in `fixtures/` (README there).
  *
  * Callers: pass `killRequested` when Laneboard itself killed the process (timeout, kill button,
- * policy) so a SIGKILL is `killed`, not "probably out of memory"; pass the worker's `prompt`
+ * policy) so a SIGKILL is `killed`, and `oomKilled` only with evidence of the OOM killer (else a
+ * SIGKILL is `killed_from_outside`, never a guess); pass the worker's `prompt`
  * so a prompt typed into a shell is recognized (its first word comes back as "command not
  * found"). Only the last {@link MAX_ANALYZED_CHARS} of output are read.
  */
@@ -29,6 +30,13 @@ export interface FailureInput {
   prompt?: string;
   /** True when Laneboard asked for the kill (timeout, kill button, policy). */
   killRequested?: boolean;
+  /**
+   * Evidence that a SIGKILL came from the OOM killer (the cgroup's counter or the kernel log, see
+   * server/processes/oom.ts). Without it a SIGKILL is one from outside, never "probably OOM".
+   */
+  oomKilled?: string | null;
+  /** The process's supervising wrapper was killed (it left no status) and its command stopped. */
+  wrapperDied?: boolean;
   /** True when Laneboard killed it because it ran past its time limit (implies killRequested). */
   timedOut?: boolean;
   /** The time limit that was exceeded, in ms (for the summary). */
@@ -41,6 +49,7 @@ export const FAILURE_REASONS = [
   "trust_prompt",
   "prompt_in_shell",
   "out_of_memory",
+  "killed_from_outside",
   "disk_full",
   "merge_conflict",
   "push_rejected",
@@ -212,15 +221,25 @@ export const FAILURE_RULES: readonly FailureRule[] = [
     reason: "out_of_memory",
     failureClass: "infra",
     match: (ctx) => {
-      const lines = grep(ctx.lines, [/JavaScript heap out of memory/, /^FATAL ERROR: .*Allocation failed/, /^MemoryError\b/, /^Killed$/]);
-      const sigkill = ctx.input.signal === "SIGKILL" || ctx.input.exitCode === 137;
-      if (!lines && !sigkill) return null;
-      return [...(sigkill ? [exitLine(ctx.input)] : []), ...(lines ?? [])];
+      const lines = grep(ctx.lines, [/JavaScript heap out of memory/, /^FATAL ERROR: .*Allocation failed/, /^MemoryError\b/]);
+      const oom = ctx.input.oomKilled ? [exitLine(ctx.input), `OOM killer: ${ctx.input.oomKilled}`] : [];
+      return lines || oom.length ? [...oom, ...(lines ?? [])] : null;
     },
-    summary: (ctx, ev) =>
-      ev.some((l) => /heap out of memory|Allocation failed|MemoryError/.test(l))
-        ? "out of memory (the runtime's allocation failed)"
-        : `killed by SIGKILL (${exitLine(ctx.input)}) without a kill request: most likely the out-of-memory killer`,
+    summary: (ctx) =>
+      ctx.input.oomKilled
+        ? `killed by the out-of-memory killer (${ctx.input.oomKilled})`
+        : "out of memory (the runtime's allocation failed)",
+  },
+  // A SIGKILL nobody in Laneboard asked for and the OOM killer did not send: a person or another
+  // program. Before test counts, like OOM: a killed run's half-printed failures mean nothing.
+  {
+    reason: "killed_from_outside",
+    failureClass: (ctx) => (ctx.input.role === "worker" ? "tool_runtime" : "infra"),
+    match: (ctx) => (ctx.input.signal === "SIGKILL" || ctx.input.exitCode === 137 ? [exitLine(ctx.input)] : null),
+    summary: (ctx) =>
+      ctx.input.wrapperDied
+        ? "its supervising wrapper was killed by SIGKILL from outside Laneboard; the command was stopped"
+        : `killed by SIGKILL from outside Laneboard (${exitLine(ctx.input)}); neither the kernel log nor a cgroup counter shows an out-of-memory kill`,
   },
   byPatterns("disk_full", "infra", [/\bENOSPC\b/, /No space left on device/], "no space left on device"),
   byPatterns("merge_conflict", "branch_divergence", [/^CONFLICT \(/, /^Automatic merge failed/, /^(?:error: c|C)ould not apply [0-9a-f]+/], "merge conflict with the base branch"),

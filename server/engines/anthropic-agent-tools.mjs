@@ -3,8 +3,9 @@
  * The tools of the built-in `anthropic` agent, every one confined to the lane's worktree
  * (`root`, a realpath): a path that is absolute, climbs out with `..`, or leads outside through
  * a symlink is refused with a tool error the model sees (never a crash), and `.git` cannot be
- * written. `run_command` takes an argument vector (no shell), runs in the worktree in its own
- * process group, and is killed (the whole group) at its timeout.
+ * written. `run_command` takes an argument vector (no shell), runs in the worktree in the lane's
+ * own process group (so the supervisor finds and stops it with the lane: a command in a group of
+ * its own survived the lane), and is killed with its descendants at its timeout.
  *
  * Tool results are `{ text, isError }`; the tool definitions follow the Messages API tool
  * format (`name`, `description`, `input_schema`).
@@ -199,7 +200,7 @@ function runCommand(root, input) {
     const chunks = [];
     let size = 0;
     let timedOut = false;
-    const child = spawn(argv[0], argv.slice(1), { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(argv[0], argv.slice(1), { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     /** @param {Buffer} c */
     const collect = (c) => {
       if (size < MAX_COMMAND_OUTPUT) chunks.push(c.subarray(0, MAX_COMMAND_OUTPUT - size));
@@ -209,11 +210,7 @@ function runCommand(root, input) {
     child.stderr.on("data", collect);
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-(/** @type {number} */ (child.pid)), "SIGKILL");
-      } catch {
-        /* already gone */
-      }
+      killTree(/** @type {number} */ (child.pid));
     }, timeoutMs);
     child.on("error", (err) => {
       clearTimeout(timer);
@@ -227,4 +224,34 @@ function runCommand(root, input) {
       resolve({ text: `${status}\n${output}`, isError: timedOut || code !== 0 });
     });
   });
+}
+
+/**
+ * SIGKILL a process and every descendant, found through `/proc/<pid>/stat` parent links (proc(5);
+ * `comm` may hold spaces and parentheses, so fields are counted after the last ")"). Descendants
+ * are collected before any is killed, so none is reparented away first. Never throws.
+ * @param {number} pid
+ */
+function killTree(pid) {
+  /** @type {Map<number, number[]>} */
+  const children = new Map();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "latin1");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) all.push(...(children.get(/** @type {number} */ (all[i])) ?? []));
+  for (const p of all) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
 }

@@ -16,6 +16,12 @@ export interface ProcessExit {
   status: "exited" | "killed" | "lost" | "spawn_failed";
   exitCode: number | null;
   signal: string | null;
+  /** The wrapper itself was killed (it left no exit status); what it ran was then stopped. */
+  wrapperDied?: boolean;
+  /** Processes it started that still ran after the wrapper ended, stopped by the supervisor. */
+  leftovers?: number;
+  /** A SIGKILL the OOM killer sent, with the evidence (cgroup counter or kernel log); absent: no such evidence. */
+  oomKilled?: string;
 }
 
 export interface ProcessOutput {

@@ -166,6 +166,7 @@ export class CheckRunner {
       role: "check",
       command: run.argv,
       killRequested: exit.status === "killed",
+      oomKilled: exit.oomKilled ?? null,
       timedOut: timeoutMs !== undefined,
       timeoutMs,
     });

@@ -1,6 +1,7 @@
 /**
- * The kill sequence for one process group: SIGTERM, SIGKILL after the grace period if any member
- * is left, resolved when no member remains.
+ * The kill sequence for everything a supervised process started (its process group, its cgroup:
+ * see process-scope.ts): SIGTERM, SIGKILL after the grace period if any member is left, resolved
+ * when no member remains.
  *
  * Why SIGTERM is repeated for a young process: a SIGTERM that lands while the `sh` wrapper is
  * between fork and exec of the command is caught by the wrapper's trap in the forked child and
@@ -8,7 +9,7 @@
  * full grace period). So during the first {@link STARTUP_WINDOW_MS} after the start, SIGTERM is
  * re-sent every 50 ms until the group is gone; an older process gets exactly one SIGTERM.
  */
-import { signalGroup, type GroupWatcher } from "./procfs";
+import { cgroupOomKills, removeCgroup, scopeMembers, signalScope, type ProcessScope, type ScopeWatcher } from "./process-scope";
 
 /** How long after a process's start SIGTERM is repeated during a kill (ms). */
 export const STARTUP_WINDOW_MS = 2000;
@@ -19,7 +20,7 @@ export interface KillGroupOptions {
   graceMs: number;
   /** When the process started (ms since epoch). */
   startedAtMs: number;
-  groups: GroupWatcher;
+  groups: ScopeWatcher;
   /** Called after each signal actually delivered to the group. */
   onSignal?: (signal: "SIGTERM" | "SIGKILL") => void;
 }
@@ -27,18 +28,18 @@ export interface KillGroupOptions {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)).unref());
 
 /**
- * Kill every process of group `pgid`. Resolves when none is left. Never throws for a vanished
- * group. Signals after the first are sent only while the watcher's last scan (≤ 20 ms old) still
- * saw members, so a group id freed meanwhile is not signalled (Linux hands out pids in sequence,
- * so one is not reused within milliseconds).
+ * Kill every member of `scope`. Resolves when none is left. Never throws for a vanished member.
+ * Signals after the first are sent only while the watcher's last scan (≤ 20 ms old) still saw
+ * members, so a group id freed meanwhile is not signalled (Linux hands out pids in sequence, so
+ * one is not reused within milliseconds).
  */
-export async function killGroup(pgid: number, o: KillGroupOptions): Promise<void> {
+export async function killScope(scope: ProcessScope, o: KillGroupOptions): Promise<void> {
   const send = (sig: "SIGTERM" | "SIGKILL") => {
-    if (signalGroup(pgid, sig)) o.onSignal?.(sig);
+    if (signalScope(scope, sig)) o.onSignal?.(sig);
   };
   send("SIGTERM");
   let isGone = false;
-  const gone = o.groups.whenGone(pgid).then(() => (isGone = true));
+  const gone = o.groups.whenGone(scope).then(() => (isGone = true));
   const deadline = Date.now() + o.graceMs;
   while (!isGone && Date.now() < Math.min(deadline, o.startedAtMs + STARTUP_WINDOW_MS)) {
     await Promise.race([gone, sleep(RESEND_EVERY_MS)]);
@@ -47,4 +48,26 @@ export async function killGroup(pgid: number, o: KillGroupOptions): Promise<void
   if (!isGone) await Promise.race([gone, sleep(deadline - Date.now())]);
   if (!isGone) send("SIGKILL");
   await gone;
+}
+
+/**
+ * A supervised process's wrapper has ended (or is gone): stop whatever it started that still runs
+ * (a child left in the background, the command itself when the wrapper was killed, an agent
+ * tool's child) with the kill sequence, so nothing outlives its lane and their output is in the
+ * logs before the final read; then remove the process's cgroup. Never throws (problems go to `warn`).
+ * @returns how many processes were still running, and the cgroup's OOM kill count (null: unknown)
+ */
+export async function stopLeftovers(
+  scope: ProcessScope,
+  o: { graceMs: number; watcher: ScopeWatcher; warn: (message: string) => void },
+): Promise<{ leftovers: number; cgroupOomKills: number | null }> {
+  const members = scopeMembers(scope);
+  if (members.length > 0) {
+    await killScope(scope, { graceMs: o.graceMs, startedAtMs: 0, groups: o.watcher }).catch((err: unknown) =>
+      o.warn(`cannot stop what process ${scope.processId} left running (${members.join(", ")}): ${(err as Error).message}`),
+    );
+  }
+  const oomKills = scope.cgroup ? cgroupOomKills(scope.cgroup) : null;
+  if (scope.cgroup && !removeCgroup(scope.cgroup)) o.warn(`cannot remove the cgroup ${scope.cgroup} of process ${scope.processId}`);
+  return { leftovers: members.length, cgroupOomKills: oomKills };
 }

@@ -1,7 +1,7 @@
 /**
  * Linux `/proc` helpers: process identity (pid + start time, so a reused pid is never mistaken
- * for ours), process-group membership, and one shared scanner that tells kill waiters when a
- * whole group is gone.
+ * for ours) and process-group membership (see process-scope.ts for finding everything a
+ * supervised process started).
  *
  * Format: proc(5), `/proc/<pid>/stat`: `pid (comm) state ppid pgrp session … starttime(22) …`;
  * `comm` may contain spaces and parentheses, so fields are counted after the last `)`.
@@ -102,43 +102,4 @@ const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).m
 /** `SIGTERM` for 15; null for a number that is not a signal. */
 export function signalName(num: number): string | null {
   return SIGNAL_NAMES.get(num) ?? null;
-}
-
-/**
- * Tells kill waiters when a process group is gone, at the cost of one `/proc` scan per tick for
- * all of them: one timer rescans every `intervalMs` while someone waits. (A scan reads every
- * `/proc/<pid>/stat`: a few ms with a few hundred processes, so 100 concurrent kills must not
- * each scan on their own.)
- */
-export class GroupWatcher {
-  #waiters = new Map<number, Array<() => void>>();
-  #timer: NodeJS.Timeout | null = null;
-
-  /** @param intervalMs how often `/proc` is scanned while someone waits (ms) */
-  constructor(private readonly intervalMs = 20) {}
-
-  /** Resolves once group `pgid` has no live (non-zombie) member, as seen by the next scan. */
-  whenGone(pgid: number): Promise<void> {
-    return new Promise((resolve) => {
-      const list = this.#waiters.get(pgid);
-      if (list) list.push(resolve);
-      else this.#waiters.set(pgid, [resolve]);
-      this.#timer ??= setInterval(() => this.#tick(), this.intervalMs);
-    });
-  }
-
-  #tick(): void {
-    const groups = scanGroups(new Set(this.#waiters.keys()));
-    for (const [pgid, list] of this.#waiters) {
-      if (groups.has(pgid)) continue;
-      this.#waiters.delete(pgid);
-      for (const resolve of list) resolve();
-    }
-    if (this.#waiters.size === 0) this.stop();
-  }
-
-  stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-  }
 }

@@ -8,7 +8,8 @@ import { execa } from "execa";
 import os from "node:os";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHarness, sh, type Harness } from "./test-harness";
-import { GroupWatcher, readProcStat, signalGroup } from "./procfs";
+import { readProcStat, signalGroup } from "./procfs";
+import { ScopeWatcher, groupScope } from "./process-scope";
 
 let h: Harness;
 const cwd = os.tmpdir();
@@ -21,8 +22,8 @@ afterEach(async () => {
 
 /** Resolves when no process of the group is left. */
 function groupGone(pgid: number): Promise<void> {
-  const w = new GroupWatcher();
-  return w.whenGone(pgid).finally(() => w.stop());
+  const w = new ScopeWatcher();
+  return w.whenGone(groupScope(pgid)).finally(() => w.stop());
 }
 
 const numbers = (texts: string[]) => texts.map((t) => Number(/^n (\d+)$/.exec(t)?.[1] ?? NaN));
@@ -70,21 +71,25 @@ describe("recover after a restart", () => {
     expect(await b.sup.get(view.id)).toMatchObject({ status: "exited", exitCode: 42 });
   });
 
-  it("does not reattach a pid whose start time differs (pid reuse) and marks it lost", async () => {
+  it("does not reattach a pid whose start time differs (pid reuse), marks it lost and leaves that process alone", async () => {
     const a = await h.boot();
     const view = await a.sup.start({ laneId: null, role: "worker", argv: ["sleep", "300"], cwd });
     await h.stop(a);
+    signalGroup(view.pgid!, "SIGKILL");
+    await groupGone(view.pgid!);
+    // Another program now holds the recorded pid: a process the supervisor never started.
+    const foreign = execa("sleep", ["300"], { detached: true, reject: false });
     const b = await h.boot();
-    // Pretend the recorded process started at another time: the live pid is then someone else's.
-    await b.db.process.update({ where: { id: view.id }, data: { osStartTime: "1" } });
+    await b.db.process.update({ where: { id: view.id }, data: { pid: foreign.pid!, pgid: foreign.pid!, osStartTime: "1" } });
     expect(await b.sup.recover()).toEqual({ reattached: [], exited: [], lost: [view.id] });
     expect(b.exits[0]).toMatchObject({ processId: view.id, status: "lost" });
     await b.events.flush();
     const lost = b.laneEvents.find((e) => e.type === "process.lost");
     expect(lost?.payload).toMatchObject({ processId: view.id, reason: expect.stringContaining("another process") });
-    // Not ours any more, so not killed by us: it still runs.
-    expect(readProcStat(view.pid!)?.state).not.toBe("Z");
-    signalGroup(view.pgid!, "SIGKILL");
+    // Not ours, so not killed by us: it still runs.
+    expect(readProcStat(foreign.pid!)?.state).not.toBe("Z");
+    foreign.kill("SIGKILL");
+    await foreign;
   });
 
   it("marks a process lost when it vanished without an exit status (group SIGKILLed while down)", async () => {

@@ -20,18 +20,20 @@ import { AppError } from "@/lib/errors";
 import type { ProcessExit } from "../events/event-bus";
 import type { EventLog } from "../events/event-log";
 import { STREAMS, emptyStreamState, readStateFile, type StreamName } from "./log-files";
-import { killGroup } from "./kill-group";
+import { killScope, stopLeftovers } from "./kill-group";
 import { mergeTails, readChunkAt, readLast, readPage, withStreamSources, type LogPage, type LogQuery, type StreamSource } from "./log-reader";
 import type { LineRun } from "./line-chunker";
 import { ProcLog } from "./proc-log";
-import { GroupWatcher, isSameProcess, readProcStat } from "./procfs";
+import { isSameProcess, readProcStat } from "./procfs";
+import { type ProcessScope, ScopeWatcher, createProcessCgroup, findCgroupParent, readCgroupFile, removeCgroup } from "./process-scope";
+import { oomEvidence } from "./oom";
 import { MIN_FREE_BYTES, Retention, freeBytes } from "./retention";
 import { writeToFifo } from "./stdin";
 import { LogTailer } from "./tailer";
 import { recordExitRow, syncOffsetRows, type OffsetRow } from "./process-rows";
 import { type StdinMode, checkCwd, findWrapper, processPaths, readExitFile, redactEnv, resolveCommand, spawnWrapper } from "./wrapper";
 import type { StartProcessSpec, SupervisorOptions } from "./types";
-import { type ProcessRow, LIVE_STATUSES, decideExit, exitFromRow, toProcessView } from "./views";
+import { type ProcessRow, LIVE_STATUSES, decideExit, exitFromRow, parseProgram, toProcessView } from "./views";
 
 export type { StartProcessSpec, SupervisorOptions } from "./types";
 
@@ -45,6 +47,10 @@ interface Tracked {
   pid: number | null;
   pgid: number | null;
   startTime: string | null;
+  /** Everything the process started: its group, its cgroup (see process-scope.ts). */
+  scope: ProcessScope;
+  /** argv[0] of the command (for matching a kernel OOM record by name). */
+  program: string | null;
   log: ProcLog;
   /** Set when the wrapper is our child: resolves with its own status when it ends. */
   wrapperDone: Promise<{ exitCode: number | null; signal: string | null }> | null;
@@ -67,7 +73,9 @@ export class ProcessSupervisor {
   #tracked = new Map<string, Tracked>();
   /** Ids of processes whose end this server recorded (insertion order = oldest first). */
   #ended = new Set<string>();
-  #groups = new GroupWatcher();
+  #scopes = new ScopeWatcher();
+  /** Where per-process cgroups are made; null: none (process groups and the marker only). */
+  readonly cgroupParent: string | null;
   #tailer: LogTailer;
   #retention: Retention;
   #timers: NodeJS.Timeout[] = [];
@@ -75,6 +83,7 @@ export class ProcessSupervisor {
   #quit: Promise<void> | null = null;
 
   constructor(private readonly opts: SupervisorOptions) {
+    this.cgroupParent = opts.cgroups === "off" ? null : findCgroupParent();
     this.#tailer = new LogTailer({
       flushDelayMs: opts.flushDelayMs ?? 0,
       pollMs: opts.logPollMs ?? 1000,
@@ -165,6 +174,7 @@ export class ProcessSupervisor {
       rmSync(paths.dir, { recursive: true, force: true });
       throw new AppError("unavailable", `no space left for process logs (${free} bytes free in ${this.opts.dataDir})`);
     }
+    const cgroup = this.cgroupParent ? createProcessCgroup(this.cgroupParent, id, paths.cgroup) : null;
     const row = await this.opts.db.process
       .create({
         data: {
@@ -181,8 +191,9 @@ export class ProcessSupervisor {
       });
     let spawned;
     try {
-      spawned = spawnWrapper(paths, spec.argv, { cwd, env, stdin });
+      spawned = spawnWrapper(paths, spec.argv, { cwd, env, stdin, processId: id, cgroup });
     } catch (err) {
+      if (cgroup) removeCgroup(cgroup);
       await this.opts.db.process.update({ where: { id }, data: { status: "spawn_failed", endedAt: new Date() } });
       throw err instanceof AppError ? err : new AppError("unavailable", `cannot start the process: ${(err as Error).message}`);
     }
@@ -207,19 +218,20 @@ export class ProcessSupervisor {
    */
   kill(processId: string, opts: { graceMs?: number } = {}): Promise<ProcessExit> {
     const t = this.#tracked.get(processId);
-    if (!t || t.ending) return Promise.reject(new AppError("not_running", `process ${processId} is not running`));
+    if (!t) return Promise.reject(new AppError("not_running", `process ${processId} is not running`));
+    // Ending: what the command left behind is being stopped; the kill is done when that is.
+    if (t.ending) return t.exit;
     t.killing ??= this.#kill(t, opts.graceMs ?? this.opts.killGraceMs);
     return t.killing;
   }
 
   async #kill(t: Tracked, graceMs: number): Promise<ProcessExit> {
     await t.ready.catch(() => undefined);
-    const pgid = t.pgid;
-    if (pgid === null || t.ending) return t.exit;
+    if (t.pgid === null || t.ending) return t.exit;
     // Recorded alongside the signal, not before it: a kill's latency must not wait for the
     // database queue. A recover() after a crash reads it to report the end as `killed`.
     void this.opts.db.process.update({ where: { id: t.id }, data: { killRequestedAt: new Date() } }).catch(() => undefined);
-    await killGroup(pgid, { graceMs, startedAtMs: t.startedAtMs, groups: this.#groups, onSignal: (sig) => {
+    await killScope(t.scope, { graceMs, startedAtMs: t.startedAtMs, groups: this.#scopes, onSignal: (sig) => {
       t.killRequested = true;
       if (sig === "SIGKILL") t.sigkillSent = true;
     } });
@@ -319,7 +331,7 @@ export class ProcessSupervisor {
       this.#closed = true;
       for (const timer of this.#timers) clearInterval(timer);
       this.#tailer.stop();
-      this.#groups.stop();
+      this.#scopes.stop();
       await this.#syncOffsets();
       for (const t of this.#tracked.values()) t.log.close();
       this.#tracked.clear();
@@ -338,8 +350,9 @@ export class ProcessSupervisor {
     const log = new ProcLog(row.id, row.laneId, paths, initial, (m) => this.#warn(row.laneId, m), o.verified ? pid : null);
     let resolveExit!: (e: ProcessExit) => void;
     const exit = new Promise<ProcessExit>((r) => (resolveExit = r));
+    const scope: ProcessScope = { processId: row.id, pgid: pid, cgroup: readCgroupFile(paths.cgroup), trustPgid: o.verified };
     const t: Tracked = {
-      id: row.id, laneId: row.laneId, role: row.role, pid, pgid: pid, startTime, log, wrapperDone, ready, exit, resolveExit,
+      id: row.id, laneId: row.laneId, role: row.role, pid, pgid: pid, startTime, scope, program: parseProgram(row.command), log, wrapperDone, ready, exit, resolveExit,
       ending: false, killRequested: row.killRequestedAt !== null, sigkillSent: false, killing: null, stdinChain: Promise.resolve(), syncedOffsets: "",
       startedAtMs: row.startedAt?.getTime() ?? Date.now(), stdin,
     };
@@ -362,10 +375,20 @@ export class ProcessSupervisor {
     t.ending = true;
     await t.ready.catch(() => undefined);
     const wrapper = t.wrapperDone ? await t.wrapperDone : null;
+    const { leftovers, cgroupOomKills } = await stopLeftovers(t.scope, { graceMs: this.opts.killGraceMs, watcher: this.#scopes, warn: (m) => this.#warn(t.laneId, m) });
     this.#tailer.drain(t.log, true);
     this.#tailer.remove(t.id);
     const recorded = readExitFile(t.log.paths.exit);
-    const exit: ProcessExit = { processId: t.id, laneId: t.laneId, role: t.role, ...decideExit(recorded, wrapper, t) };
+    const decided = decideExit(recorded, wrapper, t);
+    // Our own child died without writing its exit file: the wrapper itself was killed.
+    const wrapperDied = !recorded && wrapper?.signal != null && !t.killRequested;
+    const oom = decided.signal === "SIGKILL" && !t.killRequested
+      ? oomEvidence({ cgroupOomKills, fromMs: t.startedAtMs, toMs: Date.now(), pids: t.pid === null ? [] : [t.pid], program: t.program })
+      : null;
+    const exit: ProcessExit = {
+      processId: t.id, laneId: t.laneId, role: t.role, ...decided,
+      ...(wrapperDied ? { wrapperDied } : {}), ...(leftovers > 0 ? { leftovers } : {}), ...(oom ? { oomKilled: oom } : {}),
+    };
     const { status } = exit;
     const won = await recordExitRow(this.opts.db, t.id, exit, recorded?.at ?? new Date(), t.log.state).catch(
       (err: unknown) => (console.error(`[processes] recording the exit of ${t.id} failed`, err), true),
@@ -376,8 +399,11 @@ export class ProcessSupervisor {
     this.#retention.addFinished(t.id, t.laneId, t.log.paths, new Date());
     if (won) {
       await this.#append(status === "lost"
-        ? { type: "process.lost", laneId: t.laneId, payload: { processId: t.id, reason: lostReason ?? "unknown" } }
-        : { type: "process.exited", laneId: t.laneId, payload: { processId: t.id, role: t.role, exitCode: exit.exitCode, signal: exit.signal } });
+        ? { type: "process.lost", laneId: t.laneId, payload: { processId: t.id, reason: lostReason ?? "unknown", ...(exit.leftovers ? { leftovers: exit.leftovers } : {}) } }
+        : { type: "process.exited", laneId: t.laneId, payload: {
+          processId: t.id, role: t.role, exitCode: exit.exitCode, signal: exit.signal,
+          ...(exit.wrapperDied ? { wrapperDied: true } : {}), ...(exit.leftovers ? { leftovers: exit.leftovers } : {}), ...(exit.oomKilled ? { oomKilled: exit.oomKilled } : {}),
+        } });
       this.opts.bus.emit("process.exit", exit);
     }
     t.resolveExit(exit);
@@ -447,4 +473,3 @@ export class ProcessSupervisor {
     await this.opts.events.append(event).catch((err: unknown) => console.error(`[processes] cannot append ${event.type}`, err));
   }
 }
-

@@ -4,6 +4,7 @@
  * fresh instance with a fresh connection over the same directory). Everything a test waits for is
  * awaited as a bus event, never slept for.
  */
+import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +15,8 @@ import { EventLog } from "../events/event-log";
 import { closeDatabase, openDatabase, type Db } from "../store/db";
 import { ProcessSupervisor, type SupervisorOptions } from "./supervisor";
 import { outputLines } from "@/lib/log-chunk";
+import { PROCESS_MARKER } from "./process-scope";
+import { readProcStat } from "./procfs";
 
 export interface Instance {
   db: Db;
@@ -113,4 +116,23 @@ export async function createHarness(defaults: Partial<SupervisorOptions> = {}): 
 /** `sh -c <script>`: test commands are fixed strings written here, never built from input. */
 export function sh(script: string): string[] {
   return ["sh", "-c", script];
+}
+
+/**
+ * Live pids (not zombies) whose environment carries the marker of `processId` (see
+ * process-scope.ts): what /proc says survived of a supervised process.
+ */
+export function survivors(processId: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (!readFileSync(`/proc/${name}/environ`, "latin1").split("\0").includes(`${PROCESS_MARKER}=${processId}`)) continue;
+    } catch {
+      continue;
+    }
+    const st = readProcStat(Number(name));
+    if (st && st.state !== "Z") found.push(Number(name));
+  }
+  return found;
 }

@@ -11,6 +11,11 @@ export interface SupervisorOptions {
   dataDir: string;
   /** Default SIGTERM → SIGKILL grace period (ms). */
   killGraceMs: number;
+  /**
+   * `auto` (default): a cgroup per process where the kernel lets the server make one, so even a
+   * process that leaves its group is found; `off`: process groups and the environment marker only.
+   */
+  cgroups?: "auto" | "off";
   logMaxBytesPerProcess: number;
   logMaxBytesTotal: number;
   /**

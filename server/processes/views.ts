@@ -66,3 +66,9 @@ export function decideExit(
   if (wrapper) return { status: "exited", exitCode: wrapper.exitCode, signal: wrapper.signal };
   return { status: "lost", exitCode: null, signal: null };
 }
+
+/** argv[0] of a row's stored command (JSON), or null. */
+export function parseProgram(command: string): string | null {
+  const argv = parseJson<unknown>(command, null);
+  return Array.isArray(argv) && typeof argv[0] === "string" ? argv[0] : null;
+}

@@ -2,10 +2,17 @@
  * Starting a durable process: the fixed `sh` wrapper, command and cwd validation, env
  * redaction, and reading the exit file the wrapper leaves behind.
  *
- * The wrapper is `/bin/sh -c WRAPPER_SCRIPT sh <dir> <stdinMode> <argv...>`: user input is only
- * ever a positional argument (`"$@"`), never part of the script. Started detached (setsid), it is
- * the leader of its own process group and session, so the server can exit without taking it
- * along. It
+ * The wrapper is `/bin/sh -c WRAPPER_SCRIPT sh <dir> <stdinMode> <cgroup.procs or ""> <argv...>`:
+ * user input is only ever a positional argument (`"$@"`), never part of the script. Started
+ * detached (setsid), it is the leader of its own process group and session, so the server can exit
+ * without taking it along. It
+ *   0. keeps the log as fd 3 for the command and sends its own stderr to /dev/null: the shell's
+ *      job messages ("Killed" when the command dies of SIGKILL) are not the command's output. The
+ *      command runs as `( "$@" ) 2>&3`: dash applies a subshell's redirection in the child only
+ *      (a simple command's stays pushed in the parent while it waits and reports), and execs the
+ *      subshell's last command without another fork;
+ *      joins the process's cgroup when it has one (see process-scope.ts), before anything else, so
+ *      every descendant is in it; when that write fails it runs on, found through its group,
  *   1. writes its pid to `<dir>/pid` (lets recovery find it if the server died before recording it),
  *   2. traps TERM/INT/HUP with a handler (not ignore, so the command gets default dispositions),
  *   3. takes stdin from `<dir>/stdin.fifo`, which it creates (the wrapper's fork+exec of mkfifo
@@ -23,14 +30,17 @@ import { constants as fsc, promises as fsp, closeSync, openSync, readFileSync, s
 import path from "node:path";
 import { execa, type Options } from "execa";
 import { AppError } from "@/lib/errors";
+import { PROCESS_MARKER } from "./process-scope";
 import { readCmdline, readProcStat, signalName } from "./procfs";
 
 export const WRAPPER_SCRIPT = [
-  'd=$1; mode=$2; shift 2',
+  'd=$1; mode=$2; cg=$3; shift 3',
+  'exec 3>&2 2>/dev/null',
+  `[ -z "$cg" ] || printf '%s\\n' "$$" > "$cg"`,
   "trap 'true' TERM INT HUP",
   'printf \'%s\\n\' "$$" > "$d/pid"',
   'if [ "$mode" = fifo ] && { [ -p "$d/stdin.fifo" ] || mkfifo -m 600 "$d/stdin.fifo"; }; then exec 0<>"$d/stdin.fifo"; else exec 0</dev/null; fi',
-  '"$@"',
+  '( "$@" ) 2>&3 3>&-',
   "code=$?",
   'printf \'%s\\n\' "$code" > "$d/exit"',
   'exit "$code"',
@@ -40,9 +50,20 @@ export const WRAPPER_SCRIPT = [
  * Wrapper scripts of earlier versions, verbatim (a running wrapper's argv holds the script it was
  * started with, so these must never follow later edits of {@link WRAPPER_SCRIPT}), still
  * recognised by {@link findWrapper} so a wrapper started before an upgrade is found after it.
+ * - until 2026-12-04: no cgroup argument (`$3`).
  * - until 2026-11-21: the exit file through a tmp file + `mv`.
  */
 export const EARLIER_WRAPPER_SCRIPTS: readonly string[] = [
+  [
+    'd=$1; mode=$2; shift 2',
+    "trap 'true' TERM INT HUP",
+    'printf \'%s\\n\' "$$" > "$d/pid"',
+    'if [ "$mode" = fifo ] && { [ -p "$d/stdin.fifo" ] || mkfifo -m 600 "$d/stdin.fifo"; }; then exec 0<>"$d/stdin.fifo"; else exec 0</dev/null; fi',
+    '"$@"',
+    "code=$?",
+    'printf \'%s\\n\' "$code" > "$d/exit"',
+    'exit "$code"',
+  ].join("\n"),
   [
     'd=$1; mode=$2; shift 2',
     "trap 'true' TERM INT HUP",
@@ -65,6 +86,8 @@ export interface ProcessPaths {
   fifo: string;
   exit: string;
   pid: string;
+  /** The path of the process's cgroup, when it has one (written before the start). */
+  cgroup: string;
   /** Tailer bookkeeping (offsets, line counts, retention marks); see log-files.ts. */
   state: string;
   stdoutIdx: string;
@@ -81,6 +104,7 @@ export function processPaths(dataDir: string, processId: string): ProcessPaths {
     fifo: path.join(dir, "stdin.fifo"),
     exit: path.join(dir, "exit"),
     pid: path.join(dir, "pid"),
+    cgroup: path.join(dir, "cgroup"),
     // In a subdirectory so our own bookkeeping writes do not wake the directory watcher.
     state: path.join(meta, "state"),
     stdoutIdx: path.join(meta, "stdout.idx"),
@@ -149,16 +173,22 @@ export interface SpawnedWrapper {
 
 /**
  * Spawn the wrapper detached with stdout/stderr appended to the log files (O_APPEND fds opened
- * here and closed once the child has them).
+ * here and closed once the child has them), in `cgroup` when given, with the environment marker
+ * {@link PROCESS_MARKER}.
  * @throws AppError unavailable when the OS refuses to spawn
  */
-export function spawnWrapper(p: ProcessPaths, argv: string[], opts: { cwd: string; env: Record<string, string>; stdin: StdinMode }): SpawnedWrapper {
+export function spawnWrapper(
+  p: ProcessPaths,
+  argv: string[],
+  opts: { cwd: string; env: Record<string, string>; stdin: StdinMode; processId: string; cgroup: string | null },
+): SpawnedWrapper {
   const out = openSync(p.stdout, "a");
   const err = openSync(p.stderr, "a");
   try {
-    const child = execa("/bin/sh", ["-c", WRAPPER_SCRIPT, "sh", p.dir, opts.stdin, ...argv], {
+    const cgroupProcs = opts.cgroup ? path.join(opts.cgroup, "cgroup.procs") : "";
+    const child = execa("/bin/sh", ["-c", WRAPPER_SCRIPT, "sh", p.dir, opts.stdin, cgroupProcs, ...argv], {
       cwd: opts.cwd,
-      env: opts.env,
+      env: { ...opts.env, [PROCESS_MARKER]: opts.processId },
       extendEnv: true,
       detached: true,
       cleanup: false,

@@ -30,6 +30,8 @@ export async function classifyWorkerExit(
     command: proc?.command ?? [],
     prompt: packet.success ? packet.data.worker.prompt : undefined,
     killRequested: exit.status === "killed",
+    oomKilled: exit.oomKilled ?? null,
+    wrapperDied: exit.wrapperDied ?? false,
   });
   return { failureClass: c.failureClass, failureReason: c.reason, summary: c.summary, evidence: c.evidence, role: "worker" };
 }

@@ -12,8 +12,8 @@ import { EventEmitter } from "node:events";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { AppError, isAppError } from "@/lib/errors";
-import { killGroup } from "../../processes/kill-group";
-import { GroupWatcher } from "../../processes/procfs";
+import { killScope } from "../../processes/kill-group";
+import { ScopeWatcher, groupScope } from "../../processes/process-scope";
 import { readExitStatus, readLaunchDir, writeLaunchDir } from "./pane-launch";
 import { PaneWatcher } from "./pane-watcher";
 import { transcriptAbove, type ScreenClass } from "./screen-classifier";
@@ -30,7 +30,7 @@ const ANSWER_TIMEOUT_MS = 10_000;
 /** How long a killed agent may take to exit after SIGHUP/SIGTERM before SIGKILL (ms). */
 const KILL_GRACE_MS = 5000;
 /** One /proc scanner for every session's kill. */
-const groups = new GroupWatcher();
+const groups = new ScopeWatcher();
 
 export class InteractiveSession extends EventEmitter<InteractiveSessionEvents> {
   readonly name: string;
@@ -208,7 +208,7 @@ export class InteractiveSession extends EventEmitter<InteractiveSessionEvents> {
     // kill-session only sends SIGHUP; the agent must be gone before this resolves (a caller may
     // remove the worktree next). tmux makes each pane's process a session and group leader, so
     // the supervisor's kill sequence applies: SIGTERM, SIGKILL after the grace period.
-    if (pid !== null) await killGroup(pid, { graceMs: KILL_GRACE_MS, startedAtMs: 0, groups }).catch(() => undefined);
+    if (pid !== null) await killScope(groupScope(pid), { graceMs: KILL_GRACE_MS, startedAtMs: 0, groups }).catch(() => undefined);
     if (this.#exited()) return;
     const exited = new Promise<void>((resolve) => this.once("exited", () => resolve()));
     this.#finish({ code: null, signal: null, killed: true });
