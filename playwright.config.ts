@@ -7,6 +7,8 @@ import { SERVER_ENV_PREFIX, SERVER_NODE_FLAGS } from "./server/node-flags";
 // One fresh data directory per run, shared by the main process and its workers through env.
 process.env.LANEBOARD_E2E_DATA ??= fs.mkdtempSync(path.join(os.tmpdir(), "laneboard-e2e-"));
 const port = Number(process.env.LANEBOARD_E2E_PORT ?? 3917);
+// The project's scripted model server, for the agent lanes of the lane-page tests (real Claude Code CLI).
+const modelPort = port + 1;
 
 export default defineConfig({
   testDir: "e2e",
@@ -26,14 +28,24 @@ export default defineConfig({
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
     },
   },
-  webServer: {
-    command: `${SERVER_ENV_PREFIX} node ${SERVER_NODE_FLAGS.join(" ")} --import tsx server/main.ts --port ${port} --data-dir ${process.env.LANEBOARD_E2E_DATA} --kill-grace-ms 1500 --kill-on-exit`,
-    url: `http://127.0.0.1:${port}/api/v1/board`,
-    timeout: 180_000,
-    reuseExistingServer: false,
-    env: { NODE_ENV: "production" },
-    stdout: "pipe",
-    stderr: "pipe",
-    gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
-  },
+  webServer: [
+    {
+      command: `node --import tsx server/model-server/main.ts --port ${modelPort} --script e2e/fixtures/model-script.json`,
+      url: `http://127.0.0.1:${modelPort}/`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      command: `${SERVER_ENV_PREFIX} node ${SERVER_NODE_FLAGS.join(" ")} --import tsx server/main.ts --port ${port} --data-dir ${process.env.LANEBOARD_E2E_DATA} --kill-grace-ms 1500 --kill-on-exit`,
+      url: `http://127.0.0.1:${port}/api/v1/board`,
+      timeout: 180_000,
+      reuseExistingServer: false,
+      env: { NODE_ENV: "production", LANEBOARD_ANTHROPIC_BASE_URL: `http://127.0.0.1:${modelPort}`, LANEBOARD_ANTHROPIC_API_KEY: "e2e-key" },
+      stdout: "pipe",
+      stderr: "pipe",
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+    },
+  ],
 });

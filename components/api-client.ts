@@ -22,6 +22,10 @@ import {
   type RepoView,
 } from "@/lib/api";
 import { ApiError } from "@/lib/api-error";
+import { MergeReadinessSchema, MergeResultSchema, ProcessViewSchema, type MergeReadiness, type MergeResult, type ProcessView } from "@/lib/api";
+import { LogRangeSchema, type LogRange } from "@/lib/log-range";
+import { CleanupResultSchema, LaneAttemptsSchema, LaneDiffFileSchema, LaneDiffSchema, type CleanupResult, type LaneAttempts, type LaneDiff, type LaneDiffFile } from "@/lib/review-api";
+import { PromptResponseSchema, type PromptResponse } from "@/lib/worker-api";
 
 export { ApiError };
 
@@ -75,9 +79,34 @@ export const api = {
   board: (): Promise<BoardResponse> => request("/api/v1/board", BoardResponseSchema),
   /** `GET /api/v1/lanes/:id`. */
   lane: (id: string): Promise<LaneView> => request(lanePath(id), LaneViewSchema),
-  /** `GET /api/v1/lanes/:id/logs?limit=`: the newest `limit` lines (1..100000). */
-  laneLogs: (id: string, limit: number): Promise<LaneLogsResponse> =>
-    request(`${lanePath(id)}/logs?limit=${limit}`, LaneLogsResponseSchema),
+  /** `GET /api/v1/lanes/:id/logs?limit=[&processId=]`: the newest `limit` lines (1..100000) of the current attempt, or of one process. */
+  laneLogs: (id: string, limit: number, processId?: string): Promise<LaneLogsResponse> =>
+    request(`${lanePath(id)}/logs?limit=${limit}${processId ? `&processId=${encodeURIComponent(processId)}` : ""}`, LaneLogsResponseSchema),
+  /** `GET /api/v1/processes/:id/logs?stream=&from=&to=&limit=`: whole lines of one stream from a byte offset. */
+  processLogRange: (id: string, q: { stream: "stdout" | "stderr"; from?: number; to?: number; fromLine?: number; limit: number }): Promise<LogRange> => {
+    const p = new URLSearchParams({ stream: q.stream, limit: String(q.limit) });
+    if (q.from !== undefined) p.set("from", String(q.from));
+    if (q.to !== undefined) p.set("to", String(q.to));
+    if (q.fromLine !== undefined) p.set("fromLine", String(q.fromLine));
+    return request(`/api/v1/processes/${encodeURIComponent(id)}/logs?${p.toString()}`, LogRangeSchema);
+  },
+  /** `GET /api/v1/processes/:id`. */
+  process: (id: string): Promise<ProcessView> => request(`/api/v1/processes/${encodeURIComponent(id)}`, ProcessViewSchema),
+  /** `GET /api/v1/lanes/:id/attempts`: every attempt with its processes, checks and usage. */
+  attempts: (id: string): Promise<LaneAttempts> => request(`${lanePath(id)}/attempts`, LaneAttemptsSchema),
+  /** `GET /api/v1/lanes/:id/diff`: files the branch changed against its base. */
+  diff: (id: string): Promise<LaneDiff> => request(`${lanePath(id)}/diff`, LaneDiffSchema),
+  /** `GET /api/v1/lanes/:id/diff/file?path=&base=&head=`: one file's unified patch. */
+  diffFile: (id: string, path: string, at: { base: string; head: string }): Promise<LaneDiffFile> =>
+    request(`${lanePath(id)}/diff/file?${new URLSearchParams({ path, base: at.base, head: at.head }).toString()}`, LaneDiffFileSchema),
+  /** `GET /api/v1/lanes/:id/merge`: merge readiness, computed now. */
+  mergeReadiness: (id: string): Promise<MergeReadiness> => request(`${lanePath(id)}/merge`, MergeReadinessSchema),
+  /** `POST /api/v1/lanes/:id/merge { cleanup: false }`: land the lane on its base (cleanup is offered afterwards). */
+  merge: (id: string): Promise<MergeResult> => request(`${lanePath(id)}/merge`, MergeResultSchema, { method: "POST", body: { cleanup: false } }),
+  /** `POST /api/v1/lanes/:id/cleanup`: remove a merged lane's worktree and branch. */
+  cleanup: (id: string): Promise<CleanupResult> => request(`${lanePath(id)}/cleanup`, CleanupResultSchema, { method: "POST", body: { deleteBranch: true } }),
+  /** `POST /api/v1/lanes/:id/worker/prompt { text }`: a prompt to a ready agent, or a follow-up to an ended one. */
+  prompt: (id: string, text: string): Promise<PromptResponse> => request(`${lanePath(id)}/worker/prompt`, PromptResponseSchema, { method: "POST", body: { text } }),
   /** `GET /api/v1/events?after=&limit=[&laneId=]`: events with id > after, oldest first. */
   events: (after: number, opts: { laneId?: string; limit?: number } = {}): Promise<EventsResponse> => {
     const q = new URLSearchParams({ after: String(after), limit: String(opts.limit ?? 500) });

@@ -1,33 +1,38 @@
 "use client";
 /**
- * The lane page (`/lanes/:id`): the lane's facts in full, its checks, the whole live log
- * (virtualized), Kill/Restart, and its recent events.
+ * The lane page (`/lanes/:id`): what the card shows and more — status (phase, blocker, next step,
+ * tests, merge flags, Trust, how each process ended, usage), the lane's facts and checks — and
+ * tabs for its live Output, the Conversation with its agent, the Diff with Merge, its Events as
+ * sentences, and every Attempt. The tab lives in the URL (`?tab=`), so a view can be shared.
  */
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import type { ReactNode } from "react";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useRef, type ReactNode } from "react";
 import type { LaneView } from "@/lib/api";
-import type { LaneEvent } from "@/lib/lane-events";
+import { WORKER_STATE_WORDS } from "@/lib/event-sentence";
 import { GREEN_LEVELS } from "@/lib/task-packet";
 import { api, ApiError, errorMessage } from "./api-client";
 import { AppHeader } from "./app-header";
 import { LaneActions } from "./lane-actions";
+import { LaneAttemptsView } from "./lane-attempts";
 import { AheadBehind, CheckChips, ExitCode, LastEvent, StateBadge, WorktreePath } from "./lane-bits";
+import { AGENT_ENGINES, LaneConversation } from "./lane-conversation";
+import { LaneDiff } from "./lane-diff";
+import { LaneEventsList } from "./lane-events-list";
+import { LaneLog } from "./lane-log";
+import { LaneStatus, type LaneTarget } from "./lane-status";
 import { laneKeys } from "./query-keys";
 import { formatAbsolute, formatDuration, formatRelative, useNow } from "./time";
-import { useLaneLog } from "./use-lane-log";
-import { VirtualLog } from "./virtual-log";
 
-/** Lines of history loaded on open, and kept in the browser. */
-const HISTORY_LINES = 5_000;
-const MAX_LINES = 50_000;
-/** Events shown, newest first. The API lists oldest first, so the newest are the end of a large page. */
-const EVENTS_SHOWN = 100;
+const TABS = ["output", "conversation", "diff", "events", "attempts"] as const;
+type Tab = (typeof TABS)[number];
+const TAB_LABEL: Record<Tab, string> = { output: "Output", conversation: "Conversation", diff: "Diff & merge", events: "Events", attempts: "Attempts" };
 
 function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div className="min-w-0">
-      <dt className="text-[11px] uppercase tracking-wide text-zinc-500">{label}</dt>
+      <dt className="text-[11px] uppercase tracking-wide text-zinc-400">{label}</dt>
       <dd className="mt-0.5 min-w-0 text-xs text-zinc-200">{children}</dd>
     </div>
   );
@@ -37,7 +42,7 @@ const mono = (s: string | null | undefined) => <span className="font-mono">{s ??
 
 function When({ iso }: { iso: string | null }) {
   const now = useNow();
-  if (!iso) return <span className="text-zinc-500">—</span>;
+  if (!iso) return <span className="text-zinc-400">—</span>;
   return (
     <time dateTime={iso} title={formatAbsolute(iso)}>
       {formatRelative(iso, now)}
@@ -52,9 +57,6 @@ function Facts({ lane }: { lane: LaneView }) {
       <Fact label="Base">{mono(lane.baseBranch)}</Fact>
       <Fact label="Ahead / behind">
         <AheadBehind lane={lane} baseName={lane.baseBranch} />
-      </Fact>
-      <Fact label="Last exit code">
-        <ExitCode code={lane.lastExitCode} />
       </Fact>
       <Fact label="Worktree">
         <WorktreePath path={lane.worktreePath} />
@@ -86,11 +88,11 @@ function ChecksTable({ checks }: { checks: LaneView["checks"] }) {
   return (
     <table className="w-full max-w-4xl text-left text-xs">
       <caption className="sr-only">Checks by level</caption>
-      <thead className="text-[11px] uppercase tracking-wide text-zinc-500">
+      <thead className="text-[11px] uppercase tracking-wide text-zinc-400">
         <tr>
           <th className="py-1 pr-3 font-normal">Level</th>
           <th className="py-1 pr-3 font-normal">Command</th>
-          <th className="py-1 pr-3 font-normal">Exit</th>
+          <th className="py-1 pr-3 font-normal">Exit and tests</th>
           <th className="py-1 pr-3 font-normal">Duration</th>
         </tr>
       </thead>
@@ -107,8 +109,9 @@ function ChecksTable({ checks }: { checks: LaneView["checks"] }) {
               </td>
               <td className="py-1 pr-3">
                 <ExitCode code={c.exitCode} />
+                {c.tests && <span className="ml-2 text-zinc-400">{c.tests.passed} passed, {c.tests.failed} failed{c.tests.skipped ? `, ${c.tests.skipped} skipped` : ""}</span>}
               </td>
-              <td className="py-1 pr-3 text-zinc-400">{c.durationMs === null ? "—" : formatDuration(c.durationMs)}</td>
+              <td className="py-1 pr-3 text-zinc-300">{c.durationMs === null ? "—" : formatDuration(c.durationMs)}</td>
             </tr>
           );
         })}
@@ -117,94 +120,37 @@ function ChecksTable({ checks }: { checks: LaneView["checks"] }) {
   );
 }
 
-function LaneLog({ laneId }: { laneId: string }) {
-  const log = useLaneLog(laneId, { tail: 500, history: HISTORY_LINES, maxEntries: MAX_LINES });
-  const lines = log.entries.filter((e) => e.kind === "line").length;
-  return (
-    <section aria-labelledby="log-heading" className="flex flex-col gap-2">
-      <div className="flex flex-wrap items-baseline gap-3">
-        <h2 id="log-heading" className="text-sm font-semibold text-zinc-100">
-          Output
-        </h2>
-        <span className="text-xs text-zinc-500">{lines.toLocaleString("en")} lines</span>
-        <span className="inline-flex items-center gap-1 text-xs text-zinc-500">
-          <span aria-hidden className="h-3 w-0.5 bg-red-500/70" /> stderr
-        </span>
-        {(log.truncated || log.trimmed > 0) && (
-          <span data-testid="log-truncated" className="rounded bg-amber-500/10 px-1.5 py-0.5 text-[11px] text-amber-300 ring-1 ring-inset ring-amber-500/30">
-            output truncated: older lines are not shown
-          </span>
-        )}
-        {log.dropped > 0 && <span className="text-xs text-amber-300">{log.dropped.toLocaleString("en")} live lines dropped</span>}
-        {log.error && (
-          <span role="alert" className="text-xs text-red-300">
-            {log.error}
-          </span>
-        )}
-      </div>
-      <VirtualLog entries={log.entries} label="Lane output" emptyText={log.loaded ? "No output yet." : "Loading output…"} />
-    </section>
-  );
-}
-
-function summarize(payload: unknown): string {
-  const json = JSON.stringify(payload);
-  return json.length > 160 ? `${json.slice(0, 157)}…` : json;
-}
-
-function EventsList({ laneId }: { laneId: string }) {
-  const now = useNow();
-  const events = useQuery({
-    queryKey: laneKeys.events(laneId),
-    // The newest page only (it reads the rows it shows, however long the history), kept oldest
-    // first in the cache so live events append to it.
-    queryFn: async (): Promise<readonly LaneEvent[]> => ((await api.newestEvents({ laneId, limit: EVENTS_SHOWN })).events as LaneEvent[]).toReversed(),
-  });
-  const recent = (events.data ?? []).slice(-EVENTS_SHOWN).reverse();
-  return (
-    <section aria-labelledby="events-heading" className="flex min-h-0 flex-col gap-2">
-      <h2 id="events-heading" className="text-sm font-semibold text-zinc-100">
-        Recent events
-      </h2>
-      {events.isError && (
-        <p role="alert" className="text-xs text-red-300">
-          {errorMessage(events.error)}
-        </p>
-      )}
-      <ol data-testid="lane-events" className="max-h-[60vh] divide-y divide-zinc-800/70 overflow-auto rounded-lg border border-zinc-800 bg-zinc-900/40">
-        {recent.length === 0 && <li className="p-3 text-xs text-zinc-500">{events.isPending ? "Loading…" : "No events."}</li>}
-        {recent.map((ev) => (
-          <li key={ev.id} data-testid="lane-event" data-event-type={ev.type} className="px-3 py-1.5">
-            <div className="flex items-baseline gap-2 text-xs">
-              <span className="font-mono text-zinc-200">{ev.type}</span>
-              <time dateTime={ev.at} title={formatAbsolute(ev.at)} className="ml-auto shrink-0 text-zinc-500">
-                {formatRelative(ev.at, now)}
-              </time>
-            </div>
-            <p className="truncate font-mono text-[11px] text-zinc-500" title={JSON.stringify(ev.payload)}>
-              #{ev.id} {summarize(ev.payload)}
-            </p>
-          </li>
-        ))}
-      </ol>
-    </section>
-  );
-}
-
 export function LaneDetail({ laneId }: { laneId: string }) {
   const lane = useQuery({ queryKey: laneKeys.detail(laneId), queryFn: () => api.lane(laneId) });
+  // Refetched on every lane event of this lane (the realtime client invalidates the lane's keys).
+  const attempts = useQuery({ queryKey: [...laneKeys.attempts(laneId), lane.data?.lastEvent?.id ?? 0], queryFn: () => api.attempts(laneId), enabled: !!lane.data, placeholderData: (prev) => prev });
   const notFound = lane.error instanceof ApiError && lane.error.status === 404;
+  const params = useSearchParams();
+  const router = useRouter();
+  const pathname = usePathname();
+  const promptRef = useRef<HTMLTextAreaElement>(null);
+  const isAgent = !!lane.data && AGENT_ENGINES.has(lane.data.engine);
+  const requested = params.get("tab") as Tab | null;
+  const tab: Tab = requested && TABS.includes(requested) && (requested !== "conversation" || isAgent) ? requested : "output";
+  const setTab = (t: Tab) => router.replace(`${pathname}?tab=${t}`, { scroll: false });
+  const go = (target: LaneTarget) => {
+    if (target === "prompt") {
+      setTab("conversation");
+      setTimeout(() => promptRef.current?.focus(), 50);
+    } else setTab(target);
+  };
+  const tabs = TABS.filter((t) => t !== "conversation" || isAgent);
 
   return (
     <>
       <AppHeader>
-        <Link href="/" className="text-xs text-zinc-400 hover:text-sky-300">
+        <Link href="/" className="text-xs text-zinc-300 hover:text-sky-300">
           ← Board
         </Link>
       </AppHeader>
       <main className="mx-auto flex max-w-[1800px] flex-col gap-4 px-4 py-4">
         {lane.isPending && (
-          <p role="status" className="text-xs text-zinc-500">
+          <p role="status" className="text-xs text-zinc-400">
             Loading lane…
           </p>
         )}
@@ -225,22 +171,51 @@ export function LaneDetail({ laneId }: { laneId: string }) {
               className="flex flex-col gap-3 md:flex-row md:items-start md:justify-between"
             >
               <div className="min-w-0">
-                <div className="flex items-center gap-2">
+                <div className="flex flex-wrap items-center gap-2">
                   <StateBadge state={lane.data.state} />
-                  <span className="font-mono text-xs text-zinc-500">{lane.data.slug}</span>
+                  {lane.data.worker && !["finished", "failed", "killed", "lost"].includes(lane.data.worker.state) && (
+                    <span data-testid="worker-state" data-state={lane.data.worker.state} className="rounded-full bg-zinc-800 px-2 py-0.5 text-[11px] text-zinc-200">
+                      agent {WORKER_STATE_WORDS[lane.data.worker.state]}
+                    </span>
+                  )}
+                  <span className="font-mono text-xs text-zinc-400">{lane.data.slug}</span>
                 </div>
-                <h1 className="mt-1.5 text-lg font-semibold leading-6 text-zinc-50">{lane.data.objective}</h1>
+                <h1 className="mt-1.5 break-words text-lg font-semibold leading-6 text-zinc-50">{lane.data.objective}</h1>
               </div>
               <LaneActions lane={lane.data} />
             </div>
-            <Facts lane={lane.data} />
-            <div className="flex flex-col gap-2">
-              <CheckChips checks={lane.data.checks} />
-              <ChecksTable checks={lane.data.checks} />
+            <div className="grid gap-4 xl:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
+              <LaneStatus lane={lane.data} attempts={attempts.data} onGo={go} />
+              <div className="flex min-w-0 flex-col gap-3">
+                <Facts lane={lane.data} />
+                <CheckChips checks={lane.data.checks} />
+                <ChecksTable checks={lane.data.checks} />
+              </div>
             </div>
-            <div className="grid gap-4 xl:grid-cols-[minmax(0,1fr)_380px]">
-              <LaneLog key={laneId} laneId={laneId} />
-              <EventsList laneId={laneId} />
+            <div role="tablist" aria-label="Lane views" className="flex gap-1 overflow-x-auto border-b border-zinc-800">
+              {tabs.map((t) => (
+                <button
+                  key={t}
+                  role="tab"
+                  type="button"
+                  id={`tab-${t}`}
+                  aria-selected={tab === t}
+                  aria-controls={`panel-${t}`}
+                  data-testid={`tab-${t}`}
+                  onClick={() => setTab(t)}
+                  className={`-mb-px shrink-0 border-b-2 px-3 py-2 text-xs font-medium focus-visible:outline-2 focus-visible:outline-sky-500 ${tab === t ? "border-sky-400 text-zinc-50" : "border-transparent text-zinc-300 hover:text-zinc-100"}`}
+                >
+                  {TAB_LABEL[t]}
+                  {t === "attempts" && attempts.data && attempts.data.attempts.length > 1 && <span className="ml-1 text-zinc-400">{attempts.data.attempts.length}</span>}
+                </button>
+              ))}
+            </div>
+            <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="min-w-0">
+              {tab === "output" && <LaneLog key={laneId} laneId={laneId} attempts={attempts.data} />}
+              {tab === "conversation" && <LaneConversation ref={promptRef} lane={lane.data} />}
+              {tab === "diff" && <LaneDiff lane={lane.data} />}
+              {tab === "events" && <LaneEventsList laneId={laneId} />}
+              {tab === "attempts" && <LaneAttemptsView laneId={laneId} attempts={attempts.data} />}
             </div>
           </>
         )}

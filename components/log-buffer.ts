@@ -12,7 +12,16 @@ export type LogEntry =
   | { kind: "line"; key: string; ts: number; line: LogLine }
   /** A partial last line on show (see {@link ShownPartials}): not kept, not counted. */
   | { kind: "partial"; key: string; ts: number; line: LogLine }
-  | { kind: "marker"; key: string; ts: number; text: string };
+  | { kind: "marker"; key: string; ts: number; text: string; gap?: LogGap };
+
+/** Output left out of the view on purpose (a view limit): where it is, so the person can load it. */
+export interface LogGap {
+  processId: string;
+  stream: LogLine["stream"];
+  /** Logical byte range `[from, to)` not held. */
+  from: number;
+  to: number;
+}
 
 /** The dedupe identity of a line. */
 export const logLineKey = (l: Pick<LogLine, "processId" | "stream" | "offset">) => `${l.processId}:${l.stream}:${l.offset}`;
@@ -33,7 +42,53 @@ export class LogBuffer {
   /** Entries dropped from the head to respect `maxEntries`. */
   trimmed = 0;
 
-  constructor(readonly maxEntries = 20_000) {}
+  constructor(public maxEntries = 20_000) {}
+
+  /**
+   * Add output read back from before what is held ("load earlier", a resumed gap): merged in one
+   * pass instead of one backwards scan per line, and never refused as already trimmed (the person
+   * asked for it). Room is made for it: `maxEntries` grows by what was added.
+   * @returns how many lines were new.
+   */
+  addEarlier(lines: readonly LogLine[]): number {
+    const fresh: LogEntry[] = [];
+    for (const line of lines) {
+      const key = logLineKey(line);
+      if (this.#keys.has(key)) continue;
+      this.#keys.add(key);
+      fresh.push({ kind: "line", key, ts: line.ts, line });
+    }
+    if (fresh.length === 0) return 0;
+    fresh.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    const merged: LogEntry[] = [];
+    let i = 0;
+    let j = 0;
+    const old = this.#entries;
+    while (i < old.length || j < fresh.length) {
+      if (j >= fresh.length || (i < old.length && !before(fresh[j]!, old[i]!))) merged.push(old[i++]!);
+      else merged.push(fresh[j++]!);
+    }
+    this.#entries = merged;
+    this.maxEntries += fresh.length;
+    return fresh.length;
+  }
+
+  /** Put a marker right after the line with this identity (or at the end when it is not held). */
+  addMarkerAfter(lineKey: string | null, text: string, extra?: { gap?: LogGap }): string {
+    const at = lineKey === null ? -1 : this.#entries.findIndex((e) => e.key === lineKey);
+    const ref = at >= 0 ? this.#entries[at]! : this.#entries[this.#entries.length - 1];
+    const key = `marker:${++this.#markers}`;
+    const entry: LogEntry = { kind: "marker", key, ts: ref?.ts ?? 0, text, ...(extra?.gap ? { gap: extra.gap } : {}) };
+    if (at >= 0) this.#entries.splice(at + 1, 0, entry);
+    else this.#entries.push(entry);
+    return key;
+  }
+
+  /** Remove a marker (a gap that was loaded). */
+  removeMarker(key: string): void {
+    const i = this.#entries.findIndex((e) => e.key === key);
+    if (i >= 0 && this.#entries[i]!.kind === "marker") this.#entries.splice(i, 1);
+  }
 
   /**
    * Add lines, skipping ones already held. Lines older than the newest held line are inserted

@@ -21,6 +21,7 @@ import type { RepoService } from "../repos/repo-service";
 import { schedulingOf, validateNewLane } from "../scheduler/lane-scheduling";
 import type { Scheduler } from "../scheduler/scheduler";
 import type { LaneRunner } from "./lane-runner";
+import { exportLaneLog } from "./lane-log-export";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "./lane-store";
 import { toLaneView } from "./lane-view";
 
@@ -224,9 +225,15 @@ export class LaneService {
     const lane = await loadLane(this.deps.db, laneId);
     const procs = await this.#attemptProcesses(lane, opts.processId);
     const lines: LogLine[] = [];
-    for (const p of procs) lines.push(...(await this.deps.supervisor.tail(p.id, opts.limit)));
+    // One line more than asked per process: if it comes back, older output exists beyond the limit.
+    for (const p of procs) lines.push(...(await this.deps.supervisor.tail(p.id, opts.limit + 1)));
     const truncated = procs.some((p) => p.truncatedBytes > 0) || lines.length > opts.limit;
     return { laneId, processId: procs.at(-1)?.id ?? null, lines: lines.slice(-opts.limit), truncated };
+  }
+
+  /** The lane's whole log as text chunks, for download (lane-log-export.ts). @throws AppError not_found on the first chunk */
+  exportLog(laneId: string): AsyncGenerator<string> {
+    return exportLaneLog({ db: this.deps.db, supervisor: this.deps.supervisor }, laneId);
   }
 
   async #attemptProcesses(lane: LaneRow, processId?: string) {
