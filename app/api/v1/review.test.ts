@@ -12,6 +12,8 @@ import { COMMIT, SH } from "@/server/recovery/lane-fixtures";
 import { setRuntime } from "@/server/runtime-global";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "@/server/testing/runtime-harness";
 import * as attemptsRoute from "./lanes/[id]/attempts/route";
+import * as downloadRoute from "./lanes/[id]/logs/download/route";
+import * as logsRoute from "./lanes/[id]/logs/route";
 import * as cleanupRoute from "./lanes/[id]/cleanup/route";
 import * as diffFileRoute from "./lanes/[id]/diff/file/route";
 import * as diffRoute from "./lanes/[id]/diff/route";
@@ -127,5 +129,26 @@ describe("attempts", () => {
     expect(a1!.processes.every((p) => !a2!.processes.some((q) => q.id === p.id))).toBe(true);
     expect(body.repoUsage.lanes).toBeGreaterThanOrEqual(1);
     expect((await attemptsRoute.GET(req("GET", "/x"), id("nope"))).status).toBe(404);
+  });
+});
+
+describe("logs", () => {
+  it("GET /api/v1/lanes/:id/logs – truncated is true exactly when older lines exist; GET …/logs/download – the whole log, both streams, by time", async () => {
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, SH("i=1; while [ $i -le 300 ]; do echo out $i; i=$((i+1)); done; echo oops >&2")));
+    await waitForLane(h.rt, lane.id, isTerminal);
+    const cut = (await (await logsRoute.GET(req("GET", "/x?limit=100"), id(lane.id))).json()) as { lines: unknown[]; truncated: boolean };
+    expect(cut).toMatchObject({ truncated: true });
+    expect(cut.lines).toHaveLength(100);
+    const whole = (await (await logsRoute.GET(req("GET", "/x?limit=301"), id(lane.id))).json()) as { lines: unknown[]; truncated: boolean };
+    expect(whole).toMatchObject({ truncated: false });
+    expect(whole.lines).toHaveLength(301);
+
+    const res = await downloadRoute.GET(req("GET", "/x"), id(lane.id));
+    expect(res.headers.get("content-disposition")).toMatch(/attachment; filename="lane-.*\.log"/);
+    const text = await res.text();
+    expect(text).toContain("=== attempt 1 · worker");
+    expect(text.match(/ OUT out \d+$/gm)).toHaveLength(300);
+    expect(text).toMatch(/ ERR oops$/m);
+    expect((await downloadRoute.GET(req("GET", "/x"), id("nope"))).status).toBe(404);
   });
 });
