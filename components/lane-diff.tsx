@@ -23,7 +23,8 @@ export function commentsPrompt(branch: string, comments: readonly LineComment[])
 
 export function LaneDiff({ lane }: { lane: LaneView }) {
   const qc = useQueryClient();
-  const diff = useQuery({ queryKey: laneKeys.diff(lane.id), queryFn: () => api.diff(lane.id), staleTime: 10_000 });
+  // Re-read whenever the lane changes (a new commit is an event).
+  const diff = useQuery({ queryKey: [...laneKeys.diff(lane.id), lane.lastEvent?.id ?? 0], queryFn: () => api.diff(lane.id), placeholderData: (prev) => prev });
   const [viewType, setViewType] = useState<ViewType>("unified");
   const [comments, setComments] = useState<LineComment[]>([]);
   const send = useMutation({

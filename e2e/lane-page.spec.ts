@@ -72,7 +72,7 @@ test("an agent lane: prompt it and see the answer, open the diff, comment a line
   // Merge: readiness shown, merge performed, cleanup offered after.
   await page.getByTestId("tab-diff").click();
   await expect(page.getByTestId("merge-panel")).toHaveAttribute("data-ready", "true");
-  await expect(file.locator(".diff-code-insert").first()).toContainText("`Hello, ${name}`");
+  await expect(file.locator(".diff-code-insert").nth(1)).toContainText("`Hello, ${name}`");
   await page.getByTestId("merge-button").click();
   await expect(page.getByTestId("merge-done")).toBeVisible();
   await page.screenshot({ path: "e2e/artifacts/lane-merged.png", fullPage: true });
