@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
-    include: ["lib/**/*.test.ts", "server/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts", "components/**/*.test.ts"],
+    include: ["lib/**/*.test.ts", "server/**/*.test.ts", "app/**/*.test.ts", "cli/**/*.test.ts", "client/**/*.test.ts", "mcp/**/*.test.ts", "scripts/**/*.test.ts", "components/**/*.test.ts"],
     exclude: ["node_modules/**", "e2e/**", ".laneboard/**"],
     environment: "node",
     pool: "forks",

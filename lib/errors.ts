@@ -11,6 +11,8 @@
 export const ERROR_STATUS = {
   invalid_input: 422,
   bad_request: 400,
+  /** No or no valid credentials. */
+  unauthorized: 401,
   not_found: 404,
   conflict: 409,
   not_running: 409,
