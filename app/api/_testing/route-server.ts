@@ -10,7 +10,8 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { setRuntime } from "@/server/runtime-global";
-import { startTestRuntime, type TestRuntime } from "@/server/testing/runtime-harness";
+import { shellPacket, startTestRuntime, type TestRuntime } from "@/server/testing/runtime-harness";
+import type { TaskPacketInput } from "@/lib/task-packet";
 
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
@@ -146,4 +147,9 @@ export async function startHttpRuntime(config: Parameters<typeof startTestRuntim
       await h.close();
     },
   };
+}
+
+/** A shell-engine task packet for the harness repo (a fresh branch each call). */
+export function shellPacketFor(h: TestRuntime, argv: string[]): TaskPacketInput {
+  return shellPacket(h.repoId, argv);
 }
