@@ -128,7 +128,7 @@ describe("laneboard CLI (--json)", { timeout: 400_000 }, () => {
     const badFlag = await cli(["lanes", "list", "--bogus"]);
     expect(badFlag.code).toBe(EXIT.usage);
     expect(badFlag.stderr).toContain("unknown option '--bogus'");
-    expect(badFlag.stderr).toContain("laneboard --help");
+    expect(badFlag.stderr).toContain("Usage: laneboard lanes list [options]");
 
     const badState = await cli(["await", lane.id, "--state", "done"]);
     expect(badState.code).toBe(EXIT.usage);

@@ -30,7 +30,7 @@ export function buildProgram(io: CliIo) {
     .option("--token <token>", "API token (default: LANEBOARD_TOKEN, else <data-dir>/token)")
     .option("--data-dir <dir>", "the server's data dir (default: LANEBOARD_DATA_DIR, else ./.laneboard)")
     .option("--json", "machine-readable output")
-    .showHelpAfterError("(laneboard --help for usage)")
+    .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
   for (const make of [lanesCommand, promptCommand, awaitCommand, reposCommand, capsCommand, tokensCommand, serveCommand, mcpCommand]) {
@@ -38,7 +38,7 @@ export function buildProgram(io: CliIo) {
   }
   // Subcommands report usage errors the same way (commander copies settings only to commands made with .command()).
   const configure = (cmd: Command) => {
-    cmd.exitOverride().showHelpAfterError("(laneboard --help for usage)").configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    cmd.exitOverride().showHelpAfterError().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
     cmd.commands.forEach(configure);
   };
   program.commands.forEach(configure);
