@@ -30,7 +30,11 @@ export const ERROR_STATUS = {
   range_not_satisfiable: 416,
   /** A cursor older than what is kept: `details.oldestCursor` says where to resume. */
   gone: 410,
+  /** The route exists, but not with this HTTP method. */
+  method_not_allowed: 405,
   unavailable: 503,
+  /** The data directory's disk is full: new work is refused until space is freed. */
+  disk_full: 503,
   internal: 500,
 } as const;
 

@@ -50,6 +50,8 @@ const SAMPLES: Record<LaneEventType, unknown> = {
   "policy.loaded": { source: "file", path: ".laneboard/policy.yaml", rules: 4 },
   "policy.rejected": { source: "api", path: null, errors: [{ line: 3, column: 1, message: "unknown action" }] },
   "warning": { failureClass: "tool_runtime", message: "non-JSON line from the agent" },
+  "disk.full": { dir: "/data", freeBytes: 4096, detectedAt: "2026-01-01T00:00:00.000Z" },
+  "disk.space_freed": { dir: "/data", freeBytes: 64 * 1024 * 1024 },
 };
 
 const event = (type: LaneEventType, payload: unknown): LaneEvent =>

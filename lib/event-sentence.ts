@@ -175,6 +175,8 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
   "policy.rejected": (p) =>
     d(`Policy rejected (${plural(p.errors.length, "error")}); the previous one stays`, "bad", f("first error", p.errors[0] ? `line ${p.errors[0].line}: ${p.errors[0].message}` : null)),
   "warning": (p) => d(`Warning: ${clip(p.message)}`, "warn", f("class", p.failureClass)),
+  "disk.full": (p) => d(`The data disk is full (${formatBytes(p.freeBytes)} free): new work is refused`, "bad", f("directory", p.dir)),
+  "disk.space_freed": (p) => d(`The data disk has room again (${formatBytes(p.freeBytes)} free)`, "info", f("directory", p.dir)),
 };
 
 const PROMPT_SOURCE_WORDS = { packet: "Prompt from the task", api: "Prompt sent", follow_up: "Follow-up sent", replay: "Prompt replayed" } as const;

@@ -268,6 +268,14 @@ export const LANE_EVENT_PAYLOADS = {
     errors: z.array(z.object({ line: z.number().int(), column: z.number().int(), message: z.string() })),
   }),
   "warning": z.object({ failureClass: FailureClassSchema, message: z.string() }),
+  /** The disk holding the data directory has less than the reserve free: new work is refused (503 `disk_full`). */
+  "disk.full": z.object({
+    dir: z.string(),
+    freeBytes: z.number().int(),
+    detectedAt: z.string().describe("when the server saw it (ISO 8601): the event row may be written later, once there is room"),
+  }),
+  /** Room again: new work is accepted; exits kept while full have been recorded. */
+  "disk.space_freed": z.object({ dir: z.string(), freeBytes: z.number().int() }),
 } as const;
 
 export type LaneEventType = keyof typeof LANE_EVENT_PAYLOADS;

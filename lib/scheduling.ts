@@ -79,9 +79,15 @@ export type CapsUpdate = z.infer<typeof CapsUpdateSchema>;
 export const CapsConfigSchema = z.object({ global: PoolCapsSchema, perRepo: RepoCapsSchema, repos: z.record(z.string(), RepoCapsSchema.partial()) });
 export type CapsConfig = z.infer<typeof CapsConfigSchema>;
 
+/**
+ * The slowest rate a limit may set: one start per 1000 minutes. Anything slower made the wait
+ * before the next token (60 000 / rpm ms) overflow a Date and broke the next lane start.
+ */
+export const MIN_REQUESTS_PER_MINUTE = 0.001;
+
 export const RateLimitSchema = z
   .object({
-    requestsPerMinute: z.number().gt(0).max(1_000_000),
+    requestsPerMinute: z.number().min(MIN_REQUESTS_PER_MINUTE, `must be at least ${MIN_REQUESTS_PER_MINUTE} (one per 1000 minutes)`).max(1_000_000),
     burst: z.number().int().min(1).max(1_000_000).optional().describe("Bucket size; defaults to max(1, floor(rpm))"),
   })
   .strict();

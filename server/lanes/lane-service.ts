@@ -69,6 +69,7 @@ export class LaneService {
     if (!this.#accepting) throw new AppError("unavailable", "the server is shutting down");
     const packet = parseOrThrow(TaskPacketSchema, input);
     const repo = await this.deps.repos.resolve(packet.repo);
+    await this.#assertRoom();
     const queuedAt = this.deps.scheduler.now();
     const sched = await validateNewLane(this.deps.db, repo.id, schedulingOf(packet), queuedAt);
     const baseBranch = packet.baseBranch ?? repo.mainBranch;
@@ -163,12 +164,21 @@ export class LaneService {
   }
 
   /**
+   * New work needs room: with the data disk full, a worktree would be half-made and its lane never
+   * recorded. @throws AppError disk_full (503)
+   */
+  async #assertRoom(): Promise<void> {
+    if (await this.deps.supervisor.diskFull()) throw new AppError("disk_full", `the disk holding ${this.deps.dataDir} is full; new lanes are refused until space is freed`);
+  }
+
+  /**
    * Restart a lane that has ended: re-queue it in the same worktree; its history is kept.
    * @throws AppError not_found, conflict (still live: kill it first), unavailable.
    */
   async restart(laneId: string, opts: { by?: string } = {}): Promise<LaneView> {
     if (!this.#accepting) throw new AppError("unavailable", "the server is shutting down");
     const lane = await loadLane(this.deps.db, laneId);
+    await this.#assertRoom();
     if (!TERMINAL_LANE_STATES.has(lane.state as LaneState)) {
       throw new AppError("conflict", `lane ${laneId} is ${lane.state}; kill it before restarting`);
     }

@@ -191,7 +191,7 @@ describe("retention", () => {
 });
 
 describe("a disk that fills", () => {
-  it("warns with an event, refuses new processes with a typed error, and keeps serving", async (ctx) => {
+  it("records a disk.full event, refuses new processes with 503 disk_full, and keeps serving", async (ctx) => {
     // A 1 MiB tmpfs under the process logs (the database stays on the real disk). Needs the
     // privilege to mount; skipped (visibly) where the test runner lacks it.
     const logsDir = `${h.dataDir}/processes`;
@@ -203,9 +203,10 @@ describe("a disk that fills", () => {
       const exit = await a.exitOf(filler.id);
       expect(exit.status).toBe("exited");
       expect(exit.exitCode).not.toBe(0); // head could not write all of its output
-      await a.until(() => a.laneEvents.some((e) => e.type === "warning" && e.payload.message.includes("is full")), "disk-full warning");
+      await a.until(() => a.laneEvents.some((e) => e.type === "disk.full"), "disk.full event");
       const err = await a.sup.start({ laneId: null, role: "worker", argv: ["true"], cwd }).then(() => null, (e: unknown) => e);
-      expect(isAppError(err) && err.code).toBe("unavailable");
+      expect(isAppError(err) && err.code).toBe("disk_full");
+      expect(await a.sup.diskFull()).toBe(true);
       // what was written is still served
       const page = await a.sup.readLog(filler.id, { stream: "stdout", limit: 5 });
       expect(page.lines.map((l) => l.text)).toEqual(Array(5).fill("0123456789012345678901234567890123456789"));

@@ -33,6 +33,8 @@ export async function freeBytes(dir: string): Promise<number | null> {
 }
 
 export interface RetentionHost {
+  /** The disk holding the logs became full (less than {@link MIN_FREE_BYTES} free) or has room again. */
+  onDisk(full: boolean, freeBytes: number): void;
   /** Logs of the processes being followed right now. */
   liveLogs(): Iterable<ProcLog>;
   /** Bytes were dropped from a process's logs; `totalDropped` is its new total over both streams. */
@@ -103,9 +105,7 @@ export class Retention {
     const free = await freeBytes(this.logsDir);
     if (free === null || (free < MIN_FREE_BYTES) === this.#diskFull) return;
     this.#diskFull = !this.#diskFull;
-    this.host.onWarning("", null, this.#diskFull
-      ? `the disk holding process logs (${this.logsDir}) is full (${free} bytes free): processes cannot write output and new processes are refused until space is freed`
-      : `the disk holding process logs has room again (${free} bytes free)`);
+    this.host.onDisk(this.#diskFull, free);
   }
 
   async #enforce(): Promise<void> {

@@ -30,12 +30,16 @@ import { oomEvidence } from "./oom";
 import { MIN_FREE_BYTES, Retention, freeBytes } from "./retention";
 import { writeToFifo } from "./stdin";
 import { LogTailer } from "./tailer";
-import { recordExitRow, syncOffsetRows, type OffsetRow } from "./process-rows";
+import { syncOffsetRows, type OffsetRow } from "./process-rows";
+import { ExitRecorder, type PendingExit } from "./exit-recorder";
 import { type StdinMode, checkCwd, findWrapper, processPaths, readExitFile, redactEnv, resolveCommand, spawnWrapper } from "./wrapper";
 import type { StartProcessSpec, SupervisorOptions } from "./types";
 import { type ProcessRow, LIVE_STATUSES, decideExit, exitFromRow, parseProgram, toProcessView } from "./views";
 
 export type { StartProcessSpec, SupervisorOptions } from "./types";
+
+/** Events kept in memory while the database refuses writes; beyond this the oldest are dropped. */
+const MAX_UNSAVED_EVENTS = 10_000;
 
 /** Ended process ids remembered so log reads of them skip the row lookup (~40 bytes each). */
 const ENDED_CACHE = 4096;
@@ -74,6 +78,10 @@ export class ProcessSupervisor {
   /** Ids of processes whose end this server recorded (insertion order = oldest first). */
   #ended = new Set<string>();
   #scopes = new ScopeWatcher();
+  #exits: ExitRecorder;
+  /** Events that could not be written yet (full disk), oldest first. */
+  #unsaved: Parameters<EventLog["append"]>[0][] = [];
+  #unsavedTimer: NodeJS.Timeout | null = null;
   /** Where per-process cgroups are made; null: none (process groups and the marker only). */
   readonly cgroupParent: string | null;
   #tailer: LogTailer;
@@ -84,6 +92,7 @@ export class ProcessSupervisor {
 
   constructor(private readonly opts: SupervisorOptions) {
     this.cgroupParent = opts.cgroups === "off" ? null : findCgroupParent();
+    this.#exits = new ExitRecorder(opts.db, (p) => this.#announce(p), (m) => this.#warn(null, m));
     this.#tailer = new LogTailer({
       flushDelayMs: opts.flushDelayMs ?? 0,
       pollMs: opts.logPollMs ?? 1000,
@@ -100,6 +109,13 @@ export class ProcessSupervisor {
       liveLogs: () => [...this.#tracked.values()].map((t) => t.log),
       onTruncated: (processId, laneId, bytes) => void this.#onTruncated(processId, laneId, bytes),
       onWarning: (_id, laneId, message) => this.#warn(laneId, message),
+      onDisk: (full, freeBytes) => {
+        const dir = this.opts.dataDir;
+        console.warn(`[processes] the data disk ${full ? "is full" : "has room again"} (${freeBytes} bytes free in ${dir})`);
+        void this.#append(full
+          ? { type: "disk.full", laneId: null, payload: { dir, freeBytes, detectedAt: new Date().toISOString() } }
+          : { type: "disk.space_freed", laneId: null, payload: { dir, freeBytes } });
+      },
     }, path.join(opts.dataDir, "processes"));
     const every = (ms: number, fn: () => void) => this.#timers.push(setInterval(fn, ms).unref());
     every(opts.exitPollMs ?? 200, () => {
@@ -172,7 +188,7 @@ export class ProcessSupervisor {
     const free = await freeBytes(paths.dir);
     if (free !== null && free < MIN_FREE_BYTES) {
       rmSync(paths.dir, { recursive: true, force: true });
-      throw new AppError("unavailable", `no space left for process logs (${free} bytes free in ${this.opts.dataDir})`);
+      throw new AppError("disk_full", `no space left for process logs (${free} bytes free in ${this.opts.dataDir})`);
     }
     const cgroup = this.cgroupParent ? createProcessCgroup(this.cgroupParent, id, paths.cgroup) : null;
     const row = await this.opts.db.process
@@ -330,6 +346,8 @@ export class ProcessSupervisor {
       if (opts.kill) await Promise.allSettled([...this.#tracked.keys()].map((id) => this.kill(id)));
       this.#closed = true;
       for (const timer of this.#timers) clearInterval(timer);
+      this.#exits.stop();
+      if (this.#unsavedTimer) clearInterval(this.#unsavedTimer);
       this.#tailer.stop();
       this.#scopes.stop();
       await this.#syncOffsets();
@@ -389,25 +407,28 @@ export class ProcessSupervisor {
       processId: t.id, laneId: t.laneId, role: t.role, ...decided,
       ...(wrapperDied ? { wrapperDied } : {}), ...(leftovers > 0 ? { leftovers } : {}), ...(oom ? { oomKilled: oom } : {}),
     };
-    const { status } = exit;
-    const won = await recordExitRow(this.opts.db, t.id, exit, recorded?.at ?? new Date(), t.log.state).catch(
-      (err: unknown) => (console.error(`[processes] recording the exit of ${t.id} failed`, err), true),
-    );
+    // The wrapper could not write its exit file (a full disk) but the OS told us: keep it there too.
+    if (!recorded && wrapper && !wrapperDied && exit.status === "exited") ExitRecorder.keepExitFile(t.log.paths.exit, exit);
     this.#rememberEnded(t.id);
     t.log.close();
     this.#tracked.delete(t.id);
     this.#retention.addFinished(t.id, t.laneId, t.log.paths, new Date());
-    if (won) {
-      await this.#append(status === "lost"
-        ? { type: "process.lost", laneId: t.laneId, payload: { processId: t.id, reason: lostReason ?? "unknown", ...(exit.leftovers ? { leftovers: exit.leftovers } : {}) } }
-        : { type: "process.exited", laneId: t.laneId, payload: {
-          processId: t.id, role: t.role, exitCode: exit.exitCode, signal: exit.signal,
-          ...(exit.wrapperDied ? { wrapperDied: true } : {}), ...(exit.leftovers ? { leftovers: exit.leftovers } : {}), ...(exit.oomKilled ? { oomKilled: exit.oomKilled } : {}),
-        } });
-      this.opts.bus.emit("process.exit", exit);
-    }
+    await this.#exits.record({ exit, endedAt: recorded?.at ?? new Date(), state: t.log.state, lostReason });
     t.resolveExit(exit);
     return exit;
+  }
+
+  /** Announce an exit once its row is written: its event, then the bus (the lane settles from it). */
+  async #announce({ exit, lostReason }: PendingExit): Promise<void> {
+    // Events kept while the disk was full go first, so the log stays in the order things happened.
+    if (this.#unsaved.length > 0) await this.#saveUnsaved();
+    await this.#append(exit.status === "lost"
+      ? { type: "process.lost", laneId: exit.laneId, payload: { processId: exit.processId, reason: lostReason ?? "unknown", ...(exit.leftovers ? { leftovers: exit.leftovers } : {}) } }
+      : { type: "process.exited", laneId: exit.laneId, payload: {
+        processId: exit.processId, role: exit.role, exitCode: exit.exitCode, signal: exit.signal,
+        ...(exit.wrapperDied ? { wrapperDied: true } : {}), ...(exit.leftovers ? { leftovers: exit.leftovers } : {}), ...(exit.oomKilled ? { oomKilled: exit.oomKilled } : {}),
+      } });
+    this.opts.bus.emit("process.exit", exit);
   }
 
   /** A row whose pid was never recorded (the server died during start): find the wrapper by its pid file. */
@@ -468,8 +489,40 @@ export class ProcessSupervisor {
     void this.#append({ type: "warning", laneId, payload: { failureClass: "infra", message } });
   }
 
-  /** Append an event; a failure (e.g. a full disk) is logged, never thrown into the supervisor. */
+  /**
+   * Append an event. One that cannot be written (a full disk) is kept, in order with those after
+   * it, and appended once the database takes writes again: never thrown into the supervisor.
+   */
   async #append(event: Parameters<EventLog["append"]>[0]): Promise<void> {
-    await this.opts.events.append(event).catch((err: unknown) => console.error(`[processes] cannot append ${event.type}`, err));
+    if (this.#unsaved.length === 0) {
+      try {
+        await this.opts.events.append(event);
+        return;
+      } catch (err) {
+        console.error(`[processes] cannot append ${event.type} yet; kept until it can be written`, (err as Error).message);
+      }
+    }
+    if (this.#unsaved.push(event) > MAX_UNSAVED_EVENTS) console.error(`[processes] dropped an unsaved ${this.#unsaved.shift()!.type} event (more than ${MAX_UNSAVED_EVENTS} waiting)`);
+    this.#unsavedTimer ??= setInterval(() => void this.#saveUnsaved(), 500).unref();
+  }
+
+  async #saveUnsaved(): Promise<void> {
+    while (this.#unsaved.length > 0) {
+      try {
+        await this.opts.events.append(this.#unsaved[0]!);
+      } catch {
+        return; // still refused: next tick
+      }
+      this.#unsaved.shift();
+    }
+    clearInterval(this.#unsavedTimer!);
+    this.#unsavedTimer = null;
+  }
+
+  /** True when the data directory's disk (or its processes/ directory's) has less than the reserve free: new work is refused. */
+  async diskFull(): Promise<boolean> {
+    // The database and the process logs may live on different file systems: either one full is full.
+    const free = await Promise.all([freeBytes(this.opts.dataDir), freeBytes(path.join(this.opts.dataDir, "processes"))]);
+    return free.some((f) => f !== null && f < MIN_FREE_BYTES);
   }
 }

@@ -16,10 +16,46 @@ export interface HandlerContext<P extends Params> {
   rt: Runtime;
 }
 
-export function errorResponse(err: unknown): Response {
+/** Longest route parameter (an id) any object can have; longer ones never reach the store or the file system. */
+export const MAX_PARAM_LENGTH = 200;
+
+/**
+ * The error answer for anything a handler threw. System errors a client's input can cause are
+ * still that client's 4xx (a name too long for the file system, a full disk is a 503
+ * `disk_full`); anything else is a genuine fault: a 500 that reveals nothing, logged with the
+ * request id (`x-request-id`, set by the server for every request) that the body also carries.
+ */
+export function errorResponse(err: unknown, req?: Request): Response {
   if (isAppError(err)) return Response.json(err.toBody(), { status: httpStatusFor(err.code) });
-  console.error("[api] unexpected error", err);
-  return Response.json({ error: { code: "internal", message: "internal error" } }, { status: 500 });
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === "ENAMETOOLONG") return errorResponse(new AppError("invalid_input", "a name in the request is too long for the file system"));
+  if (code === "ENOSPC" || code === "SQLITE_FULL" || /\bSQLITE_FULL\b|database or disk is full/.test(String((err as Error | null)?.message))) {
+    return errorResponse(new AppError("disk_full", "the disk holding Laneboard's data is full; new work is refused until space is freed"));
+  }
+  const requestId = req?.headers.get("x-request-id") ?? null;
+  console.error(`[api] unexpected error (request ${requestId ?? "without id"}: ${req?.method ?? "?"} ${req ? new URL(req.url).pathname : "?"})`, err);
+  return Response.json({ error: { code: "internal", message: "internal error", ...(requestId ? { requestId } : {}) } }, { status: 500 });
+}
+
+/**
+ * Route parameters as the handler may use them. Next.js decodes them: a malformed
+ * percent-encoding (`%ZZ`) throws a URIError there, which is the client's 400, not our 500.
+ * @throws AppError bad_request (malformed encoding, NUL), not_found (longer than {@link MAX_PARAM_LENGTH})
+ */
+async function readParams<P extends Params>(params: Promise<P>): Promise<P> {
+  let values: P;
+  try {
+    values = await params;
+  } catch (err) {
+    if (err instanceof URIError) throw new AppError("bad_request", "malformed percent-encoding in the request path");
+    throw err;
+  }
+  for (const [name, value] of Object.entries(values ?? {})) {
+    const text = Array.isArray(value) ? value.join("/") : String(value);
+    if (text.includes("\0")) throw new AppError("bad_request", `NUL byte in the path parameter ${name}`);
+    if (text.length > MAX_PARAM_LENGTH) throw new AppError("not_found", `no ${name} of ${text.length} characters exists (at most ${MAX_PARAM_LENGTH})`);
+  }
+  return values;
 }
 
 /**
@@ -31,7 +67,7 @@ export function errorResponse(err: unknown): Response {
 export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) => Promise<unknown>, opts: { status?: number; idempotent?: boolean } = {}) {
   return async (req: Request, ctx: { params: Promise<P> }): Promise<Response> => {
     try {
-      const params = await ctx.params;
+      const params = await readParams(ctx.params);
       const rt = getRuntime();
       const key = opts.idempotent ? req.headers.get("idempotency-key") : null;
       if (key !== null) {
@@ -46,7 +82,7 @@ export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) =>
       if (body instanceof Response) return body;
       return Response.json(body, { status: opts.status ?? 200 });
     } catch (err) {
-      return errorResponse(err);
+      return errorResponse(err, req);
     }
   };
 }

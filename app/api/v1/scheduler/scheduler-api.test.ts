@@ -104,6 +104,9 @@ describe("scheduler API", () => {
       ["an unknown pool", () => lanes.POST(req("POST", "/api/v1/lanes", { ...gated(h.repoId, "bad"), pool: "gpu" }), none), "pool"],
       ["a budget of NaN on a lane", () => laneBudget.PUT(req("PUT", "/api/v1/lanes/x/budget", { budget: { maxTokens: "NaN" } }), id("x")), "budget.maxTokens"],
       ["a rate limit of 0", () => limits.PUT(req("PUT", "/api/v1/scheduler/limits", { codex: { requestsPerMinute: 0 } }), none), "codex.requestsPerMinute"],
+      // 1e-12 per minute made the next lane start a 500 (RangeError: Invalid time value) and left it killed.
+      ["a rate limit of 1e-12 per minute", () => limits.PUT(req("PUT", "/api/v1/scheduler/limits", { shell: { requestsPerMinute: 1e-12 } }), none), "shell.requestsPerMinute", "at least 0.001"],
+      ["a burst of 1e300", () => limits.PUT(req("PUT", "/api/v1/scheduler/limits", { shell: { requestsPerMinute: 1, burst: 1e300 } }), none), "shell.burst"],
       ["a budget for an unknown repo", () => budgets.PUT(req("PUT", "/api/v1/scheduler/budgets", { repos: { nope: { daily: { maxTokens: 1 } } } }), none), "repos.nope"],
     ];
     for (const [name, call, field, message] of cases) {

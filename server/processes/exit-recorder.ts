@@ -1,0 +1,98 @@
+/**
+ * Recording a process's end so that a full disk loses nothing already known. The exit is first
+ * kept where it can still be written: the process directory's `exit` file (the wrapper writes it;
+ * when the wrapper could not, because the disk was full, and its status is known from the OS, it
+ * is written here), then settled into the database with the guarded row update. When the database
+ * refuses (SQLITE_FULL, a full disk), the exit is kept in memory and retried every `retryMs` until
+ * it lands, without a restart; only then is it announced (`process.exited` / `process.lost`, bus
+ * `process.exit`), so the lane is settled from a recorded exit. A server stopped before that finds
+ * the exit file at its next start.
+ */
+import { writeFileSync } from "node:fs";
+import { constants } from "node:os";
+import type { ProcessExit } from "../events/event-bus";
+import type { Db } from "../store/db";
+import type { ProcState } from "./log-files";
+import { recordExitRow } from "./process-rows";
+
+export interface PendingExit {
+  exit: ProcessExit;
+  endedAt: Date;
+  state: ProcState;
+  /** Why a `lost` process is lost. */
+  lostReason: string | null;
+}
+
+export class ExitRecorder {
+  #pending = new Map<string, PendingExit>();
+  #timer: NodeJS.Timeout | null = null;
+  #retrying: Promise<void> | null = null;
+
+  /**
+   * @param announce called once per exit, after its row was written by this recorder (not when
+   *   another writer had already ended the row)
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly announce: (p: PendingExit) => Promise<void>,
+    private readonly warn: (message: string) => void,
+    private readonly retryMs = 500,
+  ) {}
+
+  /** Exits known but not yet in the database. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Write the exit file when the wrapper left none but the OS told us the status (our own child),
+   * so a later server knows it too. Best effort: on a full disk this may fail as the wrapper's did.
+   */
+  static keepExitFile(file: string, exit: Pick<ProcessExit, "exitCode" | "signal">): void {
+    const signal = exit.signal ? (constants.signals as Record<string, number | undefined>)[exit.signal] : undefined;
+    const code = exit.exitCode ?? (signal !== undefined ? 128 + signal : null);
+    if (code === null) return;
+    try {
+      writeFileSync(file, `${code}\n`, { flag: "wx" });
+    } catch {
+      // exists already, or the disk is still full: the database row is the next place
+    }
+  }
+
+  /** Record one exit now, or keep it and retry until the database takes it. Never throws. */
+  async record(p: PendingExit): Promise<void> {
+    if (await this.#try(p)) return;
+    this.#pending.set(p.exit.processId, p);
+    this.warn(`the exit of process ${p.exit.processId} (${p.exit.status}) cannot be recorded yet (disk full?); retrying every ${this.retryMs} ms`);
+    this.#timer ??= setInterval(() => void this.#retry(), this.retryMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** True when the row was written (then announced) or was already final; false to keep it for later. */
+  async #try(p: PendingExit): Promise<boolean> {
+    let won: boolean;
+    try {
+      won = await recordExitRow(this.db, p.exit.processId, p.exit, p.endedAt, p.state);
+    } catch {
+      return false;
+    }
+    if (won) await this.announce(p);
+    return true;
+  }
+
+  #retry(): Promise<void> {
+    this.#retrying ??= (async () => {
+      for (const [id, p] of this.#pending) {
+        if (!(await this.#try(p))) break; // still full: try again on the next tick
+        this.#pending.delete(id);
+      }
+      if (this.#pending.size === 0) this.stop();
+    })().finally(() => (this.#retrying = null));
+    return this.#retrying;
+  }
+}
