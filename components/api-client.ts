@@ -113,12 +113,6 @@ export const api = {
     if (opts.laneId) q.set("laneId", opts.laneId);
     return request(`/api/v1/events?${q.toString()}`, EventsResponseSchema);
   },
-  /** `GET /api/v1/events?order=desc&limit=[&laneId=]`: the newest events, newest first. */
-  newestEvents: (opts: { laneId?: string; limit: number }): Promise<EventsResponse> => {
-    const q = new URLSearchParams({ order: "desc", limit: String(opts.limit) });
-    if (opts.laneId) q.set("laneId", opts.laneId);
-    return request(`/api/v1/events?${q.toString()}`, EventsResponseSchema);
-  },
   /** `POST /api/v1/lanes/:id/kill` (SIGTERM, then SIGKILL after the server's grace period). */
   kill: (id: string): Promise<LaneView> => request(`${lanePath(id)}/kill`, LaneViewSchema, { method: "POST", body: {} }),
   /** `POST /api/v1/lanes/:id/restart`: re-queue a terminal lane. */
