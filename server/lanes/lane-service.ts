@@ -18,6 +18,7 @@ import { parseOrThrow } from "@/lib/validate";
 import { assertValidBranchName, branchExists, createWorktree, removeWorktree, resolveCommit } from "../git/git";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import type { RepoService } from "../repos/repo-service";
+import { inBatches } from "../store/batch";
 import { schedulingOf, validateNewLane } from "../scheduler/lane-scheduling";
 import type { Scheduler } from "../scheduler/scheduler";
 import type { LaneRunner } from "./lane-runner";
@@ -265,8 +266,9 @@ export class LaneService {
     const ids = lanes.map((l) => l.id);
     const eventIds = lanes.map((l) => l.lastEventId).filter((x): x is number => x !== null);
     const [events, procs, extra] = await Promise.all([
-      db.laneEvent.findMany({ where: { id: { in: eventIds } }, select: { id: true, type: true, at: true } }),
-      db.process.findMany({ where: { laneId: { in: ids } }, orderBy: { createdAt: "asc" }, select: { id: true, laneId: true } }),
+      inBatches(eventIds, (chunk) => db.laneEvent.findMany({ where: { id: { in: chunk } }, select: { id: true, type: true, at: true } })),
+      // Oldest first per chunk, so the last one seen for a lane is its newest (a lane is in one chunk only).
+      inBatches(ids, (chunk) => db.process.findMany({ where: { laneId: { in: chunk } }, orderBy: { createdAt: "asc" }, select: { id: true, laneId: true } })),
       this.deps.decorate?.(ids),
     ]);
     const eventById = new Map(events.map((e) => [e.id, e]));

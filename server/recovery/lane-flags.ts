@@ -15,6 +15,7 @@
 import type { LaneView } from "@/lib/api";
 import type { FailureClass } from "@/lib/lane-state";
 import type { FreshnessTracker } from "../lanes/freshness";
+import { inBatches } from "../store/batch";
 import type { Db } from "../store/db";
 
 const TYPES = ["lane.escalated", "lane.restarted", "lane.merged", "lane.merge.ready", "lane.merge.blocked", "lane.commit.created", "branch.stale_against_main", "lane.started"] as const;
@@ -25,7 +26,7 @@ export type LaneFlags = Pick<LaneView, "blocked" | "merged" | "mergeReady" | "ba
 export async function laneFlags(db: Db, freshness: FreshnessTracker, laneIds: string[]): Promise<Map<string, LaneFlags>> {
   const out = new Map<string, LaneFlags>();
   if (laneIds.length === 0) return out;
-  const groups = await db.laneEvent.groupBy({ by: ["laneId", "type"], where: { laneId: { in: laneIds }, type: { in: [...TYPES] } }, _max: { id: true } });
+  const groups = await inBatches(laneIds, (chunk) => db.laneEvent.groupBy({ by: ["laneId", "type"], where: { laneId: { in: chunk }, type: { in: [...TYPES] } }, _max: { id: true } }));
   const newest = new Map<string, Partial<Record<Tracked, number>>>();
   for (const g of groups) {
     if (!g.laneId || g._max.id === null) continue;
@@ -38,7 +39,7 @@ export async function laneFlags(db: Db, freshness: FreshnessTracker, laneIds: st
     const esc = m["lane.escalated"] ?? 0;
     if (esc > Math.max(m["lane.restarted"] ?? 0, m["lane.merged"] ?? 0)) escalationIds.push(esc);
   }
-  const escalations = escalationIds.length ? await db.laneEvent.findMany({ where: { id: { in: escalationIds } }, select: { id: true, laneId: true, at: true, payload: true } }) : [];
+  const escalations = await inBatches(escalationIds, (chunk) => db.laneEvent.findMany({ where: { id: { in: chunk } }, select: { id: true, laneId: true, at: true, payload: true } }));
   const blockedBy = new Map(
     escalations.map((e) => {
       const p = JSON.parse(e.payload) as { reason: string; failureClass: FailureClass };

@@ -12,6 +12,7 @@ import type { LaneEvent } from "@/lib/lane-events";
 import type { LaneSummary } from "@/lib/lane-summary";
 import type { EventBus } from "../events/event-bus";
 import { eventFromRow } from "../events/event-log";
+import { chunks } from "../store/batch";
 import type { Db } from "../store/db";
 import { initialSummary, reduceSummary, renderSummary, type SummaryState } from "./summarize-lane";
 
@@ -46,8 +47,13 @@ export class LaneSummaryService {
     return renderSummary(await this.#state(laneId));
   }
 
-  /** Summaries of many lanes (unknown ids are left out). */
+  /**
+   * Summaries of many lanes (unknown ids are left out). Lanes not cached yet are folded from one
+   * paged query per chunk of lanes (../store/batch.ts), not one query per lane.
+   */
   async getMany(laneIds: readonly string[]): Promise<Map<string, LaneSummary>> {
+    const cold = laneIds.filter((id) => !this.#states.has(id) && !this.#building.has(id));
+    if (cold.length > 0) this.#startBatch(cold);
     const out = new Map<string, LaneSummary>();
     await Promise.all(
       laneIds.map(async (id) => {
@@ -56,6 +62,44 @@ export class LaneSummaryService {
       }),
     );
     return out;
+  }
+
+  /** Register one shared fold of `laneIds`' stored events as their in-flight builds. */
+  #startBatch(laneIds: string[]): void {
+    const folded = this.#foldMany(laneIds);
+    for (const id of laneIds) {
+      const entry = { pending: [] as LaneEvent[], done: folded.then((m) => m.get(id) ?? initialSummary(id)) };
+      this.#building.set(id, entry);
+      void this.#settle(id, entry).catch(() => undefined);
+    }
+  }
+
+  async #foldMany(laneIds: string[]): Promise<Map<string, SummaryState>> {
+    const states = new Map(laneIds.map((id) => [id, initialSummary(id)]));
+    for (const chunk of chunks(laneIds)) {
+      for (let after = 0; ; ) {
+        const rows = await this.deps.db.laneEvent.findMany({ where: { laneId: { in: chunk }, id: { gt: after }, type: { notIn: IGNORED } }, orderBy: { id: "asc" }, take: PAGE });
+        for (const row of rows) {
+          const event = parseRow(row);
+          if (event?.laneId) states.set(event.laneId, reduceSummary(states.get(event.laneId)!, event));
+        }
+        if (rows.length < PAGE) break;
+        after = rows[rows.length - 1]!.id;
+      }
+    }
+    return states;
+  }
+
+  /** Wait for a build, fold what was published meanwhile, cache the state. */
+  async #settle(laneId: string, entry: { pending: LaneEvent[]; done: Promise<SummaryState> }): Promise<SummaryState> {
+    try {
+      let state = await entry.done;
+      for (const e of entry.pending) state = reduceSummary(state, e);
+      this.#states.set(laneId, state);
+      return state;
+    } finally {
+      if (this.#building.get(laneId) === entry) this.#building.delete(laneId);
+    }
   }
 
   #onEvent = (event: LaneEvent): void => {
@@ -73,14 +117,7 @@ export class LaneSummaryService {
     if (inflight) return inflight.done;
     const entry = { pending: [] as LaneEvent[], done: this.#build(laneId) };
     this.#building.set(laneId, entry);
-    try {
-      let state = await entry.done;
-      for (const e of entry.pending) state = reduceSummary(state, e);
-      this.#states.set(laneId, state);
-      return state;
-    } finally {
-      this.#building.delete(laneId);
-    }
+    return this.#settle(laneId, entry);
   }
 
   async #build(laneId: string): Promise<SummaryState> {

@@ -1,6 +1,7 @@
 /** Worker row → API view (lib/worker-state.ts `WorkerView`), and the lane's current worker. */
 import type { WorkerState } from "@/lib/lane-state";
 import { WorkerErrorSchema, WorkerUsageSchema, type WorkerView } from "@/lib/worker-state";
+import { inBatches } from "../store/batch";
 import type { Db } from "../store/db";
 import type { WorkerRow } from "./worker-state-machine";
 
@@ -40,6 +41,6 @@ export function currentWorker(db: Db, laneId: string): Promise<WorkerRow | null>
 
 /** The current worker of each lane, by lane id (one query). */
 export async function currentWorkers(db: Db, laneIds: readonly string[]): Promise<Map<string, WorkerRow>> {
-  const rows = await db.worker.findMany({ where: { laneId: { in: [...laneIds] } }, orderBy: [{ attempt: "asc" }, { createdAt: "asc" }] });
+  const rows = await inBatches(laneIds, (chunk) => db.worker.findMany({ where: { laneId: { in: chunk } }, orderBy: [{ attempt: "asc" }, { createdAt: "asc" }] }));
   return new Map(rows.map((r) => [r.laneId, r]));
 }
