@@ -1,0 +1,159 @@
+/**
+ * `npm run bench:board`: the board at scale against baselines measured in the same run, printed
+ * as a table (and saved to bench/results/board-latest.json):
+ *
+ * - `GET /api/v1/board` p95 at 1,000 and 5,000 lanes (target ≤ 25 ms) vs reading the same Lane
+ *   rows raw with better-sqlite3 (the floor);
+ * - first render in chromium (≤ 1 s, ≤ 3,000 DOM nodes) vs an empty board;
+ * - main-thread long tasks while 100 lane events per second arrive (none over 50 ms);
+ * - the server's RSS with 1,000 idle lanes (≤ 250 MB) vs with none;
+ * - creating a lane on a small repo, p50 (≤ 100 ms) vs `git worktree add` alone;
+ * - scrolling fps with 100 lanes streaming output (≥ 50) vs with none streaming.
+ *
+ * Usage: `npm run bench:board [-- --quick]` (needs `next build` first; --quick: fewer samples).
+ */
+import { writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { execa } from "execa";
+import { firstRender, launch, longTasksDuring, scrollFps } from "./board/browser";
+import { DB_FILE_NAME } from "../server/store/db";
+import { startBenchServer, type BenchServer } from "./board/server";
+
+const quick = process.argv.includes("--quick");
+const SAMPLES = quick ? 30 : 100;
+const PORT = Number(process.env.BENCH_PORT ?? 3960);
+
+interface Row {
+  what: string;
+  value: number;
+  unit: string;
+  baseline: string;
+  baselineValue: number | null;
+  target: string;
+  ok: boolean;
+}
+const rows: Row[] = [];
+const add = (r: Row) => {
+  rows.push(r);
+  console.error(`  ${r.what}: ${r.value.toFixed(1)} ${r.unit}`);
+};
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+
+async function timeMs(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+async function boardP95(s: BenchServer): Promise<{ p95: number; rawP95: number }> {
+  await fetch(`${s.url}/api/v1/board`).then((r) => r.text()); // warm: summaries folded, route compiled
+  const times: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) times.push(await timeMs(() => fetch(`${s.url}/api/v1/board`).then((r) => r.text())));
+  const raw = new Database(path.join(s.dataDir, DB_FILE_NAME), { readonly: true });
+  const rawTimes: number[] = [];
+  try {
+    for (let i = 0; i < SAMPLES; i++) rawTimes.push(await timeMs(async () => JSON.stringify(raw.prepare('SELECT * FROM "Lane"').all())));
+  } finally {
+    raw.close();
+  }
+  return { p95: quantile(times, 0.95), rawP95: quantile(rawTimes, 0.95) };
+}
+
+async function atScale(lanes: number, browser: Awaited<ReturnType<typeof launch>>, empty: { ms: number; nodes: number }, idleRss: number): Promise<void> {
+  const s = await startBenchServer(lanes, PORT + 1);
+  try {
+    const b = await boardP95(s);
+    add({ what: `GET /api/v1/board p95, ${lanes} lanes`, value: b.p95, unit: "ms", baseline: "raw SELECT of the Lane rows + JSON", baselineValue: b.rawP95, target: "≤ 25 ms", ok: b.p95 <= 25 });
+    const fr = await firstRender(browser, s.url);
+    add({ what: `first render, ${lanes} lanes`, value: fr.ms, unit: "ms", baseline: "empty board", baselineValue: empty.ms, target: "≤ 1000 ms", ok: fr.ms <= 1000 });
+    add({ what: `DOM elements at first render, ${lanes} lanes`, value: fr.nodes, unit: "nodes", baseline: "empty board", baselineValue: empty.nodes, target: "≤ 3000", ok: fr.nodes <= 3000 });
+    if (lanes === 1000) {
+      await new Promise((r) => setTimeout(r, 3000));
+      const rss = await s.rss();
+      add({ what: "server RSS, 1000 idle lanes", value: rss / 2 ** 20, unit: "MiB", baseline: "no lanes", baselineValue: idleRss / 2 ** 20, target: "≤ 250 MB", ok: rss <= 250e6 });
+      const tasks = await longTasksDuring(browser, s.url, () => emitEvents(s, 100, quick ? 5 : 10));
+      const max = tasks.length ? Math.max(...tasks) : 0;
+      add({ what: "longest main-thread task, 100 events/s", value: max, unit: "ms", baseline: `${tasks.length} tasks over 50 ms`, baselineValue: null, target: "none over 50 ms", ok: max <= 50 });
+    }
+  } finally {
+    await s.stop();
+  }
+}
+
+/** `perSecond` lane events per second for `seconds`: each a policy change of the repo (one event, broadcast to every board). */
+async function emitEvents(s: BenchServer, perSecond: number, seconds: number): Promise<void> {
+  const body = (n: number) => JSON.stringify({ text: `rules:\n  - id: bench-${n}\n    when: { event: lane.red }\n    then: { action: escalate }\n` });
+  const start = performance.now();
+  for (let n = 0; n < perSecond * seconds; n++) {
+    const due = start + (n * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    void fetch(`${s.url}/api/v1/repos/${s.repoId}/policy`, { method: "PUT", headers: { "content-type": "application/json" }, body: body(n) }).then((r) => r.text());
+  }
+}
+
+async function creation(s: BenchServer): Promise<void> {
+  const n = quick ? 10 : 25;
+  const create: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const packet = { objective: `bench ${i}`, repo: s.repoId, branch: `lane/bench-create-${i}`, worker: { engine: "shell", command: ["true"] } };
+    create.push(await timeMs(() => fetch(`${s.url}/api/v1/lanes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(packet) }).then((r) => r.text())));
+  }
+  const git: number[] = [];
+  for (let i = 0; i < n; i++) {
+    git.push(await timeMs(() => execa("git", ["worktree", "add", "-q", "-b", `bench-git-${i}`, path.join(s.dataDir, `gitwt-${i}`), "main"], { cwd: s.repoDir })));
+  }
+  const p50 = quantile(create, 0.5);
+  add({ what: "create a lane, p50", value: p50, unit: "ms", baseline: "git worktree add alone", baselineValue: quantile(git, 0.5), target: "≤ 100 ms", ok: p50 <= 100 });
+}
+
+async function streaming(s: BenchServer, browser: Awaited<ReturnType<typeof launch>>): Promise<void> {
+  const quiet = await scrollFps(browser, s.url, 4000);
+  for (let i = 0; i < 100; i++) {
+    const packet = { objective: `stream ${i}`, repo: s.repoId, branch: `lane/bench-stream-${i}`, worker: { engine: "script", script: [{ op: "progress", count: 100000, intervalMs: 50, text: "streaming" }] } };
+    await fetch(`${s.url}/api/v1/lanes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(packet) }).then((r) => r.text());
+  }
+  await new Promise((r) => setTimeout(r, 5000));
+  const running = ((await (await fetch(`${s.url}/api/v1/board`)).json()) as { lanes: { state: string }[] }).lanes.filter((l) => l.state === "running").length;
+  const fps = await scrollFps(browser, s.url, quick ? 4000 : 8000);
+  add({ what: `scrolling fps, ${running} lanes streaming`, value: fps, unit: "fps", baseline: "same board, none streaming", baselineValue: quiet, target: "≥ 50 fps", ok: fps >= 50 });
+}
+
+async function main() {
+  const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
+  console.error(`bench:board (load average ${load()})`);
+  const browser = await launch();
+  try {
+    const small = await startBenchServer(0, PORT);
+    let empty = { ms: 0, nodes: 0 };
+    let idleRss = 0;
+    try {
+      empty = await firstRender(browser, small.url);
+      await new Promise((r) => setTimeout(r, 3000));
+      idleRss = await small.rss();
+      await creation(small);
+      await streaming(small, browser);
+    } finally {
+      await small.stop();
+    }
+    await atScale(1000, browser, empty, idleRss);
+    await atScale(5000, browser, empty, idleRss);
+  } finally {
+    await browser.close();
+  }
+  const table = [
+    "| measure | value | baseline (same run) | ratio | target | met |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows.map((r) => `| ${r.what} | ${r.value.toFixed(1)} ${r.unit} | ${r.baseline}${r.baselineValue === null ? "" : `: ${r.baselineValue.toFixed(1)} ${r.unit}`} | ${r.baselineValue ? `${(r.value / r.baselineValue).toFixed(2)}×` : "—"} | ${r.target} | ${r.ok ? "yes" : "NO"} |`),
+  ].join("\n");
+  console.log(`\nLoad average at the end: ${load()}\n\n${table}`);
+  await writeFile(path.join(import.meta.dirname, "results", "board-latest.json"), JSON.stringify({ at: new Date().toISOString(), loadAverage: load(), quick, rows }, null, 2));
+}
+
+await main();

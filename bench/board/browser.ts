@@ -1,0 +1,70 @@
+/**
+ * What the board costs in a real browser (Debian's chromium through Playwright): first render
+ * time and DOM size, main-thread long tasks (PerformanceObserver "longtask", tasks over 50 ms)
+ * while events arrive, and frames per second while scrolling.
+ */
+import { chromium, type Browser, type Page } from "@playwright/test";
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"] });
+}
+
+async function openBoard(browser: Browser, url: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.addInitScript(() => {
+    const w = window as unknown as { longTasks: number[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.longTasks.push(e.duration);
+    }).observe({ type: "longtask", buffered: true });
+  });
+  await page.goto(url);
+  await page.waitForSelector("[data-testid=lane-card], [data-testid=board-empty], [data-testid=attention-panel]", { timeout: 120_000 });
+  return page;
+}
+
+/** ms from navigation start until the first card (or the empty board) is in the DOM, and the DOM's element count then. */
+export async function firstRender(browser: Browser, url: string): Promise<{ ms: number; nodes: number }> {
+  const page = await openBoard(browser, url);
+  const r = await page.evaluate(() => ({ ms: performance.now(), nodes: document.querySelectorAll("*").length }));
+  await page.close();
+  return r;
+}
+
+/** Long tasks (ms) on the main thread while `during` runs, after the board has settled. */
+export async function longTasksDuring(browser: Browser, url: string, during: () => Promise<void>): Promise<number[]> {
+  const page = await openBoard(browser, url);
+  await page.waitForTimeout(2000);
+  await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
+  await during();
+  const tasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+  await page.close();
+  return tasks;
+}
+
+/** Frames per second while the board scrolls down and up for `ms`. */
+export async function scrollFps(browser: Browser, url: string, ms: number): Promise<number> {
+  const page = await openBoard(browser, url);
+  await page.waitForTimeout(1500);
+  const fps = await page.evaluate(
+    (duration) =>
+      new Promise<number>((resolve) => {
+        let frames = 0;
+        let dir = 1;
+        const start = performance.now();
+        const step = (t: number) => {
+          frames++;
+          const max = document.documentElement.scrollHeight - innerHeight;
+          if (scrollY >= max - 5) dir = -1;
+          if (scrollY <= 5) dir = 1;
+          scrollBy(0, 60 * dir);
+          if (t - start < duration) requestAnimationFrame(step);
+          else resolve((frames * 1000) / (t - start));
+        };
+        requestAnimationFrame(step);
+      }),
+    ms,
+  );
+  await page.close();
+  return fps;
+}

@@ -1,0 +1,110 @@
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { commitFile, initRepo } from "@/server/git/testing";
+import { closeDatabase, openDatabase } from "@/server/store/db";
+import { seedLanes } from "@/server/testing/seed-lanes";
+
+// Runs last (file order): it adds 1,200 settled lanes to the e2e server's database, in a repo of
+// their own, through a second SQLite connection (WAL), then looks at the board.
+const COUNT = 1200;
+
+test.beforeAll(async ({ request }) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "laneboard-e2e-many-"));
+  await initRepo(dir);
+  await commitFile(dir, "README.md", "many lanes\n", "init");
+  const res = await request.post("/api/v1/repos", { data: { path: dir } });
+  expect(res.status()).toBe(201);
+  const repoId = ((await res.json()) as { id: string }).id;
+  const db = await openDatabase(process.env.LANEBOARD_E2E_DATA!);
+  try {
+    await seedLanes(db, { repoId, count: COUNT, worktreeRoot: path.join(dir, "wt"), prefix: "e2e" });
+  } finally {
+    await closeDatabase(db);
+  }
+});
+
+async function noSidewaysScroll(page: Page): Promise<void> {
+  const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  expect(scroll).toBeLessThanOrEqual(inner);
+}
+
+test("the board renders 1,200+ lanes virtualized: few DOM nodes, Needs you first, filters still work", async ({ page, request }) => {
+  const snap = await (await request.get("/api/v1/board")).json();
+  expect(snap.lanes.length).toBeGreaterThanOrEqual(COUNT);
+
+  await page.goto("/");
+  await expect(page.getByTestId("lane-card").first()).toBeVisible();
+  await expect(page.getByTestId("board-shown")).toHaveAttribute("data-shown", String(snap.lanes.length));
+  const nodes = await page.evaluate(() => document.querySelectorAll("*").length);
+  expect(nodes).toBeLessThanOrEqual(3000);
+  expect(await page.getByTestId("lane-card").count()).toBeLessThan(60);
+  // The 240 red seeded lanes are at the top, newest first, with Restart.
+  await expect(page.getByTestId("attention-panel")).not.toHaveAttribute("data-count", "0");
+  await expect(page.getByTestId("attention-action").first()).toBeVisible();
+  await noSidewaysScroll(page);
+  await page.screenshot({ path: "e2e/artifacts/board-1200-1440.png" });
+
+  // Scrolled far down, other cards are rendered instead: still few nodes.
+  await page.mouse.wheel(0, 60_000);
+  await expect(page.getByTestId("lane-card").first()).toBeVisible();
+  expect(await page.evaluate(() => document.querySelectorAll("*").length)).toBeLessThanOrEqual(3000);
+
+  await page.goto("/?q=e2e-000123");
+  await expect(page.getByTestId("lane-card")).toHaveCount(1);
+  await page.goto("/?view=columns");
+  await expect(page.getByTestId("board-column")).toHaveCount(5);
+  await page.screenshot({ path: "e2e/artifacts/board-1200-columns.png" });
+});
+
+test("at phone width and at 200 % zoom the board does not scroll sideways", async ({ browser }) => {
+  for (const [name, viewport, scale] of [
+    ["390", { width: 390, height: 844 }, 1],
+    ["zoom200", { width: 720, height: 450 }, 2],
+  ] as const) {
+    const ctx = await browser.newContext({ viewport, deviceScaleFactor: scale });
+    const page = await ctx.newPage();
+    await page.goto("/");
+    await expect(page.getByTestId("lane-card").first()).toBeVisible();
+    await noSidewaysScroll(page);
+    await page.screenshot({ path: `e2e/artifacts/board-1200-${name}.png` });
+    for (const url of ["/settings", "/lanes/new", "/?view=table"]) {
+      await page.goto(url);
+      await page.waitForLoadState("networkidle");
+      await noSidewaysScroll(page);
+    }
+    await page.goto("/settings");
+    await page.screenshot({ path: `e2e/artifacts/settings-${name}.png`, fullPage: true });
+    await ctx.close();
+  }
+});
+
+test("grey text has a contrast of at least 4.5:1 and every control shows focus", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByTestId("lane-card").first()).toBeVisible();
+  // WCAG 2.x relative luminance of the text colour against the page background.
+  const worst = await page.evaluate(() => {
+    const lum = (c: string) => {
+      const [r, g, b] = (c.match(/[\d.]+/g) ?? ["0", "0", "0"]).slice(0, 3).map(Number).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const bg = lum(getComputedStyle(document.body).backgroundColor);
+    let min = 21;
+    let at = "";
+    for (const el of document.querySelectorAll<HTMLElement>("p, span, dt, dd, time, label, a, button, h1, h2, h3")) {
+      if (!el.textContent?.trim() || el.closest("[data-testid=lane-log]") || el.closest("[disabled]")) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === "hidden" || style.opacity === "0" || el.closest("[aria-hidden=true]")) continue;
+      const fg = lum(style.color);
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < min) [min, at] = [ratio, `${el.tagName} ${el.className} "${el.textContent.slice(0, 30)}"`];
+    }
+    return { min, at };
+  });
+  expect(worst.min, worst.at).toBeGreaterThanOrEqual(4.5);
+
+  await page.keyboard.press("Tab");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+  expect(outline).not.toBe("none");
+});
