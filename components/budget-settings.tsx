@@ -4,15 +4,14 @@
  * day), with what has been used. Empty means unlimited. A spent budget holds the lanes it covers
  * (they wait with "over budget"); raising it releases them. A 422 is shown on its field.
  */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import type { FormEvent } from "react";
 import type { RepoView } from "@/lib/api";
-import { serverErrorToFieldErrors, type FieldErrors } from "@/lib/packet-form";
 import { formatUsd } from "@/lib/event-sentence";
 import type { Budget, BudgetsView } from "@/lib/scheduling";
-import { ApiError, errorMessage } from "./api-client";
+import { errorMessage } from "./api-client";
 import { settingsApi, settingsKeys } from "./api-settings";
 import { INPUT_CLASS } from "./form-field";
+import { useSettingsForm } from "./use-settings-form";
 
 type Draft = Record<string, string>;
 const FIELDS = ["maxTokens", "maxCostUsd"] as const;
@@ -36,19 +35,7 @@ function budgetOf(d: Draft, prefix: string): Budget | undefined {
 }
 
 export function BudgetSettings({ repos }: { repos: RepoView[] }) {
-  const qc = useQueryClient();
-  const budgets = useQuery({ queryKey: settingsKeys.budgets, queryFn: settingsApi.budgets });
-  const [draft, setDraft] = useState<Draft | null>(null);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const save = useMutation({
-    mutationFn: settingsApi.setBudgets,
-    onSuccess: (v) => {
-      qc.setQueryData(settingsKeys.budgets, v);
-      setDraft(null);
-      setErrors({});
-    },
-    onError: (err) => setErrors(err instanceof ApiError ? serverErrorToFieldErrors(err) : { "(form)": errorMessage(err) }),
-  });
+  const { query: budgets, draft, setDraft, errors, save } = useSettingsForm(settingsKeys.budgets, settingsApi.budgets, settingsApi.setBudgets);
   if (!budgets.data) return <p className="text-xs text-zinc-300">{budgets.isError ? errorMessage(budgets.error) : "Loading budgets…"}</p>;
   const v = budgets.data;
   const d = draft ?? draftOf(v);

@@ -4,14 +4,14 @@
  * for each repo, and overrides per repo (empty = no cap of its own / inherit). Shows what runs now
  * and what waits. Checked with the server's schema first; a 422 is shown on its field.
  */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import type { FormEvent } from "react";
 import type { RepoView } from "@/lib/api";
-import { issuesToFieldErrors, serverErrorToFieldErrors, type FieldErrors } from "@/lib/packet-form";
+import { issuesToFieldErrors } from "@/lib/packet-form";
 import { CapsUpdateSchema, POOLS, type CapsUpdate, type CapsView, type Pool } from "@/lib/scheduling";
-import { ApiError, errorMessage } from "./api-client";
+import { errorMessage } from "./api-client";
 import { settingsApi, settingsKeys } from "./api-settings";
 import { INPUT_CLASS } from "./form-field";
+import { useSettingsForm } from "./use-settings-form";
 
 type Draft = Record<string, string>;
 
@@ -36,19 +36,7 @@ function updateOf(d: Draft, repos: RepoView[]): CapsUpdate {
 }
 
 export function CapsSettings({ repos }: { repos: RepoView[] }) {
-  const qc = useQueryClient();
-  const caps = useQuery({ queryKey: settingsKeys.caps, queryFn: settingsApi.caps });
-  const [draft, setDraft] = useState<Draft | null>(null);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const save = useMutation({
-    mutationFn: settingsApi.setCaps,
-    onSuccess: (v) => {
-      qc.setQueryData(settingsKeys.caps, v);
-      setDraft(null);
-      setErrors({});
-    },
-    onError: (err) => setErrors(err instanceof ApiError ? serverErrorToFieldErrors(err) : { "(form)": errorMessage(err) }),
-  });
+  const { query: caps, draft, setDraft, errors, setErrors, save } = useSettingsForm(settingsKeys.caps, settingsApi.caps, settingsApi.setCaps);
   if (!caps.data) return <p className="text-xs text-zinc-300">{caps.isError ? errorMessage(caps.error) : "Loading caps…"}</p>;
   const d = draft ?? draftOf(caps.data);
   const onSubmit = (e: FormEvent) => {

@@ -1,31 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { BoardResponse, LaneView } from "@/lib/api";
+import type { BoardResponse } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
+import { laneViewFixture } from "@/lib/lane-view.fixture";
 import { appendLaneEvent, applyBoardEvent, applyLaneEvent } from "./lane-patch";
 
-const lane = (over: Partial<LaneView> = {}): LaneView => ({
-  id: "L1",
-  repoId: "R1",
-  slug: "fix-parser",
-  objective: "Fix the parser",
-  engine: "script",
-  state: "running",
-  branch: "lane/fix-parser",
-  baseBranch: "main",
-  worktreePath: "/tmp/wt/fix-parser",
-  ahead: 0,
-  behind: 0,
-  lastExitCode: null,
-  attempt: 1,
-  checks: {},
-  lastEvent: { id: 5, type: "lane.started", at: "2026-11-20T12:00:00.000Z" },
-  currentProcessId: "P1",
-  queuePosition: null,
-  createdAt: "2026-11-20T11:59:00.000Z",
-  startedAt: "2026-11-20T12:00:00.000Z",
-  endedAt: null,
-  ...over,
-});
+const lane = laneViewFixture;
 
 const ev = (id: number, e: Pick<LaneEvent, "type" | "payload">, laneId: string | null = "L1"): LaneEvent =>
   ({ id, v: 1, laneId, repoId: "R1", at: `2026-11-20T12:00:${String(id).padStart(2, "0")}.000Z`, ...e }) as LaneEvent;
