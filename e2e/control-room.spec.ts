@@ -6,6 +6,9 @@ import { board } from "./support";
 // The board as a control room, on the demo server (a real repo, real lanes): create a lane from
 // the form, find lanes, settings, notifications and webhooks, the unreachable server.
 
+// Each flow waits on a real server, real lanes and a real browser on a shared 2-core machine.
+test.describe.configure({ timeout: 300_000 });
+
 async function demoRepoId(page: Page): Promise<string> {
   const snap = await board(page.request);
   return snap.repos[0]!.id;
@@ -18,7 +21,7 @@ test("New lane: the form refuses a bad packet field by field and creates nothing
   await expect(page.getByTestId("new-lane-form")).toBeVisible();
 
   // Bad input: no objective, a branch git would refuse, no prompt for an agent engine.
-  await page.getByLabel("Branch").fill("-bad..name");
+  await page.getByLabel("Branch", { exact: true }).fill("-bad..name");
   await page.getByTestId("create-lane").click();
   await expect(page.getByTestId("error-objective")).toBeVisible();
   await expect(page.getByTestId("error-branch")).toContainText(/must not/);
@@ -26,9 +29,9 @@ test("New lane: the form refuses a bad packet field by field and creates nothing
   expect((await board(request)).lanes.length).toBe(before);
 
   // The branch follows the objective until edited by hand; here the edit is cleared first.
-  await page.getByLabel("Branch").fill("");
+  await page.getByLabel("Branch", { exact: true }).fill("");
   await page.getByLabel("Objective").fill("Say hello from the form");
-  await page.getByLabel("Branch").fill("lane/say-hello-from-the-form");
+  await page.getByLabel("Branch", { exact: true }).fill("lane/say-hello-from-the-form");
   await page.getByLabel("Engine").selectOption("shell");
   await page.getByLabel("Command").fill(`sh -c "echo hello from the form"`);
   await page.getByTestId("add-check").click();
@@ -41,7 +44,7 @@ test("New lane: the form refuses a bad packet field by field and creates nothing
   // A branch that now exists is refused by the server, shown on the branch field.
   await page.goto("/lanes/new");
   await page.getByLabel("Objective").fill("Say hello again");
-  await page.getByLabel("Branch").fill("lane/say-hello-from-the-form");
+  await page.getByLabel("Branch", { exact: true }).fill("lane/say-hello-from-the-form");
   await page.getByLabel("Engine").selectOption("shell");
   await page.getByLabel("Command").fill("true");
   await page.getByTestId("create-lane").click();

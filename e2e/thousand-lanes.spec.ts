@@ -9,6 +9,7 @@ import { seedLanes } from "@/server/testing/seed-lanes";
 // Runs last (file order): it adds 1,200 settled lanes to the e2e server's database, in a repo of
 // their own, through a second SQLite connection (WAL), then looks at the board.
 const COUNT = 1200;
+test.describe.configure({ timeout: 300_000 });
 
 test.beforeAll(async ({ request }) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), "laneboard-e2e-many-"));
