@@ -3,44 +3,19 @@
  * server reattaches to it (same pid), and when the process ends while no server is up, the next
  * server records its real exit code and every output line exactly once.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { expect, test } from "@playwright/test";
 import type { LaneView, ProcessView } from "@/lib/api";
-import { pidsInGroup } from "./support";
-import { SERVER_ENV, SERVER_NODE_FLAGS } from "../server/node-flags";
+import { pidsInGroup, sigkill, startServer as startOwn } from "./support";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 1;
 const base = `http://127.0.0.1:${PORT}`;
 
-/** Start `server/main.ts` as its own process; resolves once it listens. */
-async function startServer(dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", "server/main.ts", "--port", String(PORT), "--data-dir", dataDir, "--no-demo"], {
-    env: { ...process.env, ...SERVER_ENV, NODE_ENV: "production" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("Laneboard on")) resolve();
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return child;
-}
-
-function sigkill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
+const startServer = async (dataDir: string): Promise<ChildProcess> => (await startOwn(PORT, dataDir)).child;
 
 async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
   const res = await fetch(base + url, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { "content-type": "application/json" } });

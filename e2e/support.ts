@@ -2,9 +2,11 @@
  * E2E helpers: talk to the server's API and inspect real processes through /proc, so tests
  * check what the OS says, not what the UI claims.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import type { APIRequestContext } from "@playwright/test";
 import type { BoardResponse, LaneView, ProcessView } from "@/lib/api";
+import { SERVER_ENV, SERVER_NODE_FLAGS } from "../server/node-flags";
 
 export async function board(request: APIRequestContext): Promise<BoardResponse> {
   const res = await request.get("/api/v1/board");
@@ -37,4 +39,38 @@ export function pidsInGroup(pgid: number): number[] {
     if (Number(fields[2]) === pgid && state !== "Z") pids.push(Number(name));
   }
   return pids;
+}
+
+/** A server process of a test's own (its port and data dir), with what it printed so far. */
+export interface OwnServer {
+  child: ChildProcess;
+  output(): string;
+}
+
+/** Start `server/main.ts` as its own process (production mode, no demo); resolves once it listens. */
+export async function startServer(port: number, dataDir: string, extraArgs: string[] = []): Promise<OwnServer> {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", "server/main.ts", "--port", String(port), "--data-dir", dataDir, "--no-demo", ...extraArgs], {
+    env: { ...process.env, ...SERVER_ENV, NODE_ENV: "production" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const onData = () => {
+      if (output.includes("Laneboard on")) resolve();
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+  return { child, output: () => output };
+}
+
+/** SIGKILL a server process; resolves once it has exited. */
+export function sigkill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
 }

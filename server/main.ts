@@ -4,8 +4,12 @@
  *
  * Usage: `tsx server/main.ts [--port 3000] [--data-dir ./.laneboard] [--worker-cap 4]
  * [--kill-grace-ms 5000] [--kill-on-exit] [--no-demo] [--dev]` (see server/config.ts).
- * SIGINT/SIGTERM shut down cleanly: stop accepting connections and work, stop process readers
- * (lanes keep running unless --kill-on-exit), close the database, exit 0.
+ * SIGINT/SIGTERM shut down promptly and honestly (server/http/http-lifecycle.ts): no new
+ * connection or request is accepted (a request on a held keep-alive connection gets 503 with
+ * `Connection: close`, in-flight answers go out with `Connection: close`), Socket.IO clients lose
+ * their transport and so reconnect by themselves to the next server, the requests in flight are
+ * answered, then the runtime stops (lanes keep running unless --kill-on-exit) and the process
+ * exits: 0 when all of that finished, 1 when `--shutdown-timeout-ms` (2 s) ran out first.
  */
 import { createServer } from "node:http";
 import next from "next";
@@ -16,6 +20,7 @@ import { createRuntime } from "./runtime";
 import { setRuntime } from "./runtime-global";
 import { dropServerEnv } from "./node-flags";
 import { removeServerInfo, writeServerInfo } from "./server-info";
+import { createHttpLifecycle } from "./http/http-lifecycle";
 
 // Our malloc tuning is for this process only: children (lanes, git) must not inherit it.
 dropServerEnv();
@@ -31,7 +36,10 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
   await app.prepare();
 
-  const http = createServer((req, res) => void handle(req, res));
+  // eslint-disable-next-line prefer-const -- the handler closes over it; it needs the server
+  let lifecycle!: ReturnType<typeof createHttpLifecycle>;
+  const http = createServer((req, res) => lifecycle.handle(req, res, () => void handle(req, res)));
+  lifecycle = createHttpLifecycle(http);
   const realtime = attachRealtime(http, { bus: runtime.bus, lanes: runtime.lanes, supervisor: runtime.supervisor });
   if (config.dev) {
     // Next's dev server (HMR) also upgrades connections; Socket.IO only takes its own path.
@@ -52,9 +60,25 @@ async function main(): Promise<void> {
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) =>
     (stopping ??= (async () => {
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      // Whatever clients or lanes do, the process is gone by the deadline.
+      setTimeout(() => {
+        console.error(`shutdown: not done after ${config.shutdownTimeoutMs} ms (${lifecycle.inFlight} request(s) in flight); exiting`);
+        process.exit(1);
+      }, config.shutdownTimeoutMs).unref();
       console.log(`${signal}: shutting down${config.killOnExit ? " (killing lanes)" : "; lanes keep running"}`);
       removeServerInfo(config.dataDir, info);
-      const results = await Promise.allSettled([realtime.close(), runtime.quit()]);
+      lifecycle.beginShutdown();
+      runtime.lanes.stopAccepting();
+      const closing = realtime.close();
+      // Work accepted before the signal is finished: its requests are answered before the runtime stops.
+      const drained = await lifecycle.drained(Math.max(0, deadline - Date.now() - 250));
+      if (!drained) {
+        // Refused cleanly rather than cut off: a long poll, or a request that would not finish in time.
+        console.error(`shutdown: ${lifecycle.inFlight} request(s) still in flight; answering them 503`);
+        lifecycle.refuseInFlight();
+      }
+      const results = await Promise.allSettled([closing, runtime.quit()]);
       setRuntime(undefined);
       await app.close?.();
       for (const r of results) if (r.status === "rejected") console.error("shutdown:", r.reason);

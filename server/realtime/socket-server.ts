@@ -100,6 +100,9 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
       offCompleted();
       offPartial();
       offExit();
+      // Close the transports rather than disconnecting the sockets: a Socket.IO client treats a
+      // server-side disconnect as final, and a lost transport as a reason to reconnect.
+      io.engine.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };
