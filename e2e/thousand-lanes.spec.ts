@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { commitFile, initRepo } from "@/server/git/testing";
+import { commitFile, initRepo } from "@/server/git/git.testing";
 import { closeDatabase, openDatabase } from "@/server/store/db";
 import { seedLanes } from "@/server/testing/seed-lanes";
 

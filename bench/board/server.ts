@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { commitFile, initRepo } from "../../server/git/testing";
+import { commitFile, initRepo } from "../../server/git/git.testing";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "../../server/node-flags";
 import { closeDatabase, openDatabase } from "../../server/store/db";
 import { seedLanes } from "../../server/testing/seed-lanes";

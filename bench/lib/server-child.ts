@@ -13,7 +13,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConfigSchema } from "../../server/config";
-import { commitFile, initRepo } from "../../server/git/testing";
+import { commitFile, initRepo } from "../../server/git/git.testing";
 import { attachRealtime } from "../../server/realtime/socket-server";
 import { processPaths } from "../../server/processes/wrapper";
 import { createRuntime, type Runtime } from "../../server/runtime";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FailureClass } from "@/lib/lane-state";
 import { classifyFailure, FAILURE_REASONS, FAILURE_RULES, MAX_EVIDENCE_CHARS, type FailureInput, type FailureReason } from "./classify-failure";
-import { fixture, FIXTURE_NAMES } from "./fixtures";
+import { fixture, FIXTURE_NAMES } from "./fixtures.testing";
 
 const PROMPT = "Fix the failing login test in src/auth.ts and commit the change";
 

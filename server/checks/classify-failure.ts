@@ -84,6 +84,9 @@ export interface FailureClassification {
   tests: TestSummary | null;
 }
 
+/** A classified failure: from classifyFailure, or a git problem (server/git/problems.ts), whose reasons are strings too. */
+export type FailureLike = Omit<Pick<FailureClassification, "failureClass" | "reason" | "summary" | "evidence">, "reason"> & { reason: string };
+
 export const MAX_ANALYZED_CHARS = 1 << 20;
 export const MAX_EVIDENCE_LINES = 8;
 export const MAX_EVIDENCE_CHARS = 300;

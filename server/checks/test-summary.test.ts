@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fixture } from "./fixtures";
+import { fixture } from "./fixtures.testing";
 import { summarizeTestOutput, type TestSummary } from "./test-summary";
 
 /** Expected counts per captured output; `null` = no countable summary in that output. */

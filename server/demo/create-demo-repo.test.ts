@@ -4,7 +4,7 @@ import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { inspectRepo } from "../git/repo";
 import { git } from "../git/runner";
-import { makeTempDir } from "../git/testing";
+import { makeTempDir } from "../git/git.testing";
 import { createDemoRepo, DEMO_FILES, isDemoRepo } from "./create-demo-repo";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };

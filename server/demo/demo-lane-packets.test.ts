@@ -3,7 +3,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
 import { commitsBetween } from "../git/repo";
-import { makeTempDir } from "../git/testing";
+import { makeTempDir } from "../git/git.testing";
 import { createWorktree } from "../git/worktree";
 import { prepareWorker } from "../engines/engine-command";
 import { createDemoRepo, DEMO_FILES } from "./create-demo-repo";

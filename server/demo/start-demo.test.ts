@@ -5,7 +5,7 @@ import type { LaneView, RepoView } from "@/lib/api";
 import { TaskPacketSchema, type TaskPacketInput } from "@/lib/task-packet";
 import { aheadBehind, branchExists, inspectRepo } from "../git/repo";
 import { git } from "../git/runner";
-import { makeTempDir } from "../git/testing";
+import { makeTempDir } from "../git/git.testing";
 import { createWorktree } from "../git/worktree";
 import { DEMO_BRANCHES } from "./demo-lane-packets";
 import { startDemo, type DemoDeps } from "./start-demo";

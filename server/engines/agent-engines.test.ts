@@ -7,7 +7,7 @@ import { ANTHROPIC_AGENT_PATH, ANTHROPIC_TASK_FILE } from "./anthropic-agent-eng
 import { ClaudeStreamAdapter } from "./claude";
 import { CODEX_API_KEY_ENV, CodexJsonAdapter } from "./codex";
 import { STDIN_FROM_FILE_SCRIPT, defaultClaudeBin, defaultCodexArgv } from "./engine-env";
-import { makeTempDir } from "../git/testing";
+import { makeTempDir } from "../git/git.testing";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let ctx: { laneDir: string; worktreePath: string };

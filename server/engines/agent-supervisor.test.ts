@@ -8,9 +8,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startModelServer, type ModelServer } from "../model-server/model-server";
-import { createHarness, type Harness, type Instance } from "../processes/test-harness";
+import { createHarness, type Harness, type Instance } from "../processes/supervisor.testing";
 import { prepareAgentWorker, type PreparedAgentWorker } from "./agent-engines";
-import { type LaneFixture, makeLaneFixture, subjects } from "./agent-testing";
+import { type LaneFixture, makeLaneFixture, subjects } from "./agent.testing";
 import type { EngineSignal } from "./engine-events";
 import { outputLines } from "@/lib/log-chunk";
 

@@ -10,7 +10,7 @@ import { startModelServer, type ModelServer } from "../model-server/model-server
 import type { Conversation } from "../model-server/script";
 import { prepareAgentWorker, type AgentEngineSettings } from "./agent-engines";
 import { AnthropicAgentAdapter, ANTHROPIC_AGENT_PATH } from "./anthropic-agent-engine";
-import { type LaneFixture, makeLaneFixture, ofKind, runWorker, subjects } from "./agent-testing";
+import { type LaneFixture, makeLaneFixture, ofKind, runWorker, subjects } from "./agent.testing";
 
 let fx: LaneFixture;
 let server: ModelServer | null = null;

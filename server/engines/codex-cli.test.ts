@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startModelServer, type ModelServer } from "../model-server/model-server";
 import type { Conversation } from "../model-server/script";
 import { prepareAgentWorker, type AgentEngineSettings } from "./agent-engines";
-import { type LaneFixture, makeLaneFixture, ofKind, runWorker, subjects } from "./agent-testing";
+import { type LaneFixture, makeLaneFixture, ofKind, runWorker, subjects } from "./agent.testing";
 
 let fx: LaneFixture;
 let server: ModelServer | null = null;

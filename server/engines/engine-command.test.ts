@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WorkerSpecSchema, type WorkerSpec } from "@/lib/task-packet";
-import { initRepo, makeTempDir } from "../git/testing";
+import { initRepo, makeTempDir } from "../git/git.testing";
 import { AnthropicAgentAdapter } from "./anthropic-agent-engine";
 import { ClaudeStreamAdapter } from "./claude";
 import { CodexJsonAdapter } from "./codex";

@@ -4,7 +4,7 @@ import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ScriptStep } from "@/lib/task-packet";
 import { git } from "../git/runner";
-import { exists, initRepo, makeTempDir } from "../git/testing";
+import { exists, initRepo, makeTempDir } from "../git/git.testing";
 import { SCRIPT_AGENT_PATH } from "./engine-command";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };

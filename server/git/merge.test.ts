@@ -9,7 +9,7 @@ import { integrateIntoBase, mergeForward, mergeTree, rebaseOnto } from "./merge"
 import { gitCommonDir, isAncestor, listBranchHeads, listWorktrees, worktreeState } from "./refs";
 import { resolveCommit } from "./repo";
 import { git } from "./runner";
-import { commitFile, exists, initRepo, makeTempDir } from "./testing";
+import { commitFile, exists, initRepo, makeTempDir } from "./git.testing";
 import { createWorktree } from "./worktree";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { gitCommonDir } from "./refs";
 import { RefWatcher } from "./ref-watcher";
 import { git } from "./runner";
-import { commitFile, initRepo, makeTempDir, TEST_IDENTITY } from "./testing";
+import { commitFile, initRepo, makeTempDir, TEST_IDENTITY } from "./git.testing";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let repo: string;

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { aheadBehind, assertValidBranchName, branchExists, commitsBetween, headSha, inspectRepo, resolveCommit } from "./repo";
 import { git } from "./runner";
-import { commitFile, exists, initRepo, makeTempDir } from "./testing";
+import { commitFile, exists, initRepo, makeTempDir } from "./git.testing";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let repo: string;

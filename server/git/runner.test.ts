@@ -2,7 +2,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { git, gitEnv } from "./runner";
-import { initRepo, makeTempDir } from "./testing";
+import { initRepo, makeTempDir } from "./git.testing";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 beforeEach(async () => {

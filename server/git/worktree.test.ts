@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { aheadBehind, branchExists, headSha } from "./repo";
 import { git } from "./runner";
-import { commitFile, exists, initRepo, makeTempDir } from "./testing";
+import { commitFile, exists, initRepo, makeTempDir } from "./git.testing";
 import { createWorktree, removeWorktree } from "./worktree";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };

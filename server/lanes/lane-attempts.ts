@@ -14,7 +14,7 @@ import { WorkerUsageSchema, type WorkerUsage } from "@/lib/worker-state";
 import type { WorkerState } from "@/lib/lane-state";
 import type { EventLog } from "../events/event-log";
 import type { Db } from "../store/db";
-import { loadLane } from "./lane-store";
+import { loadLane } from "../records/lane-store";
 
 /** Most events read to split a lane into attempts (a lane has far fewer). */
 const MAX_EVENTS = 20_000;

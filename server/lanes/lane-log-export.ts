@@ -8,7 +8,7 @@ import type { LogLine } from "@/lib/api";
 import { describeExit } from "@/lib/event-sentence";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import type { Db } from "../store/db";
-import { loadLane } from "./lane-store";
+import { loadLane } from "../records/lane-store";
 
 /** Lines per read. */
 const PAGE = 5_000;

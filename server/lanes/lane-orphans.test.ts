@@ -6,10 +6,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { groupMembers } from "../processes/procfs";
-import { survivors } from "../processes/test-harness";
+import { survivors } from "../processes/supervisor.testing";
 import { shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
-import { eventually, laneEvents, ofType, SH } from "../recovery/lane-fixtures";
-import { agentPacket, startAgentRig } from "../workers/worker-testing";
+import { eventually, laneEvents, ofType, SH } from "../recovery/lane-fixtures.testing";
+import { agentPacket, startAgentRig } from "../workers/worker.testing";
 import { readProcStat } from "../processes/procfs";
 import fs from "node:fs";
 import path from "node:path";

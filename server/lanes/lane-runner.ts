@@ -33,8 +33,8 @@ import { detectPhantomCompletion } from "../workers/workspace-binding";
 import type { ThrottleOptions } from "../workers/activity";
 import type { InteractiveLaunch } from "../workers/interactive-driver";
 import { promptPayload } from "../workers/prompt-event";
-import { CheckRunner, type CheckHooks, type FailureDetails } from "./check-runner";
-import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "./lane-store";
+import { CheckRunner, type CheckHooks, type FailureDetails } from "../checks/check-runner";
+import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "../records/lane-store";
 
 export interface LaneRunnerDeps extends LaneDeps {
   supervisor: ProcessSupervisor;
@@ -49,7 +49,7 @@ export interface LaneRunnerDeps extends LaneDeps {
   onLaneActivity: (laneId: string) => void;
   /** Issue 5 (server/recovery): classify a worker's non-zero exit; its class and evidence go into `lane.failed`. */
   classifyWorkerFailure?: (lane: LaneRow, exit: ProcessExit) => Promise<({ failureClass: FailureClass } & FailureDetails) | null>;
-  /** Issue 5 (server/recovery/check-guard.ts): freshness, policy and recovery around acceptance checks; passed to the CheckRunner. */
+  /** Issue 5 (server/checks/check-guard.ts): freshness, policy and recovery around acceptance checks; passed to the CheckRunner. */
   checkHooks?: CheckHooks;
   /** Issue 4 item 3 (server/workers/interactive-driver.ts): starts `worker.mode: "interactive"` agents in tmux; without it such lanes fail to start. */
   interactive?: { launch(input: InteractiveLaunch): Promise<{ argv: string[]; stop(): Promise<void> }> };

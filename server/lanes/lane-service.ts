@@ -23,7 +23,7 @@ import { schedulingOf, validateNewLane } from "../scheduler/lane-scheduling";
 import type { Scheduler } from "../scheduler/scheduler";
 import type { LaneRunner } from "./lane-runner";
 import { exportLaneLog } from "./lane-log-export";
-import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "./lane-store";
+import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "../records/lane-store";
 import { toLaneView } from "./lane-view";
 
 export interface LaneServiceDeps extends LaneDeps {

@@ -1,8 +1,8 @@
 /** Row → API view mapping for lanes (lib/api.ts `LaneView`). */
 import type { LaneView } from "@/lib/api";
 import type { LaneState } from "@/lib/lane-state";
-import { checksByLevel, parseCheckRuns } from "./checks";
-import type { LaneRow } from "./lane-store";
+import { checksByLevel, parseCheckRuns } from "../checks/check-runs";
+import type { LaneRow } from "../records/lane-store";
 
 export interface LaneViewExtras {
   lastEvent: { id: number; type: string; at: Date } | null;

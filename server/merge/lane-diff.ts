@@ -10,7 +10,7 @@ import { AppError } from "@/lib/errors";
 import type { LaneDiff, LaneDiffFile } from "@/lib/review-api";
 import { diffFilePatch, diffFiles, assertReviewPath } from "../git/diff";
 import { mergeBase, resolveCommit } from "../git/git";
-import { loadLane } from "../lanes/lane-store";
+import { loadLane } from "../records/lane-store";
 import type { Db } from "../store/db";
 
 export class LaneDiffService {

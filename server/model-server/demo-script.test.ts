@@ -6,7 +6,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { prepareAgentWorker, type AgentEngine } from "../engines/agent-engines";
-import { type LaneFixture, makeLaneFixture, ofKind, runWorker, subjects } from "../engines/agent-testing";
+import { type LaneFixture, makeLaneFixture, ofKind, runWorker, subjects } from "../engines/agent.testing";
 import { startModelServer, type ModelServer } from "./model-server";
 import { ScriptFileSchema } from "./script";
 

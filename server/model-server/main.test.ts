@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeTempDir } from "../git/testing";
+import { makeTempDir } from "../git/git.testing";
 
 const MAIN = path.join(import.meta.dirname, "main.ts");
 let tmp: { dir: string; cleanup: () => Promise<void> };

@@ -39,7 +39,7 @@ export const PolicyWhenSchema = z
     failureClass: FailureClassSchema.optional().describe("Class of the failure being handled"),
     withinScope: z.boolean().optional().describe("The lane's diff touches only paths in its packet's scope"),
     recoveryAttempted: z.boolean().optional().describe("The automatic recovery for this failure was already used"),
-    recoverable: z.boolean().optional().describe("A recovery recipe exists for this failure (server/checks/recovery-recipes.ts)"),
+    recoverable: z.boolean().optional().describe("A recovery recipe exists for this failure (server/recovery/recovery-recipes.ts)"),
   })
   .strict();
 export type PolicyWhen = z.infer<typeof PolicyWhenSchema>;
@@ -50,7 +50,7 @@ export const PolicyThenSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("merge_forward") }).strict().describe("Merge the base branch into the lane's branch"),
   z.object({ action: z.literal("rebase") }).strict(),
   z.object({ action: z.literal("run_checks"), level: GreenLevelSchema.optional() }).strict(),
-  z.object({ action: z.literal("recover_once") }).strict().describe("Run the failure's recovery recipe (server/checks/recovery-recipes.ts)"),
+  z.object({ action: z.literal("recover_once") }).strict().describe("Run the failure's recovery recipe (server/recovery/recovery-recipes.ts)"),
   z.object({ action: z.literal("escalate"), reason: z.string().min(1).max(500).optional() }).strict(),
   z.object({ action: z.literal("cleanup_worktree"), deleteBranch: z.boolean().default(false) }).strict(),
   z.object({ action: z.literal("notify"), message: z.string().min(1).max(500) }).strict(),

@@ -4,7 +4,7 @@ import { execa } from "execa";
 import os from "node:os";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
-import { createHarness, sh, type Harness, type Instance } from "./test-harness";
+import { createHarness, sh, type Harness, type Instance } from "./supervisor.testing";
 
 let h: Harness;
 let a: Instance;

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createHarness, sh, survivors, type Harness } from "./test-harness";
+import { createHarness, sh, survivors, type Harness } from "./supervisor.testing";
 import { findCgroupParent } from "./process-scope";
 import { readProcStat } from "./procfs";
 

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { execa } from "execa";
 import os from "node:os";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createHarness, sh, type Harness } from "./test-harness";
+import { createHarness, sh, type Harness } from "./supervisor.testing";
 import { readProcStat, signalGroup } from "./procfs";
 import { ScopeWatcher, groupScope } from "./process-scope";
 

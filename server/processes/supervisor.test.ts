@@ -3,7 +3,7 @@ import os from "node:os";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import type { BusEvents } from "../events/event-bus";
-import { createHarness, sh, type Harness, type Instance } from "./test-harness";
+import { createHarness, sh, type Harness, type Instance } from "./supervisor.testing";
 import { readProcStat } from "./procfs";
 
 let h: Harness;

@@ -10,7 +10,7 @@ import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
 import type { SubscribeAck } from "@/lib/socket-events";
 import { shellPacket, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
 import { SlabPool, type FanoutOptions } from "./output-fanout";
-import { startRealtime, type RealtimeFixture } from "./realtime-testing";
+import { startRealtime, type RealtimeFixture } from "./realtime.testing";
 import type { Realtime } from "./socket-server";
 
 const LINES = 150_000;

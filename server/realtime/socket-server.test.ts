@@ -9,7 +9,7 @@ import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
 import { ServerToClient, type ServerToClientEvents, type SubscribeAck } from "@/lib/socket-events";
 import { shellPacket, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
 import { io as connect } from "socket.io-client";
-import { startRealtime, type RealtimeFixture } from "./realtime-testing";
+import { startRealtime, type RealtimeFixture } from "./realtime.testing";
 
 type PartialMsg = Parameters<ServerToClientEvents["process:partial"]>[0];
 type OutputMsg = Parameters<ServerToClientEvents["process:output"]>[0];

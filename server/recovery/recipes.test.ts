@@ -6,11 +6,11 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { commitFile } from "../git/testing";
+import { commitFile } from "../git/git.testing";
 import { groupMembers } from "../processes/procfs";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
-import { agentPacket, fakeAgent } from "../workers/worker-testing";
-import { COMMIT, eventually, laneEvents, ofType, SH, tellWorker } from "./lane-fixtures";
+import { agentPacket, fakeAgent } from "../workers/worker.testing";
+import { COMMIT, eventually, laneEvents, ofType, SH, tellWorker } from "./lane-fixtures.testing";
 
 describe("recovery recipes for workers", () => {
   let h: TestRuntime;

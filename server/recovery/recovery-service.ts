@@ -1,6 +1,6 @@
 /**
  * Recovery before escalation (roadmap §8), wired into the runtime: a classified failure → its
- * recipe (server/checks/recovery-recipes.ts) → the repo policy decides (`recover_once` /
+ * recipe (server/recovery/recovery-recipes.ts) → the repo policy decides (`recover_once` /
  * `escalate`, a `policy.decided` event naming the rule) → exactly one automatic attempt per lane
  * and failure kind (`lane.recovery.attempted`, with what was tried), and if the failure comes
  * back, `lane.escalated` with the evidence: the lane shows as blocked until a human restarts it.
@@ -23,12 +23,13 @@
  */
 import type { LaneEvent, LaneEventType } from "@/lib/lane-events";
 import type { LaneState } from "@/lib/lane-state";
-import { RECOVERY_RECIPES, RecoveryLedger, recoveryKeyFor, type FailureLike, type RecoveryKey, type RecoveryRecipe } from "../checks/recovery-recipes";
+import type { FailureLike } from "../checks/classify-failure";
+import { RECOVERY_RECIPES, RecoveryLedger, recoveryKeyFor, type RecoveryKey, type RecoveryRecipe } from "./recovery-recipes";
 import type { EventLog } from "../events/event-log";
-import type { CheckRun } from "../lanes/checks";
-import type { FreshnessTracker } from "../lanes/freshness";
-import type { LaneRow } from "../lanes/lane-store";
-import type { BranchSync } from "../merge/branch-sync";
+import type { CheckRun } from "../checks/check-runs";
+import type { FreshnessTracker } from "../freshness/freshness";
+import type { LaneRow } from "../records/lane-store";
+import type { BranchSync } from "../freshness/branch-sync";
 import type { PolicyService } from "../policy/policy-service";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import type { Db } from "../store/db";

@@ -10,9 +10,9 @@
  */
 import fs from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { commitFile } from "../git/testing";
+import { commitFile } from "../git/git.testing";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
-import { addBuggyCalculator, COMMIT, eventually, fixCalculatorOnMain, laneEvents, mulWorker, NODE_TEST, ofType, SH, tellWorker } from "./lane-fixtures";
+import { addBuggyCalculator, COMMIT, eventually, fixCalculatorOnMain, laneEvents, mulWorker, NODE_TEST, ofType, SH, tellWorker } from "./lane-fixtures.testing";
 
 describe("stale before blame", () => {
   let h: TestRuntime;

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { groupMembers } from "../processes/procfs";
 import type { Runtime } from "../runtime";
 import { waitForLane } from "../testing/runtime-harness";
-import { addRepo, finish, gated, running, settled, useSchedulerRuntime } from "./scheduler-testing";
+import { addRepo, finish, gated, running, settled, useSchedulerRuntime } from "./scheduler.testing";
 
 
 /** Report a worker's running totals, as the engine monitors do. */

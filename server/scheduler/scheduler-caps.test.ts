@@ -7,7 +7,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { nextEvent, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
-import { addRepo, drainOneByOne, finish, gated, labels, openGate, running } from "./scheduler-testing";
+import { addRepo, drainOneByOne, finish, gated, labels, openGate, running } from "./scheduler.testing";
 
 describe("scheduler caps", () => {
   let h: TestRuntime;

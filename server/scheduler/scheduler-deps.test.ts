@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { nextEvent, waitForLane } from "../testing/runtime-harness";
-import { addRepo, finish, gated, openGate, running, settled, useSchedulerRuntime } from "./scheduler-testing";
+import { addRepo, finish, gated, openGate, running, settled, useSchedulerRuntime } from "./scheduler.testing";
 
 
 describe("scheduler dependencies", () => {

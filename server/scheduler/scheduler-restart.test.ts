@@ -9,7 +9,7 @@ import { ConfigSchema } from "../config";
 import { createRuntime, type Runtime } from "../runtime";
 import { openDatabase, closeDatabase } from "../store/db";
 import { startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
-import { addRepo, drainOneByOne, finish, gated, labels, recordStarts, running } from "./scheduler-testing";
+import { addRepo, drainOneByOne, finish, gated, labels, recordStarts, running } from "./scheduler.testing";
 
 describe("scheduler restart", () => {
   let h: TestRuntime;

@@ -25,7 +25,7 @@ import { TERMINAL_LANE_STATES, type LaneState } from "@/lib/lane-state";
 import { describeWait, type Pool } from "@/lib/scheduling";
 import type { EventBus } from "../events/event-bus";
 import { eventFromRow, type EventLog } from "../events/event-log";
-import type { LaneRow } from "../lanes/lane-store";
+import type { LaneRow } from "../records/lane-store";
 import type { Db } from "../store/db";
 import type { Outcome, Produced } from "./dependency-graph";
 import { laneProduced } from "./produced";

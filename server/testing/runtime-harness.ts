@@ -7,7 +7,7 @@ import type { LaneView } from "@/lib/api";
 import type { LaneEvent, LaneEventType } from "@/lib/lane-events";
 import type { TaskPacketInput } from "@/lib/task-packet";
 import { ConfigSchema, type ConfigInput } from "../config";
-import { commitFile, initRepo, makeTempDir } from "../git/testing";
+import { commitFile, initRepo, makeTempDir } from "../git/git.testing";
 import { createRuntime, type Runtime } from "../runtime";
 import { outputLines } from "@/lib/log-chunk";
 

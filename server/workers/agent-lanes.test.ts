@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { git } from "../git/git";
 import { isTerminal, waitForLane } from "../testing/runtime-harness";
-import { agentPacket, laneEvents, payloads, startAgentRig, workerStates, type AgentRig } from "./worker-testing";
+import { agentPacket, laneEvents, payloads, startAgentRig, workerStates, type AgentRig } from "./worker.testing";
 
 let rig: AgentRig | null = null;
 afterEach(async () => {

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigSchema } from "../config";
 import { createRuntime, type Runtime } from "../runtime";
 import { isTerminal, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
-import { agentPacket, fakeAgent, laneEvents, payloads, waitForEvent, workerStates } from "./worker-testing";
+import { agentPacket, fakeAgent, laneEvents, payloads, waitForEvent, workerStates } from "./worker.testing";
 
 let h: TestRuntime;
 let dir: string;

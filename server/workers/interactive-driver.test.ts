@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { isTerminal, waitForLane } from "../testing/runtime-harness";
 import { listInteractiveSessions } from "../engines/interactive";
 import { InteractiveDriver } from "./interactive-driver";
-import { agentPacket, laneEvents, payloads, startAgentRig, waitForEvent, workerStates, type AgentRig } from "./worker-testing";
+import { agentPacket, laneEvents, payloads, startAgentRig, waitForEvent, workerStates, type AgentRig } from "./worker.testing";
 
 let rig: AgentRig | null = null;
 afterEach(async () => {

@@ -22,7 +22,7 @@ import type { WorkerError, WorkerView } from "@/lib/worker-state";
 import { FOLLOW_UP_ENGINES } from "../engines/engine-command";
 import type { EventBus } from "../events/event-bus";
 import { eventFromRow } from "../events/event-log";
-import { loadLane, type LaneRow } from "../lanes/lane-store";
+import { loadLane, type LaneRow } from "../records/lane-store";
 import type { LaneSummaryService } from "./lane-summary";
 import { blockerOf } from "./summarize-lane";
 import { dropFollowUp, writeFollowUp } from "./follow-up";

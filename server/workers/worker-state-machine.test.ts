@@ -8,7 +8,7 @@ import { WORKER_STATES, type WorkerState } from "@/lib/lane-state";
 import type { LaneEvent } from "@/lib/lane-events";
 import { EventBus } from "../events/event-bus";
 import { EventLog } from "../events/event-log";
-import { makeTempDir } from "../git/testing";
+import { makeTempDir } from "../git/git.testing";
 import { closeDatabase, openDatabase, type Db } from "../store/db";
 import {
   TERMINAL_WORKER_STATES,

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { git } from "../git/git";
-import { commitFile, initRepo, makeTempDir } from "../git/testing";
+import { commitFile, initRepo, makeTempDir } from "../git/git.testing";
 import { detectPhantomCompletion, realpathLoose, reportedPaths, WorkspaceBinding } from "./workspace-binding";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };

@@ -14,7 +14,7 @@ import { setRuntime } from "@/server/runtime-global";
 import { freeBytes, MIN_FREE_BYTES } from "@/server/processes/retention";
 import { processPaths } from "@/server/processes/wrapper";
 import { shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "@/server/testing/runtime-harness";
-import { eventually, laneEvents, ofType, SH } from "@/server/recovery/lane-fixtures";
+import { eventually, laneEvents, ofType, SH } from "@/server/recovery/lane-fixtures.testing";
 import { groupMembers } from "@/server/processes/procfs";
 import * as lanes from "./lanes/route";
 

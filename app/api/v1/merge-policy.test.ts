@@ -7,8 +7,8 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { LaneChecksResponse, LaneFreshness, MergeReadiness, MergeResult, PolicyView } from "@/lib/api";
 import { git } from "@/server/git/git";
-import { commitFile } from "@/server/git/testing";
-import { COMMIT, eventually, laneEvents, ofType, SH, writePolicyFile } from "@/server/recovery/lane-fixtures";
+import { commitFile } from "@/server/git/git.testing";
+import { COMMIT, eventually, laneEvents, ofType, SH, writePolicyFile } from "@/server/recovery/lane-fixtures.testing";
 import { setRuntime } from "@/server/runtime-global";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "@/server/testing/runtime-harness";
 import * as laneChecks from "./lanes/[id]/checks/route";
@@ -172,7 +172,7 @@ rules:
   });
 
   it("loads a policy file that is there when the repo is registered; a broken one leaves the defaults, with its line", async () => {
-    const { makeTempDir, initRepo } = await import("@/server/git/testing");
+    const { makeTempDir, initRepo } = await import("@/server/git/git.testing");
     const dirs = [await makeTempDir("laneboard-pol-"), await makeTempDir("laneboard-pol-")];
     try {
       await initRepo(dirs[0]!.dir);

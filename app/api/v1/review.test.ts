@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CleanupResult, LaneAttempts, LaneDiff, LaneDiffFile } from "@/lib/review-api";
 import { git } from "@/server/git/git";
-import { COMMIT, SH } from "@/server/recovery/lane-fixtures";
+import { COMMIT, SH } from "@/server/recovery/lane-fixtures.testing";
 import { setRuntime } from "@/server/runtime-global";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "@/server/testing/runtime-harness";
 import * as attemptsRoute from "./lanes/[id]/attempts/route";

@@ -11,9 +11,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { startModelServer, type ModelServer } from "../../model-server/model-server";
 import type { Conversation } from "../../model-server/script";
-import { makeLaneFixture, type LaneFixture } from "../agent-testing";
+import { makeLaneFixture, type LaneFixture } from "../agent.testing";
 import { prepareInteractiveClaude, type InteractiveClaudeSettings } from "./claude-interactive";
-import { FIXTURES, makeSessionHarness, nextEvent, type SessionHarness } from "./testing";
+import { FIXTURES, makeSessionHarness, nextEvent, type SessionHarness } from "./interactive.testing";
 import { TrustPolicy } from "./trust-policy";
 
 let fx: LaneFixture;

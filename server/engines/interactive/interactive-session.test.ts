@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { listInteractiveSessions } from "./index";
-import { FIXTURES, makeSessionHarness, nextEvent, type SessionHarness } from "./testing";
+import { FIXTURES, makeSessionHarness, nextEvent, type SessionHarness } from "./interactive.testing";
 
 let h: SessionHarness;
 beforeEach(async () => {

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeTempDir } from "../../git/testing";
+import { makeTempDir } from "../../git/git.testing";
 import { PaneWatcher, type PaneWatcherHooks } from "./pane-watcher";
 import { TmuxServer, type PaneSnapshot } from "./tmux";
 

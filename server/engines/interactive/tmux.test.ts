@@ -1,7 +1,7 @@
 /** TmuxServer against the real tmux binary: its guards and its answers for things that are gone. */
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeTempDir } from "../../git/testing";
+import { makeTempDir } from "../../git/git.testing";
 import { assertTmuxArg, shellQuote, TmuxServer } from "./tmux";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };

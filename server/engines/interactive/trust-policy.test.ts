@@ -2,7 +2,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeTempDir } from "../../git/testing";
+import { makeTempDir } from "../../git/git.testing";
 import { TrustPolicy } from "./trust-policy";
 
 let tmp: { dir: string; cleanup: () => Promise<void> };

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shellPacket } from "@/server/testing/runtime-harness";
-import { commitFile, initRepo, makeTempDir } from "@/server/git/testing";
+import { commitFile, initRepo, makeTempDir } from "@/server/git/git.testing";
 import { startHttpRuntime, type HttpTestRuntime } from "../../_testing/route-server";
 
 let h: HttpTestRuntime;

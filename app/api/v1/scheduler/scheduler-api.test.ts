@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { git } from "@/server/git/git";
 import { setRuntime } from "@/server/runtime-global";
-import { addRepo, gated } from "@/server/scheduler/scheduler-testing";
+import { addRepo, gated } from "@/server/scheduler/scheduler.testing";
 import { startTestRuntime, type TestRuntime } from "@/server/testing/runtime-harness";
 import * as laneBudget from "../lanes/[id]/budget/route";
 import * as laneSchedule from "../lanes/[id]/schedule/route";

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setRuntime } from "@/server/runtime-global";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "@/server/testing/runtime-harness";
-import { laneEvents, payloads, waitForEvent } from "@/server/workers/worker-testing";
+import { laneEvents, payloads, waitForEvent } from "@/server/workers/worker.testing";
 import * as summary from "../summary/route";
 import * as error from "./error/route";
 import * as prompt from "./prompt/route";

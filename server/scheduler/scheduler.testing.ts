@@ -7,7 +7,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { LaneView } from "@/lib/api";
 import type { TaskPacketInput } from "@/lib/task-packet";
-import { commitFile, initRepo, makeTempDir } from "../git/testing";
+import { commitFile, initRepo, makeTempDir } from "../git/git.testing";
 import type { Runtime } from "../runtime";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";

@@ -12,8 +12,8 @@
  */
 import type { EventLog } from "../events/event-log";
 import { gitProblem, mergeForward, problemFromError, rebaseOnto, resolveCommit, worktreeState, type GitProblem } from "../git/git";
-import type { FreshnessTracker } from "../lanes/freshness";
-import type { LaneRow } from "../lanes/lane-store";
+import type { FreshnessTracker } from "./freshness";
+import type { LaneRow } from "../records/lane-store";
 import type { Db } from "../store/db";
 
 export interface BranchSyncDeps {

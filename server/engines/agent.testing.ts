@@ -7,7 +7,7 @@
 import path from "node:path";
 import { execa } from "execa";
 import { git } from "../git/runner";
-import { initRepo, makeTempDir } from "../git/testing";
+import { initRepo, makeTempDir } from "../git/git.testing";
 import type { PreparedAgentWorker } from "./agent-engines";
 import type { EngineSignal } from "./engine-events";
 

@@ -5,7 +5,7 @@
  * last check ends or one is red. A check longer than its `timeoutMs` has its process group killed
  * and is red with class `infra` (reason `timed_out`).
  *
- * Around the runs, optional {@link CheckHooks} (server/recovery/check-guard.ts) bring in branch
+ * Around the runs, optional {@link CheckHooks} (./check-guard.ts) bring in branch
  * freshness and policy: before a check (stale before blame: merge the base forward before broad
  * checks), after a red one (classify, recover once or escalate), after all are green (merge
  * forward if stale, else finish) and after the lane finished (merge readiness). A hook that
@@ -14,13 +14,12 @@
 import type { FailureClass } from "@/lib/lane-state";
 import { TaskPacketSchema, type AcceptanceCheck, type TaskPacket } from "@/lib/task-packet";
 import { isAppError } from "@/lib/errors";
-import { classifyFailure, type FailureClassification } from "../checks/classify-failure";
-import type { FailureLike } from "../checks/recovery-recipes";
-import { summarizeTestOutput } from "../checks/test-summary";
+import { classifyFailure, type FailureClassification, type FailureLike } from "./classify-failure";
+import { summarizeTestOutput } from "./test-summary";
 import type { ProcessExit } from "../events/event-bus";
 import type { ProcessSupervisor } from "../processes/supervisor";
-import { currentRound, parseCheckRuns, type CheckRun } from "./checks";
-import type { LaneDeps, LaneRow } from "./lane-store";
+import { currentRound, parseCheckRuns, type CheckRun } from "./check-runs";
+import type { LaneDeps, LaneRow } from "../records/lane-store";
 
 /** Extra fields of `lane.failed` describing the failure (lib/lane-events.ts). */
 export interface FailureDetails {

@@ -3,7 +3,7 @@
  * a session's events (never sleeping). Not imported by runtime code.
  */
 import path from "node:path";
-import { makeTempDir } from "../../git/testing";
+import { makeTempDir } from "../../git/git.testing";
 import { InteractiveSession, type InteractiveSessionEvents, type InteractiveSessionOptions } from "./interactive-session";
 import { TmuxServer } from "./tmux";
 

@@ -17,25 +17,44 @@
  */
 import type { LaneFreshness } from "@/lib/api";
 import type { LaneState } from "@/lib/lane-state";
-import { TaskPacketSchema, type AcceptanceCheck, type GreenLevel } from "@/lib/task-packet";
-import type { FailureClassification } from "../checks/classify-failure";
+import { TaskPacketSchema, type AcceptanceCheck, type GreenLevel, type TaskPacket } from "@/lib/task-packet";
+import type { LaneEventType } from "@/lib/lane-events";
+import type { FailureClassification, FailureLike } from "./classify-failure";
 import type { EventLog } from "../events/event-log";
-import type { BeforeCheckVerdict, CheckHooks } from "../lanes/check-runner";
-import { currentRound, greenLevels, parseCheckRuns, type CheckRun } from "../lanes/checks";
-import type { FreshnessTracker } from "../lanes/freshness";
-import type { LaneRow } from "../lanes/lane-store";
-import type { BranchSync, SyncMethod } from "../merge/branch-sync";
-import type { MergeService } from "../merge/merge-service";
+import type { BeforeCheckVerdict, CheckHooks } from "./check-runner";
+import { currentRound, greenLevels, parseCheckRuns, type CheckRun } from "./check-runs";
+import type { FreshnessTracker } from "../freshness/freshness";
+import type { LaneRow } from "../records/lane-store";
+import type { BranchSync, SyncMethod } from "../freshness/branch-sync";
 import type { PolicyService } from "../policy/policy-service";
-import type { RecoveryService } from "./recovery-service";
+
+/**
+ * What the guard asks of recovery (server/recovery RecoveryService). Declared here, not imported:
+ * recovery reads check runs, so checks must not depend on it.
+ */
+export interface CheckRecovery {
+  decide(
+    lane: Pick<LaneRow, "id" | "repoId" | "state">,
+    failure: FailureLike,
+    ctx: { trigger: LaneEventType; role: "worker" | "check"; stale?: boolean; checkLevel?: GreenLevel },
+  ): Promise<unknown>;
+  onCheckRed(lane: LaneRow, run: CheckRun, failure: FailureLike): Promise<"rerun" | "settle">;
+}
+
+/** What the guard asks of merging (server/merge MergeService); declared here for the same reason. */
+export interface CheckMerge {
+  withinScope(lane: LaneRow, packet: TaskPacket): Promise<boolean | undefined>;
+  /** Evaluate merge readiness in the background; never throws. */
+  evaluateLater(laneId: string): void;
+}
 
 export interface CheckGuardDeps {
   events: EventLog;
   freshness: FreshnessTracker;
   policy: PolicyService;
   sync: BranchSync;
-  recovery: RecoveryService;
-  merge: MergeService;
+  recovery: CheckRecovery;
+  merge: CheckMerge;
 }
 
 /** Levels before which a stale branch is brought up to date (roadmap §7: "before broad tests"). */

@@ -6,7 +6,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { LaneEvent, LaneEventType } from "@/lib/lane-events";
-import { commitFile } from "../git/testing";
+import { commitFile } from "../git/git.testing";
 import type { Runtime } from "../runtime";
 
 export const SH = (script: string) => ["sh", "-c", script];

@@ -7,7 +7,7 @@
  * the hooks refuse to run gives its slot back at once.
  */
 import type { EventBus } from "../events/event-bus";
-import type { CheckHooks } from "../lanes/check-runner";
+import type { CheckHooks } from "./check-runner";
 
 export interface CheckSlotsDeps {
   bus: EventBus;

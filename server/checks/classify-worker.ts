@@ -6,10 +6,10 @@
  */
 import { TaskPacketSchema } from "@/lib/task-packet";
 import type { FailureClass } from "@/lib/lane-state";
-import { classifyFailure } from "../checks/classify-failure";
+import { classifyFailure } from "./classify-failure";
 import type { ProcessExit } from "../events/event-bus";
-import type { FailureDetails } from "../lanes/check-runner";
-import type { LaneRow } from "../lanes/lane-store";
+import type { FailureDetails } from "./check-runner";
+import type { LaneRow } from "../records/lane-store";
 import type { ProcessSupervisor } from "../processes/supervisor";
 
 export const WORKER_TAIL_LINES = 2000;

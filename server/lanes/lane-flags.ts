@@ -14,7 +14,7 @@
  */
 import type { LaneView } from "@/lib/api";
 import type { FailureClass } from "@/lib/lane-state";
-import type { FreshnessTracker } from "../lanes/freshness";
+import type { FreshnessTracker } from "../freshness/freshness";
 import { inBatches } from "../store/batch";
 import type { Db } from "../store/db";
 

@@ -16,7 +16,7 @@ import { z } from "zod";
 import { AppError } from "@/lib/errors";
 import type { LaneEventOf } from "@/lib/lane-events";
 import type { FailureClass } from "@/lib/lane-state";
-import type { FailureClassification } from "./classify-failure";
+import type { FailureLike } from "../checks/classify-failure";
 
 export const RECOVERY_KEYS = [
   "trust_prompt_unresolved",
@@ -111,9 +111,6 @@ const RECIPE_BY_NAME = new Map(Object.values(RECOVERY_RECIPES).map((r) => [r.rec
 
 /** A worker that fails sooner than this after it started "crashed at startup" (ms). */
 export const STARTUP_WINDOW_MS = 30_000;
-
-/** A classified failure: from classifyFailure, or a git problem (server/git/problems.ts), whose reasons are strings too. */
-export type FailureLike = Omit<Pick<FailureClassification, "failureClass" | "reason" | "summary" | "evidence">, "reason"> & { reason: string };
 
 export interface RecoveryFacts {
   classification: Pick<FailureLike, "failureClass" | "reason">;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { parseLaneEventPayload } from "@/lib/lane-events";
-import { classifyFailure, type FailureInput } from "./classify-failure";
-import { fixture } from "./fixtures";
+import { classifyFailure, type FailureInput } from "../checks/classify-failure";
+import { fixture } from "../checks/fixtures.testing";
 import { RECOVERY_KEYS, RECOVERY_RECIPES, RecoveryLedger, recoveryKeyFor, STARTUP_WINDOW_MS } from "./recovery-recipes";
 
 function classify(name: string, role: FailureInput["role"], prompt?: string) {

@@ -8,8 +8,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { git } from "../git/git";
-import { commitFile, initRepo, makeTempDir } from "../git/testing";
-import { COMMIT, eventually, laneEvents, ofType, SH, tellWorker } from "../recovery/lane-fixtures";
+import { commitFile, initRepo, makeTempDir } from "../git/git.testing";
+import { COMMIT, eventually, laneEvents, ofType, SH, tellWorker } from "../recovery/lane-fixtures.testing";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
 
 describe("freshness", () => {
