@@ -89,7 +89,10 @@ export async function bootRequeue(snap: { queue: QueueSnapshot; graph: GraphSnap
     const load = await timed(reps, () => loadScheduler(db, { workerCap: 64, now: T0 }));
     const open = await timed(reps, async () => {
       const bus = new EventBus();
-      const s = await Scheduler.open({ db, bus, events: new EventLog(db, bus), startLane: async () => false, stopLane: async () => undefined, workerCap: 64, now: () => T0 });
+      // No lane is started here: the lane.start request is answered with "not started".
+      bus.handle("lane.start", async () => false);
+      bus.handle("lane.stop", async () => undefined);
+      const s = await Scheduler.open({ db, bus, events: new EventLog(db, bus), workerCap: 64, now: () => T0 });
       await s.stop();
       return s;
     });

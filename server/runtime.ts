@@ -2,9 +2,17 @@
  * The composition root: builds every runtime service once, wires their events, and shuts them
  * down once. Nothing else constructs these services (house style §1).
  *
- * Boot order: database (migrations applied) → bus and event log → supervisor → services (the
- * scheduler rebuilds its queue from the Lane rows) → subscriptions → supervisor.recover() (reattach / reap / mark lost; exits are delivered to the
- * lane runner through the bus) → scheduler dispatch and freshness timer.
+ * Services are built in dependency order: each receives only services built before it, so
+ * nothing is assigned late. Where two services call each other, the one built first asks through
+ * a request on the bus (server/events/event-bus.ts `BusRequests`), answered once the other
+ * exists: the scheduler asks the lane runner to start or stop a lane; recovery and the worker
+ * service ask the lane service to restart or kill one.
+ *
+ * Boot order: database (migrations applied) → bus and event log → supervisor → freshness,
+ * policy, repos, summaries → scheduler (rebuilds its queue from the Lane rows) → recovery, merge
+ * → workers, interactive driver → lane runner (with the checks) → lane views → lane service →
+ * request handlers and subscriptions → supervisor.recover() (reattach / reap / mark lost; exits
+ * are delivered to the lane runner through the bus) → scheduler dispatch and freshness timer.
  *
  * Shutdown ({@link Runtime.quit}, idempotent): stop accepting work (lanes, scheduler), stop the
  * freshness timer, stop the supervisor's readers (killing process groups only with
@@ -16,11 +24,11 @@ import { EventLog } from "./events/event-log";
 import { FreshnessTracker } from "./freshness/freshness";
 import { LaneRunner } from "./lanes/lane-runner";
 import { LaneService } from "./lanes/lane-service";
+import { LaneViews } from "./lanes/lane-views";
 import { ProcessSupervisor } from "./processes/supervisor";
 import { ProcessLogStreams } from "./processes/log-follower";
 import { IdempotencyService } from "./idempotency/idempotency-service";
 import { RepoService } from "./repos/repo-service";
-import { withCheckSlots } from "./checks/check-slots";
 import { Scheduler } from "./scheduler/scheduler";
 import { closeDatabase, openDatabase, type Db } from "./store/db";
 import { BranchSync } from "./freshness/branch-sync";
@@ -29,8 +37,8 @@ import { MergeService } from "./merge/merge-service";
 import { LaneAttemptsService } from "./lanes/lane-attempts";
 import { PolicyService } from "./policy/policy-service";
 import { CheckGuard } from "./checks/check-guard";
+import { withCheckSlots } from "./checks/check-slots";
 import { classifyWorkerExit } from "./checks/classify-worker";
-import { laneFlags } from "./lanes/lane-flags";
 import { RecoveryService } from "./recovery/recovery-service";
 import { LaneSummaryService } from "./workers/lane-summary";
 import { WorkerService } from "./workers/worker-service";
@@ -47,13 +55,15 @@ export interface Runtime {
   lanes: LaneService;
   scheduler: Scheduler;
   freshness: FreshnessTracker;
-  /** Issue 5: per-repo policy rules, merge readiness and the merge action, recovery recipes. */
+  /** Per-repo policy rules. */
   policy: PolicyService;
+  /** Merge readiness and the merge action. */
   merge: MergeService;
   /** A lane's diff against its base, for review (list of files, then one file's patch). */
   diff: LaneDiffService;
   /** Every attempt of a lane with its processes, checks, usage and event range. */
   attempts: LaneAttemptsService;
+  /** Recovery recipes: one automatic attempt, then escalation. */
   recovery: RecoveryService;
   /** Worker session control (create, await ready, prompt, state, last error, terminate) and the interactive-session hook. */
   workers: WorkerService;
@@ -87,25 +97,21 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const freshness = new FreshnessTracker({ db, events });
   const policy = new PolicyService({ db, events, dataDir: config.dataDir });
   const sync = new BranchSync({ db, events, freshness });
-  // Assigned below; the closures that use it run only once the runtime is built.
-  // eslint-disable-next-line prefer-const
-  let lanes!: LaneService;
-  const recovery = new RecoveryService({ db, events, policy, freshness, sync, supervisor, restartLane: (id, by) => lanes.restart(id, { by }) });
+  const repos = new RepoService(db, events);
+  const summaries = new LaneSummaryService({ db, bus });
+  // Rebuilt from the Lane rows before the supervisor reattaches, so exits found at boot settle into it.
+  const scheduler = await Scheduler.open({ db, events, bus, workerCap: config.workerCap });
+  const recovery = new RecoveryService({ db, events, bus, policy, freshness, sync, supervisor });
   const merge = new MergeService({ db, events, freshness, policy, recovery });
-  // The scheduler and the runner refer to each other through callbacks; it is opened (async,
-  // from the Lane rows) once the runner exists, and the callbacks run only after that.
-  // eslint-disable-next-line prefer-const
-  let scheduler!: Scheduler;
+  const workers = new WorkerService({ db, events, bus, scheduler, summaries, dataDir: config.dataDir });
   const engineSettings = agentEngineSettings(config);
-  // Built below (it needs the lane runner's callbacks); the driver resolves it lazily.
-  const workersRef: { current?: WorkerService } = {};
   const interactive = new InteractiveDriver({
     db,
     dataDir: config.dataDir,
     tmuxBin: config.tmuxBin,
     trustedRepos: config.trustedRepos,
     settings: { anthropicBaseUrl: engineSettings.anthropicBaseUrl, anthropicApiKey: engineSettings.anthropicApiKey, claudeBin: engineSettings.claudeBin, claudeModel: engineSettings.claudeModel },
-    workers: () => workersRef.current!,
+    workers,
   });
   const runner = new LaneRunner({
     db,
@@ -120,44 +126,25 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     checkHooks: withCheckSlots(new CheckGuard({ events, freshness, policy, sync, recovery, merge }), { bus, acquire: (o) => scheduler.acquire("check", o) }),
     classifyWorkerFailure: (lane, exit) => classifyWorkerExit(supervisor, lane, exit),
   });
-  // Rebuilt from the Lane rows before the supervisor reattaches, so exits found at boot settle into it.
-  scheduler = await Scheduler.open({
-    db,
-    events,
-    bus,
-    startLane: (id) => runner.start(id),
-    stopLane: (id, reason) => runner.stopLane(id, "budget_exceeded", reason),
-    workerCap: config.workerCap,
-  });
-  const repos = new RepoService(db, events);
-  const summaries = new LaneSummaryService({ db, bus });
-  const workers = new WorkerService({
-    db,
-    events,
-    bus,
-    lanes: { kill: (id, opts) => lanes.kill(id, opts), restart: (id, opts) => lanes.restart(id, opts) },
-    scheduler,
-    summaries,
-    laneDir: (id) => runner.laneDir(id),
-    stopLane: (id, failureClass, reason) => runner.stopLane(id, failureClass, reason),
-  });
-  workersRef.current = workers;
-  lanes = new LaneService({
+  const views = new LaneViews({ db, scheduler, summaries, freshness });
+  const lanes = new LaneService({
     db,
     events,
     repos,
     runner,
     supervisor,
     scheduler,
+    views,
     dataDir: config.dataDir,
     killGraceMs: config.killGraceMs,
     onLaneCreated: (laneId) => void freshness.refresh(laneId),
-    decorate: async (ids) => {
-      const [own, flags] = await Promise.all([workers.decorations(ids), laneFlags(db, freshness, ids)]);
-      return new Map(ids.map((id) => [id, { ...flags.get(id), ...own.get(id) }]));
-    },
   });
 
+  // Lane lifecycle commands asked for by services built before the lanes (server/events/event-bus.ts).
+  bus.handle("lane.start", ({ laneId }) => runner.start(laneId));
+  bus.handle("lane.stop", ({ laneId, failureClass, reason }) => runner.stopLane(laneId, failureClass, reason));
+  bus.handle("lane.restart", ({ laneId, by }) => lanes.restart(laneId, { by }));
+  bus.handle("lane.kill", ({ laneId, graceMs, by }) => lanes.kill(laneId, { graceMs, by }));
   bus.on("process.output", runner.handleProcessOutput);
   bus.on("process.exit", runner.handleProcessExit);
   bus.on("lane.event", recovery.handleEvent);
@@ -167,7 +154,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   await webhooks.start();
   await supervisor.recover();
   // After recover(): the hosts of live interactive lanes are adopted; watch their sessions again.
-  await interactive.reattachAll((id) => runner.laneDir(id)).catch((err) => console.warn("[interactive] reattach failed", err));
+  await interactive.reattachAll().catch((err) => console.warn("[interactive] reattach failed", err));
   await scheduler.kick();
   await freshness.start();
   for (const lane of await db.lane.findMany({ select: { id: true } })) void freshness.refresh(lane.id);

@@ -4,8 +4,15 @@
  *
  * Listeners run synchronously in emit order; a listener that throws is logged and does not stop
  * the others or the emitter.
+ *
+ * Besides events the bus carries **requests** ({@link BusRequests}): commands that exactly one
+ * service answers and the asker awaits. They connect services that call each other without
+ * either being built before the other or importing the other: the scheduler asks for
+ * `lane.start` and the lane runner answers; recovery and the worker service ask for
+ * `lane.restart` and the lane service answers. The runtime registers the handlers.
  */
 import type { LaneEvent } from "@/lib/lane-events";
+import type { FailureClass } from "@/lib/lane-state";
 import type { OutputChunk } from "@/lib/log-chunk";
 
 export interface ProcessExit {
@@ -61,11 +68,25 @@ export interface BusEvents {
   "process.exit": ProcessExit;
 }
 
+/** Lane lifecycle commands, answered by server/lanes (the runner or the lane service). */
+export interface BusRequests {
+  /** Start a queued lane (guarded `queued → starting`); false if it was no longer queued. */
+  "lane.start": { args: { laneId: string }; result: boolean };
+  /** Fail a live lane with `failureClass` and stop its worker; nothing for a lane that is not live. */
+  "lane.stop": { args: { laneId: string; failureClass: FailureClass; reason: string }; result: void };
+  /** Re-queue an ended lane in its worktree (a new attempt); AppError as LaneService.restart. */
+  "lane.restart": { args: { laneId: string; by: string }; result: unknown };
+  /** Kill a lane; AppError as LaneService.kill. */
+  "lane.kill": { args: { laneId: string; graceMs?: number; by?: string }; result: unknown };
+}
+
 type Listener<K extends keyof BusEvents> = (payload: BusEvents[K]) => void;
+type Handler<K extends keyof BusRequests> = (args: BusRequests[K]["args"]) => Promise<BusRequests[K]["result"]>;
 
 export class EventBus {
   // Keyed by event type; the public methods keep listener and payload types paired.
   readonly #listeners = new Map<keyof BusEvents, Set<(payload: never) => void>>();
+  readonly #handlers = new Map<keyof BusRequests, (args: never) => Promise<unknown>>();
 
   /** Subscribe; returns the unsubscribe function. */
   on<K extends keyof BusEvents>(type: K, listener: Listener<K>): () => void {
@@ -90,5 +111,28 @@ export class EventBus {
 
   listenerCount(type: keyof BusEvents): number {
     return this.#listeners.get(type)?.size ?? 0;
+  }
+
+  /**
+   * Answer the requests of one type; returns the function that removes the handler.
+   * @throws Error when the type already has a handler (a request has exactly one answerer).
+   */
+  handle<K extends keyof BusRequests>(type: K, handler: Handler<K>): () => void {
+    if (this.#handlers.has(type)) throw new Error(`the bus request ${type} already has a handler`);
+    const entry = handler as (args: never) => Promise<unknown>;
+    this.#handlers.set(type, entry);
+    return () => {
+      if (this.#handlers.get(type) === entry) this.#handlers.delete(type);
+    };
+  }
+
+  /**
+   * Ask the handler of `type`; resolves or rejects as the handler does.
+   * @throws (rejects) Error when no handler is registered.
+   */
+  request<K extends keyof BusRequests>(type: K, args: BusRequests[K]["args"]): Promise<BusRequests[K]["result"]> {
+    const handler = this.#handlers.get(type) as Handler<K> | undefined;
+    if (!handler) return Promise.reject(new Error(`no handler for the bus request ${type}`));
+    return handler(args);
   }
 }

@@ -23,7 +23,7 @@ type Tracked = (typeof TYPES)[number];
 
 export type LaneFlags = Pick<LaneView, "blocked" | "merged" | "mergeReady" | "baseMoved">;
 
-export async function laneFlags(db: Db, freshness: FreshnessTracker, laneIds: string[]): Promise<Map<string, LaneFlags>> {
+export async function laneFlags(db: Db, freshness: Pick<FreshnessTracker, "peek">, laneIds: string[]): Promise<Map<string, LaneFlags>> {
   const out = new Map<string, LaneFlags>();
   if (laneIds.length === 0) return out;
   const groups = await inBatches(laneIds, (chunk) => db.laneEvent.groupBy({ by: ["laneId", "type"], where: { laneId: { in: chunk }, type: { in: [...TYPES] } }, _max: { id: true } }));

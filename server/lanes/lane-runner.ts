@@ -18,7 +18,6 @@
  * Exit handling is event-driven, not an in-memory await, so a lane whose worker or check ended
  * while the server was down continues correctly after the restart.
  */
-import path from "node:path";
 import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
 import { AppError, isAppError } from "@/lib/errors";
 import type { FailureClass } from "@/lib/lane-state";
@@ -34,6 +33,7 @@ import type { ThrottleOptions } from "../workers/activity";
 import type { InteractiveLaunch } from "../workers/interactive-driver";
 import { promptPayload } from "../workers/prompt-event";
 import { CheckRunner, type CheckHooks, type FailureDetails } from "../checks/check-runner";
+import { laneDir } from "../records/lane-dir";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "../records/lane-store";
 
 export interface LaneRunnerDeps extends LaneDeps {
@@ -74,13 +74,9 @@ export class LaneRunner {
       supervisor: deps.supervisor,
       whenStarted: (laneId) => this.whenStarted(laneId),
       stopLane: (laneId, failureClass, reason) => this.stopLane(laneId, failureClass, reason),
-      laneDir: (laneId) => this.laneDir(laneId),
+      dataDir: deps.dataDir,
       throttle: deps.throttle,
     });
-  }
-
-  laneDir(laneId: string): string {
-    return path.join(this.deps.dataDir, "lanes", laneId);
   }
 
   /**
@@ -126,14 +122,14 @@ export class LaneRunner {
     const { db, events, supervisor } = this.deps;
     const laneId = started.id;
     const packet = TaskPacketSchema.parse(JSON.parse(started.packet));
-    const followUp = await takeFollowUp(this.laneDir(laneId), started.attempt);
+    const followUp = await takeFollowUp(laneDir(this.deps.dataDir, laneId), started.attempt);
     const spec = followUp ? { ...packet.worker, prompt: followUp.prompt } : packet.worker;
     const worker = await createWorker(this.deps, { laneId, repoId: started.repoId, engine: spec.engine, attempt: started.attempt, prompt: spec.prompt ?? null });
     if (spec.mode === "interactive") return this.#startInteractive(started, worker.id, spec);
     try {
       const prepared = await prepareWorker(
         spec,
-        { laneDir: this.laneDir(laneId), worktreePath: started.worktreePath, ...(followUp ? { resumeSessionId: followUp.sessionId } : {}) },
+        { laneDir: laneDir(this.deps.dataDir, laneId), worktreePath: started.worktreePath, ...(followUp ? { resumeSessionId: followUp.sessionId } : {}) },
         this.deps.engineSettings,
       );
       const proc = await supervisor.start({
@@ -175,7 +171,7 @@ export class LaneRunner {
     try {
       if (!this.deps.interactive) throw new AppError("not_supported", "interactive agents are not available on this server");
       const repo = await db.repo.findUniqueOrThrow({ where: { id: started.repoId } });
-      const host = await this.deps.interactive.launch({ workerId, laneDir: this.laneDir(started.id), worktreePath: started.worktreePath, repoPath: repo.path, spec });
+      const host = await this.deps.interactive.launch({ workerId, laneDir: laneDir(this.deps.dataDir, started.id), worktreePath: started.worktreePath, repoPath: repo.path, spec });
       stop = host.stop;
       const proc = await supervisor.start({ laneId: started.id, role: "worker", argv: host.argv, cwd: started.worktreePath, env: {}, confineTo: started.worktreePath });
       const row = await db.worker.update({ where: { id: workerId }, data: { processId: proc.id } });

@@ -18,13 +18,12 @@ import { parseOrThrow } from "@/lib/validate";
 import { assertValidBranchName, branchExists, createWorktree, removeWorktree, resolveCommit } from "../git/git";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import type { RepoService } from "../repos/repo-service";
-import { inBatches } from "../store/batch";
 import { schedulingOf, validateNewLane } from "../scheduler/lane-scheduling";
 import type { Scheduler } from "../scheduler/scheduler";
 import type { LaneRunner } from "./lane-runner";
 import { exportLaneLog } from "./lane-log-export";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "../records/lane-store";
-import { toLaneView } from "./lane-view";
+import type { LaneViews } from "./lane-views";
 
 export interface LaneServiceDeps extends LaneDeps {
   repos: RepoService;
@@ -34,8 +33,8 @@ export interface LaneServiceDeps extends LaneDeps {
   dataDir: string;
   killGraceMs: number;
   onLaneCreated: (laneId: string) => void;
-  /** Extra view fields per lane (the worker and the summary, server/workers), merged into each LaneView. */
-  decorate?: (laneIds: string[]) => Promise<Map<string, Partial<LaneView>>>;
+  /** The read model that builds the views this service answers with. */
+  views: LaneViews;
 }
 
 /** Per-repo serialization of worktree creation (git's own locks make concurrent adds flaky). */
@@ -214,12 +213,12 @@ export class LaneService {
 
   async get(laneId: string): Promise<LaneView> {
     const lane = await loadLane(this.deps.db, laneId);
-    return (await this.#views([lane]))[0]!;
+    return (await this.deps.views.build([lane]))[0]!;
   }
 
   async list(opts: { repoId?: string } = {}): Promise<LaneView[]> {
     const lanes = await this.deps.db.lane.findMany({ where: opts.repoId ? { repoId: opts.repoId } : {}, orderBy: { createdAt: "asc" } });
-    return this.#views(lanes);
+    return this.deps.views.build(lanes);
   }
 
   async board(): Promise<BoardResponse> {
@@ -258,34 +257,4 @@ export class LaneService {
 
   async #currentProcess(laneId: string) {
     return this.deps.db.process.findFirst({ where: { laneId, status: { in: ["starting", "running"] } }, orderBy: { createdAt: "desc" } });
-  }
-
-  async #views(lanes: LaneRow[]): Promise<LaneView[]> {
-    if (lanes.length === 0) return [];
-    const { db } = this.deps;
-    const ids = lanes.map((l) => l.id);
-    const eventIds = lanes.map((l) => l.lastEventId).filter((x): x is number => x !== null);
-    const [events, procs, extra] = await Promise.all([
-      inBatches(eventIds, (chunk) => db.laneEvent.findMany({ where: { id: { in: chunk } }, select: { id: true, type: true, at: true } })),
-      // Oldest first per chunk, so the last one seen for a lane is its newest (a lane is in one chunk only).
-      inBatches(ids, (chunk) => db.process.findMany({ where: { laneId: { in: chunk } }, orderBy: { createdAt: "asc" }, select: { id: true, laneId: true } })),
-      this.deps.decorate?.(ids),
-    ]);
-    const eventById = new Map(events.map((e) => [e.id, e]));
-    const lastProc = new Map(procs.map((p) => [p.laneId, p.id]));
-    const { scheduler } = this.deps;
-    return lanes.map((lane) => {
-      const where = lane.state === "queued" ? scheduler.where(lane.id) : null;
-      return {
-        ...toLaneView(lane, {
-          lastEvent: lane.lastEventId ? (eventById.get(lane.lastEventId) ?? null) : null,
-          currentProcessId: lastProc.get(lane.id) ?? null,
-          queuePosition: where?.position ?? null,
-        }),
-        waitingFor: where?.waitingFor ?? null,
-        schedule: scheduler.settings.laneSchedule(lane),
-        ...extra?.get(lane.id),
-      };
-    });
-  }
-}
+  }}

@@ -25,6 +25,7 @@ import type { LaneEvent, LaneEventType } from "@/lib/lane-events";
 import type { LaneState } from "@/lib/lane-state";
 import type { FailureLike } from "../checks/classify-failure";
 import { RECOVERY_RECIPES, RecoveryLedger, recoveryKeyFor, type RecoveryKey, type RecoveryRecipe } from "./recovery-recipes";
+import type { EventBus } from "../events/event-bus";
 import type { EventLog } from "../events/event-log";
 import type { CheckRun } from "../checks/check-runs";
 import type { FreshnessTracker } from "../freshness/freshness";
@@ -45,8 +46,8 @@ export interface RecoveryDeps {
   sync: BranchSync;
   /** Reads a worker's output (whether a shell worker printed anything before it died). */
   supervisor: Pick<ProcessSupervisor, "tail">;
-  /** Re-queue a terminal lane in its worktree (LaneService.restart). */
-  restartLane: (laneId: string, by: string) => Promise<unknown>;
+  /** Restarts a lane with the `lane.restart` request (answered by the lane service). */
+  bus: EventBus;
   /** Wait before a rate-limited retry, in ms; default the recipe's (60 000). */
   backoffMs?: number;
 }
@@ -202,7 +203,7 @@ export class RecoveryService {
   }
 
   async #perform(lane: LaneRow, recipe: RecoveryRecipe): Promise<void> {
-    const restart = () => this.deps.restartLane(lane.id, RECOVERY_ACTOR).catch((err) => console.error(`[recovery] restart of ${lane.id} failed:`, err instanceof Error ? err.message : err));
+    const restart = () => this.deps.bus.request("lane.restart", { laneId: lane.id, by: RECOVERY_ACTOR }).catch((err) => console.error(`[recovery] restart of ${lane.id} failed:`, err instanceof Error ? err.message : err));
     if (recipe.action === "merge_forward") {
       const synced = await this.deps.sync.sync(lane, "merge", recipe.recipe);
       if (synced.ok) await restart();

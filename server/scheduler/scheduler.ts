@@ -6,14 +6,14 @@
  * - Every mutation of the core and every scheduler write runs on one serial chain, so dispatch
  *   passes never overlap (caps cannot be overshot) and the persisted state follows the core's.
  *   {@link Scheduler.kick} coalesces pass requests.
- * - Starting a lane is `startLane(id)` (the runner's guarded `queued → starting`): a lane is
- *   started at most once even if a pass and a restart race.
+ * - Starting a lane is the bus request `lane.start` (answered by the lane runner's guarded
+ *   `queued → starting`): a lane is started at most once even if a pass and a restart race.
  * - Settlements are learnt from the bus, not from the runner: a lane leaving `starting`/`running`
  *   frees its pool slot; `lane.finished|failed|killed` settle it in the dependency graph (a
  *   finished lane's commits and changed files are read for artifact dependencies); dependants
  *   of a failed lane become blocked (`lane.blocked`). `worker.usage` running totals are turned
  *   into deltas per worker and charged to the lane, its ancestors, its repo and the day; a running
- *   lane whose budget is spent is stopped through `stopLane` (it ends `budget_exceeded`).
+ *   lane whose budget is spent is stopped through the bus request `lane.stop` (it ends `budget_exceeded`).
  * - Durability: Lane rows and the SchedulerState row (scheduler-store.ts); the fair-share state
  *   is saved after every pass, so a restart rebuilds exactly the same queue. Decisions are
  *   events (`scheduler.decision`, `lane.queued`, `lane.blocked`).
@@ -38,11 +38,8 @@ import { whereIs, type Where } from "./scheduler-views";
 export interface SchedulerDeps {
   db: Db;
   events: EventLog;
+  /** Events in; the `lane.start` and `lane.stop` requests out (server/events/event-bus.ts). */
   bus: EventBus;
-  /** Start a queued lane (guarded `queued → starting`); resolves false if it was no longer queued. */
-  startLane: (laneId: string) => Promise<boolean>;
-  /** Stop a running lane whose budget is spent; it must end `failed` with class `budget_exceeded`. */
-  stopLane: (laneId: string, reason: string) => Promise<unknown>;
   /** `--worker-cap`: the global agent cap (a changed flag wins over a cap saved at runtime). */
   workerCap: number;
   /** Clock in epoch ms (default Date.now). */
@@ -271,7 +268,7 @@ export class Scheduler {
         waiter.grant();
         continue;
       }
-      const ok = !this.#stopped && (await this.deps.startLane(item.laneId).catch((err) => (console.error(`[scheduler] starting ${item.laneId} failed`, err), false)));
+      const ok = !this.#stopped && (await this.deps.bus.request("lane.start", { laneId: item.laneId }).catch((err) => (console.error(`[scheduler] starting ${item.laneId} failed`, err), false)));
       if (ok) continue;
       this.#core.capacity.finished(item.laneId);
       // Still queued (shutting down, or a lost race that left it queued): offer it again.
@@ -390,7 +387,7 @@ export class Scheduler {
     for (const e of events) {
       if (e.type !== "scheduler.budget_exceeded") continue;
       const reason = describeWait({ kind: "budget", ...e.breach });
-      void this.deps.stopLane(e.laneId, reason).catch((err) => console.error(`[scheduler] stopping ${e.laneId} over budget failed`, err));
+      void this.deps.bus.request("lane.stop", { laneId: e.laneId, failureClass: "budget_exceeded", reason }).catch((err) => console.error(`[scheduler] stopping ${e.laneId} over budget failed`, err));
     }
   }
 

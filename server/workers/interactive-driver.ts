@@ -20,6 +20,7 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
+import { laneDir } from "../records/lane-dir";
 import type { Db } from "../store/db";
 import type { WorkerSpec } from "@/lib/task-packet";
 import { TaskPacketSchema } from "@/lib/task-packet";
@@ -50,8 +51,8 @@ export interface InteractiveDriverDeps {
   trustedRepos: readonly string[];
   /** Model API and binary settings (the headless engine's; see agentEngineSettings). */
   settings: InteractiveClaudeSettings;
-  /** The worker service's hook (resolved lazily: the service is built after the lane runner). */
-  workers: () => { attachSession(workerId: string, session: SessionHook): () => void; signal(workerId: string, signal: SessionSignal): Promise<unknown> };
+  /** The worker service's hook (./worker-session.ts). */
+  workers: { attachSession(workerId: string, session: SessionHook): () => void; signal(workerId: string, signal: SessionSignal): Promise<unknown> };
   /** Session options for tests (poll intervals). */
   sessionOptions?: { pollMs?: number; idlePollMs?: number };
 }
@@ -118,7 +119,7 @@ export class InteractiveDriver {
    * supervisor marks a vanished host lost), which settles the lane.
    * @returns worker ids reattached and those whose session is missing
    */
-  async reattachAll(laneDir: (laneId: string) => string): Promise<{ reattached: string[]; missing: string[] }> {
+  async reattachAll(): Promise<{ reattached: string[]; missing: string[] }> {
     const names = new Set(await listInteractiveSessions(this.deps.dataDir, this.deps.tmuxBin).catch(() => [] as string[]));
     const rows = await this.deps.db.worker.findMany({ where: { lane: { state: "running" } }, include: { lane: { select: { packet: true } } } });
     const out = { reattached: [] as string[], missing: [] as string[] };
@@ -132,7 +133,7 @@ export class InteractiveDriver {
       }
       // The trust decision was made at launch; a reattached session never auto-answers a new prompt.
       const session = this.#newSession(w.id, TrustPolicy.none());
-      this.#wire(w.id, session, this.#exitFile(laneDir(w.laneId), w.id));
+      this.#wire(w.id, session, this.#exitFile(laneDir(this.deps.dataDir, w.laneId), w.id));
       try {
         await session.reattach();
         out.reattached.push(w.id);
@@ -181,7 +182,7 @@ export class InteractiveDriver {
 
   /** Forward session events as worker signals, in order (one chain per worker); mapping in docs/workers.md. */
   #wire(workerId: string, s: InteractiveSession, exitFile: string): void {
-    const unhook = this.deps.workers().attachSession(workerId, {
+    const unhook = this.deps.workers.attachSession(workerId, {
       // Outcomes other than a throw (blocked, exited) were already reported by the session's events.
       deliverPrompt: async (text) => void (await s.sendPrompt(text)),
       // The service records who resolved it (human or claw) itself.
@@ -192,7 +193,7 @@ export class InteractiveDriver {
     const send = (signal: SessionSignal) => {
       if (this.#closing) return;
       chain = chain
-        .then(() => this.deps.workers().signal(workerId, signal))
+        .then(() => this.deps.workers.signal(workerId, signal))
         .catch((err: unknown) => console.warn(`[interactive] signal ${signal.kind} for worker ${workerId} failed: ${(err as Error).message}`));
     };
     s.on("trust_required", ({ path: p }) => send({ kind: "trust_required", path: p }));

@@ -27,6 +27,7 @@ import { createEngineAdapter } from "../engines/engine-command";
 import type { EngineAdapter, EngineSignal } from "../engines/engine-events";
 import { clip } from "../engines/engine-events";
 import type { ProcessSupervisor } from "../processes/supervisor";
+import { laneDir } from "../records/lane-dir";
 import { ActivityThrottle, DEFAULT_THROTTLE, describeToolUse, type ThrottleOptions } from "./activity";
 import { WorkspaceBinding, type WorkspaceViolation } from "./workspace-binding";
 import { applyWorkerEvent, nextWorkerState, TERMINAL_WORKER_STATES, transitionWorker, type WorkerDeps, type WorkerEvent, type WorkerRow } from "./worker-state-machine";
@@ -39,8 +40,8 @@ export interface WorkerMonitorDeps extends WorkerDeps {
   whenStarted: (laneId: string) => Promise<void>;
   /** Fail a live lane with a class and stop its worker process (the lane runner's). */
   stopLane: (laneId: string, failureClass: FailureClass, reason: string) => Promise<void>;
-  /** The lane's private directory (a read root besides the worktree: the agent's HOME is there). */
-  laneDir: (laneId: string) => string;
+  /** Data directory: a lane's private directory there is a read root besides the worktree (the agent's HOME is in it). */
+  dataDir: string;
   throttle?: Partial<ThrottleOptions>;
   /** Clock for throttling (ms); default Date.now. */
   now?: () => number;
@@ -299,7 +300,7 @@ export class WorkerMonitor {
       repoId: lane.repoId,
       engine: worker.engine,
       adapter,
-      binding: new WorkspaceBinding(lane.worktreePath, [this.deps.laneDir(lane.id)]),
+      binding: new WorkspaceBinding(lane.worktreePath, [laneDir(this.deps.dataDir, lane.id)]),
       throttle: new ActivityThrottle(this.#throttle),
       result: null,
       usage: parseUsage(worker.usage),

@@ -13,15 +13,15 @@
  * engines have no session to resume (`not_supported`).
  */
 import { AppError } from "@/lib/errors";
-import type { LaneView } from "@/lib/api";
 import type { LaneEventType } from "@/lib/lane-events";
-import { TERMINAL_LANE_STATES, type FailureClass, type LaneState, type WorkerState } from "@/lib/lane-state";
+import { TERMINAL_LANE_STATES, type LaneState, type WorkerState } from "@/lib/lane-state";
 import type { Engine } from "@/lib/task-packet";
 import type { AwaitReadyResponse, LastErrorResponse, PromptResponse, WorkerStateResponse } from "@/lib/worker-api";
 import type { WorkerError, WorkerView } from "@/lib/worker-state";
 import { FOLLOW_UP_ENGINES } from "../engines/engine-command";
 import type { EventBus } from "../events/event-bus";
 import { eventFromRow } from "../events/event-log";
+import { laneDir } from "../records/lane-dir";
 import { loadLane, type LaneRow } from "../records/lane-store";
 import type { LaneSummaryService } from "./lane-summary";
 import { blockerOf } from "./summarize-lane";
@@ -29,16 +29,14 @@ import { dropFollowUp, writeFollowUp } from "./follow-up";
 import { promptPayload } from "./prompt-event";
 import type { InteractiveSession, SessionSignal } from "./worker-session";
 import { applyWorkerEvent, TERMINAL_WORKER_STATES, transitionWorker, type WorkerDeps, type WorkerEvent, type WorkerRow } from "./worker-state-machine";
-import { currentWorker, currentWorkers, toWorkerView } from "./worker-view";
+import { currentWorker, toWorkerView } from "./worker-view";
 
 export interface WorkerServiceDeps extends WorkerDeps {
+  /** Lane events in; the `lane.restart`, `lane.kill` and `lane.stop` requests out (answered by server/lanes). */
   bus: EventBus;
-  lanes: { kill(laneId: string, opts: { graceMs?: number; by?: string }): Promise<LaneView>; restart(laneId: string, opts: { by?: string }): Promise<LaneView> };
   scheduler: { kick(): Promise<void> };
   summaries: LaneSummaryService;
-  laneDir: (laneId: string) => string;
-  /** Fail a live lane and stop its worker (the lane runner's `stopLane`). */
-  stopLane: (laneId: string, failureClass: FailureClass, reason: string) => Promise<void>;
+  dataDir: string;
 }
 
 /** Event types that count as errors for "fetch last error". */
@@ -72,7 +70,7 @@ export class WorkerService {
   async create(laneId: string, opts: { by?: string } = {}): Promise<WorkerStateResponse> {
     const lane = await loadLane(this.deps.db, laneId);
     const state = lane.state as LaneState;
-    if (TERMINAL_LANE_STATES.has(state)) await this.deps.lanes.restart(laneId, { by: opts.by ?? "api" });
+    if (TERMINAL_LANE_STATES.has(state)) await this.deps.bus.request("lane.restart", { laneId, by: opts.by ?? "api" });
     else if (state === "queued") await this.deps.scheduler.kick();
     else throw new AppError("conflict", `lane ${laneId} is ${state}: wait for it to end or terminate its worker first`);
     return this.state(laneId);
@@ -160,7 +158,7 @@ export class WorkerService {
 
   /** Stop the lane's worker (the lane becomes `killed`). @throws AppError not_found, not_running */
   async terminate(laneId: string, opts: { graceMs?: number; by?: string } = {}): Promise<WorkerStateResponse> {
-    await this.deps.lanes.kill(laneId, { graceMs: opts.graceMs, by: opts.by ?? "api" });
+    await this.deps.bus.request("lane.kill", { laneId, graceMs: opts.graceMs, by: opts.by ?? "api" });
     return this.state(laneId);
   }
 
@@ -171,16 +169,6 @@ export class WorkerService {
     const event = row ? eventFromRow(row) : null;
     const found = event ? blockerOf(event) : null;
     return { laneId, error: event && found ? { ...found, message: found.reason, eventType: event.type, eventId: event.id, at: event.at } : null };
-  }
-
-  /** Current worker views and summaries of many lanes, for `LaneView`. */
-  async decorations(laneIds: readonly string[]): Promise<Map<string, { worker: WorkerView | null; summary?: LaneView["summary"] }>> {
-    const [workers, summaries] = await Promise.all([currentWorkers(this.deps.db, laneIds), this.deps.summaries.getMany(laneIds)]);
-    return new Map(laneIds.map((id) => {
-      const w = workers.get(id);
-      const summary = summaries.get(id);
-      return [id, { worker: w ? toWorkerView(w) : null, ...(summary ? { summary } : {}) }];
-    }));
   }
 
   /** Attach an interactive session to a worker (see ./worker-session.ts). @returns detach */
@@ -263,7 +251,7 @@ export class WorkerService {
     if (worker.promptDeliveries < 2) return applyWorkerEvent(this.deps, worker.id, "misdelivery", { repoId: worker.lane.repoId });
     const error: WorkerError = { failureClass: "prompt_delivery", message: `prompt misdelivered again after one replay: ${evidence.slice(0, 500)}`, at: new Date().toISOString() };
     const row = await applyWorkerEvent(this.deps, worker.id, "fail", { repoId: worker.lane.repoId, data: { lastError: JSON.stringify(error) } });
-    await this.deps.stopLane(laneId, "prompt_delivery", error.message);
+    await this.deps.bus.request("lane.stop", { laneId, failureClass: "prompt_delivery", reason: error.message });
     return row;
   }
 
@@ -294,12 +282,12 @@ export class WorkerService {
     }
     const withSession = await this.deps.db.worker.findFirst({ where: { laneId: lane.id, sessionId: { not: null } }, orderBy: [{ attempt: "desc" }, { createdAt: "desc" }] });
     if (!withSession?.sessionId) throw new AppError("conflict", `lane ${lane.id} has no agent session to continue (its worker never reported ready)`);
-    const laneDir = this.deps.laneDir(lane.id);
-    await writeFollowUp(laneDir, { prompt: text, sessionId: withSession.sessionId, forAttempt: lane.attempt + 1 });
+    const dir = laneDir(this.deps.dataDir, lane.id);
+    await writeFollowUp(dir, { prompt: text, sessionId: withSession.sessionId, forAttempt: lane.attempt + 1 });
     try {
-      await this.deps.lanes.restart(lane.id, { by: "follow_up" });
+      await this.deps.bus.request("lane.restart", { laneId: lane.id, by: "follow_up" });
     } catch (err) {
-      await dropFollowUp(laneDir);
+      await dropFollowUp(dir);
       throw err;
     }
     return { ...(await this.state(lane.id)), mode: "follow_up" };
