@@ -17,7 +17,7 @@
  */
 import type { LaneFreshness } from "@/lib/api";
 import type { LaneState } from "@/lib/lane-state";
-import { TaskPacketSchema, type AcceptanceCheck, type GreenLevel, type TaskPacket } from "@/lib/task-packet";
+import type { AcceptanceCheck, GreenLevel, TaskPacket } from "@/lib/task-packet";
 import type { LaneEventType } from "@/lib/lane-events";
 import type { FailureClassification, FailureLike } from "./classify-failure";
 import type { EventLog } from "../events/event-log";
@@ -100,7 +100,7 @@ export class CheckGuard implements CheckHooks {
   async afterGreen(lane: LaneRow): Promise<"rerun" | "settle"> {
     const runs = parseCheckRuns(lane.checks);
     if (currentRound(runs) + 1 >= MAX_ROUNDS) return "settle";
-    const packet = TaskPacketSchema.parse(JSON.parse(lane.packet));
+    const packet = lane.packet;
     const green = greenLevels(runs);
     const requiredGreen = green.includes(packet.merge?.requiredLevel ?? "merge_ready");
     const f = await this.deps.freshness.assess(lane.id, "after_green");

@@ -12,14 +12,14 @@
  * returns `rerun` starts the checks again from the first, as a new round.
  */
 import type { FailureClass } from "@/lib/lane-state";
-import { TaskPacketSchema, type AcceptanceCheck, type TaskPacket } from "@/lib/task-packet";
+import type { AcceptanceCheck, TaskPacket } from "@/lib/task-packet";
 import { isAppError } from "@/lib/errors";
 import { classifyFailure, type FailureClassification, type FailureLike } from "./classify-failure";
 import { summarizeTestOutput } from "./test-summary";
 import type { ProcessExit } from "../events/event-bus";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import { currentRound, parseCheckRuns, type CheckRun } from "./check-runs";
-import type { LaneDeps, LaneRow } from "../records/lane-store";
+import { findLane, updateLane, type LaneDeps, type LaneRow } from "../records/lane-store";
 
 /** Extra fields of `lane.failed` describing the failure (lib/lane-events.ts). */
 export interface FailureDetails {
@@ -78,7 +78,7 @@ export class CheckRunner {
     const { db, events, supervisor, checkHooks } = this.deps;
     const check = packet.acceptance[index]!;
     const verdict = checkHooks ? await checkHooks.beforeCheck(lane, check, index).catch(() => ({ kind: "run" as const, stale: undefined })) : { kind: "run" as const, stale: undefined };
-    const fresh = await db.lane.findUnique({ where: { id: lane.id } });
+    const fresh = await findLane(db, lane.id);
     if (!fresh || fresh.state !== "checking") return; // killed while the hook ran
     const runs = parseCheckRuns(fresh.checks);
     const run: CheckRun = {
@@ -97,7 +97,7 @@ export class CheckRunner {
     if (verdict.kind === "fail") {
       const c = verdict.classification;
       Object.assign(run, { status: "red", endedAt: run.startedAt, durationMs: 0, failure: { failureClass: c.failureClass, reason: c.reason, summary: c.summary, evidence: c.evidence } });
-      const updated = await db.lane.update({ where: { id: lane.id }, data: { checks: JSON.stringify([...runs, run]) } });
+      const updated = await updateLane(db, lane.id, { checks: JSON.stringify([...runs, run]) });
       return this.deps.settle(updated, "failed", { exitCode: null, signal: null }, c.failureClass, `check ${check.argv.join(" ")} not run: ${c.summary}`, {
         failureReason: c.reason,
         summary: c.summary,
@@ -108,7 +108,7 @@ export class CheckRunner {
     try {
       const proc = await supervisor.start({ laneId: lane.id, role: "check", argv: check.argv, cwd: lane.worktreePath, confineTo: lane.worktreePath });
       run.processId = proc.id;
-      await db.lane.update({ where: { id: lane.id }, data: { checks: JSON.stringify([...runs, run]) } });
+      await updateLane(db, lane.id, { checks: JSON.stringify([...runs, run]) });
       await events.append({ type: "check.started", laneId: lane.id, repoId: lane.repoId, payload: { processId: proc.id, level: check.level, command: check.argv } });
       const timer = setTimeout(() => {
         this.#timedOut.set(proc.id, check.timeoutMs);
@@ -120,7 +120,7 @@ export class CheckRunner {
       const reason = isAppError(err) ? err.message : String(err);
       const failure = { failureClass: "infra" as const, reason: "check_failed", summary: `check could not start: ${reason}`, evidence: [reason] };
       Object.assign(run, { status: "red", endedAt: new Date().toISOString(), failure });
-      const updated = await db.lane.update({ where: { id: lane.id }, data: { checks: JSON.stringify([...runs, run]) } });
+      const updated = await updateLane(db, lane.id, { checks: JSON.stringify([...runs, run]) });
       await events.append({
         type: "lane.red",
         laneId: lane.id,
@@ -145,10 +145,10 @@ export class CheckRunner {
     run.endedAt = new Date().toISOString();
     run.durationMs = Date.parse(run.endedAt) - Date.parse(run.startedAt);
     run.tests = tests;
-    const packet = TaskPacketSchema.parse(JSON.parse(lane.packet));
+    const packet = lane.packet;
     const base = { laneId: lane.id, repoId: lane.repoId };
     if (green) {
-      const updated = await db.lane.update({ where: { id: lane.id }, data: { checks: JSON.stringify(runs) } });
+      const updated = await updateLane(db, lane.id, { checks: JSON.stringify(runs) });
       await events.append({ ...base, type: "lane.green", payload: { level: run.level, command: run.argv, durationMs: run.durationMs, tests } });
       if (run.index + 1 < packet.acceptance.length) return this.start(updated, packet, run.index + 1, run.round);
       if (checkHooks && (await checkHooks.afterGreen(updated).catch(() => "settle" as const)) === "rerun") return this.#rerun(lane.id);
@@ -173,7 +173,7 @@ export class CheckRunner {
     run.failure = { failureClass: classification.failureClass, reason: classification.reason, summary: classification.summary, evidence: classification.evidence };
     if (timeoutMs !== undefined) run.timedOut = true;
     if (stale !== undefined) run.stale = stale;
-    const updated = await db.lane.update({ where: { id: lane.id }, data: { checks: JSON.stringify(runs) } });
+    const updated = await updateLane(db, lane.id, { checks: JSON.stringify(runs) });
     await events.append({
       ...base,
       type: "lane.red",
@@ -202,10 +202,9 @@ export class CheckRunner {
 
   /** Start the packet's checks again from the first, as a new round (the lane stays `checking`). */
   async #rerun(laneId: string): Promise<void> {
-    const lane = await this.deps.db.lane.findUnique({ where: { id: laneId } });
+    const lane = await findLane(this.deps.db, laneId);
     if (!lane || lane.state !== "checking") return;
-    const packet = TaskPacketSchema.parse(JSON.parse(lane.packet));
-    return this.start(lane, packet, 0, currentRound(parseCheckRuns(lane.checks)) + 1);
+    return this.start(lane, lane.packet, 0, currentRound(parseCheckRuns(lane.checks)) + 1);
   }
 
   /** The check's output, both streams in time order, at most {@link OUTPUT_TAIL_LINES} lines. */

@@ -4,7 +4,6 @@
  * {@link WORKER_TAIL_LINES} lines) through classifyFailure, with the packet's prompt so a prompt
  * typed into a shell is recognized.
  */
-import { TaskPacketSchema } from "@/lib/task-packet";
 import type { FailureClass } from "@/lib/lane-state";
 import { classifyFailure } from "./classify-failure";
 import type { ProcessExit } from "../events/event-bus";
@@ -21,14 +20,13 @@ export async function classifyWorkerExit(
 ): Promise<{ failureClass: FailureClass } & FailureDetails> {
   const lines = await supervisor.tail(exit.processId, WORKER_TAIL_LINES).catch(() => []);
   const proc = await supervisor.get(exit.processId).catch(() => null);
-  const packet = TaskPacketSchema.safeParse(JSON.parse(lane.packet));
   const c = classifyFailure({
     exitCode: exit.exitCode,
     signal: exit.signal,
     output: lines.map((l) => l.text).join("\n"),
     role: "worker",
     command: proc?.command ?? [],
-    prompt: packet.success ? packet.data.worker.prompt : undefined,
+    prompt: lane.packet.worker.prompt,
     killRequested: exit.status === "killed",
     oomKilled: exit.oomKilled ?? null,
     wrapperDied: exit.wrapperDied ?? false,

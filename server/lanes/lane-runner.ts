@@ -18,7 +18,7 @@
  * Exit handling is event-driven, not an in-memory await, so a lane whose worker or check ended
  * while the server was down continues correctly after the restart.
  */
-import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
+import type { TaskPacket } from "@/lib/task-packet";
 import { AppError, isAppError } from "@/lib/errors";
 import type { FailureClass } from "@/lib/lane-state";
 import type { WorkerError } from "@/lib/worker-state";
@@ -34,7 +34,7 @@ import type { InteractiveLaunch } from "../workers/interactive-driver";
 import { promptPayload } from "../workers/prompt-event";
 import { CheckRunner, type CheckHooks, type FailureDetails } from "../checks/check-runner";
 import { laneDir } from "../records/lane-dir";
-import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "../records/lane-store";
+import { findLane, loadLane, transitionLane, updateLane, type LaneDeps, type LaneRow } from "../records/lane-store";
 
 export interface LaneRunnerDeps extends LaneDeps {
   supervisor: ProcessSupervisor;
@@ -121,7 +121,7 @@ export class LaneRunner {
   async #startWorker(started: LaneRow): Promise<boolean> {
     const { db, events, supervisor } = this.deps;
     const laneId = started.id;
-    const packet = TaskPacketSchema.parse(JSON.parse(started.packet));
+    const packet = started.packet;
     const followUp = await takeFollowUp(laneDir(this.deps.dataDir, laneId), started.attempt);
     const spec = followUp ? { ...packet.worker, prompt: followUp.prompt } : packet.worker;
     const worker = await createWorker(this.deps, { laneId, repoId: started.repoId, engine: spec.engine, attempt: started.attempt, prompt: spec.prompt ?? null });
@@ -213,10 +213,10 @@ export class LaneRunner {
     if (exit.role === "worker") {
       // First let the monitor see the last output and record the worker's end.
       const outcome = await this.monitor.finish(exit);
-      const lane = await db.lane.findUnique({ where: { id: exit.laneId! } });
+      const lane = await findLane(db, exit.laneId!);
       if (lane) await this.#onWorkerExit(lane, exit, outcome);
     } else if (exit.role === "check") {
-      const lane = await db.lane.findUnique({ where: { id: exit.laneId! } });
+      const lane = await findLane(db, exit.laneId!);
       if (lane) await this.#checks.onCheckExit(lane, exit);
     } else return; // background processes: the ref watcher sees any commit they make, so no git refresh per exit
     this.deps.onLaneActivity(exit.laneId!);
@@ -225,7 +225,7 @@ export class LaneRunner {
   async #onWorkerExit(lane: LaneRow, exit: ProcessExit, outcome: RunOutcome | null): Promise<void> {
     const { db } = this.deps;
     if (lane.state !== "running") return; // killed, stopped or settled by someone else
-    const updated = await db.lane.update({ where: { id: lane.id }, data: { lastExitCode: exit.exitCode } });
+    const updated = await updateLane(db, lane.id, { lastExitCode: exit.exitCode });
     if (exit.status === "killed") return this.settle(updated, "killed", exit, "killed", "killed");
     if (exit.status === "lost") return this.settle(updated, "lost", exit, "lost", "worker process lost");
     const result = outcome?.result;
@@ -239,7 +239,7 @@ export class LaneRunner {
       return this.settle(updated, "failed", exit, verdict?.failureClass ?? "tool_runtime", verdict?.summary ?? `worker exited with ${exit.exitCode ?? exit.signal}`, verdict ?? undefined);
     }
     if (outcome?.structured && (await this.#phantom(updated, outcome.workerId, exit))) return;
-    const packet: TaskPacket = TaskPacketSchema.parse(JSON.parse(lane.packet));
+    const packet = lane.packet;
     if (packet.acceptance.length === 0) return this.settle(updated, "finished", exit);
     const checking = await transitionLane(this.deps, updated, "checking");
     if (checking) await this.#checks.start(checking, packet, 0);
@@ -267,7 +267,7 @@ export class LaneRunner {
    */
   async stopLane(laneId: string, failureClass: FailureClass, reason: string): Promise<void> {
     const { db, supervisor } = this.deps;
-    const lane = await db.lane.findUnique({ where: { id: laneId } });
+    const lane = await findLane(db, laneId);
     if (!lane || !["starting", "running"].includes(lane.state)) return;
     const proc = await db.process.findFirst({ where: { laneId, role: "worker", status: { in: ["starting", "running"] } }, orderBy: { createdAt: "desc" } });
     // Settle first, so the process's exit is not read as the lane's outcome.

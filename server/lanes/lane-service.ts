@@ -211,14 +211,13 @@ export class LaneService {
     return this.get(laneId);
   }
 
-  async get(laneId: string): Promise<LaneView> {
-    const lane = await loadLane(this.deps.db, laneId);
-    return (await this.deps.views.build([lane]))[0]!;
+  /** @throws AppError not_found */
+  get(laneId: string): Promise<LaneView> {
+    return this.deps.views.get(laneId);
   }
 
-  async list(opts: { repoId?: string } = {}): Promise<LaneView[]> {
-    const lanes = await this.deps.db.lane.findMany({ where: opts.repoId ? { repoId: opts.repoId } : {}, orderBy: { createdAt: "asc" } });
-    return this.deps.views.build(lanes);
+  list(opts: { repoId?: string } = {}): Promise<LaneView[]> {
+    return this.deps.views.list(opts);
   }
 
   async board(): Promise<BoardResponse> {

@@ -9,6 +9,7 @@
  * bounded IN lists).
  */
 import type { LaneView } from "@/lib/api";
+import { AppError } from "@/lib/errors";
 import type { LaneState } from "@/lib/lane-state";
 import { checksByLevel, parseCheckRuns } from "../checks/check-runs";
 import type { FreshnessTracker } from "../freshness/freshness";
@@ -26,7 +27,7 @@ interface LaneViewExtras {
   queuePosition: number | null;
 }
 
-function toLaneView(lane: Lane, extras: LaneViewExtras): LaneView {
+function toLaneView(lane: ViewRow, extras: LaneViewExtras): LaneView {
   return {
     id: lane.id,
     repoId: lane.repoId,
@@ -51,6 +52,9 @@ function toLaneView(lane: Lane, extras: LaneViewExtras): LaneView {
   };
 }
 
+/** The row fields a view is built from (the packet is not shown). */
+type ViewRow = Omit<Lane, "packet">;
+
 export interface LaneViewsDeps {
   db: Db;
   scheduler: Pick<Scheduler, "where" | "settings">;
@@ -61,8 +65,21 @@ export interface LaneViewsDeps {
 export class LaneViews {
   constructor(private readonly deps: LaneViewsDeps) {}
 
+  /** One lane's view. @throws AppError not_found */
+  async get(laneId: string): Promise<LaneView> {
+    const lane = await this.deps.db.lane.findUnique({ where: { id: laneId }, omit: { packet: true } });
+    if (!lane) throw new AppError("not_found", `no lane with id ${laneId}`);
+    return (await this.build([lane]))[0]!;
+  }
+
+  /** Every lane's view (of one repo, if given), oldest first. */
+  async list(opts: { repoId?: string } = {}): Promise<LaneView[]> {
+    const lanes = await this.deps.db.lane.findMany({ where: opts.repoId ? { repoId: opts.repoId } : {}, orderBy: { createdAt: "asc" }, omit: { packet: true } });
+    return this.build(lanes);
+  }
+
   /** Views of `lanes`, in the same order. */
-  async build(lanes: Lane[]): Promise<LaneView[]> {
+  async build(lanes: ViewRow[]): Promise<LaneView[]> {
     if (lanes.length === 0) return [];
     const { db, scheduler } = this.deps;
     const ids = lanes.map((l) => l.id);

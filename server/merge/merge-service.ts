@@ -20,7 +20,7 @@ import type { LaneChecksResponse, MergeBody, MergeReadiness, MergeResult, MergeS
 import { AppError, isAppError } from "@/lib/errors";
 import type { CleanupResult } from "@/lib/review-api";
 import { LIVE_LANE_STATES, type LaneState } from "@/lib/lane-state";
-import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
+import type { TaskPacket } from "@/lib/task-packet";
 import type { EventLog } from "../events/event-log";
 import { changedFiles, integrateIntoBase, mergeBase, mergeTree, problemFromError, removeWorktree } from "../git/git";
 import { checksByLevel, greenLevels, parseCheckRuns } from "../checks/check-runs";
@@ -77,7 +77,7 @@ export class MergeService {
   /** Merge readiness computed now. @throws AppError not_found */
   async readiness(laneId: string): Promise<MergeReadiness> {
     const lane = await loadLane(this.deps.db, laneId);
-    const packet = parsePacket(lane);
+    const packet = lane.packet;
     const level = packet.merge?.requiredLevel ?? "merge_ready";
     const green = greenLevels(parseCheckRuns(lane.checks));
     const base = { laneId, level, green, conflicts: [] as string[], fastForward: false };
@@ -111,7 +111,7 @@ export class MergeService {
   async evaluate(laneId: string): Promise<void> {
     try {
       const lane = await loadLane(this.deps.db, laneId);
-      const packet = parsePacket(lane);
+      const packet = lane.packet;
       const level = packet.merge?.requiredLevel ?? "merge_ready";
       if (!packet.merge && !packet.acceptance.some((c) => c.level === level)) return;
       const r = await this.readiness(laneId);
@@ -143,7 +143,7 @@ export class MergeService {
   }
 
   /** Whether the lane's diff against its merge base stays within its packet's scope (undefined: no scope). */
-  async withinScope(lane: LaneRow, packet: TaskPacket = parsePacket(lane)): Promise<boolean | undefined> {
+  async withinScope(lane: LaneRow, packet: TaskPacket = lane.packet): Promise<boolean | undefined> {
     if (packet.scope.length === 0) return undefined;
     const repo = await this.deps.db.repo.findUniqueOrThrow({ where: { id: lane.repoId } });
     const from = await mergeBase(repo.path, `refs/heads/${lane.baseBranch}`, `refs/heads/${lane.branch}`).catch(() => null);
@@ -168,7 +168,7 @@ export class MergeService {
     if (r.reasons.includes("conflict")) throw new AppError("conflict", r.message, { kind: "merge_conflict", conflicts: r.conflicts });
     if (r.reasons.includes("no_branch") || r.reasons.includes("problem")) throw new AppError("conflict", r.message, { kind: "problem" });
     if (!r.ready && !body.force) throw new AppError("not_ready", `${r.message}; pass force: true to merge anyway`, { reasons: r.reasons });
-    const packet = parsePacket(lane);
+    const packet = lane.packet;
     const repo = await this.deps.db.repo.findUniqueOrThrow({ where: { id: lane.repoId } });
     const strategy: MergeStrategy = body.strategy ?? packet.merge?.strategy ?? this.#policyStrategy(lane.repoId) ?? "merge";
     const message = `Merge ${lane.branch} into ${lane.baseBranch}\n\n${lane.objective}\n\nLane ${lane.id}, merged by Laneboard (${by}).`;
@@ -225,10 +225,6 @@ export class MergeService {
   async #merged(laneId: string): Promise<boolean> {
     return (await this.deps.db.laneEvent.count({ where: { laneId, type: "lane.merged" } })) > 0;
   }
-}
-
-function parsePacket(lane: LaneRow): TaskPacket {
-  return TaskPacketSchema.parse(JSON.parse(lane.packet));
 }
 
 function describe(

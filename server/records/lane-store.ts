@@ -1,16 +1,52 @@
 /**
- * Guarded lane state writes. Every lane state change goes through {@link transitionLane}: it
- * checks the transition table (lib/lane-state.ts), updates the row only if it still has the
- * state and `stateVersion` the caller read (so a stale writer loses instead of overwriting),
- * and appends a `lane.state_changed` event.
+ * Lane rows as the domain uses them, and guarded lane state writes.
+ *
+ * A Lane row stores its task packet as JSON (validated when the lane was created). It is parsed
+ * here, where the row is read ({@link toLaneRow}, {@link loadLane}, {@link findLane},
+ * {@link updateLane}, {@link transitionLane}), so every caller gets the typed packet and nobody
+ * parses it again.
+ *
+ * Every lane state change goes through {@link transitionLane}: it checks the transition table
+ * (lib/lane-state.ts), updates the row only if it still has the state and `stateVersion` the
+ * caller read (so a stale writer loses instead of overwriting), and appends a
+ * `lane.state_changed` event.
  */
 import { canTransitionLane, type LaneState } from "@/lib/lane-state";
 import { AppError } from "@/lib/errors";
+import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
 import type { EventLog } from "../events/event-log";
 import type { Db } from "../store/db";
 import type { Lane } from "../store/generated/client";
 
-export type LaneRow = Lane;
+/** A Lane row with its task packet parsed. */
+export type LaneRow = Omit<Lane, "packet"> & { packet: TaskPacket };
+
+/** Columns a lane write may set (the packet is written once, at creation). */
+export type LaneData = Partial<Omit<Lane, "id" | "state" | "stateVersion" | "packet">>;
+
+/**
+ * The task packet stored in a Lane row's `packet` column.
+ * @throws SyntaxError or ZodError when the stored JSON is not a valid packet.
+ */
+export function parseTaskPacket(json: string): TaskPacket {
+  return TaskPacketSchema.parse(JSON.parse(json));
+}
+
+/** A row as read from the database → {@link LaneRow}. @throws as {@link parseTaskPacket} */
+export function toLaneRow(row: Lane): LaneRow {
+  return { ...row, packet: parseTaskPacket(row.packet) };
+}
+
+/** The lane, or null if there is none. */
+export async function findLane(db: Db, laneId: string): Promise<LaneRow | null> {
+  const lane = await db.lane.findUnique({ where: { id: laneId } });
+  return lane && toLaneRow(lane);
+}
+
+/** Write `data` to a lane (no state change: see {@link transitionLane}); returns the updated row. */
+export async function updateLane(db: Db, laneId: string, data: LaneData): Promise<LaneRow> {
+  return toLaneRow(await db.lane.update({ where: { id: laneId }, data }));
+}
 
 export interface LaneDeps {
   db: Db;
@@ -19,7 +55,7 @@ export interface LaneDeps {
 
 /** Load a lane or throw AppError("not_found"). */
 export async function loadLane(db: Db, laneId: string): Promise<LaneRow> {
-  const lane = await db.lane.findUnique({ where: { id: laneId } });
+  const lane = await findLane(db, laneId);
   if (!lane) throw new AppError("not_found", `no lane with id ${laneId}`);
   return lane;
 }
@@ -33,7 +69,7 @@ export async function transitionLane(
   deps: LaneDeps,
   lane: Pick<LaneRow, "id" | "repoId" | "state" | "stateVersion">,
   to: LaneState,
-  data: Partial<Omit<LaneRow, "id" | "state" | "stateVersion">> = {},
+  data: LaneData = {},
 ): Promise<LaneRow | null> {
   const from = lane.state as LaneState;
   if (!canTransitionLane(from, to)) throw new Error(`lane ${lane.id}: illegal transition ${from} → ${to}`);
@@ -43,5 +79,5 @@ export async function transitionLane(
   });
   if (count === 0) return null;
   await deps.events.append({ type: "lane.state_changed", laneId: lane.id, repoId: lane.repoId, payload: { from, to } });
-  return deps.db.lane.findUniqueOrThrow({ where: { id: lane.id } });
+  return toLaneRow(await deps.db.lane.findUniqueOrThrow({ where: { id: lane.id } }));
 }

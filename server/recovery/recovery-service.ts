@@ -29,7 +29,7 @@ import type { EventBus } from "../events/event-bus";
 import type { EventLog } from "../events/event-log";
 import type { CheckRun } from "../checks/check-runs";
 import type { FreshnessTracker } from "../freshness/freshness";
-import type { LaneRow } from "../records/lane-store";
+import { findLane, type LaneRow } from "../records/lane-store";
 import type { BranchSync } from "../freshness/branch-sync";
 import type { PolicyService } from "../policy/policy-service";
 import type { ProcessSupervisor } from "../processes/supervisor";
@@ -168,7 +168,7 @@ export class RecoveryService {
 
   async #onWorkerFailed(laneId: string, failure: Failure): Promise<void> {
     if (this.#stopped) return;
-    const lane = await this.deps.db.lane.findUnique({ where: { id: laneId } });
+    const lane = await findLane(this.deps.db, laneId);
     if (!lane || lane.state !== "failed") return;
     const proc = await this.deps.db.process.findFirst({ where: { laneId, role: "worker" }, orderBy: { createdAt: "desc" }, select: { id: true, startedAt: true, endedAt: true } });
     // "Crashed at startup": an agent that failed to boot, or a shell/script worker that died
@@ -192,7 +192,7 @@ export class RecoveryService {
    * @returns what was decided; never throws.
    */
   async onWorkerFailure(laneId: string, failure: Failure, opts: { perform?: (recipe: RecoveryRecipe) => Promise<void> } = {}): Promise<RecoveryVerdict> {
-    const lane = await this.deps.db.lane.findUnique({ where: { id: laneId } });
+    const lane = await findLane(this.deps.db, laneId);
     if (!lane) return { kind: "none" };
     const verdict = await this.decide(lane, failure, { trigger: "lane.blocked", role: "worker" }).catch(() => ({ kind: "none" }) as const);
     if (verdict.kind === "attempt") {

@@ -21,9 +21,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { laneDir } from "../records/lane-dir";
+import { parseTaskPacket } from "../records/lane-store";
 import type { Db } from "../store/db";
 import type { WorkerSpec } from "@/lib/task-packet";
-import { TaskPacketSchema } from "@/lib/task-packet";
 import { InteractiveSession, listInteractiveSessions, prepareInteractiveClaude, tmuxSocketFor, TrustPolicy, type InteractiveClaudeSettings } from "../engines/interactive";
 import { TmuxServer } from "../engines/interactive/tmux";
 import type { SessionSignal, InteractiveSession as SessionHook } from "./worker-session";
@@ -125,8 +125,7 @@ export class InteractiveDriver {
     const out = { reattached: [] as string[], missing: [] as string[] };
     for (const w of rows) {
       if (TERMINAL_WORKER_STATES.has(w.state as WorkerState)) continue;
-      const packet = TaskPacketSchema.safeParse(JSON.parse(w.lane.packet));
-      if (!packet.success || packet.data.worker.mode !== "interactive" || this.#live.has(w.id)) continue;
+      if (interactiveMode(w.lane.packet) !== "interactive" || this.#live.has(w.id)) continue;
       if (!names.has(InteractiveDriver.sessionName(w.id))) {
         out.missing.push(w.id);
         continue;
@@ -216,5 +215,14 @@ export class InteractiveDriver {
         await s.kill();
       })();
     });
+  }
+}
+
+/** The worker mode of a stored packet; null for a packet that no longer parses (such a lane is not reattached). */
+function interactiveMode(packetJson: string): WorkerSpec["mode"] | null {
+  try {
+    return parseTaskPacket(packetJson).worker.mode;
+  } catch {
+    return null;
   }
 }
