@@ -1,6 +1,6 @@
 "use client";
 /** The Socket.IO connection as a dot and a word, for the header. */
-import type { ConnectionStatus as Status } from "./realtime-client";
+import type { ConnectionState as Status } from "./realtime-client";
 import { useConnectionStatus } from "./realtime-context";
 
 const LOOK: Record<Status, { dot: string; text: string; label: string }> = {

@@ -38,7 +38,7 @@ export type LaneSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type PartialLine = z.infer<(typeof ServerToClient)["process:partial"]>;
 
 /** `connecting`: first attempt; `reconnecting`: lost after having been connected; `offline`: not retrying. */
-export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "offline";
+export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline";
 
 export interface LaneStreamHandlers {
   /** Lines from the subscribe ack (`fromAck: true`, the recent tail) or live output. May overlap: dedupe by (processId, stream, offset). */
@@ -73,7 +73,7 @@ export interface RealtimeOptions {
 
 export class RealtimeClient {
   #socket: LaneSocket | null = null;
-  #status: ConnectionStatus = "connecting";
+  #status: ConnectionState = "connecting";
   #everConnected = false;
   #statusListeners = new Set<() => void>();
   #cursor = 0;
@@ -163,7 +163,7 @@ export class RealtimeClient {
     this.#setStatus("connecting");
   }
 
-  getStatus = (): ConnectionStatus => this.#status;
+  getStatus = (): ConnectionState => this.#status;
 
   /** useSyncExternalStore-style subscription to status changes. */
   subscribeStatus = (listener: () => void): (() => void) => {
@@ -265,7 +265,7 @@ export class RealtimeClient {
     void this.queryClient.invalidateQueries({ queryKey: laneKeys.all });
   }
 
-  #setStatus(status: ConnectionStatus): void {
+  #setStatus(status: ConnectionState): void {
     if (status === this.#status) return;
     this.#status = status;
     for (const listener of this.#statusListeners) listener();

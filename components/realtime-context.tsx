@@ -3,7 +3,7 @@
  * React access to the one {@link RealtimeClient} created by app/providers.tsx.
  */
 import { createContext, useContext, useSyncExternalStore } from "react";
-import type { ConnectionStatus, RealtimeClient } from "./realtime-client";
+import type { ConnectionState, RealtimeClient } from "./realtime-client";
 
 export const RealtimeContext = createContext<RealtimeClient | null>(null);
 
@@ -14,10 +14,10 @@ export function useRealtime(): RealtimeClient {
   return client;
 }
 
-const serverStatus = (): ConnectionStatus => "connecting";
+const serverStatus = (): ConnectionState => "connecting";
 
 /** The live connection status; "connecting" during server rendering. */
-export function useConnectionStatus(): ConnectionStatus {
+export function useConnectionStatus(): ConnectionState {
   const client = useRealtime();
   return useSyncExternalStore(client.subscribeStatus, client.getStatus, serverStatus);
 }

@@ -31,7 +31,7 @@ export interface EventDescription {
 const MAX_TEXT = 160;
 
 /** `s` cut to `max` characters with an ellipsis, on one line. */
-export function clip(s: string, max = MAX_TEXT): string {
+function clip(s: string, max = MAX_TEXT): string {
   const one = s.replace(/\s+/g, " ").trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }

@@ -21,7 +21,6 @@ import { CODEX_API_KEY_ENV, CodexJsonAdapter, codexArgv, type CodexSandbox } fro
 import type { EngineAdapter } from "./engine-events";
 import { agentGitEnv, defaultClaudeBin, defaultCodexArgv, prepareAgentHome, stdinFromFile } from "./engine-env";
 
-export type AgentEngine = "claude" | "codex" | "anthropic";
 
 /** Server-wide settings for the agent engines (from config; all optional). */
 export interface AgentEngineSettings {
@@ -54,6 +53,30 @@ export interface AgentEngineSettings {
   anthropicRetryBaseMs?: number;
 }
 
+/** What every agent engine gets: its HOME, the common environment, and where its prompt goes. */
+interface AgentSetup {
+  laneDir: string;
+  codexHome: string;
+  /** HOME and the git identity. */
+  base: Record<string, string>;
+  /** The Messages API settings (`claude`, `anthropic`). */
+  anthropicEnv: Record<string, string>;
+  promptFile: string;
+  prompt: string;
+}
+
+/**
+ * How one agent engine is run (an entry of the engine registry, ./engine-command.ts `ENGINE_REGISTRY`):
+ * its argv and environment, its stdout adapter, and how a follow-up resumes its session.
+ */
+export interface AgentEngineDefinition {
+  /** The argv and the engine's own environment (HOME, git identity and `worker.env` are added around it). */
+  command(worker: Pick<WorkerSpec, "command">, setup: AgentSetup, settings: AgentEngineSettings): Promise<{ argv: string[]; env: Record<string, string> }>;
+  createAdapter: () => EngineAdapter;
+  /** The argv of a follow-up that continues session `sessionId`; absent when the engine keeps no session. */
+  resume?: (argv: string[], sessionId: string) => string[] | null;
+}
+
 export interface PreparedAgentWorker {
   argv: string[];
   env: Record<string, string>;
@@ -68,6 +91,55 @@ export const PLACEHOLDER_API_KEY = "laneboard-local";
 
 /** File name of the prompt (claude, codex) inside the lane directory. */
 export const PROMPT_FILE_NAME = "prompt.txt";
+
+/** The agent engines, by name. The whole registry (with `shell` and `script`) is ./engine-command.ts `ENGINE_REGISTRY`. */
+export const AGENT_ENGINES = {
+  claude: {
+    async command(worker, { promptFile, prompt, anthropicEnv }, settings) {
+      await fs.writeFile(promptFile, prompt);
+      const bin = worker.command ?? settings.claudeBin ?? [defaultClaudeBin()];
+      // No auto-update or telemetry from a lane: there is no one to update and nowhere to report.
+      // (With non-essential traffic off Claude Code also skips its session-title side request.)
+      const env: Record<string, string> = { ...anthropicEnv, DISABLE_AUTOUPDATER: "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" };
+      if (settings.claudeMaxRetries !== undefined) env.CLAUDE_CODE_MAX_RETRIES = String(settings.claudeMaxRetries);
+      return { argv: stdinFromFile(promptFile, claudeArgv({ bin, model: settings.claudeModel })), env };
+    },
+    createAdapter: () => new ClaudeStreamAdapter(),
+    // Claude Code takes `--resume <id>` anywhere after its program.
+    resume: (argv, sessionId) => [...argv, "--resume", sessionId],
+  },
+  codex: {
+    async command(worker, { promptFile, prompt, codexHome }, settings) {
+      await fs.writeFile(promptFile, prompt);
+      const bin = worker.command ?? settings.codexBin ?? defaultCodexArgv();
+      const argv = codexArgv({ bin, model: settings.codexModel, baseUrl: settings.openaiBaseUrl, sandbox: settings.codexSandbox, requestMaxRetries: settings.codexMaxRetries });
+      // Codex refuses to start when the provider's key variable is unset, even for a local server that checks none.
+      const key = settings.openaiApiKey ?? (settings.openaiBaseUrl ? PLACEHOLDER_API_KEY : undefined);
+      const env: Record<string, string> = { CODEX_HOME: codexHome, ...(key ? { [CODEX_API_KEY_ENV]: key, OPENAI_API_KEY: key } : {}) };
+      return { argv: stdinFromFile(promptFile, argv), env };
+    },
+    createAdapter: () => new CodexJsonAdapter(),
+    // `codex exec` takes the `resume <id>` subcommand before the final `-` (read the prompt from stdin), after the exec options.
+    resume: (argv, sessionId) => (argv.at(-1) === "-" ? [...argv.slice(0, -1), "resume", sessionId, "-"] : null),
+  },
+  anthropic: {
+    async command(worker, { laneDir, prompt, anthropicEnv }, settings) {
+      const argv = await anthropicAgentArgv(
+        {
+          prompt,
+          ...(settings.anthropicModel ? { model: settings.anthropicModel } : {}),
+          ...(settings.anthropicMaxRetries !== undefined ? { maxRetries: settings.anthropicMaxRetries } : {}),
+          ...(settings.anthropicRetryBaseMs !== undefined ? { retryBaseMs: settings.anthropicRetryBaseMs } : {}),
+        },
+        laneDir,
+      );
+      return { argv: worker.command ? [...worker.command, ...argv.slice(1)] : argv, env: anthropicEnv };
+    },
+    createAdapter: () => new AnthropicAgentAdapter(),
+  },
+} satisfies Record<string, AgentEngineDefinition>;
+
+export type AgentEngine = keyof typeof AGENT_ENGINES;
 
 /**
  * Prepare an agent worker.
@@ -84,49 +156,19 @@ export async function prepareAgentWorker(
   if (!worker.prompt) throw new AppError("invalid_input", `the ${engine} engine needs a prompt`);
   const laneDir = path.resolve(ctx.laneDir);
   const { home, codexHome } = await prepareAgentHome(laneDir);
-  const base: Record<string, string> = { HOME: home, ...agentGitEnv(engine) };
-  const anthropicEnv: Record<string, string> = {
-    ...(settings.anthropicBaseUrl ? { ANTHROPIC_BASE_URL: settings.anthropicBaseUrl } : {}),
-    // Without a key Claude Code would try an interactive login; a local server needs some key.
-    ...(settings.anthropicApiKey || settings.anthropicBaseUrl ? { ANTHROPIC_API_KEY: settings.anthropicApiKey ?? PLACEHOLDER_API_KEY } : {}),
+  const setup: AgentSetup = {
+    laneDir,
+    codexHome,
+    base: { HOME: home, ...agentGitEnv(engine) },
+    anthropicEnv: {
+      ...(settings.anthropicBaseUrl ? { ANTHROPIC_BASE_URL: settings.anthropicBaseUrl } : {}),
+      // Without a key Claude Code would try an interactive login; a local server needs some key.
+      ...(settings.anthropicApiKey || settings.anthropicBaseUrl ? { ANTHROPIC_API_KEY: settings.anthropicApiKey ?? PLACEHOLDER_API_KEY } : {}),
+    },
+    promptFile: path.join(laneDir, PROMPT_FILE_NAME),
+    prompt: worker.prompt,
   };
-  const promptFile = path.join(laneDir, PROMPT_FILE_NAME);
-  const done = (argv: string[], env: Record<string, string>, createAdapter: () => EngineAdapter): PreparedAgentWorker => ({
-    argv,
-    env: { ...base, ...env, ...worker.env },
-    stdin: "null",
-    createAdapter,
-  });
-  switch (engine) {
-    case "claude": {
-      await fs.writeFile(promptFile, worker.prompt);
-      const bin = worker.command ?? settings.claudeBin ?? [defaultClaudeBin()];
-      // No auto-update or telemetry from a lane: there is no one to update and nowhere to report.
-      // (With non-essential traffic off Claude Code also skips its session-title side request.)
-      const env: Record<string, string> = { ...anthropicEnv, DISABLE_AUTOUPDATER: "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" };
-      if (settings.claudeMaxRetries !== undefined) env.CLAUDE_CODE_MAX_RETRIES = String(settings.claudeMaxRetries);
-      return done(stdinFromFile(promptFile, claudeArgv({ bin, model: settings.claudeModel })), env, () => new ClaudeStreamAdapter());
-    }
-    case "codex": {
-      await fs.writeFile(promptFile, worker.prompt);
-      const bin = worker.command ?? settings.codexBin ?? defaultCodexArgv();
-      const argv = codexArgv({ bin, model: settings.codexModel, baseUrl: settings.openaiBaseUrl, sandbox: settings.codexSandbox, requestMaxRetries: settings.codexMaxRetries });
-      // Codex refuses to start when the provider's key variable is unset, even for a local server that checks none.
-      const key = settings.openaiApiKey ?? (settings.openaiBaseUrl ? PLACEHOLDER_API_KEY : undefined);
-      const env: Record<string, string> = { CODEX_HOME: codexHome, ...(key ? { [CODEX_API_KEY_ENV]: key, OPENAI_API_KEY: key } : {}) };
-      return done(stdinFromFile(promptFile, argv), env, () => new CodexJsonAdapter());
-    }
-    case "anthropic": {
-      const argv = await anthropicAgentArgv(
-        {
-          prompt: worker.prompt,
-          ...(settings.anthropicModel ? { model: settings.anthropicModel } : {}),
-          ...(settings.anthropicMaxRetries !== undefined ? { maxRetries: settings.anthropicMaxRetries } : {}),
-          ...(settings.anthropicRetryBaseMs !== undefined ? { retryBaseMs: settings.anthropicRetryBaseMs } : {}),
-        },
-        laneDir,
-      );
-      return done(worker.command ? [...worker.command, ...argv.slice(1)] : argv, anthropicEnv, () => new AnthropicAgentAdapter());
-    }
-  }
+  const definition: AgentEngineDefinition = AGENT_ENGINES[engine];
+  const { argv, env } = await definition.command(worker, setup, settings);
+  return { argv, env: { ...setup.base, ...env, ...worker.env }, stdin: "null", createAdapter: definition.createAdapter };
 }

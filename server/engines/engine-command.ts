@@ -1,7 +1,14 @@
 /**
- * How a lane's worker is run: turns the packet's {@link WorkerSpec} into the argv, extra
- * environment and stdin mode the process supervisor starts in the lane's worktree, plus (for
- * agent engines) the adapter that reads the worker's stdout.
+ * The engine registry and the worker command built from it. {@link ENGINE_REGISTRY} is the one list of
+ * engines and what each is: how its worker is prepared, the adapter that reads its stdout,
+ * whether it is a coding agent (talks to a model API with a key, reports structured output)
+ * and whether a follow-up can resume its session. The lane runner (through
+ * {@link prepareWorker}), the worker monitor ({@link createEngineAdapter}), recovery and the
+ * worker service ({@link engineDefinition}) all read it.
+ *
+ * {@link prepareWorker} turns the packet's {@link WorkerSpec} into the argv, extra environment
+ * and stdin mode the process supervisor starts in the lane's worktree, plus (for agent engines)
+ * the adapter that reads the worker's stdout.
  *
  * | engine | argv | stdout adapter |
  * | --- | --- | --- |
@@ -20,10 +27,7 @@ import { fileURLToPath } from "node:url";
 import { AppError } from "@/lib/errors";
 import type { Engine, WorkerSpec } from "@/lib/task-packet";
 import type { StdinMode } from "../processes/wrapper";
-import { prepareAgentWorker, type AgentEngineSettings } from "./agent-engines";
-import { AnthropicAgentAdapter } from "./anthropic-agent-engine";
-import { ClaudeStreamAdapter } from "./claude";
-import { CodexJsonAdapter } from "./codex";
+import { AGENT_ENGINES, prepareAgentWorker, type AgentEngine, type AgentEngineDefinition, type AgentEngineSettings } from "./agent-engines";
 import type { EngineAdapter } from "./engine-events";
 
 export type { AgentEngineSettings } from "./agent-engines";
@@ -37,15 +41,12 @@ export const SCRIPT_AGENT_PATH = fileURLToPath(new URL("./script-agent.mjs", imp
 /** File name of the script engine's steps inside the lane directory. */
 export const SCRIPT_FILE_NAME = "script.json";
 
-/** Engines whose agent keeps a session that a follow-up prompt can resume. */
-export const FOLLOW_UP_ENGINES: ReadonlySet<Engine> = new Set(["claude", "codex"]);
-
 export interface WorkerContext {
   /** The lane's private directory under the data dir (created if missing). */
   laneDir: string;
   /** The lane's worktree: the worker's cwd. */
   worktreePath: string;
-  /** Continue this agent session (a follow-up); only for {@link FOLLOW_UP_ENGINES}. */
+  /** Continue this agent session (a follow-up); only for engines that resume ({@link EngineDefinition.resume}). */
   resumeSessionId?: string;
 }
 
@@ -60,21 +61,71 @@ export interface PreparedWorker {
   createAdapter?: () => EngineAdapter;
 }
 
+/** One engine of the registry. */
+export interface EngineDefinition {
+  /** A coding agent: it talks to a model API (base URL and key from the settings), reports structured output, and its boot errors are output. */
+  agent: boolean;
+  /**
+   * The argv of a follow-up that continues session `sessionId` (Claude Code `--resume`, `codex exec
+   * resume`), or null when this argv cannot take it; absent when the engine keeps no session.
+   */
+  resume?: (argv: string[], sessionId: string) => string[] | null;
+  /** Prepare the worker's process (see {@link prepareWorker}); `resumeSessionId` is applied afterwards. */
+  prepare(worker: WorkerSpec, ctx: WorkerContext, settings: AgentEngineSettings): Promise<PreparedWorker>;
+  /** A fresh parser of the worker's stdout lines; null for plain-text output. */
+  createAdapter(): EngineAdapter | null;
+}
+
+function agentEngine(engine: AgentEngine): EngineDefinition {
+  const definition: AgentEngineDefinition = AGENT_ENGINES[engine];
+  return {
+    agent: true,
+    ...(definition.resume ? { resume: definition.resume } : {}),
+    prepare: (worker, ctx, settings) => prepareAgentWorker(engine, worker, ctx, settings),
+    createAdapter: definition.createAdapter,
+  };
+}
+
+/** The engines, by name (the task packet's `worker.engine`). */
+export const ENGINE_REGISTRY: Readonly<Record<Engine, EngineDefinition>> = {
+  claude: agentEngine("claude"),
+  codex: agentEngine("codex"),
+  anthropic: agentEngine("anthropic"),
+  shell: {
+    agent: false,
+    async prepare(worker) {
+      if (!worker.command) throw new AppError("invalid_input", "the shell engine needs a command");
+      return { argv: [...worker.command], env: { ...worker.env } };
+    },
+    createAdapter: () => null,
+  },
+  script: {
+    agent: false,
+    async prepare(worker, ctx) {
+      if (!worker.script) throw new AppError("invalid_input", "the script engine needs script steps");
+      await fs.access(SCRIPT_AGENT_PATH).catch(() => {
+        throw new AppError("internal", `script agent not found at ${SCRIPT_AGENT_PATH}`);
+      });
+      await fs.mkdir(ctx.laneDir, { recursive: true });
+      const file = path.join(path.resolve(ctx.laneDir), SCRIPT_FILE_NAME);
+      await fs.writeFile(file, `${JSON.stringify(worker.script, null, 2)}\n`);
+      return { argv: [process.execPath, SCRIPT_AGENT_PATH, file], env: { ...worker.env } };
+    },
+    createAdapter: () => null,
+  },
+};
+
+/** The registry entry of an engine name read from a row; null for a name that is not an engine. */
+export function engineDefinition(engine: string): EngineDefinition | null {
+  return Object.hasOwn(ENGINE_REGISTRY, engine) ? ENGINE_REGISTRY[engine as Engine] : null;
+}
+
 /**
  * A fresh stdout adapter for `engine`, or null for engines whose output is plain text
  * (`shell`, `script`). Used to rebuild a worker's adapter after a server restart.
  */
 export function createEngineAdapter(engine: string): EngineAdapter | null {
-  switch (engine) {
-    case "claude":
-      return new ClaudeStreamAdapter();
-    case "codex":
-      return new CodexJsonAdapter();
-    case "anthropic":
-      return new AnthropicAgentAdapter();
-    default:
-      return null;
-  }
+  return engineDefinition(engine)?.createAdapter() ?? null;
 }
 
 /**
@@ -89,43 +140,15 @@ export function createEngineAdapter(engine: string): EngineAdapter | null {
  *   script agent file is missing from the install.
  */
 export async function prepareWorker(worker: WorkerSpec, ctx: WorkerContext, settings: AgentEngineSettings = {}): Promise<PreparedWorker> {
-  if (ctx.resumeSessionId !== undefined && !FOLLOW_UP_ENGINES.has(worker.engine)) {
+  const definition = ENGINE_REGISTRY[worker.engine];
+  if (ctx.resumeSessionId !== undefined && !definition.resume) {
     throw new AppError("not_supported", `the ${worker.engine} engine cannot continue a session`);
   }
-  const env = { ...worker.env };
-  switch (worker.engine) {
-    case "script": {
-      if (!worker.script) throw new AppError("invalid_input", "the script engine needs script steps");
-      await fs.access(SCRIPT_AGENT_PATH).catch(() => {
-        throw new AppError("internal", `script agent not found at ${SCRIPT_AGENT_PATH}`);
-      });
-      await fs.mkdir(ctx.laneDir, { recursive: true });
-      const file = path.join(path.resolve(ctx.laneDir), SCRIPT_FILE_NAME);
-      await fs.writeFile(file, `${JSON.stringify(worker.script, null, 2)}\n`);
-      return { argv: [process.execPath, SCRIPT_AGENT_PATH, file], env };
-    }
-    case "shell": {
-      if (!worker.command) throw new AppError("invalid_input", "the shell engine needs a command");
-      return { argv: [...worker.command], env };
-    }
-    case "claude":
-    case "codex":
-    case "anthropic": {
-      const prepared = await prepareAgentWorker(worker.engine, worker, ctx, settings);
-      const argv = ctx.resumeSessionId === undefined ? prepared.argv : withResume(worker.engine, prepared.argv, ctx.resumeSessionId);
-      return { argv, env: prepared.env, stdin: prepared.stdin, createAdapter: prepared.createAdapter };
-    }
-  }
-}
-
-/**
- * Add the resume arguments to a prepared agent argv: Claude Code takes `--resume <id>` anywhere
- * after its program; `codex exec` takes the `resume <id>` subcommand before the final `-`
- * (read the prompt from stdin), after the exec options.
- */
-function withResume(engine: "claude" | "codex" | "anthropic", argv: string[], sessionId: string): string[] {
+  const prepared = await definition.prepare(worker, ctx, settings);
+  if (ctx.resumeSessionId === undefined) return prepared;
+  const sessionId = ctx.resumeSessionId;
   if (sessionId === "" || sessionId.startsWith("-")) throw new AppError("invalid_input", `invalid session id ${JSON.stringify(sessionId)}`);
-  if (engine === "claude") return [...argv, "--resume", sessionId];
-  if (engine === "codex" && argv.at(-1) === "-") return [...argv.slice(0, -1), "resume", sessionId, "-"];
-  throw new AppError("not_supported", `the ${engine} engine cannot continue a session`);
+  const argv = definition.resume?.(prepared.argv, sessionId);
+  if (!argv) throw new AppError("not_supported", `the ${worker.engine} engine cannot continue a session`);
+  return { ...prepared, argv };
 }

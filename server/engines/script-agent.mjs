@@ -61,7 +61,7 @@ function out(line) {
  * symlinks (in the existing part of the path) that lead outside `root`.
  * @param {string} root @param {string} rel @returns {string}
  */
-export function resolveInside(root, rel) {
+function resolveInside(root, rel) {
   const escape = () => new StepError(`path is outside the worktree: ${JSON.stringify(rel)}`, USAGE_EXIT);
   if (path.isAbsolute(rel) || rel.includes("\0")) throw escape();
   const target = path.resolve(root, rel);

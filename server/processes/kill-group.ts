@@ -6,13 +6,13 @@
  * Why SIGTERM is repeated for a young process: a SIGTERM that lands while the `sh` wrapper is
  * between fork and exec of the command is caught by the wrapper's trap in the forked child and
  * lost with the exec (reproduced with dash: a kill right after start then always waited for the
- * full grace period). So during the first {@link STARTUP_WINDOW_MS} after the start, SIGTERM is
+ * full grace period). So during the first {@link TERM_REPEAT_WINDOW_MS} after the start, SIGTERM is
  * re-sent every 50 ms until the group is gone; an older process gets exactly one SIGTERM.
  */
 import { cgroupOomKills, removeCgroup, scopeMembers, signalScope, type ProcessScope, type ScopeWatcher } from "./process-scope";
 
 /** How long after a process's start SIGTERM is repeated during a kill (ms). */
-export const STARTUP_WINDOW_MS = 2000;
+export const TERM_REPEAT_WINDOW_MS = 2000;
 const RESEND_EVERY_MS = 50;
 
 export interface KillGroupOptions {
@@ -41,7 +41,7 @@ export async function killScope(scope: ProcessScope, o: KillGroupOptions): Promi
   let isGone = false;
   const gone = o.groups.whenGone(scope).then(() => (isGone = true));
   const deadline = Date.now() + o.graceMs;
-  while (!isGone && Date.now() < Math.min(deadline, o.startedAtMs + STARTUP_WINDOW_MS)) {
+  while (!isGone && Date.now() < Math.min(deadline, o.startedAtMs + TERM_REPEAT_WINDOW_MS)) {
     await Promise.race([gone, sleep(RESEND_EVERY_MS)]);
     if (!isGone) send("SIGTERM");
   }

@@ -24,6 +24,7 @@
 import type { LaneEvent, LaneEventType } from "@/lib/lane-events";
 import type { LaneState } from "@/lib/lane-state";
 import type { FailureLike } from "../checks/classify-failure";
+import { engineDefinition } from "../engines/engine-command";
 import { RECOVERY_RECIPES, RecoveryLedger, recoveryKeyFor, type RecoveryKey, type RecoveryRecipe } from "./recovery-recipes";
 import type { EventBus } from "../events/event-bus";
 import type { EventLog } from "../events/event-log";
@@ -53,9 +54,6 @@ export interface RecoveryDeps {
 }
 
 export type RecoveryVerdict = { kind: "attempt"; recipe: RecoveryRecipe } | { kind: "escalate" } | { kind: "none" };
-
-/** Engines whose early exit counts as "worker crashed at startup" even after printing (their boot errors are output). */
-export const AGENT_ENGINES: ReadonlySet<string> = new Set(["claude", "codex", "anthropic"]);
 
 /** Who a restart is attributed to when recovery does it; a restart by anyone else resets the ledger. */
 export const RECOVERY_ACTOR = "recovery";
@@ -171,10 +169,10 @@ export class RecoveryService {
     const lane = await findLane(this.deps.db, laneId);
     if (!lane || lane.state !== "failed") return;
     const proc = await this.deps.db.process.findFirst({ where: { laneId, role: "worker" }, orderBy: { createdAt: "desc" }, select: { id: true, startedAt: true, endedAt: true } });
-    // "Crashed at startup": an agent that failed to boot, or a shell/script worker that died
+    // "Crashed at startup": an agent (whose boot errors are output) that failed to boot, or a shell/script worker that died
     // without printing a line. A shell worker that printed output ran and reported its own
     // result with its exit code; rerunning a command with side effects is not a safe default.
-    const booted = proc && !AGENT_ENGINES.has(lane.engine) ? (await this.deps.supervisor.tail(proc.id, 1).catch(() => [])).length > 0 : false;
+    const booted = proc && !engineDefinition(lane.engine)?.agent ? (await this.deps.supervisor.tail(proc.id, 1).catch(() => [])).length > 0 : false;
     const uptimeMs = proc?.startedAt && !booted ? (proc.endedAt ?? new Date()).getTime() - proc.startedAt.getTime() : null;
     const stale = failure.failureClass === "compile" ? ((await this.deps.freshness.refresh(laneId, "after_failure"))?.stale ?? false) : false;
     const verdict = await this.decide(lane, failure, { trigger: "lane.failed", role: "worker", stale, uptimeMs });

@@ -9,17 +9,10 @@
  * lane the supervisor reattached.
  */
 import { AppError } from "@/lib/errors";
+import type { CapsConfig } from "@/lib/scheduling";
 import { parseOrThrow } from "@/lib/validate";
-import { CapsUpdateSchema, POOLS, PoolSchema, type CapsUpdate, type Pool, type PoolCaps, type RepoCaps } from "./schemas";
+import { CapsUpdateSchema, POOLS, PoolSchema, type CapsUpdate, type Pool } from "./schemas";
 import type { CapacityView } from "./types";
-
-export interface CapsConfig {
-  global: PoolCaps;
-  /** Default cap per repo and pool; null = no per-repo cap. */
-  perRepo: RepoCaps;
-  /** Overrides by repo id (only the pools given). */
-  repos: Record<string, Partial<RepoCaps>>;
-}
 
 export const DEFAULT_CAPS: CapsConfig = {
   global: { agent: 4, check: 2, background: 2 },

@@ -26,7 +26,7 @@ import type { Db } from "../store/db";
 import type { WorkerSpec } from "@/lib/task-packet";
 import { InteractiveSession, listInteractiveSessions, prepareInteractiveClaude, tmuxSocketFor, TrustPolicy, type InteractiveClaudeSettings } from "../engines/interactive";
 import { TmuxServer } from "../engines/interactive/tmux";
-import type { SessionSignal, InteractiveSession as SessionHook } from "./worker-session";
+import type { SessionHook, SessionSignal } from "./worker-session";
 import { TERMINAL_WORKER_STATES } from "./worker-state-machine";
 import type { WorkerState } from "@/lib/lane-state";
 

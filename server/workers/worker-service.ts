@@ -18,7 +18,7 @@ import { TERMINAL_LANE_STATES, type LaneState, type WorkerState } from "@/lib/la
 import type { Engine } from "@/lib/task-packet";
 import type { AwaitReadyResponse, LastErrorResponse, PromptResponse, WorkerStateResponse } from "@/lib/worker-api";
 import type { WorkerError, WorkerView } from "@/lib/worker-state";
-import { FOLLOW_UP_ENGINES } from "../engines/engine-command";
+import { engineDefinition } from "../engines/engine-command";
 import type { EventBus } from "../events/event-bus";
 import { eventFromRow } from "../events/event-log";
 import { laneDir } from "../records/lane-dir";
@@ -27,7 +27,7 @@ import type { LaneSummaryService } from "./lane-summary";
 import { blockerOf } from "./summarize-lane";
 import { dropFollowUp, writeFollowUp } from "./follow-up";
 import { promptPayload } from "./prompt-event";
-import type { InteractiveSession, SessionSignal } from "./worker-session";
+import type { SessionHook, SessionSignal } from "./worker-session";
 import { applyWorkerEvent, TERMINAL_WORKER_STATES, transitionWorker, type WorkerDeps, type WorkerEvent, type WorkerRow } from "./worker-state-machine";
 import { currentWorker, toWorkerView } from "./worker-view";
 
@@ -43,7 +43,7 @@ export interface WorkerServiceDeps extends WorkerDeps {
 const ERROR_EVENTS: LaneEventType[] = ["lane.failed", "lane.red", "lane.blocked", "lane.escalated", "branch.workspace_mismatch", "lane.prompt_misdelivery", "lane.phantom_completion", "trust_required"];
 
 export class WorkerService {
-  readonly #sessions = new Map<string, InteractiveSession>();
+  readonly #sessions = new Map<string, SessionHook>();
   /** Workers whose session replays a misdelivered prompt itself. */
   readonly #selfReplay = new Set<string>();
 
@@ -172,7 +172,7 @@ export class WorkerService {
   }
 
   /** Attach an interactive session to a worker (see ./worker-session.ts). @returns detach */
-  attachSession(workerId: string, session: InteractiveSession): () => void {
+  attachSession(workerId: string, session: SessionHook): () => void {
     this.#sessions.set(workerId, session);
     return () => {
       if (this.#sessions.get(workerId) === session) this.#sessions.delete(workerId);
@@ -260,7 +260,7 @@ export class WorkerService {
    * counts as a misdelivery (one replay at the next ready).
    * @throws AppError conflict when another writer moved the worker first
    */
-  async #deliver(worker: WorkerRow, session: InteractiveSession, text: string, source: "api" | "packet" | "replay"): Promise<WorkerRow> {
+  async #deliver(worker: WorkerRow, session: SessionHook, text: string, source: "api" | "packet" | "replay"): Promise<WorkerRow> {
     const lane = await this.deps.db.lane.findUniqueOrThrow({ where: { id: worker.laneId } });
     const deliveries = source === "replay" ? worker.promptDeliveries + 1 : 1;
     const accepted = await transitionWorker(this.deps, worker, "prompt_sent", { repoId: lane.repoId, data: { prompt: text, promptDeliveries: deliveries } });
@@ -277,7 +277,7 @@ export class WorkerService {
 
   async #followUp(lane: LaneRow, text: string): Promise<PromptResponse> {
     const engine = lane.engine as Engine;
-    if (!FOLLOW_UP_ENGINES.has(engine)) {
+    if (!engineDefinition(engine)?.resume) {
       throw new AppError("not_supported", `the ${engine} engine takes its prompt at start and has no session to continue; restart the lane or create a new one`);
     }
     const withSession = await this.deps.db.worker.findFirst({ where: { laneId: lane.id, sessionId: { not: null } }, orderBy: [{ attempt: "desc" }, { createdAt: "desc" }] });

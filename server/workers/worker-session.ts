@@ -5,7 +5,7 @@
  *
  * Protocol, for the engine that runs the session:
  * 1. After the lane runner has started the worker (its Worker row exists, state `spawning`),
- *    call `runtime.workers.attachSession(workerId, session)` with an {@link InteractiveSession}.
+ *    call `runtime.workers.attachSession(workerId, session)` with an {@link SessionHook}.
  * 2. Report what the screen shows with `runtime.workers.signal(workerId, signal)`:
  *    | signal | transition | events |
  *    | --- | --- | --- |
@@ -37,7 +37,7 @@ export type SessionSignal =
   | { kind: "prompt_misdelivery"; evidence: string; replaying?: boolean };
 
 /** What the service asks of a live interactive session. Both may throw; the service handles it. */
-export interface InteractiveSession {
+export interface SessionHook {
   /** Type `text` into the agent's input line and submit it. Resolves once it was sent (not answered). */
   deliverPrompt(text: string): Promise<void>;
   /** Answer the folder-trust prompt positively. */
