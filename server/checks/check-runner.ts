@@ -5,7 +5,7 @@
  * last check ends or one is red. A check longer than its `timeoutMs` has its process group killed
  * and is red with class `infra` (reason `timed_out`).
  *
- * Around the runs, optional {@link CheckHooks} (./check-guard.ts) bring in branch
+ * Around the runs, {@link CheckHooks} (./check-guard.ts) bring in branch
  * freshness and policy: before a check (stale before blame: merge the base forward before broad
  * checks), after a red one (classify, recover once or escalate), after all are green (merge
  * forward if stale, else finish) and after the lane finished (merge readiness). A hook that
@@ -57,8 +57,8 @@ export interface CheckRunnerDeps extends LaneDeps {
     reason?: string,
     details?: FailureDetails,
   ) => Promise<void>;
-  /** Optional: freshness, recovery and policy around the checks. */
-  checkHooks?: CheckHooks;
+  /** Freshness, recovery and policy around the checks (./check-guard.ts, in a check slot: ./check-slots.ts). */
+  checkHooks: CheckHooks;
 }
 
 /** Lines of a check's output read back for counts and classification. */
@@ -77,7 +77,7 @@ export class CheckRunner {
   async start(lane: LaneRow, packet: TaskPacket, index: number, round?: number): Promise<void> {
     const { db, events, supervisor, checkHooks } = this.deps;
     const check = packet.acceptance[index]!;
-    const verdict = checkHooks ? await checkHooks.beforeCheck(lane, check, index).catch(() => ({ kind: "run" as const, stale: undefined })) : { kind: "run" as const, stale: undefined };
+    const verdict = await checkHooks.beforeCheck(lane, check, index).catch(() => ({ kind: "run" as const, stale: undefined }));
     const fresh = await findLane(db, lane.id);
     if (!fresh || fresh.state !== "checking") return; // killed while the hook ran
     const runs = parseCheckRuns(fresh.checks);
@@ -151,9 +151,9 @@ export class CheckRunner {
       const updated = await updateLane(db, lane.id, { checks: JSON.stringify(runs) });
       await events.append({ ...base, type: "lane.green", payload: { level: run.level, command: run.argv, durationMs: run.durationMs, tests } });
       if (run.index + 1 < packet.acceptance.length) return this.start(updated, packet, run.index + 1, run.round);
-      if (checkHooks && (await checkHooks.afterGreen(updated).catch(() => "settle" as const)) === "rerun") return this.#rerun(lane.id);
+      if ((await checkHooks.afterGreen(updated).catch(() => "settle" as const)) === "rerun") return this.#rerun(lane.id);
       await this.deps.settle(updated, "finished", exit);
-      checkHooks?.afterFinished(lane.id);
+      checkHooks.afterFinished(lane.id);
       return;
     }
     const timeoutMs = this.#timedOut.get(exit.processId);
@@ -169,7 +169,7 @@ export class CheckRunner {
       timedOut: timeoutMs !== undefined,
       timeoutMs,
     });
-    const stale = run.stale ?? (checkHooks ? await checkHooks.staleNow(lane).catch(() => undefined) : undefined);
+    const stale = run.stale ?? (await checkHooks.staleNow(lane).catch(() => undefined));
     run.failure = { failureClass: classification.failureClass, reason: classification.reason, summary: classification.summary, evidence: classification.evidence };
     if (timeoutMs !== undefined) run.timedOut = true;
     if (stale !== undefined) run.stale = stale;
@@ -191,7 +191,7 @@ export class CheckRunner {
         ...(timeoutMs !== undefined ? { timedOut: true } : {}),
       },
     });
-    if (checkHooks && (await checkHooks.afterRed(updated, run, classification).catch(() => "settle" as const)) === "rerun") return this.#rerun(lane.id);
+    if ((await checkHooks.afterRed(updated, run, classification).catch(() => "settle" as const)) === "rerun") return this.#rerun(lane.id);
     return this.deps.settle(updated, "failed", exit, classification.failureClass, `check ${run.argv.join(" ")} is red: ${classification.summary}`, {
       failureReason: classification.reason,
       summary: classification.summary,

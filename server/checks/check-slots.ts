@@ -15,18 +15,8 @@ export interface CheckSlotsDeps {
   acquire: (opts: { repoId: string; laneId: string; priority: number }) => Promise<() => void>;
 }
 
-/** Hooks that run every check (used when the runtime passes none). */
-const RUN_ALL: CheckHooks = {
-  beforeCheck: async () => ({ kind: "run", stale: undefined }),
-  staleNow: async () => undefined,
-  afterRed: async () => "settle",
-  afterGreen: async () => "settle",
-  afterFinished: () => undefined,
-};
-
 /** `hooks` with a check slot taken before each check starts (see the module doc). */
-export function withCheckSlots(hooks: CheckHooks | undefined, deps: CheckSlotsDeps): CheckHooks {
-  const base = hooks ?? RUN_ALL;
+export function withCheckSlots(base: CheckHooks, deps: CheckSlotsDeps): CheckHooks {
   const held = new Map<string, () => void>();
   const release = (laneId: string | null) => {
     const r = laneId ? held.get(laneId) : undefined;

@@ -49,8 +49,8 @@ export interface LaneRunnerDeps extends LaneDeps {
   onLaneActivity: (laneId: string) => void;
   /** Issue 5 (server/recovery): classify a worker's non-zero exit; its class and evidence go into `lane.failed`. */
   classifyWorkerFailure?: (lane: LaneRow, exit: ProcessExit) => Promise<({ failureClass: FailureClass } & FailureDetails) | null>;
-  /** Issue 5 (server/checks/check-guard.ts): freshness, policy and recovery around acceptance checks; passed to the CheckRunner. */
-  checkHooks?: CheckHooks;
+  /** Freshness, policy and recovery around acceptance checks (server/checks/check-guard.ts); passed to the CheckRunner. */
+  checkHooks: CheckHooks;
   /** Issue 4 item 3 (server/workers/interactive-driver.ts): starts `worker.mode: "interactive"` agents in tmux; without it such lanes fail to start. */
   interactive?: { launch(input: InteractiveLaunch): Promise<{ argv: string[]; stop(): Promise<void> }> };
 }
