@@ -33,8 +33,8 @@ export function withCheckSlots(base: CheckHooks, deps: CheckSlotsDeps): CheckHoo
   return {
     async beforeCheck(lane, check, index) {
       if (!held.has(lane.id)) held.set(lane.id, await deps.acquire({ repoId: lane.repoId, laneId: lane.id, priority: lane.priority }));
-      // The runner runs the check when its hook fails; so does this wrapper, keeping the slot.
-      const verdict = await base.beforeCheck(lane, check, index).catch(() => ({ kind: "run" as const, stale: undefined }));
+      // A hook that throws keeps the slot: the runner then runs the check (its one catch).
+      const verdict = await base.beforeCheck(lane, check, index);
       if (verdict.kind !== "run") release(lane.id);
       return verdict;
     },
