@@ -19,7 +19,7 @@
  * while the server was down continues correctly after the restart.
  */
 import type { TaskPacket } from "@/lib/task-packet";
-import { AppError, isAppError } from "@/lib/errors";
+import { isAppError } from "@/lib/errors";
 import type { FailureClass } from "@/lib/lane-state";
 import type { WorkerError } from "@/lib/worker-state";
 import type { ProcessExit, ProcessOutput } from "../events/event-bus";
@@ -47,12 +47,12 @@ export interface LaneRunnerDeps extends LaneDeps {
   onSlotFreed: () => void;
   /** Called after a lane's process ended, to refresh its branch freshness. */
   onLaneActivity: (laneId: string) => void;
-  /** Issue 5 (server/recovery): classify a worker's non-zero exit; its class and evidence go into `lane.failed`. */
-  classifyWorkerFailure?: (lane: LaneRow, exit: ProcessExit) => Promise<({ failureClass: FailureClass } & FailureDetails) | null>;
+  /** Classify a worker's non-zero exit (server/checks/classify-worker.ts); its class and evidence go into `lane.failed`. */
+  classifyWorkerFailure: (lane: LaneRow, exit: ProcessExit) => Promise<({ failureClass: FailureClass } & FailureDetails) | null>;
   /** Freshness, policy and recovery around acceptance checks (server/checks/check-guard.ts); passed to the CheckRunner. */
   checkHooks: CheckHooks;
-  /** Issue 4 item 3 (server/workers/interactive-driver.ts): starts `worker.mode: "interactive"` agents in tmux; without it such lanes fail to start. */
-  interactive?: { launch(input: InteractiveLaunch): Promise<{ argv: string[]; stop(): Promise<void> }> };
+  /** Starts `worker.mode: "interactive"` agents in tmux (server/workers/interactive-driver.ts). */
+  interactive: { launch(input: InteractiveLaunch): Promise<{ argv: string[]; stop(): Promise<void> }> };
 }
 
 type Exit = { exitCode: number | null; signal: string | null };
@@ -169,7 +169,6 @@ export class LaneRunner {
     const { db, events, supervisor } = this.deps;
     let stop: (() => Promise<void>) | null = null;
     try {
-      if (!this.deps.interactive) throw new AppError("not_supported", "interactive agents are not available on this server");
       const repo = await db.repo.findUniqueOrThrow({ where: { id: started.repoId } });
       const host = await this.deps.interactive.launch({ workerId, laneDir: laneDir(this.deps.dataDir, started.id), worktreePath: started.worktreePath, repoPath: repo.path, spec });
       stop = host.stop;
@@ -231,11 +230,11 @@ export class LaneRunner {
     const result = outcome?.result;
     if (result && !result.ok) {
       // The engine's class wins; the classification adds the reason (e.g. rate_limited) and evidence recovery needs.
-      const verdict = await this.deps.classifyWorkerFailure?.(updated, exit).catch(() => null);
+      const verdict = await this.deps.classifyWorkerFailure(updated, exit).catch(() => null);
       return this.settle(updated, "failed", exit, result.failureClass ?? verdict?.failureClass ?? "tool_runtime", result.text || "the agent reported a failure", verdict ?? undefined);
     }
     if (exit.exitCode !== 0) {
-      const verdict = await this.deps.classifyWorkerFailure?.(updated, exit).catch(() => null);
+      const verdict = await this.deps.classifyWorkerFailure(updated, exit).catch(() => null);
       return this.settle(updated, "failed", exit, verdict?.failureClass ?? "tool_runtime", verdict?.summary ?? `worker exited with ${exit.exitCode ?? exit.signal}`, verdict ?? undefined);
     }
     if (outcome?.structured && (await this.#phantom(updated, outcome.workerId, exit))) return;
