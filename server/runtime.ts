@@ -120,7 +120,6 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     dataDir: config.dataDir,
     engineSettings,
     interactive,
-    onSlotFreed: () => void scheduler.kick(),
     onLaneActivity: (laneId) => void freshness.refresh(laneId),
     // Each check run waits for a slot in the scheduler's check pool (caps global and per repo).
     checkHooks: withCheckSlots(new CheckGuard({ events, freshness, policy, sync, recovery, merge }), { bus, acquire: (o) => scheduler.acquire("check", o) }),

@@ -43,8 +43,6 @@ export interface LaneRunnerDeps extends LaneDeps {
   engineSettings?: AgentEngineSettings;
   /** Event throttling of worker activity (tests set 0 to see every tool call). */
   throttle?: Partial<ThrottleOptions>;
-  /** Called whenever a lane leaves a live state, so the scheduler can fill the slot. */
-  onSlotFreed: () => void;
   /** Called after a lane's process ended, to refresh its branch freshness. */
   onLaneActivity: (laneId: string) => void;
   /** Classify a worker's non-zero exit (server/checks/classify-worker.ts); its class and evidence go into `lane.failed`. */
@@ -274,7 +272,10 @@ export class LaneRunner {
     if (proc) void supervisor.kill(proc.id).catch(() => undefined);
   }
 
-  /** Move a live lane to a terminal state with its closing event; frees the scheduler slot. */
+  /**
+   * Move a live lane to a terminal state with its closing event. The scheduler frees the slot and
+   * dispatches again from these events (server/scheduler/scheduler.ts `#onLaneEvent`).
+   */
   async settle(
     lane: LaneRow,
     to: "finished" | "failed" | "killed" | "lost",
@@ -289,6 +290,5 @@ export class LaneRunner {
     if (to === "finished") await events.append({ type: "lane.finished", laneId: lane.id, repoId: lane.repoId, payload: exit });
     else if (to === "failed" || to === "lost")
       await events.append({ type: "lane.failed", laneId: lane.id, repoId: lane.repoId, payload: { ...details, ...exit, failureClass: failureClass ?? "infra", reason: reason ?? to } });
-    this.deps.onSlotFreed();
   }
 }
