@@ -1,6 +1,6 @@
 /**
  * The report of `npm run bench:processes`: the raw runs → one row per figure (median over runs
- * of each system), the targets of issue 3 item 5 judged, and the markdown table.
+ * of each system), the supervisor's performance targets judged, and the markdown table.
  */
 import { median, percentile } from "./lib/measure";
 import type { LatencyResult, MemoryResult, SpawnKillResult, ThroughputResult } from "./lib/workloads";

@@ -3,7 +3,7 @@
  *   [--no-pm2] [--json <file>] [--keep-temp] [--procs 10,50,100] [--server-prof <dir>]
  *   [--server-root <checkout>] [--server-node-args="<node flags>"] [--dump-latency <dir>]`
  *
- * Issue 3 item 5: Laneboard's process supervisor and realtime log path against PM2, on this
+ * Laneboard's process supervisor and realtime log path against PM2, on this
  * machine, in one run. Laneboard is its production path in a process of its own
  * (bench/lib/server-child.ts: runtime + Socket.IO, no Next.js) with a real Socket.IO client here;
  * PM2 is a private daemon driven through its programmatic API with its bus as the client. Both

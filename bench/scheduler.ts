@@ -1,7 +1,7 @@
 /**
  * `npm run bench:scheduler [-- --lanes 10000 --repos 50 --runs 5 --decisions 20000 --naive-decisions 400]`
  *
- * Issue 6 benchmark: ~10 000 queued lanes across 50 repos with dependency chains and fan-ins
+ * The scheduler at scale: ~10 000 queued lanes across 50 repos with dependency chains and fan-ins
  * (bench/scheduler-workload.ts), measured in one process:
  * - dispatch decision time (one `next()` with caps, per-repo caps and engine rate limits),
  *   p50/p99 per run, median over runs — the fast {@link DispatchQueue} against the naive

@@ -1,6 +1,6 @@
 "use client";
 /**
- * Why a queued lane has not started (issue 6): the cap, dependency, budget or rate limit that
+ * Why a queued lane has not started: the cap, dependency, budget or rate limit that
  * holds it, as one short line under the card header. Blocked lanes (a dependency failed, so it
  * can never start as things stand) are shown in red. Renders nothing for lanes that are not queued.
  */

@@ -70,13 +70,13 @@ export const LaneViewSchema = z.object({
   /** Added (optional): scheduling settings (pool, priority, deadline, dependencies, budget) and usage. */
   schedule: LaneScheduleViewSchema.optional(),
   /**
-   * Added (optional, issue 5): set when automatic recovery gave up (`lane.escalated`) and a human
+   * Optional (older clients ignore it): set when automatic recovery gave up (`lane.escalated`) and a human
    * must act; cleared by a restart or a merge.
    */
   blocked: z.object({ reason: z.string(), failureClass: FailureClassSchema, eventId: z.number().int(), at: z.string() }).nullable().optional(),
-  /** Added (optional, issue 5): the base branch has moved since the lane started. */
+  /** Optional: the base branch has moved since the lane started. */
   baseMoved: z.boolean().nullable().optional(),
-  /** Added (optional, issue 5): merge readiness as last evaluated (null: not evaluated), and whether the lane has been merged. */
+  /** Optional: merge readiness as last evaluated (null: not evaluated), and whether the lane has been merged. */
   mergeReady: z.boolean().nullable().optional(),
   merged: z.boolean().optional(),
 });
@@ -196,7 +196,7 @@ export const StdinBodySchema = z.object({
   data: z.string().max(1_000_000).describe("Bytes (UTF-8) to write to the process's stdin; add \\n yourself"),
 });
 
-// ---- Issue 5: freshness, checks, merge and policy ----
+// ---- Freshness, checks, merge and policy ----
 
 const ShaSubjectSchema = z.object({ sha: z.string(), subject: z.string() });
 

@@ -1,7 +1,7 @@
 /**
  * The lane event catalog: one zod discriminated union shared by server and client. Every state
  * change is appended as a LaneEvent row (its integer id is the cursor) and pushed over
- * Socket.IO as `lane:event`. Names follow ../shared/docs/domain.md (roadmap §4).
+ * Socket.IO as `lane:event`. Names follow docs/domain.md ("Lane events").
  *
  * Versioning: `v` is the catalog version. Changes are additive (new types, new optional
  * fields); a breaking payload change bumps `v` and keeps the old shape parseable.

@@ -3,7 +3,7 @@
  *
  * Lane: `queued → starting → running → checking → finished | failed`, plus `killed` and `lost`
  * from any live state, and `restart` back to `queued` from a terminal state.
- * Worker states are the domain's lifecycle (../shared/docs/domain.md, roadmap §1).
+ * Worker states are the worker lifecycle of docs/domain.md (diagram in docs/workers.md).
  */
 import { z } from "zod";
 

@@ -1,5 +1,5 @@
 /**
- * The lane summary (roadmap §6, "actionable summary compression"): a lane's event stream
+ * The lane summary (docs/domain.md, "Lane summary"): a lane's event stream
  * collapsed into four short, machine-grounded facts — current phase, last successful
  * checkpoint, current blocker, recommended next action — each pointing at the event it came
  * from. Derived by server/workers/lane-summary.ts; returned by `GET /api/v1/lanes/:id/summary`

@@ -1,5 +1,5 @@
 /**
- * Scheduling shapes shared by server and browser (issue 6): pools, priorities, budgets,
+ * Scheduling shapes shared by server and browser: pools, priorities, budgets,
  * dependencies, caps, why a queued lane waits, and the scheduler's API bodies and views.
  * The server's scheduling core (server/scheduler) validates with these same schemas; rules that
  * need state or a clock (deadline in the past, a dependency that does not exist, cycles) are

@@ -1,5 +1,5 @@
 /**
- * The task packet: the typed description of a lane's work (see ../shared/docs/domain.md).
+ * The task packet: the typed description of a lane's work (see docs/domain.md).
  * Validated here, stored as JSON on the Lane row, replayable. Both the API and the runtime
  * parse with {@link TaskPacketSchema}.
  */
@@ -100,8 +100,8 @@ export const AcceptanceCheckSchema = z.object({
 export type AcceptanceCheck = z.infer<typeof AcceptanceCheckSchema>;
 
 /**
- * Commit and merge policy of a lane (added, optional; roadmap §9 "merge policy can require the
- * correct green level for the lane type"). The repo's policy rules decide *whether* to merge
+ * Commit and merge policy of a lane (optional): a merge can require the green level that suits
+ * the lane's kind of work (docs/domain.md, "Green levels"). The repo's policy rules decide *whether* to merge
  * automatically; this says at which green level the lane counts as merge-ready and how it lands.
  */
 export const MergePolicySchema = z

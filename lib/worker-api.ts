@@ -1,5 +1,5 @@
 /**
- * Bodies and responses of the session control API for claws (roadmap §3):
+ * Bodies and responses of the session control API for claws (docs/workers.md, "Session control API"):
  *
  * | verb | route | body / query → response |
  * | --- | --- | --- |

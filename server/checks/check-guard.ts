@@ -1,6 +1,6 @@
 /**
  * The {@link CheckHooks} of the check runner: branch freshness before blame, around a lane's
- * acceptance checks (roadmap §7, §8, §11).
+ * acceptance checks (docs/domain.md, Principles: branch freshness before blame, recovery before escalation).
  *
  * - Before each check: the lane's freshness is computed now. A worktree that is gone, not a
  *   worktree, or not on the lane's branch fails the lane at once (`workspace_mismatch`), since
@@ -57,7 +57,7 @@ export interface CheckGuardDeps {
   merge: CheckMerge;
 }
 
-/** Levels before which a stale branch is brought up to date (roadmap §7: "before broad tests"). */
+/** Levels before which a stale branch is brought up to date (docs/domain.md, "Green levels"). */
 export const BROAD_LEVELS: readonly GreenLevel[] = ["workspace", "merge_ready"];
 
 /** Most check rounds per lane attempt (a base that keeps moving must not loop forever). */

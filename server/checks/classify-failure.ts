@@ -1,6 +1,6 @@
 /**
  * Failure classification: a failed check or worker → one class of the taxonomy in
- * `lib/lane-state.ts` (roadmap §5), a stable `reason` key, a one-line summary, and the few
+ * `lib/lane-state.ts` (docs/domain.md, "Failure taxonomy"), a stable `reason` key, a one-line summary, and the few
  * output lines that decided it. Pure: exit status and output in, verdict out.
  *
  * Rules are tried in order ({@link FAILURE_RULES}); the first that matches wins. The order is

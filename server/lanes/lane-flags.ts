@@ -1,5 +1,5 @@
 /**
- * Issue-5 fields of `LaneView` (lib/api.ts), derived from each lane's events so they need no
+ * The recovery and merge fields of `LaneView` (lib/api.ts), derived from each lane's events so they need no
  * column of their own and survive restarts:
  *
  * - `blocked`: the newest `lane.escalated` is newer than the lane's last restart and merge —

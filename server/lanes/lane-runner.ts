@@ -252,7 +252,7 @@ export class LaneRunner {
     if (!found?.phantom) return false;
     await this.deps.events.append({ type: "lane.phantom_completion", laneId: lane.id, repoId: lane.repoId, payload: { workerId, baseSha: lane.baseSha, head: found.head } });
     const reason = `phantom_completion: the worker reported success but there is no commit and no change against ${lane.baseBranch} (${lane.baseSha.slice(0, 12)})`;
-    // No `role`: issue 5's recovery restarts failed workers once; a phantom needs a look, not a retry.
+    // No `role`: recovery restarts a failed worker once; a phantom needs a look, not a retry.
     await this.settle(lane, "failed", exit, "tool_runtime", reason, { failureReason: "phantom_completion", summary: reason });
     return true;
   }

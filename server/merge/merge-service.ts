@@ -1,7 +1,7 @@
 /**
  * Merge readiness and the merge action.
  *
- * Readiness (roadmap §9/§11) = the lane finished green at its required level (the packet's
+ * Readiness (docs/domain.md, "Green levels") = the lane finished green at its required level (the packet's
  * `merge.requiredLevel`, default `merge_ready`) + not stale against its base + no conflict with
  * it, the last checked with `git merge-tree --write-tree` (object store only: no work tree is
  * touched). Evaluated after a lane finishes green ({@link evaluate}): `lane.merge.ready`, or

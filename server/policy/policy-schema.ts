@@ -1,5 +1,5 @@
 /**
- * Policy rules as data (roadmap §7, "policy is executable"): one rule = when these lane facts
+ * Policy rules as data (docs/domain.md, Principles: "policy is executable"): one rule = when these lane facts
  * hold, take this action. A repo's rules live in a YAML or JSON file (see load-policy.ts) and are
  * validated with these schemas; unknown keys are errors, so a typo cannot silently disable a
  * condition.

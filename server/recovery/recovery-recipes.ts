@@ -1,5 +1,5 @@
 /**
- * Recovery recipes (roadmap §8, "recovery before escalation"): for each known failure, the one
+ * Recovery recipes (docs/domain.md, Principles: "recovery before escalation"): for each known failure, the one
  * automatic attempt Laneboard makes before it asks a human, and a ledger that guarantees that
  * attempt happens at most once per lane and failure kind.
  *

@@ -1,5 +1,5 @@
 /**
- * Recovery before escalation (roadmap §8), wired into the runtime: a classified failure → its
+ * Recovery before escalation (docs/domain.md, Principles), wired into the runtime: a classified failure → its
  * recipe (server/recovery/recovery-recipes.ts) → the repo policy decides (`recover_once` /
  * `escalate`, a `policy.decided` event naming the rule) → exactly one automatic attempt per lane
  * and failure kind (`lane.recovery.attempted`, with what was tried), and if the failure comes
@@ -180,7 +180,7 @@ export class RecoveryService {
   }
 
   /**
-   * For interactive engines (issue 4): a worker is blocked by `failure` (a trust prompt nobody
+   * For interactive engines: a worker is blocked by `failure` (a trust prompt nobody
    * answered: class `trust_gate`; a prompt that landed in a shell: `prompt_delivery`; …).
    * Decides with the repo policy (trigger `lane.blocked`) and records the attempt or escalates.
    * With `perform`, the caller carries the attempt out (e.g. answers the trust prompt); without

@@ -1,5 +1,5 @@
 /**
- * Token and cost budgets (issue 6 §3): per lane, per repo (total and per day) and per day over
+ * Token and cost budgets: per lane, per repo (total and per day) and per day over
  * everything, fed by the engines' usage reports.
  *
  * - Usage of a lane rolls up to its parent lanes (a fan-out child's tokens count against the

@@ -1,5 +1,5 @@
 /**
- * Lane dependencies (issue 6 §4): a lane waits for other lanes (`wait_all` or `wait_any`),
+ * Lane dependencies: a lane waits for other lanes (`wait_all` or `wait_any`),
  * optionally for an artifact they produce (a commit on their branch, or a file). Cycles and
  * self-dependencies are rejected with the cycle named; when a dependency fails, its dependants
  * become `blocked` with that reason (transitively), never silently stuck.

@@ -1,5 +1,5 @@
 /**
- * Per-engine rate limits (requests per minute) with backoff (issue 6 §3).
+ * Per-engine rate limits (requests per minute) with backoff.
  *
  * Each configured engine has a token bucket (the classic leaky/token bucket, e.g. as in
  * RFC 2697's committed-burst bucket): capacity `burst`, refilled continuously at

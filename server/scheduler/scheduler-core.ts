@@ -1,5 +1,5 @@
 /**
- * The scheduling core (issue 6) as one pure object for the runtime to drive: it wires the
+ * The scheduling core as one pure object for the runtime to drive: it wires the
  * {@link DispatchQueue}, {@link CapacityTracker}, {@link DependencyGraph}, {@link BudgetLedger}
  * and {@link RateLimiter}, validates API input before touching anything (a rejected call leaves
  * every part unchanged), and returns every decision as a {@link SchedulerEvent} for the caller

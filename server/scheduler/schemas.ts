@@ -1,5 +1,5 @@
 /**
- * zod schemas for the scheduler's API inputs and persisted shapes (issue 6). Parse at the
+ * zod schemas for the scheduler's API inputs and persisted shapes. Parse at the
  * boundary with `parseOrThrow` (lib/validate.ts): a failure is `AppError("invalid_input")`
  * (HTTP 422) whose message and `details.fields` name the field at fault, e.g.
  * `global.agent: Too small: expected number to be >=0`.

@@ -1,6 +1,6 @@
 /**
  * The lane event catalog (lib/lane-events.ts) against the domain vocabulary
- * (../shared/docs/domain.md, roadmap §4): every named event exists, failures carry a class from
+ * (docs/domain.md, "Lane events"): every named event exists, failures carry a class from
  * the taxonomy, the union parses what the workers emit and rejects what it does not know.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * The lane summary as a pure fold over a lane's events (roadmap §6): {@link reduceSummary}
+ * The lane summary as a pure fold over a lane's events (docs/domain.md, "Lane summary"): {@link reduceSummary}
  * folds one event into a {@link SummaryState}; {@link renderSummary} turns the state into the
  * four facts of `LaneSummary` (lib/lane-summary.ts). Pure, so the same code serves a fold over
  * the stored history and the incremental update on each new event.

@@ -1,5 +1,5 @@
 /**
- * The session control API for claws (roadmap §3): create a lane's worker, await its ready
+ * The session control API for claws (docs/workers.md, "Session control API"): create a lane's worker, await its ready
  * handshake, send a prompt or follow-up, fetch state and last error, resolve a trust prompt,
  * terminate. Route handlers under app/api/v1/lanes/[id]/worker/** call one method each; shapes
  * are lib/worker-api.ts.

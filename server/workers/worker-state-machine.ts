@@ -1,5 +1,5 @@
 /**
- * The worker state machine (roadmap §1, ../shared/docs/domain.md "Worker lifecycle"): the one
+ * The worker state machine (docs/domain.md "Worker states", diagram in docs/workers.md): the one
  * transition table `from → event → to` and the one guarded writer of `Worker.state`.
  *
  * Every transition is persisted with `updateMany where { id, state: from, stateVersion }` and a

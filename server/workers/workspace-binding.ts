@@ -1,5 +1,5 @@
 /**
- * Workspace binding (issue 4 §6): a lane's worker may touch only its worktree.
+ * Workspace binding: a lane's worker may touch only its worktree.
  *
  * {@link WorkspaceBinding.check} looks at each engine signal for paths the agent reports:
  * the cwd in `ready` (Claude Code's `system/init` `cwd`, the built-in agent's root), and tool

@@ -154,7 +154,7 @@ describe("session control API", () => {
   });
 
   it("create, state, last error, follow-up and terminate on ended and live lanes", async () => {
-    // (A succeeding worker: a failed one may be restarted at once by issue 5's recovery.)
+    // (A succeeding worker: a failed one may be restarted at once by automatic recovery.)
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["true"]));
     const ended = await waitForLane(h.rt, lane.id, isTerminal);
     expect(ended.state).toBe("finished");
