@@ -29,6 +29,30 @@ export interface UsageBook {
   cursor: number;
 }
 
+/**
+ * Record a worker's running usage totals (one `worker.usage` event, id `eventId`) in the book and
+ * return the increase since its previous report, the amount to charge (tokens rounded; never
+ * negative: totals that went down charge nothing and are not lowered).
+ */
+export function chargeUsage(
+  book: UsageBook,
+  laneId: string,
+  eventId: number,
+  report: { workerId: string; inputTokens: number; outputTokens: number; costUsd?: number | null },
+): { inputTokens: number; outputTokens: number; costUsd: number } {
+  const { workerId, inputTokens, outputTokens } = report;
+  const costUsd = report.costUsd ?? 0;
+  const prev = book.workers[workerId] ?? { laneId, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  const delta = {
+    inputTokens: Math.max(0, Math.round(inputTokens - prev.inputTokens)),
+    outputTokens: Math.max(0, Math.round(outputTokens - prev.outputTokens)),
+    costUsd: Math.max(0, costUsd - prev.costUsd),
+  };
+  book.workers[workerId] = { laneId, inputTokens: Math.max(inputTokens, prev.inputTokens), outputTokens: Math.max(outputTokens, prev.outputTokens), costUsd: Math.max(costUsd, prev.costUsd) };
+  book.cursor = eventId;
+  return delta;
+}
+
 /** SchedulerState.budgets: the ledger without its per-lane accounts (those are Lane columns). */
 export type SavedBudgets = Omit<LedgerSnapshot, "lanes" | "version"> & UsageBook;
 

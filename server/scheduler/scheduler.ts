@@ -32,7 +32,7 @@ import { laneProduced } from "./produced";
 import type { LaneScheduling } from "./schemas";
 import { SchedulerCore, toLaneEvent, type SchedulerEvent } from "./scheduler-core";
 import { SchedulerSettings } from "./scheduler-settings";
-import { checkProcessKey, loadScheduler, SchedulerStore, type UsageBook } from "./scheduler-store";
+import { chargeUsage, checkProcessKey, loadScheduler, SchedulerStore, type UsageBook } from "./scheduler-store";
 import { whereIs, type Where } from "./scheduler-views";
 
 export interface SchedulerDeps {
@@ -370,16 +370,7 @@ export class Scheduler {
   async #recordUsage(ev: Extract<LaneEvent, { type: "worker.usage" }>): Promise<void> {
     const laneId = ev.laneId;
     if (!laneId || ev.id <= this.#usage.cursor || !this.#core.ledger.hasLane(laneId)) return;
-    const { workerId, inputTokens, outputTokens } = ev.payload;
-    const costUsd = ev.payload.costUsd ?? 0;
-    const prev = this.#usage.workers[workerId] ?? { laneId, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-    const delta = {
-      inputTokens: Math.max(0, Math.round(inputTokens - prev.inputTokens)),
-      outputTokens: Math.max(0, Math.round(outputTokens - prev.outputTokens)),
-      costUsd: Math.max(0, costUsd - prev.costUsd),
-    };
-    this.#usage.workers[workerId] = { laneId, inputTokens: Math.max(inputTokens, prev.inputTokens), outputTokens: Math.max(outputTokens, prev.outputTokens), costUsd: Math.max(costUsd, prev.costUsd) };
-    this.#usage.cursor = ev.id;
+    const delta = chargeUsage(this.#usage, laneId, ev.id, ev.payload);
     const now = this.#now();
     const events = this.#core.recordUsage(laneId, delta, now);
     await this.#store.saveUsage(this.#core, this.#core.ledger.lineage(laneId), this.#usage, now);
