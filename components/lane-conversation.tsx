@@ -12,7 +12,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { forwardRef, useState } from "react";
 import type { LaneView } from "@/lib/api";
-import { clip, WORKER_STATE_WORDS } from "@/lib/event-sentence";
+import { clipText, WORKER_STATE_WORDS } from "@/lib/event-sentence";
 import type { LaneEvent } from "@/lib/lane-events";
 import { TERMINAL_LANE_STATES } from "@/lib/lane-state";
 import { api, errorMessage } from "./api-client";
@@ -40,7 +40,7 @@ export function conversationOf(events: readonly LaneEvent[]): Turn[] {
     else if (e.type === "worker.activity") {
       if (e.payload.kind === "final_message") turns.push({ ...base, kind: "answer", text: e.payload.detail });
       else turns.push({ ...base, kind: "tool", name: e.payload.name ?? "tool", detail: e.payload.detail, failed: e.payload.kind === "tool_error", skipped: e.payload.skipped ?? 0 });
-    } else if (e.type === "lane.failed") turns.push({ ...base, kind: "divider", text: `Run failed: ${clip(e.payload.reason, 100)}` });
+    } else if (e.type === "lane.failed") turns.push({ ...base, kind: "divider", text: `Run failed: ${clipText(e.payload.reason, 100)}` });
   }
   return turns;
 }
@@ -93,7 +93,7 @@ function TurnView({ turn }: { turn: Turn }) {
       return (
         <li className={`mr-auto max-w-[85%] font-mono text-xs ${turn.failed ? "text-red-300" : "text-zinc-300"}`} data-testid="conversation-tool">
           <span aria-hidden>{turn.failed ? "✗ " : "⚙ "}</span>
-          <span className="font-semibold">{turn.name}</span> <span className="break-all">{clip(turn.detail, 200)}</span>
+          <span className="font-semibold">{turn.name}</span> <span className="break-all">{clipText(turn.detail, 200)}</span>
           {turn.skipped > 0 && <span className="text-zinc-400"> (+{turn.skipped} more calls)</span>}
         </li>
       );

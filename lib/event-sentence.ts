@@ -31,14 +31,14 @@ export interface EventDescription {
 const MAX_TEXT = 160;
 
 /** `s` cut to `max` characters with an ellipsis, on one line. */
-function clip(s: string, max = MAX_TEXT): string {
+export function clipText(s: string, max = MAX_TEXT): string {
   const one = s.replace(/\s+/g, " ").trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
 const shortSha = (sha: string | null | undefined) => (sha ? sha.slice(0, 8) : "?");
 const plural = (n: number, word: string) => `${n.toLocaleString("en")} ${word}${n === 1 ? "" : "s"}`;
-const argv = (command: readonly string[]) => clip(command.join(" "), 120);
+const argv = (command: readonly string[]) => clipText(command.join(" "), 120);
 
 /** "1.2s", "850ms", "4m 05s": a duration in ms for a sentence. */
 export function formatMs(ms: number): string {
@@ -65,7 +65,7 @@ export function formatUsd(usd: number | null | undefined): string {
 }
 
 const f = (label: string, value: string | number | null | undefined): EventField[] =>
-  value === null || value === undefined || value === "" ? [] : [{ label, value: clip(String(value)) }];
+  value === null || value === undefined || value === "" ? [] : [{ label, value: clipText(String(value)) }];
 
 type Describer<T extends LaneEventType> = (p: LaneEventOf<T>["payload"]) => EventDescription;
 const d = (sentence: string, tone: EventTone, ...fields: EventField[][]): EventDescription => ({ sentence, tone, fields: fields.flat() });
@@ -87,7 +87,7 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
   "lane.started": (p) => d(`Attempt ${p.attempt} started (pid ${p.pid})`, "info", f("process", p.processId), f("worker", p.workerId)),
   "lane.ready": () => d("The worker is up and ready", "info"),
   "lane.prompt_misdelivery": (p) => d("The prompt did not reach the agent (it landed somewhere else)", "bad", f("evidence", p.evidence)),
-  "lane.blocked": (p) => d(`Blocked: ${clip(p.reason)}`, "warn", f("class", p.failureClass), f("dependency", p.dependency)),
+  "lane.blocked": (p) => d(`Blocked: ${clipText(p.reason)}`, "warn", f("class", p.failureClass), f("dependency", p.dependency)),
   "lane.red": (p) =>
     d(
       `Checks at ${p.level} failed${p.tests ? ` (${testsText(p.tests)})` : p.exitCode !== null ? ` with exit code ${p.exitCode}` : ""}${p.timedOut ? ", timed out" : ""}`,
@@ -101,7 +101,7 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
   "lane.green": (p) => d(`Checks at ${p.level} passed${p.tests ? ` (${testsText(p.tests)})` : ""} in ${formatMs(p.durationMs)}`, "good", f("command", argv(p.command))),
   "lane.commit.created": (p) =>
     d(
-      `${p.rewrite ? "Branch rewritten: " : ""}commit ${shortSha(p.sha)} “${clip(p.subject, 100)}”${p.filesChanged !== undefined ? `, ${plural(p.filesChanged, "file")} changed` : ""}`,
+      `${p.rewrite ? "Branch rewritten: " : ""}commit ${shortSha(p.sha)} “${clipText(p.subject, 100)}”${p.filesChanged !== undefined ? `, ${plural(p.filesChanged, "file")} changed` : ""}`,
       "info",
       f("branch", p.branch),
       f("author", p.author),
@@ -126,13 +126,13 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
   "lane.killed": (p) => d(`Killed by ${p.by}${p.signal ? ` with ${p.signal}` : ""}`, "warn", f("grace", formatMs(p.graceMs))),
   "lane.restarted": (p) => d(`Restarted by ${p.by}: attempt ${p.attempt}`, "info"),
   "lane.recovery.attempted": (p) => d(`Automatic recovery tried: ${p.recipe}`, "warn", f("class", p.failureClass), f("detail", p.detail), f("steps", p.steps?.join("; "))),
-  "lane.escalated": (p) => d(`Needs a person: ${clip(p.reason)}`, "bad", f("class", p.failureClass), f("recipe tried", p.recipe), f("evidence", p.evidence.slice(0, 3).join(" | "))),
+  "lane.escalated": (p) => d(`Needs a person: ${clipText(p.reason)}`, "bad", f("class", p.failureClass), f("recipe tried", p.recipe), f("evidence", p.evidence.slice(0, 3).join(" | "))),
   "branch.stale_against_main": (p) => d(`Branch is ${plural(p.behind, "commit")} behind ${p.baseBranch}`, "warn", f("ahead", p.ahead), f("newest missing", p.missing?.[0]?.subject)),
   "branch.freshness": (p) => d(`Branch is ${p.ahead} ahead of and ${p.behind} behind ${p.baseBranch}`, "muted"),
   "branch.merged_forward": (p) =>
     d(`${p.method === "merge" ? "Merged" : "Rebased onto"} ${p.baseBranch} ${p.method === "merge" ? "into the branch" : ""}`.trim(), "info", f("head", shortSha(p.head)), f("by", p.by)),
   "branch.conflict": (p) => d(`Conflicts with ${p.baseBranch} in ${plural(p.files.length, "file")}`, "bad", f("files", p.files.join(", ")), f("during", p.during.replace("_", " "))),
-  "branch.problem": (p) => d(`Branch problem: ${clip(p.message)}`, "bad", f("problem", p.problem), f("during", p.operation)),
+  "branch.problem": (p) => d(`Branch problem: ${clipText(p.message)}`, "bad", f("problem", p.problem), f("during", p.operation)),
   "branch.workspace_mismatch": (p) => d("The agent worked outside its worktree", "bad", f("expected", p.expected), f("actual", p.actual), f("source", p.source)),
   "worker.state_changed": (p) => d(`Worker ${p.from ? `went from ${WORKER_STATE_WORDS[p.from]} to` : "is"} ${WORKER_STATE_WORDS[p.to]}`, p.to === "failed" ? "bad" : "muted", f("because", p.trigger)),
   "worker.activity": (p) =>
@@ -140,9 +140,9 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
       ? d(`Agent used ${p.name ?? "a tool"}${p.skipped ? ` (and ${plural(p.skipped, "more call")})` : ""}`, "muted", f("input", p.detail))
       : p.kind === "tool_error"
         ? d(`Tool ${p.name ?? ""} failed`.replace("  ", " "), "warn", f("error", p.detail))
-        : d(`Agent answered: “${clip(p.detail, 120)}”`, "info"),
+        : d(`Agent answered: “${clipText(p.detail, 120)}”`, "info"),
   "worker.prompted": (p) =>
-    d(`${PROMPT_SOURCE_WORDS[p.source]}: “${clip(p.text, 120)}”${p.truncated ? " (cut)" : ""}`, "info"),
+    d(`${PROMPT_SOURCE_WORDS[p.source]}: “${clipText(p.text, 120)}”${p.truncated ? " (cut)" : ""}`, "info"),
   "worker.usage": (p) =>
     d(`Used ${plural(Math.round(p.inputTokens), "input token")} and ${plural(Math.round(p.outputTokens), "output token")}${p.costUsd !== null ? `, ${formatUsd(p.costUsd)}` : ""}`, "muted"),
   "lane.phantom_completion": (p) => d("The agent reported success but changed nothing", "bad", f("base", shortSha(p.baseSha)), f("head", shortSha(p.head))),
@@ -150,7 +150,7 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
   "trust_resolved": (p) => d(`Folder trusted (by ${p.by})`, "info"),
   "process.started": (p) => d(`${roleWord(p.role)} process started: ${argv(p.command)}`, "muted", f("pid", p.pid), f("process", p.processId)),
   "process.exited": (p) => d(`${roleWord(p.role)} process ${describeExit(p.exitCode, p.signal)}`, p.exitCode === 0 && !p.signal ? "muted" : "warn", f("process", p.processId)),
-  "process.lost": (p) => d(`A process was lost: ${clip(p.reason)}`, "bad", f("process", p.processId)),
+  "process.lost": (p) => d(`A process was lost: ${clipText(p.reason)}`, "bad", f("process", p.processId)),
   "process.reattached": (p) => d(`Process reattached after a server restart (pid ${p.pid})`, "info", f("process", p.processId)),
   "process.output_truncated": (p) => d(`Older output deleted to keep within the log limit (${formatBytes(p.bytes)})`, "warn", f("process", p.processId)),
   "scheduler.decision": (p) => {
@@ -174,7 +174,7 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
   "policy.loaded": (p) => d(`Policy loaded from ${p.source}: ${plural(p.rules, "rule")}`, "muted", f("file", p.path)),
   "policy.rejected": (p) =>
     d(`Policy rejected (${plural(p.errors.length, "error")}); the previous one stays`, "bad", f("first error", p.errors[0] ? `line ${p.errors[0].line}: ${p.errors[0].message}` : null)),
-  "warning": (p) => d(`Warning: ${clip(p.message)}`, "warn", f("class", p.failureClass)),
+  "warning": (p) => d(`Warning: ${clipText(p.message)}`, "warn", f("class", p.failureClass)),
   "disk.full": (p) => d(`The data disk is full (${formatBytes(p.freeBytes)} free): new work is refused`, "bad", f("directory", p.dir)),
   "disk.space_freed": (p) => d(`The data disk has room again (${formatBytes(p.freeBytes)} free)`, "info", f("directory", p.dir)),
 };
