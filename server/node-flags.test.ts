@@ -14,8 +14,10 @@ describe("server node flags", () => {
   });
 
   it("the e2e server runs with them too", () => {
-    const webServer = playwrightConfig.webServer as { command: string };
-    expect(webServer.command).toContain(command);
+    // The e2e config starts the model server first and Laneboard second; find Laneboard's.
+    const servers = [playwrightConfig.webServer].flat() as { command: string }[];
+    const laneboard = servers.find((s) => s.command.includes(" server/main.ts"));
+    expect(laneboard?.command).toContain(command);
   });
 
   it("the malloc setting is dropped from the environment children inherit, unless the user set another value", () => {

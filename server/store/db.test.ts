@@ -7,7 +7,18 @@ import { closeDatabase, databaseFile, openDatabase, type Db } from "./db";
 import { migrationChecksum } from "./migrate";
 import { MIGRATIONS_DIR } from "./schema-engine";
 
-const EXPECTED_TABLES = ["Lane", "LaneEvent", "Process", "Repo", "SchedulerState", "Worker", "_prisma_migrations"];
+const EXPECTED_TABLES = [
+  "IdempotencyKey",
+  "Lane",
+  "LaneEvent",
+  "Process",
+  "Repo",
+  "SchedulerState",
+  "Webhook",
+  "WebhookDelivery",
+  "Worker",
+  "_prisma_migrations",
+];
 
 async function committedMigrations(): Promise<string[]> {
   const entries = await readdir(MIGRATIONS_DIR, { withFileTypes: true });
