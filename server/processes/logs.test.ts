@@ -157,23 +157,30 @@ describe("retention", () => {
   const writer = sh('i=0; while [ $i -lt 2000 ]; do printf "%099d\\n" $i; i=$((i+1)); [ $((i % 200)) -eq 0 ] && sleep 0.05; done');
 
   it("caps a live process's logs by punching holes, keeping offsets and line numbers exact", async () => {
-    const b = await h.boot({ logMaxBytesPerProcess: 64 * 1024 });
-    const v = await b.sup.start({ laneId: null, role: "worker", argv: writer, cwd });
+    // 40,000 lines of 100 bytes (4 MB) against a 2 MiB cap, then the process waits for the test,
+    // so the cap is applied while it is live whatever the machine's speed. The line index gets
+    // an entry at least every MiB (INDEX_EVERY_BYTES), so a cut at a line boundary always exists
+    // within the 1.5 MiB that trimming keeps.
+    const LINES = 40_000;
+    const b = await h.boot({ logMaxBytesPerProcess: 2 * 1024 * 1024 });
+    const v = await b.sup.start({ laneId: null, role: "worker", argv: sh(`awk 'BEGIN { for (i = 0; i < ${LINES}; i++) printf "%099d\\n", i }'; read go`), cwd });
+    await b.until(() => b.texts(v.id).length === LINES && b.laneEvents.some((e) => e.type === "process.output_truncated"), "every line published and the live log capped", 60_000);
+    expect((await b.sup.get(v.id)).status).toBe("running");
+    await b.sup.writeStdin(v.id, "go\n");
     await b.exitOf(v.id);
-    await b.until(() => b.laneEvents.some((e) => e.type === "process.output_truncated"), "truncation event");
     const view = await b.sup.get(v.id);
     expect(view.truncatedBytes).toBeGreaterThan(0);
-    expect(b.texts(v.id)).toHaveLength(2000); // every line was delivered live
+    expect(b.texts(v.id)).toHaveLength(LINES); // every line was delivered live
     const page = await b.sup.readLog(v.id, { stream: "stdout", limit: 100_000 });
     expect(page.truncatedBefore).toBeGreaterThan(0);
     expect(page.lines[0]!.offset).toBe(page.truncatedBefore);
     expect(Number(page.lines[0]!.text)).toBe(page.truncatedBefore / 100);
-    expect(page.lines.at(-1)!.text).toBe(String(1999).padStart(99, "0"));
-    const byLine = await b.sup.readLog(v.id, { stream: "stdout", fromLine: 1990, limit: 1 });
-    expect(Number(byLine.lines[0]!.text)).toBe(1990);
+    expect(page.lines.at(-1)!.text).toBe(String(LINES - 1).padStart(99, "0"));
+    const byLine = await b.sup.readLog(v.id, { stream: "stdout", fromLine: LINES - 10, limit: 1 });
+    expect(Number(byLine.lines[0]!.text)).toBe(LINES - 10);
     const st = statSync(`${h.dataDir}/processes/${v.id}/stdout.log`);
-    expect(st.size).toBe(200_000);
-    expect(st.blocks * 512).toBeLessThan(200_000); // head deallocated
+    expect(st.size).toBe(LINES * 100);
+    expect(st.blocks * 512).toBeLessThan(LINES * 100); // head deallocated
   });
 
   it("over the total cap, drops whole logs of finished processes, oldest first", async () => {

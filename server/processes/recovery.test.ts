@@ -3,13 +3,14 @@
  * does on a restart), a fresh supervisor B with a fresh database connection opens the same data
  * directory and recovers.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { execa } from "execa";
 import os from "node:os";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHarness, sh, type Harness } from "./supervisor.testing";
 import { readProcStat, signalGroup } from "./procfs";
 import { ScopeWatcher, groupScope } from "./process-scope";
+import { writeToFifo } from "./stdin";
 
 let h: Harness;
 const cwd = os.tmpdir();
@@ -26,21 +27,30 @@ function groupGone(pgid: number): Promise<void> {
   return w.whenGone(groupScope(pgid)).finally(() => w.stop());
 }
 
+/** Lines in a process's stdout.log so far (what the command wrote, published or not). */
+const logLines = (id: string) => readFileSync(`${h.dataDir}/processes/${id}/stdout.log`, "utf8").split("\n").length - 1;
+
 const numbers = (texts: string[]) => texts.map((t) => Number(/^n (\d+)$/.exec(t)?.[1] ?? NaN));
 
 describe("recover after a restart", () => {
   it("reattaches to a running process: every line exactly once across A and B, and the right exit code", async () => {
     const a = await h.boot();
     const N = 400;
-    const view = await a.sup.start({ laneId: null, role: "worker", argv: sh(`i=0; while [ $i -lt ${N} ]; do i=$((i+1)); echo "n $i"; [ $((i % 20)) -eq 0 ] && sleep 0.05; done; exit 5`), cwd });
-    await a.until(() => a.texts(view.id).length >= 60, "60 lines on A");
+    // Three runs of lines, each but the first released by the test through stdin: one while A
+    // follows, one while no supervisor runs, one while B follows. The process waits between runs,
+    // so it is still running when B comes up, however slow the machine.
+    const view = await a.sup.start({ laneId: null, role: "worker", argv: sh(`i=0; for stop in 150 300 ${N}; do while [ $i -lt $stop ]; do i=$((i+1)); echo "n $i"; done; [ $i -lt ${N} ] && read go; done; exit 5`), cwd });
+    await a.until(() => a.texts(view.id).length === 150, "the first 150 lines on A");
     await h.stop(a);
     const seenByA = numbers(a.texts(view.id));
-    expect(seenByA.length).toBeLessThan(N); // the restart really happened mid-run
 
+    await writeToFifo(`${h.dataDir}/processes/${view.id}/stdin.fifo`, "go\n", view.id);
+    await expect.poll(() => logLines(view.id), { timeout: 30_000 }).toBe(300); // written while no supervisor ran
     const b = await h.boot();
     const rec = await b.sup.recover();
     expect(rec).toEqual({ reattached: [view.id], exited: [], lost: [] });
+    await b.until(() => b.texts(view.id).length === 150, "lines 151-300 on B");
+    await b.sup.writeStdin(view.id, "go\n");
     const exit = await b.exitOf(view.id);
     expect(exit).toMatchObject({ status: "exited", exitCode: 5, signal: null });
     const all = [...seenByA, ...numbers(b.texts(view.id))];
@@ -59,7 +69,6 @@ describe("recover after a restart", () => {
     await a.until(() => a.texts(view.id).includes("begin"), "begin");
     await h.stop(a);
     // Let the process finish while no supervisor runs: release it through its stdin FIFO.
-    const { writeToFifo } = await import("./stdin");
     await writeToFifo(`${h.dataDir}/processes/${view.id}/stdin.fifo`, "go\n", view.id);
     await groupGone(view.pgid!);
 
@@ -156,8 +165,9 @@ describe("recover after a restart", () => {
 
 describe("recover after the supervisor's process was SIGKILLed", () => {
   it("reattaches, and every line is published exactly once across the crash", async () => {
-    const N = 400;
-    const argv = sh(`i=0; while [ $i -lt ${N} ]; do i=$((i+1)); echo "n $i"; [ $((i % 20)) -eq 0 ] && sleep 0.05; done; exit 6`);
+    const N = 300;
+    // Half the lines, then it waits for the test: it is still running when B comes up, however slow the machine.
+    const argv = sh(`i=0; while [ $i -lt ${N} ]; do i=$((i+1)); echo "n $i"; [ $i -eq ${N / 2} ] && read go; done; exit 6`);
     const child = execa("node", ["--import", "tsx", "server/processes/testdata/supervisor-child.ts", h.dataDir, JSON.stringify(argv)], { cwd: process.cwd(), reject: false, buffer: false, stdin: "ignore" });
     const seenByA: number[] = [];
     let id = "";
@@ -181,6 +191,8 @@ describe("recover after the supervisor's process was SIGKILLed", () => {
     expect(seenByA.length).toBeLessThan(N);
     const b = await h.boot();
     expect((await b.sup.recover()).reattached).toEqual([id]);
+    await b.until(() => seenByA.length + b.texts(id).length >= N / 2, "the first half on A and B together");
+    await b.sup.writeStdin(id, "go\n");
     expect(await b.exitOf(id)).toMatchObject({ status: "exited", exitCode: 6 });
     expect([...seenByA, ...numbers(b.texts(id))]).toEqual(Array.from({ length: N }, (_, i) => i + 1));
   });
