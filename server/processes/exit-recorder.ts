@@ -3,10 +3,12 @@
  * kept where it can still be written: the process directory's `exit` file (the wrapper writes it;
  * when the wrapper could not, because the disk was full, and its status is known from the OS, it
  * is written here), then settled into the database with the guarded row update. When the database
- * refuses (SQLITE_FULL, a full disk), the exit is kept in memory and retried every `retryMs` until
- * it lands, without a restart; only then is it announced (`process.exited` / `process.lost`, bus
- * `process.exit`), so the lane is settled from a recorded exit. A server stopped before that finds
- * the exit file at its next start.
+ * refuses, the exit is kept in memory and retried every `retryMs` until it lands, without a
+ * restart; only then is it announced (`process.exited` / `process.lost`, bus `process.exit`), so
+ * the lane is settled from a recorded exit. A server stopped before that finds the exit file at
+ * its next start. The warning says why it was refused, as SQLite said it (lib/storage-errors.ts):
+ * a full disk only for SQLITE_FULL / ENOSPC; a database locked by another connection past the
+ * busy timeout (SQLITE_BUSY, which Prisma reports as a timeout) is "busy", never "full".
  */
 import { writeFileSync } from "node:fs";
 import { constants } from "node:os";
@@ -14,6 +16,8 @@ import type { ProcessExit } from "../events/event-bus";
 import type { Db } from "../store/db";
 import type { ProcState } from "./log-files";
 import { recordExitRow } from "./process-rows";
+import { storageFailureOf } from "@/lib/storage-errors";
+import { BUSY_TIMEOUT_MS } from "../store/db";
 
 export interface PendingExit {
   exit: ProcessExit;
@@ -61,9 +65,10 @@ export class ExitRecorder {
 
   /** Record one exit now, or keep it and retry until the database takes it. Never throws. */
   async record(p: PendingExit): Promise<void> {
-    if (await this.#try(p)) return;
+    const refused = await this.#try(p);
+    if (refused === null) return;
     this.#pending.set(p.exit.processId, p);
-    this.warn(`the exit of process ${p.exit.processId} (${p.exit.status}) cannot be recorded yet (disk full?); retrying every ${this.retryMs} ms`);
+    this.warn(`the exit of process ${p.exit.processId} (${p.exit.status}) cannot be recorded yet: ${why(refused)}; retrying every ${this.retryMs} ms`);
     this.#timer ??= setInterval(() => void this.#retry(), this.retryMs);
     this.#timer.unref();
   }
@@ -73,26 +78,38 @@ export class ExitRecorder {
     this.#timer = null;
   }
 
-  /** True when the row was written (then announced) or was already final; false to keep it for later. */
-  async #try(p: PendingExit): Promise<boolean> {
+  /** Null when the row was written (then announced) or was already final; else what the database threw, to keep it for later. */
+  async #try(p: PendingExit): Promise<{ error: unknown } | null> {
     let won: boolean;
     try {
       won = await recordExitRow(this.db, p.exit.processId, p.exit, p.endedAt, p.state);
-    } catch {
-      return false;
+    } catch (error) {
+      return { error };
     }
     if (won) await this.announce(p);
-    return true;
+    return null;
   }
 
   #retry(): Promise<void> {
     this.#retrying ??= (async () => {
       for (const [id, p] of this.#pending) {
-        if (!(await this.#try(p))) break; // still full: try again on the next tick
+        if (await this.#try(p)) break; // still refused: try again on the next tick
         this.#pending.delete(id);
       }
       if (this.#pending.size === 0) this.stop();
     })().finally(() => (this.#retrying = null));
     return this.#retrying;
+  }
+}
+
+/** Why the database refused an exit, in words a person can act on. */
+function why({ error }: { error: unknown }): string {
+  switch (storageFailureOf(error)) {
+    case "disk_full":
+      return "the disk holding the database is full";
+    case "busy":
+      return `the database stayed locked by another connection for more than ${BUSY_TIMEOUT_MS} ms (SQLITE_BUSY)`;
+    default:
+      return `the database refused the write (${String((error as Error | null)?.message ?? error).trim().split("\n").at(-1)})`;
   }
 }

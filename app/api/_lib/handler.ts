@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import { AppError, httpStatusFor, isAppError } from "@/lib/errors";
+import { storageFailureOf } from "@/lib/storage-errors";
 import { parseOrThrow } from "@/lib/validate";
 import { getRuntime } from "@/server/runtime-global";
 import type { Runtime } from "@/server/runtime";
@@ -21,17 +22,19 @@ export const MAX_PARAM_LENGTH = 200;
 
 /**
  * The error answer for anything a handler threw. System errors a client's input can cause are
- * still that client's 4xx (a name too long for the file system, a full disk is a 503
- * `disk_full`); anything else is a genuine fault: a 500 that reveals nothing, logged with the
+ * still that client's 4xx (a name too long for the file system), storage that refused for a
+ * passing reason a 503 (`disk_full`, or `unavailable` for a database locked by another
+ * connection: lib/storage-errors.ts); anything else is a genuine fault: a 500 that reveals nothing, logged with the
  * request id (`x-request-id`, set by the server for every request) that the body also carries.
  */
 export function errorResponse(err: unknown, req?: Request): Response {
   if (isAppError(err)) return Response.json(err.toBody(), { status: httpStatusFor(err.code) });
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code === "ENAMETOOLONG") return errorResponse(new AppError("invalid_input", "a name in the request is too long for the file system"));
-  if (code === "ENOSPC" || code === "SQLITE_FULL" || /\bSQLITE_FULL\b|database or disk is full/.test(String((err as Error | null)?.message))) {
-    return errorResponse(new AppError("disk_full", "the disk holding Laneboard's data is full; new work is refused until space is freed"));
-  }
+  const storage = storageFailureOf(err);
+  if (storage === "disk_full") return errorResponse(new AppError("disk_full", "the disk holding Laneboard's data is full; new work is refused until space is freed"));
+  // Another connection held the database past the busy timeout: the request did nothing; a retry may pass.
+  if (storage === "busy") return errorResponse(new AppError("unavailable", "the database is busy (locked by another connection); try again"));
   const requestId = req?.headers.get("x-request-id") ?? null;
   console.error(`[api] unexpected error (request ${requestId ?? "without id"}: ${req?.method ?? "?"} ${req ? new URL(req.url).pathname : "?"})`, err);
   return Response.json({ error: { code: "internal", message: "internal error", ...(requestId ? { requestId } : {}) } }, { status: 500 });
