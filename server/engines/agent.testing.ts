@@ -6,9 +6,12 @@
  */
 import path from "node:path";
 import { execa } from "execa";
+import { afterEach, beforeEach } from "vitest";
 import { git } from "../git/runner";
 import { initRepo, makeTempDir } from "../git/git.testing";
-import type { PreparedAgentWorker } from "./agent-engines";
+import { startModelServer, type ModelServer } from "../model-server/model-server";
+import type { Conversation } from "../model-server/script";
+import { prepareAgentWorker, type AgentEngine, type AgentEngineSettings, type PreparedAgentWorker } from "./agent-engines";
 import type { EngineSignal } from "./engine-events";
 
 export interface LaneFixture {
@@ -60,4 +63,45 @@ export function ofKind<K extends EngineSignal["kind"]>(signals: EngineSignal[], 
 /** Commit subjects on `branch` in `repo`, newest first. */
 export async function subjects(repo: string, branch: string): Promise<string[]> {
   return (await git(["log", "--format=%s", "--end-of-options", branch], { cwd: repo })).stdout.split("\n").filter(Boolean);
+}
+
+/** One engine's test lane: a fresh fixture per test and the model server the last run started. */
+export interface EngineLane {
+  /** The current test's fixture (replaced before each test, removed after it). */
+  fx: LaneFixture;
+  /** The model server of the current test, if it started one (closed after the test). */
+  server: ModelServer | null;
+  /**
+   * Start a model server scripted with `turns` for a prompt containing "LANE-TASK", prepare
+   * `engine`'s worker against it and run it to completion in the fixture's worktree.
+   */
+  run(turns: Conversation["turns"], settings?: AgentEngineSettings, serverOpts?: { apiKey?: string }): Promise<WorkerRun>;
+}
+
+/**
+ * Registers a per-test lane fixture and model server for `engine` (vitest beforeEach/afterEach in
+ * the calling file) and returns the handle the tests use. `settingsFor` gives the engine's
+ * settings for the server the run started (its base URL); a run's own settings override them.
+ */
+export function engineLanePerTest(engine: AgentEngine, settingsFor: (server: ModelServer) => AgentEngineSettings): EngineLane {
+  const lane: EngineLane = {
+    fx: undefined as unknown as LaneFixture,
+    server: null,
+    async run(turns, settings = {}, serverOpts = {}) {
+      const server = await startModelServer({ script: [{ name: "lane", match: "LANE-TASK", turns }], ...serverOpts });
+      lane.server = server;
+      const ctx = { laneDir: lane.fx.laneDir, worktreePath: lane.fx.worktree };
+      const prepared = await prepareAgentWorker(engine, { prompt: "LANE-TASK: do the work", env: {} }, ctx, { ...settingsFor(server), ...settings });
+      return runWorker(prepared, lane.fx.worktree);
+    },
+  };
+  beforeEach(async () => {
+    lane.fx = await makeLaneFixture();
+  });
+  afterEach(async () => {
+    await lane.server?.close();
+    lane.server = null;
+    await lane.fx.cleanup();
+  });
+  return lane;
 }

@@ -5,40 +5,18 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startModelServer, type ModelServer } from "../model-server/model-server";
-import type { Conversation } from "../model-server/script";
-import { prepareAgentWorker, type AgentEngineSettings } from "./agent-engines";
+import { describe, expect, it } from "vitest";
+import { startModelServer } from "../model-server/model-server";
 import { AnthropicAgentAdapter, ANTHROPIC_AGENT_PATH } from "./anthropic-agent-engine";
-import { type LaneFixture, makeLaneFixture, ofKind, runWorker, subjects } from "./agent.testing";
+import { ofKind, subjects, engineLanePerTest } from "./agent.testing";
 
-let fx: LaneFixture;
-let server: ModelServer | null = null;
-beforeEach(async () => {
-  fx = await makeLaneFixture();
-});
-afterEach(async () => {
-  await server?.close();
-  server = null;
-  await fx.cleanup();
-});
-
-async function runAgent(turns: Conversation["turns"], settings: AgentEngineSettings = {}, serverOpts: { apiKey?: string } = {}) {
-  server = await startModelServer({ script: [{ name: "lane", match: "LANE-TASK", turns }], ...serverOpts });
-  const prepared = await prepareAgentWorker("anthropic", { prompt: "LANE-TASK: do the work", env: {} }, { laneDir: fx.laneDir, worktreePath: fx.worktree }, {
-    anthropicBaseUrl: server.url,
-    anthropicApiKey: "the-right-key",
-    anthropicRetryBaseMs: 5,
-    ...settings,
-  });
-  return runWorker(prepared, fx.worktree);
-}
+const lane = engineLanePerTest("anthropic", (server) => ({ anthropicBaseUrl: server.url, anthropicApiKey: "the-right-key", anthropicRetryBaseMs: 5 }));
 
 const call = (name: string, input: Record<string, unknown>) => ({ toolCalls: [{ name, input }] });
 
 describe("anthropic engine: the built-in agent with the real SDK", () => {
   it("lists, reads, edits, writes and runs commands in the worktree, and commits", async () => {
-    const run = await runAgent([
+    const run = await lane.run([
       { text: "Looking around.", toolCalls: [{ name: "list_files", input: {} }, { name: "read_file", input: { path: "README.md" } }] },
       call("edit_file", { path: "README.md", old_string: "# test repo", new_string: "# edited by the agent ($& stays literal)" }),
       call("write_file", { path: "src/deep/new.txt", content: "new\n" }),
@@ -47,24 +25,24 @@ describe("anthropic engine: the built-in agent with the real SDK", () => {
       { text: "Committed." },
     ]);
     expect(run.exitCode).toBe(0);
-    expect(await fs.readFile(path.join(fx.worktree, "README.md"), "utf8")).toBe("# edited by the agent ($& stays literal)\n");
-    expect(await subjects(fx.repo, fx.branch)).toEqual(["agent change", "initial commit"]);
+    expect(await fs.readFile(path.join(lane.fx.worktree, "README.md"), "utf8")).toBe("# edited by the agent ($& stays literal)\n");
+    expect(await subjects(lane.fx.repo, lane.fx.branch)).toEqual(["agent change", "initial commit"]);
     const results = ofKind(run.signals, "tool_result");
     expect(results.map((r) => r.isError)).toEqual([false, false, false, false, false, false]);
     expect(results[0]!.text).toBe("README.md");
     expect(results[1]!.text).toBe("# test repo\n");
-    expect(run.signals[0]).toEqual({ kind: "ready", model: "claude-opus-4-8", cwd: await fs.realpath(fx.worktree) });
+    expect(run.signals[0]).toEqual({ kind: "ready", model: "claude-opus-4-8", cwd: await fs.realpath(lane.fx.worktree) });
     expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: true, turns: 6, text: "Committed." }]);
     const usage = ofKind(run.signals, "usage").at(-1)!;
-    expect(usage.inputTokens).toBe(server!.requests.reduce((n, r) => n + (r.usage?.inputTokens ?? 0), 0));
-    expect(server!.requests.map((r) => `${r.method} ${r.url} ${r.stream}`)).toEqual(Array(6).fill("POST /v1/messages true"));
+    expect(usage.inputTokens).toBe(lane.server!.requests.reduce((n, r) => n + (r.usage?.inputTokens ?? 0), 0));
+    expect(lane.server!.requests.map((r) => `${r.method} ${r.url} ${r.stream}`)).toEqual(Array(6).fill("POST /v1/messages true"));
     console.log(`[timing] anthropic agent 6-turn run: ${run.durationMs} ms`);
   });
 
   it("refuses paths outside the worktree, through symlinks and into .git, as tool errors the model sees", async () => {
-    await fs.writeFile(path.join(fx.dir, "secret.txt"), "secret\n");
-    await fs.symlink(fx.dir, path.join(fx.worktree, "link-out"));
-    const run = await runAgent([
+    await fs.writeFile(path.join(lane.fx.dir, "secret.txt"), "secret\n");
+    await fs.symlink(lane.fx.dir, path.join(lane.fx.worktree, "link-out"));
+    const run = await lane.run([
       call("read_file", { path: "../../etc/passwd" }),
       call("read_file", { path: "/etc/passwd" }),
       call("read_file", { path: "link-out/secret.txt" }),
@@ -87,15 +65,15 @@ describe("anthropic engine: the built-in agent with the real SDK", () => {
       'path is outside the worktree: "../repo/README.md"',
       'path is outside the worktree: ".."',
     ]);
-    await expect(fs.access(path.join(fx.dir, "planted.txt"))).rejects.toThrow();
-    expect(await fs.readFile(path.join(fx.repo, "README.md"), "utf8")).toBe("# test repo\n");
+    await expect(fs.access(path.join(lane.fx.dir, "planted.txt"))).rejects.toThrow();
+    expect(await fs.readFile(path.join(lane.fx.repo, "README.md"), "utf8")).toBe("# test repo\n");
     // The model was told: every refusal went back as an is_error tool_result.
-    expect(server!.requests[1]!.toolResults).toEqual([{ text: 'path is outside the worktree: "../../etc/passwd"', isError: true }]);
+    expect(lane.server!.requests[1]!.toolResults).toEqual([{ text: 'path is outside the worktree: "../../etc/passwd"', isError: true }]);
   });
 
   it("reports command failures: non-zero exit, unknown program, timeout, ambiguous edit", async () => {
-    await fs.writeFile(path.join(fx.worktree, "twice.txt"), "a a\n");
-    const run = await runAgent([
+    await fs.writeFile(path.join(lane.fx.worktree, "twice.txt"), "a a\n");
+    const run = await lane.run([
       call("run_command", { argv: ["sh", "-c", "echo out; echo err >&2; exit 3"] }),
       call("run_command", { argv: ["no-such-program-xyz"] }),
       call("run_command", { argv: ["sleep", "30"], timeout_ms: 300 }),
@@ -115,9 +93,9 @@ describe("anthropic engine: the built-in agent with the real SDK", () => {
 
   it("retries 429 (honouring retry-after), 500, 529 and an error inside the stream with backoff, reporting each retry", async () => {
     const failures = [{ status: 429, retryAfterSec: 0 }, { status: 500 }, { status: 529 }, { status: 529, midStream: true }];
-    const run = await runAgent([{ text: "finally", failures }]);
+    const run = await lane.run([{ text: "finally", failures }]);
     expect(run.exitCode).toBe(0);
-    expect(server!.requests.map((r) => r.status)).toEqual([429, 500, 529, 200, 200]);
+    expect(lane.server!.requests.map((r) => r.status)).toEqual([429, 500, 529, 200, 200]);
     expect(ofKind(run.signals, "warning").map((w) => w.message)).toEqual([
       "model API 429 rate_limit_error: scripted 429 rate_limit_error; retry 1/5 in 0 ms",
       "model API 500 api_error: scripted 500 api_error; retry 2/5 in 10 ms",
@@ -128,29 +106,30 @@ describe("anthropic engine: the built-in agent with the real SDK", () => {
   });
 
   it("gives up after the retry limit on a persistent 500", async () => {
-    const run = await runAgent([{ text: "never", failures: Array(5).fill({ status: 500 }) }], { anthropicMaxRetries: 2 });
+    const run = await lane.run([{ text: "never", failures: Array(5).fill({ status: 500 }) }], { anthropicMaxRetries: 2 });
     expect(run.exitCode).toBe(1);
-    expect(server!.requests).toHaveLength(3);
+    expect(lane.server!.requests).toHaveLength(3);
     expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: false, text: expect.stringMatching(/^model API error after 3 attempts: 500 api_error/), failureClass: "infra" }]);
   });
 
   it("fails at once with a clear message on a 401", async () => {
-    const run = await runAgent([{ text: "never" }], { anthropicApiKey: "wrong" }, { apiKey: "the-right-key" });
+    const run = await lane.run([{ text: "never" }], { anthropicApiKey: "wrong" }, { apiKey: "the-right-key" });
     expect(run.exitCode).toBe(1);
-    expect(server!.requests).toHaveLength(1);
+    expect(lane.server!.requests).toHaveLength(1);
     expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: false, text: expect.stringMatching(/rejected the credentials \(401 .*\); check ANTHROPIC_API_KEY/), failureClass: "infra" }]);
   });
 
   it("stops at the turn limit as budget_exceeded, and exits 2 on a bad task file", async () => {
-    server = await startModelServer({ script: [{ name: "loop", turns: Array(5).fill(call("list_files", {})) }] });
-    const task = path.join(fx.dir, "task.json");
+    const server = await startModelServer({ script: [{ name: "loop", turns: Array(5).fill(call("list_files", {})) }] });
+    lane.server = server;
+    const task = path.join(lane.fx.dir, "task.json");
     await fs.writeFile(task, JSON.stringify({ prompt: "loop", maxTurns: 2 }));
     const env = { ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: "k" };
-    const looped = await execa(process.execPath, [ANTHROPIC_AGENT_PATH, task], { cwd: fx.worktree, env, reject: false });
+    const looped = await execa(process.execPath, [ANTHROPIC_AGENT_PATH, task], { cwd: lane.fx.worktree, env, reject: false });
     expect(looped.exitCode).toBe(1);
     expect(JSON.parse(String(looped.stdout).trim().split("\n").at(-1)!)).toEqual({ kind: "result", ok: false, text: "stopped after 2 turns without finishing", failureClass: "budget_exceeded" });
     await fs.writeFile(task, "{not json");
-    const bad = await execa(process.execPath, [ANTHROPIC_AGENT_PATH, task], { cwd: fx.worktree, env, reject: false });
+    const bad = await execa(process.execPath, [ANTHROPIC_AGENT_PATH, task], { cwd: lane.fx.worktree, env, reject: false });
     expect(bad.exitCode).toBe(2);
     expect(JSON.parse(String(bad.stdout).trim())).toMatchObject({ kind: "result", ok: false, text: expect.stringMatching(/^bad task/) });
   });

@@ -4,58 +4,41 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startModelServer, type ModelServer } from "../model-server/model-server";
-import type { Conversation } from "../model-server/script";
+import { describe, expect, it } from "vitest";
+import type { ModelServer } from "../model-server/model-server";
 import { git } from "../git/runner";
-import { prepareAgentWorker, type AgentEngineSettings } from "./agent-engines";
-import { type LaneFixture, makeLaneFixture, ofKind, runWorker, subjects } from "./agent.testing";
+import { ofKind, subjects, engineLanePerTest } from "./agent.testing";
 
-let fx: LaneFixture;
-let server: ModelServer | null = null;
-beforeEach(async () => {
-  fx = await makeLaneFixture();
-});
-afterEach(async () => {
-  await server?.close();
-  server = null;
-  await fx.cleanup();
-});
-
-async function runClaude(turns: Conversation["turns"], settings: AgentEngineSettings = {}, serverOpts: { apiKey?: string } = {}) {
-  server = await startModelServer({ script: [{ name: "lane", match: "LANE-TASK", turns }], ...serverOpts });
-  const prepared = await prepareAgentWorker("claude", { prompt: "LANE-TASK: do the work", env: {} }, { laneDir: fx.laneDir, worktreePath: fx.worktree }, { anthropicBaseUrl: server.url, ...settings });
-  return runWorker(prepared, fx.worktree);
-}
+const lane = engineLanePerTest("claude", (server) => ({ anthropicBaseUrl: server.url }));
 
 const sumUsage = (s: ModelServer) => s.requests.reduce((n, r) => n + (r.usage?.inputTokens ?? 0), 0);
 
 describe("claude engine with the real Claude Code CLI", () => {
   it("runs a scripted Bash tool call that makes a real commit in the worktree", async () => {
-    const run = await runClaude([
+    const run = await lane.run([
       { text: "I'll add the file and commit it.", toolCalls: [{ name: "Bash", input: { command: "echo hello > hello.txt && git add hello.txt && git commit -q -m 'add hello'", description: "commit" } }] },
       { text: "Committed hello.txt." },
     ]);
     expect(run.exitCode).toBe(0);
-    expect(await subjects(fx.repo, fx.branch)).toEqual(["add hello", "initial commit"]);
-    const author = (await git(["log", "-1", "--format=%an <%ae>", "--end-of-options", fx.branch], { cwd: fx.repo })).stdout;
+    expect(await subjects(lane.fx.repo, lane.fx.branch)).toEqual(["add hello", "initial commit"]);
+    const author = (await git(["log", "-1", "--format=%an <%ae>", "--end-of-options", lane.fx.branch], { cwd: lane.fx.repo })).stdout;
     expect(author).toBe("Laneboard claude agent <claude-agent@laneboard.invalid>");
     expect(run.signals.map((s) => s.kind)).toEqual(["ready", "message", "tool_use", "tool_result", "message", "usage", "result"]);
     expect(run.signals[2]).toMatchObject({ name: "Bash", input: { command: expect.stringContaining("git commit") } });
     expect(run.signals[3]).toMatchObject({ isError: false });
     expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: true, turns: 2, costUsd: expect.any(Number), text: "Committed hello.txt." }]);
     // The token totals Claude Code reports are exactly what the server sent.
-    expect(ofKind(run.signals, "usage")[0]!.inputTokens).toBe(sumUsage(server!));
+    expect(ofKind(run.signals, "usage")[0]!.inputTokens).toBe(sumUsage(lane.server!));
     // The request sequence of the real CLI (non-essential traffic off): a probe, then one call per turn.
-    expect(server!.requests.map((r) => `${r.method} ${r.url} ${r.status}`)).toEqual(["HEAD / 200", "POST /v1/messages?beta=true 200", "POST /v1/messages?beta=true 200"]);
-    expect(server!.requests[1]).toMatchObject({ stream: true, tools: expect.arrayContaining(["Bash", "Edit", "Write", "Read"]) });
-    expect(server!.requests[2]!.toolResults).toEqual([{ text: "(Bash completed with no output)", isError: false }]);
+    expect(lane.server!.requests.map((r) => `${r.method} ${r.url} ${r.status}`)).toEqual(["HEAD / 200", "POST /v1/messages?beta=true 200", "POST /v1/messages?beta=true 200"]);
+    expect(lane.server!.requests[1]).toMatchObject({ stream: true, tools: expect.arrayContaining(["Bash", "Edit", "Write", "Read"]) });
+    expect(lane.server!.requests[2]!.toolResults).toEqual([{ text: "(Bash completed with no output)", isError: false }]);
     console.log(`[timing] claude Bash+commit run: ${run.durationMs} ms`);
   });
 
   it("edits and writes files inside the worktree but is refused a write outside it", async () => {
-    const outside = path.join(fx.dir, "outside.txt");
-    const run = await runClaude([
+    const outside = path.join(lane.fx.dir, "outside.txt");
+    const run = await lane.run([
       { toolCalls: [{ name: "Read", input: { file_path: "README.md" } }] },
       { toolCalls: [{ name: "Edit", input: { file_path: "README.md", old_string: "# test repo", new_string: "# edited by claude" } }] },
       { toolCalls: [{ name: "Write", input: { file_path: "src/new.txt", content: "new file\n" } }] },
@@ -63,8 +46,8 @@ describe("claude engine with the real Claude Code CLI", () => {
       { text: "Done." },
     ]);
     expect(run.exitCode).toBe(0);
-    expect(await fs.readFile(path.join(fx.worktree, "README.md"), "utf8")).toBe("# edited by claude\n");
-    expect(await fs.readFile(path.join(fx.worktree, "src/new.txt"), "utf8")).toBe("new file\n");
+    expect(await fs.readFile(path.join(lane.fx.worktree, "README.md"), "utf8")).toBe("# edited by claude\n");
+    expect(await fs.readFile(path.join(lane.fx.worktree, "src/new.txt"), "utf8")).toBe("new file\n");
     await expect(fs.access(outside)).rejects.toThrow();
     const results = ofKind(run.signals, "tool_result");
     expect(results.map((r) => r.isError)).toEqual([false, false, false, true]);
@@ -75,20 +58,20 @@ describe("claude engine with the real Claude Code CLI", () => {
   });
 
   it("retries a 500 from the model API (api_retry → warning) and then succeeds", async () => {
-    const run = await runClaude([
+    const run = await lane.run([
       { toolCalls: [{ name: "Bash", input: { command: "true" } }] },
       { text: "Recovered.", failures: [{ status: 500 }] },
     ]);
     expect(run.exitCode).toBe(0);
-    expect(server!.requests.map((r) => r.status)).toEqual([200, 200, 500, 200]);
+    expect(lane.server!.requests.map((r) => r.status)).toEqual([200, 200, 500, 200]);
     expect(ofKind(run.signals, "warning")).toEqual([{ kind: "warning", message: "model API retry 1/10 after status 500", line: expect.any(String) }]);
     expect(ofKind(run.signals, "result")[0]).toMatchObject({ ok: true, text: "Recovered." });
   });
 
   it("fails clearly on a 401 (retries capped with CLAUDE_CODE_MAX_RETRIES)", async () => {
-    const run = await runClaude([{ text: "never" }], { claudeMaxRetries: 0 }, { apiKey: "the-right-key" });
+    const run = await lane.run([{ text: "never" }], { claudeMaxRetries: 0 }, { apiKey: "the-right-key" });
     expect(run.exitCode).toBe(1);
-    expect(server!.requests.filter((r) => r.status === 401)).toHaveLength(1);
+    expect(lane.server!.requests.filter((r) => r.status === 401)).toHaveLength(1);
     expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: false, turns: 1, costUsd: 0, text: expect.stringMatching(/API key/), failureClass: "infra" }]);
   });
 });

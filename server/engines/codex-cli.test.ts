@@ -6,101 +6,79 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startModelServer, type ModelServer } from "../model-server/model-server";
-import type { Conversation } from "../model-server/script";
-import { prepareAgentWorker, type AgentEngineSettings } from "./agent-engines";
-import { type LaneFixture, makeLaneFixture, ofKind, runWorker, subjects } from "./agent.testing";
+import { describe, expect, it } from "vitest";
+import { ofKind, subjects, engineLanePerTest } from "./agent.testing";
 
-let fx: LaneFixture;
-let server: ModelServer | null = null;
-beforeEach(async () => {
-  fx = await makeLaneFixture();
-});
-afterEach(async () => {
-  await server?.close();
-  server = null;
-  await fx.cleanup();
-});
-
-async function runCodex(turns: Conversation["turns"], settings: AgentEngineSettings = {}, serverOpts: { apiKey?: string } = {}) {
-  server = await startModelServer({ script: [{ name: "lane", match: "LANE-TASK", turns }], ...serverOpts });
-  const prepared = await prepareAgentWorker("codex", { prompt: "LANE-TASK: do the work", env: {} }, { laneDir: fx.laneDir, worktreePath: fx.worktree }, {
-    openaiBaseUrl: `${server.url}/v1`,
-    codexModel: "gpt-5.5",
-    ...settings,
-  });
-  return runWorker(prepared, fx.worktree);
-}
+const lane = engineLanePerTest("codex", (server) => ({ openaiBaseUrl: `${server.url}/v1`, codexModel: "gpt-5.5" }));
 
 const PATCH = "*** Begin Patch\n*** Update File: README.md\n@@\n-# test repo\n+# patched by codex\n*** Add File: src/added.txt\n+added by apply_patch\n*** End Patch\n";
 
 describe("codex engine with the real Codex CLI", () => {
   it("runs scripted exec_command and apply_patch calls that change real files in the worktree", async () => {
-    const run = await runCodex([
+    const run = await lane.run([
       { text: "Writing a file first.", toolCalls: [{ name: "exec_command", input: { cmd: "echo hello > hello.txt" } }] },
       { toolCalls: [{ name: "apply_patch", input: PATCH }] },
       { toolCalls: [{ name: "exec_command", input: { cmd: "cat does-not-exist.txt" } }] },
       { text: "All changes made." },
     ]);
     expect(run.exitCode).toBe(0);
-    expect(await fs.readFile(path.join(fx.worktree, "hello.txt"), "utf8")).toBe("hello\n");
-    expect(await fs.readFile(path.join(fx.worktree, "README.md"), "utf8")).toBe("# patched by codex\n");
-    expect(await fs.readFile(path.join(fx.worktree, "src/added.txt"), "utf8")).toBe("added by apply_patch\n");
+    expect(await fs.readFile(path.join(lane.fx.worktree, "hello.txt"), "utf8")).toBe("hello\n");
+    expect(await fs.readFile(path.join(lane.fx.worktree, "README.md"), "utf8")).toBe("# patched by codex\n");
+    expect(await fs.readFile(path.join(lane.fx.worktree, "src/added.txt"), "utf8")).toBe("added by apply_patch\n");
     expect(run.signals.map((s) => s.kind)).toEqual(["ready", "message", "tool_use", "tool_result", "tool_use", "tool_result", "tool_use", "tool_result", "message", "usage", "result"]);
     expect(ofKind(run.signals, "tool_use").map((t) => t.name)).toEqual(["command", "file_change", "command"]);
     expect(ofKind(run.signals, "tool_result").map((t) => t.isError)).toEqual([false, false, true]);
     expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: true, turns: 1, text: "All changes made." }]);
     const usage = ofKind(run.signals, "usage")[0]!;
-    expect(usage.inputTokens).toBe(server!.requests.reduce((n, r) => n + (r.usage?.inputTokens ?? 0), 0));
+    expect(usage.inputTokens).toBe(lane.server!.requests.reduce((n, r) => n + (r.usage?.inputTokens ?? 0), 0));
     // The request sequence of the real CLI: one streamed Responses call per model turn, nothing else.
-    expect(server!.requests.map((r) => `${r.method} ${r.url} ${r.status} ${r.turnIndex}`)).toEqual([0, 1, 2, 3].map((i) => `POST /v1/responses 200 ${i}`));
-    expect(server!.requests[0]).toMatchObject({ stream: true, model: "gpt-5.5", tools: expect.arrayContaining(["exec_command", "apply_patch"]) });
-    expect(server!.requests[2]!.toolResults?.[0]?.text).toMatch(/Success\. Updated the following files/);
+    expect(lane.server!.requests.map((r) => `${r.method} ${r.url} ${r.status} ${r.turnIndex}`)).toEqual([0, 1, 2, 3].map((i) => `POST /v1/responses 200 ${i}`));
+    expect(lane.server!.requests[0]).toMatchObject({ stream: true, model: "gpt-5.5", tools: expect.arrayContaining(["exec_command", "apply_patch"]) });
+    expect(lane.server!.requests[2]!.toolResults?.[0]?.text).toMatch(/Success\. Updated the following files/);
     console.log(`[timing] codex exec_command+apply_patch run: ${run.durationMs} ms`);
   });
 
   it("cannot commit in the default workspace-write sandbox (git dirs are read-only) but can with danger-full-access", async () => {
     const commit = [{ toolCalls: [{ name: "exec_command", input: { cmd: "echo x > x.txt && git add x.txt && git commit -q -m 'codex commit'" } }] }, { text: "ok" }];
-    const sandboxed = await runCodex(commit);
+    const sandboxed = await lane.run(commit);
     expect(sandboxed.exitCode).toBe(0);
     // Codex 0.169 often prints no command_execution item for a command its sandbox refused (seen
     // both ways for the same script), so the refusal is checked where it is certain: in what
     // the model was told, and in git.
-    expect(server!.requests[1]!.toolResults?.[0]?.text).toMatch(/Read-only file system/);
-    expect(await subjects(fx.repo, fx.branch)).toEqual(["initial commit"]);
-    await server!.close();
-    const open = await runCodex(commit, { codexSandbox: "danger-full-access" });
+    expect(lane.server!.requests[1]!.toolResults?.[0]?.text).toMatch(/Read-only file system/);
+    expect(await subjects(lane.fx.repo, lane.fx.branch)).toEqual(["initial commit"]);
+    await lane.server!.close();
+    const open = await lane.run(commit, { codexSandbox: "danger-full-access" });
     expect(ofKind(open.signals, "tool_result")[0]).toMatchObject({ isError: false });
-    expect(await subjects(fx.repo, fx.branch)).toEqual(["codex commit", "initial commit"]);
+    expect(await subjects(lane.fx.repo, lane.fx.branch)).toEqual(["codex commit", "initial commit"]);
   });
 
   it("refuses writes outside the worktree (even under /tmp) in the default sandbox", async () => {
-    const run = await runCodex([
+    const run = await lane.run([
       { toolCalls: [{ name: "apply_patch", input: "*** Begin Patch\n*** Add File: ../outside.txt\n+escaped\n*** End Patch\n" }] },
       { toolCalls: [{ name: "exec_command", input: { cmd: "echo escaped > ../outside2.txt" } }] },
       { text: "could not escape" },
     ]);
     expect(run.exitCode).toBe(0);
-    await expect(fs.access(path.join(fx.dir, "outside.txt"))).rejects.toThrow();
-    await expect(fs.access(path.join(fx.dir, "outside2.txt"))).rejects.toThrow();
+    await expect(fs.access(path.join(lane.fx.dir, "outside.txt"))).rejects.toThrow();
+    await expect(fs.access(path.join(lane.fx.dir, "outside2.txt"))).rejects.toThrow();
     // Codex prints no item for a rejected patch (nor, often, for a refused command); the model is told in the next request.
-    expect(server!.requests[1]!.toolResults).toEqual([{ text: expect.stringMatching(/^patch rejected: writing outside of the project/), isError: false }]);
-    expect(server!.requests[2]!.toolResults?.[0]?.text).toMatch(/Read-only file system/);
+    expect(lane.server!.requests[1]!.toolResults).toEqual([{ text: expect.stringMatching(/^patch rejected: writing outside of the project/), isError: false }]);
+    expect(lane.server!.requests[2]!.toolResults?.[0]?.text).toMatch(/Read-only file system/);
   });
 
   it("retries a 500 and a failure inside the stream by itself, then succeeds", async () => {
-    const run = await runCodex([{ text: "after the 500s", failures: [{ status: 500 }, { status: 500, midStream: true }] }]);
+    const run = await lane.run([{ text: "after the 500s", failures: [{ status: 500 }, { status: 500, midStream: true }] }]);
     expect(run.exitCode).toBe(0);
-    expect(server!.requests.map((r) => [r.status, r.midStreamError ?? false])).toEqual([[500, false], [200, true], [200, false]]);
+    expect(lane.server!.requests.map((r) => [r.status, r.midStreamError ?? false])).toEqual([[500, false], [200, true], [200, false]]);
     expect(ofKind(run.signals, "warning").map((w) => w.message)).toEqual([expect.stringMatching(/^codex: Reconnecting\.\.\. 1\/5 \(stream disconnected before completion: scripted mid-stream 500\)/)]);
     expect(ofKind(run.signals, "result")[0]).toMatchObject({ ok: true, text: "after the 500s" });
   });
 
   it("fails with a typed result on a 401", async () => {
-    const run = await runCodex([{ text: "never" }], { codexMaxRetries: 0 }, { apiKey: "the-right-key" });
+    const run = await lane.run([{ text: "never" }], { codexMaxRetries: 0 }, { apiKey: "the-right-key" });
     expect(run.exitCode).toBe(1);
-    expect(server!.requests.every((r) => r.status === 401)).toBe(true);
+    expect(lane.server!.requests.every((r) => r.status === 401)).toBe(true);
     expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: false, turns: 1, text: expect.stringMatching(/401 Unauthorized/), failureClass: "infra" }]);
   });
 });
