@@ -13,6 +13,7 @@ export default defineConfig([
     "next-env.d.ts",
     "node_modules/**",
     "server/store/generated/**",
+    "server/store/generated-pg/**",
     ".laneboard/**",
     ".tmp/**",
     "test-results/**",

@@ -9,6 +9,8 @@ process.env.LANEBOARD_E2E_DATA ??= fs.mkdtempSync(path.join(os.tmpdir(), "lanebo
 const port = Number(process.env.LANEBOARD_E2E_PORT ?? 3917);
 // The project's scripted model server, for the agent lanes of the lane-page tests (real Claude Code CLI).
 const modelPort = port + 1;
+// The suite's PostgreSQL run (scripts/test-postgres.ts) gives the server a database of its own.
+const databaseArgs = process.env.LANEBOARD_E2E_DATABASE_URL ? ` --database-url ${process.env.LANEBOARD_E2E_DATABASE_URL}` : "";
 
 export default defineConfig({
   testDir: "e2e",
@@ -38,7 +40,7 @@ export default defineConfig({
       stderr: "pipe",
     },
     {
-      command: `${SERVER_ENV_PREFIX} node ${SERVER_NODE_FLAGS.join(" ")} --import tsx server/main.ts --port ${port} --data-dir ${process.env.LANEBOARD_E2E_DATA} --kill-grace-ms 1500 --kill-on-exit`,
+      command: `${SERVER_ENV_PREFIX} node ${SERVER_NODE_FLAGS.join(" ")} --import tsx server/main.ts --port ${port} --data-dir ${process.env.LANEBOARD_E2E_DATA} --kill-grace-ms 1500 --kill-on-exit${databaseArgs}`,
       url: `http://127.0.0.1:${port}/api/v1/board`,
       timeout: 180_000,
       reuseExistingServer: false,

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import type { APIRequestContext } from "@playwright/test";
 import type { BoardResponse, LaneView, ProcessView } from "@/lib/api";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "../server/node-flags";
+import { testDatabaseUrl } from "../server/testing/test-database";
 
 export async function board(request: APIRequestContext): Promise<BoardResponse> {
   const res = await request.get("/api/v1/board");
@@ -49,7 +50,10 @@ export interface OwnServer {
 
 /** Start `server/main.ts` as its own process (production mode, no demo); resolves once it listens. */
 export async function startServer(port: number, dataDir: string, extraArgs: string[] = []): Promise<OwnServer> {
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", "server/main.ts", "--port", String(port), "--data-dir", dataDir, "--no-demo", ...extraArgs], {
+  // The suite's PostgreSQL run: the data dir's own database (the same one on every restart).
+  const databaseUrl = await testDatabaseUrl(dataDir);
+  const dbArgs = databaseUrl ? ["--database-url", databaseUrl] : [];
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", "server/main.ts", "--port", String(port), "--data-dir", dataDir, "--no-demo", ...dbArgs, ...extraArgs], {
     env: { ...process.env, ...SERVER_ENV, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -16,6 +16,7 @@
  * | --log-max-bytes-total | LANEBOARD_LOG_MAX_BYTES_TOTAL | 2 GiB |
  * | --process-cgroups | LANEBOARD_PROCESS_CGROUPS | auto (a cgroup per process where allowed; `off`: process groups only) |
  * | --shutdown-timeout-ms | LANEBOARD_SHUTDOWN_TIMEOUT_MS | 2000 (SIGTERM/SIGINT → exit, whatever clients do) |
+ * | --database-url | LANEBOARD_DATABASE_URL | none: SQLite in the data dir; `postgresql://…`: that shared database (docs/scale-out.md) |
  *
  * Agent engines (README "Pointing engines at the real services"; unset = each CLI's own default,
  * which for the API settings means the server's own `ANTHROPIC_*` / `OPENAI_*` environment):
@@ -59,6 +60,11 @@ export const ConfigSchema = z.object({
   processCgroups: z.enum(["auto", "off"]).default("auto"),
   /** How long a shutdown may take before the process exits anyway (ms). */
   shutdownTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(2000),
+  /** PostgreSQL shared by several nodes (docs/scale-out.md); unset: SQLite in the data dir. */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//i, "must be a postgresql:// URL (unset for SQLite in the data dir)")
+    .optional(),
   anthropicBaseUrl: z.url().optional(),
   anthropicApiKey: z.string().min(1).optional(),
   openaiBaseUrl: z.url().optional(),
@@ -103,6 +109,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       "log-max-bytes-total": { type: "string" },
       "process-cgroups": { type: "string" },
       "shutdown-timeout-ms": { type: "string" },
+      "database-url": { type: "string" },
       "anthropic-base-url": { type: "string" },
       "openai-base-url": { type: "string" },
       "claude-bin": { type: "string" },
@@ -130,6 +137,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     logMaxBytesTotal: pick(values["log-max-bytes-total"], env.LANEBOARD_LOG_MAX_BYTES_TOTAL),
     processCgroups: pick(values["process-cgroups"], env.LANEBOARD_PROCESS_CGROUPS) || undefined,
     shutdownTimeoutMs: pick(values["shutdown-timeout-ms"], env.LANEBOARD_SHUTDOWN_TIMEOUT_MS) || undefined,
+    databaseUrl: pick(values["database-url"], env.LANEBOARD_DATABASE_URL) || undefined,
     anthropicBaseUrl: pick(values["anthropic-base-url"], env.LANEBOARD_ANTHROPIC_BASE_URL) || undefined,
     anthropicApiKey: env.LANEBOARD_ANTHROPIC_API_KEY || undefined,
     openaiBaseUrl: pick(values["openai-base-url"], env.LANEBOARD_OPENAI_BASE_URL) || undefined,

@@ -81,7 +81,7 @@ export interface Runtime {
 }
 
 export async function createRuntime(config: Config): Promise<Runtime> {
-  const db = await openDatabase(config.dataDir);
+  const db = await openDatabase(config.dataDir, { databaseUrl: config.databaseUrl });
   const bus = new EventBus();
   const events = new EventLog(db, bus);
   const supervisor = new ProcessSupervisor({

@@ -6,6 +6,7 @@ import type { LaneEvent } from "@/lib/lane-events";
 import { closeDatabase, openDatabase, type Db } from "../store/db";
 import { EventBus } from "./event-bus";
 import { EventLog } from "./event-log";
+import { testDatabaseUrl } from "../testing/test-database";
 
 describe("EventLog over a real SQLite file", () => {
   let root: string;
@@ -17,7 +18,7 @@ describe("EventLog over a real SQLite file", () => {
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "laneboard-event-log-"));
-    db = await openDatabase(root);
+    db = await openDatabase(root, { databaseUrl: await testDatabaseUrl(root) });
     const bus = new EventBus();
     bus.on("lane.event", (e) => published.push(e));
     log = new EventLog(db, bus);

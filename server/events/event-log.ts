@@ -9,6 +9,7 @@ import type { EventBus } from "./event-bus";
 import { assertCursorKept, followEvents, type EventFollowerOptions } from "./event-follower";
 import { filterWhere, type EventFilter } from "./event-filter";
 import type { Db } from "../store/db";
+import { hotSql } from "../store/sql/hot-sql";
 
 type EventRow = { id: number; laneId: string | null; repoId: string | null; type: string; version: number; payload: string; at: Date };
 
@@ -43,16 +44,10 @@ export class EventLog {
       const repoId = await this.#repoOf(event.laneId, event.repoId);
       const json = JSON.stringify(payload);
       const at = new Date();
-      // One statement: the trigger of migration 20261121051000 points Lane.lastEventId at the new
-      // row. Raw SQL because this runs for every event (several per process exit) and a raw
-      // statement costs about a third of the CPU of a model query (measured: ~190 µs vs ~600 µs).
-      const [row] = await this.db.$queryRaw<{ id: number | bigint }[]>`
-        INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at")
-        VALUES (${event.laneId}, ${repoId}, ${event.type}, ${LANE_EVENT_VERSION}, ${json}, ${at})
-        RETURNING "id"`;
-      if (!row) throw new Error(`appending ${event.type}: the INSERT returned no row`);
+      // One raw statement (server/store/sql): this runs for every event, several per process exit.
+      const id = await hotSql(this.db).appendEvent(this.db, { laneId: event.laneId, repoId, type: event.type, version: LANE_EVENT_VERSION, payload: json, at });
       // The payload was validated above; the stored event is built, not parsed back.
-      const stored = wireEvent({ id: Number(row.id), version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type }, payload);
+      const stored = wireEvent({ id, version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type }, payload);
       this.bus.emit("lane.event", stored);
       return stored;
     };

@@ -17,6 +17,7 @@ import { ProcessSupervisor, type SupervisorOptions } from "./supervisor";
 import { outputLines } from "@/lib/log-chunk";
 import { PROCESS_MARKER } from "./process-scope";
 import { readProcStat } from "./procfs";
+import { testDatabaseUrl } from "../testing/test-database";
 
 export interface Instance {
   db: Db;
@@ -50,7 +51,7 @@ export async function createHarness(defaults: Partial<SupervisorOptions> = {}): 
   const live = new Set<Instance>();
 
   async function boot(overrides: Partial<SupervisorOptions> = {}): Promise<Instance> {
-    const db = await openDatabase(dataDir);
+    const db = await openDatabase(dataDir, { databaseUrl: await testDatabaseUrl(dataDir) });
     const bus = new EventBus();
     const events = new EventLog(db, bus);
     const sup = new ProcessSupervisor({

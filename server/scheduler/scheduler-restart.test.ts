@@ -10,6 +10,7 @@ import { createRuntime, type Runtime } from "../runtime";
 import { openDatabase, closeDatabase } from "../store/db";
 import { startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
 import { addRepo, drainOneByOne, finish, gated, labels, recordStarts, running } from "./scheduler.testing";
+import { testDatabaseUrl } from "../testing/test-database";
 
 describe("scheduler restart", () => {
   let h: TestRuntime;
@@ -70,11 +71,11 @@ describe("scheduler restart", () => {
     await rt.quit();
 
     // A usage report that reached the event log but was never applied (the server died in between).
-    const db = await openDatabase(h.dataDir);
+    const db = await openDatabase(h.dataDir, { databaseUrl: await testDatabaseUrl(h.dataDir) });
     await db.laneEvent.create({ data: { laneId: survivor.id, repoId: B, type: "worker.usage", version: 1, payload: JSON.stringify({ workerId, inputTokens: 60, outputTokens: 24, costUsd: 1 }) } });
     await closeDatabase(db);
 
-    rt2 = await createRuntime(ConfigSchema.parse({ dataDir: h.dataDir, demo: false, killGraceMs: 1000, workerCap: 3, killOnExit: true }));
+    rt2 = await createRuntime(ConfigSchema.parse({ dataDir: h.dataDir, databaseUrl: await testDatabaseUrl(h.dataDir), demo: false, killGraceMs: 1000, workerCap: 3, killOnExit: true }));
     const { events: boot } = await rt2.events.listAfter(0, { limit: 5000 });
     expect(boot.filter((e) => e.type === "scheduler.decision" && e.payload.kind === "restored").at(-1)?.payload).toMatchObject({ queued: 6, running: 1 });
     expect(rt2.scheduler.settings.queue({})).toEqual(before);

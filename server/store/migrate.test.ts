@@ -88,6 +88,21 @@ describe("applyMigrations", () => {
     expect(await applyMigrations(dbFile, { migrationsDir })).toEqual({ applied: ["29990101000000_broken"] });
   });
 
+  it("refuses a database migrated by a newer Laneboard (a migration it does not know), writing nothing", async () => {
+    await applyMigrations(dbFile, { migrationsDir });
+    const newer = path.join(root, "newer");
+    await cp(migrationsDir, newer, { recursive: true });
+    await mkdir(path.join(newer, "29990101000000_from_the_future"));
+    await writeFile(path.join(newer, "29990101000000_from_the_future", "migration.sql"), 'ALTER TABLE "Repo" ADD COLUMN "future" TEXT;\n');
+    expect((await applyMigrations(dbFile, { migrationsDir: newer })).applied).toEqual(["29990101000000_from_the_future"]);
+    const before = query<{ migration_name: string }>("SELECT migration_name FROM _prisma_migrations ORDER BY 1");
+
+    const err = await applyMigrations(dbFile, { migrationsDir }).catch((e: unknown) => e);
+    expect(isAppError(err) && err.code).toBe("conflict");
+    expect((err as Error).message).toMatch(/schema version mismatch.*29990101000000_from_the_future.*older than the database/);
+    expect(query<{ migration_name: string }>("SELECT migration_name FROM _prisma_migrations ORDER BY 1")).toEqual(before);
+  });
+
   it("warns when an applied migration was edited, and applies nothing", async () => {
     await applyMigrations(dbFile, { migrationsDir });
     const [first] = (await readMigrationsList(migrationsDir)).migrationDirectories;

@@ -12,7 +12,12 @@
  * and skip the engine. Anything else (new file, pending or failed migration, unreadable
  * migration.sql) goes to the engine, which then applies or reports exactly as Prisma would.
  *
- * Assumes one process migrates a given file at a time (one server per data dir).
+ * Assumes one process migrates a given file at a time (one server per data dir). PostgreSQL, where
+ * several nodes may boot together: migrate-postgres.ts.
+ *
+ * Both refuse a database that records migrations this code does not have
+ * ({@link assertKnownMigrations}): it was migrated by a newer Laneboard, and an older one must
+ * not run against a schema it was not written for.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -32,22 +37,33 @@ export interface ApplyMigrationsOptions {
  * @returns the names of the migration folders applied now (empty when up to date)
  * @throws AppError("internal") when a migration fails (the engine records it as failed in
  *   `_prisma_migrations`, and later boots refuse to continue until it is resolved, as Prisma does:
- *   error P3009) or the engine cannot start.
+ *   error P3009) or the engine cannot start; AppError("conflict") when the database is newer
+ *   than this code ({@link assertKnownMigrations}).
  */
 export async function applyMigrations(dbFile: string, options: ApplyMigrationsOptions = {}): Promise<{ applied: string[] }> {
   const list = await readMigrationsList(options.migrationsDir ?? MIGRATIONS_DIR);
-  if (isUpToDate(readMigrationRows(dbFile), list)) return { applied: [] };
+  const rows = readMigrationRows(dbFile);
+  assertKnownMigrations(rows, list, dbFile);
+  if (isUpToDate(rows, list)) return { applied: [] };
+  return withFailedNamed(runSchemaEngine({ op: "apply", url: `file:${dbFile}`, migrationsList: list }), async () => readMigrationRows(dbFile));
+}
+
+/**
+ * The engine's message names the SQL error but not the migration; `_prisma_migrations` does:
+ * rethrow a failure of `applying` with the failed migrations' names added.
+ */
+export async function withFailedNamed<T>(applying: Promise<T>, rowsAfter: () => Promise<MigrationRow[] | null>): Promise<T> {
   try {
-    return await runSchemaEngine({ op: "apply", url: `file:${dbFile}`, migrationsList: list });
+    return await applying;
   } catch (err) {
-    // The engine's message names the SQL error but not the migration; the table does.
-    const failed = (readMigrationRows(dbFile) ?? []).filter(isFailed).map((r) => r.migration_name);
+    const failed = ((await rowsAfter().catch(() => null)) ?? []).filter(isFailed).map((r) => r.migration_name);
     if (!isAppError(err) || failed.length === 0) throw err;
     throw new AppError(err.code, `${err.message} (failed migration: ${failed.join(", ")})`, { ...err.details, failed });
   }
 }
 
-interface MigrationRow {
+/** A row of Prisma's `_prisma_migrations` (the columns we read). */
+export interface MigrationRow {
   migration_name: string;
   checksum: string;
   finished_at: string | null;
@@ -68,7 +84,7 @@ function readMigrationRows(dbFile: string): MigrationRow[] | null {
 }
 
 /** Failed or interrupted, and not marked rolled back: Prisma refuses to migrate past it (P3009). */
-function isFailed(row: MigrationRow): boolean {
+export function isFailed(row: MigrationRow): boolean {
   return row.finished_at === null && row.rolled_back_at === null;
 }
 
@@ -78,7 +94,7 @@ function isFailed(row: MigrationRow): boolean {
  * Warns (does not fail, like Prisma) when a local migration.sql no longer matches the checksum
  * recorded when it was applied.
  */
-function isUpToDate(rows: MigrationRow[] | null, list: MigrationList): boolean {
+export function isUpToDate(rows: MigrationRow[] | null, list: MigrationList): boolean {
   if (!rows || rows.some(isFailed)) return false;
   const applied = new Map(rows.filter((r) => r.finished_at !== null && r.rolled_back_at === null).map((r) => [r.migration_name, r.checksum]));
   for (const dir of list.migrationDirectories) {
@@ -89,6 +105,30 @@ function isUpToDate(rows: MigrationRow[] | null, list: MigrationList): boolean {
     }
   }
   return true;
+}
+
+/**
+ * Refuse a database migrated further than this code knows: some finished migration in
+ * `_prisma_migrations` has no folder here. Nothing is written before this check.
+ * @param where the database, for the message (a file path or a redacted URL)
+ * @throws AppError("conflict") naming the unknown migrations (`details.unknownMigrations`)
+ */
+export function assertKnownMigrations(rows: MigrationRow[] | null, list: MigrationList, where: string): void {
+  const local = new Set(list.migrationDirectories.map((d) => d.path));
+  const unknown = (rows ?? []).filter((r) => r.finished_at !== null && r.rolled_back_at === null && !local.has(r.migration_name)).map((r) => r.migration_name);
+  if (unknown.length === 0) return;
+  unknown.sort();
+  throw new AppError(
+    "conflict",
+    `schema version mismatch: the database ${where} has migrations this Laneboard does not know (${unknown.join(", ")}), applied by a newer version. ` +
+      `This node is older than the database; upgrade it before starting it.`,
+    { unknownMigrations: unknown, latestKnown: list.migrationDirectories.at(-1)?.path ?? null },
+  );
+}
+
+/** The latest migration of a list (its name is the schema version), or null for none. */
+export function schemaVersionOf(list: MigrationList): string | null {
+  return list.migrationDirectories.at(-1)?.path ?? null;
 }
 
 /** The checksum Prisma stores in `_prisma_migrations.checksum`: SHA-256 of migration.sql, lower-case hex. */

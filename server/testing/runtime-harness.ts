@@ -10,6 +10,7 @@ import { ConfigSchema, type ConfigInput } from "../config";
 import { commitFile, initRepo, makeTempDir } from "../git/git.testing";
 import { createRuntime, type Runtime } from "../runtime";
 import { outputLines } from "@/lib/log-chunk";
+import { testDatabaseUrl } from "./test-database";
 
 export interface TestRuntime {
   rt: Runtime;
@@ -25,7 +26,7 @@ export async function startTestRuntime(config: Partial<ConfigInput> = {}): Promi
   const repo = await makeTempDir("laneboard-repo-");
   await initRepo(repo.dir);
   await commitFile(repo.dir, "package.json", '{ "name": "fixture" }\n', "add package.json");
-  const rt = await createRuntime(ConfigSchema.parse({ dataDir: data.dir, demo: false, killGraceMs: 1000, workerCap: 4, killOnExit: true, ...config }));
+  const rt = await createRuntime(ConfigSchema.parse({ dataDir: data.dir, databaseUrl: await testDatabaseUrl(data.dir), demo: false, killGraceMs: 1000, workerCap: 4, killOnExit: true, ...config }));
   const repoView = await rt.repos.register({ path: repo.dir });
   return {
     rt,

@@ -11,6 +11,7 @@ import { ConfigSchema } from "../config";
 import { createRuntime, type Runtime } from "../runtime";
 import { isTerminal, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
 import { agentPacket, fakeAgent, laneEvents, payloads, waitForEvent, workerStates } from "./worker.testing";
+import { testDatabaseUrl } from "../testing/test-database";
 
 let h: TestRuntime;
 let dir: string;
@@ -109,7 +110,7 @@ describe("engine output through the lane runner", () => {
 describe("after a server restart", () => {
   it("rebuilds the adapter from the log without re-emitting, so a result printed before the restart decides the exit", async () => {
     await h.rt.quit(); // this test manages its own runtimes over the harness's data dir
-    const config = ConfigSchema.parse({ dataDir: h.dataDir, demo: false, killGraceMs: 1000, killOnExit: false });
+    const config = ConfigSchema.parse({ dataDir: h.dataDir, databaseUrl: await testDatabaseUrl(h.dataDir), demo: false, killGraceMs: 1000, killOnExit: false });
     let rt: Runtime = await createRuntime(config);
     try {
       const go = path.join(dir, "go");

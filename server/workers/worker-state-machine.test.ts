@@ -10,6 +10,7 @@ import { EventBus } from "../events/event-bus";
 import { EventLog } from "../events/event-log";
 import { makeTempDir } from "../git/git.testing";
 import { closeDatabase, openDatabase, type Db } from "../store/db";
+import { testDatabaseUrl } from "../testing/test-database";
 import {
   TERMINAL_WORKER_STATES,
   WORKER_EVENTS,
@@ -29,7 +30,7 @@ let laneId: string;
 
 beforeAll(async () => {
   tmp = await makeTempDir("laneboard-wsm-");
-  db = await openDatabase(tmp.dir);
+  db = await openDatabase(tmp.dir, { databaseUrl: await testDatabaseUrl(tmp.dir) });
   const bus = new EventBus();
   bus.on("lane.event", (e) => published.push(e));
   events = new EventLog(db, bus);

@@ -10,9 +10,10 @@ import { EventLog } from "../../events/event-log";
 import { openDatabase } from "../../store/db";
 import { ProcessSupervisor } from "../supervisor";
 import { outputLines } from "@/lib/log-chunk";
+import { testDatabaseUrl } from "../../testing/test-database";
 
 const [dataDir, argvJson] = process.argv.slice(2);
-const db = await openDatabase(dataDir!);
+const db = await openDatabase(dataDir!, { databaseUrl: await testDatabaseUrl(dataDir!) });
 const bus = new EventBus();
 const events = new EventLog(db, bus);
 const sup = new ProcessSupervisor({ db, events, bus, dataDir: dataDir!, killGraceMs: 2000, logMaxBytesPerProcess: 1 << 26, logMaxBytesTotal: 1 << 30 });

@@ -1,0 +1,37 @@
+/**
+ * Hot-path SQL for SQLite (one writer: ids are assigned and committed in order by construction).
+ * Shapes and contracts: types.ts.
+ */
+import { LANE_SCHED_COLUMNS, type HotSql, type LaneSchedRow } from "./types";
+
+export const sqliteSql: HotSql = {
+  provider: "sqlite",
+
+  async appendEvent(db, e) {
+    // One statement: the trigger of migration 20261121051000 points Lane.lastEventId at the row.
+    const [row] = await db.$queryRaw<{ id: number | bigint }[]>`
+      INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at")
+      VALUES (${e.laneId}, ${e.repoId}, ${e.type}, ${e.version}, ${e.payload}, ${e.at})
+      RETURNING "id"`;
+    if (!row) throw new Error(`appending ${e.type}: the INSERT returned no row`);
+    return Number(row.id);
+  },
+
+  async recordExit(db, processId, x) {
+    const count = await db.$executeRaw`
+      UPDATE "Process" SET "status" = ${x.status}, "exitCode" = ${x.exitCode}, "signal" = ${x.signal}, "endedAt" = ${x.endedAt},
+        "stdoutOffset" = ${x.stdoutOffset}, "stderrOffset" = ${x.stderrOffset}, "truncatedBytes" = ${x.truncatedBytes}
+      WHERE "id" = ${processId} AND "status" IN ('starting', 'running')`;
+    return count > 0;
+  },
+
+  async syncOffsets(db, rows) {
+    if (rows.length === 0) return;
+    await db.$executeRaw`
+      UPDATE "Process" SET "stdoutOffset" = u.so, "stderrOffset" = u.se, "truncatedBytes" = u.tb
+      FROM (SELECT value ->> 0 AS id, value ->> 1 AS so, value ->> 2 AS se, value ->> 3 AS tb FROM json_each(${JSON.stringify(rows)})) AS u
+      WHERE "Process"."id" = u.id`;
+  },
+
+  laneSchedRows: (db) => db.$queryRawUnsafe<LaneSchedRow[]>(`SELECT ${LANE_SCHED_COLUMNS} FROM "Lane"`),
+};
