@@ -1,19 +1,13 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inspectRepo } from "../git/repo";
 import { git } from "../git/runner";
-import { makeTempDir } from "../git/git.testing";
+import { tempDirPerTest } from "../git/git.testing";
 import { createDemoRepo, DEMO_FILES, isDemoRepo } from "./create-demo-repo";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await makeTempDir();
-});
-afterEach(async () => {
-  await tmp.cleanup();
-});
+const tmp = tempDirPerTest();
 
 describe("createDemoRepo", () => {
   it("creates a git repository on main whose node --test suite passes", async () => {

@@ -1,22 +1,18 @@
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
 import { commitsBetween } from "../git/repo";
-import { makeTempDir } from "../git/git.testing";
+import { tempDirPerFile } from "../git/git.testing";
 import { createWorktree } from "../git/worktree";
 import { prepareWorker } from "../engines/engine-command";
 import { createDemoRepo, DEMO_FILES } from "./create-demo-repo";
 import { BUGGY_PRICE_SOURCE, DEMO_BRANCHES, demoLanePackets } from "./demo-lane-packets";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
+const tmp = tempDirPerFile();
 let repo: string;
 beforeAll(async () => {
-  tmp = await makeTempDir();
   repo = await createDemoRepo(path.join(tmp.dir, "demo"));
-});
-afterAll(async () => {
-  await tmp.cleanup();
 });
 
 const packets = (): TaskPacket[] => demoLanePackets("repo-1").map((p) => TaskPacketSchema.parse(p));

@@ -1,22 +1,16 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LaneView, RepoView } from "@/lib/api";
 import { TaskPacketSchema, type TaskPacketInput } from "@/lib/task-packet";
 import { aheadBehind, branchExists, inspectRepo } from "../git/repo";
 import { git } from "../git/runner";
-import { makeTempDir } from "../git/git.testing";
+import { tempDirPerTest } from "../git/git.testing";
 import { createWorktree } from "../git/worktree";
 import { DEMO_BRANCHES } from "./demo-lane-packets";
 import { startDemo, type DemoDeps } from "./start-demo";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await makeTempDir();
-});
-afterEach(async () => {
-  await tmp.cleanup();
-});
+const tmp = tempDirPerTest();
 
 /**
  * A minimal stand-in for the runtime's RepoService and LaneService with the same contract for

@@ -1,21 +1,19 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { PLACEHOLDER_API_KEY, PROMPT_FILE_NAME, prepareAgentWorker } from "./agent-engines";
 import { ANTHROPIC_AGENT_PATH, ANTHROPIC_TASK_FILE } from "./anthropic-agent-engine";
 import { ClaudeStreamAdapter } from "./claude";
 import { CODEX_API_KEY_ENV, CodexJsonAdapter } from "./codex";
 import { STDIN_FROM_FILE_SCRIPT, defaultClaudeBin, defaultCodexArgv } from "./engine-env";
-import { makeTempDir } from "../git/git.testing";
+import { tempDirPerTest } from "../git/git.testing";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
+const tmp = tempDirPerTest();
 let ctx: { laneDir: string; worktreePath: string };
 beforeEach(async () => {
-  tmp = await makeTempDir();
   ctx = { laneDir: path.join(tmp.dir, "lane"), worktreePath: path.join(tmp.dir, "wt") };
 });
-afterEach(() => tmp.cleanup());
 
 describe("prepareAgentWorker", () => {
   it("claude: prompt file on stdin, isolated HOME with onboarding done, base URL and key, no FIFO", async () => {

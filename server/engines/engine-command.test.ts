@@ -1,22 +1,18 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { WorkerSpecSchema, type WorkerSpec } from "@/lib/task-packet";
-import { initRepo, makeTempDir } from "../git/git.testing";
+import { initRepo, tempDirPerTest } from "../git/git.testing";
 import { AnthropicAgentAdapter } from "./anthropic-agent-engine";
 import { ClaudeStreamAdapter } from "./claude";
 import { CodexJsonAdapter } from "./codex";
 import { createEngineAdapter, prepareWorker, SCRIPT_AGENT_PATH } from "./engine-command";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
+const tmp = tempDirPerTest();
 let ctx: { laneDir: string; worktreePath: string };
 beforeEach(async () => {
-  tmp = await makeTempDir();
   ctx = { laneDir: path.join(tmp.dir, "lanes", "l1"), worktreePath: await initRepo(path.join(tmp.dir, "wt")) };
-});
-afterEach(async () => {
-  await tmp.cleanup();
 });
 
 const spec = (input: unknown): WorkerSpec => WorkerSpecSchema.parse(input);

@@ -1,20 +1,16 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { ScriptStep } from "@/lib/task-packet";
 import { git } from "../git/runner";
-import { exists, initRepo, makeTempDir } from "../git/git.testing";
+import { exists, initRepo, tempDirPerTest } from "../git/git.testing";
 import { SCRIPT_AGENT_PATH } from "./engine-command";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
+const tmp = tempDirPerTest();
 let repo: string;
 beforeEach(async () => {
-  tmp = await makeTempDir();
   repo = await initRepo(path.join(tmp.dir, "repo"));
-});
-afterEach(async () => {
-  await tmp.cleanup();
 });
 
 /** Run the agent as a real child process in `repo` with `steps` (a value written as JSON, or raw text). */

@@ -5,6 +5,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { git } from "./runner";
 
 /** Identity for commits made by tests, passed with `-c` so no global config is needed. */
@@ -14,6 +15,36 @@ export const TEST_IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@lan
 export async function makeTempDir(prefix = "laneboard-test-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
   return { dir, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+}
+
+/** A temp directory that a test file's hooks replace: `dir` is valid inside tests only. */
+export interface TempDirHandle {
+  dir: string;
+}
+
+function tempDirWith(before: typeof beforeEach, after: typeof afterEach, prefix?: string): TempDirHandle {
+  const handle: TempDirHandle = { dir: "" };
+  let cleanup: (() => Promise<void>) | null = null;
+  before(async () => {
+    const tmp = await makeTempDir(prefix);
+    handle.dir = tmp.dir;
+    cleanup = tmp.cleanup;
+  });
+  after(async () => {
+    await cleanup?.();
+    cleanup = null;
+  });
+  return handle;
+}
+
+/** A fresh temp directory for every test of the calling file (vitest beforeEach/afterEach), removed after it. */
+export function tempDirPerTest(prefix?: string): TempDirHandle {
+  return tempDirWith(beforeEach, afterEach, prefix);
+}
+
+/** One temp directory shared by all tests of the calling file (vitest beforeAll/afterAll). */
+export function tempDirPerFile(prefix?: string): TempDirHandle {
+  return tempDirWith(beforeAll, afterAll, prefix);
 }
 
 /** `git init` a repository at `dir` on `branch` with one commit holding README.md (unless `empty`). */

@@ -1,18 +1,14 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { aheadBehind, assertValidBranchName, branchExists, commitsBetween, headSha, inspectRepo, resolveCommit } from "./repo";
 import { git } from "./runner";
-import { commitFile, exists, initRepo, makeTempDir } from "./git.testing";
+import { commitFile, exists, initRepo, tempDirPerTest } from "./git.testing";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
+const tmp = tempDirPerTest();
 let repo: string;
 beforeEach(async () => {
-  tmp = await makeTempDir();
   repo = await initRepo(path.join(tmp.dir, "repo"));
-});
-afterEach(async () => {
-  await tmp.cleanup();
 });
 
 /** Names that must never reach a shell or be read as git options. `MARK` is replaced by a marker path. */

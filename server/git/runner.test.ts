@@ -1,16 +1,10 @@
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { git, gitEnv } from "./runner";
-import { initRepo, makeTempDir } from "./git.testing";
+import { initRepo, tempDirPerTest } from "./git.testing";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await makeTempDir();
-});
-afterEach(async () => {
-  await tmp.cleanup();
-});
+const tmp = tempDirPerTest();
 
 describe("git runner", () => {
   it("returns stdout without the final newline and exit code 0", async () => {

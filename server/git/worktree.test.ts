@@ -1,21 +1,17 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { aheadBehind, branchExists, headSha } from "./repo";
 import { git } from "./runner";
-import { commitFile, exists, initRepo, makeTempDir } from "./git.testing";
+import { commitFile, exists, initRepo, tempDirPerTest } from "./git.testing";
 import { createWorktree, removeWorktree } from "./worktree";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
+const tmp = tempDirPerTest();
 let repo: string;
 let wt: string;
 beforeEach(async () => {
-  tmp = await makeTempDir();
   repo = await initRepo(path.join(tmp.dir, "repo"));
   wt = path.join(tmp.dir, "worktrees", "lane-1");
-});
-afterEach(async () => {
-  await tmp.cleanup();
 });
 
 async function worktreeList(): Promise<string> {

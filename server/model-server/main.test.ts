@@ -1,15 +1,11 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeTempDir } from "../git/git.testing";
+import { describe, expect, it } from "vitest";
+import { tempDirPerTest } from "../git/git.testing";
 
 const MAIN = path.join(import.meta.dirname, "main.ts");
-let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeEach(async () => {
-  tmp = await makeTempDir();
-});
-afterEach(() => tmp.cleanup());
+const tmp = tempDirPerTest();
 
 /** Run the CLI (from the app dir, where tsx resolves). */
 const cli = (args: string[]) => execa(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: path.join(import.meta.dirname, "../.."), reject: false });
