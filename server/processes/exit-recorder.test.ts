@@ -29,7 +29,7 @@ it("keeps an exit refused with SQLITE_BUSY, says the database is locked (not ful
   const announced: PendingExit[] = [];
   let onAnnounce!: () => void;
   const announcedOnce = new Promise<void>((r) => (onAnnounce = r));
-  const recorder = new ExitRecorder(db, async (p) => (announced.push(p), onAnnounce()), (m) => warnings.push(m), 50);
+  const recorder = new ExitRecorder(db, async (p) => (announced.push(p), onAnnounce()), (m) => warnings.push(m), () => undefined, 50);
   const exit = { processId: "p1", laneId: null, role: "worker", status: "exited" as const, exitCode: 3, signal: null };
 
   const other = new Database(databaseFile(dir));

@@ -35,11 +35,14 @@ export class ExitRecorder {
   /**
    * @param announce called once per exit, after its row was written by this recorder (not when
    *   another writer had already ended the row)
+   * @param refused told of every error the database refused an exit with (first try and retries),
+   *   so a full disk is noticed as soon as a write fails for it
    */
   constructor(
     private readonly db: Db,
     private readonly announce: (p: PendingExit) => Promise<void>,
     private readonly warn: (message: string) => void,
+    private readonly refused: (error: unknown) => void = () => undefined,
     private readonly retryMs = 500,
   ) {}
 
@@ -84,6 +87,7 @@ export class ExitRecorder {
     try {
       won = await recordExitRow(this.db, p.exit.processId, p.exit, p.endedAt, p.state);
     } catch (error) {
+      this.refused(error);
       return { error };
     }
     if (won) await this.announce(p);

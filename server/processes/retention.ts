@@ -13,28 +13,12 @@
  * offsets continue through `base`); a live one keeps its bytes on disk (reported once).
  */
 import { closeSync, openSync, statSync, truncateSync } from "node:fs";
-import { statfs } from "node:fs/promises";
 import { execa } from "execa";
 import { STREAMS, appendIndex, emptyStreamState, readIndex, readStateFile, writeStateFile, type ProcState, type StreamName, type StreamState } from "./log-files";
 import type { ProcLog } from "./proc-log";
 import type { ProcessPaths } from "./wrapper";
 
-/** Below this many free bytes the disk holding the logs counts as full (1 MiB). */
-export const MIN_FREE_BYTES = 1024 * 1024;
-
-/** Free bytes (for unprivileged writers) on the file system holding `dir`; null if unknown. */
-export async function freeBytes(dir: string): Promise<number | null> {
-  try {
-    const s = await statfs(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return null;
-  }
-}
-
 export interface RetentionHost {
-  /** The disk holding the logs became full (less than {@link MIN_FREE_BYTES} free) or has room again. */
-  onDisk(full: boolean, freeBytes: number): void;
   /** Logs of the processes being followed right now. */
   liveLogs(): Iterable<ProcLog>;
   /** Bytes were dropped from a process's logs; `totalDropped` is its new total over both streams. */
@@ -70,14 +54,11 @@ export class Retention {
   #finished = new Map<string, Finished>();
   #running: Promise<void> | null = null;
   #punchUnsupported = false;
-  #diskFull = false;
 
-  /** @param logsDir the directory holding every process's logs (watched for a full disk) */
   constructor(
     private readonly perProcess: number,
     private readonly total: number,
     private readonly host: RetentionHost,
-    private readonly logsDir: string,
   ) {}
 
   /** Account for a process whose logs no longer grow (ended, or found ended at boot). */
@@ -91,21 +72,12 @@ export class Retention {
     this.#finished.delete(processId);
   }
 
-  /** Apply both caps once and check the disk; concurrent calls share one run. Never throws. */
+  /** Apply both caps once; concurrent calls share one run. Never throws. */
   enforce(): Promise<void> {
-    this.#running ??= Promise.all([this.#enforce(), this.#checkDisk()])
-      .then(() => undefined)
+    this.#running ??= this.#enforce()
       .catch((err: unknown) => console.error("[retention] failed", err))
       .finally(() => (this.#running = null));
     return this.#running;
-  }
-
-  /** Warn once when the disk holding the logs fills up (processes can no longer write output), once more when it has room again. */
-  async #checkDisk(): Promise<void> {
-    const free = await freeBytes(this.logsDir);
-    if (free === null || (free < MIN_FREE_BYTES) === this.#diskFull) return;
-    this.#diskFull = !this.#diskFull;
-    this.host.onDisk(this.#diskFull, free);
   }
 
   async #enforce(): Promise<void> {

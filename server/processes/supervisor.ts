@@ -18,7 +18,7 @@ import path from "node:path";
 import type { LogLine, ProcessView } from "@/lib/api";
 import { AppError } from "@/lib/errors";
 import type { ProcessExit } from "../events/event-bus";
-import type { EventLog } from "../events/event-log";
+import type { NewLaneEvent } from "@/lib/lane-events";
 import { STREAMS, emptyStreamState, readStateFile, type StreamName } from "./log-files";
 import { killScope, stopLeftovers } from "./kill-group";
 import { mergeTails, readChunkAt, readLast, readPage, withStreamSources, type LogPage, type LogQuery, type StreamSource } from "./log-reader";
@@ -27,7 +27,9 @@ import { ProcLog } from "./proc-log";
 import { isSameProcess, readProcStat } from "./procfs";
 import { type ProcessScope, ScopeWatcher, createProcessCgroup, findCgroupParent, readCgroupFile, removeCgroup } from "./process-scope";
 import { oomEvidence } from "./oom";
-import { MIN_FREE_BYTES, Retention, freeBytes } from "./retention";
+import { Retention } from "./retention";
+import { DiskWatch, MIN_FREE_BYTES } from "./disk-watch";
+import { EventOutbox } from "./event-outbox";
 import { writeToFifo } from "./stdin";
 import { LogTailer } from "./tailer";
 import { syncOffsetRows, type OffsetRow } from "./process-rows";
@@ -37,9 +39,6 @@ import type { StartProcessSpec, SupervisorOptions } from "./types";
 import { type ProcessRow, LIVE_STATUSES, decideExit, exitFromRow, parseProgram, toProcessView } from "./views";
 
 export type { StartProcessSpec, SupervisorOptions } from "./types";
-
-/** Events kept in memory while the database refuses writes; beyond this the oldest are dropped. */
-const MAX_UNSAVED_EVENTS = 10_000;
 
 /** Ended process ids remembered so log reads of them skip the row lookup (~40 bytes each). */
 const ENDED_CACHE = 4096;
@@ -79,20 +78,32 @@ export class ProcessSupervisor {
   #ended = new Set<string>();
   #scopes = new ScopeWatcher();
   #exits: ExitRecorder;
-  /** Events that could not be written yet (full disk), oldest first. */
-  #unsaved: Parameters<EventLog["append"]>[0][] = [];
-  #unsavedTimer: NodeJS.Timeout | null = null;
+  /** Events on their way to the event log, kept while the database refuses them (a full disk). */
+  #outbox: EventOutbox;
   /** Where per-process cgroups are made; null: none (process groups and the marker only). */
   readonly cgroupParent: string | null;
   #tailer: LogTailer;
   #retention: Retention;
+  #disk: DiskWatch;
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
   #quit: Promise<void> | null = null;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.cgroupParent = opts.cgroups === "off" ? null : findCgroupParent();
-    this.#exits = new ExitRecorder(opts.db, (p) => this.#announce(p), (m) => this.#warn(null, m));
+    this.#exits = new ExitRecorder(opts.db, (p) => this.#announce(p), (m) => this.#warn(null, m), (err) => void this.#disk.refused(err));
+    this.#outbox = new EventOutbox((e) => opts.events.append(e), (err) => void this.#disk.refused(err));
+    // The database and the process logs may live on different file systems: either one full is full.
+    this.#disk = new DiskWatch([opts.dataDir, path.join(opts.dataDir, "processes")], {
+      waiting: () => this.#exits.pending > 0 || this.#outbox.waiting > 0,
+      onChange: (full, freeBytes) => {
+        const dir = this.opts.dataDir;
+        console.warn(`[processes] the data disk ${full ? "is full" : "has room again"} (${freeBytes} bytes free in ${dir})`);
+        void this.#append(full
+          ? { type: "disk.full", laneId: null, payload: { dir, freeBytes, detectedAt: new Date().toISOString() } }
+          : { type: "disk.space_freed", laneId: null, payload: { dir, freeBytes } });
+      },
+    });
     this.#tailer = new LogTailer({
       flushDelayMs: opts.flushDelayMs ?? 0,
       pollMs: opts.logPollMs ?? 1000,
@@ -109,19 +120,12 @@ export class ProcessSupervisor {
       liveLogs: () => [...this.#tracked.values()].map((t) => t.log),
       onTruncated: (processId, laneId, bytes) => void this.#onTruncated(processId, laneId, bytes),
       onWarning: (_id, laneId, message) => this.#warn(laneId, message),
-      onDisk: (full, freeBytes) => {
-        const dir = this.opts.dataDir;
-        console.warn(`[processes] the data disk ${full ? "is full" : "has room again"} (${freeBytes} bytes free in ${dir})`);
-        void this.#append(full
-          ? { type: "disk.full", laneId: null, payload: { dir, freeBytes, detectedAt: new Date().toISOString() } }
-          : { type: "disk.space_freed", laneId: null, payload: { dir, freeBytes } });
-      },
-    }, path.join(opts.dataDir, "processes"));
+    });
     const every = (ms: number, fn: () => void) => this.#timers.push(setInterval(fn, ms).unref());
     every(opts.exitPollMs ?? 200, () => {
       for (const t of this.#tracked.values()) if (!t.wrapperDone) this.#checkEnded(t.id);
     });
-    every(opts.retentionIntervalMs ?? 2000, () => void this.#retention.enforce());
+    every(opts.retentionIntervalMs ?? 2000, () => void Promise.all([this.#retention.enforce(), this.#disk.check()]));
     every(opts.dbSyncMs ?? 5000, () => void this.#syncOffsets());
   }
 
@@ -160,6 +164,7 @@ export class ProcessSupervisor {
     });
     for (const f of finished) this.#retention.addFinished(f.id, f.laneId, processPaths(this.opts.dataDir, f.id), f.endedAt);
     void this.#retention.enforce();
+    void this.#disk.check();
     return result;
   }
 
@@ -185,10 +190,9 @@ export class ProcessSupervisor {
     } catch (err) {
       throw new AppError("unavailable", `cannot create the process directory: ${(err as Error).message}`);
     }
-    const free = await freeBytes(paths.dir);
-    if (free !== null && free < MIN_FREE_BYTES) {
+    if (await this.diskFull()) {
       rmSync(paths.dir, { recursive: true, force: true });
-      throw new AppError("disk_full", `no space left for process logs (${free} bytes free in ${this.opts.dataDir})`);
+      throw new AppError("disk_full", `no space left for process logs (less than ${MIN_FREE_BYTES} bytes free in ${this.opts.dataDir})`);
     }
     const cgroup = this.cgroupParent ? createProcessCgroup(this.cgroupParent, id, paths.cgroup) : null;
     const row = await this.opts.db.process
@@ -346,8 +350,9 @@ export class ProcessSupervisor {
       if (opts.kill) await Promise.allSettled([...this.#tracked.keys()].map((id) => this.kill(id)));
       this.#closed = true;
       for (const timer of this.#timers) clearInterval(timer);
+      this.#disk.stop();
       this.#exits.stop();
-      if (this.#unsavedTimer) clearInterval(this.#unsavedTimer);
+      this.#outbox.stop();
       this.#tailer.stop();
       this.#scopes.stop();
       await this.#syncOffsets();
@@ -421,7 +426,7 @@ export class ProcessSupervisor {
   /** Announce an exit once its row is written: its event, then the bus (the lane settles from it). */
   async #announce({ exit, lostReason }: PendingExit): Promise<void> {
     // Events kept while the disk was full go first, so the log stays in the order things happened.
-    if (this.#unsaved.length > 0) await this.#saveUnsaved();
+    await this.#outbox.flush();
     await this.#append(exit.status === "lost"
       ? { type: "process.lost", laneId: exit.laneId, payload: { processId: exit.processId, reason: lostReason ?? "unknown", ...(exit.leftovers ? { leftovers: exit.leftovers } : {}) } }
       : { type: "process.exited", laneId: exit.laneId, payload: {
@@ -476,7 +481,10 @@ export class ProcessSupervisor {
       t.syncedOffsets = key;
       rows.push([t.id, s.stdout.offset, s.stderr.offset, s.stdout.dropped + s.stderr.dropped]);
     }
-    await syncOffsetRows(this.opts.db, rows).catch((err: unknown) => console.error("[processes] saving log offsets failed", err));
+    await syncOffsetRows(this.opts.db, rows).catch((err: unknown) => {
+      void this.#disk.refused(err);
+      console.error("[processes] saving log offsets failed", err);
+    });
   }
 
   async #onTruncated(processId: string, laneId: string | null, bytes: number): Promise<void> {
@@ -489,40 +497,19 @@ export class ProcessSupervisor {
     void this.#append({ type: "warning", laneId, payload: { failureClass: "infra", message } });
   }
 
+  /** Append an event, or keep it until the database takes it (event-outbox.ts). Never throws. */
+  #append(event: NewLaneEvent): Promise<void> {
+    return this.#outbox.send(event);
+  }
+
   /**
-   * Append an event. One that cannot be written (a full disk) is kept, in order with those after
-   * it, and appended once the database takes writes again: never thrown into the supervisor.
+   * True while the data disk is full (disk-watch.ts: the data directory's or its processes/
+   * directory's file system below the reserve, or a write refused for lack of space whose kept
+   * data has not landed yet): new work is refused. Samples the free space now, so a full disk
+   * seen here is also recorded as a `disk.full` event.
    */
-  async #append(event: Parameters<EventLog["append"]>[0]): Promise<void> {
-    if (this.#unsaved.length === 0) {
-      try {
-        await this.opts.events.append(event);
-        return;
-      } catch (err) {
-        console.error(`[processes] cannot append ${event.type} yet; kept until it can be written`, (err as Error).message);
-      }
-    }
-    if (this.#unsaved.push(event) > MAX_UNSAVED_EVENTS) console.error(`[processes] dropped an unsaved ${this.#unsaved.shift()!.type} event (more than ${MAX_UNSAVED_EVENTS} waiting)`);
-    this.#unsavedTimer ??= setInterval(() => void this.#saveUnsaved(), 500).unref();
-  }
-
-  async #saveUnsaved(): Promise<void> {
-    while (this.#unsaved.length > 0) {
-      try {
-        await this.opts.events.append(this.#unsaved[0]!);
-      } catch {
-        return; // still refused: next tick
-      }
-      this.#unsaved.shift();
-    }
-    clearInterval(this.#unsavedTimer!);
-    this.#unsavedTimer = null;
-  }
-
-  /** True when the data directory's disk (or its processes/ directory's) has less than the reserve free: new work is refused. */
   async diskFull(): Promise<boolean> {
-    // The database and the process logs may live on different file systems: either one full is full.
-    const free = await Promise.all([freeBytes(this.opts.dataDir), freeBytes(path.join(this.opts.dataDir, "processes"))]);
-    return free.some((f) => f !== null && f < MIN_FREE_BYTES);
+    await this.#disk.check();
+    return this.#disk.full;
   }
 }
