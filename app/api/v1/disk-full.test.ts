@@ -85,5 +85,5 @@ describe.skipIf(!mounted)("a full data disk (tmpfs of 32 MiB)", () => {
     // And new work is accepted again.
     const again = await lanes.POST(post(shellPacket(h.repoId, ["true"])), none);
     expect(again.status, await again.clone().text()).toBe(201);
-  });
+  }, 180_000); // three lanes made with git and a 32 MiB flood tailed: ~45 s at a load average of 28 on 2 cores; each wait inside is on an event
 });
