@@ -11,9 +11,9 @@
  * | `GET /api/v1/lanes/:id/attempts` | → {@link LaneAttempts} |
  */
 import { z } from "zod";
-import { CheckRunViewSchema } from "./api";
+import { CheckRunViewSchema, ProcessViewSchema } from "./api";
 import { LaneEventSchema } from "./lane-events";
-import { ProcessStatusSchema, WorkerStateSchema } from "./lane-state";
+import { WorkerStateSchema } from "./lane-state";
 
 export const DiffFileSchema = z.object({
   path: z.string().describe("Path on the new side (the old path for a deleted file)"),
@@ -66,16 +66,16 @@ export const CleanupResultSchema = z.object({ laneId: z.string(), worktreeRemove
 export type CleanupResult = z.infer<typeof CleanupResultSchema>;
 
 /** One process of an attempt (worker or check) with how it ended. */
-export const AttemptProcessSchema = z.object({
-  id: z.string(),
-  role: z.string(),
-  command: z.array(z.string()),
-  status: ProcessStatusSchema,
-  exitCode: z.number().int().nullable(),
-  signal: z.string().nullable(),
-  truncatedBytes: z.number().int(),
-  startedAt: z.string().nullable(),
-  endedAt: z.string().nullable(),
+export const AttemptProcessSchema = ProcessViewSchema.pick({
+  id: true,
+  role: true,
+  command: true,
+  status: true,
+  exitCode: true,
+  signal: true,
+  truncatedBytes: true,
+  startedAt: true,
+  endedAt: true,
 });
 export type AttemptProcess = z.infer<typeof AttemptProcessSchema>;
 

@@ -15,20 +15,12 @@ import type { WorkerState } from "@/lib/lane-state";
 import type { EventLog } from "../events/event-log";
 import type { Db } from "../store/db";
 import { loadLane } from "../records/lane-store";
+import { parseJsonColumn } from "../store/json-column";
 
 /** Most events read to split a lane into attempts (a lane has far fewer). */
 const MAX_EVENTS = 20_000;
 const PAGE = 5_000;
 
-function parseUsage(json: string | null): WorkerUsage | null {
-  if (!json) return null;
-  try {
-    const parsed = WorkerUsageSchema.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Sum usages; cost stays null only when no part has a cost. */
 export function addUsage(list: readonly (WorkerUsage | null)[]): WorkerUsage {
@@ -102,13 +94,13 @@ export class LaneAttemptsService {
           }),
         ),
         checks: checksOf(inRange, own),
-        usage: worker ? parseUsage(worker.usage) : null,
+        usage: worker ? parseJsonColumn(worker.usage, WorkerUsageSchema) : null,
         firstEventId,
         nextEventId,
       };
     });
-    const usage = addUsage(workers.map((w) => parseUsage(w.usage)));
-    return { laneId, attempts, usage, repoUsage: { ...addUsage(repoWorkers.map((w) => parseUsage(w.usage))), lanes: repoLanes } };
+    const usage = addUsage(workers.map((w) => parseJsonColumn(w.usage, WorkerUsageSchema)));
+    return { laneId, attempts, usage, repoUsage: { ...addUsage(repoWorkers.map((w) => parseJsonColumn(w.usage, WorkerUsageSchema))), lanes: repoLanes } };
   }
 
   async #events(laneId: string) {

@@ -2,33 +2,30 @@
  * Row → API shapes for processes, and how an ended process's status is decided. The row's `env`
  * is already redacted (see wrapper.ts `redactEnv`), so a view never carries a secret.
  */
+import { z } from "zod";
 import type { ProcessView } from "@/lib/api";
 import type { ProcessStatus } from "@/lib/lane-state";
 import type { ProcessExit } from "../events/event-bus";
 import type { RecordedExit } from "./wrapper";
 import type { Process } from "../store/generated/client";
+import { parseJsonColumn } from "../store/json-column";
 
 export type ProcessRow = Process;
 
 /** Statuses of a process that has not ended (as far as the database knows). */
 export const LIVE_STATUSES: readonly string[] = ["starting", "running"];
 
-function parseJson<T>(text: string, fallback: T): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
-}
+const CommandSchema = z.array(z.string());
+const EnvSchema = z.record(z.string(), z.string());
 
 export function toProcessView(row: ProcessRow): ProcessView {
   return {
     id: row.id,
     laneId: row.laneId,
     role: row.role,
-    command: parseJson<string[]>(row.command, []),
+    command: parseJsonColumn(row.command, CommandSchema) ?? [],
     cwd: row.cwd,
-    env: parseJson<Record<string, string>>(row.env, {}),
+    env: parseJsonColumn(row.env, EnvSchema) ?? {},
     pid: row.pid,
     pgid: row.pgid,
     status: row.status as ProcessStatus,
@@ -69,6 +66,5 @@ export function decideExit(
 
 /** argv[0] of a row's stored command (JSON), or null. */
 export function parseProgram(command: string): string | null {
-  const argv = parseJson<unknown>(command, null);
-  return Array.isArray(argv) && typeof argv[0] === "string" ? argv[0] : null;
+  return parseJsonColumn(command, CommandSchema)?.[0] ?? null;
 }

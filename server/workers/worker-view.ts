@@ -3,17 +3,9 @@ import type { WorkerState } from "@/lib/lane-state";
 import { WorkerErrorSchema, WorkerUsageSchema, type WorkerView } from "@/lib/worker-state";
 import { inBatches } from "../store/batch";
 import type { Db } from "../store/db";
+import { parseJsonColumn } from "../store/json-column";
 import type { WorkerRow } from "./worker-state-machine";
 
-function parseJson<T>(json: string | null, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | null {
-  if (!json) return null;
-  try {
-    const r = schema.safeParse(JSON.parse(json));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
-}
 
 export function toWorkerView(w: WorkerRow): WorkerView {
   return {
@@ -26,8 +18,8 @@ export function toWorkerView(w: WorkerRow): WorkerView {
     processId: w.processId,
     sessionId: w.sessionId,
     promptDeliveries: w.promptDeliveries,
-    usage: parseJson(w.usage, WorkerUsageSchema),
-    lastError: parseJson(w.lastError, WorkerErrorSchema),
+    usage: parseJsonColumn(w.usage, WorkerUsageSchema),
+    lastError: parseJsonColumn(w.lastError, WorkerErrorSchema),
     readyAt: w.readyAt?.toISOString() ?? null,
     createdAt: w.createdAt.toISOString(),
     endedAt: w.endedAt?.toISOString() ?? null,
