@@ -1,11 +1,10 @@
-import { expect, test } from "@playwright/test";
-import { board, lane, pidsInGroup, processView } from "./support";
+import { board, expect, lane, openBoard, pidsInGroup, processView, test } from "./support";
 
 // The server starts on a fresh data directory, so the embedded demo (a real repo, real lanes
 // run by the script engine) is what the board shows.
 
 test("the board shows the demo lanes: green, red, behind main, and running with live output", async ({ page, request }) => {
-  await page.goto("/");
+  await openBoard(page);
   await expect(page.getByTestId("connection-status")).toHaveAttribute("data-status", "connected");
   await expect(page.getByTestId("lane-card")).toHaveCount(5);
 
@@ -26,7 +25,7 @@ test("the board shows the demo lanes: green, red, behind main, and running with 
 });
 
 test("Kill stops the lane's whole process group; Restart brings new output", async ({ page, request }) => {
-  await page.goto("/");
+  await openBoard(page);
   const card = page.locator('[data-testid="lane-card"][data-state="running"]').first();
   await expect(card).toBeVisible();
   const laneId = (await card.getAttribute("data-lane-id"))!;
@@ -53,7 +52,7 @@ test("Kill stops the lane's whole process group; Restart brings new output", asy
 });
 
 test("the lane page streams the full log live", async ({ page }) => {
-  await page.goto("/");
+  await openBoard(page);
   const card = page.locator('[data-testid="lane-card"][data-state="running"]').first();
   const laneId = (await card.getAttribute("data-lane-id"))!;
   await page.goto(`/lanes/${laneId}`);

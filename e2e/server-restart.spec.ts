@@ -8,17 +8,24 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { expect, test } from "@playwright/test";
 import type { LaneView, ProcessView } from "@/lib/api";
-import { pidsInGroup, sigkill, startServer as startOwn } from "./support";
+import { expect, pidsInGroup, sigkill, startServer as startOwn, test } from "./support";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 1;
 const base = `http://127.0.0.1:${PORT}`;
 
-const startServer = async (dataDir: string): Promise<ChildProcess> => (await startOwn(PORT, dataDir)).child;
+/** The servers share one data dir, so one admin token (created by the first). */
+let token = "";
+
+const startServer = async (dataDir: string): Promise<ChildProcess> => {
+  const own = await startOwn(PORT, dataDir);
+  token = own.token;
+  return own.child;
+};
 
 async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + url, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { "content-type": "application/json" } });
+  const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
+  const res = await fetch(base + url, { method, body: body === undefined ? undefined : JSON.stringify(body), headers });
   const json = (await res.json()) as T;
   if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${JSON.stringify(json)}`);
   return json;

@@ -1,13 +1,40 @@
 /**
  * E2E helpers: talk to the server's API and inspect real processes through /proc, so tests
  * check what the OS says, not what the UI claims.
+ *
+ * Specs import `test` and `expect` from here: its `request` fixture sends the admin token that
+ * the server created in its data dir, and {@link openBoard} opens the board as a user does,
+ * through the token URL (which sets the session cookie and redirects to the bare URL).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import type { APIRequestContext } from "@playwright/test";
+import { expect, test as base, type APIRequestContext, type Page } from "@playwright/test";
 import type { BoardResponse, LaneView, ProcessView } from "@/lib/api";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "../server/node-flags";
 import { testDatabaseUrl } from "../server/testing/test-database";
+import { readAdminToken } from "@/server/auth/admin-token";
+
+/** The admin token of the server under test (`<LANEBOARD_E2E_DATA>/token`, created at its start). */
+export function adminToken(dataDir = process.env.LANEBOARD_E2E_DATA): Promise<string> {
+  if (!dataDir) throw new Error("LANEBOARD_E2E_DATA is not set (playwright.config.ts sets it)");
+  return readAdminToken(dataDir);
+}
+
+export const test = base.extend({
+  // Playwright's fixture callback (named `use` by its docs), not a React hook.
+  request: async ({ playwright, baseURL }, provide) => {
+    const ctx = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { authorization: `Bearer ${await adminToken()}` } });
+    await provide(ctx);
+    await ctx.dispose();
+  },
+});
+export { expect };
+
+/** Open `path` of the board through the token URL; resolves once redirected to `path` itself. */
+export async function openBoard(page: Page, path = "/"): Promise<void> {
+  await page.goto(`${path}?token=${encodeURIComponent(await adminToken())}`);
+  expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe(path);
+}
 
 export async function board(request: APIRequestContext): Promise<BoardResponse> {
   const res = await request.get("/api/v1/board");
@@ -46,6 +73,8 @@ export function pidsInGroup(pgid: number): number[] {
 export interface OwnServer {
   child: ChildProcess;
   output(): string;
+  /** Its admin token (`<dataDir>/token`; servers on one data dir share it). */
+  token: string;
 }
 
 /** Start `server/main.ts` as its own process (production mode, no demo); resolves once it listens. */
@@ -67,7 +96,7 @@ export async function startServer(port: number, dataDir: string, extraArgs: stri
     child.stdout!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
   });
-  return { child, output: () => output };
+  return { child, output: () => output, token: await readAdminToken(dataDir) };
 }
 
 /** SIGKILL a server process; resolves once it has exited. */

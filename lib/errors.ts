@@ -11,8 +11,12 @@
 export const ERROR_STATUS = {
   invalid_input: 422,
   bad_request: 400,
-  /** No or no valid credentials. */
+  /** No credentials, or a wrong, revoked or expired token. */
   unauthorized: 401,
+  /** Authenticated, but outside the token's scopes or repos; or a foreign Host/Origin. */
+  forbidden: 403,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   not_found: 404,
   conflict: 409,
   not_running: 409,

@@ -17,6 +17,7 @@
  * | --process-cgroups | LANEBOARD_PROCESS_CGROUPS | auto (a cgroup per process where allowed; `off`: process groups only) |
  * | --shutdown-timeout-ms | LANEBOARD_SHUTDOWN_TIMEOUT_MS | 2000 (SIGTERM/SIGINT → exit, whatever clients do) |
  * | --database-url | LANEBOARD_DATABASE_URL | none: SQLite in the data dir; `postgresql://…`: that shared database (docs/scale-out.md) |
+ * | --allowed-host (repeatable) | LANEBOARD_ALLOWED_HOSTS (comma-separated) | none: loopback names and the bound address only |
  *
  * Agent engines (README "Pointing engines at the real services"; unset = each CLI's own default,
  * which for the API settings means the server's own `ANTHROPIC_*` / `OPENAI_*` environment):
@@ -83,6 +84,8 @@ export const ConfigSchema = z.object({
   trustedRepos: z.array(z.string().min(1).transform((p) => path.resolve(p))).default([]),
   /** tmux executable for interactive agents. */
   tmuxBin: z.string().min(1).default("tmux"),
+  /** Host names besides loopback and the bound address that requests may name (a TLS proxy's). */
+  allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:[\]_-]+$/, "a host name or address, without scheme or path")).default([]),
   /** Where the repo sources live (for Next.js); the directory holding package.json. */
   appDir: z.string().default(process.cwd()),
 });
@@ -120,6 +123,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       "codex-sandbox": { type: "string" },
       "trusted-repo": { type: "string", multiple: true },
       "tmux-bin": { type: "string" },
+      "allowed-host": { type: "string", multiple: true },
     },
     strict: true,
   });
@@ -154,6 +158,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     anthropicRetryBaseMs: env.LANEBOARD_ANTHROPIC_RETRY_BASE_MS || undefined,
     trustedRepos: values["trusted-repo"] ?? (env.LANEBOARD_TRUSTED_REPOS ? env.LANEBOARD_TRUSTED_REPOS.split(path.delimiter).filter(Boolean) : undefined),
     tmuxBin: pick(values["tmux-bin"], env.LANEBOARD_TMUX_BIN) || undefined,
+    allowedHosts: values["allowed-host"] ?? (env.LANEBOARD_ALLOWED_HOSTS ? env.LANEBOARD_ALLOWED_HOSTS.split(",").map((h) => h.trim()).filter(Boolean) : undefined),
   });
 }
 

@@ -10,6 +10,9 @@
  * their transport and so reconnect by themselves to the next server, the requests in flight are
  * answered, then the runtime stops (lanes keep running unless --kill-on-exit) and the process
  * exits: 0 when all of that finished, 1 when `--shutdown-timeout-ms` (2 s) ran out first.
+ * Every request passes the request guard (server/http/request-guard.ts: Host, Origin,
+ * credentials) before Next.js sees it; Socket.IO checks its handshakes itself. The board URL
+ * printed at start carries the admin token (`<data-dir>/token`).
  */
 import { createServer } from "node:http";
 import next from "next";
@@ -21,6 +24,9 @@ import { setRuntime } from "./runtime-global";
 import { dropServerEnv } from "./node-flags";
 import { removeServerInfo, writeServerInfo } from "./server-info";
 import { createHttpLifecycle } from "./http/http-lifecycle";
+import { isLoopbackHost, isWildcardHost, OriginPolicy } from "./http/origin-policy";
+import { createRequestGuard } from "./http/request-guard";
+import { adminTokenPath } from "./auth/admin-token";
 
 // Our malloc tuning is for this process only: children (lanes, git) must not inherit it.
 dropServerEnv();
@@ -36,16 +42,24 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
   await app.prepare();
 
+  const origins = new OriginPolicy({ bindHost: config.host, allowedHosts: config.allowedHosts });
+  const guard = createRequestGuard({ auth: runtime.auth, origins });
   // eslint-disable-next-line prefer-const -- the handler closes over it; it needs the server
   let lifecycle!: ReturnType<typeof createHttpLifecycle>;
-  const http = createServer((req, res) => lifecycle.handle(req, res, () => void handle(req, res)));
+  const http = createServer((req, res) =>
+    lifecycle.handle(req, res, () => {
+      if (!guard(req, res)) void handle(req, res);
+    }),
+  );
   lifecycle = createHttpLifecycle(http);
-  const realtime = attachRealtime(http, { bus: runtime.bus, lanes: runtime.lanes, supervisor: runtime.supervisor });
+  const realtime = attachRealtime(http, { bus: runtime.bus, lanes: runtime.lanes, supervisor: runtime.supervisor, auth: runtime.auth, origins });
   if (config.dev) {
     // Next's dev server (HMR) also upgrades connections; Socket.IO only takes its own path.
     const upgrade = app.getUpgradeHandler();
     http.on("upgrade", (req, socket, head) => {
-      if (!req.url?.startsWith("/socket.io/")) void upgrade(req, socket, head);
+      if (req.url?.startsWith("/socket.io/")) return;
+      if (origins.checkHandshake(req.headers)) socket.destroy();
+      else void upgrade(req, socket, head);
     });
   }
   await new Promise<void>((resolve, reject) => {
@@ -54,8 +68,16 @@ async function main(): Promise<void> {
   });
   const address = http.address();
   const port = typeof address === "object" && address ? address.port : config.port;
-  const info = writeServerInfo(config.dataDir, `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`);
-  console.log(`Laneboard on http://${config.host}:${port} (data: ${config.dataDir}, worker cap ${config.workerCap})`);
+  const shownHost = isWildcardHost(config.host) ? "127.0.0.1" : config.host.includes(":") ? `[${config.host}]` : config.host;
+  const info = writeServerInfo(config.dataDir, `http://${shownHost}:${port}`);
+  console.log(`Laneboard on http://${shownHost}:${port}/?token=${runtime.auth.adminToken}`);
+  console.log(`  (data: ${config.dataDir}, worker cap ${config.workerCap}; the admin token is in ${adminTokenPath(config.dataDir)})`);
+  if (!isLoopbackHost(config.host)) {
+    console.warn(
+      `WARNING: bound to ${config.host}, beyond this machine. Traffic (and the token) travels as plain HTTP: put a TLS proxy in front ` +
+        `(README "Beyond localhost") and name its host with --allowed-host.`,
+    );
+  }
 
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) =>

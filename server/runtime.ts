@@ -19,6 +19,8 @@
  * `killOnExit`), flush the event log, close the database.
  */
 import { agentEngineSettings, type Config } from "./config";
+import { loadOrCreateAdminToken } from "./auth/admin-token";
+import { AuthService } from "./auth/auth-service";
 import { EventBus } from "./events/event-bus";
 import { EventLog } from "./events/event-log";
 import { FreshnessTracker } from "./freshness/freshness";
@@ -47,6 +49,8 @@ import { WebhookService } from "./webhooks/webhook-service";
 
 export interface Runtime {
   config: Config;
+  /** Who is calling: the admin token of `<data-dir>/token`, scoped tokens, session cookies. */
+  auth: AuthService;
   db: Db;
   bus: EventBus;
   events: EventLog;
@@ -82,6 +86,7 @@ export interface Runtime {
 
 export async function createRuntime(config: Config): Promise<Runtime> {
   const db = await openDatabase(config.dataDir, { databaseUrl: config.databaseUrl });
+  const auth = new AuthService(await loadOrCreateAdminToken(config.dataDir));
   const bus = new EventBus();
   const events = new EventLog(db, bus);
   const supervisor = new ProcessSupervisor({
@@ -174,6 +179,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   };
   return {
     config,
+    auth,
     db,
     bus,
     events,

@@ -89,9 +89,9 @@ export async function startLaneboard(o: LaneboardOptions): Promise<BenchSystem> 
 
   let client: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
   try {
-    const { port, pid } = await ready;
+    const { port, pid, token } = await ready;
     const { lanes } = await call<"setup">({ cmd: "setup", lanes: o.lanes });
-    client = connect(`http://127.0.0.1:${port}`, { transports: ["websocket"], reconnection: false });
+    client = connect(`http://127.0.0.1:${port}`, { transports: ["websocket"], reconnection: false, auth: { token } });
     await new Promise<void>((resolve, reject) => {
       client!.once("connect", resolve);
       client!.once("connect_error", reject);

@@ -38,5 +38,7 @@ export interface Ready {
   ready: true;
   /** The Socket.IO port (127.0.0.1). */
   port: number;
+  /** The admin token, for the Socket.IO handshake (`auth: { token }`). */
+  token: string;
   pid: number;
 }

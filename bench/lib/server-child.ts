@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import { ConfigSchema } from "../../server/config";
 import { commitFile, initRepo } from "../../server/git/git.testing";
 import { attachRealtime } from "../../server/realtime/socket-server";
+import { OriginPolicy } from "../../server/http/origin-policy";
 import { processPaths } from "../../server/processes/wrapper";
 import { createRuntime, type Runtime } from "../../server/runtime";
 import type { BenchLane, Ready, Reply, Request, Result } from "./protocol";
@@ -35,7 +36,13 @@ const rt = await createRuntime(
   ConfigSchema.parse({ dataDir, port: 0, demo: false, dev: false, workerCap: 1000, killGraceMs: 2000, killOnExit: true }),
 );
 const http = createServer((_req, res) => res.writeHead(404).end());
-const realtime = attachRealtime(http, { bus: rt.bus, lanes: rt.lanes, supervisor: rt.supervisor });
+const realtime = attachRealtime(http, {
+  bus: rt.bus,
+  lanes: rt.lanes,
+  supervisor: rt.supervisor,
+  auth: rt.auth,
+  origins: new OriginPolicy({ bindHost: "127.0.0.1" }),
+});
 await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
 let stopping: Promise<void> | null = null;
 const shutdown = () => {
@@ -108,4 +115,4 @@ process.on("message", (raw) => {
 // The driver went away without `quit`: shut down (killing our process groups) rather than linger.
 process.on("disconnect", () => void shutdown().finally(() => process.exit(0)));
 
-send({ ready: true, port: (http.address() as AddressInfo).port, pid: process.pid });
+send({ ready: true, port: (http.address() as AddressInfo).port, pid: process.pid, token: rt.auth.adminToken });

@@ -57,7 +57,7 @@ export class IdempotencyService {
 
   /**
    * Run `exec` once per (caller, route, key, body): the first success is stored and replayed.
-   * @param call `credentials` is what identifies the caller (the Authorization header; only its
+   * @param call `credentials` is what identifies the caller (its token id, or `admin` / `board`; only its
    *   hash is kept), `route` the method and path, `body` the request body's text
    * @throws AppError invalid_input (a malformed key), idempotency_mismatch (the key was used with
    *   another body); whatever `exec` throws (nothing is stored then)

@@ -94,7 +94,7 @@ describe("realtime", () => {
     expect(ServerToClient["process:partial"].safeParse(p).success).toBe(true);
 
     // A client subscribing while the process waits is shown the prompt right after its ack.
-    const late = connect(fx.url, { transports: ["websocket"] });
+    const late = connect(fx.url, { transports: ["websocket"], auth: { token: fx.token } });
     try {
       const lateShown = partialOf(late);
       const ack = await new Promise<SubscribeAck>((resolve) => late.emit("lane:subscribe", { laneId: lane.id, tail: 10 }, resolve));
@@ -121,5 +121,19 @@ describe("realtime", () => {
   it("subscribing to an unknown lane is refused with a typed error", async () => {
     const ack = await new Promise<SubscribeAck>((resolve) => client.emit("lane:subscribe", { laneId: "nope", tail: 10 }, resolve));
     expect(ack).toEqual({ ok: false, error: { code: "not_found", message: expect.any(String) } });
+  });
+
+  it("refuses a handshake without a token, with a wrong one, or from a foreign Origin (with the token)", async () => {
+    const attempt = (opts: Parameters<typeof connect>[1]) =>
+      new Promise<string>((resolve) => {
+        const c = connect(fx.url, { transports: ["websocket"], reconnection: false, ...opts });
+        c.once("connect", () => (c.close(), resolve("connected")));
+        c.once("connect_error", (err) => (c.close(), resolve(err.message)));
+      });
+    expect(await attempt({})).toBe("unauthorized");
+    expect(await attempt({ auth: { token: "lb_wrong" } })).toBe("unauthorized");
+    expect(await attempt({ auth: { token: fx.token }, extraHeaders: { origin: "https://evil.example" } })).not.toBe("connected");
+    expect(await attempt({ auth: { token: fx.token }, extraHeaders: { origin: "null" } })).not.toBe("connected");
+    expect(await attempt({ auth: { token: fx.token }, extraHeaders: { origin: fx.url } })).toBe("connected");
   });
 });

@@ -12,27 +12,41 @@
  *   longer catch up on is skipped, announced by `process:dropped { count }`.
  * - A partial last line that stays unchanged (a prompt) goes to the lane's room as
  *   `process:partial` (partial-lines.ts), and to a client subscribing while it is on show.
+ * - Who may connect: the handshake's Host and Origin are checked (`allowRequest`: a foreign or
+ *   `null` Origin, or `Sec-Fetch-Site: cross-site`, is refused before any packet), then the
+ *   connection is authenticated (the board's session cookie, `auth: { token }` or an
+ *   `Authorization: Bearer` header); without valid credentials `connect_error` says `unauthorized`.
  */
-import type { Server as HttpServer } from "node:http";
+import type { Server as HttpServer, IncomingHttpHeaders } from "node:http";
 import { Server, type Socket } from "socket.io";
 import { isAppError } from "@/lib/errors";
 import { BOARD_ROOM, ClientToServer, laneRoom, type ClientToServerEvents, type ServerToClientEvents } from "@/lib/socket-events";
+import type { AuthService, Caller } from "../auth/auth-service";
 import type { EventBus } from "../events/event-bus";
 import type { LaneService } from "../lanes/lane-service";
 import { OutputFanout, type CatchUpReader, type FanoutOptions } from "./output-fanout";
 import { PartialLines } from "./partial-lines";
 
-type LaneSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+type LaneSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 export interface RealtimeDeps {
   bus: EventBus;
   lanes: Pick<LaneService, "logs">;
   /** Reads output back for subscribers that fell behind. */
   supervisor: CatchUpReader;
+  /** Authenticates each connection. */
+  auth: Pick<AuthService, "authenticate">;
+  /** Host / Origin check of the handshake request (server/http/origin-policy.ts): null, or why it is refused. */
+  origins: { checkHandshake(headers: IncomingHttpHeaders): string | null };
+}
+
+/** What a connection carries once authenticated. */
+export interface SocketData {
+  caller: Caller;
 }
 
 export interface Realtime {
-  io: Server<ClientToServerEvents, ServerToClientEvents>;
+  io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
   fanout: OutputFanout;
   close(): Promise<void>;
 }
@@ -42,10 +56,21 @@ export interface Realtime {
  * @param opts flow-control settings of the output fanout (tests use small ones)
  */
 export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: FanoutOptions = {}): Realtime {
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(http, {
     serveClient: false,
-    // Same origin only by default (the board is served from this server).
+    // Same origin only (the board is served from this server): no CORS headers for anyone.
     cors: undefined,
+    allowRequest: (req, callback) => {
+      const refused = deps.origins.checkHandshake(req.headers);
+      callback(refused, refused === null);
+    },
+  });
+  io.use((socket, next) => {
+    const { headers, auth } = socket.handshake;
+    const result = deps.auth.authenticate({ authorization: headers.authorization, cookie: headers.cookie, socketToken: (auth as { token?: unknown }).token });
+    if (!result.ok) return next(Object.assign(new Error("unauthorized"), { data: { code: "unauthorized", message: result.message } }));
+    socket.data.caller = result.caller;
+    next();
   });
   const fanout = new OutputFanout(io, deps.supervisor, opts);
   const partials = new PartialLines();

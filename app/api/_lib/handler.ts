@@ -1,13 +1,19 @@
 /**
- * The one wrapper every API route handler uses: it resolves route params, runs the handler
- * against the runtime, and turns every failure into `{ error: { code, message } }` with the
- * status from lib/errors.ts. Unknown errors become a 500 that reveals nothing (and are logged).
+ * The one wrapper every API route handler uses: it authenticates the caller, checks the route's
+ * declared scope, resolves route params, runs the handler against the runtime, and turns every
+ * failure into `{ error: { code, message } }` with the status from lib/errors.ts. Unknown errors
+ * become a 500 that reveals nothing (and are logged).
+ *
+ * Each route declares what it needs, so the declaration can be read (and documented) per route:
+ * `export const POST = route(fn, { scope: "control", status: 201 })`.
  */
 import type { z } from "zod";
+import type { Scope } from "@/lib/auth";
 import { AppError, httpStatusFor, isAppError } from "@/lib/errors";
 import { storageFailureOf } from "@/lib/storage-errors";
 import { parseOrThrow } from "@/lib/validate";
 import { getRuntime } from "@/server/runtime-global";
+import type { Caller } from "@/server/auth/auth-service";
 import type { Runtime } from "@/server/runtime";
 
 type Params = Record<string, string>;
@@ -15,6 +21,22 @@ export interface HandlerContext<P extends Params> {
   req: Request;
   params: P;
   rt: Runtime;
+  /** Who is calling (token name or `board`, scopes, repos). */
+  caller: Caller;
+}
+
+/** What a route declares besides its handler. */
+export interface RouteOptions {
+  /** The scope the caller's token needs (scopes nest: admin ⊇ control ⊇ read). */
+  scope: Scope;
+  /** Success status (default 200). */
+  status?: number;
+  /**
+   * A call with an `Idempotency-Key` header runs once per caller, key and body; a retry gets the
+   * first answer (`Idempotent-Replayed: true`), another body with the same key 409
+   * `idempotency_mismatch` (server/idempotency).
+   */
+  idempotent?: boolean;
 }
 
 /** Longest route parameter (an id) any object can have; longer ones never reach the store or the file system. */
@@ -62,26 +84,27 @@ async function readParams<P extends Params>(params: Promise<P>): Promise<P> {
 }
 
 /**
- * Wrap a handler; `status` is the success status (default 200). A handler that returns a Response
- * (a stream) sends it as is. `idempotent`: a call with an `Idempotency-Key` header runs once per
- * key and body; a retry gets the first answer (`Idempotent-Replayed: true`), another body with
- * the same key 409 `idempotency_mismatch` (server/idempotency).
+ * Wrap a handler. 401 `unauthorized` without valid credentials, 403 `forbidden` outside the
+ * declared scope; the handler runs only after both checks. A handler that returns a Response
+ * (a stream) sends it as is.
  */
-export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) => Promise<unknown>, opts: { status?: number; idempotent?: boolean } = {}) {
+export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) => Promise<unknown>, opts: RouteOptions) {
   return async (req: Request, ctx: { params: Promise<P> }): Promise<Response> => {
     try {
-      const params = await readParams(ctx.params);
       const rt = getRuntime();
+      const caller = rt.auth.require({ authorization: req.headers.get("authorization"), cookie: req.headers.get("cookie") });
+      rt.auth.authorize(caller, opts.scope);
+      const params = await readParams(ctx.params);
       const key = opts.idempotent ? req.headers.get("idempotency-key") : null;
       if (key !== null) {
         const text = await req.text();
         // The handler reads the body again from a copy.
         const copy = new Request(req.url, { method: req.method, headers: req.headers, body: text || undefined, signal: req.signal });
-        const call = { credentials: req.headers.get("authorization") ?? "", route: `${req.method} ${new URL(req.url).pathname}`, key, body: text };
-        const answer = await rt.idempotency.run(call, async () => ({ status: opts.status ?? 200, body: await fn({ req: copy, params, rt }) }));
+        const call = { credentials: caller.tokenId ?? caller.by, route: `${req.method} ${new URL(req.url).pathname}`, key, body: text };
+        const answer = await rt.idempotency.run(call, async () => ({ status: opts.status ?? 200, body: await fn({ req: copy, params, rt, caller }) }));
         return Response.json(answer.body, { status: answer.status, headers: answer.replayed ? { "Idempotent-Replayed": "true" } : {} });
       }
-      const body = await fn({ req, params, rt });
+      const body = await fn({ req, params, rt, caller });
       if (body instanceof Response) return body;
       return Response.json(body, { status: opts.status ?? 200 });
     } catch (err) {

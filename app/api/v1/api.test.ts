@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setRuntime } from "@/server/runtime-global";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "@/server/testing/runtime-harness";
+import { apiRequest } from "@/server/testing/auth";
 import * as events from "./events/route";
 import * as laneKill from "./lanes/[id]/kill/route";
 import * as laneLogs from "./lanes/[id]/logs/route";
@@ -27,9 +28,8 @@ afterAll(async () => {
 
 const none = { params: Promise.resolve({}) };
 const id = (laneId: string) => ({ params: Promise.resolve({ id: laneId }) });
-const post = (url: string, body?: unknown) =>
-  new Request(`http://test${url}`, { method: "POST", body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
-const get = (url: string) => new Request(`http://test${url}`);
+const post = (url: string, body?: unknown) => apiRequest("POST", url, body);
+const get = (url: string) => apiRequest("GET", url);
 
 async function expectError(res: Response, status: number, code: string): Promise<string> {
   expect(res.status).toBe(status);

@@ -11,6 +11,7 @@ import { commitFile } from "@/server/git/git.testing";
 import { COMMIT, eventually, laneEvents, ofType, SH, writePolicyFile } from "@/server/recovery/lane-fixtures.testing";
 import { setRuntime } from "@/server/runtime-global";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "@/server/testing/runtime-harness";
+import { apiRequest } from "@/server/testing/auth";
 import * as laneChecks from "./lanes/[id]/checks/route";
 import * as laneFreshness from "./lanes/[id]/freshness/route";
 import * as laneMerge from "./lanes/[id]/merge/route";
@@ -27,8 +28,7 @@ afterEach(async () => {
 });
 
 const id = (x: string) => ({ params: Promise.resolve({ id: x }) });
-const req = (method: string, url: string, body?: unknown, contentType = "application/json") =>
-  new Request(`http://test${url}`, { method, headers: { "content-type": contentType }, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+const req = (method: string, url: string, body?: unknown, contentType = "application/json") => apiRequest(method, url, body, { "content-type": contentType });
 
 /** A lane that writes `file` and commits, with a merge_ready check. */
 async function greenLane(file: string, extra: Parameters<typeof shellPacket>[2] = {}) {

@@ -16,4 +16,4 @@ export const GET = route(async ({ req, rt }) => {
   }
   await rt.events.assertCursorKept(after);
   return rt.events.listAfter(after, { ...filter, limit });
-});
+}, { scope: "read" });

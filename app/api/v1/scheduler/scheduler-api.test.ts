@@ -8,6 +8,7 @@ import { git } from "@/server/git/git";
 import { setRuntime } from "@/server/runtime-global";
 import { addRepo, gated } from "@/server/scheduler/scheduler.testing";
 import { startTestRuntime, type TestRuntime } from "@/server/testing/runtime-harness";
+import { apiRequest } from "@/server/testing/auth";
 import * as laneBudget from "../lanes/[id]/budget/route";
 import * as laneSchedule from "../lanes/[id]/schedule/route";
 import * as lanes from "../lanes/route";
@@ -33,7 +34,7 @@ afterAll(async () => {
 
 const none = { params: Promise.resolve({}) };
 const id = (laneId: string) => ({ params: Promise.resolve({ id: laneId }) });
-const req = (method: string, url: string, body?: unknown) => new Request(`http://test${url}`, { method, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+const req = (method: string, url: string, body?: unknown) => apiRequest(method, url, body);
 
 async function json<T = Record<string, unknown>>(res: Response, status = 200): Promise<T> {
   expect(res.status).toBe(status);

@@ -21,4 +21,4 @@ export const GET = route(async ({ req, rt }) => {
     },
     { heartbeatMs },
   );
-});
+}, { scope: "read" });

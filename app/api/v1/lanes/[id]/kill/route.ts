@@ -7,4 +7,4 @@ export const dynamic = "force-dynamic";
 export const POST = route<{ id: string }>(async ({ req, params, rt }) => {
   const body = await readBody(req, KillBodySchema);
   return rt.lanes.kill(params.id, { graceMs: body.graceMs, by: "api" });
-});
+}, { scope: "control" });

@@ -13,14 +13,14 @@ export const POST = route<{ id: string }>(
     const body = await readBody(req, CreateWorkerBodySchema);
     return WorkerStateResponseSchema.parse(await rt.workers.create(params.id, { by: body.by }));
   },
-  { status: 202, idempotent: true },
+  { scope: "control", status: 202, idempotent: true },
 );
 
 /** GET /api/v1/lanes/:id/worker → WorkerStateResponse (lane state, current worker, summary). */
-export const GET = route<{ id: string }>(async ({ params, rt }) => WorkerStateResponseSchema.parse(await rt.workers.state(params.id)));
+export const GET = route<{ id: string }>(async ({ params, rt }) => WorkerStateResponseSchema.parse(await rt.workers.state(params.id)), { scope: "read" });
 
 /** DELETE /api/v1/lanes/:id/worker { graceMs? } → WorkerStateResponse once the process group is gone; 409 not_running if it has ended. */
 export const DELETE = route<{ id: string }>(async ({ req, params, rt }) => {
   const body = await readBody(req, KillBodySchema);
   return WorkerStateResponseSchema.parse(await rt.workers.terminate(params.id, { graceMs: body.graceMs, by: "api" }));
-});
+}, { scope: "control" });

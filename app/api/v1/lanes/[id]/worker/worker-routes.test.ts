@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setRuntime } from "@/server/runtime-global";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "@/server/testing/runtime-harness";
+import { apiRequest } from "@/server/testing/auth";
 import { laneEvents, payloads, waitForEvent } from "@/server/workers/worker.testing";
 import * as summary from "../summary/route";
 import * as error from "./error/route";
@@ -25,8 +26,7 @@ afterAll(async () => {
 });
 
 const id = (laneId: string) => ({ params: Promise.resolve({ id: laneId }) });
-const req = (method: string, url: string, body?: unknown) =>
-  new Request(`http://test${url}`, { method, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+const req = (method: string, url: string, body?: unknown) => apiRequest(method, url, body);
 const READER = ["sh", "-c", 'while read l; do echo "got:$l"; done'];
 
 /** Response bodies as the tests read them (shapes are checked with toMatchObject). */

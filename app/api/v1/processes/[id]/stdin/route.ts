@@ -7,4 +7,4 @@ export const dynamic = "force-dynamic";
 export const POST = route<{ id: string }>(async ({ req, params, rt }) => {
   await rt.supervisor.writeStdin(params.id, (await readBody(req, StdinBodySchema)).data);
   return { ok: true };
-});
+}, { scope: "control" });

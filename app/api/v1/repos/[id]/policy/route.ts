@@ -6,7 +6,7 @@ import { route } from "../../../../_lib/handler";
 export const dynamic = "force-dynamic";
 
 /** GET /api/v1/repos/:id/policy → PolicyView: the rules in force, where they come from, the accepted text. */
-export const GET = route<{ id: string }>(async ({ params, rt }) => rt.policy.get(params.id));
+export const GET = route<{ id: string }>(async ({ params, rt }) => rt.policy.get(params.id), { scope: "read" });
 
 /**
  * PUT /api/v1/repos/:id/policy → PolicyView. Body: the policy text (YAML or JSON, any non-JSON
@@ -24,7 +24,7 @@ export const PUT = route<{ id: string }>(async ({ req, params, rt }) => {
     throw new AppError("bad_request", "request body is not valid JSON (send YAML with content-type text/yaml)");
   }
   return rt.policy.put(params.id, parseOrThrow(PolicyPutBodySchema, data));
-});
+}, { scope: "admin" });
 
 /** DELETE /api/v1/repos/:id/policy → PolicyView: drop the rules set through the API (back to the repo's file or the defaults). */
-export const DELETE = route<{ id: string }>(async ({ params, rt }) => rt.policy.reset(params.id));
+export const DELETE = route<{ id: string }>(async ({ params, rt }) => rt.policy.reset(params.id), { scope: "admin" });

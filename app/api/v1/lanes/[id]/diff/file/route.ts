@@ -7,4 +7,4 @@ export const dynamic = "force-dynamic";
 export const GET = route<{ id: string }>(async ({ req, params, rt }) => {
   const q = readQuery(req, LaneDiffFileQuerySchema);
   return rt.diff.file(params.id, q.path, { base: q.base, head: q.head });
-});
+}, { scope: "read" });

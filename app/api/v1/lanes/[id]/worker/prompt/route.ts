@@ -11,4 +11,4 @@ export const dynamic = "force-dynamic";
 export const POST = route<{ id: string }>(async ({ req, params, rt }) => {
   const { text } = await readBody(req, PromptBodySchema);
   return PromptResponseSchema.parse(await rt.workers.prompt(params.id, text));
-}, { idempotent: true });
+}, { scope: "control", idempotent: true });

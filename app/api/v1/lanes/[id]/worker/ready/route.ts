@@ -11,4 +11,4 @@ export const dynamic = "force-dynamic";
 export const GET = route<{ id: string }>(async ({ req, params, rt }) => {
   const { timeoutMs } = readQuery(req, AwaitReadyQuerySchema);
   return AwaitReadyResponseSchema.parse(await rt.workers.awaitReady(params.id, timeoutMs));
-});
+}, { scope: "read" });

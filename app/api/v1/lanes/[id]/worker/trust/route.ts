@@ -7,4 +7,4 @@ export const dynamic = "force-dynamic";
 export const POST = route<{ id: string }>(async ({ req, params, rt }) => {
   const body = await readBody(req, ResolveTrustBodySchema);
   return WorkerStateResponseSchema.parse(await rt.workers.resolveTrust(params.id, body.by ?? "api"));
-});
+}, { scope: "control" });

@@ -23,4 +23,4 @@ export const GET = route<{ id: string }>(async ({ req, params, rt }) => {
     },
     { heartbeatMs },
   );
-});
+}, { scope: "read" });

@@ -6,4 +6,4 @@ export const dynamic = "force-dynamic";
 export const DELETE = route<{ id: string; webhookId: string }>(async ({ params, rt }) => {
   await rt.webhooks.remove(params.id, params.webhookId);
   return { deleted: true };
-});
+}, { scope: "admin" });
