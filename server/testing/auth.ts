@@ -9,8 +9,11 @@
  *
  * Not imported by runtime code.
  */
+import { randomUUID } from "node:crypto";
+import type { Scope } from "@/lib/auth";
 import { getRuntime } from "../runtime-global";
 import type { Runtime } from "../runtime";
+import { hashSecret, newTokenSecret } from "../auth/secrets";
 
 /** `{ authorization: "Bearer <admin token>" }` of `rt` (default: the runtime route handlers use). */
 export function authHeaders(rt: Runtime = getRuntime()): { authorization: string } {
@@ -29,4 +32,14 @@ export function apiRequest(method: string, path: string, body?: unknown, headers
     headers: { ...base, ...headers },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
+}
+
+/**
+ * A scoped token valid in `rt` until it stops (in memory only, unlike `POST /api/v1/tokens`), for
+ * tests that need a second caller. @returns the secret
+ */
+export function issueTestToken(rt: Runtime, name: string, scopes: Scope[] = ["admin"], repos: string[] | null = null): string {
+  const secret = newTokenSecret();
+  rt.auth.addToken({ id: `test-${randomUUID()}`, name, hash: hashSecret(secret), scopes, repos, expiresAt: null });
+  return secret;
 }

@@ -12,6 +12,9 @@ import { Readable } from "node:stream";
 import { setRuntime } from "@/server/runtime-global";
 import { shellPacket, startTestRuntime, type TestRuntime } from "@/server/testing/runtime-harness";
 import type { TaskPacketInput } from "@/lib/task-packet";
+import { authHeaders } from "@/server/testing/auth";
+import { OriginPolicy } from "@/server/http/origin-policy";
+import { createRequestGuard, type RequestGuard } from "@/server/http/request-guard";
 
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
@@ -89,13 +92,18 @@ export interface RouteServer {
   close(): Promise<void>;
 }
 
-/** Start the server on 127.0.0.1 (port 0 unless given). Unknown paths or methods answer 404/405 in the API's error shape. */
-export async function startRouteServer(port = 0): Promise<RouteServer> {
+/**
+ * Start the server on 127.0.0.1 (port 0 unless given). Unknown paths or methods answer 404/405 in
+ * the API's error shape. With `guard` (server/http/request-guard.ts), every request passes it
+ * first, as in production.
+ */
+export async function startRouteServer(port = 0, guard?: RequestGuard): Promise<RouteServer> {
   const routes = listRouteFiles();
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   const load = (file: string) => modules.get(file) ?? (modules.set(file, import(file)), modules.get(file)!);
   let origin = "";
   const server = createServer((req, res) => {
+    if (guard?.(req, res)) return;
     void (async () => {
       const url = new URL(req.url ?? "/", origin);
       const parts = url.pathname.split("/").filter(Boolean);
@@ -131,16 +139,22 @@ export async function startRouteServer(port = 0): Promise<RouteServer> {
 export interface HttpTestRuntime extends TestRuntime {
   /** The server's origin, e.g. `http://127.0.0.1:41234`. */
   url: string;
+  /** `{ authorization: "Bearer <admin token>" }` for the test's HTTP clients. */
+  headers: { authorization: string };
 }
 
-/** Start a test runtime, make it the route handlers' runtime, and serve it; `close()` undoes all three. */
+/**
+ * Start a test runtime, make it the route handlers' runtime, and serve it behind the production
+ * request guard (Host, Origin, credentials); `close()` undoes all three.
+ */
 export async function startHttpRuntime(config: Parameters<typeof startTestRuntime>[0] = {}): Promise<HttpTestRuntime> {
   const h = await startTestRuntime(config);
   setRuntime(h.rt);
-  const srv = await startRouteServer();
+  const srv = await startRouteServer(0, createRequestGuard({ auth: h.rt.auth, origins: new OriginPolicy({ bindHost: "127.0.0.1" }) }));
   return {
     ...h,
     url: srv.url,
+    headers: authHeaders(h.rt),
     async close() {
       await srv.close();
       setRuntime(undefined);

@@ -11,6 +11,7 @@ import { git } from "@/server/git/git";
 import { COMMIT, SH } from "@/server/recovery/lane-fixtures.testing";
 import { setRuntime } from "@/server/runtime-global";
 import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "@/server/testing/runtime-harness";
+import { apiRequest } from "@/server/testing/auth";
 import * as attemptsRoute from "./lanes/[id]/attempts/route";
 import * as downloadRoute from "./lanes/[id]/logs/download/route";
 import * as logsRoute from "./lanes/[id]/logs/route";
@@ -30,8 +31,7 @@ afterEach(async () => {
 });
 
 const id = (x: string) => ({ params: Promise.resolve({ id: x }) });
-const req = (method: string, url: string, body?: unknown) =>
-  new Request(`http://test${url}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+const req = (method: string, url: string, body?: unknown) => apiRequest(method, url, body);
 
 /** A finished lane that edits README.md, adds src/new.js, renames nothing and adds a binary file. */
 async function editingLane() {

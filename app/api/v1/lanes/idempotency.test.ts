@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shellPacket } from "@/server/testing/runtime-harness";
 import { commitFile, initRepo, makeTempDir } from "@/server/git/git.testing";
 import { startHttpRuntime, type HttpTestRuntime } from "../../_testing/route-server";
+import { issueTestToken } from "@/server/testing/auth";
 
 let h: HttpTestRuntime;
 beforeAll(async () => {
@@ -14,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${h.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  fetch(`${h.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...h.headers, ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
 const laneCount = () => h.rt.db.lane.count();
 
 describe("Idempotency-Key", () => {
@@ -70,8 +71,9 @@ describe("Idempotency-Key", () => {
 
   it("POST /api/v1/lanes – keys are per caller: another token's same key is another call", async () => {
     const packet = shellPacket(h.repoId, ["true"]);
-    const a = await (await post("/api/v1/lanes", packet, { "idempotency-key": "shared", authorization: "Bearer caller-a" })).json();
-    const b = await post("/api/v1/lanes", packet, { "idempotency-key": "shared", authorization: "Bearer caller-b" });
+    const [callerA, callerB] = [issueTestToken(h.rt, "caller-a"), issueTestToken(h.rt, "caller-b")];
+    const a = await (await post("/api/v1/lanes", packet, { "idempotency-key": "shared", authorization: `Bearer ${callerA}` })).json();
+    const b = await post("/api/v1/lanes", packet, { "idempotency-key": "shared", authorization: `Bearer ${callerB}` });
     // Caller b's call really ran: it hit the branch caller a created.
     expect(b.status).toBe(409);
     expect(a.id).toBeTruthy();

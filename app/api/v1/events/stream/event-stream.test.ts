@@ -43,7 +43,7 @@ describe("GET /api/v1/events/stream", () => {
       const abort = new AbortController();
       let sinceConnect = 0;
       try {
-        for await (const m of readSse(stream("types=warning"), { lastEventId: lastId, signal: abort.signal })) {
+        for await (const m of readSse(stream("types=warning"), { headers: h.headers, lastEventId: lastId, signal: abort.signal })) {
           const event = JSON.parse(m.data) as LaneEvent;
           expect(m.id).toBe(String(event.id));
           received.push(event.id);
@@ -69,7 +69,7 @@ describe("GET /api/v1/events/stream", () => {
     const from = (await h.rt.events.listAfter(0, { laneId: lane.id, limit: 1 })).events[0]!.id - 1;
     const abort = new AbortController();
     const seen: LaneEvent[] = [];
-    for await (const m of readSse(stream(`after=${from}&laneId=${lane.id}&types=lane.finished,lane.failed,lane.created`), { signal: abort.signal })) {
+    for await (const m of readSse(stream(`after=${from}&laneId=${lane.id}&types=lane.finished,lane.failed,lane.created`), { headers: h.headers, signal: abort.signal })) {
       const event = JSON.parse(m.data) as LaneEvent;
       seen.push(event);
       if (event.type === "lane.finished" || event.type === "lane.failed") abort.abort();
@@ -83,7 +83,7 @@ describe("GET /api/v1/events/stream", () => {
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["true"]));
     const abort = new AbortController();
     const seen: LaneEvent[] = [];
-    for await (const m of readSse(stream(`after=${other.id - 1}&repoId=${h.repoId}`), { signal: abort.signal })) {
+    for await (const m of readSse(stream(`after=${other.id - 1}&repoId=${h.repoId}`), { headers: h.headers, signal: abort.signal })) {
       const event = JSON.parse(m.data) as LaneEvent;
       seen.push(event);
       if (event.laneId === lane.id) abort.abort();
@@ -97,6 +97,7 @@ describe("GET /api/v1/events/stream", () => {
     const comments: string[] = [];
     const messages = [];
     for await (const m of readSse(stream("heartbeatMs=1000&types=lane.merged"), {
+      headers: h.headers,
       signal: abort.signal,
       onComment: (c) => {
         comments.push(c.trim());
@@ -109,10 +110,10 @@ describe("GET /api/v1/events/stream", () => {
   });
 
   it("GET /api/v1/events/stream – an unknown type or a bad Last-Event-ID is 422 naming the field", async () => {
-    const e1 = await readSse(stream("types=lane.nope")).next().catch((e: ApiError) => e);
+    const e1 = await readSse(stream("types=lane.nope"), { headers: h.headers }).next().catch((e: ApiError) => e);
     expect(e1).toMatchObject({ status: 422, code: "invalid_input" });
     expect((e1 as ApiError).message).toContain("types");
-    const e2 = await readSse(stream(""), { lastEventId: "abc" }).next().catch((e: ApiError) => e);
+    const e2 = await readSse(stream(""), { headers: h.headers, lastEventId: "abc" }).next().catch((e: ApiError) => e);
     expect(e2).toMatchObject({ status: 422, code: "invalid_input" });
     expect((e2 as ApiError).message).toContain("Last-Event-ID");
   });
@@ -122,7 +123,7 @@ describe("GET /api/v1/events", () => {
   it("GET /api/v1/events – order=desc pages newest first with before=", async () => {
     const mine = [];
     for (let i = 0; i < 5; i++) mine.push((await warning(`page ${i}`)).id);
-    const get = async (q: string) => (await fetch(`${h.url}/api/v1/events?${q}`)).json();
+    const get = async (q: string) => (await fetch(`${h.url}/api/v1/events?${q}`, { headers: h.headers })).json();
     const first = await get("order=desc&types=warning&limit=2");
     expect(first.events.map((e: LaneEvent) => e.id)).toEqual([mine[4], mine[3]]);
     expect(first.cursor).toBe(mine[4]);
@@ -137,13 +138,13 @@ describe("GET /api/v1/events", () => {
     await h.rt.db.laneEvent.deleteMany({ where: { id: { lte: oldest + 3 } } });
     const kept = (await h.rt.events.oldestId())!;
     for (const url of [`${h.url}/api/v1/events?after=${oldest}`, stream(`after=${oldest}`)]) {
-      const res = await fetch(url);
+      const res = await fetch(url, { headers: h.headers });
       expect(res.status).toBe(410);
       const body = await res.json();
       expect(body.error).toMatchObject({ code: "gone", details: { oldestCursor: kept - 1 } });
     }
     // From the oldest cursor on it works.
-    const ok = await fetch(`${h.url}/api/v1/events?after=${kept - 1}&limit=5000`);
+    const ok = await fetch(`${h.url}/api/v1/events?after=${kept - 1}&limit=5000`, { headers: h.headers });
     expect(ok.status).toBe(200);
     expect((await ok.json()).events.map((e: LaneEvent) => e.id)).toContain(keep.id);
   });

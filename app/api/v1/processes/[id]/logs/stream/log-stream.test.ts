@@ -28,7 +28,7 @@ describe("GET /api/v1/processes/:id/logs/stream", () => {
     while (!end) {
       connections++;
       const abort = new AbortController();
-      for await (const m of readSse(url, { lastEventId: lastId, signal: abort.signal })) {
+      for await (const m of readSse(url, { headers: h.headers, lastEventId: lastId, signal: abort.signal })) {
         lastId = m.id;
         if (m.event === "end") {
           end = JSON.parse(m.data);
@@ -53,7 +53,7 @@ describe("GET /api/v1/processes/:id/logs/stream", () => {
     const processId = (await h.rt.lanes.logs(done.id, { limit: 10 })).processId!;
     const read = async (query: string, lastEventId?: string) => {
       const out: string[] = [];
-      for await (const m of readSse(`${h.url}/api/v1/processes/${processId}/logs/stream?${query}`, { lastEventId })) {
+      for await (const m of readSse(`${h.url}/api/v1/processes/${processId}/logs/stream?${query}`, { headers: h.headers, lastEventId })) {
         if (m.event === "end") break;
         out.push(...(JSON.parse(m.data) as { lines: LogLine[] }).lines.map((l) => l.text));
       }
@@ -64,10 +64,10 @@ describe("GET /api/v1/processes/:id/logs/stream", () => {
   });
 
   it("GET /api/v1/processes/:id/logs/stream – unknown process is 404, an offset past the end 416", async () => {
-    expect((await fetch(`${h.url}/api/v1/processes/nope/logs/stream`)).status).toBe(404);
+    expect((await fetch(`${h.url}/api/v1/processes/nope/logs/stream`, { headers: h.headers })).status).toBe(404);
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["echo", "hi"]));
     const done = await waitForLane(h.rt, lane.id, isTerminal);
-    const res = await fetch(`${h.url}/api/v1/processes/${done.currentProcessId}/logs/stream?from=999`);
+    const res = await fetch(`${h.url}/api/v1/processes/${done.currentProcessId}/logs/stream?from=999`, { headers: h.headers });
     expect(res.status).toBe(416);
     expect((await res.json()).error.code).toBe("range_not_satisfiable");
   });
