@@ -24,7 +24,7 @@ afterAll(() => h.close());
 /** Run the CLI with `--url` of the test server (unless given) and `--json`; returns exit code and parsed stdout. */
 async function cli(args: string[], opts: { url?: boolean; env?: Record<string, string> } = {}) {
   const argv = [...(opts.url === false ? [] : ["--url", h.url]), "--json", ...args];
-  const r = await execa(process.execPath, [BIN, ...argv], { reject: false, env: { LANEBOARD_URL: "", LANEBOARD_TOKEN: "", ...opts.env }, extendEnv: true, timeout: 120_000 });
+  const r = await execa(process.execPath, [BIN, ...argv], { reject: false, env: { LANEBOARD_URL: "", LANEBOARD_TOKEN: h.rt.auth.adminToken, ...opts.env }, extendEnv: true, timeout: 120_000 });
   let json: unknown = null;
   try {
     json = r.stdout.trim() ? JSON.parse(r.stdout) : null;
@@ -90,7 +90,7 @@ describe("laneboard CLI (--json)", { timeout: 400_000 }, () => {
 
   it("follows events as NDJSON with lanes events -f", async () => {
     const lane = (await cli(["lanes", "create", "--repo", h.repoId, "--branch", branch(), "--objective", "follow", "--", "true"])).json as LaneView;
-    const child = execa(process.execPath, [BIN, "--url", h.url, "--json", "lanes", "events", lane.id, "-f"], { reject: false, buffer: false });
+    const child = execa(process.execPath, [BIN, "--url", h.url, "--json", "lanes", "events", lane.id, "-f"], { reject: false, buffer: false, env: { LANEBOARD_TOKEN: h.rt.auth.adminToken } });
     const seen: LaneEvent[] = [];
     let rest = "";
     await new Promise<void>((resolve) => {

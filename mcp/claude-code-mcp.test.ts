@@ -65,7 +65,7 @@ describe("Claude Code drives Laneboard through MCP", () => {
     await execa("mkdir", ["-p", home]);
     await writeFile(path.join(home, ".claude.json"), JSON.stringify({ hasCompletedOnboarding: true }));
     const mcpConfig = path.join(dir, "mcp.json");
-    await writeFile(mcpConfig, JSON.stringify({ mcpServers: { laneboard: { type: "http", url: `${h.url}/mcp`, headers: { Authorization: "Bearer claw-token" } } } }));
+    await writeFile(mcpConfig, JSON.stringify({ mcpServers: { laneboard: { type: "http", url: `${h.url}/mcp`, headers: { Authorization: h.headers.authorization } } } }));
     const allowed = [...["create_lane", "await_lane", "lane_logs"].map(TOOL), "WaitForMcpServers"].join(",");
     const run = await execa(
       defaultClaudeBin(),

@@ -17,7 +17,7 @@ let stdio: Client;
 beforeAll(async () => {
   h = await startHttpRuntime();
   stdio = new Client({ name: "test", version: "1" });
-  await stdio.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, "--url", h.url, "--token", "test-token", "mcp"], stderr: "inherit" }));
+  await stdio.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, "--url", h.url, "--token", h.rt.auth.adminToken, "mcp"], stderr: "inherit" }));
 });
 afterAll(async () => {
   await stdio.close();
@@ -79,7 +79,7 @@ describe("MCP server", { timeout: 300_000 }, () => {
     expect((await anonymous.json()).error.code).toBe("unauthorized");
 
     const http = new Client({ name: "test-http", version: "1" });
-    await http.connect(new StreamableHTTPClientTransport(new URL(`${h.url}/mcp`), { requestInit: { headers: { authorization: "Bearer test-token" } } }));
+    await http.connect(new StreamableHTTPClientTransport(new URL(`${h.url}/mcp`), { requestInit: { headers: h.headers } }));
     try {
       const repos = result<{ id: string }[]>(await callTool(http, "list_repos", {}));
       expect(repos.map((r) => r.id)).toContain(h.repoId);
