@@ -7,8 +7,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, test } from "@playwright/test";
-import { sigkill, startServer, type OwnServer } from "./support";
+import { expect, sigkill, startServer, test, type OwnServer } from "./support";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 3;
 const base = `http://127.0.0.1:${PORT}`;
@@ -31,20 +30,21 @@ test.beforeEach(async () => {
 });
 
 test("unknown /api/v1 routes answer a JSON 404, wrong methods a JSON 405, and every answer carries a request id", async () => {
-  const unknown = await fetch(`${base}/api/v1/no-such-route`);
+  const headers = { authorization: `Bearer ${server!.token}` };
+  const unknown = await fetch(`${base}/api/v1/no-such-route`, { headers });
   expect(unknown.status).toBe(404);
   expect(unknown.headers.get("content-type")).toContain("application/json");
   expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("not_found");
-  const wrong = await fetch(`${base}/api/v1/board`, { method: "DELETE" });
+  const wrong = await fetch(`${base}/api/v1/board`, { method: "DELETE", headers });
   expect(wrong.status).toBe(405);
   expect(((await wrong.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "method_not_allowed", message: "DELETE is not allowed on /api/v1/board" });
   expect(wrong.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   // A lane id that is a malformed percent-encoding, or far too long, never reaches the store.
   for (const [url, status] of [["/api/v1/lanes/%ZZ/summary", 400], ["/api/v1/processes/%E0%A4%A", 400], [`/api/v1/lanes/${"x".repeat(5000)}`, 404]] as const) {
-    const res = await fetch(base + url);
+    const res = await fetch(base + url, { headers });
     expect(res.status, url).toBe(status);
     expect(((await res.json()) as { error: { code: string } }).error.code.length).toBeGreaterThan(0);
   }
   // A client's own request id is kept when it is sane, replaced when not.
-  expect((await fetch(`${base}/api/v1/board`, { headers: { "x-request-id": "claw-42" } })).headers.get("x-request-id")).toBe("claw-42");
+  expect((await fetch(`${base}/api/v1/board`, { headers: { ...headers, "x-request-id": "claw-42" } })).headers.get("x-request-id")).toBe("claw-42");
 });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { expect, test, type Page } from "@playwright/test";
-import { board } from "./support";
+import { type Page } from "@playwright/test";
+import { board, expect, test } from "./support";
 
 // The board as a control room, on the demo server (a real repo, real lanes): create a lane from
 // the form, find lanes, settings, notifications and webhooks, the unreachable server.

@@ -1,6 +1,6 @@
-import { expect, test, type APIRequestContext } from "@playwright/test";
+import { type APIRequestContext } from "@playwright/test";
 import type { LaneView } from "@/lib/api";
-import { board, lane } from "./support";
+import { board, expect, lane, test } from "./support";
 
 // An agent lane run by the real Claude Code CLI against the project's scripted model server
 // (e2e/fixtures/model-script.json, started by playwright.config.ts), on the demo repo.

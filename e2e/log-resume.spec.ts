@@ -1,6 +1,6 @@
-import { expect, test, type APIRequestContext, type WebSocketRoute } from "@playwright/test";
+import { type APIRequestContext, type WebSocketRoute } from "@playwright/test";
 import type { LaneView } from "@/lib/api";
-import { board, lane } from "./support";
+import { board, expect, lane, test } from "./support";
 
 /** A shell lane on the demo repo running `node -e <script>`. */
 async function nodeLane(request: APIRequestContext, objective: string, script: string): Promise<LaneView> {

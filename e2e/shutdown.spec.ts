@@ -10,10 +10,9 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { expect, test } from "@playwright/test";
 import { io } from "socket.io-client";
 import type { LaneView } from "@/lib/api";
-import { sigkill, startServer, type OwnServer } from "./support";
+import { expect, sigkill, startServer as startOwn, test, type OwnServer } from "./support";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 2;
 const base = `http://127.0.0.1:${PORT}`;
@@ -26,6 +25,15 @@ interface Answer {
   afterSignal: boolean;
 }
 
+/** The admin token of the data dir in use (servers on one data dir share it). */
+let token = "";
+
+async function startServer(...args: Parameters<typeof startOwn>): Promise<OwnServer> {
+  const server = await startOwn(...args);
+  token = server.token;
+  return server;
+}
+
 function request(
   agent: http.Agent,
   method: string,
@@ -35,7 +43,7 @@ function request(
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(base + url, { method, agent, headers: data ? { "content-type": "application/json", "content-length": Buffer.byteLength(data) } : {} }, (res) => {
+    const req = http.request(base + url, { method, agent, headers: { authorization: `Bearer ${token}`, ...(data ? { "content-type": "application/json", "content-length": Buffer.byteLength(data) } : {}) } }, (res) => {
       let text = "";
       res.on("data", (c: Buffer) => (text += c.toString()));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
@@ -72,7 +80,7 @@ test.afterEach(async () => {
 test("SIGTERM with a client polling on a keep-alive connection: closed after its in-flight answer, sockets told to reconnect, exit within the timeout", async () => {
   const server = await startServer(PORT, dataDir, ["--shutdown-timeout-ms", "2000"]);
   servers.push(server);
-  const socket = io(base, { transports: ["websocket"], reconnection: false });
+  const socket = io(base, { transports: ["websocket"], reconnection: false, auth: { token } });
   await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
   const disconnected = new Promise<string>((resolve) => socket.once("disconnect", (reason) => resolve(reason)));
 

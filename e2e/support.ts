@@ -27,13 +27,19 @@ export const test = base.extend({
     await provide(ctx);
     await ctx.dispose();
   },
+  // Each test's browser starts as a user's does: by opening the board URL printed at start.
+  page: async ({ page }, provide) => {
+    await openBoard(page);
+    await provide(page);
+  },
 });
 export { expect };
 
 /** Open `path` of the board through the token URL; resolves once redirected to `path` itself. */
 export async function openBoard(page: Page, path = "/"): Promise<void> {
-  await page.goto(`${path}?token=${encodeURIComponent(await adminToken())}`);
-  expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe(path);
+  await page.goto(`${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(await adminToken())}`);
+  const at = new URL(page.url());
+  expect(at.pathname + at.search).toBe(path);
 }
 
 export async function board(request: APIRequestContext): Promise<BoardResponse> {

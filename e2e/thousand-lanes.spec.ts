@@ -1,7 +1,8 @@
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { expect, test } from "./support";
 import { commitFile, initRepo } from "@/server/git/git.testing";
 import { closeDatabase, openDatabase } from "@/server/store/db";
 import { seedLanes } from "@/server/testing/seed-lanes";

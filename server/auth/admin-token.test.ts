@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeTempDir } from "../git/testing";
+import { makeTempDir } from "../git/git.testing";
 import { adminTokenPath, loadOrCreateAdminToken, readAdminToken } from "./admin-token";
 import { TOKEN_PATTERN } from "./secrets";
 
