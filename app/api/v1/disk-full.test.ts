@@ -16,6 +16,7 @@ import { processPaths } from "@/server/processes/wrapper";
 import { shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "@/server/testing/runtime-harness";
 import { eventually, laneEvents, ofType, SH } from "@/server/recovery/lane-fixtures.testing";
 import { groupMembers } from "@/server/processes/procfs";
+import { apiRequest } from "@/server/testing/auth";
 import * as lanes from "./lanes/route";
 
 const mount = mkdtempSync(path.join(os.tmpdir(), "laneboard-tmpfs-"));
@@ -41,7 +42,7 @@ afterAll(async () => {
 });
 
 const none = { params: Promise.resolve({}) };
-const post = (body: unknown) => new Request("http://test/api/v1/lanes", { method: "POST", body: JSON.stringify(body) });
+const post = (body: unknown) => apiRequest("POST", "/api/v1/lanes", body);
 
 describe.skipIf(!mounted)("a full data disk (tmpfs of 32 MiB)", () => {
   it("records the flooding lane's exit once space returns, refuses new work with 503 disk_full, and leaves the other lane fine", async () => {
