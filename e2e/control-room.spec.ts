@@ -38,7 +38,8 @@ test("New lane: the form refuses a bad packet field by field and creates nothing
   await page.getByLabel("Check 1 command").fill("true");
   await page.screenshot({ path: "e2e/artifacts/new-lane-form.png", fullPage: true });
   await page.getByTestId("create-lane").click();
-  await page.waitForURL(/\/lanes\/[^/]+$/);
+  // The form itself lives at /lanes/new: wait for the created lane's page, not that.
+  await page.waitForURL((url) => /^\/lanes\/[^/]+$/.test(url.pathname) && url.pathname !== "/lanes/new");
   const laneId = decodeURIComponent(page.url().split("/lanes/")[1]!);
 
   // A branch that now exists is refused by the server, shown on the branch field.
