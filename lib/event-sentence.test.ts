@@ -52,6 +52,8 @@ const SAMPLES: Record<LaneEventType, unknown> = {
   "warning": { failureClass: "tool_runtime", message: "non-JSON line from the agent" },
   "disk.full": { dir: "/data", freeBytes: 4096, detectedAt: "2026-01-01T00:00:00.000Z" },
   "disk.space_freed": { dir: "/data", freeBytes: 64 * 1024 * 1024 },
+  "token.created": { tokenId: "t1", name: "claw-1", scopes: ["read"], repos: null, expiresAt: null },
+  "token.revoked": { tokenId: "t1", name: "claw-1" },
 };
 
 const event = (type: LaneEventType, payload: unknown): LaneEvent =>

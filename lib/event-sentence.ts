@@ -177,6 +177,9 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
   "warning": (p) => d(`Warning: ${clipText(p.message)}`, "warn", f("class", p.failureClass)),
   "disk.full": (p) => d(`The data disk is full (${formatBytes(p.freeBytes)} free): new work is refused`, "bad", f("directory", p.dir)),
   "disk.space_freed": (p) => d(`The data disk has room again (${formatBytes(p.freeBytes)} free)`, "info", f("directory", p.dir)),
+  "token.created": (p) =>
+    d(`Token ${p.name} made (${p.scopes.join(", ")})`, "info", f("repos", p.repos?.join(", ") ?? "all"), f("expires", p.expiresAt ?? "never")),
+  "token.revoked": (p) => d(`Token ${p.name} revoked`, "warn", f("token id", p.tokenId)),
 };
 
 const PROMPT_SOURCE_WORDS = { packet: "Prompt from the task", api: "Prompt sent", follow_up: "Follow-up sent", replay: "Prompt replayed" } as const;

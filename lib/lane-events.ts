@@ -274,6 +274,10 @@ export const LANE_EVENT_PAYLOADS = {
     freeBytes: z.number().int(),
     detectedAt: z.string().describe("when the server saw it (ISO 8601): the event row may be written later, once there is room"),
   }),
+  /** A scoped token was made (POST /api/v1/tokens); never its secret. */
+  "token.created": z.object({ tokenId: z.string(), name: z.string(), scopes: z.array(z.string()), repos: z.array(z.string()).nullable(), expiresAt: z.string().nullable() }),
+  /** A token was revoked: refused from now on, its open sockets closed. */
+  "token.revoked": z.object({ tokenId: z.string(), name: z.string() }),
   /** Room again: new work is accepted; exits kept while full have been recorded. */
   "disk.space_freed": z.object({ dir: z.string(), freeBytes: z.number().int() }),
 } as const;
@@ -287,6 +291,7 @@ const envelope = {
   laneId: z.string().nullable(),
   repoId: z.string().nullable(),
   at: z.string().describe("ISO 8601 time"),
+  by: z.string().optional().describe("Who caused it through the API: a token's name, `board` (the browser session) or `admin`; absent for the server's own decisions"),
 };
 
 type Variant<T extends LaneEventType> = z.ZodObject<{
@@ -295,6 +300,7 @@ type Variant<T extends LaneEventType> = z.ZodObject<{
   laneId: typeof envelope.laneId;
   repoId: typeof envelope.repoId;
   at: typeof envelope.at;
+  by: typeof envelope.by;
   type: z.ZodLiteral<T>;
   payload: (typeof LANE_EVENT_PAYLOADS)[T];
 }>;
@@ -314,6 +320,7 @@ export type LaneEventOf<T extends LaneEventType> = {
   laneId: string | null;
   repoId: string | null;
   at: string;
+  by?: string;
   type: T;
   payload: z.infer<(typeof LANE_EVENT_PAYLOADS)[T]>;
 };

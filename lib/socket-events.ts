@@ -24,6 +24,8 @@ export const PackedChunkSchema = z.object({
 
 export const laneRoom = (laneId: string) => `lane:${laneId}`;
 export const BOARD_ROOM = "board";
+/** The room of a repo's lane events, for connections whose token is limited to repos. */
+export const repoRoom = (repoId: string) => `repo:${repoId}`;
 
 export const ServerToClient = {
   /** A lane event, sent to the board room (every client watching the board). */

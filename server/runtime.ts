@@ -21,6 +21,7 @@
 import { agentEngineSettings, type Config } from "./config";
 import { loadOrCreateAdminToken } from "./auth/admin-token";
 import { AuthService } from "./auth/auth-service";
+import { TokenService } from "./auth/token-service";
 import { EventBus } from "./events/event-bus";
 import { EventLog } from "./events/event-log";
 import { FreshnessTracker } from "./freshness/freshness";
@@ -51,6 +52,8 @@ export interface Runtime {
   config: Config;
   /** Who is calling: the admin token of `<data-dir>/token`, scoped tokens, session cookies. */
   auth: AuthService;
+  /** Scoped tokens (`/api/v1/tokens`): made, listed, revoked. */
+  tokens: TokenService;
   db: Db;
   bus: EventBus;
   events: EventLog;
@@ -103,6 +106,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const policy = new PolicyService({ db, events, dataDir: config.dataDir });
   const sync = new BranchSync({ db, events, freshness });
   const repos = new RepoService(db, events);
+  const tokens = new TokenService({ db, auth, events, repos });
+  await tokens.load();
   const summaries = new LaneSummaryService({ db, bus });
   // Rebuilt from the Lane rows before the supervisor reattaches, so exits found at boot settle into it.
   const scheduler = await Scheduler.open({ db, events, bus, workerCap: config.workerCap });
@@ -180,6 +185,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   return {
     config,
     auth,
+    tokens,
     db,
     bus,
     events,

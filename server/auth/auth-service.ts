@@ -70,6 +70,7 @@ export class AuthService {
   /** Scoped tokens by hash. */
   readonly #tokens = new Map<string, ActiveToken>();
   readonly #byId = new Map<string, ActiveToken>();
+  readonly #revoked = new Set<(tokenId: string) => void>();
 
   constructor(adminToken: string) {
     this.#adminToken = adminToken;
@@ -86,12 +87,24 @@ export class AuthService {
     this.#byId.set(token.id, token);
   }
 
-  /** Make a token invalid at once (revocation). */
+  /** Make a token invalid at once (revocation), and tell the {@link onRevoked} listeners. */
   removeToken(id: string): void {
     const token = this.#byId.get(id);
     if (!token) return;
     this.#byId.delete(id);
     this.#tokens.delete(token.hash);
+    for (const listener of this.#revoked) listener(id);
+  }
+
+  /** Call `listener` with a token's id when it is revoked (to close what it opened). @returns unsubscribe */
+  onRevoked(listener: (tokenId: string) => void): () => void {
+    this.#revoked.add(listener);
+    return () => void this.#revoked.delete(listener);
+  }
+
+  /** True when `caller` may see or act on repo `repoId` (a token limited to repos; null repo = server-wide). */
+  mayReachRepo(caller: Caller, repoId: string | null): boolean {
+    return caller.repos === null || (repoId !== null && caller.repos.has(repoId));
   }
 
   /**

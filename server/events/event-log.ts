@@ -5,17 +5,19 @@
  * subscriber never sees id 8 before id 7.
  */
 import { LANE_EVENT_VERSION, LaneEventSchema, parseLaneEventPayload, type LaneEvent, type NewLaneEvent } from "@/lib/lane-events";
+import { currentActor } from "../auth/actor";
 import type { EventBus } from "./event-bus";
 import { assertCursorKept, followEvents, type EventFollowerOptions } from "./event-follower";
 import { filterWhere, type EventFilter } from "./event-filter";
 import type { Db } from "../store/db";
 import { hotSql } from "../store/sql/hot-sql";
 
-type EventRow = { id: number; laneId: string | null; repoId: string | null; type: string; version: number; payload: string; at: Date };
+type EventRow = { id: number; laneId: string | null; repoId: string | null; type: string; version: number; payload: string; at: Date; by?: string | null };
 
 /** The wire shape of a row whose payload is already parsed (no validation). */
 function wireEvent(row: Omit<EventRow, "payload">, payload: unknown): LaneEvent {
-  return { id: row.id, v: row.version, laneId: row.laneId, repoId: row.repoId, at: row.at.toISOString(), type: row.type, payload } as LaneEvent;
+  const event = { id: row.id, v: row.version, laneId: row.laneId, repoId: row.repoId, at: row.at.toISOString(), type: row.type, payload };
+  return (row.by ? { ...event, by: row.by } : event) as LaneEvent;
 }
 
 /** Convert a stored row to the wire shape; rows that no longer parse are skipped by callers. */
@@ -40,14 +42,16 @@ export class EventLog {
    */
   append(event: NewLaneEvent): Promise<LaneEvent> {
     const payload = parseLaneEventPayload(event.type, event.payload);
+    // Taken now: the append may run after the call that caused it has answered.
+    const by = currentActor();
     const run = async (): Promise<LaneEvent> => {
       const repoId = await this.#repoOf(event.laneId, event.repoId);
       const json = JSON.stringify(payload);
       const at = new Date();
       // One raw statement (server/store/sql): this runs for every event, several per process exit.
-      const id = await hotSql(this.db).appendEvent(this.db, { laneId: event.laneId, repoId, type: event.type, version: LANE_EVENT_VERSION, payload: json, at });
+      const id = await hotSql(this.db).appendEvent(this.db, { laneId: event.laneId, repoId, type: event.type, version: LANE_EVENT_VERSION, payload: json, at, by });
       // The payload was validated above; the stored event is built, not parsed back.
-      const stored = wireEvent({ id, version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type }, payload);
+      const stored = wireEvent({ id, version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type, by }, payload);
       this.bus.emit("lane.event", stored);
       return stored;
     };

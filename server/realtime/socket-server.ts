@@ -16,11 +16,14 @@
  *   `null` Origin, or `Sec-Fetch-Site: cross-site`, is refused before any packet), then the
  *   connection is authenticated (the board's session cookie, `auth: { token }` or an
  *   `Authorization: Bearer` header); without valid credentials `connect_error` says `unauthorized`.
+ * - What it may see: a connection whose token is limited to repos joins those repos' rooms
+ *   instead of the board room, so it receives only their lanes' events (none without a repo), and
+ *   may subscribe only to their lanes' output. Revoking a token closes its connections at once.
  */
 import type { Server as HttpServer, IncomingHttpHeaders } from "node:http";
 import { Server, type Socket } from "socket.io";
 import { isAppError } from "@/lib/errors";
-import { BOARD_ROOM, ClientToServer, laneRoom, type ClientToServerEvents, type ServerToClientEvents } from "@/lib/socket-events";
+import { BOARD_ROOM, ClientToServer, laneRoom, repoRoom, type ClientToServerEvents, type ServerToClientEvents } from "@/lib/socket-events";
 import type { AuthService, Caller } from "../auth/auth-service";
 import type { EventBus } from "../events/event-bus";
 import type { LaneService } from "../lanes/lane-service";
@@ -31,11 +34,11 @@ type LaneSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<stri
 
 export interface RealtimeDeps {
   bus: EventBus;
-  lanes: Pick<LaneService, "logs">;
+  lanes: Pick<LaneService, "logs" | "get">;
   /** Reads output back for subscribers that fell behind. */
   supervisor: CatchUpReader;
   /** Authenticates each connection. */
-  auth: Pick<AuthService, "authenticate">;
+  auth: Pick<AuthService, "authenticate" | "onRevoked" | "mayReachRepo">;
   /** Host / Origin check of the handshake request (server/http/origin-policy.ts): null, or why it is refused. */
   origins: { checkHandshake(headers: IncomingHttpHeaders): string | null };
 }
@@ -76,15 +79,19 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
   const partials = new PartialLines();
 
   io.on("connection", (socket: LaneSocket) => {
-    void socket.join(BOARD_ROOM);
+    const { repos } = socket.data.caller;
+    void socket.join(repos === null ? BOARD_ROOM : [...repos].map(repoRoom));
     fanout.add(socket);
     socket.on("lane:subscribe", async (raw, ack) => {
       const reply = typeof ack === "function" ? ack : () => undefined;
       const parsed = ClientToServer["lane:subscribe"].safeParse(raw);
       if (!parsed.success) return reply({ ok: false, error: { code: "invalid_input", message: parsed.error.issues[0]?.message ?? "bad payload" } });
       const { laneId, tail } = parsed.data;
-      await socket.join(laneRoom(laneId));
       try {
+        if (socket.data.caller.repos !== null && !deps.auth.mayReachRepo(socket.data.caller, (await deps.lanes.get(laneId)).repoId)) {
+          return reply({ ok: false, error: { code: "forbidden", message: "this token may not read that lane's repo" } });
+        }
+        await socket.join(laneRoom(laneId));
         const { lines } = await deps.lanes.logs(laneId, { limit: Math.max(tail, 1) });
         reply({ ok: true, lines: tail === 0 ? [] : lines });
         // After the ack: a prompt already waiting is shown after the lines it follows.
@@ -102,7 +109,10 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
   });
 
   const offEvent = deps.bus.on("lane.event", (event) => {
-    io.to(BOARD_ROOM).emit("lane:event", event);
+    io.to(event.repoId ? [BOARD_ROOM, repoRoom(event.repoId)] : BOARD_ROOM).emit("lane:event", event);
+  });
+  const offRevoked = deps.auth.onRevoked((tokenId) => {
+    for (const socket of io.sockets.sockets.values()) if (socket.data.caller?.tokenId === tokenId) socket.disconnect(true);
   });
 
   const offOutput = deps.bus.on("process.output", fanout.publish);
@@ -125,6 +135,7 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
       offCompleted();
       offPartial();
       offExit();
+      offRevoked();
       // Close the transports rather than disconnecting the sockets: a Socket.IO client treats a
       // server-side disconnect as final, and a lost transport as a reason to reconnect.
       io.engine.close();

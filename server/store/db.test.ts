@@ -8,6 +8,7 @@ import { migrationChecksum } from "./migrate";
 import { MIGRATIONS_DIR } from "./schema-engine";
 
 const EXPECTED_TABLES = [
+  "ApiToken",
   "IdempotencyKey",
   "Lane",
   "LaneEvent",

@@ -25,8 +25,8 @@ export const postgresSql: HotSql = {
     const [row] = await db.$queryRaw<{ id: number }[]>`
       WITH "lock" AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK[0]}::int, ${EVENT_APPEND_LOCK[1]}::int)),
       "ins" AS (
-        INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at")
-        SELECT ${e.laneId}::text, ${e.repoId}::text, ${e.type}::text, ${e.version}::int, ${e.payload}::text, ${e.at}::timestamp(3) FROM "lock"
+        INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at", "by")
+        SELECT ${e.laneId}::text, ${e.repoId}::text, ${e.type}::text, ${e.version}::int, ${e.payload}::text, ${e.at}::timestamp(3), ${e.by}::text FROM "lock"
         RETURNING "id"
       )
       SELECT "id", pg_notify(${EVENT_CHANNEL}, "id"::text)::text AS "notified" FROM "ins"`;

@@ -10,8 +10,8 @@ export const sqliteSql: HotSql = {
   async appendEvent(db, e) {
     // One statement: the trigger of migration 20261121051000 points Lane.lastEventId at the row.
     const [row] = await db.$queryRaw<{ id: number | bigint }[]>`
-      INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at")
-      VALUES (${e.laneId}, ${e.repoId}, ${e.type}, ${e.version}, ${e.payload}, ${e.at})
+      INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at", "by")
+      VALUES (${e.laneId}, ${e.repoId}, ${e.type}, ${e.version}, ${e.payload}, ${e.at}, ${e.by})
       RETURNING "id"`;
     if (!row) throw new Error(`appending ${e.type}: the INSERT returned no row`);
     return Number(row.id);

@@ -12,6 +12,8 @@ export interface EventInsert {
   version: number;
   payload: string;
   at: Date;
+  /** Who caused it through the API (server/auth/actor.ts); null for the server's own decisions. */
+  by: string | null;
 }
 
 /** How a process ended, as written to its row. */

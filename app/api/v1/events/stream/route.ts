@@ -1,5 +1,6 @@
 import { EventStreamQuerySchema } from "@/lib/api";
 import { readQuery, route } from "../../../_lib/handler";
+import { repoFilterFor } from "../../../_lib/repo-reach";
 import { resumeCursor, sseResponse } from "../../../_lib/sse";
 
 export const dynamic = "force-dynamic";
@@ -10,8 +11,9 @@ export const dynamic = "force-dynamic";
  * `after`; neither: only new events), then live. 410 gone with `details.oldestCursor` when the
  * cursor is older than what the log keeps.
  */
-export const GET = route(async ({ req, rt }) => {
-  const { after, heartbeatMs, ...filter } = readQuery(req, EventStreamQuerySchema);
+export const GET = route(async ({ req, rt, caller }) => {
+  const { after, heartbeatMs, ...query } = readQuery(req, EventStreamQuerySchema);
+  const filter = { ...query, repoId: repoFilterFor(caller, query.repoId) };
   const cursor = resumeCursor(req, after) ?? (await rt.events.latestId());
   await rt.events.assertCursorKept(cursor);
   return sseResponse(

@@ -11,4 +11,4 @@ export const GET = route<{ id: string }>(async ({ params, rt }) => rt.merge.read
  * 409 conflict (running, already merged, a conflict, base moved, local edits in a checked-out base, a git lock; `details.kind`),
  * 409 not_ready (not green or stale, without force).
  */
-export const POST = route<{ id: string }>(async ({ req, params, rt }) => rt.merge.merge(params.id, await readBody(req, MergeBodySchema), "api"), { scope: "control", idempotent: true });
+export const POST = route<{ id: string }>(async ({ req, params, rt, caller }) => rt.merge.merge(params.id, await readBody(req, MergeBodySchema), caller.by), { scope: "control", idempotent: true });

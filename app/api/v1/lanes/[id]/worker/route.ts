@@ -9,9 +9,9 @@ export const dynamic = "force-dynamic";
  * (an ended lane is re-queued; a queued one is offered to the scheduler). 409 conflict if live.
  */
 export const POST = route<{ id: string }>(
-  async ({ req, params, rt }) => {
+  async ({ req, params, rt, caller }) => {
     const body = await readBody(req, CreateWorkerBodySchema);
-    return WorkerStateResponseSchema.parse(await rt.workers.create(params.id, { by: body.by }));
+    return WorkerStateResponseSchema.parse(await rt.workers.create(params.id, { by: body.by ?? caller.by }));
   },
   { scope: "control", status: 202, idempotent: true },
 );
@@ -20,7 +20,7 @@ export const POST = route<{ id: string }>(
 export const GET = route<{ id: string }>(async ({ params, rt }) => WorkerStateResponseSchema.parse(await rt.workers.state(params.id)), { scope: "read" });
 
 /** DELETE /api/v1/lanes/:id/worker { graceMs? } → WorkerStateResponse once the process group is gone; 409 not_running if it has ended. */
-export const DELETE = route<{ id: string }>(async ({ req, params, rt }) => {
+export const DELETE = route<{ id: string }>(async ({ req, params, rt, caller }) => {
   const body = await readBody(req, KillBodySchema);
-  return WorkerStateResponseSchema.parse(await rt.workers.terminate(params.id, { graceMs: body.graceMs, by: "api" }));
+  return WorkerStateResponseSchema.parse(await rt.workers.terminate(params.id, { graceMs: body.graceMs, by: caller.by }));
 }, { scope: "control" });
