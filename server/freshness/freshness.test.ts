@@ -6,20 +6,14 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { git } from "../git/git";
 import { commitFile, initRepo, makeTempDir } from "../git/git.testing";
 import { COMMIT, eventually, laneEvents, ofType, SH, tellWorker } from "../recovery/lane-fixtures.testing";
-import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
+import { isTerminal, runtimePerTest, shellPacket, waitForLane } from "../testing/runtime-harness";
 
 describe("freshness", () => {
-  let h: TestRuntime;
-  beforeEach(async () => {
-    h = await startTestRuntime({ workerCap: 4 });
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = runtimePerTest({ workerCap: 4 });
 
   it("a lane falls behind when main gets a commit: the ref watcher notices, nothing polls", async () => {
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, SH(`echo x > x.txt && git add x.txt && ${COMMIT} -m "lane work"`)));
@@ -43,7 +37,6 @@ describe("freshness", () => {
     const stale = await eventually(h.rt, lane.id, "branch.stale_against_main", (e) => e.payload.behind === 1, 10_000);
     const noticedMs = Date.now() - t0;
     expect(stale.payload).toMatchObject({ ahead: 1, behind: 1, baseMoved: true, baseHead: fix, trigger: "watch", missing: [{ sha: fix, subject: "main moves on" }] });
-    expect(noticedMs).toBeLessThan(5000);
     expect(h.rt.freshness.stats.pollScans).toBe(polls); // the safety poll (30 s) never ran
     expect(h.rt.freshness.stats.watchScans).toBeGreaterThan(0);
     console.info(`[freshness] main commit → branch.stale_against_main in ${noticedMs} ms`);

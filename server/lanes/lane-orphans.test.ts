@@ -3,24 +3,18 @@
  * from outside fails with that cause (not "probably out of memory"), leaves no process behind
  * (checked in /proc), and Kill / Restart act on what is left: a restart runs exactly one command.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { groupMembers } from "../processes/procfs";
 import { survivors } from "../processes/supervisor.testing";
-import { shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
+import { runtimePerTest, shellPacket, waitForLane, waitForOutput } from "../testing/runtime-harness";
 import { eventually, laneEvents, ofType, SH } from "../recovery/lane-fixtures.testing";
 import { agentPacket, startAgentRig } from "../workers/worker.testing";
 import { readProcStat } from "../processes/procfs";
 import fs from "node:fs";
 import path from "node:path";
 
-let h: TestRuntime;
-beforeEach(async () => {
-  h = await startTestRuntime({ killGraceMs: 500 });
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = runtimePerTest({ killGraceMs: 500 });
 
 describe("a lane's processes never outlive it", () => {
   it("SIGKILL of the wrapper: the lane fails naming it, nothing survives, kill is not_running, restart runs one command", async () => {

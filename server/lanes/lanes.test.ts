@@ -4,22 +4,16 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { git } from "../git/git";
 import { groupMembers } from "../processes/procfs";
-import { isTerminal, shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "../testing/runtime-harness";
+import { isTerminal, runtimePerTest, shellPacket, waitForLane, waitForOutput } from "../testing/runtime-harness";
 
 const SH = (script: string) => ["sh", "-c", script];
 const COMMIT = "git -c user.name=t -c user.email=t@t.invalid commit -qm";
 
 describe("lanes", () => {
-  let h: TestRuntime;
-  beforeEach(async () => {
-    h = await startTestRuntime({ workerCap: 2 });
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = runtimePerTest({ workerCap: 2 });
 
   it("runs the worker in a new worktree on a new branch, detects its commit, and goes green", async () => {
     const lane = await h.rt.lanes.create(

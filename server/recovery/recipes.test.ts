@@ -5,21 +5,15 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { commitFile } from "../git/git.testing";
 import { groupMembers } from "../processes/procfs";
-import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
+import { isTerminal, runtimePerTest, shellPacket, waitForLane } from "../testing/runtime-harness";
 import { agentPacket, fakeAgent } from "../workers/worker.testing";
 import { COMMIT, eventually, laneEvents, ofType, SH, tellWorker } from "./lane-fixtures.testing";
 
 describe("recovery recipes for workers", () => {
-  let h: TestRuntime;
-  beforeEach(async () => {
-    h = await startTestRuntime({ workerCap: 4 });
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = runtimePerTest({ workerCap: 4 });
 
   it("an agent worker that crashes at startup is restarted once, then escalated and shown blocked; a shell worker that printed its error is not", async () => {
     const crash = await fakeAgent(h.dataDir, "crashing-claude", "process.stderr.write('engine: cannot load config\\n'); process.exit(3);\n");
@@ -88,13 +82,7 @@ describe("recovery recipes for workers", () => {
 });
 
 describe("bad input: typed events with a failure class, no other lane touched", () => {
-  let h: TestRuntime;
-  beforeEach(async () => {
-    h = await startTestRuntime({ workerCap: 4 });
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = runtimePerTest({ workerCap: 4 });
 
   /** A lane next to the one under test, which must finish green without a problem event. */
   async function neighbour() {

@@ -9,19 +9,15 @@
  * - a merge-forward that conflicts fails the lane as branch_divergence and escalates it.
  */
 import fs from "node:fs/promises";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { commitFile } from "../git/git.testing";
-import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
+import { isTerminal, runtimePerTest, shellPacket, waitForLane } from "../testing/runtime-harness";
 import { addBuggyCalculator, COMMIT, eventually, fixCalculatorOnMain, laneEvents, mulWorker, NODE_TEST, ofType, SH, tellWorker } from "./lane-fixtures.testing";
 
 describe("stale before blame", () => {
-  let h: TestRuntime;
+  const h = runtimePerTest({ workerCap: 4 });
   beforeEach(async () => {
-    h = await startTestRuntime({ workerCap: 4 });
     await addBuggyCalculator(h.repoPath);
-  });
-  afterEach(async () => {
-    await h.close();
   });
 
   /** Create a lane whose worker commits mul.js and waits; fix main; let the worker finish. */

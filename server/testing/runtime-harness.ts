@@ -8,7 +8,9 @@ import type { LaneEvent, LaneEventType } from "@/lib/lane-events";
 import type { TaskPacketInput } from "@/lib/task-packet";
 import { ConfigSchema, type ConfigInput } from "../config";
 import { commitFile, initRepo, makeTempDir } from "../git/git.testing";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { createRuntime, type Runtime } from "../runtime";
+import { setRuntime } from "../runtime-global";
 import { outputLines } from "@/lib/log-chunk";
 import { testDatabaseUrl } from "./test-database";
 
@@ -39,6 +41,58 @@ export async function startTestRuntime(config: Partial<ConfigInput> = {}): Promi
       await repo.cleanup();
     },
   };
+}
+
+/** Options of {@link runtimePerTest} / {@link runtimePerFile}. */
+export interface RuntimeHookOptions {
+  /** Also install it as the process's runtime (setRuntime), for tests that call route handlers. */
+  global?: boolean;
+}
+
+function runtimeWith(before: typeof beforeEach, after: typeof afterEach, config: Partial<ConfigInput>, opts: RuntimeHookOptions): TestRuntime {
+  let current: TestRuntime | null = null;
+  const get = (): TestRuntime => {
+    if (!current) throw new Error("the test runtime is not started yet (use it inside a test or hook)");
+    return current;
+  };
+  before(async () => {
+    current = await startTestRuntime(config);
+    if (opts.global) setRuntime(current.rt);
+  });
+  after(async () => {
+    if (opts.global) setRuntime(undefined);
+    await current?.close();
+    current = null;
+  });
+  return {
+    get rt() {
+      return get().rt;
+    },
+    get dataDir() {
+      return get().dataDir;
+    },
+    get repoPath() {
+      return get().repoPath;
+    },
+    get repoId() {
+      return get().repoId;
+    },
+    close: () => get().close(),
+  };
+}
+
+/**
+ * A fresh test runtime for every test of the calling file (vitest beforeEach/afterEach), closed
+ * after it. The returned handle reads through to the current test's runtime; its fields throw
+ * outside a test. Hooks the file registers after this call run after the runtime started.
+ */
+export function runtimePerTest(config: Partial<ConfigInput> = {}, opts: RuntimeHookOptions = {}): TestRuntime {
+  return runtimeWith(beforeEach, afterEach, config, opts);
+}
+
+/** One test runtime shared by all tests of the calling file (vitest beforeAll/afterAll); see {@link runtimePerTest}. */
+export function runtimePerFile(config: Partial<ConfigInput> = {}, opts: RuntimeHookOptions = {}): TestRuntime {
+  return runtimeWith(beforeAll, afterAll, config, opts);
 }
 
 let branchSeq = 0;

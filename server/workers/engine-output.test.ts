@@ -6,21 +6,17 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ConfigSchema } from "../config";
 import { createRuntime, type Runtime } from "../runtime";
-import { isTerminal, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
+import { isTerminal, runtimePerTest, waitForLane } from "../testing/runtime-harness";
 import { agentPacket, fakeAgent, laneEvents, payloads, waitForEvent, workerStates } from "./worker.testing";
 import { testDatabaseUrl } from "../testing/test-database";
 
-let h: TestRuntime;
+const h = runtimePerTest({ killOnExit: true });
 let dir: string;
 beforeEach(async () => {
-  h = await startTestRuntime({ killOnExit: true });
   dir = await fs.mkdtemp(path.join(h.dataDir, "fakes-"));
-});
-afterEach(async () => {
-  await h.close();
 });
 
 /** Prelude of every fake: `out(x)` prints a JSON line (or a string as is). */

@@ -4,9 +4,8 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setRuntime } from "@/server/runtime-global";
-import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "@/server/testing/runtime-harness";
+import { describe, expect, it } from "vitest";
+import { isTerminal, runtimePerFile, shellPacket, waitForLane } from "@/server/testing/runtime-harness";
 import { apiRequest } from "@/server/testing/auth";
 import * as events from "./events/route";
 import * as laneKill from "./lanes/[id]/kill/route";
@@ -16,15 +15,7 @@ import * as lane from "./lanes/[id]/route";
 import * as lanes from "./lanes/route";
 import * as repos from "./repos/route";
 
-let h: TestRuntime;
-beforeAll(async () => {
-  h = await startTestRuntime();
-  setRuntime(h.rt);
-});
-afterAll(async () => {
-  setRuntime(undefined);
-  await h.close();
-});
+const h = runtimePerFile({}, { global: true });
 
 const none = { params: Promise.resolve({}) };
 const id = (laneId: string) => ({ params: Promise.resolve({ id: laneId }) });

@@ -4,28 +4,19 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LaneChecksResponse, LaneFreshness, MergeReadiness, MergeResult, PolicyView } from "@/lib/api";
 import { git } from "@/server/git/git";
 import { commitFile } from "@/server/git/git.testing";
 import { COMMIT, eventually, laneEvents, ofType, SH, writePolicyFile } from "@/server/recovery/lane-fixtures.testing";
-import { setRuntime } from "@/server/runtime-global";
-import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "@/server/testing/runtime-harness";
+import { isTerminal, runtimePerTest, shellPacket, waitForLane } from "@/server/testing/runtime-harness";
 import { apiRequest } from "@/server/testing/auth";
 import * as laneChecks from "./lanes/[id]/checks/route";
 import * as laneFreshness from "./lanes/[id]/freshness/route";
 import * as laneMerge from "./lanes/[id]/merge/route";
 import * as repoPolicy from "./repos/[id]/policy/route";
 
-let h: TestRuntime;
-beforeEach(async () => {
-  h = await startTestRuntime({ workerCap: 4 });
-  setRuntime(h.rt);
-});
-afterEach(async () => {
-  setRuntime(undefined);
-  await h.close();
-});
+const h = runtimePerTest({ workerCap: 4 }, { global: true });
 
 const id = (x: string) => ({ params: Promise.resolve({ id: x }) });
 const req = (method: string, url: string, body?: unknown, contentType = "application/json") => apiRequest(method, url, body, { "content-type": contentType });

@@ -5,12 +5,11 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CleanupResult, LaneAttempts, LaneDiff, LaneDiffFile } from "@/lib/review-api";
 import { git } from "@/server/git/git";
 import { COMMIT, SH } from "@/server/recovery/lane-fixtures.testing";
-import { setRuntime } from "@/server/runtime-global";
-import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "@/server/testing/runtime-harness";
+import { isTerminal, runtimePerTest, shellPacket, waitForLane } from "@/server/testing/runtime-harness";
 import { apiRequest } from "@/server/testing/auth";
 import * as attemptsRoute from "./lanes/[id]/attempts/route";
 import * as downloadRoute from "./lanes/[id]/logs/download/route";
@@ -20,15 +19,7 @@ import * as diffFileRoute from "./lanes/[id]/diff/file/route";
 import * as diffRoute from "./lanes/[id]/diff/route";
 import * as mergeRoute from "./lanes/[id]/merge/route";
 
-let h: TestRuntime;
-beforeEach(async () => {
-  h = await startTestRuntime({ workerCap: 4 });
-  setRuntime(h.rt);
-});
-afterEach(async () => {
-  setRuntime(undefined);
-  await h.close();
-});
+const h = runtimePerTest({ workerCap: 4 }, { global: true });
 
 const id = (x: string) => ({ params: Promise.resolve({ id: x }) });
 const req = (method: string, url: string, body?: unknown) => apiRequest(method, url, body);

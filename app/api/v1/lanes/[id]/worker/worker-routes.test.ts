@@ -3,9 +3,8 @@
  * flows use a line session: a real shell worker reading prompts from its stdin FIFO, attached
  * through the same hook the interactive engine uses (`runtime.workers.attachSession`/`signal`).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setRuntime } from "@/server/runtime-global";
-import { isTerminal, shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "@/server/testing/runtime-harness";
+import { describe, expect, it } from "vitest";
+import { isTerminal, runtimePerFile, shellPacket, waitForLane, waitForOutput } from "@/server/testing/runtime-harness";
 import { apiRequest } from "@/server/testing/auth";
 import { laneEvents, payloads, waitForEvent } from "@/server/workers/worker.testing";
 import * as summary from "../summary/route";
@@ -15,15 +14,7 @@ import * as ready from "./ready/route";
 import * as worker from "./route";
 import * as trust from "./trust/route";
 
-let h: TestRuntime;
-beforeAll(async () => {
-  h = await startTestRuntime({ workerCap: 3 });
-  setRuntime(h.rt);
-});
-afterAll(async () => {
-  setRuntime(undefined);
-  await h.close();
-});
+const h = runtimePerFile({ workerCap: 3 }, { global: true });
 
 const id = (laneId: string) => ({ params: Promise.resolve({ id: laneId }) });
 const req = (method: string, url: string, body?: unknown) => apiRequest(method, url, body);
