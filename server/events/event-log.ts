@@ -5,7 +5,7 @@
  * subscriber never sees id 8 before id 7.
  */
 import { LANE_EVENT_VERSION, LaneEventSchema, parseLaneEventPayload, type LaneEvent, type NewLaneEvent } from "@/lib/lane-events";
-import { currentActor } from "../auth/actor";
+import { currentActor, withActor } from "./event-actor";
 import type { EventBus } from "./event-bus";
 import { assertCursorKept, followEvents, type EventFollowerOptions } from "./event-follower";
 import { filterWhere, type EventFilter } from "./event-filter";
@@ -34,6 +34,14 @@ export class EventLog {
     private readonly db: Db,
     private readonly bus: EventBus,
   ) {}
+
+  /**
+   * Run `fn` as an API call made by `by` (a token's name, `board`, `admin`): the events appended
+   * until it settles record `by` (server/events/event-actor.ts).
+   */
+  actingAs<T>(by: string, fn: () => Promise<T>): Promise<T> {
+    return withActor(by, fn);
+  }
 
   /**
    * Persist and publish one event. Throws ZodError if the payload does not match its type

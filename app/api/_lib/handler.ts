@@ -14,7 +14,6 @@ import { storageFailureOf } from "@/lib/storage-errors";
 import { parseOrThrow } from "@/lib/validate";
 import { getRuntime } from "@/server/runtime-global";
 import { assertRepoReach } from "./repo-reach";
-import { actingAs } from "@/server/auth/actor";
 import type { Caller } from "@/server/auth/auth-service";
 import type { Runtime } from "@/server/runtime";
 
@@ -87,7 +86,7 @@ async function readParams<P extends Params>(params: Promise<P>): Promise<P> {
 
 /**
  * Wrap a handler. 401 `unauthorized` without valid credentials, 403 `forbidden` outside the
- * declared scope; the handler runs only after both checks, as its caller (server/auth/actor.ts:
+ * declared scope; the handler runs only after both checks, as its caller (server/events/event-actor.ts:
  * the lane events it appends record `by`). A handler that returns a Response
  * (a stream) sends it as is.
  */
@@ -105,10 +104,10 @@ export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) =>
         // The handler reads the body again from a copy.
         const copy = new Request(req.url, { method: req.method, headers: req.headers, body: text || undefined, signal: req.signal });
         const call = { credentials: caller.tokenId ?? caller.by, route: `${req.method} ${new URL(req.url).pathname}`, key, body: text };
-        const answer = await rt.idempotency.run(call, async () => ({ status: opts.status ?? 200, body: await actingAs(caller.by, () => fn({ req: copy, params, rt, caller })) }));
+        const answer = await rt.idempotency.run(call, async () => ({ status: opts.status ?? 200, body: await rt.events.actingAs(caller.by, () => fn({ req: copy, params, rt, caller })) }));
         return Response.json(answer.body, { status: answer.status, headers: answer.replayed ? { "Idempotent-Replayed": "true" } : {} });
       }
-      const body = await actingAs(caller.by, () => fn({ req, params, rt, caller }));
+      const body = await rt.events.actingAs(caller.by, () => fn({ req, params, rt, caller }));
       if (body instanceof Response) return body;
       return Response.json(body, { status: opts.status ?? 200 });
     } catch (err) {

@@ -12,7 +12,7 @@ export interface EventInsert {
   version: number;
   payload: string;
   at: Date;
-  /** Who caused it through the API (server/auth/actor.ts); null for the server's own decisions. */
+  /** Who caused it through the API (server/events/event-actor.ts); null for the server's own decisions. */
   by: string | null;
 }
 

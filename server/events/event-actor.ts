@@ -23,7 +23,7 @@ const holder = globalThis as typeof globalThis & { [KEY]?: AsyncLocalStorage<Act
 const store = (holder[KEY] ??= new AsyncLocalStorage<ActorFrame>());
 
 /** Run `fn` as a call made by `by`; events appended until it settles record `by`. */
-export async function actingAs<T>(by: string, fn: () => Promise<T>): Promise<T> {
+export async function withActor<T>(by: string, fn: () => Promise<T>): Promise<T> {
   const frame: ActorFrame = { by, open: true };
   try {
     return await store.run(frame, fn);
