@@ -126,6 +126,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const runner = new LaneRunner({
     db,
     events,
+    bus,
     supervisor,
     dataDir: config.dataDir,
     engineSettings,
@@ -135,7 +136,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     checkHooks: withCheckSlots(new CheckGuard({ events, freshness, policy, sync, recovery, merge }), { bus, acquire: (o) => scheduler.acquire("check", o) }),
     classifyWorkerFailure: (lane, exit) => classifyWorkerExit(supervisor, lane, exit),
   });
-  const views = new LaneViews({ db, scheduler, summaries, freshness });
+  const views = new LaneViews({ db, scheduler, summaries, freshness, bus });
   const lanes = new LaneService({
     db,
     events,
@@ -165,10 +166,14 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   // After recover(): the hosts of live interactive lanes are adopted; watch their sessions again.
   await interactive.reattachAll().catch((err) => console.warn("[interactive] reattach failed", err));
   await scheduler.kick();
-  await freshness.start();
-  for (const lane of await db.lane.findMany({ select: { id: true } })) void freshness.refresh(lane.id);
-
   let quitting: Promise<void> | null = null;
+  await freshness.start();
+  void freshness.refreshAll("boot").catch(() => undefined);
+  // The lane read model loads in the background (a list asked for meanwhile waits for it).
+  void views.warm().catch((err: unknown) => {
+    if (!quitting) console.warn("[lanes] loading the lane views failed", err);
+  });
+
   const quit = async () => {
     lanes.stopAccepting();
     policy.stop();
@@ -180,6 +185,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     if (config.killOnExit) await interactive.shutdown({ kill: true });
     await events.flush();
     summaries.close();
+    views.stop();
     await closeDatabase(db);
   };
   return {

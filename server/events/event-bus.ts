@@ -66,6 +66,11 @@ export interface BusEvents {
   "process.partial": ProcessPartial;
   /** A process has ended and its exit is persisted. */
   "process.exit": ProcessExit;
+  /**
+   * A row a lane's view is built from was written with no lane event after it (a worker's usage
+   * report held back by the activity throttle): the lane read model re-reads the lane.
+   */
+  "lane.touched": { laneId: string };
 }
 
 /** Lane lifecycle commands, answered by server/lanes (the runner or the lane service). */

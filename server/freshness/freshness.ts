@@ -103,6 +103,19 @@ export class FreshnessTracker {
     this.#memo.delete(laneId);
   }
 
+  /**
+   * Recompute every open lane, one at a time (at boot). Refreshing them all at once would start
+   * three git processes per lane together (thousands at scale) and starve the server; this runs
+   * in the background at the pace of one lane's git calls. Never throws (as {@link refresh}).
+   */
+  async refreshAll(trigger = "boot"): Promise<void> {
+    const lanes = await this.deps.db.lane.findMany({ select: { id: true } });
+    for (const lane of lanes) {
+      if (this.#stopped) return;
+      await this.refresh(lane.id, trigger);
+    }
+  }
+
   /** The watcher's view of a repository (for tests and diagnostics). */
   watchedDirs(repoId: string): string[] {
     const common = this.#common.get(repoId);

@@ -8,22 +8,22 @@
  * - `mergeReady`: true when `lane.merge.ready` is newer than anything that invalidates it (a new
  *   commit, the base moving ahead, a new attempt, a `lane.merge.blocked`), false when
  *   `lane.merge.blocked` is the newest of them, null when neither was evaluated since;
- * - `baseMoved`: from the freshness tracker's last computation (no git call here).
  *
- * Two queries for any number of lanes: the newest id per (lane, type), then the escalations' payloads.
+ * (`baseMoved`, the fourth flag, is the freshness tracker's and is added when a view is composed.)
+ * Two queries per batch of lanes: the newest id per (lane, type), then the escalations' payloads.
  */
 import type { LaneView } from "@/lib/api";
 import type { FailureClass } from "@/lib/lane-state";
-import type { FreshnessTracker } from "../freshness/freshness";
 import { inBatches } from "../store/batch";
 import type { Db } from "../store/db";
 
 const TYPES = ["lane.escalated", "lane.restarted", "lane.merged", "lane.merge.ready", "lane.merge.blocked", "lane.commit.created", "branch.stale_against_main", "lane.started"] as const;
 type Tracked = (typeof TYPES)[number];
 
-export type LaneFlags = Pick<LaneView, "blocked" | "merged" | "mergeReady" | "baseMoved">;
+export type LaneFlags = Pick<LaneView, "blocked" | "merged" | "mergeReady">;
 
-export async function laneFlags(db: Db, freshness: Pick<FreshnessTracker, "peek">, laneIds: string[]): Promise<Map<string, LaneFlags>> {
+/** The flags of each lane, by lane id (every id in `laneIds` gets an entry). */
+export async function laneFlags(db: Db, laneIds: readonly string[]): Promise<Map<string, LaneFlags>> {
   const out = new Map<string, LaneFlags>();
   if (laneIds.length === 0) return out;
   const groups = await inBatches(laneIds, (chunk) => db.laneEvent.groupBy({ by: ["laneId", "type"], where: { laneId: { in: chunk }, type: { in: [...TYPES] } }, _max: { id: true } }));
@@ -55,7 +55,7 @@ export async function laneFlags(db: Db, freshness: Pick<FreshnessTracker, "peek"
     let mergeReady: boolean | null = null;
     if (!merged && ready > Math.max(notReady, invalidated)) mergeReady = true;
     else if (!merged && notReady > Math.max(ready, invalidated)) mergeReady = false;
-    out.set(id, { blocked: blockedBy.get(id) ?? null, merged, mergeReady, baseMoved: freshness.peek(id)?.baseMoved ?? null });
+    out.set(id, { blocked: blockedBy.get(id) ?? null, merged, mergeReady });
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { groupMembers } from "../processes/procfs";
 import { survivors } from "../processes/supervisor.testing";
-import { runtimePerTest, shellPacket, waitForLane, waitForOutput } from "../testing/runtime-harness";
+import { nextEvent, runtimePerTest, shellPacket, waitForLane, waitForOutput } from "../testing/runtime-harness";
 import { eventually, laneEvents, ofType, SH } from "../recovery/lane-fixtures.testing";
 import { agentPacket, startAgentRig } from "../workers/worker.testing";
 import { readProcStat } from "../processes/procfs";
@@ -22,8 +22,11 @@ describe("a lane's processes never outlive it", () => {
     const running = await waitForLane(h.rt, lane.id, (l) => l.state === "running");
     await waitForOutput(h.rt, lane.id, "started");
     const proc = await h.rt.supervisor.get(running.currentProcessId!);
+    // The view turns failed with lane.state_changed; lane.failed (with the cause) is appended after it.
+    const failedEvent = nextEvent(h.rt, "lane.failed", lane.id);
     process.kill(proc.pid!, "SIGKILL");
     const failed = await waitForLane(h.rt, lane.id, (l) => l.state === "failed");
+    await failedEvent;
     expect(survivors(proc.id)).toEqual([]);
     expect(groupMembers(proc.pgid!)).toEqual([]);
     const events = await laneEvents(h.rt, lane.id);

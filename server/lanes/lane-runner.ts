@@ -22,7 +22,7 @@ import type { TaskPacket } from "@/lib/task-packet";
 import { isAppError } from "@/lib/errors";
 import type { FailureClass } from "@/lib/lane-state";
 import type { WorkerError } from "@/lib/worker-state";
-import type { ProcessExit, ProcessOutput } from "../events/event-bus";
+import type { EventBus, ProcessExit, ProcessOutput } from "../events/event-bus";
 import { prepareWorker, type AgentEngineSettings } from "../engines/engine-command";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import { takeFollowUp } from "../workers/follow-up";
@@ -38,6 +38,8 @@ import { findLane, loadLane, transitionLane, updateLane, type LaneDeps, type Lan
 
 export interface LaneRunnerDeps extends LaneDeps {
   supervisor: ProcessSupervisor;
+  /** For the worker monitor's `lane.touched` notices. */
+  bus: Pick<EventBus, "emit">;
   dataDir: string;
   /** Server-wide settings of the agent engines (base URLs, keys, binaries, models, retries). */
   engineSettings?: AgentEngineSettings;
@@ -69,6 +71,7 @@ export class LaneRunner {
     this.monitor = new WorkerMonitor({
       db: deps.db,
       events: deps.events,
+      bus: deps.bus,
       supervisor: deps.supervisor,
       whenStarted: (laneId) => this.whenStarted(laneId),
       stopLane: (laneId, failureClass, reason) => this.stopLane(laneId, failureClass, reason),

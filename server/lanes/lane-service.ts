@@ -227,6 +227,19 @@ export class LaneService {
   }
 
   /**
+   * {@link board} as the JSON text `GET /api/v1/board` sends: the same document, assembled from
+   * the read model's cached per-lane JSON instead of serializing thousands of views per request.
+   * `repoIds` (a token limited to repos): only those repos and their lanes; null or absent: all.
+   */
+  async boardJson(opts: { repoIds?: ReadonlySet<string> | null } = {}): Promise<string> {
+    const only = opts.repoIds ?? null;
+    const cursor = await this.deps.events.latestId();
+    const [allRepos, lanes] = await Promise.all([this.deps.repos.list(), this.deps.views.listJson({ repoIds: only })]);
+    const repos = only ? allRepos.filter((r) => only.has(r.id)) : allRepos;
+    return `{"repos":${JSON.stringify(repos)},"lanes":${lanes},"cursor":${JSON.stringify(cursor)}}`;
+  }
+
+  /**
    * Output of the lane's current attempt (worker and checks), oldest first, at most `limit`
    * lines; after the processes have ended it is read back from their log files.
    */

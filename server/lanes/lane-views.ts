@@ -1,122 +1,228 @@
 /**
- * The lane read model: the one place that builds {@link LaneView}s (lib/api.ts) from Lane rows,
- * for the board, the lane list and every verb that answers with a lane.
+ * The lane read model: the one place that builds {@link LaneView}s (lib/api.ts), for the board,
+ * the lane list and every verb that answers with a lane. It is maintained incrementally, so a
+ * board of thousands of lanes is answered from memory with work in proportion to what changed:
  *
- * A view is the row's own fields, then the last event and current process, the scheduler's
- * queue position, wait reason and schedule, the flags derived from the lane's events
- * (./lane-flags.ts: blocked, merged, mergeReady, baseMoved), and the current worker and summary.
- * Related rows are read with one query per kind for each batch of lanes (server/store/batch.ts:
- * bounded IN lists).
+ * - the part of each view that comes from rows (./lane-view-rows.ts) is kept per lane and re-read
+ *   only for lanes that changed. What changed is told by the lane event log: every write that
+ *   changes a lane's view is followed by an event of that lane (a state change, a check, a worker
+ *   transition, a freshness count, …), so each read asks which lanes have events past the newest
+ *   id it has applied (one range query on the event ids, `LaneEvent`'s primary key). Rows written
+ *   by another connection (a bulk import) are seen the same way, as long as their events are
+ *   written after them. The one write with no event after it (a worker's usage report held back
+ *   by the activity throttle) is announced on the bus as `lane.touched`;
+ * - the part that moves without a write (queue position and wait reason, usage from the
+ *   scheduler's ledger, `baseMoved` from the freshness tracker, the summary folded from the bus)
+ *   is read from those in-memory services each time a view is composed;
+ * - each lane's JSON text is kept with the values it was made from and reused while none of them
+ *   changed, so the board's body ({@link LaneViews.listJson}) is mostly a join of cached strings.
+ *
+ * After a restart the first read (or {@link LaneViews.warm} at boot) loads every lane once.
+ * Reads are consistent with the database at the moment they start: a read after a write and its
+ * event sees it (syncs are serialized; a read joins a sync only if that sync has not started yet).
+ * SQLite has one writer at a time, so event ids become visible in id order and a range past the
+ * last applied id misses none. This is change data capture with the event log as the change
+ * stream (Kleppmann, "Designing Data-Intensive Applications", ch. 11).
  */
 import type { LaneView } from "@/lib/api";
 import { AppError } from "@/lib/errors";
-import type { LaneState } from "@/lib/lane-state";
-import { checksByLevel, parseCheckRuns } from "../checks/check-runs";
+import type { LaneSummary } from "@/lib/lane-summary";
+import type { EventBus } from "../events/event-bus";
 import type { FreshnessTracker } from "../freshness/freshness";
 import type { Scheduler } from "../scheduler/scheduler";
-import { inBatches } from "../store/batch";
 import type { Db } from "../store/db";
-import type { Lane } from "../store/generated/client";
 import type { LaneSummaryService } from "../workers/lane-summary";
-import { currentWorkers, toWorkerView } from "../workers/worker-view";
-import { laneFlags } from "./lane-flags";
-
-interface LaneViewExtras {
-  lastEvent: { id: number; type: string; at: Date } | null;
-  currentProcessId: string | null;
-  queuePosition: number | null;
-}
-
-function toLaneView(lane: ViewRow, extras: LaneViewExtras): LaneView {
-  return {
-    id: lane.id,
-    repoId: lane.repoId,
-    slug: lane.slug,
-    objective: lane.objective,
-    engine: lane.engine,
-    state: lane.state as LaneState,
-    branch: lane.branch,
-    baseBranch: lane.baseBranch,
-    worktreePath: lane.worktreePath,
-    ahead: lane.ahead,
-    behind: lane.behind,
-    lastExitCode: lane.lastExitCode,
-    attempt: lane.attempt,
-    checks: checksByLevel(parseCheckRuns(lane.checks)),
-    lastEvent: extras.lastEvent ? { id: extras.lastEvent.id, type: extras.lastEvent.type, at: extras.lastEvent.at.toISOString() } : null,
-    currentProcessId: extras.currentProcessId,
-    queuePosition: extras.queuePosition,
-    createdAt: lane.createdAt.toISOString(),
-    startedAt: lane.startedAt?.toISOString() ?? null,
-    endedAt: lane.endedAt?.toISOString() ?? null,
-  };
-}
-
-/** The row fields a view is built from (the packet is not shown). */
-type ViewRow = Omit<Lane, "packet">;
+import { readAllLaneRows, readLaneBases, readLaneRows, type LaneBase } from "./lane-view-rows";
 
 export interface LaneViewsDeps {
   db: Db;
   scheduler: Pick<Scheduler, "where" | "settings">;
   summaries: Pick<LaneSummaryService, "getMany">;
   freshness: Pick<FreshnessTracker, "peek">;
+  bus: Pick<EventBus, "on">;
+}
+
+/** The values a lane's cached JSON was made from, besides its base (compared by identity). */
+interface JsonMemo {
+  base: LaneBase;
+  tokens: number;
+  costUsd: number;
+  summary: LaneSummary | undefined;
+  baseMoved: boolean | null;
+  json: string;
 }
 
 export class LaneViews {
-  constructor(private readonly deps: LaneViewsDeps) {}
+  /** laneId → its row-derived view part; complete once {@link #loaded}. */
+  readonly #bases = new Map<string, LaneBase>();
+  readonly #json = new Map<string, JsonMemo>();
+  /** Lane ids oldest first (createdAt, then id); null when it must be sorted again. */
+  #order: string[] | null = null;
+  /** The newest `LaneEvent.id` whose lane is reflected in {@link #bases}. */
+  #applied = 0;
+  /** Lanes announced by `lane.touched` since the last sync. */
+  #touched = new Set<string>();
+  readonly #off: () => void;
+  #loaded = false;
+  /** The sync chain, and a sync queued on it that has not started yet (later readers join it). */
+  #tail: Promise<void> = Promise.resolve();
+  #next: Promise<void> | null = null;
+
+  constructor(private readonly deps: LaneViewsDeps) {
+    this.#off = deps.bus.on("lane.touched", ({ laneId }) => void this.#touched.add(laneId));
+  }
+
+  /** Stop following the bus (the runtime's quit; a read model made for one comparison). */
+  stop(): void {
+    this.#off();
+  }
+
+  /** Load every lane and its summary now (at boot, so the first board read is not the one that pays). */
+  async warm(): Promise<void> {
+    await this.#sync();
+    await this.deps.summaries.getMany([...this.#bases.keys()]);
+  }
 
   /** One lane's view. @throws AppError not_found */
   async get(laneId: string): Promise<LaneView> {
-    const lane = await this.deps.db.lane.findUnique({ where: { id: laneId }, omit: { packet: true } });
-    if (!lane) throw new AppError("not_found", `no lane with id ${laneId}`);
-    return (await this.build([lane]))[0]!;
+    if (!this.#loaded) {
+      // Before the first load is done, one lane is cheaper read on its own than waiting for all.
+      const [row] = await readLaneRows(this.deps.db, [laneId]);
+      if (!row) throw new AppError("not_found", `no lane with id ${laneId}`);
+      const bases = await readLaneBases(this.deps, [row]);
+      return (await this.#compose([bases.get(laneId)!]))[0]!;
+    }
+    await this.#sync();
+    const base = this.#bases.get(laneId);
+    if (!base) throw new AppError("not_found", `no lane with id ${laneId}`);
+    return (await this.#compose([base]))[0]!;
   }
 
   /** Every lane's view (of one repo, if given), oldest first. */
   async list(opts: { repoId?: string } = {}): Promise<LaneView[]> {
-    const lanes = await this.deps.db.lane.findMany({ where: opts.repoId ? { repoId: opts.repoId } : {}, orderBy: { createdAt: "asc" }, omit: { packet: true } });
-    return this.build(lanes);
+    return this.#compose(await this.#current(opts.repoId));
   }
 
-  /** Views of `lanes`, in the same order. */
-  async build(lanes: ViewRow[]): Promise<LaneView[]> {
-    if (lanes.length === 0) return [];
-    const { db, scheduler } = this.deps;
-    const ids = lanes.map((l) => l.id);
-    const eventIds = lanes.map((l) => l.lastEventId).filter((x): x is number => x !== null);
-    const [events, procs, extra] = await Promise.all([
-      inBatches(eventIds, (chunk) => db.laneEvent.findMany({ where: { id: { in: chunk } }, select: { id: true, type: true, at: true } })),
-      // Oldest first per chunk, so the last one seen for a lane is its newest (a lane is in one chunk only).
-      inBatches(ids, (chunk) => db.process.findMany({ where: { laneId: { in: chunk } }, orderBy: { createdAt: "asc" }, select: { id: true, laneId: true } })),
-      this.#decorations(ids),
-    ]);
-    const eventById = new Map(events.map((e) => [e.id, e]));
-    const lastProc = new Map(procs.map((p) => [p.laneId, p.id]));
-    return lanes.map((lane) => {
-      const where = lane.state === "queued" ? scheduler.where(lane.id) : null;
-      return {
-        ...toLaneView(lane, {
-          lastEvent: lane.lastEventId ? (eventById.get(lane.lastEventId) ?? null) : null,
-          currentProcessId: lastProc.get(lane.id) ?? null,
-          queuePosition: where?.position ?? null,
-        }),
-        waitingFor: where?.waitingFor ?? null,
-        schedule: scheduler.settings.laneSchedule(lane),
-        ...extra.get(lane.id),
-      };
+  /**
+   * The JSON text of {@link list}'s answer (the same text `JSON.stringify` gives), from per-lane
+   * cached JSON; `repoIds` (null: all) narrows it to those repos' lanes.
+   */
+  async listJson(opts: { repoId?: string; repoIds?: ReadonlySet<string> | null } = {}): Promise<string> {
+    let bases = await this.#current(opts.repoId);
+    const only = opts.repoIds;
+    if (only) bases = bases.filter((b) => only.has(b.row.repoId));
+    const summaries = await this.deps.summaries.getMany(bases.map((b) => b.row.id));
+    const parts = bases.map((base) => this.#jsonOf(base, summaries.get(base.row.id)));
+    return `[${parts.join(",")}]`;
+  }
+
+  /** The cached bases of every lane (of one repo), oldest first, after catching up with the database. */
+  async #current(repoId?: string): Promise<LaneBase[]> {
+    await this.#sync();
+    this.#order ??= [...this.#bases.values()]
+      .sort((a, b) => a.row.createdAt.getTime() - b.row.createdAt.getTime() || (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0))
+      .map((b) => b.row.id);
+    const out: LaneBase[] = [];
+    for (const id of this.#order) {
+      const base = this.#bases.get(id)!;
+      if (!repoId || base.row.repoId === repoId) out.push(base);
+    }
+    return out;
+  }
+
+  /** Catch up with the database: queue one sync behind the running one, or join a queued one. */
+  #sync(): Promise<void> {
+    if (this.#next) return this.#next;
+    const next = this.#tail.then(() => {
+      this.#next = null;
+      return this.#loaded ? this.#applyChanges() : this.#loadAll();
     });
+    this.#next = next;
+    this.#tail = next.catch(() => undefined);
+    return next;
   }
 
-  /** Per lane: the flags derived from its events, its current worker and its summary. */
-  async #decorations(ids: string[]): Promise<Map<string, Partial<LaneView>>> {
+  async #loadAll(): Promise<void> {
     const { db } = this.deps;
-    const [flags, workers, summaries] = await Promise.all([laneFlags(db, this.deps.freshness, ids), currentWorkers(db, ids), this.deps.summaries.getMany(ids)]);
-    return new Map(
-      ids.map((id) => {
-        const w = workers.get(id);
-        const summary = summaries.get(id);
-        return [id, { ...flags.get(id), worker: w ? toWorkerView(w) : null, ...(summary ? { summary } : {}) }];
-      }),
-    );
+    // The cursor first: an event landing while the rows are read is applied again by the next sync.
+    const last = await db.laneEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true } });
+    this.#touched.clear();
+    const bases = await readLaneBases(this.deps, await readAllLaneRows(db));
+    this.#bases.clear();
+    for (const [id, base] of bases) this.#bases.set(id, base);
+    this.#json.clear();
+    this.#order = null;
+    this.#applied = last?.id ?? 0;
+    this.#loaded = true;
+  }
+
+  /** Re-read the lanes with events past {@link #applied} and those touched: one grouped range query, then one batch. */
+  async #applyChanges(): Promise<void> {
+    const { db } = this.deps;
+    const touched = this.#touched;
+    this.#touched = new Set();
+    // Events without a lane (repo events) form the null group: they advance the cursor only.
+    const groups = await db.laneEvent.groupBy({ by: ["laneId"], where: { id: { gt: this.#applied } }, _max: { id: true } }).catch((err: unknown) => {
+      for (const id of touched) this.#touched.add(id);
+      throw err;
+    });
+    let applied = this.#applied;
+    const ids = new Set(touched);
+    for (const g of groups) {
+      applied = Math.max(applied, g._max.id ?? 0);
+      if (g.laneId) ids.add(g.laneId);
+    }
+    if (ids.size > 0) {
+      const bases = await readLaneBases(this.deps, await readLaneRows(db, [...ids]));
+      for (const id of ids) {
+        const base = bases.get(id);
+        if (base) {
+          if (!this.#bases.has(id)) this.#order = null;
+          this.#bases.set(id, base);
+        } else if (this.#bases.delete(id)) {
+          this.#json.delete(id);
+          this.#order = null;
+        }
+      }
+    }
+    this.#applied = applied;
+  }
+
+  async #compose(bases: LaneBase[]): Promise<LaneView[]> {
+    const summaries = await this.deps.summaries.getMany(bases.map((b) => b.row.id));
+    return bases.map((base) => this.#view(base, summaries.get(base.row.id)));
+  }
+
+  #view(base: LaneBase, summary: LaneSummary | undefined): LaneView {
+    const { scheduler, freshness } = this.deps;
+    const id = base.row.id;
+    const where = base.row.state === "queued" ? scheduler.where(id) : null;
+    return {
+      ...base.head,
+      queuePosition: where?.position ?? null,
+      ...base.times,
+      waitingFor: where?.waitingFor ?? null,
+      schedule: { ...base.schedule, used: scheduler.settings.laneUsage(base.row) },
+      ...base.flags,
+      baseMoved: freshness.peek(id)?.baseMoved ?? null,
+      worker: base.worker,
+      ...(summary ? { summary } : {}),
+    };
+  }
+
+  /** The lane's view as JSON, reused while its base and the moving values it was made from stay the same. */
+  #jsonOf(base: LaneBase, summary: LaneSummary | undefined): string {
+    const id = base.row.id;
+    const memo = this.#json.get(id);
+    // A queued lane's place and wait reason move with every other lane: never reused.
+    if (base.row.state !== "queued") {
+      const used = this.deps.scheduler.settings.laneUsage(base.row);
+      const baseMoved = this.deps.freshness.peek(id)?.baseMoved ?? null;
+      if (memo && memo.base === base && memo.summary === summary && memo.baseMoved === baseMoved && memo.tokens === used.tokens && memo.costUsd === used.costUsd) return memo.json;
+      const json = JSON.stringify(this.#view(base, summary));
+      this.#json.set(id, { base, summary, baseMoved, tokens: used.tokens, costUsd: used.costUsd, json });
+      return json;
+    }
+    return JSON.stringify(this.#view(base, summary));
   }
 }

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { nextEvent, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
 import { addRepo, drainOneByOne, finish, gated, labels, openGate, running } from "./scheduler.testing";
 
@@ -95,8 +95,9 @@ describe("scheduler caps", () => {
     await waitForLane(rt, one.id, (l) => l.checks.targeted?.status === "running");
     await openGate(rt, two.id);
     await waitForLane(rt, two.id, (l) => l.state === "checking");
-    await rt.scheduler.idle();
-    expect(rt.scheduler.settings.caps()).toMatchObject({ running: { global: { check: 1, agent: 0 } }, queued: { check: 1 } });
+    // The lane shows `checking` as soon as it moves there; its check asks for a slot just after,
+    // and nothing is emitted while it waits, so the queue is polled until the request is in it.
+    await vi.waitFor(() => expect(rt.scheduler.settings.caps()).toMatchObject({ running: { global: { check: 1, agent: 0 } }, queued: { check: 1 } }), { timeout: 30_000 });
     expect((await rt.lanes.get(two.id)).checks.targeted).toBeUndefined(); // not started: no slot
     const started = nextEvent(rt, "check.started", two.id);
     await fs.writeFile(path.join(one.worktreePath, ".checkgate"), "");

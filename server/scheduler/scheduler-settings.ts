@@ -19,7 +19,7 @@ import type { Db } from "../store/db";
 import { checkDependencies } from "./lane-scheduling";
 import type { SchedulerCore, SchedulerEvent } from "./scheduler-core";
 import type { SchedulerStore, UsageBook } from "./scheduler-store";
-import { budgetsView, capsView, laneScheduleView, queueView, type LaneSchedulingRow } from "./scheduler-views";
+import { budgetsView, capsView, laneScheduleView, laneUsageView, queueView, type LaneSchedulingRow } from "./scheduler-views";
 
 export interface SchedulerSettingsDeps {
   core: SchedulerCore;
@@ -174,6 +174,11 @@ export class SchedulerSettings {
 
   laneSchedule(row: LaneSchedulingRow): LaneScheduleView {
     return laneScheduleView(this.d.core, row, this.d.now());
+  }
+
+  /** Just the `used` part of {@link laneSchedule}: it moves with the ledger, the rest only when the row is written. */
+  laneUsage(row: Pick<LaneSchedulingRow, "id" | "usedTokens" | "usedCostUsd">): LaneScheduleView["used"] {
+    return laneUsageView(this.d.core, row, this.d.now());
   }
 
   /** Run a change on the scheduler's chain, then ask for a dispatch pass. */

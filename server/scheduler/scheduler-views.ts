@@ -93,9 +93,14 @@ export interface LaneSchedulingRow {
   usedCostUsd: number;
 }
 
-/** A lane's scheduling settings and usage (LaneView.schedule); usage from the live ledger when it has the lane. */
+/** A lane's usage (with its descendants): from the live ledger when it has the lane, else as last stored on the row. */
+export function laneUsageView(core: SchedulerCore, row: Pick<LaneSchedulingRow, "id" | "usedTokens" | "usedCostUsd">, now: number): LaneScheduleView["used"] {
+  return core.ledger.hasLane(row.id) ? core.ledger.usage("lane", row.id, now) : { tokens: row.usedTokens, costUsd: row.usedCostUsd };
+}
+
+/** A lane's scheduling settings and usage (LaneView.schedule); usage as {@link laneUsageView}. */
 export function laneScheduleView(core: SchedulerCore, row: LaneSchedulingRow, now: number): LaneScheduleView {
-  const used = core.ledger.hasLane(row.id) ? core.ledger.usage("lane", row.id, now) : { tokens: row.usedTokens, costUsd: row.usedCostUsd };
+  const used = laneUsageView(core, row, now);
   return {
     pool: row.pool as Pool,
     priority: row.priority,

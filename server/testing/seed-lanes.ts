@@ -33,7 +33,7 @@ export async function seedLanes(db: Db, { repoId, count, worktreeRoot, prefix = 
     const check = { level: "targeted", status: kind === "failed" ? "red" : "green", command: ["node", "--test"], exitCode: kind === "failed" ? 1 : 0, durationMs: 800, at: at.toISOString() };
     lanes.push({
       id, repoId, slug: branch.slice(5), objective: `${VERBS[i % VERBS.length]} the ${WORDS[(i * 7) % WORDS.length]} (${i})`, branch, baseBranch: "main",
-      worktreePath: `${worktreeRoot}/${id}`, engine: "script", packet: "{}", state: kind, attempt: 1, lastExitCode: kind === "killed" ? null : 0,
+      worktreePath: `${worktreeRoot}/${id}`, engine: "script", packet: JSON.stringify({ objective: `seeded ${i}`, repo: repoId, baseBranch: "main", branch, worker: { engine: "script", script: [{ op: "exit", code: 0 }] } }), state: kind, attempt: 1, lastExitCode: kind === "killed" ? null : 0,
       checks: kind === "killed" ? "{}" : JSON.stringify([{ index: 0, ...check, argv: check.command, startedAt: at.toISOString(), endedAt: at.toISOString() }]),
       ahead: 1, behind: 0, createdAt: at, startedAt: at, endedAt: at, queuedAt: at,
     });

@@ -28,6 +28,7 @@ const PAGE = 2000;
 export class LaneSummaryService {
   readonly #states = new Map<string, SummaryState>();
   readonly #building = new Map<string, { pending: LaneEvent[]; done: Promise<SummaryState> }>();
+  readonly #rendered = new WeakMap<SummaryState, LaneSummary>();
   readonly #off: () => void;
 
   constructor(private readonly deps: LaneSummaryDeps) {
@@ -44,24 +45,40 @@ export class LaneSummaryService {
    * @throws AppError not_found for an unknown lane
    */
   async get(laneId: string): Promise<LaneSummary> {
-    return renderSummary(await this.#state(laneId));
+    return this.#render(await this.#state(laneId));
   }
 
   /**
-   * Summaries of many lanes (unknown ids are left out). Lanes not cached yet are folded from one
-   * paged query per chunk of lanes (../store/batch.ts), not one query per lane.
+   * Summaries of many lanes (unknown ids are left out). Cached lanes are answered without waiting;
+   * lanes not cached yet are folded from one paged query per chunk of lanes (../store/batch.ts),
+   * not one query per lane. While a lane's events do not change, its summary is the same object,
+   * so a caller can tell "unchanged" by identity.
    */
   async getMany(laneIds: readonly string[]): Promise<Map<string, LaneSummary>> {
-    const cold = laneIds.filter((id) => !this.#states.has(id) && !this.#building.has(id));
-    if (cold.length > 0) this.#startBatch(cold);
     const out = new Map<string, LaneSummary>();
+    const missing: string[] = [];
+    for (const id of laneIds) {
+      const state = this.#states.get(id);
+      if (state) out.set(id, this.#render(state));
+      else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    const cold = missing.filter((id) => !this.#building.has(id));
+    if (cold.length > 0) this.#startBatch(cold);
     await Promise.all(
-      laneIds.map(async (id) => {
+      missing.map(async (id) => {
         const s = await this.#state(id).catch(() => null);
-        if (s) out.set(id, renderSummary(s));
+        if (s) out.set(id, this.#render(s));
       }),
     );
     return out;
+  }
+
+  /** A state's summary, rendered once per state (states are replaced, never changed, by each event). */
+  #render(state: SummaryState): LaneSummary {
+    let summary = this.#rendered.get(state);
+    if (!summary) this.#rendered.set(state, (summary = renderSummary(state)));
+    return summary;
   }
 
   /** Register one shared fold of `laneIds`' stored events as their in-flight builds. */

@@ -22,7 +22,7 @@
 import { decodeChunk } from "@/lib/log-chunk";
 import type { FailureClass, WorkerState } from "@/lib/lane-state";
 import type { WorkerError, WorkerUsage } from "@/lib/worker-state";
-import type { ProcessExit, ProcessOutput } from "../events/event-bus";
+import type { EventBus, ProcessExit, ProcessOutput } from "../events/event-bus";
 import { createEngineAdapter } from "../engines/engine-command";
 import type { EngineAdapter, EngineSignal } from "../engines/engine-events";
 import { clip } from "../engines/engine-events";
@@ -36,6 +36,8 @@ type ResultSignal = Extract<EngineSignal, { kind: "result" }>;
 
 export interface WorkerMonitorDeps extends WorkerDeps {
   supervisor: ProcessSupervisor;
+  /** `lane.touched` when a usage report is written with no event after it (throttled). */
+  bus: Pick<EventBus, "emit">;
   /** Resolves when an in-flight start of the lane has finished (so its run is registered). */
   whenStarted: (laneId: string) => Promise<void>;
   /** Fail a live lane with a class and stop its worker process (the lane runner's). */
@@ -223,6 +225,7 @@ export class WorkerMonitor {
       case "usage":
         await this.deps.db.worker.update({ where: { id: workerId }, data: { usage: JSON.stringify(run.usage) } });
         if (run.throttle.usage(now)) await this.#append(run, { type: "worker.usage", payload: { workerId, ...run.usage! } });
+        else this.deps.bus.emit("lane.touched", { laneId: run.laneId });
         return;
       case "result": {
         if (!s.text) return;

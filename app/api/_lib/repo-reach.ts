@@ -2,10 +2,9 @@
  * What a token limited to repos may reach over HTTP (scopes are checked by route(); this is the
  * second axis). A limited caller reaches a lane, process or repo only when its repo is in the
  * token's list, and nothing server-wide (caps, budgets, rate limits, the queue, tokens).
- * Collections (the board, the lane list, events) are narrowed to the caller's repos by their
- * handlers with {@link repoFilterFor} and {@link narrowBoard}.
+ * Collections (the lane list, events) are narrowed to the caller's repos by their handlers with
+ * {@link repoFilterFor}; the board by the lane read model (`LaneService.boardJson({ repoIds })`).
  */
-import type { BoardResponse } from "@/lib/api";
 import { AppError } from "@/lib/errors";
 import type { Caller } from "@/server/auth/auth-service";
 import type { Runtime } from "@/server/runtime";
@@ -55,13 +54,6 @@ export function repoFilterFor(caller: Caller, requested: string | undefined): st
   }
   if (caller.repos.size === 1) return [...caller.repos][0];
   throw new AppError("forbidden", "this token is limited to several repos: name one with repoId");
-}
-
-/** The board as a caller may see it: only its repos and their lanes. */
-export function narrowBoard(board: BoardResponse, caller: Caller): BoardResponse {
-  const repos = caller.repos;
-  if (repos === null) return board;
-  return { ...board, repos: board.repos.filter((r) => repos.has(r.id)), lanes: board.lanes.filter((l) => repos.has(l.repoId)) };
 }
 
 /**

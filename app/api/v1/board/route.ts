@@ -1,7 +1,10 @@
 import { route } from "../../_lib/handler";
-import { narrowBoard } from "../../_lib/repo-reach";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/board → BoardResponse: repos, lanes and the event cursor of the snapshot. */
-export const GET = route(async ({ rt, caller }) => narrowBoard(await rt.lanes.board(), caller), { scope: "read" });
+/**
+ * GET /api/v1/board → BoardResponse: repos, lanes and the event cursor of the snapshot, narrowed
+ * to the caller's repos when its token is limited to some. The body is the read model's JSON text
+ * (server/lanes/lane-views.ts), sent as is.
+ */
+export const GET = route(async ({ rt, caller }) => new Response(await rt.lanes.boardJson({ repoIds: caller.repos }), { headers: { "content-type": "application/json" } }), { scope: "read" });
