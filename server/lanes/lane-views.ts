@@ -20,8 +20,9 @@
  * After a restart the first read (or {@link LaneViews.warm} at boot) loads every lane once.
  * Reads are consistent with the database at the moment they start: a read after a write and its
  * event sees it (syncs are serialized; a read joins a sync only if that sync has not started yet).
- * SQLite has one writer at a time, so event ids become visible in id order and a range past the
- * last applied id misses none. This is change data capture with the event log as the change
+ * Event ids become visible in id order, so a range past the last applied id misses none: the
+ * event log appends one event at a time (each committed before the next is written), and SQLite
+ * has one writer at a time besides. This is change data capture with the event log as the change
  * stream (Kleppmann, "Designing Data-Intensive Applications", ch. 11).
  */
 import type { LaneView } from "@/lib/api";
