@@ -87,5 +87,5 @@ describe("the board after real lanes and a restart", () => {
     [board, scratch] = await boardAndRecomputed(second);
     expect(board).toEqual(scratch);
     expect(board.find((l) => l.id === killed.id)).toMatchObject({ state: "killed", attempt: 2 });
-  });
+  }, 240_000); // three lanes run, two restarts and a server restart: about a minute at a load of 25 on two cores
 });
