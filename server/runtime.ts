@@ -112,7 +112,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   // Rebuilt from the Lane rows before the supervisor reattaches, so exits found at boot settle into it.
   const scheduler = await Scheduler.open({ db, events, bus, workerCap: config.workerCap });
   const recovery = new RecoveryService({ db, events, bus, policy, freshness, sync, supervisor });
-  const merge = new MergeService({ db, events, freshness, policy, recovery });
+  const merge = new MergeService({ db, events, freshness, policy, recovery, dataDir: config.dataDir });
   const workers = new WorkerService({ db, events, bus, scheduler, summaries, dataDir: config.dataDir });
   const engineSettings = agentEngineSettings(config);
   const interactive = new InteractiveDriver({
@@ -163,6 +163,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const webhooks = new WebhookService({ db, bus });
   await webhooks.start();
   await supervisor.recover();
+  // A merge the last server stopped in the middle of: recorded as it ended, before any request.
+  await merge.recoverInterrupted().catch((err) => console.warn("[merge] settling an interrupted merge failed", err));
   // After recover(): the hosts of live interactive lanes are adopted; watch their sessions again.
   await interactive.reattachAll().catch((err) => console.warn("[interactive] reattach failed", err));
   await scheduler.kick();

@@ -30,6 +30,8 @@ import type { PolicyService } from "../policy/policy-service";
 import type { RecoveryService } from "../recovery/recovery-service";
 import type { Db } from "../store/db";
 import { withinScope } from "./scope";
+import { clearIntent, landedSha, leftIntents, mergeTrailer, writeIntent } from "./merge-journal";
+import { resolveCommit } from "../git/repo";
 
 export interface MergeDeps {
   db: Db;
@@ -37,6 +39,8 @@ export interface MergeDeps {
   freshness: FreshnessTracker;
   policy: PolicyService;
   recovery: RecoveryService;
+  /** Where lanes' directories are (a merge's intent is kept there: merge-journal.ts). */
+  dataDir: string;
 }
 
 /** Serializes merges per repository: two lanes landing at once would race on the base ref. */
@@ -171,11 +175,14 @@ export class MergeService {
     const packet = lane.packet;
     const repo = await this.deps.db.repo.findUniqueOrThrow({ where: { id: lane.repoId } });
     const strategy: MergeStrategy = body.strategy ?? packet.merge?.strategy ?? this.#policyStrategy(lane.repoId) ?? "merge";
-    const message = `Merge ${lane.branch} into ${lane.baseBranch}\n\n${lane.objective}\n\nLane ${lane.id}, merged by Laneboard (${by}).`;
+    const message = `Merge ${lane.branch} into ${lane.baseBranch}\n\n${lane.objective}\n\n${mergeTrailer(lane.id)} (${by}).`;
+    const [previous, head] = await Promise.all([resolveCommit(repo.path, `refs/heads/${lane.baseBranch}`), resolveCommit(repo.path, `refs/heads/${lane.branch}`)]);
+    await writeIntent(this.deps.dataDir, lane.id, { strategy, baseBranch: lane.baseBranch, previous, head, by });
     let res;
     try {
       res = await integrateIntoBase({ repo: repo.path, base: lane.baseBranch, branch: lane.branch, strategy, message });
     } catch (err) {
+      await clearIntent(this.deps.dataDir, lane.id); // refused: the base did not move
       if (isAppError(err) && err.details?.kind === "locked") {
         const problem = problemFromError(err, "merge");
         await this.deps.events.append({ type: "branch.problem", laneId: lane.id, repoId: lane.repoId, payload: { ...problem, operation: "merge" } });
@@ -184,6 +191,7 @@ export class MergeService {
     }
     const base = { laneId: lane.id, repoId: lane.repoId };
     await this.deps.events.append({ ...base, type: "lane.merged", payload: { strategy, baseBranch: lane.baseBranch, previous: res.previous, sha: res.sha, by, updatedWorktree: res.updatedWorktree } });
+    await clearIntent(this.deps.dataDir, lane.id);
     this.deps.freshness.close(lane.id);
     let cleanup: { deleteBranch: boolean } | null = null;
     if (body.cleanup !== undefined) cleanup = body.cleanup ? { deleteBranch: true } : null;
@@ -194,6 +202,35 @@ export class MergeService {
     }
     const cleanedUp = cleanup ? (await this.#removeWorktree(lane, repo.path, cleanup.deleteBranch, by), true) : false;
     return { laneId: lane.id, strategy, baseBranch: lane.baseBranch, previous: res.previous, sha: res.sha, updatedWorktree: res.updatedWorktree, cleanedUp };
+  }
+
+  /**
+   * At start, before requests: settle each merge a stopped server left half-recorded
+   * (merge-journal.ts). The base took the lane's work → `lane.merged` (as the merge itself would
+   * have said it); it did not → a warning that the base is untouched and the lane not merged.
+   * Never merges anything. @returns lane ids recorded as merged and as not merged
+   */
+  async recoverInterrupted(): Promise<{ merged: string[]; notMerged: string[] }> {
+    const out = { merged: [] as string[], notMerged: [] as string[] };
+    for (const { laneId, intent } of await leftIntents(this.deps.dataDir)) {
+      const lane = await this.deps.db.lane.findUnique({ where: { id: laneId }, select: { id: true, repoId: true } });
+      const repo = lane && (await this.deps.db.repo.findUnique({ where: { id: lane.repoId } }));
+      if (lane && repo && !(await this.#merged(laneId))) {
+        const sha = await landedSha(repo.path, laneId, intent);
+        const base = { laneId, repoId: lane.repoId };
+        if (sha) {
+          await this.deps.events.append({ ...base, type: "lane.merged", payload: { strategy: intent.strategy, baseBranch: intent.baseBranch, previous: intent.previous, sha, by: intent.by, updatedWorktree: null } });
+          this.deps.freshness.close(laneId);
+          out.merged.push(laneId);
+        } else {
+          const message = `the merge into ${intent.baseBranch} stopped with the server before ${intent.baseBranch} moved: ${intent.baseBranch} is untouched and the lane is not merged`;
+          await this.deps.events.append({ ...base, type: "warning", payload: { failureClass: "infra", message } });
+          out.notMerged.push(laneId);
+        }
+      }
+      await clearIntent(this.deps.dataDir, laneId);
+    }
+    return out;
   }
 
   /**
