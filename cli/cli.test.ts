@@ -3,7 +3,7 @@
  * `--json` only, against the real route handlers over HTTP and a real runtime. Drives the whole
  * control loop and checks exit codes for not found, refused, timeout, usage and unreachable.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -150,6 +150,25 @@ describe("laneboard CLI (--json)", { timeout: 400_000 }, () => {
       expect(flagWins.code).toBe(EXIT.unreachable);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  // The import itself needs PostgreSQL: server/store/transfer.test.ts (npm run test:postgres).
+  it.skipIf(!!process.env.LANEBOARD_TEST_POSTGRES_URL)("db export writes the data dir's SQLite database as JSON Lines; db import refuses a URL that is not PostgreSQL", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "laneboard-cli-export-"));
+    try {
+      const out = path.join(dir, "export.jsonl");
+      const exported = await cli(["--data-dir", h.rt.config.dataDir, "db", "export", "--out", out], { url: false });
+      expect(exported.code).toBe(EXIT.ok);
+      expect((exported.json as { rows: Record<string, number> }).rows.Repo).toBeGreaterThanOrEqual(1);
+      const [header, ...rows] = (await readFile(out, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(header).toMatchObject({ format: "laneboard-db", version: 1 });
+      expect(rows.some((r) => r.table === "LaneEvent")).toBe(true);
+      const refused = await cli(["db", "import", "--in", out, "--database-url", "file:/tmp/x.db"], { url: false });
+      expect(refused.code).toBe(EXIT.refused);
+      expect(refused.json).toMatchObject({ error: { code: "invalid_input" } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

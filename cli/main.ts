@@ -9,6 +9,7 @@
 import { Command, CommanderError } from "commander";
 import { capsCommand, awaitCommand, mcpCommand, promptCommand, reposCommand, serveCommand, tokensCommand } from "./commands";
 import { makeContext } from "./context";
+import { dbCommand } from "./db";
 import { lanesCommand } from "./lanes";
 import { EXIT, makeOutput, type Output } from "./output";
 
@@ -33,7 +34,7 @@ export function buildProgram(io: CliIo) {
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
-  for (const make of [lanesCommand, promptCommand, awaitCommand, reposCommand, capsCommand, tokensCommand, serveCommand, mcpCommand]) {
+  for (const make of [lanesCommand, promptCommand, awaitCommand, reposCommand, capsCommand, tokensCommand, serveCommand, mcpCommand, dbCommand]) {
     program.addCommand(make(ctx));
   }
   // Subcommands report usage errors the same way (commander copies settings only to commands made with .command()).

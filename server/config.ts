@@ -16,7 +16,7 @@
  * | --log-max-bytes-total | LANEBOARD_LOG_MAX_BYTES_TOTAL | 2 GiB |
  * | --process-cgroups | LANEBOARD_PROCESS_CGROUPS | auto (a cgroup per process where allowed; `off`: process groups only) |
  * | --shutdown-timeout-ms | LANEBOARD_SHUTDOWN_TIMEOUT_MS | 2000 (SIGTERM/SIGINT → exit, whatever clients do) |
- * | --database-url | LANEBOARD_DATABASE_URL | none: SQLite in the data dir; `postgresql://…`: that shared database (docs/scale-out.md) |
+ * | --database-url | LANEBOARD_DATABASE_URL | none: SQLite in the data dir; `postgresql://…`: that database (prisma/README.md) |
  * | --allowed-host (repeatable) | LANEBOARD_ALLOWED_HOSTS (comma-separated) | none: loopback names and the bound address only |
  *
  * Agent engines (README "Pointing engines at the real services"; unset = each CLI's own default,
@@ -61,7 +61,7 @@ export const ConfigSchema = z.object({
   processCgroups: z.enum(["auto", "off"]).default("auto"),
   /** How long a shutdown may take before the process exits anyway (ms). */
   shutdownTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(2000),
-  /** PostgreSQL shared by several nodes (docs/scale-out.md); unset: SQLite in the data dir. */
+  /** A PostgreSQL database (prisma/README.md); unset: SQLite in the data dir. */
   databaseUrl: z
     .string()
     .regex(/^postgres(ql)?:\/\//i, "must be a postgresql:// URL (unset for SQLite in the data dir)")

@@ -8,6 +8,7 @@
  *
  * Paths of both dialects' schemas, migration folders and clients live here.
  */
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -59,4 +60,13 @@ export function postgresSchema(sqliteSchema: string, opts: { schemaFile: string;
   if (!swapped) throw new Error('the schema has no datasource block with provider = "sqlite" to derive the PostgreSQL schema from');
   if (!output) throw new Error("the schema has no generator client block with an output folder");
   return HEADER + text;
+}
+
+/**
+ * The schema version this code runs: the name of its newest migration folder (both dialects'
+ * folders have the same names). An export names it; an import accepts only its own.
+ */
+export function schemaVersion(provider: Provider = "sqlite", root = REPO_ROOT): string {
+  const dirs = readdirSync(dialectPaths(provider, root).migrations, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  return dirs.sort().at(-1) ?? "none";
 }
