@@ -4,20 +4,14 @@
  * step (MergeService.recoverInterrupted, run by createRuntime before any request) records which:
  * never a base at the merge commit while the lane says "not merged", never a second merge.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { integrateIntoBase } from "../git/merge";
 import { resolveCommit } from "../git/repo";
 import { COMMIT, laneEvents, ofType, SH } from "../recovery/lane-fixtures.testing";
-import { isTerminal, shellPacket, startTestRuntime, waitForLane, type TestRuntime } from "../testing/runtime-harness";
+import { isTerminal, runtimePerFile, shellPacket, waitForLane } from "../testing/runtime-harness";
 import { leftIntents, mergeTrailer, writeIntent } from "./merge-journal";
 
-let h: TestRuntime;
-beforeAll(async () => {
-  h = await startTestRuntime({ workerCap: 4 });
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = runtimePerFile({ workerCap: 4 });
 
 /** A finished lane with one commit of its own, and the base head and lane head as they are. */
 async function finishedLane(file: string) {
