@@ -9,6 +9,9 @@
  *    `Sec-Fetch-Site: cross-site` → 403, whatever the credentials;
  * 4. `/api/…`: a token in the query string → 401 (URLs end up in logs and histories); no valid
  *    credentials → 401. The route handler then authenticates again and checks its scope;
+ *    a state-changing call with a body: declared larger than 1 MiB → 413 (nothing is read), any
+ *    media type but `application/json` (a policy: or YAML) → 415, so no cross-site "simple"
+ *    request (text/plain, form-urlencoded, multipart) reaches a handler (lib/request-limits.ts);
  * 5. pages: `?token=<token>` sets the session cookie (HttpOnly, SameSite=Strict) and redirects
  *    (303) to the same URL without it; without a valid session → a 401 page saying where the
  *    token is. Next.js's static assets are public.
@@ -17,6 +20,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { SESSION_COOKIE } from "@/lib/auth";
+import { bodyKindOf, MAX_BODY_BYTES, YAML_BODY_PATH } from "@/lib/request-limits";
 import type { AuthService, Caller } from "../auth/auth-service";
 import type { OriginPolicy } from "./origin-policy";
 
@@ -58,7 +62,8 @@ export function createRequestGuard(opts: RequestGuardOptions): RequestGuard {
         return refuse(req, res, 401, "unauthorized", "tokens are not accepted in the URL of API calls: send `Authorization: Bearer <token>`");
       }
       const result = auth.authenticate(creds);
-      return result.ok ? false : refuse(req, res, 401, "unauthorized", result.message);
+      if (!result.ok) return refuse(req, res, 401, "unauthorized", result.message);
+      return SAFE_METHODS.has(req.method ?? "GET") ? false : checkBody(req, res, url.pathname);
     }
     if (PUBLIC_PREFIXES.some((p) => url.pathname.startsWith(p))) return false;
     const token = url.searchParams.get("token");
@@ -73,6 +78,22 @@ export function createRequestGuard(opts: RequestGuardOptions): RequestGuard {
     const result = auth.authenticate(creds);
     return result.ok ? false : refuse(req, res, 401, "unauthorized", "open the board URL printed when the server started (the token is in <data-dir>/token)");
   };
+}
+
+/** The body checks of a state-changing API call: false to pass it on, true when refused. */
+function checkBody(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
+  const length = Number(req.headers["content-length"] ?? 0);
+  const hasBody = length > 0 || req.headers["transfer-encoding"] !== undefined;
+  if (length > MAX_BODY_BYTES) {
+    // Do not read it: close the connection once answered instead of draining the rest.
+    res.setHeader("Connection", "close");
+    return refuse(req, res, 413, "payload_too_large", `the body is ${length} bytes; at most ${MAX_BODY_BYTES} are accepted`);
+  }
+  if (!hasBody) return false;
+  const kind = bodyKindOf(req.headers["content-type"]);
+  if (kind === "json" || (kind === "yaml" && YAML_BODY_PATH.test(pathname))) return false;
+  res.setHeader("Connection", "close");
+  return refuse(req, res, 415, "unsupported_media_type", `send the body as application/json${YAML_BODY_PATH.test(pathname) ? " or application/yaml" : ""} (got ${JSON.stringify(req.headers["content-type"] ?? "")})`);
 }
 
 /** Set the session cookie and redirect to `location` (the same URL without the token). */

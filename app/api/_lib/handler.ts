@@ -11,6 +11,7 @@ import type { z } from "zod";
 import type { Scope } from "@/lib/auth";
 import { AppError, httpStatusFor, isAppError } from "@/lib/errors";
 import { storageFailureOf } from "@/lib/storage-errors";
+import { MAX_BODY_DEPTH, nestedDeeperThan } from "@/lib/request-limits";
 import { parseOrThrow } from "@/lib/validate";
 import { getRuntime } from "@/server/runtime-global";
 import { assertRepoReach } from "./repo-reach";
@@ -118,7 +119,7 @@ export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) =>
 
 /**
  * Read and validate a JSON body. An empty body is `{}`.
- * @throws AppError bad_request (not JSON), invalid_input (schema, naming the field).
+ * @throws AppError bad_request (not JSON, nested deeper than MAX_BODY_DEPTH), invalid_input (schema, naming the field).
  */
 export async function readBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
   const text = await req.text();
@@ -129,6 +130,7 @@ export async function readBody<S extends z.ZodType>(req: Request, schema: S): Pr
     } catch {
       throw new AppError("bad_request", "request body is not valid JSON");
     }
+    if (nestedDeeperThan(data, MAX_BODY_DEPTH)) throw new AppError("bad_request", `request body nests deeper than ${MAX_BODY_DEPTH} levels`);
   }
   return parseOrThrow(schema, data);
 }

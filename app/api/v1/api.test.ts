@@ -41,6 +41,10 @@ describe("repos", () => {
   it("POST /api/v1/repos – body is not JSON", async () => {
     await expectError(await repos.POST(post("/api/v1/repos", "{nope"), none), 400, "bad_request");
   });
+  it("POST /api/v1/repos – a body nested deeper than the limit is 400, not a 500", async () => {
+    const deep = "[".repeat(5000) + "]".repeat(5000);
+    expect((await expectError(await repos.POST(post("/api/v1/repos", `{"path":${deep}}`), none), 400, "bad_request"))).toContain("nests deeper");
+  });
   it("POST /api/v1/repos – already registered", async () => {
     await expectError(await repos.POST(post("/api/v1/repos", { path: h.repoPath }), none), 409, "already_exists");
   });

@@ -51,7 +51,7 @@ describe("merge", () => {
     await expect(fs.access(lane.worktreePath)).rejects.toThrow();
     expect((await git(["branch", "--list", lane.branch], { cwd: h.repoPath })).stdout).toBe("");
     const events = await laneEvents(h.rt, lane.id);
-    expect(ofType(events, "lane.merged")[0]?.payload).toMatchObject({ strategy: "ff", by: "api", sha: merged.sha });
+    expect(ofType(events, "lane.merged")[0]?.payload).toMatchObject({ strategy: "ff", by: "admin", sha: merged.sha });
     expect(ofType(events, "lane.cleaned_up")[0]?.payload).toMatchObject({ worktreeRemoved: true, branchDeleted: true });
     expect(await h.rt.lanes.get(lane.id)).toMatchObject({ merged: true, mergeReady: null });
     const again = await laneMerge.POST(req("POST", `/api/v1/lanes/${lane.id}/merge`, {}), id(lane.id));
