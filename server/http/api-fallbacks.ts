@@ -1,28 +1,30 @@
 /**
  * `/api/v1` answers that do not come from our route handlers, rewritten into the API's error shape
  * `{ error: { code, message } }`: Next.js answers a path no route matches with its HTML 404 page,
- * and a method a route does not export with an empty 405. A client of the API (a claw) must be
- * able to read every answer as JSON.
+ * a method a route does not export with an empty 405, and a `multipart/form-data` POST to a path
+ * no route matches as a Server Action it cannot find (`409` "Server Action unavailable.", text);
+ * route handlers never take Server Actions, so that one is the 404 it really is. A client of the
+ * API (a claw) must be able to read every answer as JSON.
  *
  * How: the response's `writeHead`/`write`/`end` are wrapped for `/api/v1` requests; when the
- * status about to be sent is 404 without a JSON content type, or 405, the headers are replaced
- * (`content-type: application/json`, the body's length) and Next.js's body is dropped for ours.
- * Our own JSON errors (a 404 `not_found` for an unknown lane) pass untouched.
+ * status about to be sent is an error (4xx/5xx) without a JSON content type, or 405, the status
+ * and headers are replaced (`content-type: application/json`, the body's length) and Next.js's
+ * body is dropped for ours. Our own answers are always JSON (route.ts), so they pass untouched.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 const API_PREFIX = "/api/v1";
 
-/** The JSON error for a status Next.js produced, or null when the answer is ours to keep. */
-function replacement(req: IncomingMessage, res: ServerResponse): string | null {
-  const type = String(res.getHeader("content-type") ?? "");
-  if (res.statusCode === 404 && !type.includes("application/json")) {
-    return JSON.stringify({ error: { code: "not_found", message: `no API route ${pathOf(req)}` } });
-  }
-  if (res.statusCode === 405) {
-    return JSON.stringify({ error: { code: "method_not_allowed", message: `${req.method} is not allowed on ${pathOf(req)}` } });
-  }
-  return null;
+/** The status and JSON error for an answer Next.js produced, or null when the answer is ours to keep. */
+function replacement(req: IncomingMessage, res: ServerResponse): { status: number; body: string } | null {
+  const json = String(res.getHeader("content-type") ?? "").includes("application/json");
+  const error = (status: number, code: string, message: string) => ({ status, body: JSON.stringify({ error: { code, message } }) });
+  if (res.statusCode === 405) return error(405, "method_not_allowed", `${req.method} is not allowed on ${pathOf(req)}`);
+  if (json || res.statusCode < 400) return null;
+  // Next's 404 page, and its Server Action lookup on a path no route handler matched.
+  if (res.statusCode === 404 || res.statusCode === 409) return error(404, "not_found", `no API route ${pathOf(req)}`);
+  if (res.statusCode >= 500) return error(res.statusCode, "internal", "internal error");
+  return error(res.statusCode, "bad_request", `the request was refused before reaching an API route (${res.statusCode})`);
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -41,8 +43,10 @@ export function apiFallback(req: IncomingMessage, res: ServerResponse): void {
   const decide = () => {
     if (decided) return;
     decided = true;
-    body = replacement(req, res);
-    if (body === null) return;
+    const answer = replacement(req, res);
+    if (answer === null) return;
+    body = answer.body;
+    res.statusCode = answer.status;
     res.removeHeader("content-encoding");
     res.removeHeader("transfer-encoding");
     res.setHeader("content-type", "application/json");
@@ -54,7 +58,7 @@ export function apiFallback(req: IncomingMessage, res: ServerResponse): void {
     const headers = rest.find((r) => typeof r === "object" && r !== null) as Record<string, string | number | string[]> | undefined;
     if (headers && !Array.isArray(headers)) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     decide();
-    return writeHead.call(this, statusCode);
+    return writeHead.call(this, res.statusCode);
   } as ServerResponse["writeHead"];
   res.write = function (this: ServerResponse, ...args: unknown[]) {
     decide();

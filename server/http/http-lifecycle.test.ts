@@ -24,6 +24,11 @@ async function start(): Promise<void> {
         res.writeHead(404, { "content-type": "application/json" });
         return res.end(JSON.stringify({ error: { code: "not_found", message: "lane nope not found" } }));
       }
+      if (req.method === "POST" && req.headers["content-type"]?.startsWith("multipart/form-data")) {
+        // Next.js looking for a Server Action on a path no route handler matched.
+        res.writeHead(409, { "content-type": "text/plain; charset=utf-8" });
+        return res.end("Server Action unavailable.");
+      }
       if (req.method === "DELETE") {
         res.statusCode = 405;
         return res.end();
@@ -71,6 +76,19 @@ describe("API answers that are not ours become the JSON error shape", () => {
     await start();
     const res = await get(new http.Agent(), "/api/v1/board", "DELETE");
     expect(res).toMatchObject({ status: 405, text: JSON.stringify({ error: { code: "method_not_allowed", message: "DELETE is not allowed on /api/v1/board" } }) });
+  });
+  it("a multipart POST to a path no route matches (Next's Server Action 409, text) is a JSON 404 not_found", async () => {
+    await start();
+    const res = await new Promise<{ status: number; type: string | undefined; text: string }>((resolve, reject) => {
+      const req = http.request(`${base}/api/v1/diff/file`, { method: "POST", headers: { "content-type": "multipart/form-data; boundary=x" } }, (r) => {
+        let text = "";
+        r.on("data", (c: Buffer) => (text += c.toString()));
+        r.on("end", () => resolve({ status: r.statusCode!, type: r.headers["content-type"], text }));
+      });
+      req.on("error", reject);
+      req.end('"text"');
+    });
+    expect(res).toEqual({ status: 404, type: "application/json", text: JSON.stringify({ error: { code: "not_found", message: "no API route /api/v1/diff/file" } }) });
   });
   it("a malformed percent-encoding in an API path is a JSON 400 before the handler runs", async () => {
     await start();
