@@ -103,13 +103,15 @@ describe("scheduler budgets and rate limits", () => {
   it("rate limits per engine: a lane waits for its engine's next request with the time shown; throttling backs the engine off", async () => {
     const { rt } = h;
     await rt.scheduler.settings.setRateLimits({ shell: { requestsPerMinute: 1, burst: 1 } });
+    // a takes the one token at its dispatch (not before t0); the next comes a minute after that.
+    const t0 = Date.now();
     const a = await rt.lanes.create(gated(h.repoId, "rl-a"));
     await running(rt, a.id);
     const b = await rt.lanes.create(gated(h.repoId, "rl-b"));
     const waiting = await rt.lanes.get(b.id);
     expect(waiting.waitingFor).toMatchObject({ kind: "rate_limit", engine: "shell" });
     const retryAt = (waiting.waitingFor as { retryAt: number }).retryAt;
-    expect(retryAt - Date.now()).toBeGreaterThan(50_000);
+    expect(retryAt).toBeGreaterThanOrEqual(t0 + 59_000);
     expect(rt.scheduler.settings.rateLimits().shell).toEqual({ limit: { requestsPerMinute: 1, burst: 1 }, retryAt });
     // Another engine is not held by shell's limit.
     const script = await rt.lanes.create({ objective: "script lane", repo: h.repoId, branch: `lane/rl-script-${process.pid}`, worker: { engine: "script", script: [{ op: "say", text: "hi" }] } });
