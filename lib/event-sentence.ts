@@ -145,6 +145,13 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
     d(`${PROMPT_SOURCE_WORDS[p.source]}: “${clipText(p.text, 120)}”${p.truncated ? " (cut)" : ""}`, "info"),
   "worker.usage": (p) =>
     d(`Used ${plural(Math.round(p.inputTokens), "input token")} and ${plural(Math.round(p.outputTokens), "output token")}${p.costUsd !== null ? `, ${formatUsd(p.costUsd)}` : ""}`, "muted"),
+  "lane.worktree_prepared": (p) =>
+    d(
+      `Branch brought up to ${p.baseBranch} ${shortSha(p.baseSha)}${p.merged.length ? ` with ${p.merged.length} dependency ${p.merged.length === 1 ? "branch" : "branches"} merged in` : ""} before the worker started`,
+      "info",
+      f("merged", p.merged.map((m) => `${m.branch} ${shortSha(m.sha)}`).join(", ")),
+      f("start", shortSha(p.head)),
+    ),
   "lane.phantom_completion": (p) => d("The agent reported success but changed nothing", "bad", f("base", shortSha(p.baseSha)), f("head", shortSha(p.head))),
   "trust_required": (p) => d("The agent asks whether to trust this folder", "warn", f("folder", p.path)),
   "trust_resolved": (p) => d(`Folder trusted (by ${p.by})`, "info"),

@@ -213,6 +213,19 @@ export const LANE_EVENT_PAYLOADS = {
   }),
   /** Running token and cost totals of a worker's run (latest wins; throttled). */
   "worker.usage": z.object({ workerId: z.string(), inputTokens: z.number().min(0), outputTokens: z.number().min(0), costUsd: z.number().nullable() }),
+  /**
+   * A lane with dependencies was brought up to date as its worker started (added in v1): its
+   * branch moved to the base branch's head at that moment (`baseSha`, was `previousBaseSha`) and
+   * the branches of the dependencies that succeeded were merged in (`merged`); `head` is where
+   * the worker starts.
+   */
+  "lane.worktree_prepared": z.object({
+    baseBranch: z.string(),
+    baseSha: z.string(),
+    previousBaseSha: z.string().nullable(),
+    head: z.string(),
+    merged: z.array(z.object({ laneId: z.string(), branch: z.string(), sha: z.string() })),
+  }),
   /** The worker reported success but the branch has no commit and the worktree no change against the base. */
   "lane.phantom_completion": z.object({ workerId: z.string(), baseSha: z.string(), head: z.string() }),
   "trust_required": z.object({ workerId: z.string(), path: z.string() }),

@@ -49,6 +49,11 @@ export const PROCESS_STATUSES = ["starting", "running", "exited", "killed", "los
 export const ProcessStatusSchema = z.enum(PROCESS_STATUSES);
 export type ProcessStatus = z.infer<typeof ProcessStatusSchema>;
 
+/**
+ * The failure taxonomy (docs/failures.md has each class's meaning, next action and recipe).
+ * `provider_auth`: the model API rejected the engine's credentials (HTTP 401/403); restarting
+ * the worker cannot fix it, a person has to fix the key.
+ */
 export const FAILURE_CLASSES = [
   "prompt_delivery",
   "trust_gate",
@@ -61,6 +66,7 @@ export const FAILURE_CLASSES = [
   "gateway_routing",
   "tool_runtime",
   "infra",
+  "provider_auth",
   "workspace_mismatch",
   "budget_exceeded",
   "killed",

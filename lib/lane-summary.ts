@@ -26,6 +26,12 @@ export type LanePhase = z.infer<typeof LanePhaseSchema>;
 
 export const CHECKPOINT_KINDS = ["worker_ready", "trust_resolved", "commit", "green", "finished", "pr_opened", "merge_ready"] as const;
 
+/**
+ * What to do next. `restart_worker` and `merge_forward` are what automatic recovery does too;
+ * `ask_human` means recovery gave up (the lane is escalated: `LaneView.blocked`), so neither a
+ * claw nor a restart should try the same again; `fix_credentials` means the model API rejected
+ * the engine's key (class `provider_auth`), which no restart fixes.
+ */
 export const NEXT_ACTIONS = [
   "wait",
   "resolve_trust",
@@ -34,7 +40,9 @@ export const NEXT_ACTIONS = [
   "restart_worker",
   "merge_forward",
   "fix_and_restart",
+  "fix_credentials",
   "inspect_workspace",
+  "ask_human",
   "review_and_merge",
   "none",
 ] as const;
@@ -49,7 +57,15 @@ export const LaneSummarySchema = z.object({
   /** One line about the phase, e.g. "tool Edit" or "attempt 2". */
   phaseDetail: z.string().nullable(),
   lastCheckpoint: z.object({ kind: z.enum(CHECKPOINT_KINDS), label: z.string(), ...EventRef }).nullable(),
-  blocker: z.object({ failureClass: FailureClassSchema.nullable(), reason: z.string(), ...EventRef }).nullable(),
+  blocker: z
+    .object({
+      failureClass: FailureClassSchema.nullable(),
+      /** Finer than the class when known, e.g. `phantom_completion`, `auth_rejected`, `tests_failed` (server/checks/classify-failure.ts). */
+      failureReason: z.string().nullable(),
+      reason: z.string(),
+      ...EventRef,
+    })
+    .nullable(),
   nextAction: z.object({ action: NextActionSchema, label: z.string() }),
   /** Id of the newest event folded in (0 for none). */
   eventId: z.number().int(),

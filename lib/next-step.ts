@@ -37,7 +37,14 @@ export function nextStep(lane: LaneFacts): NextStep {
     case "fix_and_restart":
       return { kind: "open_output", text: "Read the failing check's output, fix it, then restart" };
     case "inspect_workspace":
-      return { kind: "open_output", text: "Check what the agent touched outside its worktree before restarting" };
+      return {
+        kind: "open_output",
+        text: s.blocker?.failureReason === "phantom_completion" ? "The agent claimed success but changed nothing: find where its work went before running it again" : "Check what the agent touched outside its worktree before restarting",
+      };
+    case "fix_credentials":
+      return { kind: "none", text: "The model API rejected the engine's key: fix the key on the server, then restart the lane" };
+    case "ask_human":
+      return { kind: "open_output", text: "Automatic recovery gave up: read the evidence and decide before restarting" };
     case "review_and_merge":
       if (lane.mergeReady === true) return { kind: "merge", text: "Review the diff and merge" };
       if (lane.mergeReady === false) return { kind: "open_diff", text: "Not mergeable yet: see what blocks the merge" };

@@ -64,6 +64,8 @@ const CASES: Record<string, Case> = {
   "npm-install-enotfound.txt": { role: "check", failureClass: "infra", reason: "network", evidence: ["getaddrinfo ENOTFOUND registry.invalid"] },
   "npm-install-etimedout.txt": { role: "check", failureClass: "infra", reason: "network", evidence: ["npm error code FETCH_ERROR", "npm error network timeout at: http://127.0.0.1:47123/left-pad"] },
   "node-http-econnrefused.txt": { role: "worker", failureClass: "infra", reason: "network", evidence: ["connect ECONNREFUSED 127.0.0.1:9"] },
+  "claude-stream-json-401.txt": { role: "worker", failureClass: "provider_auth", reason: "auth_rejected", evidence: ['"api_error_status":401', '"error":"authentication_failed"'] },
+  "codex-exec-json-401.txt": { role: "worker", failureClass: "provider_auth", reason: "auth_rejected", evidence: ["unexpected status 401 Unauthorized: invalid x-api-key"] },
   "claude-stream-json-rate-limited.txt": { role: "worker", failureClass: "infra", reason: "rate_limited", evidence: ['"error_status":429', "Request rejected (429)"] },
 
   "claude-trust-prompt-pane.txt": { role: "worker", failureClass: "trust_gate", reason: "trust_prompt", evidence: ["Is this a project you created or one you trust?", "1. Yes, I trust this folder"] },

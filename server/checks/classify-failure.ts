@@ -55,6 +55,7 @@ export const FAILURE_REASONS = [
   "push_rejected",
   "branch_diverged",
   "branch_behind",
+  "auth_rejected",
   "rate_limited",
   "tests_failed",
   "typescript",
@@ -249,6 +250,15 @@ export const FAILURE_RULES: readonly FailureRule[] = [
   byPatterns("push_rejected", "branch_divergence", [/^\s*! \[rejected\].*\((?:non-fast-forward|fetch first)\)/, /^hint: Updates were rejected because/], "push rejected: the remote branch has commits this one lacks"),
   byPatterns("branch_diverged", "branch_divergence", [/^Your branch and '.+' have diverged/, /^fatal: Need to specify how to reconcile divergent branches/, /^fatal: Not possible to fast-forward/], "the branch has diverged from its upstream"),
   byPatterns("branch_behind", "branch_divergence", [/^Your branch is behind '.+' by \d+ commits?/], "the branch is behind its upstream"),
+  // Engines only (a check whose test prints "401" is still a test): the model API rejected the
+  // key. Claude Code's result line and synthetic message, Codex's turn error, the built-in agent.
+  byPatterns(
+    "auth_rejected",
+    "provider_auth",
+    [/"api_error_status":\s*40[13]\b/, /"error":\s*"authentication_failed"/, /\bunexpected status 40[13] (?:Unauthorized|Forbidden)\b/, /\bauthentication_error\b/, /rejected the credentials \(40[13]\b/],
+    "the model API rejected the engine's credentials (HTTP 401/403): fix the API key; a restart will not",
+    ["worker"],
+  ),
   // Engines only: a test named "rate limit …" failing must stay a test failure.
   byPatterns(
     "rate_limited",

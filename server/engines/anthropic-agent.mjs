@@ -17,8 +17,8 @@
  *
  * Retries: 429, 5xx (incl. 529 overloaded) and connection errors are retried up to
  * `maxRetries` times (default 5) with exponential backoff `retryBaseMs * 2^n` (default 1000 ms,
- * capped at 60 s) or the server's `retry-after` when it sends one. A 401 is fatal at once, with
- * a message naming the key variable. The SDK's own retries are off so each retry is reported.
+ * capped at 60 s) or the server's `retry-after` when it sends one. A 401 or 403 is fatal at once
+ * (failure class `provider_auth`), with a message naming the key variable. The SDK's own retries are off so each retry is reported.
  *
  * Plain Node ESM (checked with `// @ts-check`): it runs with `node` from any cwd. The bare
  * import of `@anthropic-ai/sdk` resolves from this file's location (Node resolves packages
@@ -107,8 +107,8 @@ async function callModel(client, task, messages) {
       const stream = client.messages.stream({ model: task.model, max_tokens: task.maxTokens, system: task.system, tools: /** @type {any} */ (TOOL_DEFINITIONS), messages });
       return await stream.finalMessage();
     } catch (err) {
-      if (err instanceof Anthropic.APIError && err.status === 401) {
-        throw new FatalError(`model API rejected the credentials (401 ${err.apiMessage ?? err.message}); check ANTHROPIC_API_KEY`, "infra");
+      if (err instanceof Anthropic.APIError && (err.status === 401 || err.status === 403)) {
+        throw new FatalError(`model API rejected the credentials (${err.status} ${err.apiMessage ?? err.message}); check ANTHROPIC_API_KEY`, "provider_auth");
       }
       const delay = retryDelay(err, attempt, task.retryBaseMs);
       if (delay === null) throw new FatalError(`model API error: ${describe(err)}`, "infra");

@@ -116,7 +116,7 @@ describe("anthropic engine: the built-in agent with the real SDK", () => {
     const run = await lane.run([{ text: "never" }], { anthropicApiKey: "wrong" }, { apiKey: "the-right-key" });
     expect(run.exitCode).toBe(1);
     expect(lane.server!.requests).toHaveLength(1);
-    expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: false, text: expect.stringMatching(/rejected the credentials \(401 .*\); check ANTHROPIC_API_KEY/), failureClass: "infra" }]);
+    expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: false, text: expect.stringMatching(/rejected the credentials \(401 .*\); check ANTHROPIC_API_KEY/), failureClass: "provider_auth" }]);
   });
 
   it("stops at the turn limit as budget_exceeded, and exits 2 on a bad task file", async () => {

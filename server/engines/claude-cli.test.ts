@@ -72,6 +72,6 @@ describe("claude engine with the real Claude Code CLI", () => {
     const run = await lane.run([{ text: "never" }], { claudeMaxRetries: 0 }, { apiKey: "the-right-key" });
     expect(run.exitCode).toBe(1);
     expect(lane.server!.requests.filter((r) => r.status === 401)).toHaveLength(1);
-    expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: false, turns: 1, costUsd: 0, text: expect.stringMatching(/API key/), failureClass: "infra" }]);
+    expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: false, turns: 1, costUsd: 0, text: expect.stringMatching(/API key/), failureClass: "provider_auth" }]);
   });
 });

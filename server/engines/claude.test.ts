@@ -69,7 +69,7 @@ describe("ClaudeStreamAdapter on bad and unusual input", () => {
     expect(out[8]).toEqual([]);
   });
 
-  it("maps an API retry to a warning and an API error result to a failed result of class infra", () => {
+  it("maps an API retry to a warning, a 401 result to provider_auth (a restart sends the same key) and a 529 to infra", () => {
     const signals = feedAll(
       [
         '{"type":"system","subtype":"api_retry","attempt":1,"max_retries":1,"retry_delay_ms":500,"error_status":401,"error":"authentication_failed"}',
@@ -80,8 +80,10 @@ describe("ClaudeStreamAdapter on bad and unusual input", () => {
     expect(signals).toEqual([
       { kind: "warning", message: "model API retry 1/1 after status 401", line: expect.any(String) },
       { kind: "usage", inputTokens: 0, outputTokens: 0, costUsd: 0 },
-      { kind: "result", ok: false, turns: 1, costUsd: 0, text: "Invalid API key · Fix external API key", failureClass: "infra" },
+      { kind: "result", ok: false, turns: 1, costUsd: 0, text: "Invalid API key · Fix external API key", failureClass: "provider_auth" },
     ]);
+    const overloaded = feedAll(['{"type":"result","subtype":"success","is_error":true,"api_error_status":529,"num_turns":1,"result":"Overloaded","total_cost_usd":0}'], { exitCode: 1, signal: null } as never);
+    expect(overloaded.at(-1)).toMatchObject({ kind: "result", ok: false, failureClass: "infra" });
   });
 
   it("classifies turn and budget limits, reports permission denials, and sums modelUsage", () => {

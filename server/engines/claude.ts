@@ -68,8 +68,11 @@ const IGNORED_TYPES = new Set(["stream_event", "rate_limit_event", "control_requ
 function claudeFailureClass(r: Record<string, unknown>): FailureClass {
   const subtype = String(r.subtype ?? "");
   if (subtype === "error_max_turns" || subtype.startsWith("error_max_budget")) return "budget_exceeded";
-  // An API error (auth, rate limit, overload, 5xx after retries) is the model provider's: infra.
-  if (num(r.api_error_status) !== undefined) return "infra";
+  const status = num(r.api_error_status);
+  // Rejected credentials are fixed by a person, not by a restart.
+  if (status === 401 || status === 403) return "provider_auth";
+  // Any other API error (rate limit, overload, 5xx after retries) is the model provider's: infra.
+  if (status !== undefined) return "infra";
   return "tool_runtime";
 }
 

@@ -79,6 +79,6 @@ describe("codex engine with the real Codex CLI", () => {
     const run = await lane.run([{ text: "never" }], { codexMaxRetries: 0 }, { apiKey: "the-right-key" });
     expect(run.exitCode).toBe(1);
     expect(lane.server!.requests.every((r) => r.status === 401)).toBe(true);
-    expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: false, turns: 1, text: expect.stringMatching(/401 Unauthorized/), failureClass: "infra" }]);
+    expect(ofKind(run.signals, "result")).toEqual([{ kind: "result", ok: false, turns: 1, text: expect.stringMatching(/401 Unauthorized/), failureClass: "provider_auth" }]);
   });
 });

@@ -51,8 +51,10 @@ describe("CodexJsonAdapter on recorded output", () => {
     const failed = feedAll([RECORDED[0]!, '{"type":"turn.started"}', '{"type":"error","message":"Reconnecting... 1/5"}', '{"type":"turn.failed","error":{"message":"unexpected status 401 Unauthorized"}}'], { exitCode: 1, signal: null });
     expect(failed.slice(1)).toEqual([
       { kind: "warning", message: "codex: Reconnecting... 1/5", line: expect.any(String) },
-      { kind: "result", ok: false, turns: 1, text: "unexpected status 401 Unauthorized", failureClass: "infra" },
+      { kind: "result", ok: false, turns: 1, text: "unexpected status 401 Unauthorized", failureClass: "provider_auth" },
     ]);
+    const overloaded = feedAll([RECORDED[0]!, '{"type":"turn.failed","error":{"message":"unexpected status 500 Internal Server Error"}}'], { exitCode: 1, signal: null });
+    expect(overloaded.at(-1)).toMatchObject({ kind: "result", ok: false, failureClass: "infra" });
     expect(feedAll(RECORDED.slice(0, 3), { exitCode: 0, signal: null }).at(-1)).toEqual({ kind: "result", ok: false, text: "codex exited with code 0 without a result", failureClass: "tool_runtime" });
   });
 });

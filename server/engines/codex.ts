@@ -25,6 +25,9 @@ export const CODEX_PROVIDER_ID = "laneboard";
 /** The variable Codex reads the provider's API key from. */
 export const CODEX_API_KEY_ENV = "LANEBOARD_CODEX_API_KEY";
 
+/** Codex's message for a rejected key: "unexpected status 401 Unauthorized: …" (fixture codex-exec-json-401.txt). */
+const AUTH_REJECTED = /\bunexpected status 40[13]\b/;
+
 export type CodexSandbox = "read-only" | "workspace-write" | "danger-full-access";
 
 export interface CodexArgvOptions {
@@ -110,7 +113,7 @@ export class CodexJsonAdapter extends JsonLinesAdapter {
         this.#turns++;
         this.#resultSent = true;
         const message = String(rec(e.error).message ?? "turn failed");
-        return [{ kind: "result", ok: false, turns: this.#turns, text: clip(message), failureClass: "infra" }];
+        return [{ kind: "result", ok: false, turns: this.#turns, text: clip(message), failureClass: AUTH_REJECTED.test(message) ? "provider_auth" : "infra" }];
       }
       case "item.started":
       case "item.updated":

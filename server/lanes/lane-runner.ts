@@ -35,6 +35,7 @@ import { promptPayload } from "../workers/prompt-event";
 import { CheckRunner, type CheckHooks, type FailureDetails } from "../checks/check-runner";
 import { laneDir } from "../records/lane-dir";
 import { findLane, loadLane, transitionLane, updateLane, type LaneDeps, type LaneRow } from "../records/lane-store";
+import { laneStartPoint } from "./start-point";
 
 export interface LaneRunnerDeps extends LaneDeps {
   supervisor: ProcessSupervisor;
@@ -250,13 +251,14 @@ export class LaneRunner {
    * the lane's base. Emits `lane.phantom_completion` and fails the lane; true when it did.
    */
   async #phantom(lane: LaneRow, workerId: string, exit: Exit): Promise<boolean> {
-    if (!lane.baseSha) return false;
-    const found = await detectPhantomCompletion(lane.worktreePath, lane.baseSha).catch(() => null);
+    const start = await laneStartPoint(this.deps.db, lane);
+    if (!start) return false;
+    const found = await detectPhantomCompletion(lane.worktreePath, start).catch(() => null);
     if (!found?.phantom) return false;
-    await this.deps.events.append({ type: "lane.phantom_completion", laneId: lane.id, repoId: lane.repoId, payload: { workerId, baseSha: lane.baseSha, head: found.head } });
-    const reason = `phantom_completion: the worker reported success but there is no commit and no change against ${lane.baseBranch} (${lane.baseSha.slice(0, 12)})`;
-    // No `role`: recovery restarts a failed worker once; a phantom needs a look, not a retry.
-    await this.settle(lane, "failed", exit, "tool_runtime", reason, { failureReason: "phantom_completion", summary: reason });
+    await this.deps.events.append({ type: "lane.phantom_completion", laneId: lane.id, repoId: lane.repoId, payload: { workerId, baseSha: start, head: found.head } });
+    const reason = `phantom_completion: the worker reported success but there is no commit and no change against ${lane.baseBranch} (${start.slice(0, 12)})`;
+    // A worker failure like any other, so recovery applies its own recipe (inspect, never rerun).
+    await this.settle(lane, "failed", exit, "tool_runtime", reason, { failureReason: "phantom_completion", summary: reason, role: "worker" });
     return true;
   }
 

@@ -34,6 +34,9 @@ describe("recovery recipes for workers", () => {
     expect(types.indexOf("lane.recovery.attempted")).toBeLessThan(types.indexOf("lane.restarted"));
     const view = await waitForLane(h.rt, lane.id, (l) => !!l.blocked);
     expect(view).toMatchObject({ state: "failed", attempt: 2, blocked: { failureClass: "tool_runtime" } });
+    // Blocked and the summary agree: recovery gave up, so the next action is not another restart.
+    expect(view.summary).toMatchObject({ phase: "failed", nextAction: { action: "ask_human" } });
+    expect((await h.rt.workers.state(lane.id)).summary.nextAction.action).toBe("ask_human");
     // The shell worker ran and said why it failed: its exit code is its result, classified, not rerun.
     const shellEvents = await laneEvents(h.rt, (await waitForLane(h.rt, shell.id, isTerminal)).id);
     expect(ofType(shellEvents, "lane.failed")[0]?.payload).toMatchObject({ role: "worker", failureReason: "worker_failed", evidence: expect.arrayContaining(["engine: cannot load config"]) });

@@ -23,6 +23,11 @@ describe("recoveryKeyFor on real failures", () => {
     ["worker died 2 s after start", { classification: classify("npm-run-build-fail.txt", "worker"), role: "worker", stale: false, workerUptimeMs: 2_000 }, "worker_startup_crash"],
     ["worker died after 5 min", { classification: classify("npm-run-build-fail.txt", "worker"), role: "worker", stale: false, workerUptimeMs: 300_000 }, null],
     ["out of memory", { classification: classify("node-heap-oom.txt", "worker"), role: "worker", stale: false, workerUptimeMs: 1_000 }, null],
+    // A phantom completion 2 s after start is not a startup crash: no second agent run.
+    ["phantom completion 2 s after start", { classification: { failureClass: "tool_runtime", reason: "phantom_completion" }, role: "worker", stale: false, workerUptimeMs: 2_000 }, "phantom_completion"],
+    // A rejected key: no recipe (a restart sends the same key).
+    ["model API 401 (Claude Code)", { classification: classify("claude-stream-json-401.txt", "worker"), role: "worker", stale: false, workerUptimeMs: 500 }, null],
+    ["model API 401 (Codex)", { classification: classify("codex-exec-json-401.txt", "worker"), role: "worker", stale: false, workerUptimeMs: 500 }, null],
   ];
   for (const [title, facts, key] of cases) it(`${title} → ${key}`, () => expect(recoveryKeyFor(facts)).toBe(key));
 

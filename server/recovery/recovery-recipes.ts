@@ -25,11 +25,12 @@ export const RECOVERY_KEYS = [
   "compile_red_after_main_refactor",
   "worker_startup_crash",
   "engine_rate_limited",
+  "phantom_completion",
 ] as const;
 export const RecoveryKeySchema = z.enum(RECOVERY_KEYS);
 export type RecoveryKey = z.infer<typeof RecoveryKeySchema>;
 
-export const RECOVERY_ACTIONS = ["resolve_trust", "restart_worker", "merge_forward", "retry_after_backoff"] as const;
+export const RECOVERY_ACTIONS = ["resolve_trust", "restart_worker", "merge_forward", "retry_after_backoff", "inspect_workspace"] as const;
 export type RecoveryAction = (typeof RECOVERY_ACTIONS)[number];
 
 export interface RecoveryRecipe {
@@ -105,6 +106,17 @@ export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
     redeliverPrompt: true,
     maxAttempts: 1,
   },
+  // The agent said it was done and nothing landed: running it again pays for a second run that
+  // most likely ends the same way (its writes went elsewhere, or it believed no change was
+  // needed). Look, cheaply, and hand the evidence to a person.
+  phantom_completion: {
+    key: "phantom_completion",
+    recipe: "inspect-workspace",
+    failureClass: "tool_runtime",
+    action: "inspect_workspace",
+    steps: ["read the worktree again: commits since the start point, uncommitted changes", "quote the agent's final message", "escalate with what was found; no second agent run"],
+    maxAttempts: 1,
+  },
 };
 
 const RECIPE_BY_NAME = new Map(Object.values(RECOVERY_RECIPES).map((r) => [r.recipe, r]));
@@ -132,6 +144,8 @@ export function recoveryKeyFor(f: RecoveryFacts): RecoveryKey | null {
   if (reason === "rate_limited") return "engine_rate_limited";
   if (failureClass === "compile" && f.stale) return "compile_red_after_main_refactor";
   if (reason === "merge_conflict") return null;
+  // Before the startup-crash rule: a phantom is a success that left nothing, whatever its uptime.
+  if (reason === "phantom_completion") return "phantom_completion";
   if ((failureClass === "branch_divergence" || failureClass === "test") && f.stale) return "stale_branch";
   if (f.role === "worker" && failureClass === "tool_runtime" && f.workerUptimeMs != null && f.workerUptimeMs < STARTUP_WINDOW_MS) return "worker_startup_crash";
   return null;

@@ -15,6 +15,7 @@
  * | merge-forward-after-main-refactor | compile red on a stale branch | same |
  * | restart-worker | a worker failed within 30 s of starting: an agent (claude, codex, anthropic), or a shell/script worker that printed nothing | restart the lane (same worktree) |
  * | retry-after-backoff | the engine was rate-limited | wait (`backoffMs`, default the recipe's 60 s), restart |
+ * | inspect-workspace | a phantom completion (success, nothing changed) | read the worktree again and escalate with what was found; never a second agent run |
  *
  * Trust prompt unresolved and prompt misdelivery are raised by interactive engines: they call
  * {@link RecoveryService.onWorkerFailure}, which decides and, for `restart_worker` /
@@ -35,6 +36,7 @@ import type { BranchSync } from "../freshness/branch-sync";
 import type { PolicyService } from "../policy/policy-service";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import type { Db } from "../store/db";
+import { inspectWorkspace } from "./inspect-workspace";
 
 /** A classified failure (classifyFailure's verdict, or a git problem as one). */
 export type Failure = FailureLike;
@@ -176,7 +178,7 @@ export class RecoveryService {
     const uptimeMs = proc?.startedAt && !booted ? (proc.endedAt ?? new Date()).getTime() - proc.startedAt.getTime() : null;
     const stale = failure.failureClass === "compile" ? ((await this.deps.freshness.refresh(laneId, "after_failure"))?.stale ?? false) : false;
     const verdict = await this.decide(lane, failure, { trigger: "lane.failed", role: "worker", stale, uptimeMs });
-    if (verdict.kind === "attempt") await this.#perform(lane, verdict.recipe);
+    if (verdict.kind === "attempt") await this.#perform(lane, verdict.recipe, failure);
   }
 
   /**
@@ -195,12 +197,12 @@ export class RecoveryService {
     const verdict = await this.decide(lane, failure, { trigger: "lane.blocked", role: "worker" }).catch(() => ({ kind: "none" }) as const);
     if (verdict.kind === "attempt") {
       if (opts.perform) await opts.perform(verdict.recipe).catch((err) => console.error(`[recovery] perform ${verdict.recipe.recipe} failed:`, err));
-      else await this.#perform(lane, verdict.recipe);
+      else await this.#perform(lane, verdict.recipe, failure);
     }
     return verdict;
   }
 
-  async #perform(lane: LaneRow, recipe: RecoveryRecipe): Promise<void> {
+  async #perform(lane: LaneRow, recipe: RecoveryRecipe, failure: Failure): Promise<void> {
     const restart = () => this.deps.bus.request("lane.restart", { laneId: lane.id, by: RECOVERY_ACTOR }).catch((err) => console.error(`[recovery] restart of ${lane.id} failed:`, err instanceof Error ? err.message : err));
     if (recipe.action === "merge_forward") {
       const synced = await this.deps.sync.sync(lane, "merge", recipe.recipe);
@@ -208,6 +210,14 @@ export class RecoveryService {
       else await this.escalate(lane, { failureClass: synced.problem.failureClass, reason: synced.problem.problem, summary: synced.problem.message, evidence: synced.problem.evidence }, recipe, true);
     } else if (recipe.action === "restart_worker") {
       await restart();
+    } else if (recipe.action === "inspect_workspace") {
+      const found = await inspectWorkspace(this.deps.db, lane);
+      await this.deps.events.append({
+        type: "lane.escalated",
+        laneId: lane.id,
+        repoId: lane.repoId,
+        payload: { reason: `${failure.summary} — "${recipe.recipe}": ${found.finding}; no second agent run, a person must decide`, failureClass: failure.failureClass, evidence: found.evidence, recipe: recipe.recipe, failureReason: failure.reason },
+      });
     } else if (recipe.action === "retry_after_backoff") {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { git } from "../git/git";
 import { isTerminal, waitForLane } from "../testing/runtime-harness";
-import { agentPacket, laneEvents, payloads, startAgentRig, workerStates, type AgentRig } from "./worker.testing";
+import { agentPacket, laneEvents, payloads, startAgentRig, waitForEvent, workerStates, type AgentRig } from "./worker.testing";
 
 let rig: AgentRig | null = null;
 afterEach(async () => {
@@ -107,6 +107,22 @@ describe("agent lanes through the runtime", () => {
     expect(done.worker!.sessionId).toBeTruthy();
   });
 
+  it("a 401 from the model API (the real Claude Code CLI): class provider_auth, next action fix_credentials, no restart", async () => {
+    rig = await startAgentRig([{ text: "never" }], { anthropicApiKey: "a-revoked-key" }, { apiKey: "the-right-key" });
+    const { rt, repoId } = rig.h;
+    const lane = await rt.lanes.create(agentPacket(repoId, "claude"));
+    await waitForEvent(rt, lane.id, "lane.failed", () => true, 90_000);
+    const done = await rt.lanes.get(lane.id);
+    expect(done.state).toBe("failed");
+    expect(rig.server.requests.filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(1);
+    const events = await laneEvents(rt, lane.id);
+    expect(payloads(events, "lane.failed")).toEqual([expect.objectContaining({ failureClass: "provider_auth", failureReason: "auth_rejected", role: "worker" })]);
+    expect(done.worker!.lastError).toMatchObject({ failureClass: "provider_auth" });
+    expect(done.summary).toMatchObject({ phase: "failed", blocker: { failureClass: "provider_auth" }, nextAction: { action: "fix_credentials" } });
+    await rt.recovery.stop(); // recovery decided (or not) on lane.failed: nothing may restart the lane
+    expect((await laneEvents(rt, lane.id)).filter((e) => e.type === "lane.started" || e.type === "lane.recovery.attempted").map((e) => e.type)).toEqual(["lane.started"]);
+  });
+
   it("a 500 from the model API after the retries: the lane fails with class infra, the worker keeps the error", async () => {
     rig = await startAgentRig([{ text: "never", failures: [{ status: 500 }, { status: 500 }, { status: 500 }] }]);
     const { rt, repoId } = rig.h;
@@ -118,6 +134,7 @@ describe("agent lanes through the runtime", () => {
     expect(payloads(events, "warning").some((w) => w.failureClass === "tool_runtime" && /retry 1\/1/.test(w.message))).toBe(true);
     expect(workerStates(events)).toEqual(["spawning", "ready_for_prompt", "prompt_accepted", "running", "failed"]);
     expect(done.worker!.lastError).toMatchObject({ failureClass: "infra", message: expect.stringMatching(/500/) });
+    expect(done.summary!.nextAction.action).toBe("restart_worker");
     expect(await rt.workers.lastError(lane.id)).toMatchObject({ error: { failureClass: "infra", eventType: "lane.failed" } });
     expect(events.some((e) => e.type === "check.started")).toBe(false);
   });
@@ -151,6 +168,16 @@ describe("agent lanes through the runtime", () => {
     expect(payloads(events, "lane.failed")).toEqual([expect.objectContaining({ failureClass: "tool_runtime", reason: expect.stringMatching(/^phantom_completion: /) })]);
     expect(events.some((e) => e.type === "lane.green" || e.type === "check.started")).toBe(false);
     expect(done.worker!.state).toBe("finished"); // the worker did finish; the lane is what is not green
-    expect(done.summary).toMatchObject({ phase: "failed", blocker: { failureClass: "tool_runtime" } });
+    // Its own recipe: look again and escalate with the evidence, never a second agent run.
+    const escalated = await waitForEvent(rt, lane.id, "lane.escalated");
+    expect(escalated.payload).toMatchObject({ failureClass: "tool_runtime", failureReason: "phantom_completion", recipe: "inspect-workspace", reason: expect.stringMatching(/still no commit and no change/) });
+    expect(escalated.payload.evidence).toContain("agent's final message: All done, nothing needed changing.");
+    const after = await laneEvents(rt, lane.id);
+    expect(payloads(after, "lane.recovery.attempted")).toEqual([expect.objectContaining({ recipe: "inspect-workspace", key: "phantom_completion", action: "inspect_workspace" })]);
+    expect(after.filter((e) => e.type === "lane.started")).toHaveLength(1);
+    expect(rig.server.requests.filter((r) => r.conversation === "lane")).toHaveLength(1);
+    const view = await rt.lanes.get(lane.id);
+    expect(view.blocked).toMatchObject({ failureClass: "tool_runtime" });
+    expect(view.summary).toMatchObject({ phase: "failed", blocker: { failureReason: "phantom_completion" }, nextAction: { action: "inspect_workspace" } });
   });
 });

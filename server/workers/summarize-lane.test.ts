@@ -61,15 +61,42 @@ describe("lane summary", () => {
     expect(r.phaseDetail).toBe("check npm test is red");
   });
 
-  it("workspace mismatch → inspect_workspace; phantom completion → restart; stale branch → merge_forward", () => {
+  it("workspace mismatch → inspect_workspace; phantom completion → inspect_workspace (not a second agent run); stale branch → merge_forward", () => {
     const mismatch = fold([...BOOT(), ev({ type: "branch.workspace_mismatch", payload: { expected: "/wt", actual: "/etc/passwd", source: "tool:Read" } }), lane("running", "failed")]);
     expect(renderSummary(mismatch)).toMatchObject({ blocker: { failureClass: "workspace_mismatch" }, nextAction: { action: "inspect_workspace" } });
     const phantom = fold([...BOOT(), ev({ type: "lane.phantom_completion", payload: { workerId: "W", baseSha: "a", head: "a" } }), lane("running", "failed")]);
-    expect(renderSummary(phantom).nextAction.action).toBe("restart_worker");
+    expect(renderSummary(phantom)).toMatchObject({ blocker: { failureReason: "phantom_completion" }, nextAction: { action: "inspect_workspace" } });
     const stale = fold([...BOOT(), ev({ type: "branch.stale_against_main", payload: { ahead: 1, behind: 3, baseBranch: "main" } }), lane("running", "finished"), ev({ type: "lane.finished", payload: { exitCode: 0, signal: null } })]);
     expect(renderSummary(stale)).toMatchObject({ phase: "finished", blocker: { failureClass: "branch_divergence", reason: "3 commits behind main" }, nextAction: { action: "merge_forward" } });
     const fresh = fold([ev({ type: "branch.freshness", payload: { ahead: 1, behind: 0, baseBranch: "main" } })], stale);
     expect(renderSummary(fresh)).toMatchObject({ blocker: null, nextAction: { action: "review_and_merge" }, lastCheckpoint: { kind: "finished" } });
+  });
+
+  it("a bad key (provider_auth) → fix_credentials; an infra failure such as a 500 → restart_worker", () => {
+    const failed = (failureClass: string, failureReason: string) =>
+      renderSummary(fold([...BOOT(), lane("running", "failed"), ev({ type: "lane.failed", payload: { exitCode: 1, signal: null, failureClass, failureReason, reason: "x", role: "worker" } } as never)]));
+    expect(failed("provider_auth", "auth_rejected")).toMatchObject({ blocker: { failureClass: "provider_auth", failureReason: "auth_rejected" }, nextAction: { action: "fix_credentials" } });
+    expect(failed("infra", "worker_failed")).toMatchObject({ blocker: { failureClass: "infra" }, nextAction: { action: "restart_worker" } });
+  });
+
+  it("an escalated lane (as LaneView.blocked) is never told to restart_worker or merge_forward: ask_human, until a restart", () => {
+    const crashed = [...BOOT(), lane("running", "failed"), ev({ type: "lane.failed", payload: { exitCode: 3, signal: null, failureClass: "tool_runtime", reason: "worker exited", role: "worker" } })];
+    expect(renderSummary(fold(crashed)).nextAction.action).toBe("restart_worker");
+    const escalated = fold([...crashed, ev({ type: "lane.escalated", payload: { reason: "came back", failureClass: "tool_runtime", evidence: [] } })]);
+    expect(renderSummary(escalated)).toMatchObject({ phase: "failed", blocker: { failureClass: "tool_runtime" }, nextAction: { action: "ask_human" } });
+    // A red check escalated while checking, then the lane settles: the escalation still holds.
+    const red = fold([
+      ...BOOT(),
+      ev({ type: "branch.stale_against_main", payload: { ahead: 1, behind: 2, baseBranch: "main" } }),
+      lane("running", "checking"),
+      ev({ type: "lane.escalated", payload: { reason: "conflict", failureClass: "branch_divergence", evidence: [] } }),
+      lane("checking", "failed"),
+      ev({ type: "lane.failed", payload: { exitCode: 1, signal: null, failureClass: "branch_divergence", reason: "merge conflict" } }),
+    ]);
+    expect(renderSummary(red).nextAction.action).toBe("ask_human");
+    const restarted = fold([ev({ type: "lane.restarted", payload: { attempt: 2, by: "api" } }), lane("failed", "queued")], escalated);
+    expect(renderSummary(restarted)).toMatchObject({ phase: "queued", nextAction: { action: "wait" } });
+    expect(renderSummary(fold([lane("queued", "starting"), lane("starting", "running"), lane("running", "failed")], restarted)).nextAction.action).toBe("restart_worker");
   });
 
   it("a restart clears the old blocker; an event folded twice changes nothing", () => {

@@ -13,7 +13,9 @@
  *   a new attempt, when trust is resolved (a trust blocker), when the worker works again (a
  *   dialog or misdelivery), or when the level turns green (a red check); a branch behind its
  *   base is the blocker when nothing else is;
- * - next action: from the phase and the blocker's failure class.
+ * - next action: from the phase and the blocker's failure class and reason; once the lane is
+ *   escalated (`lane.escalated`, until a restart or a merge, as `LaneView.blocked`), never an
+ *   automatic action (`restart_worker`, `merge_forward`): `ask_human`.
  */
 import type { LaneEvent } from "@/lib/lane-events";
 import type { FailureClass, LaneState, WorkerState } from "@/lib/lane-state";
@@ -31,34 +33,44 @@ export interface SummaryState {
   /** Last tool the agent ran, while working. */
   activity: string | null;
   checkingLevel: string | null;
+  /** The newest `lane.escalated` since the last restart or merge (automatic recovery gave up). */
+  escalated: { eventId: number; at: string } | null;
   eventId: number;
 }
 
 export function initialSummary(laneId: string): SummaryState {
-  return { laneId, laneState: "queued", workerState: null, attempt: 0, lastCheckpoint: null, blocker: null, stale: null, activity: null, checkingLevel: null, eventId: 0 };
+  return { laneId, laneState: "queued", workerState: null, attempt: 0, lastCheckpoint: null, blocker: null, stale: null, activity: null, checkingLevel: null, escalated: null, eventId: 0 };
 }
 
 const short = (sha: string) => sha.slice(0, 7);
 
+/** A failure as an event reports it: class, finer reason key when known, one-line reason. */
+export interface ReportedFailure {
+  failureClass: FailureClass | null;
+  failureReason: string | null;
+  reason: string;
+}
+
 /** The failure an event reports, if it is one (also used for "last error"). */
-export function blockerOf(e: LaneEvent): { failureClass: FailureClass | null; reason: string } | null {
+export function blockerOf(e: LaneEvent): ReportedFailure | null {
+  const of = (failureClass: FailureClass | null, reason: string, failureReason: string | null = null) => ({ failureClass, failureReason, reason });
   switch (e.type) {
     case "lane.failed":
-      return { failureClass: e.payload.failureClass, reason: e.payload.reason };
+      return of(e.payload.failureClass, e.payload.reason, e.payload.failureReason);
     case "lane.red":
-      return { failureClass: e.payload.failureClass, reason: `${e.payload.level} check red: ${e.payload.command.join(" ")} (exit ${e.payload.exitCode ?? "none"})` };
+      return of(e.payload.failureClass, `${e.payload.level} check red: ${e.payload.command.join(" ")} (exit ${e.payload.exitCode ?? "none"})`, e.payload.failureReason);
     case "lane.blocked":
-      return { failureClass: e.payload.failureClass ?? null, reason: e.payload.reason };
+      return of(e.payload.failureClass ?? null, e.payload.reason);
     case "lane.escalated":
-      return { failureClass: e.payload.failureClass, reason: e.payload.reason };
+      return of(e.payload.failureClass, e.payload.reason, e.payload.failureReason);
     case "branch.workspace_mismatch":
-      return { failureClass: "workspace_mismatch", reason: `${e.payload.source ?? "worker"} outside the worktree: ${e.payload.actual}` };
+      return of("workspace_mismatch", `${e.payload.source ?? "worker"} outside the worktree: ${e.payload.actual}`);
     case "lane.prompt_misdelivery":
-      return { failureClass: "prompt_delivery", reason: `prompt misdelivered: ${e.payload.evidence}` };
+      return of("prompt_delivery", `prompt misdelivered: ${e.payload.evidence}`);
     case "lane.phantom_completion":
-      return { failureClass: "tool_runtime", reason: "the worker reported success but changed nothing against the base" };
+      return of("tool_runtime", "the worker reported success but changed nothing against the base", "phantom_completion");
     case "trust_required":
-      return { failureClass: "trust_gate", reason: `folder trust prompt for ${e.payload.path}` };
+      return of("trust_gate", `folder trust prompt for ${e.payload.path}`);
     default:
       return null;
   }
@@ -83,6 +95,13 @@ export function reduceSummary(s: SummaryState, e: LaneEvent): SummaryState {
       break;
     case "lane.restarted":
       next.blocker = null;
+      next.escalated = null;
+      break;
+    case "lane.escalated":
+      next.escalated = ref;
+      break;
+    case "lane.merged":
+      next.escalated = null;
       break;
     case "worker.state_changed":
       next.workerState = e.payload.to;
@@ -158,7 +177,18 @@ function phaseOf(s: SummaryState): LanePhase {
 }
 
 function nextActionOf(phase: LanePhase, s: SummaryState, blocker: LaneSummary["blocker"]): { action: NextAction; label: string } {
+  const next = baseNextAction(phase, s, blocker);
+  // Recovery already tried (or has no recipe) and handed the lane to a person: an automatic
+  // action now would repeat what failed.
+  if (s.escalated && (next.action === "restart_worker" || next.action === "merge_forward")) {
+    return { action: "ask_human", label: `automatic recovery gave up (event ${s.escalated.eventId}): a person must decide before it is restarted` };
+  }
+  return next;
+}
+
+function baseNextAction(phase: LanePhase, s: SummaryState, blocker: LaneSummary["blocker"]): { action: NextAction; label: string } {
   const act = (action: NextAction, label: string) => ({ action, label });
+  const credentials = () => act("fix_credentials", "the model API rejected the engine's key (401/403): fix the key in the server's environment, then restart");
   switch (phase) {
     case "queued":
       return act("wait", "wait for a worker slot");
@@ -171,6 +201,7 @@ function nextActionOf(phase: LanePhase, s: SummaryState, blocker: LaneSummary["b
     case "awaiting_trust":
       return act("resolve_trust", "resolve the folder-trust prompt or allowlist the repo");
     case "blocked":
+      if (blocker?.failureClass === "provider_auth") return credentials();
       return act("answer_dialog", `answer the agent's dialog: ${blocker?.reason ?? "see the log"}`);
     case "ready":
       return act("send_prompt", "send the agent a prompt");
@@ -180,9 +211,11 @@ function nextActionOf(phase: LanePhase, s: SummaryState, blocker: LaneSummary["b
     case "lost":
       return act("restart_worker", "restart the lane if its work is still wanted");
     case "failed": {
-      if (s.stale || blocker?.failureClass === "branch_divergence") return act("merge_forward", `merge ${s.stale?.baseBranch ?? "the base"} forward, then restart`);
       const cls = blocker?.failureClass ?? null;
+      if (cls === "provider_auth") return credentials();
+      if (s.stale || cls === "branch_divergence") return act("merge_forward", `merge ${s.stale?.baseBranch ?? "the base"} forward, then restart`);
       if (cls === "workspace_mismatch") return act("inspect_workspace", "inspect what the worker touched outside its worktree before restarting");
+      if (blocker?.failureReason === "phantom_completion") return act("inspect_workspace", "the agent reported success but its worktree has no change: find where its work went before running it again");
       if (cls === "test" || cls === "compile") return act("fix_and_restart", "fix the red check (see the log), then restart");
       // Startup, delivery, infra and runtime failures: recovery before escalation, one restart.
       return act("restart_worker", "restart the lane");
@@ -193,7 +226,7 @@ function nextActionOf(phase: LanePhase, s: SummaryState, blocker: LaneSummary["b
 /** The summary of a state. Short by construction: every field is one line. */
 export function renderSummary(s: SummaryState): LaneSummary {
   const phase = phaseOf(s);
-  const staleBlocker = s.stale ? { failureClass: "branch_divergence" as const, reason: `${s.stale.behind} commits behind ${s.stale.baseBranch}`, eventId: s.stale.eventId, at: s.stale.at } : null;
+  const staleBlocker = s.stale ? { failureClass: "branch_divergence" as const, failureReason: "branch_behind", reason: `${s.stale.behind} commits behind ${s.stale.baseBranch}`, eventId: s.stale.eventId, at: s.stale.at } : null;
   const live = phase !== "finished" && phase !== "failed" && phase !== "killed" && phase !== "lost";
   // A live lane's old failure is history, not its blocker; gates and dialogs are.
   const blocker = s.blocker && (!live || phase === "awaiting_trust" || phase === "blocked" || s.blocker.failureClass === "prompt_delivery") ? s.blocker : staleBlocker;

@@ -22,11 +22,11 @@ export interface AgentRig {
 }
 
 /**
- * A model server answering `turns` for prompts containing {@link TASK}, and a runtime whose
- * engines point at it (Codex on `gpt-5.5` with full access, so it can commit; short retries).
+ * A model server answering `turns` for prompts containing {@link TASK} (with `serverOpts.apiKey`,
+ * only to that key: any other gets the API's 401), and a runtime whose engines point at it (Codex on `gpt-5.5` with full access, so it can commit; short retries).
  */
-export async function startAgentRig(turns: Conversation["turns"], config: Partial<ConfigInput> = {}): Promise<AgentRig> {
-  const server = await startModelServer({ script: [{ name: "lane", match: TASK, turns }] });
+export async function startAgentRig(turns: Conversation["turns"], config: Partial<ConfigInput> = {}, serverOpts: { apiKey?: string } = {}): Promise<AgentRig> {
+  const server = await startModelServer({ script: [{ name: "lane", match: TASK, turns }], ...serverOpts });
   const h = await startTestRuntime({
     anthropicBaseUrl: server.url,
     openaiBaseUrl: `${server.url}/v1`,

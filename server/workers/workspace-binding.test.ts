@@ -75,11 +75,11 @@ describe("detectPhantomCompletion", () => {
   it("phantom only with no commit since the base and a clean worktree", async () => {
     const repo = await initRepo(path.join(tmp.dir, "repo"));
     const base = (await git(["rev-parse", "HEAD"], { cwd: repo })).stdout.trim();
-    expect(await detectPhantomCompletion(repo, base)).toEqual({ phantom: true, head: base });
+    expect(await detectPhantomCompletion(repo, base)).toEqual({ phantom: true, head: base, ahead: 0, changed: [] });
     await fs.writeFile(path.join(repo, "untracked.txt"), "x");
-    expect((await detectPhantomCompletion(repo, base)).phantom).toBe(false);
+    expect(await detectPhantomCompletion(repo, base)).toMatchObject({ phantom: false, ahead: 0, changed: ["?? untracked.txt"] });
     await fs.rm(path.join(repo, "untracked.txt"));
     const sha = await commitFile(repo, "a.txt", "a", "add a");
-    expect(await detectPhantomCompletion(repo, base)).toEqual({ phantom: false, head: sha });
+    expect(await detectPhantomCompletion(repo, base)).toEqual({ phantom: false, head: sha, ahead: 1, changed: [] });
   });
 });

@@ -114,13 +114,17 @@ export class WorkspaceBinding {
  * Whether a worker's claimed success left nothing behind: no commit on the worktree's HEAD
  * since `baseSha` (`git rev-list --count <base>..HEAD` = 0) and a clean worktree
  * (`git status --porcelain` empty; untracked files count as a change).
- * @returns `{ phantom, head }`
+ * @returns `{ phantom, head, ahead, changed }`: commits since the base, and up to
+ *   {@link MAX_CHANGED_LISTED} `git status --porcelain` lines
  * @throws AppError from git (not a repository, unknown base)
  */
-export async function detectPhantomCompletion(worktreePath: string, baseSha: string): Promise<{ phantom: boolean; head: string }> {
+export async function detectPhantomCompletion(worktreePath: string, baseSha: string): Promise<{ phantom: boolean; head: string; ahead: number; changed: string[] }> {
   const head = (await git(["rev-parse", "--verify", "HEAD"], { cwd: worktreePath })).stdout.trim();
   const ahead = Number((await git(["rev-list", "--count", "--end-of-options", `${baseSha}..${head}`], { cwd: worktreePath })).stdout.trim());
-  if (ahead > 0) return { phantom: false, head };
-  const status = (await git(["status", "--porcelain", "--untracked-files=normal"], { cwd: worktreePath })).stdout;
-  return { phantom: status.trim() === "", head };
+  const status = ahead > 0 ? "" : (await git(["status", "--porcelain", "--untracked-files=normal"], { cwd: worktreePath })).stdout;
+  const changed = status.split("\n").filter((l) => l.trim() !== "").slice(0, MAX_CHANGED_LISTED);
+  return { phantom: ahead === 0 && changed.length === 0, head, ahead, changed };
 }
+
+/** Status lines listed by {@link detectPhantomCompletion}. */
+export const MAX_CHANGED_LISTED = 20;
