@@ -9,7 +9,7 @@
  * | await ready | `GET /api/v1/lanes/:id/worker/ready?timeoutMs=` | → {@link AwaitReadyResponse} |
  * | send prompt / follow-up | `POST /api/v1/lanes/:id/worker/prompt` | `{ text }` → {@link PromptResponse} |
  * | resolve trust | `POST /api/v1/lanes/:id/worker/trust` | `{ by? }` → {@link WorkerStateResponse} |
- * | fetch last error | `GET /api/v1/lanes/:id/worker/error` | → {@link LastErrorResponse} |
+ * | fetch last error | `GET /api/v1/lanes/:id/worker/error` | → {@link LastErrorResponse} (cleared by a later success) |
  * | summary | `GET /api/v1/lanes/:id/summary` | → `LaneSummary` (./lane-summary.ts) |
  * | restart | `POST /api/v1/lanes/:id/restart` | (lane API) a new worker in the same worktree |
  * Errors are `{ error: { code, message } }` (./errors.ts): `not_found`, `not_ready`, `conflict`,
@@ -63,12 +63,22 @@ export const PromptResponseSchema = WorkerStateResponseSchema.extend({
 });
 export type PromptResponse = z.infer<typeof PromptResponseSchema>;
 
+/**
+ * The lane's last error: its newest failure-like event unless a later attempt succeeded
+ * (`lane.finished`), then null. `error.attempt` says which attempt failed; compare it with
+ * `laneAttempt` (the lane's current attempt) to tell an old failure from the current one.
+ */
 export const LastErrorResponseSchema = z.object({
   laneId: z.string(),
+  laneAttempt: z.number().int().describe("The lane's current attempt (0 before its first start)"),
   error: z
     .object({
       failureClass: FailureClassSchema.nullable(),
+      /** Finer than the class when known (e.g. `auth_rejected`, `tests_failed`, `phantom_completion`). */
+      failureReason: z.string().nullable(),
       message: z.string(),
+      /** The attempt the error happened in (that of the newest `lane.started` before it; 0 before the first start). */
+      attempt: z.number().int(),
       /** The lane event it comes from (e.g. `lane.failed`, `lane.red`, `branch.workspace_mismatch`). */
       eventType: z.string(),
       eventId: z.number().int(),

@@ -136,7 +136,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     checkHooks: withCheckSlots(new CheckGuard({ events, freshness, policy, sync, recovery, merge }), { bus, acquire: (o) => scheduler.acquire("check", o) }),
     classifyWorkerFailure: (lane, exit) => classifyWorkerExit(supervisor, lane, exit),
   });
-  const views = new LaneViews({ db, scheduler, summaries, freshness, bus });
+  const views = new LaneViews({ db, scheduler, summaries, freshness, bus, sessions: workers });
   const lanes = new LaneService({
     db,
     events,

@@ -16,6 +16,7 @@ import type { Scheduler } from "../scheduler/scheduler";
 import { inBatches } from "../store/batch";
 import type { Db } from "../store/db";
 import type { Lane } from "../store/generated/client";
+import { promptVerdict } from "../workers/prompt-acceptance";
 import { currentWorkers, toWorkerView } from "../workers/worker-view";
 import { laneFlags } from "./lane-flags";
 
@@ -41,6 +42,8 @@ export interface LaneBase {
 export interface LaneRowsDeps {
   db: Db;
   scheduler: Pick<Scheduler, "settings">;
+  /** Whether a worker has an interactive session attached (the worker service's). */
+  sessions: { hasSession(workerId: string): boolean };
 }
 
 /** Lane rows by id, in no particular order (ids without a row are left out). */
@@ -71,7 +74,9 @@ export async function readLaneBases(deps: LaneRowsDeps, lanes: readonly ViewRow[
   const lastProc = new Map(procs.map((p) => [p.laneId, p.id]));
   for (const lane of lanes) {
     const event = lane.lastEventId ? eventById.get(lane.lastEventId) : undefined;
-    const worker = workers.get(lane.id);
+    const worker = workers.current.get(lane.id);
+    // Whether a prompt sent now is accepted, and how (../workers/prompt-acceptance.ts).
+    const verdict = worker ? promptVerdict({ lane, worker, session: deps.sessions.hasSession(worker.id), agentSession: workers.withSession.has(lane.id) }) : null;
     const { blocked = null, merged = false, mergeReady = null } = flags.get(lane.id) ?? {};
     out.set(lane.id, {
       row: lane,
@@ -96,7 +101,7 @@ export async function readLaneBases(deps: LaneRowsDeps, lanes: readonly ViewRow[
       times: { createdAt: lane.createdAt.toISOString(), startedAt: lane.startedAt?.toISOString() ?? null, endedAt: lane.endedAt?.toISOString() ?? null },
       schedule: scheduler.settings.laneSchedule(lane),
       flags: { blocked, merged, mergeReady },
-      worker: worker ? toWorkerView(worker) : null,
+      worker: worker ? toWorkerView(worker, verdict?.mode ?? null) : null,
     });
   }
   return out;

@@ -41,6 +41,8 @@ export interface LaneViewsDeps {
   summaries: Pick<LaneSummaryService, "getMany">;
   freshness: Pick<FreshnessTracker, "peek">;
   bus: Pick<EventBus, "on">;
+  /** Whether a worker has an interactive session attached (the worker service's). */
+  sessions: { hasSession(workerId: string): boolean };
 }
 
 /** The values a lane's cached JSON was made from, besides its base (compared by identity). */

@@ -49,7 +49,7 @@ describe("agent lanes through the runtime", () => {
     expect(activity.at(-1)).toMatchObject({ kind: "final_message", detail: "Committed NOTES.md." });
     const inputTokens = rig.server.requests.reduce((n, r) => n + (r.usage?.inputTokens ?? 0), 0);
     expect(payloads(events, "worker.usage").at(-1)).toMatchObject({ inputTokens, costUsd: null });
-    expect(done.worker).toMatchObject({ state: "finished", usage: { inputTokens }, lastError: null, promptDeliveries: 1 });
+    expect(done.worker).toMatchObject({ state: "finished", usage: { inputTokens }, lastError: null, promptDeliveries: 1, acceptsPrompt: false, promptMode: null });
     expect(done.summary).toMatchObject({ phase: "finished", blocker: null, nextAction: { action: "review_and_merge" } });
     expect(["green", "finished", "commit"]).toContain(done.summary!.lastCheckpoint!.kind);
     console.log(`[timing] anthropic lane, 4 turns + check: ${Date.now() - t0} ms`);
@@ -78,6 +78,9 @@ describe("agent lanes through the runtime", () => {
     expect(activity.some((a) => a.kind === "tool_error")).toBe(false);
     expect(activity.at(-1)).toMatchObject({ kind: "final_message", detail: "README edited and committed." });
     expect(done.worker!.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    // Ended with a session to resume: a prompt now is accepted, as a follow-up, and `ready` says so.
+    expect(done.worker).toMatchObject({ acceptsPrompt: true, promptMode: "follow_up" });
+    expect(await rt.workers.awaitReady(lane.id, 0)).toMatchObject({ ready: true, settled: true });
     expect(done.worker!.usage!.costUsd).toBeGreaterThan(0);
     console.log(`[timing] claude lane (real CLI), 4 turns + check: ${Date.now() - t0} ms`);
 

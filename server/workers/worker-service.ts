@@ -13,23 +13,20 @@
  * engines have no session to resume (`not_supported`).
  */
 import { AppError } from "@/lib/errors";
-import type { LaneEventType } from "@/lib/lane-events";
 import { TERMINAL_LANE_STATES, type LaneState, type WorkerState } from "@/lib/lane-state";
-import type { Engine } from "@/lib/task-packet";
 import type { AwaitReadyResponse, LastErrorResponse, PromptResponse, WorkerStateResponse } from "@/lib/worker-api";
 import type { WorkerError, WorkerView } from "@/lib/worker-state";
-import { engineDefinition } from "../engines/engine-command";
 import type { EventBus } from "../events/event-bus";
-import { eventFromRow } from "../events/event-log";
 import { laneDir } from "../records/lane-dir";
 import { loadLane, type LaneRow } from "../records/lane-store";
 import type { LaneSummaryService } from "./lane-summary";
-import { blockerOf } from "./summarize-lane";
+import { lastErrorOf } from "./last-error";
 import { dropFollowUp, writeFollowUp } from "./follow-up";
 import { promptPayload } from "./prompt-event";
 import type { SessionHook, SessionSignal } from "./worker-session";
 import { applyWorkerEvent, TERMINAL_WORKER_STATES, transitionWorker, type WorkerDeps, type WorkerEvent, type WorkerRow } from "./worker-state-machine";
-import { currentWorker, toWorkerView } from "./worker-view";
+import { currentWorker, hasAgentSession, toWorkerView } from "./worker-view";
+import { needsAgentSession, promptVerdict, type PromptVerdict } from "./prompt-acceptance";
 
 export interface WorkerServiceDeps extends WorkerDeps {
   /** Lane events in; the `lane.restart`, `lane.kill` and `lane.stop` requests out (answered by server/lanes). */
@@ -38,9 +35,6 @@ export interface WorkerServiceDeps extends WorkerDeps {
   summaries: LaneSummaryService;
   dataDir: string;
 }
-
-/** Event types that count as errors for "fetch last error". */
-const ERROR_EVENTS: LaneEventType[] = ["lane.failed", "lane.red", "lane.blocked", "lane.escalated", "branch.workspace_mismatch", "lane.prompt_misdelivery", "lane.phantom_completion", "trust_required"];
 
 export class WorkerService {
   readonly #sessions = new Map<string, SessionHook>();
@@ -88,7 +82,9 @@ export class WorkerService {
       const current = worker !== null && worker.attempt === lane.attempt && lane.state !== "queued";
       const settled = TERMINAL_LANE_STATES.has(lane.state as LaneState) || (current && worker.state !== "spawning");
       if (!settled && !timedOut) return null;
-      return { ...(await this.#response(lane, worker)), ready: current && worker.state === "ready_for_prompt", settled, timedOut: !settled };
+      const response = await this.#response(lane, worker);
+      // Exactly "a prompt sent now is accepted" (./prompt-acceptance.ts), not merely the worker's state.
+      return { ...response, ready: response.worker?.acceptsPrompt ?? false, settled, timedOut: !settled };
     };
     const now = await decide(timeoutMs === 0);
     if (now) return now;
@@ -128,16 +124,12 @@ export class WorkerService {
    */
   async prompt(laneId: string, text: string): Promise<PromptResponse> {
     const lane = await loadLane(this.deps.db, laneId);
-    if (TERMINAL_LANE_STATES.has(lane.state as LaneState)) return this.#followUp(lane, text);
     const worker = await currentWorker(this.deps.db, laneId);
-    if (!worker || worker.attempt !== lane.attempt || lane.state === "queued") throw new AppError("not_ready", `lane ${laneId} is ${lane.state}: its worker has not started yet`);
-    const state = worker.state as WorkerState;
-    if (state === "prompt_accepted") throw new AppError("conflict", `worker ${worker.id} is still accepting a prompt`);
-    const session = this.#sessions.get(worker.id);
-    if (state !== "ready_for_prompt" || !session) {
-      const why = session ? `it is ${state}` : `the ${worker.engine} engine took its prompt at start and is ${state}; send a follow-up once the run has ended`;
-      throw new AppError("not_ready", `worker ${worker.id} is not ready for a prompt: ${why}`);
-    }
+    const verdict = await this.#verdict(lane, worker);
+    if (verdict.mode === null) throw new AppError(verdict.code, verdict.message);
+    if (verdict.mode === "follow_up") return this.#followUp(lane, text);
+    const session = worker ? this.#sessions.get(worker.id) : undefined;
+    if (!worker || !session) throw new AppError("conflict", `lane ${laneId}: the worker's session ended while the prompt was being sent`);
     await this.#deliver(worker, session, text, "api");
     return { ...(await this.state(laneId)), mode: "delivered" };
   }
@@ -162,13 +154,14 @@ export class WorkerService {
     return this.state(laneId);
   }
 
-  /** The lane's most recent failure-like event. @throws AppError not_found */
-  async lastError(laneId: string): Promise<LastErrorResponse> {
-    await loadLane(this.deps.db, laneId);
-    const row = await this.deps.db.laneEvent.findFirst({ where: { laneId, type: { in: ERROR_EVENTS } }, orderBy: { id: "desc" } });
-    const event = row ? eventFromRow(row) : null;
-    const found = event ? blockerOf(event) : null;
-    return { laneId, error: event && found ? { ...found, message: found.reason, eventType: event.type, eventId: event.id, at: event.at } : null };
+  /** The lane's last error, with its attempt; null once a later attempt succeeded (./last-error.ts). @throws AppError not_found */
+  lastError(laneId: string): Promise<LastErrorResponse> {
+    return lastErrorOf(this.deps.db, laneId);
+  }
+
+  /** Whether an interactive session is attached to the worker. */
+  hasSession(workerId: string): boolean {
+    return this.#sessions.has(workerId);
   }
 
   /** Attach an interactive session to a worker (see ./worker-session.ts). @returns detach */
@@ -219,7 +212,8 @@ export class WorkerService {
         row = await this.#misdelivered(before, signal.evidence);
         break;
     }
-    return row ? toWorkerView(row) : null;
+    if (!row) return null;
+    return toWorkerView(row, (await this.#verdict(await loadLane(this.deps.db, laneId), row)).mode);
   }
 
   /** At `ready_for_prompt` after booting: deliver the packet's prompt, or replay it once after a misdelivery. */
@@ -275,11 +269,14 @@ export class WorkerService {
     return accepted;
   }
 
+  /** The prompt verdict for the lane's current worker (./prompt-acceptance.ts). */
+  async #verdict(lane: LaneRow, worker: WorkerRow | null): Promise<PromptVerdict> {
+    const agentSession = needsAgentSession(lane) ? await hasAgentSession(this.deps.db, lane.id) : false;
+    return promptVerdict({ lane, worker, session: worker ? this.#sessions.has(worker.id) : false, agentSession });
+  }
+
+  /** A follow-up run of an ended lane (its verdict was `follow_up`). */
   async #followUp(lane: LaneRow, text: string): Promise<PromptResponse> {
-    const engine = lane.engine as Engine;
-    if (!engineDefinition(engine)?.resume) {
-      throw new AppError("not_supported", `the ${engine} engine takes its prompt at start and has no session to continue; restart the lane or create a new one`);
-    }
     const withSession = await this.deps.db.worker.findFirst({ where: { laneId: lane.id, sessionId: { not: null } }, orderBy: [{ attempt: "desc" }, { createdAt: "desc" }] });
     if (!withSession?.sessionId) throw new AppError("conflict", `lane ${lane.id} has no agent session to continue (its worker never reported ready)`);
     const dir = laneDir(this.deps.dataDir, lane.id);
@@ -294,6 +291,7 @@ export class WorkerService {
   }
 
   async #response(lane: LaneRow, worker: WorkerRow | null): Promise<WorkerStateResponse> {
-    return { laneId: lane.id, laneState: lane.state as LaneState, worker: worker ? toWorkerView(worker) : null, summary: await this.deps.summaries.get(lane.id) };
+    const view = worker ? toWorkerView(worker, (await this.#verdict(lane, worker)).mode) : null;
+    return { laneId: lane.id, laneState: lane.state as LaneState, worker: view, summary: await this.deps.summaries.get(lane.id) };
   }
 }

@@ -7,7 +7,8 @@ import { parseJsonColumn } from "../store/json-column";
 import type { WorkerRow } from "./worker-state-machine";
 
 
-export function toWorkerView(w: WorkerRow): WorkerView {
+/** Worker row → view; `promptMode` is the lane's prompt verdict (./prompt-acceptance.ts), null when a prompt would be refused. */
+export function toWorkerView(w: WorkerRow, promptMode: WorkerView["promptMode"]): WorkerView {
   return {
     id: w.id,
     laneId: w.laneId,
@@ -23,6 +24,8 @@ export function toWorkerView(w: WorkerRow): WorkerView {
     readyAt: w.readyAt?.toISOString() ?? null,
     createdAt: w.createdAt.toISOString(),
     endedAt: w.endedAt?.toISOString() ?? null,
+    acceptsPrompt: promptMode !== null,
+    promptMode,
   };
 }
 
@@ -31,8 +34,16 @@ export function currentWorker(db: Db, laneId: string): Promise<WorkerRow | null>
   return db.worker.findFirst({ where: { laneId }, orderBy: [{ attempt: "desc" }, { createdAt: "desc" }] });
 }
 
-/** The current worker of each lane, by lane id (one query). */
-export async function currentWorkers(db: Db, laneIds: readonly string[]): Promise<Map<string, WorkerRow>> {
+/**
+ * The current worker of each lane, by lane id, and the lanes some worker of which reported an
+ * agent session id (what a follow-up resumes). One query per batch of lanes.
+ */
+export async function currentWorkers(db: Db, laneIds: readonly string[]): Promise<{ current: Map<string, WorkerRow>; withSession: Set<string> }> {
   const rows = await inBatches(laneIds, (chunk) => db.worker.findMany({ where: { laneId: { in: chunk } }, orderBy: [{ attempt: "asc" }, { createdAt: "asc" }] }));
-  return new Map(rows.map((r) => [r.laneId, r]));
+  return { current: new Map(rows.map((r) => [r.laneId, r])), withSession: new Set(rows.filter((r) => r.sessionId !== null).map((r) => r.laneId)) };
+}
+
+/** Whether some worker of the lane reported an agent session id. */
+export async function hasAgentSession(db: Db, laneId: string): Promise<boolean> {
+  return (await db.worker.count({ where: { laneId, sessionId: { not: null } } })) > 0;
 }

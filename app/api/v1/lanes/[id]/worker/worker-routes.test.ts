@@ -52,6 +52,19 @@ describe("session control API", () => {
     await json(await worker.DELETE(req("DELETE", `/api/v1/lanes/${busy.id}/worker`, { graceMs: 200 }), id(busy.id)), 200);
   });
 
+  it("GET /api/v1/lanes/:id/worker/ready – ready means a prompt sent now is accepted: a headless worker at ready_for_prompt is not ready", async () => {
+    // A headless worker (no interactive session) whose engine reports a finished turn: its state
+    // is ready_for_prompt, but a prompt cannot be typed into it.
+    const headless = await h.rt.lanes.create(shellPacket(h.repoId, ["sleep", "60"]));
+    const running = await waitForLane(h.rt, headless.id, (l) => l.worker?.state === "running");
+    await h.rt.workers.signal(running.worker!.id, { kind: "ready_for_prompt" });
+    const r = await json(await ready.GET(req("GET", "/x?timeoutMs=1000"), id(headless.id)), 200);
+    expect(r).toMatchObject({ settled: true, ready: false, worker: { state: "ready_for_prompt", acceptsPrompt: false, promptMode: null } });
+    expect((await json(await prompt.POST(req("POST", "/x", { text: "hi" }), id(headless.id)), 409)).error.code).toBe("not_ready");
+    expect((await h.rt.lanes.get(headless.id)).worker).toMatchObject({ acceptsPrompt: false, promptMode: null });
+    await h.rt.workers.terminate(headless.id, { graceMs: 200 });
+  });
+
   it("POST /api/v1/lanes/:id/worker/prompt – invalid body and unknown lane", async () => {
     expect((await json(await prompt.POST(req("POST", "/x", { text: "" }), id("nope")), 422)).error.code).toBe("invalid_input");
     expect((await json(await prompt.POST(req("POST", "/x", "{nope"), id("nope")), 400)).error.code).toBe("bad_request");
@@ -63,7 +76,8 @@ describe("session control API", () => {
     const { lane, workerId } = await interactiveLane();
     await h.rt.workers.signal(workerId, { kind: "ready_for_prompt" });
     const r = await json(await ready.GET(req("GET", `/api/v1/lanes/${lane.id}/worker/ready?timeoutMs=1000`), id(lane.id)), 200);
-    expect(r).toMatchObject({ ready: true, settled: true, timedOut: false, worker: { state: "ready_for_prompt" } });
+    expect(r).toMatchObject({ ready: true, settled: true, timedOut: false, worker: { state: "ready_for_prompt", acceptsPrompt: true, promptMode: "delivered" } });
+    expect((await h.rt.lanes.get(lane.id)).worker).toMatchObject({ acceptsPrompt: true, promptMode: "delivered" });
     const [a, b] = await Promise.all(["first", "second"].map((text) => prompt.POST(req("POST", "/x", { text }), id(lane.id))));
     const statuses = [a!.status, b!.status].sort();
     expect(statuses).toEqual([200, 409]);
@@ -144,15 +158,35 @@ describe("session control API", () => {
     expect((await json(await ready.GET(req("GET", "/x?timeoutMs=999999"), id(queued.id)), 422)).error.code).toBe("invalid_input");
   });
 
+  it("GET /api/v1/lanes/:id/worker/error – errors carry their attempt; a later success clears the last error", async () => {
+    // Attempts 1 and 2 print and exit 1 (not a startup crash: recovery leaves them), attempt 3 exits 0.
+    const counter = `${h.dataDir}/attempts-${Date.now()}`;
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["sh", "-c", 'n=$(($(cat "$0" 2>/dev/null || echo 0) + 1)); echo $n > "$0"; echo "attempt $n"; [ $n -ge 3 ]', counter]));
+    // Failed once its lane.failed is in (the summary's blocker is that event).
+    const failed = (attempt: number, after = 0) => waitForLane(h.rt, lane.id, (l) => l.state === "failed" && l.attempt === attempt && (l.summary?.blocker?.eventId ?? 0) > after);
+    const first = await failed(1);
+    expect(await json(await error.GET(req("GET", "/x"), id(lane.id)), 200)).toMatchObject({ laneAttempt: 1, error: { attempt: 1, eventType: "lane.failed", failureClass: "tool_runtime", eventId: first.summary!.blocker!.eventId } });
+    await h.rt.lanes.restart(lane.id, { by: "claw" });
+    const second = await failed(2, first.summary!.blocker!.eventId);
+    expect(await json(await error.GET(req("GET", "/x"), id(lane.id)), 200)).toMatchObject({ laneAttempt: 2, error: { attempt: 2, eventType: "lane.failed", eventId: second.summary!.blocker!.eventId } });
+    await h.rt.lanes.restart(lane.id, { by: "claw" });
+    const green = await waitForLane(h.rt, lane.id, (l) => l.state === "finished" && l.attempt === 3);
+    await waitForEvent(h.rt, lane.id, "lane.finished");
+    expect(green.worker).toMatchObject({ attempt: 3, lastError: null });
+    expect(await json(await error.GET(req("GET", "/x"), id(lane.id)), 200)).toEqual({ laneId: lane.id, laneAttempt: 3, error: null });
+  });
+
   it("create, state, last error, follow-up and terminate on ended and live lanes", async () => {
     // (A succeeding worker: a failed one may be restarted at once by automatic recovery.)
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["true"]));
     const ended = await waitForLane(h.rt, lane.id, isTerminal);
     expect(ended.state).toBe("finished");
-    expect(await json(await error.GET(req("GET", "/x"), id(lane.id)), 200)).toEqual({ laneId: lane.id, error: null });
+    expect(await json(await error.GET(req("GET", "/x"), id(lane.id)), 200)).toEqual({ laneId: lane.id, laneAttempt: 1, error: null });
     const state = await json(await worker.GET(req("GET", "/x"), id(lane.id)), 200);
     expect(state).toMatchObject({ laneState: "finished", worker: { state: "finished", attempt: 1 }, summary: { phase: "finished" } });
-    // A follow-up needs an agent session: the shell engine has none.
+    // A follow-up needs an agent session: the shell engine has none, and its view says so.
+    expect(state).toMatchObject({ worker: { acceptsPrompt: false, promptMode: null } });
+    expect(await json(await ready.GET(req("GET", "/x?timeoutMs=0"), id(lane.id)), 200)).toMatchObject({ ready: false, settled: true });
     expect((await json(await prompt.POST(req("POST", "/x", { text: "again" }), id(lane.id)), 422)).error.code).toBe("not_supported");
     // Create a worker for the ended lane: a new attempt.
     const created = await json(await worker.POST(req("POST", "/x", { by: "claw" }), id(lane.id)), 202);
