@@ -36,6 +36,8 @@ const SAMPLES: Record<LaneEventType, unknown> = {
   "worker.activity": { workerId: "W1", kind: "tool_use", name: "Edit", detail: "src/a.ts", skipped: 2 },
   "worker.prompted": { workerId: "W1", text: "Add a clamp() helper", source: "follow_up" },
   "worker.usage": { workerId: "W1", inputTokens: 1200, outputTokens: 340, costUsd: 0.0123 },
+  "lane.stalled": { idleMs: 300000, since: "2026-01-01T00:00:00.000Z", thresholdMs: 300000 },
+  "lane.stall_ended": { idleMs: 412000 },
   "lane.worktree_prepared": { baseBranch: "main", baseSha: "b2222222", previousBaseSha: "b1111111", head: "h3333333", merged: [{ laneId: "L0", branch: "lane/a", sha: "a4444444" }] },
   "lane.phantom_completion": { workerId: "W1", baseSha: "abc", head: "abc" },
   "trust_required": { workerId: "W1", path: "/wt" },

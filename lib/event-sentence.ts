@@ -145,6 +145,8 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
     d(`${PROMPT_SOURCE_WORDS[p.source]}: “${clipText(p.text, 120)}”${p.truncated ? " (cut)" : ""}`, "info"),
   "worker.usage": (p) =>
     d(`Used ${plural(Math.round(p.inputTokens), "input token")} and ${plural(Math.round(p.outputTokens), "output token")}${p.costUsd !== null ? `, ${formatUsd(p.costUsd)}` : ""}`, "muted"),
+  "lane.stalled": (p) => d(`No output and no event for ${formatMs(p.idleMs)}: the lane may be stuck`, "warn", f("since", p.since), f("threshold", formatMs(p.thresholdMs))),
+  "lane.stall_ended": (p) => d(`Active again after ${formatMs(p.idleMs)} of silence`, "info"),
   "lane.worktree_prepared": (p) =>
     d(
       `Branch brought up to ${p.baseBranch} ${shortSha(p.baseSha)}${p.merged.length ? ` with ${p.merged.length} dependency ${p.merged.length === 1 ? "branch" : "branches"} merged in` : ""} before the worker started`,

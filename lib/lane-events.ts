@@ -226,6 +226,13 @@ export const LANE_EVENT_PAYLOADS = {
     head: z.string(),
     merged: z.array(z.object({ laneId: z.string(), branch: z.string(), sha: z.string() })),
   }),
+  /**
+   * A live lane had no output and no event for `thresholdMs` (the server's `--stall-after-ms`),
+   * while its worker was not waiting for a person: it may be stuck (added in v1).
+   */
+  "lane.stalled": z.object({ idleMs: z.number().int().min(0), since: z.string().describe("ISO 8601: the last output or event"), thresholdMs: z.number().int().min(1) }),
+  /** Output or an event came again after `lane.stalled`; `idleMs` is how long it was quiet (added in v1). */
+  "lane.stall_ended": z.object({ idleMs: z.number().int().min(0) }),
   /** The worker reported success but the branch has no commit and the worktree no change against the base. */
   "lane.phantom_completion": z.object({ workerId: z.string(), baseSha: z.string(), head: z.string() }),
   "trust_required": z.object({ workerId: z.string(), path: z.string() }),

@@ -30,7 +30,8 @@ export const CHECKPOINT_KINDS = ["worker_ready", "trust_resolved", "commit", "gr
  * What to do next. `restart_worker` and `merge_forward` are what automatic recovery does too;
  * `ask_human` means recovery gave up (the lane is escalated: `LaneView.blocked`), so neither a
  * claw nor a restart should try the same again; `fix_credentials` means the model API rejected
- * the engine's key (class `provider_auth`), which no restart fixes.
+ * the engine's key (class `provider_auth`), which no restart fixes; `inspect_stall` means a live
+ * lane has been silent for the stall threshold (`stalled`): read its output, kill it if stuck.
  */
 export const NEXT_ACTIONS = [
   "wait",
@@ -43,6 +44,7 @@ export const NEXT_ACTIONS = [
   "fix_credentials",
   "inspect_workspace",
   "ask_human",
+  "inspect_stall",
   "review_and_merge",
   "none",
 ] as const;
@@ -67,6 +69,11 @@ export const LaneSummarySchema = z.object({
     })
     .nullable(),
   nextAction: z.object({ action: NextActionSchema, label: z.string() }),
+  /**
+   * Set while a live lane has had no output and no event for the server's stall threshold
+   * (`lane.stalled`); null once anything happens again. `since`: its last output or event.
+   */
+  stalled: z.object({ since: z.string(), idleMs: z.number().int(), ...EventRef }).nullable(),
   /** Id of the newest event folded in (0 for none). */
   eventId: z.number().int(),
 });

@@ -9,6 +9,7 @@ const summary = (action: LaneSummary["nextAction"]["action"], label = "wait for 
   lastCheckpoint: null,
   blocker: null,
   nextAction: { action, label },
+  stalled: null,
   eventId: 1,
 });
 const lane = (action: LaneSummary["nextAction"]["action"], extra: Partial<Parameters<typeof nextStep>[0]> = {}) =>

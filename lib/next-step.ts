@@ -43,6 +43,8 @@ export function nextStep(lane: LaneFacts): NextStep {
       };
     case "fix_credentials":
       return { kind: "none", text: "The model API rejected the engine's key: fix the key on the server, then restart the lane" };
+    case "inspect_stall":
+      return { kind: "open_output", text: `Silent since ${s.stalled?.since ?? "a while"}: read the output; kill and restart the lane if it is stuck` };
     case "ask_human":
       return { kind: "open_output", text: "Automatic recovery gave up: read the evidence and decide before restarting" };
     case "review_and_merge":

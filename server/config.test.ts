@@ -28,3 +28,13 @@ describe("config: agent engine settings", () => {
     expect(() => loadConfig(["--codex-sandbox", "yolo"], env({}))).toThrow(/codexSandbox/);
   });
 });
+
+describe("config: stall threshold", () => {
+  it("defaults to 5 minutes, reads LANEBOARD_STALL_AFTER_MS and --stall-after-ms (the flag wins), 0 turns it off, rejects junk", () => {
+    expect(loadConfig([], env({})).stallAfterMs).toBe(300_000);
+    expect(loadConfig([], env({ LANEBOARD_STALL_AFTER_MS: "90000" })).stallAfterMs).toBe(90_000);
+    expect(loadConfig(["--stall-after-ms", "0"], env({ LANEBOARD_STALL_AFTER_MS: "90000" })).stallAfterMs).toBe(0);
+    expect(() => loadConfig(["--stall-after-ms", "soon"], env({}))).toThrow(/stallAfterMs/);
+    expect(() => loadConfig(["--stall-after-ms=-1"], env({}))).toThrow(/stallAfterMs/);
+  });
+});

@@ -18,6 +18,7 @@
  * | --shutdown-timeout-ms | LANEBOARD_SHUTDOWN_TIMEOUT_MS | 2000 (SIGTERM/SIGINT → exit, whatever clients do) |
  * | --database-url | LANEBOARD_DATABASE_URL | none: SQLite in the data dir; `postgresql://…`: that database (prisma/README.md) |
  * | --allowed-host (repeatable) | LANEBOARD_ALLOWED_HOSTS (comma-separated) | none: loopback names and the bound address only |
+ * | --stall-after-ms | LANEBOARD_STALL_AFTER_MS | 300000 (5 min); 0 = off |
  *
  * Agent engines (README "Pointing engines at the real services"; unset = each CLI's own default,
  * which for the API settings means the server's own `ANTHROPIC_*` / `OPENAI_*` environment):
@@ -66,6 +67,8 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//i, "must be a postgresql:// URL (unset for SQLite in the data dir)")
     .optional(),
+  /** A live lane with no output and no event for this long is flagged `stalled` (ms, at most a day); 0 = off. */
+  stallAfterMs: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
   anthropicBaseUrl: z.url().optional(),
   anthropicApiKey: z.string().min(1).optional(),
   openaiBaseUrl: z.url().optional(),
@@ -113,6 +116,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       "process-cgroups": { type: "string" },
       "shutdown-timeout-ms": { type: "string" },
       "database-url": { type: "string" },
+      "stall-after-ms": { type: "string" },
       "anthropic-base-url": { type: "string" },
       "openai-base-url": { type: "string" },
       "claude-bin": { type: "string" },
@@ -142,6 +146,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     processCgroups: pick(values["process-cgroups"], env.LANEBOARD_PROCESS_CGROUPS) || undefined,
     shutdownTimeoutMs: pick(values["shutdown-timeout-ms"], env.LANEBOARD_SHUTDOWN_TIMEOUT_MS) || undefined,
     databaseUrl: pick(values["database-url"], env.LANEBOARD_DATABASE_URL) || undefined,
+    stallAfterMs: pick(values["stall-after-ms"], env.LANEBOARD_STALL_AFTER_MS),
     anthropicBaseUrl: pick(values["anthropic-base-url"], env.LANEBOARD_ANTHROPIC_BASE_URL) || undefined,
     anthropicApiKey: env.LANEBOARD_ANTHROPIC_API_KEY || undefined,
     openaiBaseUrl: pick(values["openai-base-url"], env.LANEBOARD_OPENAI_BASE_URL) || undefined,

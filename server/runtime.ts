@@ -28,6 +28,7 @@ import { FreshnessTracker } from "./freshness/freshness";
 import { LaneRunner } from "./lanes/lane-runner";
 import { LaneService } from "./lanes/lane-service";
 import { LaneViews } from "./lanes/lane-views";
+import { StallDetector } from "./lanes/stall-detector";
 import { ProcessSupervisor } from "./processes/supervisor";
 import { ProcessLogStreams } from "./processes/log-follower";
 import { IdempotencyService } from "./idempotency/idempotency-service";
@@ -81,6 +82,8 @@ export interface Runtime {
   logStreams: ProcessLogStreams;
   /** Per-repo webhooks: lane events POSTed to a URL, retried with backoff, deliveries kept. */
   webhooks: WebhookService;
+  /** Flags live lanes that have been silent for `config.stallAfterMs` (`lane.stalled`). */
+  stalls: StallDetector;
   /** Interactive agents in tmux (`worker.mode: "interactive"`), wired to `workers`. */
   interactive: InteractiveDriver;
   /** Shut down once; later calls return the same promise. */
@@ -167,6 +170,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   await merge.recoverInterrupted().catch((err) => console.warn("[merge] settling an interrupted merge failed", err));
   // After recover(): the hosts of live interactive lanes are adopted; watch their sessions again.
   await interactive.reattachAll().catch((err) => console.warn("[interactive] reattach failed", err));
+  const stalls = new StallDetector({ db, bus, events, stallAfterMs: config.stallAfterMs });
+  await stalls.start();
   await scheduler.kick();
   let quitting: Promise<void> | null = null;
   await freshness.start();
@@ -179,6 +184,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const quit = async () => {
     lanes.stopAccepting();
     policy.stop();
+    stalls.stop();
     await Promise.allSettled([recovery.stop(), merge.stop(), webhooks.stop()]);
     await Promise.allSettled([freshness.stop(), scheduler.stop()]);
     // Detach first so the agents outlive the server; with killOnExit the hosts' traps end the sessions.
@@ -210,6 +216,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     workers,
     summaries,
     webhooks,
+    stalls,
     interactive,
     logStreams: new ProcessLogStreams({ supervisor, bus }),
     idempotency: new IdempotencyService({ db }),

@@ -99,6 +99,15 @@ describe("lane summary", () => {
     expect(renderSummary(fold([lane("queued", "starting"), lane("starting", "running"), lane("running", "failed")], restarted)).nextAction.action).toBe("restart_worker");
   });
 
+  it("a stalled live lane: summary.stalled and inspect_stall; the next event of the lane clears it", () => {
+    const working = [...BOOT(), worker("spawning", "running")];
+    const stalled = fold([...working, ev({ type: "lane.stalled", payload: { idleMs: 300_000, since: "2026-01-01T00:00:04.000Z", thresholdMs: 300_000 } })]);
+    expect(renderSummary(stalled)).toMatchObject({ phase: "working", stalled: { since: "2026-01-01T00:00:04.000Z", idleMs: 300_000 }, nextAction: { action: "inspect_stall" } });
+    const again = fold([ev({ type: "lane.stall_ended", payload: { idleMs: 310_000 } })], stalled);
+    expect(renderSummary(again)).toMatchObject({ stalled: null, nextAction: { action: "wait" } });
+    expect(renderSummary(fold([lane("running", "killed")], stalled))).toMatchObject({ phase: "killed", stalled: null });
+  });
+
   it("a restart clears the old blocker; an event folded twice changes nothing", () => {
     const failed = fold([...BOOT(), lane("running", "failed"), ev({ type: "lane.failed", payload: { exitCode: 1, signal: null, failureClass: "infra", reason: "x" } })]);
     const again = fold([ev({ type: "lane.restarted", payload: { attempt: 2, by: "api" } }), lane("failed", "queued")], failed);

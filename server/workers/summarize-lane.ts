@@ -33,13 +33,15 @@ export interface SummaryState {
   /** Last tool the agent ran, while working. */
   activity: string | null;
   checkingLevel: string | null;
+  /** From `lane.stalled`, cleared by any later event of the lane. */
+  stalled: LaneSummary["stalled"];
   /** The newest `lane.escalated` since the last restart or merge (automatic recovery gave up). */
   escalated: { eventId: number; at: string } | null;
   eventId: number;
 }
 
 export function initialSummary(laneId: string): SummaryState {
-  return { laneId, laneState: "queued", workerState: null, attempt: 0, lastCheckpoint: null, blocker: null, stale: null, activity: null, checkingLevel: null, escalated: null, eventId: 0 };
+  return { laneId, laneState: "queued", workerState: null, attempt: 0, lastCheckpoint: null, blocker: null, stale: null, activity: null, checkingLevel: null, stalled: null, escalated: null, eventId: 0 };
 }
 
 const short = (sha: string) => sha.slice(0, 7);
@@ -83,6 +85,9 @@ export function reduceSummary(s: SummaryState, e: LaneEvent): SummaryState {
   const ref = { eventId: e.id, at: e.at };
   const found = blockerOf(e);
   if (found) next.blocker = { ...found, ...ref };
+  // Anything that happens ends a stall (the detector also says so with lane.stall_ended).
+  if (e.type === "lane.stalled") next.stalled = { since: e.payload.since, idleMs: e.payload.idleMs, ...ref };
+  else next.stalled = null;
   switch (e.type) {
     case "lane.state_changed":
       next.laneState = e.payload.to;
@@ -188,16 +193,17 @@ function nextActionOf(phase: LanePhase, s: SummaryState, blocker: LaneSummary["b
 
 function baseNextAction(phase: LanePhase, s: SummaryState, blocker: LaneSummary["blocker"]): { action: NextAction; label: string } {
   const act = (action: NextAction, label: string) => ({ action, label });
+  const stalled = () => (s.stalled ? act("inspect_stall", `no output and no event since ${s.stalled.since}: read the output; kill and restart the lane if it is stuck`) : null);
   const credentials = () => act("fix_credentials", "the model API rejected the engine's key (401/403): fix the key in the server's environment, then restart");
   switch (phase) {
     case "queued":
       return act("wait", "wait for a worker slot");
     case "booting":
-      return act("wait", "wait for the worker to be ready");
+      return stalled() ?? act("wait", "wait for the worker to be ready");
     case "working":
-      return act("wait", "wait for the worker to finish");
+      return stalled() ?? act("wait", "wait for the worker to finish");
     case "checking":
-      return act("wait", "wait for the acceptance checks");
+      return stalled() ?? act("wait", "wait for the acceptance checks");
     case "awaiting_trust":
       return act("resolve_trust", "resolve the folder-trust prompt or allowlist the repo");
     case "blocked":
@@ -239,6 +245,7 @@ export function renderSummary(s: SummaryState): LaneSummary {
     lastCheckpoint: s.lastCheckpoint,
     blocker,
     nextAction: nextActionOf(phase, s, blocker),
+    stalled: live ? s.stalled : null,
     eventId: s.eventId,
   };
 }
