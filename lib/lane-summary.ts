@@ -62,18 +62,19 @@ export const LaneSummarySchema = z.object({
   blocker: z
     .object({
       failureClass: FailureClassSchema.nullable(),
-      /** Finer than the class when known, e.g. `phantom_completion`, `auth_rejected`, `tests_failed` (server/checks/classify-failure.ts). */
-      failureReason: z.string().nullable(),
+      /** Added (always sent; optional for older clients): finer than the class when known, e.g. `phantom_completion`, `auth_rejected`, `tests_failed` (server/checks/classify-failure.ts). */
+      failureReason: z.string().nullable().optional(),
       reason: z.string(),
       ...EventRef,
     })
     .nullable(),
   nextAction: z.object({ action: NextActionSchema, label: z.string() }),
   /**
-   * Set while a live lane has had no output and no event for the server's stall threshold
-   * (`lane.stalled`); null once anything happens again. `since`: its last output or event.
+   * Added (always sent; optional for older clients): set while a live lane has had no output and
+   * no event for the server's stall threshold (`lane.stalled`); null once anything happens again.
+   * `since`: its last output or event.
    */
-  stalled: z.object({ since: z.string(), idleMs: z.number().int(), ...EventRef }).nullable(),
+  stalled: z.object({ since: z.string(), idleMs: z.number().int(), ...EventRef }).nullable().optional(),
   /** Id of the newest event folded in (0 for none). */
   eventId: z.number().int(),
 });

@@ -38,13 +38,14 @@ export const WorkerViewSchema = z.object({
   usage: WorkerUsageSchema.nullable(),
   lastError: WorkerErrorSchema.nullable(),
   /**
-   * A prompt sent now (`POST /api/v1/lanes/:id/worker/prompt`) is accepted. A headless agent
+   * Added (always sent; optional for older clients): a prompt sent now
+   * (`POST /api/v1/lanes/:id/worker/prompt`) is accepted. A headless agent
    * (claude, codex, anthropic without `mode: interactive`) takes its prompt at start: false while
    * it runs, true once its run ended if its session can be resumed.
    */
-  acceptsPrompt: z.boolean(),
-  /** How it would be taken: typed into the live agent, or a follow-up run resuming its session; null when refused. */
-  promptMode: z.enum(["delivered", "follow_up"]).nullable(),
+  acceptsPrompt: z.boolean().optional(),
+  /** Added (always sent): how it would be taken: typed into the live agent, or a follow-up run resuming its session; null when refused. */
+  promptMode: z.enum(["delivered", "follow_up"]).nullable().optional(),
   readyAt: z.string().nullable(),
   createdAt: z.string(),
   endedAt: z.string().nullable(),
