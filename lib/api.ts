@@ -9,6 +9,7 @@ import { LaneSummarySchema } from "./lane-summary";
 import { LaneScheduleViewSchema, WaitReasonSchema } from "./scheduling";
 import { GreenLevelSchema } from "./task-packet";
 import { WorkerViewSchema } from "./worker-state";
+import { pageOf, PageQuerySchema } from "./paging";
 
 export const RegisterRepoBodySchema = z.object({
   path: z.string().min(1).max(4096).describe("Absolute path of a local git work tree"),
@@ -24,6 +25,10 @@ export const RepoViewSchema = z.object({
   createdAt: z.string(),
 });
 export type RepoView = z.infer<typeof RepoViewSchema>;
+
+/** `GET /api/v1/repos?limit=&cursor=` → one page of repos in registration order (lib/paging.ts). */
+export const RepoListQuerySchema = PageQuerySchema;
+export const RepoPageSchema = pageOf(RepoViewSchema);
 
 export const CheckResultSchema = z.object({
   level: GreenLevelSchema,
@@ -81,6 +86,10 @@ export const LaneViewSchema = z.object({
   merged: z.boolean().optional(),
 });
 export type LaneView = z.infer<typeof LaneViewSchema>;
+
+/** `GET /api/v1/lanes?repoId=&limit=&cursor=` → one page of lanes in creation order (lib/paging.ts). */
+export const LaneListQuerySchema = PageQuerySchema.extend({ repoId: z.string().min(1).optional().describe("Only this repo's lanes") });
+export const LanePageSchema = pageOf(LaneViewSchema);
 
 export const ProcessViewSchema = z.object({
   id: z.string(),

@@ -174,7 +174,7 @@ export const LANE_EVENT_PAYLOADS = {
     by: z.string().describe("policy rule id or recovery recipe"),
   }),
   /** The lane's branch conflicts with its base (added in v1). */
-  "branch.conflict": z.object({ baseBranch: z.string(), files: z.array(z.string()), during: z.enum(["merge_forward", "rebase", "merge_check", "merge"]), evidence: z.array(z.string()) }),
+  "branch.conflict": z.object({ baseBranch: z.string(), files: z.array(z.string()), during: z.enum(["merge_forward", "rebase", "merge_check", "merge", "dependency_merge"]), evidence: z.array(z.string()) }),
   /** Something is wrong with the lane's branch or worktree outside its code (server/git/problems.ts), added in v1. */
   "branch.problem": z.object({ problem: z.string(), failureClass: FailureClassSchema, message: z.string(), evidence: z.array(z.string()), operation: z.string() }),
   "branch.workspace_mismatch": z.object({

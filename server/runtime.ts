@@ -29,6 +29,7 @@ import { LaneRunner } from "./lanes/lane-runner";
 import { LaneService } from "./lanes/lane-service";
 import { LaneViews } from "./lanes/lane-views";
 import { StallDetector } from "./lanes/stall-detector";
+import { LaneAwaiter } from "./lanes/await-lane";
 import { ProcessSupervisor } from "./processes/supervisor";
 import { ProcessLogStreams } from "./processes/log-follower";
 import { IdempotencyService } from "./idempotency/idempotency-service";
@@ -84,6 +85,8 @@ export interface Runtime {
   webhooks: WebhookService;
   /** Flags live lanes that have been silent for `config.stallAfterMs` (`lane.stalled`). */
   stalls: StallDetector;
+  /** Long polls until a lane reaches a state (`GET /api/v1/lanes/:id/await`). */
+  awaiter: LaneAwaiter;
   /** Interactive agents in tmux (`worker.mode: "interactive"`), wired to `workers`. */
   interactive: InteractiveDriver;
   /** Shut down once; later calls return the same promise. */
@@ -217,6 +220,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     summaries,
     webhooks,
     stalls,
+    awaiter: new LaneAwaiter({ db, bus, lanes: { get: (id) => lanes.get(id) } }),
     interactive,
     logStreams: new ProcessLogStreams({ supervisor, bus }),
     idempotency: new IdempotencyService({ db }),

@@ -35,7 +35,8 @@ import { promptPayload } from "../workers/prompt-event";
 import { CheckRunner, type CheckHooks, type FailureDetails } from "../checks/check-runner";
 import { laneDir } from "../records/lane-dir";
 import { findLane, loadLane, transitionLane, updateLane, type LaneDeps, type LaneRow } from "../records/lane-store";
-import { laneStartPoint } from "./start-point";
+import { laneStartPoint } from "../events/start-point";
+import { prepareDependentWorktree } from "./prepare-worktree";
 
 export interface LaneRunnerDeps extends LaneDeps {
   supervisor: ProcessSupervisor;
@@ -124,6 +125,18 @@ export class LaneRunner {
     const { db, events, supervisor } = this.deps;
     const laneId = started.id;
     const packet = started.packet;
+    const workspace = await prepareDependentWorktree(this.deps, started).catch((err: unknown) => ({
+      ok: false as const,
+      failureClass: "infra" as const,
+      failureReason: "git_failed",
+      reason: `preparing the worktree: ${err instanceof Error ? err.message : String(err)}`,
+      evidence: [],
+    }));
+    if (!workspace.ok) {
+      const details = { failureReason: workspace.failureReason, summary: workspace.reason, evidence: workspace.evidence, role: "worker" as const };
+      await this.settle(started, "failed", { exitCode: null, signal: null }, workspace.failureClass, workspace.reason, details);
+      return true;
+    }
     const followUp = await takeFollowUp(laneDir(this.deps.dataDir, laneId), started.attempt);
     const spec = followUp ? { ...packet.worker, prompt: followUp.prompt } : packet.worker;
     const worker = await createWorker(this.deps, { laneId, repoId: started.repoId, engine: spec.engine, attempt: started.attempt, prompt: spec.prompt ?? null });

@@ -14,6 +14,7 @@ import type { BoardResponse, LaneLogsResponse, LaneView, LogLine } from "@/lib/a
 import { AppError, isAppError } from "@/lib/errors";
 import { LIVE_LANE_STATES, TERMINAL_LANE_STATES, type LaneState } from "@/lib/lane-state";
 import { TaskPacketSchema, type TaskPacketInput } from "@/lib/task-packet";
+import type { Page } from "@/lib/paging";
 import { parseOrThrow } from "@/lib/validate";
 import { assertValidBranchName, branchExists, createWorktree, removeWorktree, resolveCommit } from "../git/git";
 import type { ProcessSupervisor } from "../processes/supervisor";
@@ -214,6 +215,14 @@ export class LaneService {
   /** @throws AppError not_found */
   get(laneId: string): Promise<LaneView> {
     return this.deps.views.get(laneId);
+  }
+
+  /**
+   * One page of lanes in creation order (`GET /api/v1/lanes`; cursor pagination, lib/paging.ts).
+   * @throws AppError invalid_input (field `cursor`) for a cursor this API did not give
+   */
+  page(opts: { repoId?: string; limit: number; cursor?: string }): Promise<Page<LaneView>> {
+    return this.deps.views.page(opts);
   }
 
   list(opts: { repoId?: string } = {}): Promise<LaneView[]> {

@@ -31,6 +31,8 @@ import type { LaneSummary } from "@/lib/lane-summary";
 import type { EventBus } from "../events/event-bus";
 import type { FreshnessTracker } from "../freshness/freshness";
 import type { Scheduler } from "../scheduler/scheduler";
+import type { Page } from "@/lib/paging";
+import { decodeCursor, encodeCursor } from "../store/keyset";
 import type { Db } from "../store/db";
 import type { LaneSummaryService } from "../workers/lane-summary";
 import { readAllLaneRows, readLaneBases, readLaneRows, type LaneBase } from "./lane-view-rows";
@@ -104,6 +106,20 @@ export class LaneViews {
   /** Every lane's view (of one repo, if given), oldest first. */
   async list(opts: { repoId?: string } = {}): Promise<LaneView[]> {
     return this.#compose(await this.#current(opts.repoId));
+  }
+
+  /**
+   * One page of views in creation order, after `cursor` (keyset pagination, server/store/keyset.ts),
+   * from the same cached lanes as {@link list}.
+   * @throws AppError invalid_input (field `cursor`) for a cursor this API did not give
+   */
+  async page(opts: { repoId?: string; limit: number; cursor?: string }): Promise<Page<LaneView>> {
+    const bases = await this.#current(opts.repoId);
+    const after = opts.cursor ? decodeCursor(opts.cursor) : null;
+    const at = after ? bases.findIndex(({ row }) => row.createdAt.getTime() > after.createdAt.getTime() || (row.createdAt.getTime() === after.createdAt.getTime() && row.id > after.id)) : 0;
+    const rest = at < 0 ? [] : bases.slice(at, at + opts.limit + 1);
+    const kept = rest.slice(0, opts.limit);
+    return { items: await this.#compose(kept), next: rest.length > opts.limit ? encodeCursor(kept[kept.length - 1]!.row) : null };
   }
 
   /**

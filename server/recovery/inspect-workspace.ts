@@ -7,7 +7,7 @@
 import type { Db } from "../store/db";
 import type { LaneRow } from "../records/lane-store";
 import { detectPhantomCompletion } from "../workers/workspace-binding";
-import { laneStartPoint } from "../lanes/start-point";
+import { laneStartPoint } from "../events/start-point";
 
 export interface WorkspaceInspection {
   /** The worktree now has commits since the start point or uncommitted changes. */

@@ -5,10 +5,12 @@
 import type { RegisterRepoBody, RepoView } from "@/lib/api";
 import { RegisterRepoBodySchema } from "@/lib/api";
 import { AppError } from "@/lib/errors";
+import type { Page } from "@/lib/paging";
 import { parseOrThrow } from "@/lib/validate";
 import type { EventLog } from "../events/event-log";
 import { inspectRepo } from "../git/git";
 import type { Db } from "../store/db";
+import { keysetQuery, toPage } from "../store/keyset";
 import type { Repo } from "../store/generated/client";
 
 export function toRepoView(repo: Repo): RepoView {
@@ -35,6 +37,16 @@ export class RepoService {
     const repo = await this.db.repo.create({ data: { path: info.root, name, mainBranch: info.mainBranch } });
     await this.events.append({ type: "repo.registered", laneId: null, repoId: repo.id, payload: { path: repo.path, name: repo.name, mainBranch: repo.mainBranch } });
     return toRepoView(repo);
+  }
+
+  /**
+   * One page of repos in registration order (`GET /api/v1/repos`; cursor pagination, lib/paging.ts).
+   * @throws AppError invalid_input (field `cursor`) for a cursor this API did not give
+   */
+  async page(opts: { limit: number; cursor?: string }): Promise<Page<RepoView>> {
+    const { where, orderBy } = keysetQuery(opts.cursor);
+    const rows = await this.db.repo.findMany({ where, orderBy, take: opts.limit + 1 });
+    return toPage(rows, opts.limit, (kept) => kept.map(toRepoView));
   }
 
   async list(): Promise<RepoView[]> {

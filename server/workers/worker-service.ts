@@ -19,6 +19,7 @@ import type { WorkerError, WorkerView } from "@/lib/worker-state";
 import type { EventBus } from "../events/event-bus";
 import { laneDir } from "../records/lane-dir";
 import { loadLane, type LaneRow } from "../records/lane-store";
+import { pollOnLaneEvents } from "../events/long-poll";
 import type { LaneSummaryService } from "./lane-summary";
 import { lastErrorOf } from "./last-error";
 import { dropFollowUp, writeFollowUp } from "./follow-up";
@@ -86,33 +87,7 @@ export class WorkerService {
       // Exactly "a prompt sent now is accepted" (./prompt-acceptance.ts), not merely the worker's state.
       return { ...response, ready: response.worker?.acceptsPrompt ?? false, settled, timedOut: !settled };
     };
-    const now = await decide(timeoutMs === 0);
-    if (now) return now;
-    return new Promise((resolve, reject) => {
-      let chain = Promise.resolve();
-      let done = false;
-      const finish = (timedOut: boolean) => {
-        chain = chain.then(async () => {
-          if (done) return;
-          const r = await decide(timedOut);
-          if (!r) return;
-          done = true;
-          clearTimeout(timer);
-          off();
-          resolve(r);
-        }).catch((err: unknown) => {
-          done = true;
-          clearTimeout(timer);
-          off();
-          reject(err);
-        });
-      };
-      const timer = setTimeout(() => finish(true), timeoutMs);
-      const off = this.deps.bus.on("lane.event", (e) => {
-        if (e.laneId === laneId && (e.type === "worker.state_changed" || e.type === "lane.state_changed")) finish(false);
-      });
-      finish(false); // an event may have landed between the first check and the subscription
-    });
+    return pollOnLaneEvents(this.deps.bus, laneId, timeoutMs, decide, (e) => e.type === "worker.state_changed" || e.type === "lane.state_changed");
   }
 
   /**

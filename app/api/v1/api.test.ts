@@ -50,7 +50,7 @@ describe("repos", () => {
   });
   it("GET /api/v1/repos – lists the registered repo", async () => {
     const res = await repos.GET(get("/api/v1/repos"), none);
-    expect(await res.json()).toEqual([expect.objectContaining({ id: h.repoId, path: h.repoPath, mainBranch: "main" })]);
+    expect(await res.json()).toEqual({ items: [expect.objectContaining({ id: h.repoId, path: h.repoPath, mainBranch: "main" })], next: null });
   });
 });
 

@@ -1,14 +1,14 @@
-import { z } from "zod";
+import { LaneListQuerySchema, LanePageSchema } from "@/lib/api";
 import { TaskPacketSchema } from "@/lib/task-packet";
 import { readBody, readQuery, route } from "../../_lib/handler";
 import { assertMayUseRepo, repoFilterFor } from "../../_lib/repo-reach";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes[?repoId=] → LaneView[] */
+/** GET /api/v1/lanes[?repoId=&limit=&cursor=] → { items: LaneView[], next }: lanes in creation order, one page (lib/paging.ts); a repo-limited token sees its repos' lanes */
 export const GET = route(async ({ req, rt, caller }) => {
-  const { repoId } = readQuery(req, z.object({ repoId: z.string().optional() }));
-  return rt.lanes.list({ repoId: repoFilterFor(caller, repoId) });
+  const query = readQuery(req, LaneListQuerySchema);
+  return LanePageSchema.parse(await rt.lanes.page({ ...query, repoId: repoFilterFor(caller, query.repoId) }));
 }, { scope: "read" });
 
 /** POST /api/v1/lanes <TaskPacket> → 201 LaneView (queued or already starting) */
