@@ -51,7 +51,7 @@ describe("laneboard CLI (--json)", { timeout: 400_000 }, () => {
 
     const awaited = await cli(["await", lane.id, "--state", "finished", "--timeout", "60"]);
     expect(awaited.code).toBe(EXIT.ok);
-    expect(awaited.json).toMatchObject({ reached: true, timedOut: false, lane: { id: lane.id, state: "finished" } });
+    expect(awaited.json).toMatchObject({ laneId: lane.id, outcome: "reached", matched: ["finished"], lane: { id: lane.id, state: "finished" } });
 
     const shown = await cli(["lanes", "show", lane.id]);
     expect(shown.json).toMatchObject({ id: lane.id, state: "finished", lastExitCode: 0 });
@@ -68,7 +68,7 @@ describe("laneboard CLI (--json)", { timeout: 400_000 }, () => {
     const restarted = await cli(["lanes", "restart", lane.id]);
     expect(restarted.code).toBe(EXIT.ok);
     expect((restarted.json as LaneView).attempt).toBe(2);
-    expect((await cli(["await", lane.id, "--state", "finished", "--timeout", "60"])).json).toMatchObject({ reached: true, lane: { attempt: 2 } });
+    expect((await cli(["await", lane.id, "--state", "failed,finished", "--timeout", "60"])).json).toMatchObject({ outcome: "reached", matched: ["finished"], lane: { attempt: 2 } });
 
     const readiness = await cli(["lanes", "merge", lane.id, "--check"]);
     expect(readiness.code).toBe(EXIT.ok);
@@ -79,13 +79,14 @@ describe("laneboard CLI (--json)", { timeout: 400_000 }, () => {
     const lane = (await cli(["lanes", "create", "--repo", h.repoId, "--branch", branch(), "--objective", "sleep", "--", "sleep", "60"])).json as LaneView;
     const timedOut = await cli(["await", lane.id, "--state", "finished", "--timeout", "1"]);
     expect(timedOut.code).toBe(EXIT.timeout);
-    expect(timedOut.json).toMatchObject({ reached: false, timedOut: true });
+    expect(timedOut.json).toMatchObject({ outcome: "timeout", matched: [], lane: { id: lane.id, state: "running" } });
+    expect((timedOut.json as { waitedMs: number }).waitedMs).toBeGreaterThanOrEqual(1000);
     const killed = await cli(["lanes", "kill", lane.id, "--grace-ms", "200"]);
     expect(killed.code).toBe(EXIT.ok);
     expect(killed.json).toMatchObject({ id: lane.id, state: "killed" });
     const ended = await cli(["await", lane.id, "--state", "finished", "--timeout", "10"]);
     expect(ended.code).toBe(EXIT.ended);
-    expect(ended.json).toMatchObject({ reached: false, ended: true, lane: { state: "killed" } });
+    expect(ended.json).toMatchObject({ outcome: "ended", matched: [], lane: { state: "killed" } });
   });
 
   it("follows events as NDJSON with lanes events -f", async () => {
@@ -130,8 +131,13 @@ describe("laneboard CLI (--json)", { timeout: 400_000 }, () => {
     expect(badFlag.stderr).toContain("unknown option '--bogus'");
     expect(badFlag.stderr).toContain("Usage: laneboard lanes list [options]");
 
-    const badState = await cli(["await", lane.id, "--state", "done"]);
+    const badState = await cli(["await", lane.id, "--state", "finished,done"]);
     expect(badState.code).toBe(EXIT.usage);
+    expect(badState.stderr).toContain("not an await target: done");
+
+    const awaitMissing = await cli(["await", "no-such-lane", "--state", "finished", "--timeout", "5"]);
+    expect(awaitMissing.code).toBe(EXIT.notFound);
+    expect(awaitMissing.json).toMatchObject({ error: { code: "not_found", status: 404 } });
 
     const down = await cli(["--url", "http://127.0.0.1:9", "lanes", "list"], { url: false });
     expect(down.code).toBe(EXIT.unreachable);

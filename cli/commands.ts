@@ -4,9 +4,10 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { Command, Option } from "commander";
-import { AWAIT_STATES, awaitLane, type AwaitState } from "@/client/await-lane";
+import { Command, InvalidArgumentError } from "commander";
+import { awaitLane } from "@/client/await-lane";
 import type { RepoView } from "@/lib/api";
+import { AWAIT_TARGETS, AwaitTargetSchema, type AwaitTarget } from "@/lib/lane-await";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "@/server/node-flags";
 import type { Ctx } from "./context";
 import { laneLine } from "./lanes";
@@ -15,8 +16,16 @@ import { EXIT } from "./output";
 const PACKAGE_ROOT = path.resolve(import.meta.dirname, "..");
 
 const seconds = (v: string) => {
-  if (!/^\d+(\.\d+)?$/.test(v)) throw new Error(`not a number of seconds: ${v}`);
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new InvalidArgumentError(`not a number of seconds: ${v}`);
   return Number(v);
+};
+
+/** `--state a,b`: await targets (lib/lane-await.ts). */
+const targets = (v: string): AwaitTarget[] => {
+  const parsed = v.split(",").map((t) => AwaitTargetSchema.safeParse(t.trim()));
+  const bad = parsed.findIndex((p) => !p.success);
+  if (bad >= 0 || parsed.length === 0) throw new InvalidArgumentError(`not an await target: ${v.split(",")[bad] ?? v} (one or more of ${AWAIT_TARGETS.join(", ")}, comma-separated)`);
+  return parsed.map((p) => p.data!);
 };
 
 export function promptCommand(ctx: Ctx): Command {
@@ -30,15 +39,15 @@ export function promptCommand(ctx: Ctx): Command {
 
 export function awaitCommand(ctx: Ctx): Command {
   return new Command("await")
-    .description(`wait until the lane is ready for a prompt or has finished; exit ${EXIT.timeout} on timeout, ${EXIT.ended} when it ended otherwise`)
+    .description(`wait (long poll) until the lane is in one of the states, e.g. ready_for_prompt or finished; exit ${EXIT.timeout} on timeout, ${EXIT.ended} when it ended otherwise`)
     .argument("<lane>")
-    .addOption(new Option("--state <state>", "what to wait for").choices(AWAIT_STATES).makeOptionMandatory())
+    .requiredOption("--state <states>", `comma-separated: ${AWAIT_TARGETS.join(", ")}`, targets)
     .option("--timeout <seconds>", "give up after this long", seconds, 600)
     .action(
-      ctx.run(async (id: string, o: { state: AwaitState; timeout: number }) => {
+      ctx.run(async (id: string, o: { state: AwaitTarget[]; timeout: number }) => {
         const r = await awaitLane(ctx.api(), id, o.state, o.timeout * 1000);
-        ctx.out.result(r, () => `${r.reached ? "reached" : r.timedOut ? "timed out" : "ended"}: ${laneLine(r.lane)}`);
-        return r.reached ? EXIT.ok : r.timedOut ? EXIT.timeout : EXIT.ended;
+        ctx.out.result(r, () => `${r.outcome}${r.matched.length ? ` (${r.matched.join(", ")})` : ""}: ${laneLine(r.lane)}`);
+        return r.outcome === "reached" ? EXIT.ok : r.outcome === "timeout" ? EXIT.timeout : EXIT.ended;
       }),
     );
 }

@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { io } from "socket.io-client";
 import type { LaneView } from "@/lib/api";
+import type { Page } from "@/lib/paging";
 import { expect, sigkill, startServer as startOwn, test, type OwnServer } from "./support";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 2;
@@ -150,7 +151,7 @@ test("work accepted before SIGTERM is finished; a request after it is refused an
 
   server = await startServer(PORT, dataDir);
   servers.push(server);
-  const lanes = JSON.parse((await request(agent, "GET", "/api/v1/lanes")).text) as LaneView[];
+  const lanes = (JSON.parse((await request(agent, "GET", "/api/v1/lanes")).text) as Page<LaneView>).items;
   const done = answered.flatMap((a, i) => (a === 201 ? [`lane/shutdown-${i + 1}`] : []));
   expect(lanes.map((l) => l.branch).sort()).toEqual(done);
   for (const l of lanes) expect(fs.existsSync(l.worktreePath!)).toBe(true);

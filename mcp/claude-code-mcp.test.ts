@@ -36,7 +36,7 @@ const MARK = "claw-result-42";
  * The model's side of the conversation, decided from what the last tool result says (as a model
  * would): no Laneboard tools yet → wait for MCP servers (Claude Code connects them in the
  * background and offers `WaitForMcpServers` meanwhile); nothing from Laneboard yet → create the
- * lane; a lane → await it; an await result → read its logs; logs → answer.
+ * lane; a lane → await it; an await result that reached the state → read its logs; logs → answer.
  */
 let created = 0;
 function claw(req: ScriptRequest): ScriptTurn {
@@ -51,7 +51,7 @@ function claw(req: ScriptRequest): ScriptTurn {
     // Not one of Laneboard's results (e.g. WaitForMcpServers' text).
   }
   if ("branch" in last) return { text: "Waiting for it to finish.", toolCalls: [{ name: TOOL("await_lane"), input: { laneId: (last as LaneView).id, state: "finished", timeoutSeconds: 120 } }] };
-  if ("reached" in last) return { text: "Reading its output.", toolCalls: [{ name: TOOL("lane_logs"), input: { laneId: (last as { lane: LaneView }).lane.id, limit: 20 } }] };
+  if (last.outcome === "reached") return { text: "Reading its output.", toolCalls: [{ name: TOOL("lane_logs"), input: { laneId: (last as { lane: LaneView }).lane.id, limit: 20 } }] };
   if ("lines" in last) return { text: `The lane printed: ${(last.lines as { text: string }[]).map((l) => l.text).join(" | ")}` };
   // Create the lane once; anything unexpected after that ends the conversation instead of looping.
   if (created++) return { text: `Unexpected tool result: ${req.toolResults[0]?.text.slice(0, 200)}` };

@@ -48,7 +48,16 @@ describe("MCP server", { timeout: 300_000 }, () => {
     expect(created.isError).toBeFalsy();
     const lane = result<LaneView>(created);
     const awaited = await callTool(stdio, "await_lane", { laneId: lane.id, state: "finished", timeoutSeconds: 60 });
-    expect(result(awaited)).toMatchObject({ reached: true, lane: { id: lane.id, state: "finished" } });
+    expect(result(awaited)).toMatchObject({ outcome: "reached", matched: ["finished"], lane: { id: lane.id, state: "finished" } });
+    const either = await callTool(stdio, "await_lane", { laneId: lane.id, state: ["ready_for_prompt", "ended"], timeoutSeconds: 5 });
+    expect(result(either)).toMatchObject({ outcome: "reached", matched: ["ended"] });
+    // list_lanes pages: with two lanes, a page of one has a cursor to the rest.
+    const other = result<LaneView>(await callTool(stdio, "create_lane", shellPacketFor(h, ["true"])));
+    const first = result<{ items: LaneView[]; next: string | null }>(await callTool(stdio, "list_lanes", { limit: 1 }));
+    expect(first.items).toHaveLength(1);
+    expect(first.next).toEqual(expect.any(String));
+    const rest = result<{ items: LaneView[] }>(await callTool(stdio, "list_lanes", { limit: 1000, cursor: first.next }));
+    expect([...first.items, ...rest.items].map((l) => l.id)).toEqual(expect.arrayContaining([lane.id, other.id]));
     expect(result(await callTool(stdio, "get_lane", { laneId: lane.id }))).toMatchObject({ id: lane.id, state: "finished" });
     const logs = result<{ lines: { text: string }[] }>(await callTool(stdio, "lane_logs", { laneId: lane.id, limit: 10 }));
     expect(logs.lines.map((l) => l.text)).toContain("via mcp");

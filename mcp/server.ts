@@ -11,10 +11,12 @@
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { AWAIT_STATES, awaitLane } from "@/client/await-lane";
+import { awaitLane } from "@/client/await-lane";
 import type { LaneboardApi } from "@/client/laneboard-api";
 import { KillBodySchema, MergeBodySchema, RegisterRepoBodySchema } from "@/lib/api";
 import { ApiError } from "@/lib/api-error";
+import { AWAIT_TARGETS, AwaitTargetSchema, type AwaitTarget } from "@/lib/lane-await";
+import { PageQuerySchema } from "@/lib/paging";
 import { TaskPacketSchema } from "@/lib/task-packet";
 import { PromptBodySchema } from "@/lib/worker-api";
 
@@ -53,16 +55,26 @@ export function createMcpServer(api: LaneboardApi): McpServer {
   const tool = (name: string, description: string, inputSchema: z.ZodRawShape | z.ZodObject, run: (args: never) => Promise<unknown>, readOnly = false) =>
     server.registerTool(name, { description, inputSchema, annotations: { readOnlyHint: readOnly } }, ((args: never) => call(() => run(args))) as never);
 
-  tool("list_lanes", "Every lane with its state, worker state and summary (phase, blocker, next action).", { repoId: z.string().optional().describe("Only this repo's lanes") }, (a: { repoId?: string }) => api.listLanes(a), true);
+  tool(
+    "list_lanes",
+    "One page of lanes (creation order) with state, worker state and summary (phase, blocker, next action): { items, next }; pass next as cursor for the following page.",
+    { repoId: z.string().optional().describe("Only this repo's lanes"), ...PageQuerySchema.shape },
+    (a: { repoId?: string; limit?: number; cursor?: string }) => api.lanePage(a),
+    true,
+  );
   tool("list_repos", "The registered repositories (their ids go in a task packet's `repo`).", {}, () => api.listRepos(), true);
   tool("register_repo", "Register a local git work tree so lanes can be created on it.", RegisterRepoBodySchema, (a: z.infer<typeof RegisterRepoBodySchema>) => api.registerRepo(a));
   tool("create_lane", "Create a lane from a task packet: a worktree on a new branch, queued for a worker. Returns the lane.", TaskPacketSchema, (packet: z.input<typeof TaskPacketSchema>) => api.createLane(packet));
   tool("get_lane", "A lane's state now: lane state, worker (state, session, usage, last error), summary, checks, merge readiness flags.", LaneIdShape, (a: { laneId: string }) => api.getLane(a.laneId), true);
   tool(
     "await_lane",
-    "Wait (long poll, no polling needed) until the lane's worker is ready_for_prompt or the lane has finished. Returns { reached, timedOut, ended, lane }.",
-    { ...LaneIdShape, state: z.enum(AWAIT_STATES).describe("ready_for_prompt: its worker takes a prompt now; finished: its run has ended"), timeoutSeconds: z.number().int().min(1).max(600).default(120).describe("Give up after this many seconds") },
-    (a: { laneId: string; state: (typeof AWAIT_STATES)[number]; timeoutSeconds: number }) => awaitLane(api, a.laneId, a.state, a.timeoutSeconds * 1000),
+    "Wait (long poll, no polling needed) until the lane is in one of the states: ready_for_prompt (a prompt sent now is accepted), finished, ended (any end), stalled, or any lane or worker state. Returns { outcome: reached | ended (it ended otherwise) | timeout, matched, waitedMs, lane }; on timeout, call again.",
+    {
+      ...LaneIdShape,
+      state: z.union([AwaitTargetSchema, z.array(AwaitTargetSchema).min(1)]).describe(`One or more of: ${AWAIT_TARGETS.join(", ")}`),
+      timeoutSeconds: z.number().int().min(0).max(600).default(50).describe("Give up after this many seconds (keep it under your client's request timeout)"),
+    },
+    (a: { laneId: string; state: AwaitTarget | AwaitTarget[]; timeoutSeconds: number }) => awaitLane(api, a.laneId, [a.state].flat(), a.timeoutSeconds * 1000),
     true,
   );
   tool("prompt_lane", "Send a prompt to the lane's worker (it must be ready_for_prompt) or a follow-up to an ended claude/codex lane.", { ...LaneIdShape, ...PromptBodySchema.shape }, (a: { laneId: string; text: string }) => api.prompt(a.laneId, a.text));
