@@ -76,7 +76,7 @@ describe("laneboard CLI (--json)", { timeout: 400_000 }, () => {
   });
 
   it("await times out (exit 5), kill stops the lane, await then says it ended otherwise (exit 7)", async () => {
-    const lane = (await cli(["lanes", "create", "--repo", h.repoId, "--branch", branch(), "--objective", "sleep", "--", "sleep", "60"])).json as LaneView;
+    const lane = (await cli(["lanes", "create", "--repo", h.repoId, "--branch", branch(), "--objective", "sleep", "--", "sleep", "600"])).json as LaneView;
     const timedOut = await cli(["await", lane.id, "--state", "finished", "--timeout", "1"]);
     expect(timedOut.code).toBe(EXIT.timeout);
     expect(timedOut.json).toMatchObject({ outcome: "timeout", matched: [], lane: { id: lane.id, state: "running" } });

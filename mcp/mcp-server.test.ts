@@ -47,7 +47,8 @@ describe("MCP server", { timeout: 300_000 }, () => {
     const created = await callTool(stdio, "create_lane", shellPacketFor(h, ["sh", "-c", "echo via mcp"]));
     expect(created.isError).toBeFalsy();
     const lane = result<LaneView>(created);
-    const awaited = await callTool(stdio, "await_lane", { laneId: lane.id, state: "finished", timeoutSeconds: 60 });
+    const awaited = await callTool(stdio, "await_lane", { laneId: lane.id, state: "finished", timeoutSeconds: 50 });
+    expect(awaited.isError, awaited.content[0]?.text).toBeFalsy();
     expect(result(awaited)).toMatchObject({ outcome: "reached", matched: ["finished"], lane: { id: lane.id, state: "finished" } });
     const either = await callTool(stdio, "await_lane", { laneId: lane.id, state: ["ready_for_prompt", "ended"], timeoutSeconds: 5 });
     expect(result(either)).toMatchObject({ outcome: "reached", matched: ["ended"] });

@@ -1,10 +1,13 @@
 /**
  * What a lane produced, for artifact dependencies (`artifact: {kind: "commit"}` or
- * `{kind: "file", path}`): the commits on its branch since its base commit, and the paths those
- * commits changed (`git diff base branch`). Read once when the lane finishes and stored on the
+ * `{kind: "file", path}`): the commits on its branch since its start point (its base commit, or
+ * after a dependency merge the head it started from: not its dependencies' commits), and the
+ * paths those commits changed (`git diff start branch`). Read once when the lane finishes and stored on the
  * Lane row (`produced`), so dependants created later, and a restarted server, see the same thing.
  */
+import { laneStartPoint } from "../events/start-point";
 import { changedFiles, commitsExcluding } from "../git/git";
+import type { Db } from "../store/db";
 import type { Produced } from "./dependency-graph";
 
 /** Commits listed at most (only their presence matters to the graph). */
@@ -26,4 +29,9 @@ export async function laneProduced(repoPath: string, branch: string, baseSha: st
   } catch (err) {
     return { commits: [], files: [], reason: `could not read branch ${branch}: ${err instanceof Error ? err.message : String(err)}` };
   }
+}
+
+/** {@link laneProduced} since the lane's start point (server/events/start-point.ts). */
+export async function producedSinceStart(db: Db, lane: { id: string; branch: string; baseSha: string | null; repoPath: string }): Promise<Produced> {
+  return laneProduced(lane.repoPath, lane.branch, await laneStartPoint(db, lane));
 }

@@ -25,11 +25,10 @@ import { TERMINAL_LANE_STATES, type LaneState } from "@/lib/lane-state";
 import { describeWait, type Pool } from "@/lib/scheduling";
 import type { EventBus } from "../events/event-bus";
 import { eventFromRow, type EventLog } from "../events/event-log";
-import { laneStartPoint } from "../events/start-point";
 import type { LaneRow } from "../records/lane-store";
 import type { Db } from "../store/db";
 import type { Outcome, Produced } from "./dependency-graph";
-import { laneProduced } from "./produced";
+import { producedSinceStart } from "./produced";
 import type { LaneScheduling } from "./schemas";
 import { SchedulerCore, toLaneEvent, type SchedulerEvent } from "./scheduler-core";
 import { SchedulerSettings } from "./scheduler-settings";
@@ -356,8 +355,7 @@ export class Scheduler {
     const lane = await db.lane.findUnique({ where: { id: laneId }, select: { state: true, engine: true, branch: true, baseSha: true, repo: { select: { path: true } } } });
     // Restarted meanwhile (or gone): its new attempt is what counts.
     if (!lane || !TERMINAL_LANE_STATES.has(lane.state as LaneState)) return;
-    // What it produced itself: counted from its start point (after a dependency merge, not its dependencies' commits).
-    const produced: Produced = outcome === "succeeded" ? await laneProduced(lane.repo.path, lane.branch, await laneStartPoint(db, { id: laneId, baseSha: lane.baseSha })) : { reason };
+    const produced: Produced = outcome === "succeeded" ? await producedSinceStart(db, { id: laneId, branch: lane.branch, baseSha: lane.baseSha, repoPath: lane.repo.path }) : { reason };
     await db.lane.update({ where: { id: laneId }, data: { produced: JSON.stringify(produced) } });
     if (outcome === "succeeded") this.#core.limiter.onSuccess(lane.engine);
     for (const [workerId, w] of Object.entries(this.#usage.workers)) if (w.laneId === laneId) delete this.#usage.workers[workerId];

@@ -7,6 +7,7 @@ import type { LaneView, RepoView } from "@/lib/api";
 import type { Page } from "@/lib/paging";
 import { commitFile, initRepo, makeTempDir } from "@/server/git/git.testing";
 import { setRuntime } from "@/server/runtime-global";
+import { apiRequest } from "@/server/testing/auth";
 import { shellPacket, startTestRuntime, type TestRuntime } from "@/server/testing/runtime-harness";
 import * as repos from "../repos/route";
 import * as lanes from "./route";
@@ -29,8 +30,8 @@ async function page<T>(res: Response): Promise<Page<T>> {
   expect(res.status).toBe(200);
   return (await res.json()) as Page<T>;
 }
-const lanePage = async (query: string) => page<LaneView>(await lanes.GET(new Request(`http://test/api/v1/lanes?${query}`), none));
-const repoPage = async (query: string) => page<RepoView>(await repos.GET(new Request(`http://test/api/v1/repos?${query}`), none));
+const lanePage = async (query: string) => page<LaneView>(await lanes.GET(apiRequest("GET", `/api/v1/lanes?${query}`), none));
+const repoPage = async (query: string) => page<RepoView>(await repos.GET(apiRequest("GET", `/api/v1/repos?${query}`), none));
 async function errorOf(res: Response) {
   expect(res.status).toBe(422);
   return ((await res.json()) as { error: { code: string; message: string } }).error;
@@ -89,13 +90,13 @@ describe("cursor pagination", () => {
   });
 
   it("GET /api/v1/lanes, GET /api/v1/repos – a bad limit or a cursor not from this API is a 422 naming the field", async () => {
-    expect(await errorOf(await lanes.GET(new Request("http://test/api/v1/lanes?limit=0"), none))).toMatchObject({ code: "invalid_input", message: expect.stringMatching(/^limit: /) });
-    expect(await errorOf(await lanes.GET(new Request("http://test/api/v1/lanes?limit=1001"), none))).toMatchObject({ message: expect.stringMatching(/^limit: /) });
-    expect(await errorOf(await lanes.GET(new Request("http://test/api/v1/lanes?cursor=not-a-cursor"), none))).toMatchObject({ code: "invalid_input", message: expect.stringMatching(/^cursor: /) });
+    expect(await errorOf(await lanes.GET(apiRequest("GET", "/api/v1/lanes?limit=0"), none))).toMatchObject({ code: "invalid_input", message: expect.stringMatching(/^limit: /) });
+    expect(await errorOf(await lanes.GET(apiRequest("GET", "/api/v1/lanes?limit=1001"), none))).toMatchObject({ message: expect.stringMatching(/^limit: /) });
+    expect(await errorOf(await lanes.GET(apiRequest("GET", "/api/v1/lanes?cursor=not-a-cursor"), none))).toMatchObject({ code: "invalid_input", message: expect.stringMatching(/^cursor: /) });
     // A well-formed cursor carrying SQL is only a bound value: the lanes after (epoch ms 1, that id) come back.
     const forged = Buffer.from("1.x'; DROP TABLE Lane; --").toString("base64url");
     expect((await lanePage(`cursor=${forged}`)).items.length).toBeGreaterThan(0);
     expect(await h.rt.db.lane.count()).toBeGreaterThan(0);
-    expect(await errorOf(await repos.GET(new Request("http://test/api/v1/repos?limit=abc"), none))).toMatchObject({ message: expect.stringMatching(/^limit: /) });
+    expect(await errorOf(await repos.GET(apiRequest("GET", "/api/v1/repos?limit=abc"), none))).toMatchObject({ message: expect.stringMatching(/^limit: /) });
   });
 });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AwaitLaneResponse } from "@/lib/lane-await";
 import { setRuntime } from "@/server/runtime-global";
+import { apiRequest, issueTestToken } from "@/server/testing/auth";
 import { shellPacket, startTestRuntime, waitForLane, waitForOutput, type TestRuntime } from "@/server/testing/runtime-harness";
 import * as awaitRoute from "./route";
 
@@ -19,7 +20,7 @@ afterAll(async () => {
 });
 
 const id = (laneId: string) => ({ params: Promise.resolve({ id: laneId }) });
-const get = (laneId: string, query: string) => awaitRoute.GET(new Request(`http://test/api/v1/lanes/${laneId}/await?${query}`), id(laneId));
+const get = (laneId: string, query: string, headers: Record<string, string> = {}) => awaitRoute.GET(apiRequest("GET", `/api/v1/lanes/${laneId}/await?${query}`, undefined, headers), id(laneId));
 async function answer(res: Response): Promise<AwaitLaneResponse> {
   expect(res.status).toBe(200);
   return (await res.json()) as AwaitLaneResponse;
@@ -84,5 +85,14 @@ describe("GET /api/v1/lanes/:id/await", () => {
     expect(await err(await get(lane.id, "state=finished&timeout=500"), 422)).toMatchObject({ message: expect.stringMatching(/^timeout: /) });
     expect(await err(await get(lane.id, "state=finished&timeoutMs=-1"), 422)).toMatchObject({ message: expect.stringMatching(/^timeoutMs: /) });
     expect(await err(await get("nope", "state=finished&timeout=0"), 404)).toMatchObject({ code: "not_found" });
+  });
+
+  it("GET /api/v1/lanes/:id/await – a read-only token may wait; without a token it is 401", async () => {
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["true"]));
+    const reader = issueTestToken(h.rt, "reader", ["read"]);
+    expect(await answer(await get(lane.id, "state=ended&timeout=30", { authorization: `Bearer ${reader}` }))).toMatchObject({ outcome: "reached", matched: ["ended"] });
+    const anonymous = await get(lane.id, "state=ended&timeout=0", { authorization: "" });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: "unauthorized" } });
   });
 });
