@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BoardResponse, LaneView } from "@/lib/api";
 import type { CreatedToken, TokenView } from "@/lib/auth";
 import type { LaneEvent } from "@/lib/lane-events";
+import type { Page } from "@/lib/paging";
 import { startHttpRuntime, type HttpTestRuntime } from "@/app/api/_testing/route-server";
 import { AuthService } from "@/server/auth/auth-service";
 import { TOKEN_PATTERN, hashSecret, newTokenSecret } from "@/server/auth/secrets";
@@ -117,7 +118,8 @@ describe("tokens limited to repos", () => {
     expect(board.repos.map((r) => r.id)).toEqual([h.repoId]);
     expect(board.lanes.every((l) => l.repoId === h.repoId)).toBe(true);
     expect(board.lanes.some((l) => l.id === mine.id)).toBe(true);
-    const lanes = (await call("GET", "/api/v1/lanes", token)).body as LaneView[];
+    const lanes = ((await call("GET", "/api/v1/lanes", token)).body as Page<LaneView>).items;
+    expect(lanes.map((l) => l.id)).toContain(mine.id);
     expect(lanes.every((l) => l.repoId === h.repoId)).toBe(true);
     expect((await call("GET", `/api/v1/lanes?repoId=${otherRepoId}`, token)).status).toBe(403);
     const events = (await call("GET", "/api/v1/events?after=0&limit=5000", token)).body as { events: LaneEvent[] };
