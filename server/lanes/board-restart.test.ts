@@ -13,7 +13,7 @@ const SH = (script: string) => ["sh", "-c", script];
 
 /** A new read model over the runtime's services, read once: the from-scratch answer. */
 async function recomputed(rt: Runtime): Promise<LaneView[]> {
-  const views = new LaneViews({ db: rt.db, scheduler: rt.scheduler, summaries: rt.summaries, freshness: rt.freshness, bus: rt.bus });
+  const views = new LaneViews({ db: rt.db, scheduler: rt.scheduler, summaries: rt.summaries, freshness: rt.freshness, bus: rt.bus, sessions: rt.workers });
   try {
     return await views.list();
   } finally {

@@ -44,7 +44,7 @@ describe("LaneViews, the incremental lane read model", () => {
     summaries = new LaneSummaryService({ db, bus });
     scheduler = await Scheduler.open({ db, events, bus, workerCap: 4 });
     const freshness = { peek: (id: string) => (baseMoved.has(id) ? ({ baseMoved: baseMoved.get(id)! } as never) : null) };
-    deps = { db, scheduler, summaries, freshness, bus };
+    deps = { db, scheduler, summaries, freshness, bus, sessions: { hasSession: () => false } };
   });
   afterAll(async () => {
     await scheduler.stop();
