@@ -5,7 +5,7 @@ import { conversationOf, promptAvailability } from "./lane-conversation";
 import { FAILURE_LINE, logRows } from "./lane-log";
 import { LogBuffer } from "./log-buffer";
 
-const line = (processId: string, stream: "stdout" | "stderr", offset: number, ts: number, text = `t${offset}`): LogLine => ({ processId, stream, offset, ts, text });
+const line = (processId: string, stream: "stdout" | "stderr", offset: number, ts: number, text = `t${offset}`): LogLine => ({ processId, stream, offset, seq: -1, ts, text });
 
 describe("LogBuffer.addEarlier", () => {
   it("merges output read back from before what is held, in order, without duplicates, and makes room for it", () => {

@@ -2,10 +2,11 @@ import { describe, expect, it } from "vitest";
 import type { LogLine } from "@/lib/api";
 import { LogBuffer, ShownPartials } from "./log-buffer";
 
-const line = (offset: number, ts: number, stream: LogLine["stream"] = "stdout", processId = "p1"): LogLine => ({
+const line = (offset: number, ts: number, stream: LogLine["stream"] = "stdout", processId = "p1", seq = -1): LogLine => ({
   processId,
   stream,
   offset,
+  seq,
   ts,
   text: `${stream}@${offset}`,
 });
@@ -26,6 +27,16 @@ describe("LogBuffer", () => {
     b.add([line(100, 50), line(110, 51)]);
     b.add([line(0, 10), line(50, 20), line(100, 50)]);
     expect(texts(b)).toEqual(["stdout@0", "stdout@50", "stdout@100", "stdout@110"]);
+  });
+
+  it("orders one process's stdout and stderr by run, whatever their read times and arrival order", () => {
+    const b = new LogBuffer();
+    // Runs: stdout 0 (two lines), stderr 1, stdout 2; history stamps may be older than live ones.
+    b.add([line(0, 50, "stderr", "p1", 1)]);
+    b.add([line(0, 90, "stdout", "p1", 0), line(8, 90, "stdout", "p1", 0)]);
+    b.add([line(16, 100, "stdout", "p1", 2)]);
+    b.addEarlier([line(8, 80, "stdout", "p1", 0)]);
+    expect(texts(b)).toEqual(["stdout@0", "stdout@8", "stderr@0", "stdout@16"]);
   });
 
   it("orders lines of one stream with equal ts by offset", () => {

@@ -1,12 +1,14 @@
 /**
  * The browser's copy of a lane's output: lines from the REST history, the subscribe ack's tail
  * and live `process:output` batches overlap, so lines are deduplicated by
- * (processId, stream, offset) — the identity the server gives a line — and kept in time order
- * (server read time `ts`, then byte offset). Markers (e.g. "N lines dropped") sit between lines.
+ * (processId, stream, offset) — the identity the server gives a line — and kept in the order of
+ * lib/log-order.ts (one process's stdout and stderr by run, processes by read time). Markers
+ * (e.g. "N lines dropped") sit between lines, by time.
  *
  * Memory is bounded: beyond `maxEntries` the oldest entries are dropped and counted in `trimmed`.
  */
 import type { LogLine } from "@/lib/api";
+import { compareLogLines } from "@/lib/log-order";
 
 export type LogEntry =
   | { kind: "line"; key: string; ts: number; line: LogLine }
@@ -27,12 +29,9 @@ export interface LogGap {
 export const logLineKey = (l: Pick<LogLine, "processId" | "stream" | "offset">) => `${l.processId}:${l.stream}:${l.offset}`;
 
 function before(a: LogEntry, b: LogEntry): boolean {
-  if (a.ts !== b.ts) return a.ts < b.ts;
-  // Same read time: keep file order within one stream; otherwise arrival order wins (stable).
-  if (a.kind === "line" && b.kind === "line" && a.line.processId === b.line.processId && a.line.stream === b.line.stream) {
-    return a.line.offset < b.line.offset;
-  }
-  return false;
+  if (a.kind === "line" && b.kind === "line") return compareLogLines(a.line, b.line) < 0;
+  // A marker stays where it arrived among lines of the same time (stable).
+  return a.ts < b.ts;
 }
 
 export class LogBuffer {
@@ -169,7 +168,8 @@ export class ShownPartials {
   /** Show a partial line (received at `ts`). */
   set(p: PartialLineInfo, ts: number): void {
     const key = `partial:${p.processId}:${p.stream}`;
-    this.#byStream.set(key, { kind: "partial", key, ts, line: { processId: p.processId, stream: p.stream, offset: p.offset, ts, text: p.text } });
+    // Not kept among the lines (shown after them), so it needs no run: -1.
+    this.#byStream.set(key, { kind: "partial", key, ts, line: { processId: p.processId, stream: p.stream, offset: p.offset, seq: -1, ts, text: p.text } });
   }
 
   /** Lines arrived: drop the partials they complete. @returns whether any was dropped. */

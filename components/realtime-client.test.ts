@@ -22,7 +22,7 @@ const lane: LaneView = {
 const stateChanged = (id: number, from: LaneView["state"], to: LaneView["state"]): LaneEvent => ({
   id, v: 1, laneId: "L1", repoId: "R1", at: "2026-11-20T12:00:00.000Z", type: "lane.state_changed", payload: { from, to },
 });
-const logLine = (offset: number): LogLine => ({ processId: "P1", stream: "stdout", offset, ts: offset, text: `line ${offset}` });
+const logLine = (offset: number): LogLine => ({ processId: "P1", stream: "stdout", offset, seq: 0, ts: offset, text: `line ${offset}` });
 
 /** Resolves the next time `pred` holds after `register`'s callback fires. */
 function when(register: (cb: () => void) => () => void, pred: () => boolean): Promise<void> {
@@ -152,7 +152,7 @@ describe("RealtimeClient", () => {
     // One packed message: a chunk of lane L1 and one of a lane this client did not subscribe to.
     const l1 = Buffer.from("line 20\r\nsecond \xff\n", "latin1");
     const l2 = Buffer.from("other lane\n");
-    const item = (laneId: string, offset: number, length: number) => ({ laneId, processId: "P1", stream: "stdout" as const, offset, lines: 1, ts: 1, length });
+    const item = (laneId: string, offset: number, length: number) => ({ laneId, processId: "P1", stream: "stdout" as const, offset, lines: 1, seq: 0, ts: 1, length });
     ioServer.to("lane:L1").emit("process:output", { items: [item("L2", 99, l2.length), item("L1", 20, l1.length)], data: Buffer.concat([l2, l1]) });
     ioServer.to("lane:L1").emit("process:dropped", { laneId: "L1", processId: "P1", count: 7 });
     await until(() => dropped.length === 1);

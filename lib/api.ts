@@ -115,6 +115,13 @@ export const LogLineSchema = z.object({
   stream: z.enum(["stdout", "stderr"]),
   /** Byte offset of the line's first byte in its stream's log file (logical, survives retention). */
   offset: z.number().int(),
+  /**
+   * The line's run: the number of the stretch of one stream's output the server read before it
+   * read the other stream of the process (0, 1, 2, … per process; -1 for output read before runs
+   * were recorded). One process's stdout and stderr lines are in order by (seq, offset); see
+   * lib/log-order.ts.
+   */
+  seq: z.number().int(),
   /** Milliseconds since the epoch when the server read the line. */
   ts: z.number(),
   text: z.string(),

@@ -27,6 +27,8 @@ export interface OutputChunk {
   offset: number;
   /** Number of lines in `data` under the rules above (pieces count as lines). */
   lines: number;
+  /** The run the lines belong to: their order against the process's other stream (lib/log-order.ts). */
+  seq: number;
   /** Milliseconds since the epoch when the server read the bytes. */
   ts: number;
   /** The bytes. A Buffer on the server; a Uint8Array or ArrayBuffer after Socket.IO. */
@@ -116,23 +118,23 @@ export function chunkBytes(data: Uint8Array | ArrayBuffer): Uint8Array {
  * subscriber that shows or parses lines pays for this (the server's live path never calls it for
  * a process nobody parses).
  */
-export function decodeChunk(processId: string, chunk: Pick<OutputChunk, "stream" | "offset" | "ts"> & { data: Uint8Array | ArrayBuffer }, maxLineBytes = DEFAULT_MAX_LINE_BYTES): LogLine[] {
+export function decodeChunk(processId: string, chunk: Pick<OutputChunk, "stream" | "offset" | "seq" | "ts"> & { data: Uint8Array | ArrayBuffer }, maxLineBytes = DEFAULT_MAX_LINE_BYTES): LogLine[] {
   const bytes = chunkBytes(chunk.data);
-  const { stream, ts } = chunk;
+  const { stream, seq, ts } = chunk;
   const out: LogLine[] = [];
   forEachLine(bytes, maxLineBytes, (start, end) => {
     const slice = bytes.subarray(start, end);
     const text = decoder.decode(slice);
     const offset = chunk.offset + start;
     // U+FFFD in the text: either the bytes were invalid or the line really contains U+FFFD.
-    if (text.includes("\uFFFD") && !isValidUtf8(slice)) out.push({ processId, stream, offset, ts, text, raw: base64(slice) });
-    else out.push({ processId, stream, offset, ts, text });
+    if (text.includes("\uFFFD") && !isValidUtf8(slice)) out.push({ processId, stream, offset, seq, ts, text, raw: base64(slice) });
+    else out.push({ processId, stream, offset, seq, ts, text });
   });
   return out;
 }
 
-/** Every line of a `process.output` / `process:output` batch, in order (stdout chunks, then stderr). */
-export function outputLines(batch: { processId: string; chunks: readonly (Pick<OutputChunk, "stream" | "offset" | "ts"> & { data: Uint8Array | ArrayBuffer })[] }): LogLine[] {
+/** Every line of a `process.output` / `process:output` batch, in publication order (which is run order). */
+export function outputLines(batch: { processId: string; chunks: readonly (Pick<OutputChunk, "stream" | "offset" | "seq" | "ts"> & { data: Uint8Array | ArrayBuffer })[] }): LogLine[] {
   return batch.chunks.flatMap((c) => decodeChunk(batch.processId, c));
 }
 

@@ -18,6 +18,7 @@ export const PackedChunkSchema = z.object({
   stream: z.enum(["stdout", "stderr"]),
   offset: z.number().int().min(0),
   lines: z.number().int().min(0),
+  seq: z.number().int(),
   ts: z.number(),
   length: z.number().int().min(0),
 }) satisfies z.ZodType<PackedChunk>;

@@ -1,11 +1,12 @@
 /**
  * The whole log of a lane as plain text, for download: every attempt, every process (worker and
  * checks) in start order under a header naming it and how it ended, each line prefixed with its
- * time and stream, stdout and stderr merged by the time the server read them. Read page by page
+ * time and stream, stdout and stderr in the order the views show (lib/log-order.ts). Read page by page
  * from the log files, so a log of millions of lines streams with bounded memory.
  */
 import type { LogLine } from "@/lib/api";
 import { describeExit } from "@/lib/event-sentence";
+import { compareLogLines } from "@/lib/log-order";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import type { Db } from "../store/db";
 import { loadLane } from "../records/lane-store";
@@ -67,7 +68,7 @@ export async function* exportLaneLog(deps: { db: Db; supervisor: Pick<ProcessSup
     for (;;) {
       const [a, b] = [await out.peek(), await err.peek()];
       if (!a && !b) break;
-      const line = !b || (a && a.ts <= b.ts) ? out.take() : err.take();
+      const line = !b || (a && compareLogLines(a, b) <= 0) ? out.take() : err.take();
       text += `${stamp(line.ts)} ${line.stream === "stderr" ? "ERR" : "OUT"} ${line.text}\n`;
       if (++n % PAGE === 0) {
         yield text;

@@ -56,7 +56,7 @@ function byChunker(bytes: Buffer, cuts: number[], start: number, max: number): {
   const take = (run: LineRun | null) => {
     if (!run) return;
     runs.push({ offset: run.offset, length: run.data.length, lines: run.lines });
-    const decoded = decodeChunk("P", { stream: "stdout", offset: run.offset, ts: 0, data: run.data }, max);
+    const decoded = decodeChunk("P", { stream: "stdout", offset: run.offset, seq: 0, ts: 0, data: run.data }, max);
     lines.push(...decoded.map(({ offset, text, raw }) => (raw === undefined ? { offset, text } : { offset, text, raw })));
   };
   // One reused read buffer, as the tailer uses: a run is decoded before the buffer is reused

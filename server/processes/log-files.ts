@@ -14,6 +14,13 @@
  *   (0-based) of the stream and was read at `ts` (ms since epoch)". It gives read-back lines a
  *   timestamp (accurate to the index granularity), resolves line-number queries without counting
  *   from the start, and marks the line boundaries retention may drop up to.
+ * - `meta/order`: the order across the two streams, appended once per **run** (a stretch of one
+ *   stream's output the tailer published before it published the other stream's): records of
+ *   four little-endian float64 `(seq, stream, offset, ts)` = "from logical `offset` of `stream`
+ *   (0 stdout, 1 stderr) on, the lines are run number `seq` of the process, first read at `ts`".
+ *   A process writing one stream only has one record. Appended before the state record that
+ *   covers it, so after a crash a re-read may append records again: {@link readRuns} lets a
+ *   later record win over the earlier ones it repeats.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { LineSplitter, type SplitLine } from "./line-splitter";
@@ -97,19 +104,72 @@ export function readIndex(file: string): IndexEntry[] {
   return out;
 }
 
-/** Last entry with `offset ≤ at` (and, if given, `line ≤ maxLine`); binary search. */
-export function lastEntryAtOrBefore(idx: IndexEntry[], at: number, key: "offset" | "line" = "offset"): IndexEntry | null {
+/** Last entry (of the index, or of a stream's runs) whose `key` is ≤ `at`; binary search over entries sorted by it. */
+export function lastEntryAtOrBefore<T extends { offset: number }>(idx: readonly T[], at: number, key: keyof T & ("offset" | "line") = "offset"): T | null {
   let lo = 0;
   let hi = idx.length - 1;
-  let found: IndexEntry | null = null;
+  let found: T | null = null;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (idx[mid]![key] <= at) {
+    if ((idx[mid]![key] as number) <= at) {
       found = idx[mid]!;
       lo = mid + 1;
     } else hi = mid - 1;
   }
   return found;
+}
+
+/** Where one run of output begins (see the `meta/order` format above). */
+export interface Run {
+  seq: number;
+  stream: StreamName;
+  /** Logical offset of the run's first byte in its stream. */
+  offset: number;
+  /** When it was read (ms since epoch). */
+  ts: number;
+}
+
+const RUN_BYTES = 32;
+const runScratch = Buffer.allocUnsafeSlow(RUN_BYTES);
+
+/** Append one run record (one write). `fd` opened with "a". */
+export function appendRun(fd: number, r: Run): void {
+  runScratch.writeDoubleLE(r.seq, 0);
+  runScratch.writeDoubleLE(r.stream === "stdout" ? 0 : 1, 8);
+  runScratch.writeDoubleLE(r.offset, 16);
+  runScratch.writeDoubleLE(r.ts, 24);
+  writeSync(fd, runScratch, 0, RUN_BYTES);
+}
+
+/**
+ * The runs of a process, per stream in offset order (each also in `seq` order). A record that
+ * repeats a run number or a stream position already recorded (written again after a crash, see
+ * above) replaces what it repeats. Empty when the file is missing (output from before runs were
+ * recorded).
+ */
+export function readRuns(file: string): Record<StreamName, Run[]> {
+  const runs: Record<StreamName, Run[]> = { stdout: [], stderr: [] };
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch {
+    return runs;
+  }
+  for (let p = 0; p + RUN_BYTES <= buf.length; p += RUN_BYTES) {
+    const r: Run = { seq: buf.readDoubleLE(p), stream: buf.readDoubleLE(p + 8) === 0 ? "stdout" : "stderr", offset: buf.readDoubleLE(p + 16), ts: buf.readDoubleLE(p + 24) };
+    for (const name of STREAMS) {
+      const list = runs[name];
+      while (list.length && (list.at(-1)!.seq >= r.seq || (name === r.stream && list.at(-1)!.offset >= r.offset))) list.pop();
+    }
+    runs[r.stream].push(r);
+  }
+  return runs;
+}
+
+/** The latest run of a process (highest `seq`), or null. */
+export function lastRun(runs: Record<StreamName, Run[]>): Run | null {
+  const [a, b] = [runs.stdout.at(-1), runs.stderr.at(-1)];
+  return (a && b ? (a.seq > b.seq ? a : b) : a ?? b) ?? null;
 }
 
 /** Logical size of a log file: `base` + its physical size; `base` when it cannot be read. */

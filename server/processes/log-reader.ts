@@ -9,6 +9,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { LogLine } from "@/lib/api";
 import { AppError } from "@/lib/errors";
 import { DEFAULT_MAX_LINE_BYTES } from "@/lib/log-chunk";
+import { compareLogLines } from "@/lib/log-order";
 import { LineChunker, type LineRun } from "./line-chunker";
 import type { SplitLine } from "./line-splitter";
 import {
@@ -17,9 +18,11 @@ import {
   emptyStreamState,
   readIndex,
   readLines,
+  readRuns,
   readStateFile,
   startOfLastLines,
   stampFromIndex,
+  type Run,
   type StreamName,
   type StreamState,
 } from "./log-files";
@@ -33,6 +36,8 @@ export interface StreamSource {
   fd: number;
   st: StreamState;
   idxFile: string;
+  /** The stream's runs (`meta/order`), in offset order: the order of its lines against the other stream's. */
+  runs: readonly Run[];
   /** Logical offset reading stops at (published offset when live, file end when finished). */
   end: number;
   /** The process has ended: a last line without newline is complete. */
@@ -66,13 +71,19 @@ export interface LogPage {
 export const DEFAULT_LOG_LIMIT = 1000;
 export const MAX_LOG_LIMIT = 100_000;
 
+/**
+ * Lines read back, with their run (-1 before the first recorded one) and a time: the index's
+ * (≤ 200 ms early), but never before their run was read, so that within a process time and run
+ * order agree (lib/log-order.ts orders processes by time).
+ */
 function toLogLines(src: StreamSource, lines: SplitLine[]): LogLine[] {
   const ts = stampFromIndex(lines, readIndex(src.idxFile), Date.now());
-  return lines.map((l, i) =>
-    l.raw === undefined
-      ? { processId: src.processId, stream: src.stream, offset: l.offset, ts: ts[i]!, text: l.text }
-      : { processId: src.processId, stream: src.stream, offset: l.offset, ts: ts[i]!, text: l.text, raw: l.raw },
-  );
+  return lines.map((l, i) => {
+    const run = lastEntryAtOrBefore(src.runs, l.offset);
+    const line: LogLine = { processId: src.processId, stream: src.stream, offset: l.offset, seq: run?.seq ?? -1, ts: Math.max(ts[i]!, run?.ts ?? 0), text: l.text };
+    if (l.raw !== undefined) line.raw = l.raw;
+    return line;
+  });
 }
 
 /**
@@ -114,9 +125,9 @@ export function readLast(src: StreamSource, maxLines: number): LogLine[] {
   return toLogLines(src, lines);
 }
 
-/** Merge the tails of both streams: ordered by ts, then offset; the last `maxLines`. */
+/** Merge the tails of both streams of a process in run order (lib/log-order.ts); the last `maxLines`. */
 export function mergeTails(a: LogLine[], b: LogLine[], maxLines: number): LogLine[] {
-  const all = a.concat(b).sort((x, y) => x.ts - y.ts || x.offset - y.offset);
+  const all = a.concat(b).sort(compareLogLines);
   return all.slice(Math.max(0, all.length - maxLines));
 }
 
@@ -131,6 +142,7 @@ export function withStreamSources<T>(
   fn: (srcs: (StreamSource | null)[]) => T[],
 ): T[] {
   const state = p.log?.state ?? readStateFile(p.paths.state) ?? { stdout: emptyStreamState(), stderr: emptyStreamState() };
+  const runs = readRuns(p.paths.order);
   const opened: number[] = [];
   try {
     const srcs = names.map((name): StreamSource | null => {
@@ -145,7 +157,7 @@ export function withStreamSources<T>(
       }
       const st = state[name];
       const end = p.live ? st.offset : Math.max(st.offset, st.base + fstatSync(fd).size);
-      return { processId: p.processId, stream: name, fd, st, idxFile: name === "stdout" ? p.paths.stdoutIdx : p.paths.stderrIdx, end, ended: p.ended };
+      return { processId: p.processId, stream: name, fd, st, idxFile: name === "stdout" ? p.paths.stdoutIdx : p.paths.stderrIdx, runs: runs[name], end, ended: p.ended };
     });
     return fn(srcs);
   } finally {
@@ -157,16 +169,21 @@ export function withStreamSources<T>(
  * Whole lines of one stream as bytes, for a live subscriber catching up (realtime
  * output-fanout.ts), read into the caller's buffer `into` (from its start; the fanout reuses its
  * memory): from logical offset `from` (a line or piece start, as live chunks have), at most
- * `into.length` bytes and not past `to` (a live chunk end). Cut with the live path's
+ * `into.length` bytes, not past `to` (a live chunk end) and not past the end of the run `from` is
+ * in (a run's lines share one `seq`; the next call reads the next run). Cut with the live path's
  * {@link LineChunker} rules, so the lines are the ones live delivery would have given.
- * @returns the run, its `data` a view of `into`; null when `from` is below what retention kept,
- *   or the file is shorter than expected
+ * @returns the lines and their run (`seq`), `data` a view of `into`; null when `from` is below
+ *   what retention kept, or the file is shorter than expected
  * @throws RangeError when `into` cannot hold one whole line or piece
  *   (`min(to - from, DEFAULT_MAX_LINE_BYTES + 2)` bytes: the chunker releases a piece past max + 1)
  */
-export function readChunkAt(src: StreamSource, from: number, to: number, into: Buffer): LineRun | null {
+export function readChunkAt(src: StreamSource, from: number, to: number, into: Buffer): (LineRun & { seq: number }) | null {
   const floor = Math.max(src.st.dropped, src.st.base);
   if (from < floor || to > src.end || to <= from) return null;
+  // A run starts where a live chunk did, so the bytes before it end in whole lines too.
+  const next = src.runs.find((r) => r.offset > from);
+  if (next && next.offset < to) to = next.offset;
+  const seq = lastEntryAtOrBefore(src.runs, from)?.seq ?? -1;
   const want = Math.min(into.length, to - from);
   if (want < Math.min(to - from, DEFAULT_MAX_LINE_BYTES + 2)) throw new RangeError(`readChunkAt: ${into.length} bytes cannot hold one line or piece`);
   if (readSync(src.fd, into, 0, want, from - src.st.base) < want) return null;
@@ -175,6 +192,6 @@ export function readChunkAt(src: StreamSource, from: number, to: number, into: B
   // Reached `to`: a live chunk ended there, so what is left is whole (pieces or a final line),
   // and it follows the run in `into`.
   const rest = from + want === to ? chunker.flush() : null;
-  if (!rest) return run;
-  return { offset: from, lines: (run?.lines ?? 0) + rest.lines, data: into.subarray(0, want) };
+  if (!rest) return run && { ...run, seq };
+  return { offset: from, lines: (run?.lines ?? 0) + rest.lines, seq, data: into.subarray(0, want) };
 }

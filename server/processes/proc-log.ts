@@ -15,7 +15,10 @@ import {
   INDEX_EVERY_MS,
   STREAMS,
   appendIndex,
+  appendRun,
   emptyStreamState,
+  lastRun,
+  readRuns,
   readStateFile,
   writeStateFile,
   type ProcState,
@@ -65,6 +68,10 @@ export class ProcLog {
   #stateFd: number | null = null;
   #warned = new Set<string>();
   #closed = false;
+  /** The run being published: its number and stream (continued from `meta/order` after a restart). */
+  #run: { seq: number; stream: StreamName } | null;
+  /** `meta/order`, opened at the first run. */
+  #orderFd: number | null = null;
 
   /**
    * @param pid the wrapper's pid when it is alive: a log file deleted under us can still be
@@ -96,6 +103,8 @@ export class ProcLog {
       return { name, file, fd, idxFd, st, chunker: new LineChunker(st.offset), lastIdxTs: 0, lastIdxOffset: -Infinity, ino, fp };
     };
     this.streams = { stdout: open("stdout", 1), stderr: open("stderr", 2) };
+    const last = lastRun(readRuns(paths.order));
+    this.#run = last && { seq: last.seq, stream: last.stream };
   }
 
   /**
@@ -190,6 +199,16 @@ export class ProcLog {
     }
   }
 
+  /** Logical offset up to which a stream has been read (its partial last line included). */
+  readEnd(name: StreamName): number {
+    return this.streams[name].chunker.end;
+  }
+
+  /** Whether a stream's file holds bytes not read yet (one fstat). */
+  hasUnread(name: StreamName): boolean {
+    return this.logicalEnd(name) > this.readEnd(name);
+  }
+
   /** The open read fd of a stream (null if unreadable); valid until {@link close}. */
   fd(name: StreamName): number | null {
     // A closed log's fd numbers may already belong to other files.
@@ -215,18 +234,21 @@ export class ProcLog {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const fd of [this.#stateFd, this.streams.stdout.fd, this.streams.stdout.idxFd, this.streams.stderr.fd, this.streams.stderr.idxFd]) {
+    for (const fd of [this.#stateFd, this.#orderFd, this.streams.stdout.fd, this.streams.stdout.idxFd, this.streams.stderr.fd, this.streams.stderr.idxFd]) {
       if (fd !== null) this.#try("close", () => closeSync(fd));
     }
   }
 
   /**
-   * Publish a run of complete lines of one stream (if any): append it to `out`, advance the
-   * state, and append an index entry for it when one is due.
+   * Publish complete lines of one stream (if any): append them to `out` as a chunk of the current
+   * run (a new run when the other stream was published last, recorded in `meta/order` first),
+   * advance the state, and append an index entry for them when one is due.
    */
   #advance(s: StreamReader, ts: number, out: OutputChunk[], run: LineRun | null): void {
-    if (!run || run.lines === 0) return;
-    out.push({ stream: s.name, offset: run.offset, lines: run.lines, ts, data: run.data });
+    // After close nothing is published (and no fd is written through: its number may be reused).
+    if (!run || run.lines === 0 || this.#closed) return;
+    if (this.#run?.stream !== s.name) this.#startRun(s.name, run.offset, ts);
+    out.push({ stream: s.name, offset: run.offset, lines: run.lines, seq: this.#run!.seq, ts, data: run.data });
     if (s.idxFd !== null && (ts - s.lastIdxTs >= INDEX_EVERY_MS || run.offset - s.lastIdxOffset >= INDEX_EVERY_BYTES)) {
       const fd = s.idxFd;
       if (this.#try(`index-${s.name}`, () => appendIndex(fd, { offset: run.offset, line: s.st.line, ts })) !== null) {
@@ -236,6 +258,15 @@ export class ProcLog {
     }
     s.st.line += run.lines;
     s.st.offset = s.chunker.consumed;
+  }
+
+  /** The other stream's output follows: a new run, recorded before any line of it is published. */
+  #startRun(stream: StreamName, offset: number, ts: number): void {
+    const seq = (this.#run?.seq ?? -1) + 1;
+    this.#run = { seq, stream };
+    this.#orderFd ??= this.#try("order", () => openSync(this.paths.order, "a"));
+    const fd = this.#orderFd;
+    if (fd !== null) this.#try("order", () => appendRun(fd, { seq, stream, offset, ts }));
   }
 
   /** The file was truncated under us: continue at its new physical start, logical offsets still increasing. */

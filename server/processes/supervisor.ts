@@ -293,8 +293,8 @@ export class ProcessSupervisor {
   }
 
   /**
-   * The last `maxLines` lines of both streams, ordered by ts then offset. For a live process only
-   * published lines. Read-back timestamps are accurate to the index granularity (≤ 200 ms).
+   * The last `maxLines` lines of both streams, in write order (lib/log-order.ts). For a live process
+   * only published lines. Read-back timestamps are accurate to the index granularity (≤ 200 ms).
    * @throws AppError not_found
    */
   async tail(processId: string, maxLines: number): Promise<LogLine[]> {
@@ -321,7 +321,7 @@ export class ProcessSupervisor {
    * `readChunkAt`): null when they are gone or the process or file is unknown.
    * @throws RangeError when `into` cannot hold one whole line or piece
    */
-  async readChunk(processId: string, stream: StreamName, from: number, to: number, into: Buffer): Promise<LineRun | null> {
+  async readChunk(processId: string, stream: StreamName, from: number, to: number, into: Buffer): Promise<(LineRun & { seq: number }) | null> {
     const [run] = await this.#withSources(processId, [stream], ([src]) => [src ? readChunkAt(src, from, to, into) : null]).catch((err: unknown) => {
       if (err instanceof RangeError) throw err;
       return [null];
@@ -399,8 +399,7 @@ export class ProcessSupervisor {
     await t.ready.catch(() => undefined);
     const wrapper = t.wrapperDone ? await t.wrapperDone : null;
     const { leftovers, cgroupOomKills } = await stopLeftovers(t.scope, { graceMs: this.opts.killGraceMs, watcher: this.#scopes, warn: (m) => this.#warn(t.laneId, m) });
-    this.#tailer.drain(t.log, true);
-    this.#tailer.remove(t.id);
+    await this.#tailer.finish(t.log);
     const recorded = readExitFile(t.log.paths.exit);
     const decided = decideExit(recorded, wrapper, t);
     // Our own child died without writing its exit file: the wrapper itself was killed.

@@ -61,8 +61,17 @@ export interface TailerOptions {
   onWarning: (log: ProcLog, message: string) => void;
 }
 
+// A dirty mask, per process, since its last flush:
+/** Read this stream (a start, the safety poll: no event said it was written). */
 const STDOUT = 1;
 const STDERR = 2;
+/** The kernel reported a write to this stream (or the last read left bytes of it unread). */
+const WROTE_STDOUT = 4;
+const WROTE_STDERR = 8;
+/** The first report was of stderr: read stderr first. */
+const STDERR_FIRST = 16;
+/** A flush left both streams unread once for want of a report saying which came first. */
+const DEFERRED = 32;
 
 interface Entry {
   log: ProcLog;
@@ -83,12 +92,16 @@ interface PartialCandidate {
   announcedEnd: number;
 }
 
+const BOTH = STDOUT | STDERR;
+const WRITTEN = WROTE_STDOUT | WROTE_STDERR;
+const STDERR_THEN_STDOUT: readonly StreamName[] = ["stderr", "stdout"];
+
 /** A partial line that keeps growing (a progress bar) is announced at most this often (ms). */
 const GROWING_PARTIAL_MS = 1000;
 
 export class LogTailer {
   #entries = new Map<string, Entry>();
-  /** Processes to read on the next flush → which streams (bit 1 stdout, bit 2 stderr). */
+  /** Processes to read on the next flush → a dirty mask (STDOUT … DEFERRED above). */
   #dirty = new Map<string, number>();
   #flushTimer: NodeJS.Timeout | null = null;
   #pollTimer: NodeJS.Timeout | null = null;
@@ -96,6 +109,8 @@ export class LogTailer {
   #stopped = false;
   /** A zero-delay flush is queued with setImmediate. */
   #flushQueued = false;
+  /** A process whose stream read first is being read up to this logical offset before its other stream is read. */
+  #firstUpTo = new Map<string, number>();
   /** Partial last lines by `processId/stream`. */
   #partials = new Map<string, PartialCandidate>();
   #partialTimer: NodeJS.Timeout | null = null;
@@ -114,9 +129,10 @@ export class LogTailer {
     try {
       watcher = watch(log.paths.dir, { persistent: false }, (_event, file) => {
         if (file === "exit") this.opts.onExitFile(log.processId);
-        // inotify names the file, so a write to one stream costs no read of the other.
-        else if (file === "stdout.log") this.markDirty(log.processId, STDOUT);
-        else if (file === "stderr.log") this.markDirty(log.processId, STDERR);
+        // inotify names the file, so a write to one stream costs no read of the other; and it
+        // queues the events of one directory in write order, which says which stream came first.
+        else if (file === "stdout.log") this.markDirty(log.processId, STDOUT, true);
+        else if (file === "stderr.log") this.markDirty(log.processId, STDERR, true);
         else if (file === null) this.markDirty(log.processId);
       });
       watcher.on("error", (err) => this.opts.onWarning(log, `watching ${log.paths.dir} failed: ${err.message}; falling back to polling`));
@@ -135,6 +151,7 @@ export class LogTailer {
     e.watcher?.close();
     this.#entries.delete(processId);
     this.#dirty.delete(processId);
+    this.#firstUpTo.delete(processId);
     for (const name of STREAMS) this.#partials.delete(`${processId}/${name}`);
     if (this.#entries.size === 0 && this.#pollTimer) {
       clearInterval(this.#pollTimer);
@@ -146,10 +163,18 @@ export class LogTailer {
     return this.#entries.has(processId);
   }
 
-  /** Read `streams` (bit mask, default both) of a process on the next flush. */
-  markDirty(processId: string, streams = STDOUT | STDERR): void {
+  /**
+   * Read `streams` (bit mask, default both) of a process on the next flush. `written`: the kernel
+   * reported a write to that one stream; the first such report since the last flush decides
+   * which stream that flush reads (and numbers) first.
+   */
+  markDirty(processId: string, streams = STDOUT | STDERR, written = false): void {
     if (this.#stopped) return;
-    this.#dirty.set(processId, (this.#dirty.get(processId) ?? 0) | streams);
+    let mask = this.#dirty.get(processId) ?? 0;
+    if (!written) mask |= streams;
+    else if (streams === STDOUT) mask |= WROTE_STDOUT;
+    else mask |= mask & WRITTEN ? WROTE_STDERR : WROTE_STDERR | STDERR_FIRST;
+    this.#dirty.set(processId, mask);
     if (this.#flushTimer || this.#flushQueued) return;
     // 0: flush once the wake-ups already queued have all been handled (same loop turn).
     if (this.opts.flushDelayMs <= 0) {
@@ -166,9 +191,11 @@ export class LogTailer {
    * last lines (the process has ended, so nothing will complete them). Synchronous.
    */
   drain(log: ProcLog, final: boolean): void {
+    const mask = this.#dirty.get(log.processId) ?? 0;
     this.#dirty.delete(log.processId);
+    this.#firstUpTo.delete(log.processId);
     const ts = Date.now();
-    for (const name of STREAMS) {
+    for (const name of mask & STDERR_FIRST ? STDERR_THEN_STDOUT : STREAMS) {
       // Published after every read: the next read reuses the buffer the chunks are views of.
       let more = true;
       while (more) {
@@ -180,6 +207,17 @@ export class LogTailer {
     const out: OutputChunk[] = [];
     if (final) log.flushPartials(ts, out);
     this.#publish(log, out);
+  }
+
+  /**
+   * A process has ended: read the rest of its output (partial last lines included) and stop
+   * following it. One I/O turn first, so that the kernel's events for its last writes, which say
+   * which stream it wrote first, are handled before the rest is read.
+   */
+  async finish(log: ProcLog): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.drain(log, true);
+    this.remove(log.processId);
   }
 
   /** Drain every followed process once (used on shutdown); then stop all timers and watchers. */
@@ -201,21 +239,67 @@ export class LogTailer {
     this.#dirty.clear();
     const ts = Date.now();
     let more = false;
-    for (const [id, streams] of dirty) {
+    let deferred = false;
+    for (const [id, mask] of dirty) {
       const e = this.#entries.get(id);
       if (!e) continue;
+      // Reported writes decide what is read and in which order. A stream only the poll asked for
+      // waits while the other has reports: if it was written, its report is on its way, and read
+      // now it could hold bytes written after the other stream's next ones.
+      const wrote = mask & WRITTEN;
+      const streams = wrote ? (wrote & WROTE_STDOUT ? STDOUT : 0) | (wrote & WROTE_STDERR ? STDERR : 0) : mask & BOTH;
+      if (!wrote && streams === BOTH && !(mask & DEFERRED) && e.log.hasUnread("stdout") && e.log.hasUnread("stderr")) {
+        // Both streams written and no report yet of which came first: the reports are on their
+        // way. Read after the next I/O turn has delivered them (or without them, if none came).
+        this.#dirty.set(id, (this.#dirty.get(id) ?? 0) | mask | DEFERRED);
+        deferred = true;
+        continue;
+      }
       const out: OutputChunk[] = [];
+      // The stream written first is read (and numbered) first. When its read stops at the budget
+      // (a burst bigger than one read), the other waits until the first has been read up to
+      // where it ended at that moment: a burst, then the other stream, stay in that order.
+      const first = wrote && mask & STDERR_FIRST ? STDERR : STDOUT;
+      const second = first === STDOUT ? STDERR : STDOUT;
       let again = 0;
-      if (streams & STDOUT && e.log.readNew("stdout", this.#buf, this.opts.readBudget, ts, out)) again |= STDOUT;
-      if (streams & STDERR && e.log.readNew("stderr", this.#buf.subarray(this.opts.readBudget), this.opts.readBudget, ts, out)) again |= STDERR;
+      if (streams & first && this.#read(e.log, first, ts, out)) again |= first;
+      if (streams & second && again && wrote) {
+        const name = first === STDOUT ? "stdout" : "stderr";
+        const upTo = this.#firstUpTo.get(id) ?? e.log.logicalEnd(name);
+        if (e.log.readEnd(name) < upTo) {
+          this.#firstUpTo.set(id, upTo);
+          again |= second;
+        } else this.#firstUpTo.delete(id);
+      }
+      if (streams & second && !(again & second)) {
+        this.#firstUpTo.delete(id);
+        if (this.#read(e.log, second, ts, out)) again |= second;
+      }
       this.#publish(e.log, out);
       if (again) {
-        this.#dirty.set(id, (this.#dirty.get(id) ?? 0) | again);
+        const leftFirst = again & first ? first : second;
+        const left = (again & STDOUT ? WROTE_STDOUT : 0) | (again & STDERR ? WROTE_STDERR : 0) | (leftFirst === STDERR ? STDERR_FIRST : 0);
+        const later = this.#dirty.get(id) ?? 0;
+        this.#dirty.set(id, left | (later & ~STDERR_FIRST));
         more = true;
       } else this.#notePartials(e.log, streams);
     }
-    // Data left over: continue right after other I/O callbacks have had their turn.
-    if (more && !this.#flushTimer) this.#flushTimer = setTimeout(() => this.#flush(), 0);
+    // A deferred read: after the I/O phase of the next loop turn, which delivers pending inotify
+    // events first. Data left over: continue right after other I/O callbacks have had their turn.
+    if (deferred && !this.#flushQueued) {
+      this.#flushQueued = true;
+      setImmediate(() => {
+        this.#flushQueued = false;
+        this.#flush();
+      });
+    } else if (more && !deferred && !this.#flushTimer) this.#flushTimer = setTimeout(() => this.#flush(), 0);
+  }
+
+  /** Read one stream into its half of the buffer. @returns true when the budget was used up */
+  #read(log: ProcLog, stream: number, ts: number, out: OutputChunk[]): boolean {
+    return stream === STDOUT
+      ? log.readNew("stdout", this.#buf, this.opts.readBudget, ts, out)
+      : log.readNew("stderr", this.#buf.subarray(this.opts.readBudget), this.opts.readBudget, ts, out);
   }
 
   #publish(log: ProcLog, chunks: OutputChunk[]): void {

@@ -92,6 +92,8 @@ export interface ProcessPaths {
   state: string;
   stdoutIdx: string;
   stderrIdx: string;
+  /** Where each run of one stream begins: the order across stdout and stderr (log-files.ts). */
+  order: string;
 }
 
 export function processPaths(dataDir: string, processId: string): ProcessPaths {
@@ -109,6 +111,7 @@ export function processPaths(dataDir: string, processId: string): ProcessPaths {
     state: path.join(meta, "state"),
     stdoutIdx: path.join(meta, "stdout.idx"),
     stderrIdx: path.join(meta, "stderr.idx"),
+    order: path.join(meta, "order"),
   };
 }
 

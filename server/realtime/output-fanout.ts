@@ -40,11 +40,11 @@ type LaneSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 /** Reads whole lines back from a process's log (ProcessSupervisor.readChunk). */
 export interface CatchUpReader {
   /**
-   * Whole lines starting at logical offset `from` (a line or piece start), ending at most at
+   * Whole lines of one run (`seq`) starting at logical offset `from` (a line or piece start), ending at most at
    * `to`, read into `into` (at most its length; `data` is a view of it); null when the bytes are
    * gone (retention, truncation). `into` holds at least `min(to - from, DEFAULT_MAX_LINE_BYTES + 2)`.
    */
-  readChunk(processId: string, stream: OutputStream, from: number, to: number, into: Buffer): Promise<{ offset: number; lines: number; data: Buffer } | null>;
+  readChunk(processId: string, stream: OutputStream, from: number, to: number, into: Buffer): Promise<{ offset: number; lines: number; seq: number; data: Buffer } | null>;
 }
 
 export interface FanoutOptions {
@@ -314,25 +314,16 @@ export class OutputFanout {
     const slab = this.pool.take();
     const items: PackedChunk[] = [];
     try {
+      let full = false;
       for (const [key, e] of sub.lag ?? []) {
-        const room = this.#step - slab.used;
-        // The next range must fit at least one maximal line (or be smaller): else the next step.
-        if (room < Math.min(e.to - e.from, DEFAULT_MAX_LINE_BYTES + 2)) break;
-        const from = e.from;
-        const run = await this.reader.readChunk(e.processId, e.stream, from, e.to, slab.buf.subarray(slab.used, this.#step)).catch(() => null);
-        // Output published during the read may have skipped this range ahead (maxLagBytes), and
-        // counted what was read as dropped: then the bytes read are stale.
-        if (sub.lag?.get(key) !== e || e.from !== from) continue;
-        if (!run || run.data.length === 0) {
-          this.#drop(sub, e.laneId, e.processId, e.lines);
-          sub.lag?.delete(key);
-          continue;
+        // One read per run: a range spans several when the process alternated streams.
+        while (!full && sub.lag?.get(key) === e) {
+          const room = this.#step - slab.used;
+          // The next range must fit at least one maximal line (or be smaller): else the next step.
+          if (room < Math.min(e.to - e.from, DEFAULT_MAX_LINE_BYTES + 2)) full = true;
+          else if (!(await this.#readLagged(sub, key, e, slab, items))) break;
         }
-        items.push({ laneId: e.laneId, processId: e.processId, stream: e.stream, offset: run.offset, lines: run.lines, ts: Date.now(), length: run.data.length });
-        slab.used += run.data.length;
-        e.from = run.offset + run.data.length;
-        e.lines -= run.lines;
-        if (e.from >= e.to) sub.lag?.delete(key);
+        if (full) break;
       }
     } finally {
       sub.busy = false;
@@ -344,6 +335,29 @@ export class OutputFanout {
     this.pool.release(slab);
     if (sub.lag) setImmediate(() => void this.#catchUp(sub));
     else this.#reportDropped(sub);
+  }
+
+  /**
+   * Read the next run of a lagged range into `slab` and list it in `items`.
+   * @returns false when nothing more comes of this range in this step (stale or gone)
+   */
+  async #readLagged(sub: Subscriber, key: string, e: Lag, slab: Slab, items: PackedChunk[]): Promise<boolean> {
+    const from = e.from;
+    const run = await this.reader.readChunk(e.processId, e.stream, from, e.to, slab.buf.subarray(slab.used, this.#step)).catch(() => null);
+    // Output published during the read may have skipped this range ahead (maxLagBytes), and
+    // counted what was read as dropped: then the bytes read are stale.
+    if (sub.lag?.get(key) !== e || e.from !== from) return false;
+    if (!run || run.data.length === 0) {
+      this.#drop(sub, e.laneId, e.processId, e.lines);
+      sub.lag?.delete(key);
+      return false;
+    }
+    items.push({ laneId: e.laneId, processId: e.processId, stream: e.stream, offset: run.offset, lines: run.lines, seq: run.seq, ts: Date.now(), length: run.data.length });
+    slab.used += run.data.length;
+    e.from = run.offset + run.data.length;
+    e.lines -= run.lines;
+    if (e.from >= e.to) sub.lag?.delete(key);
+    return true;
   }
 
   #drop(sub: Subscriber, laneId: string, processId: string, count: number): void {

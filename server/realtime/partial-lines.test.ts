@@ -9,7 +9,7 @@ const partial = (offset: number, text: string, o: { laneId?: string | null; proc
   offset,
   data: Buffer.from(text),
 });
-const chunk = (offset: number, text: string, stream: "stdout" | "stderr" = "stdout"): OutputChunk => ({ stream, offset, lines: 1, ts: 0, data: Buffer.from(text) });
+const chunk = (offset: number, text: string, stream: "stdout" | "stderr" = "stdout"): OutputChunk => ({ stream, offset, lines: 1, seq: 0, ts: 0, data: Buffer.from(text) });
 
 describe("PartialLines", () => {
   it("keeps the newest partial line per process stream of a lane, until output reaches its offset", () => {

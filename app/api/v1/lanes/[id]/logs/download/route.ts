@@ -3,7 +3,7 @@ import { getRuntime } from "@/server/runtime-global";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes/:id/logs/download → text/plain attachment: every attempt's every process, stdout and stderr merged by time. 404 for an unknown lane. */
+/** GET /api/v1/lanes/:id/logs/download → text/plain attachment: every attempt's every process, stdout and stderr in the order the process wrote them (as far as the server can tell: docs/architecture.md). 404 for an unknown lane. */
 export async function GET(_req: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
   try {
     const { id } = await ctx.params;
