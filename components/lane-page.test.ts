@@ -16,6 +16,14 @@ describe("LogBuffer.addEarlier", () => {
     expect(b.maxEntries).toBe(5);
   });
 
+  it("without grow (a resume after a reconnect), keeps its bound: the oldest entries make room", () => {
+    const b = new LogBuffer(3);
+    b.add([line("P", "stdout", 100, 10), line("P", "stdout", 500, 50)]);
+    expect(b.addEarlier([line("P", "stdout", 200, 20), line("P", "stdout", 300, 30)], { grow: false })).toBe(2);
+    expect(b.snapshot().map((e) => (e.kind === "line" ? e.line.offset : -1))).toEqual([200, 300, 500]);
+    expect([b.maxEntries, b.trimmed]).toEqual([3, 1]);
+  });
+
   it("puts a gap marker right after the line it follows, and removes it once loaded", () => {
     const b = new LogBuffer(10);
     b.add([line("P", "stdout", 0, 1), line("P", "stdout", 10, 2)]);

@@ -45,11 +45,13 @@ export class LogBuffer {
 
   /**
    * Add output read back from before what is held ("load earlier", a resumed gap): merged in one
-   * pass instead of one backwards scan per line, and never refused as already trimmed (the person
-   * asked for it). Room is made for it: `maxEntries` grows by what was added.
+   * pass instead of one backwards scan per line, and never refused as already trimmed. With
+   * `grow` (the person asked for it: "load earlier", a gap's Load) room is made for it:
+   * `maxEntries` grows by what was added; without it (a resume after a reconnect) the oldest
+   * entries make room, as for live lines.
    * @returns how many lines were new.
    */
-  addEarlier(lines: readonly LogLine[]): number {
+  addEarlier(lines: readonly LogLine[], { grow = true }: { grow?: boolean } = {}): number {
     const fresh: LogEntry[] = [];
     for (const line of lines) {
       const key = logLineKey(line);
@@ -68,7 +70,8 @@ export class LogBuffer {
       else merged.push(fresh[j++]!);
     }
     this.#entries = merged;
-    this.maxEntries += fresh.length;
+    if (grow) this.maxEntries += fresh.length;
+    else this.#trim();
     return fresh.length;
   }
 

@@ -1,13 +1,14 @@
 "use client";
 /**
  * The last few lines of a lane's output, live, for a lane card. Not virtualized: it holds at
- * most `lines` entries.
+ * most `lines` entries. After a reconnect it reads on from the byte offsets it holds (up to
+ * `lines` lines), as the lane page does, instead of taking a fresh tail.
  */
 import { LogRow } from "./log-row";
 import { useLaneLog } from "./use-lane-log";
 
 export function LogTail({ laneId, lines = 8 }: { laneId: string; lines?: number }) {
-  const log = useLaneLog(laneId, { tail: lines, maxEntries: lines });
+  const log = useLaneLog(laneId, { tail: lines, maxEntries: lines, resumeBudget: lines });
   return (
     <div
       data-testid="lane-log"

@@ -119,8 +119,11 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
       return buffer.add(lines);
     };
 
-    /** Read `[from, to)` of one stream into the buffer, at most `budget` lines. @returns where it stopped and whether it reached `to` (or the end). */
-    const readRange = async (processId: string, stream: LogLine["stream"], from: number, to: number | undefined, budget: number) => {
+    /**
+     * Read `[from, to)` of one stream into the buffer, at most `budget` lines (`grow`: make room
+     * for them, see LogBuffer.addEarlier). @returns where it stopped and whether it reached `to` (or the end).
+     */
+    const readRange = async (processId: string, stream: LogLine["stream"], from: number, to: number | undefined, budget: number, grow: boolean) => {
       let at = from;
       let read = 0;
       for (;;) {
@@ -130,7 +133,7 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
           const lost = page.truncatedBefore - at;
           buffer.addMarkerAfter(held.get(`${processId}:${stream}`)?.lastKey ?? null, `${formatBytes(lost)} of ${stream} deleted by log retention before this point`);
         }
-        buffer.addEarlier(page.lines);
+        buffer.addEarlier(page.lines, { grow });
         note(page.lines);
         read += page.lines.length;
         at = page.to;
@@ -157,7 +160,7 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
         for (const [k, s] of streams) {
           const to = ackFirst.get(k);
           if (to !== undefined && to <= s.from) continue; // the ack overlaps what we hold: no gap
-          const res = await readRange(s.processId, s.stream, s.from, to, budget).catch((err: unknown) => ({ at: s.from, done: true, read: 0, err }));
+          const res = await readRange(s.processId, s.stream, s.from, to, budget, false).catch((err: unknown) => ({ at: s.from, done: true, read: 0, err }));
           budget -= res.read;
           if (!res.done) {
             const end = to ?? Number.MAX_SAFE_INTEGER;
@@ -184,7 +187,7 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
         if (!m || m.kind !== "marker" || !m.gap) return;
         buffer.removeMarker(markerKey);
         const { processId, stream, from, to } = m.gap;
-        await readRange(processId, stream, from, to === Number.MAX_SAFE_INTEGER ? undefined : to, Number.MAX_SAFE_INTEGER);
+        await readRange(processId, stream, from, to === Number.MAX_SAFE_INTEGER ? undefined : to, Number.MAX_SAFE_INTEGER, true);
       });
 
     const loadEarlier = (lines: number) =>

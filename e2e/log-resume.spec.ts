@@ -68,6 +68,34 @@ test("the lane page misses nothing across a 10 s disconnect while the lane print
   await page.screenshot({ path: "e2e/artifacts/lane-log-resumed.png" });
 });
 
+test("a lane card on the board resumes its tail from the byte offset it holds after a disconnect, not from a fresh tail", async ({ page, request, context }) => {
+  test.setTimeout(180_000);
+  // 20 lines while connected, 30 while offline; the last phase (none) keeps the lane running until released.
+  const [BEFORE, DURING] = [20, 30];
+  const created = await nodeLane(request, "Card tail across a disconnect", phasedPrinter([BEFORE, DURING, 0]));
+  await page.goto(`/?q=${encodeURIComponent(created.branch)}`);
+  await expect(page.getByTestId("connection-status")).toHaveAttribute("data-status", "connected");
+  const tail = page.getByTestId("lane-card").filter({ hasText: created.branch }).getByTestId("lane-log");
+  await nextPhase(request, created.id);
+  await expect(tail).toContainText(`line ${BEFORE}`, { timeout: 60_000 });
+
+  await context.setOffline(true);
+  await expect(page.getByTestId("connection-status")).not.toHaveAttribute("data-status", "connected");
+  await nextPhase(request, created.id);
+  await expect.poll(() => lastPrinted(request, created.id), { timeout: 60_000 }).toBe(BEFORE + DURING);
+  const reads: URL[] = [];
+  page.on("request", (r) => {
+    if (/\/api\/v1\/processes\/[^/]+\/logs\?/.test(r.url())) reads.push(new URL(r.url()));
+  });
+  await context.setOffline(false);
+  // It reads on from the first byte of the newest line it held ("line 20"), up to the new tail.
+  const heldAt = Array.from({ length: BEFORE - 1 }, (_, i) => `line ${i + 1}\n`).join("").length;
+  await expect.poll(() => reads.map((u) => `${u.searchParams.get("stream")}@${u.searchParams.get("from")}`), { timeout: 60_000 }).toContain(`stdout@${heldAt}`);
+  await expect(tail).toContainText(`line ${BEFORE + DURING}`);
+  await expect(tail.getByTestId("log-line")).toHaveText(Array.from({ length: 5 }, (_, i) => `line ${BEFORE + DURING - 4 + i}`));
+  await nextPhase(request, created.id);
+});
+
 test("the log keeps following the end through a burst of 55,000 lines", async ({ page, request }) => {
   test.setTimeout(180_000);
   const created = await nodeLane(request, "Burst of 55,000 lines", `setTimeout(()=>{for(let i=1;i<=55000;i++)console.log('burst '+i)},3000)`);
