@@ -18,7 +18,12 @@ export function MergePanel({ lane }: { lane: LaneView }) {
   // Recomputed whenever the lane changes (its last event id is part of the key's freshness).
   const readiness = useQuery({ queryKey: [...laneKeys.merge(lane.id), lane.lastEvent?.id ?? 0], queryFn: () => api.mergeReadiness(lane.id), staleTime: 5_000 });
   const refresh = () => void qc.invalidateQueries({ queryKey: laneKeys.all });
-  const merge = useMutation({ mutationFn: () => api.merge(lane.id), onSettled: refresh });
+  const merge = useMutation({
+    mutationFn: () => api.merge(lane.id),
+    // The page says "merged" everywhere at once (status, next step), not after the refetch.
+    onSuccess: () => qc.setQueryData<LaneView>(laneKeys.detail(lane.id), (l) => (l ? { ...l, merged: true } : l)),
+    onSettled: refresh,
+  });
   const cleanup = useMutation({ mutationFn: () => api.cleanup(lane.id), onSettled: refresh });
   const r = readiness.data;
   const merged = lane.merged || r?.merged || merge.isSuccess;
@@ -30,7 +35,7 @@ export function MergePanel({ lane }: { lane: LaneView }) {
         <h2 id="merge-heading" className="text-sm font-semibold text-zinc-100">
           Merge into <span className="font-mono">{lane.baseBranch}</span>
         </h2>
-        {readiness.isPending && <span className="text-xs text-zinc-400">checking readiness…</span>}
+        {readiness.isPending && !merged && <span className="text-xs text-zinc-400">checking readiness…</span>}
         {r && !merged && (
           <span data-testid="merge-readiness" className={`text-xs ${r.ready ? "text-emerald-300" : "text-amber-300"}`}>
             {r.ready ? `Ready${r.fastForward ? " (fast-forward)" : ""}: green at ${r.level}, up to date, no conflict` : "Not ready"}

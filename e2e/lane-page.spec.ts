@@ -1,6 +1,25 @@
-import { type APIRequestContext } from "@playwright/test";
+import type { APIRequestContext, Page } from "@playwright/test";
 import type { LaneView } from "@/lib/api";
-import { board, expect, lane, test } from "./support";
+import { board, expect, lane, seedManyLanes, test } from "./support";
+
+// Many lanes besides the ones under test (300 settled ones in a repo of their own), as a person
+// with a busy board sees the lane page.
+test.beforeAll(async ({ request }) => {
+  await seedManyLanes(request, 300, "lp");
+});
+
+/**
+ * Screenshots of what is on show at 1440×900 (`<name>.png`) and at a phone's 390×844
+ * (`<name>-phone.png`), full page; at phone width nothing may scroll the page sideways.
+ */
+async function shoot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `e2e/artifacts/${name}.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `e2e/artifacts/${name}-phone.png`, fullPage: true });
+  const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  expect(scroll, `${name}: the page scrolls sideways at 390 px`).toBeLessThanOrEqual(inner);
+  await page.setViewportSize({ width: 1440, height: 900 });
+}
 
 // An agent lane run by the real Claude Code CLI against the project's scripted model server
 // (e2e/fixtures/model-script.json, started by playwright.config.ts), on the demo repo.
@@ -41,7 +60,7 @@ test("an agent lane: prompt it and see the answer, open the diff, comment a line
   await expect(page.getByTestId("conversation-prompt").last()).toContainText("What does greeting.js export?");
   await expect(page.getByTestId("conversation-answer").last()).toContainText("It exports greet(name)", { timeout: 180_000 });
   await expect.poll(async () => { const l = await lane(request, created.id); return l.attempt === 2 && settled(l); }, { timeout: 120_000 }).toBe(true);
-  await page.screenshot({ path: "e2e/artifacts/lane-conversation.png", fullPage: true });
+  await shoot(page, "lane-conversation");
 
   // The diff: files changed, syntax highlighted, unified and split.
   await page.getByTestId("tab-diff").click();
@@ -52,7 +71,7 @@ test("an agent lane: prompt it and see the answer, open the diff, comment a line
   await page.getByTestId("diff-view-split").click();
   await expect(file.locator("table.diff-split")).toBeVisible();
   await page.getByTestId("diff-view-unified").click();
-  await page.screenshot({ path: "e2e/artifacts/lane-diff.png", fullPage: true });
+  await shoot(page, "lane-diff");
 
   // A line comment goes to the agent as a follow-up prompt, and the agent acts on it.
   // The second line's number (unified view: old and new number cells; the new one is last).
@@ -75,7 +94,10 @@ test("an agent lane: prompt it and see the answer, open the diff, comment a line
   await expect(file.locator(".diff-code-insert").nth(1)).toContainText("`Hello, ${name}`");
   await page.getByTestId("merge-button").click();
   await expect(page.getByTestId("merge-done")).toBeVisible();
-  await page.screenshot({ path: "e2e/artifacts/lane-merged.png", fullPage: true });
+  // Merged says so everywhere on the page at once: no more "merge" advice, no readiness pending.
+  await expect(page.getByTestId("lane-next-step")).toContainText("Merged");
+  await expect(page.getByTestId("merge-panel")).not.toContainText("checking readiness");
+  await shoot(page, "lane-merged");
   await page.getByTestId("cleanup-button").click();
   await expect(page.getByTestId("cleanup-done")).toBeVisible();
   expect((await lane(request, created.id)).merged).toBe(true);
@@ -83,18 +105,20 @@ test("an agent lane: prompt it and see the answer, open the diff, comment a line
   // Every attempt is kept, each with its own processes.
   await page.getByTestId("tab-attempts").click();
   await expect(page.getByTestId("attempt")).toHaveCount(3);
+  await shoot(page, "lane-attempts");
   // Events read as sentences, with the raw JSON one click away.
   await page.getByTestId("tab-events").click();
   await expect(page.getByTestId("event-sentence").first()).toBeVisible();
   await expect(page.locator('[data-event-type="lane.merged"] [data-testid="event-sentence"]')).toContainText("Merged into");
   await page.locator('[data-event-type="lane.merged"] [data-testid="event-raw-toggle"]').click();
   await expect(page.locator('[data-event-type="lane.merged"] [data-testid="event-raw"]')).toContainText('"type": "lane.merged"');
+  await shoot(page, "lane-events");
 });
 
 test("a red lane's page says which process failed how, never a green exit 0, and its next step is an action", async ({ page, request }) => {
-  const { lanes } = await board(request);
-  const red = lanes.find((l) => l.state === "failed" && Object.values(l.checks).some((c) => c.status === "red"));
-  test.skip(!red, "the demo has no red lane");
+  // The demo's red lane (its check fails within a minute of the start).
+  let red: LaneView | undefined;
+  await expect.poll(async () => (red = (await board(request)).lanes.find((l) => l.state === "failed" && Object.values(l.checks).some((c) => c.status === "red"))) !== undefined, { timeout: 180_000 }).toBe(true);
   await page.goto(`/lanes/${red!.id}`);
   const exits = page.getByTestId("lane-exit");
   await expect(exits.first()).toBeVisible();
@@ -113,8 +137,7 @@ test("a red lane's page says which process failed how, never a green exit 0, and
   await expect(page.getByTestId("log-line").filter({ hasText: /not ok|Error|FAIL/ }).first()).toBeVisible();
   await page.getByTestId("log-search").fill("not ok");
   await expect(page.getByTestId("log-matches")).toContainText(/1 of \d+/);
-  await page.screenshot({ path: "e2e/artifacts/lane-red.png", fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: "e2e/artifacts/lane-red-phone.png", fullPage: true });
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await shoot(page, "lane-red-output");
+  await page.getByTestId("tab-conversation").click();
+  await shoot(page, "lane-red-conversation");
 });

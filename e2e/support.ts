@@ -8,8 +8,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { expect, test as base, type APIRequestContext, type Page } from "@playwright/test";
 import type { BoardResponse, LaneView, ProcessView } from "@/lib/api";
+import { commitFile, initRepo } from "@/server/git/git.testing";
+import { closeDatabase, openDatabase } from "@/server/store/db";
+import { seedLanes } from "@/server/testing/seed-lanes";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "../server/node-flags";
 import { testDatabaseUrl } from "../server/testing/test-database";
 import { readAdminToken } from "@/server/auth/admin-token";
@@ -46,6 +52,27 @@ export async function board(request: APIRequestContext): Promise<BoardResponse> 
   const res = await request.get("/api/v1/board");
   if (!res.ok()) throw new Error(`GET /api/v1/board → ${res.status()}`);
   return (await res.json()) as BoardResponse;
+}
+
+/**
+ * Add `count` settled lanes, in a repo of their own registered through the API, to the e2e
+ * server's database (a second SQLite connection; WAL lets the server read them at once).
+ * @returns the repo's id
+ */
+export async function seedManyLanes(request: APIRequestContext, count: number, prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `laneboard-e2e-${prefix}-`));
+  await initRepo(dir);
+  await commitFile(dir, "README.md", "many lanes\n", "init");
+  const res = await request.post("/api/v1/repos", { data: { path: dir } });
+  if (res.status() !== 201) throw new Error(`POST /api/v1/repos → ${res.status()}: ${await res.text()}`);
+  const repoId = ((await res.json()) as { id: string }).id;
+  const db = await openDatabase(process.env.LANEBOARD_E2E_DATA!);
+  try {
+    await seedLanes(db, { repoId, count, worktreeRoot: path.join(dir, "wt"), prefix });
+  } finally {
+    await closeDatabase(db);
+  }
+  return repoId;
 }
 
 export async function lane(request: APIRequestContext, id: string): Promise<LaneView> {

@@ -1,11 +1,5 @@
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { type Page } from "@playwright/test";
-import { expect, test } from "./support";
-import { commitFile, initRepo } from "@/server/git/git.testing";
-import { closeDatabase, openDatabase } from "@/server/store/db";
-import { seedLanes } from "@/server/testing/seed-lanes";
+import { expect, seedManyLanes, test } from "./support";
 
 // Runs last (file order): it adds 1,200 settled lanes to the e2e server's database, in a repo of
 // their own, through a second SQLite connection (WAL), then looks at the board.
@@ -13,18 +7,7 @@ const COUNT = 1200;
 test.describe.configure({ timeout: 300_000 });
 
 test.beforeAll(async ({ request }) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "laneboard-e2e-many-"));
-  await initRepo(dir);
-  await commitFile(dir, "README.md", "many lanes\n", "init");
-  const res = await request.post("/api/v1/repos", { data: { path: dir } });
-  expect(res.status()).toBe(201);
-  const repoId = ((await res.json()) as { id: string }).id;
-  const db = await openDatabase(process.env.LANEBOARD_E2E_DATA!);
-  try {
-    await seedLanes(db, { repoId, count: COUNT, worktreeRoot: path.join(dir, "wt"), prefix: "e2e" });
-  } finally {
-    await closeDatabase(db);
-  }
+  await seedManyLanes(request, COUNT, "e2e");
 });
 
 async function noSidewaysScroll(page: Page): Promise<void> {
