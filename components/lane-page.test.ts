@@ -31,6 +31,9 @@ describe("LogBuffer.addEarlier", () => {
     expect(b.snapshot().map((e) => e.key)).toEqual(["P:stdout:0", key, "P:stdout:10"]);
     b.removeMarker(key);
     expect(b.snapshot()).toHaveLength(2);
+    // No line to follow: the output is missing before everything held.
+    const first = b.addMarkerAfter(null, "older output deleted");
+    expect(b.snapshot().map((e) => e.key)).toEqual([first, "P:stdout:0", "P:stdout:10"]);
   });
 });
 

@@ -75,13 +75,17 @@ export class LogBuffer {
     return fresh.length;
   }
 
-  /** Put a marker right after the line with this identity (or at the end when it is not held). */
+  /**
+   * Put a marker right after the line with this identity; `null`: before everything held (output
+   * missing before the oldest line); at the end when the line is not held.
+   */
   addMarkerAfter(lineKey: string | null, text: string, extra?: { gap?: LogGap }): string {
     const at = lineKey === null ? -1 : this.#entries.findIndex((e) => e.key === lineKey);
-    const ref = at >= 0 ? this.#entries[at]! : this.#entries[this.#entries.length - 1];
+    const ref = lineKey === null ? this.#entries[0] : at >= 0 ? this.#entries[at]! : this.#entries[this.#entries.length - 1];
     const key = `marker:${++this.#markers}`;
     const entry: LogEntry = { kind: "marker", key, ts: ref?.ts ?? 0, text, ...(extra?.gap ? { gap: extra.gap } : {}) };
-    if (at >= 0) this.#entries.splice(at + 1, 0, entry);
+    if (lineKey === null) this.#entries.unshift(entry);
+    else if (at >= 0) this.#entries.splice(at + 1, 0, entry);
     else this.#entries.push(entry);
     return key;
   }

@@ -165,7 +165,10 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
           if (!res.done) {
             const end = to ?? Number.MAX_SAFE_INTEGER;
             const gap = { processId: s.processId, stream: s.stream, from: res.at, to: end };
-            buffer.addMarkerAfter(lastKeyBelow(k, res.at) ?? s.afterKey, `Output skipped here to keep the view fast${to !== undefined ? ` (${formatBytes(to - res.at)} of ${s.stream})` : ""}: load it`, { gap });
+            // After the newest line held before the gap; at the start when none is held any
+            // more (a short view trimmed it): the gap lies before everything on show.
+            const anchor = lastKeyBelow(k, res.at) ?? (buffer.snapshot().some((e) => e.key === s.afterKey) ? s.afterKey : null);
+            buffer.addMarkerAfter(anchor, `Output skipped here to keep the view fast${to !== undefined ? ` (${formatBytes(to - res.at)} of ${s.stream})` : ""}: load it`, { gap });
           }
         }
         publish();
