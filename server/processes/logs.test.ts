@@ -92,15 +92,18 @@ describe("readLog and tail", () => {
   });
 
   it("tail merges both streams in write order, newest last", async () => {
-    // stdout, then stderr, then (after the tailer has read those) stdout again: each switch of
-    // stream is one the order guarantee covers (docs/architecture.md, "Order across stdout and
-    // stderr"), whatever the load. A read-time merge put e0…e9 last when all were read in one go.
+    // 50 lines of stdout, 10 of stderr, 50 of stdout, each switch of stream after the tailer has
+    // published the lines before it: the order the guarantee covers whatever the load
+    // (docs/architecture.md, "Order across stdout and stderr"). A merge by read time put e0…e9
+    // last when both streams were read in one go.
     const v = await a.sup.start({
       laneId: null,
       role: "worker",
-      argv: sh('i=0; while [ $i -lt 50 ]; do echo "line $i"; i=$((i+1)); done; i=0; while [ $i -lt 10 ]; do echo e$i >&2; i=$((i+1)); done; read x; i=50; while [ $i -lt 100 ]; do echo "line $i"; i=$((i+1)); done'),
+      argv: sh('i=0; while [ $i -lt 50 ]; do echo "line $i"; i=$((i+1)); done; read x; i=0; while [ $i -lt 10 ]; do echo e$i >&2; i=$((i+1)); done; read x; while [ $i -lt 60 ]; do echo "line $((i+40))"; i=$((i+1)); done'),
       cwd,
     });
+    await a.until(() => a.texts(v.id).includes("line 49"), "line 49 published");
+    await a.sup.writeStdin(v.id, "\n");
     await a.until(() => a.texts(v.id).includes("e9"), "e9 published");
     await a.sup.writeStdin(v.id, "\n");
     await a.exitOf(v.id);

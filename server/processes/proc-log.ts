@@ -204,9 +204,9 @@ export class ProcLog {
     return this.streams[name].chunker.end;
   }
 
-  /** Whether a stream's file holds bytes not read yet (one fstat). */
+  /** Whether a stream's file holds bytes not read yet, or has been cut under the reader (one fstat). */
   hasUnread(name: StreamName): boolean {
-    return this.logicalEnd(name) > this.readEnd(name);
+    return this.streams[name].fd !== null && this.logicalEnd(name) !== this.readEnd(name);
   }
 
   /** The open read fd of a stream (null if unreadable); valid until {@link close}. */

@@ -209,10 +209,13 @@ export class ProcessSupervisor {
           ? new AppError("not_found", `lane ${spec.laneId} not found`)
           : new AppError("unavailable", `cannot record the process: ${(err as Error).message}`);
       });
+    // Watched before it runs: the order of its first writes to stdout and stderr is in the watch's events.
+    this.#tailer.watchEarly(id, paths.dir);
     let spawned;
     try {
       spawned = spawnWrapper(paths, spec.argv, { cwd, env, stdin, processId: id, cgroup });
     } catch (err) {
+      this.#tailer.remove(id);
       if (cgroup) removeCgroup(cgroup);
       await this.opts.db.process.update({ where: { id }, data: { status: "spawn_failed", endedAt: new Date() } });
       throw err instanceof AppError ? err : new AppError("unavailable", `cannot start the process: ${(err as Error).message}`);

@@ -16,7 +16,7 @@
  *
  * A partial last line (a prompt, a progress bar: output with no newline yet) is not a line and is
  * not published as one; once it has stayed unchanged for `partialDelayMs` it is announced through
- * `onPartial`, so a viewer can show it until the line is completed and published.
+ * `onPartial` (partial-announcer.ts), so a viewer can show it until the line is published.
  *
  * Why not `@logdna/tail-file`: it polls (`pollFrequencyMs`, default 1000 ms), so its delivery
  * latency is bounded below by the poll period, and it exposes bytes without the per-line logical
@@ -31,6 +31,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import type { OutputChunk } from "@/lib/log-chunk";
 import { STREAMS, type StreamName } from "./log-files";
+import { PartialLineAnnouncer } from "./partial-announcer";
 import type { ProcLog } from "./proc-log";
 
 export interface TailerOptions {
@@ -78,29 +79,21 @@ interface Entry {
   watcher: FSWatcher | null;
 }
 
-/** A partial last line seen at the end of a flush. */
-interface PartialCandidate {
-  log: ProcLog;
-  stream: StreamName;
-  /** Logical offsets of its first byte and just past its last: a new start is a new line. */
-  start: number;
-  end: number;
-  /** When its end last moved, and when it was last announced (first seen, if never); performance.now() ms. */
-  changedAt: number;
-  shownAt: number;
-  /** `end` when last announced (-1: never). */
-  announcedEnd: number;
-}
-
 const BOTH = STDOUT | STDERR;
 const WRITTEN = WROTE_STDOUT | WROTE_STDERR;
 const STDERR_THEN_STDOUT: readonly StreamName[] = ["stderr", "stdout"];
 
-/** A partial line that keeps growing (a progress bar) is announced at most this often (ms). */
-const GROWING_PARTIAL_MS = 1000;
+/** A dirty mask with one more wake-up added (see {@link LogTailer.markDirty}). */
+function addToMask(mask: number, streams: number, written: boolean): number {
+  if (!written) return mask | streams;
+  if (streams === STDOUT) return mask | WROTE_STDOUT;
+  return mask | (mask & WRITTEN ? WROTE_STDERR : WROTE_STDERR | STDERR_FIRST);
+}
 
 export class LogTailer {
   #entries = new Map<string, Entry>();
+  /** Processes watched before they are followed ({@link watchEarly}): the watch and the events seen so far. */
+  #early = new Map<string, { watcher: FSWatcher | null; mask: number }>();
   /** Processes to read on the next flush → a dirty mask (STDOUT … DEFERRED above). */
   #dirty = new Map<string, number>();
   #flushTimer: NodeJS.Timeout | null = null;
@@ -111,48 +104,84 @@ export class LogTailer {
   #flushQueued = false;
   /** A process whose stream read first is being read up to this logical offset before its other stream is read. */
   #firstUpTo = new Map<string, number>();
-  /** Partial last lines by `processId/stream`. */
-  #partials = new Map<string, PartialCandidate>();
-  #partialTimer: NodeJS.Timeout | null = null;
+  #partials: PartialLineAnnouncer;
 
   constructor(private readonly opts: TailerOptions) {
     // One read buffer for the tailer's life (fresh memory per read costs page faults): stdout is
     // read into its first half and stderr into its second, so both of a flush can be published
     // together. Drains read in bigger steps (they must reach the end before an exit is recorded).
     this.#buf = Buffer.allocUnsafeSlow(Math.max(2 * opts.readBudget, 256 * 1024));
+    this.#partials = new PartialLineAnnouncer(opts.partialDelayMs, (log, stream, partial) => opts.onPartial(log, stream, partial));
+  }
+
+  /**
+   * Watch a process's directory before its command starts, so that every write to its streams
+   * has an inotify event (the events are what orders stdout against stderr; writes made before a
+   * watch exists have none). Events until {@link add} are kept; `add` adopts the watch. Without
+   * this, a command that writes at once can write before `add` watches, and its first lines are
+   * then read stdout first whatever their order.
+   */
+  watchEarly(processId: string, dir: string): void {
+    if (this.#stopped || this.#entries.has(processId) || this.#early.has(processId)) return;
+    const early = { watcher: null as FSWatcher | null, mask: 0 };
+    this.#early.set(processId, early);
+    early.watcher = this.#watch(processId, dir, null);
   }
 
   /** Start following a process; reads what is already there on the next flush. */
   add(log: ProcLog): void {
     if (this.#stopped) return;
-    let watcher: FSWatcher | null = null;
-    try {
-      watcher = watch(log.paths.dir, { persistent: false }, (_event, file) => {
-        if (file === "exit") this.opts.onExitFile(log.processId);
-        // inotify names the file, so a write to one stream costs no read of the other; and it
-        // queues the events of one directory in write order, which says which stream came first.
-        else if (file === "stdout.log") this.markDirty(log.processId, STDOUT, true);
-        else if (file === "stderr.log") this.markDirty(log.processId, STDERR, true);
-        else if (file === null) this.markDirty(log.processId);
-      });
-      watcher.on("error", (err) => this.opts.onWarning(log, `watching ${log.paths.dir} failed: ${err.message}; falling back to polling`));
-    } catch (err) {
-      this.opts.onWarning(log, `cannot watch ${log.paths.dir} (${(err as Error).message}); output of process ${log.processId} is polled`);
-    }
+    const early = this.#early.get(log.processId);
+    this.#early.delete(log.processId);
+    const watcher = early?.watcher ?? this.#watch(log.processId, log.paths.dir, log);
     this.#entries.set(log.processId, { log, watcher });
     this.#pollTimer ??= setInterval(() => this.#poll(), this.opts.pollMs).unref();
+    if (early?.mask) this.#dirty.set(log.processId, (this.#dirty.get(log.processId) ?? 0) | early.mask);
     this.markDirty(log.processId);
+  }
+
+  /** An inotify watch on a process directory (null when it cannot be made: the safety poll reads). */
+  #watch(processId: string, dir: string, log: ProcLog | null): FSWatcher | null {
+    const warn = (message: string) => {
+      const l = log ?? this.#entries.get(processId)?.log;
+      if (l) this.opts.onWarning(l, message);
+    };
+    try {
+      const watcher = watch(dir, { persistent: false }, (event, file) => {
+        if (file === "exit") this.opts.onExitFile(processId);
+        // inotify names the file, so a write to one stream costs no read of the other; and it
+        // queues the events of one directory in write order, which says which stream came first.
+        // Only a write ("change": IN_MODIFY) says so; a file's creation or removal ("rename") does not.
+        else if (event === "change" && file === "stdout.log") this.#event(processId, STDOUT, true);
+        else if (event === "change" && file === "stderr.log") this.#event(processId, STDERR, true);
+        else if (file === null || file === "stdout.log" || file === "stderr.log") this.#event(processId, BOTH, false);
+      });
+      watcher.on("error", (err) => warn(`watching ${dir} failed: ${err.message}; falling back to polling`));
+      return watcher;
+    } catch (err) {
+      warn(`cannot watch ${dir} (${(err as Error).message}); output of process ${processId} is polled`);
+      return null;
+    }
+  }
+
+  /** A watch event: for a followed process, mark it dirty; before {@link add}, keep it. */
+  #event(processId: string, streams: number, written: boolean): void {
+    const early = this.#early.get(processId);
+    if (early) early.mask = addToMask(early.mask, streams, written);
+    else this.markDirty(processId, streams, written);
   }
 
   /** Stop following a process (no final read; see {@link drain}). Does not close the ProcLog. */
   remove(processId: string): void {
+    this.#early.get(processId)?.watcher?.close();
+    this.#early.delete(processId);
     const e = this.#entries.get(processId);
     if (!e) return;
     e.watcher?.close();
     this.#entries.delete(processId);
     this.#dirty.delete(processId);
     this.#firstUpTo.delete(processId);
-    for (const name of STREAMS) this.#partials.delete(`${processId}/${name}`);
+    this.#partials.forget(processId, STREAMS);
     if (this.#entries.size === 0 && this.#pollTimer) {
       clearInterval(this.#pollTimer);
       this.#pollTimer = null;
@@ -170,11 +199,7 @@ export class LogTailer {
    */
   markDirty(processId: string, streams = STDOUT | STDERR, written = false): void {
     if (this.#stopped) return;
-    let mask = this.#dirty.get(processId) ?? 0;
-    if (!written) mask |= streams;
-    else if (streams === STDOUT) mask |= WROTE_STDOUT;
-    else mask |= mask & WRITTEN ? WROTE_STDERR : WROTE_STDERR | STDERR_FIRST;
-    this.#dirty.set(processId, mask);
+    this.#dirty.set(processId, addToMask(this.#dirty.get(processId) ?? 0, streams, written));
     if (this.#flushTimer || this.#flushQueued) return;
     // 0: flush once the wake-ups already queued have all been handled (same loop turn).
     if (this.opts.flushDelayMs <= 0) {
@@ -227,9 +252,9 @@ export class LogTailer {
     this.#stopped = true;
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     if (this.#pollTimer) clearInterval(this.#pollTimer);
-    if (this.#partialTimer) clearTimeout(this.#partialTimer);
-    this.#flushTimer = this.#pollTimer = this.#partialTimer = null;
-    for (const id of [...this.#entries.keys()]) this.remove(id);
+    this.#partials.stop();
+    this.#flushTimer = this.#pollTimer = null;
+    for (const id of [...this.#entries.keys(), ...this.#early.keys()]) this.remove(id);
   }
 
   #flush(): void {
@@ -247,13 +272,20 @@ export class LogTailer {
       // waits while the other has reports: if it was written, its report is on its way, and read
       // now it could hold bytes written after the other stream's next ones.
       const wrote = mask & WRITTEN;
-      const streams = wrote ? (wrote & WROTE_STDOUT ? STDOUT : 0) | (wrote & WROTE_STDERR ? STDERR : 0) : mask & BOTH;
-      if (!wrote && streams === BOTH && !(mask & DEFERRED) && e.log.hasUnread("stdout") && e.log.hasUnread("stderr")) {
-        // Both streams written and no report yet of which came first: the reports are on their
-        // way. Read after the next I/O turn has delivered them (or without them, if none came).
-        this.#dirty.set(id, (this.#dirty.get(id) ?? 0) | mask | DEFERRED);
-        deferred = true;
-        continue;
+      let streams = wrote ? (wrote & WROTE_STDOUT ? STDOUT : 0) | (wrote & WROTE_STDERR ? STDERR : 0) : mask & BOTH;
+      if (!wrote && streams === BOTH) {
+        // No report names a stream (a start, the safety poll): read only what has changed now.
+        // A stream written after this check has its report on the way, and read now it could
+        // hold bytes written after the other stream's.
+        const changed = (e.log.hasUnread("stdout") ? STDOUT : 0) | (e.log.hasUnread("stderr") ? STDERR : 0);
+        if (changed === BOTH && !(mask & DEFERRED)) {
+          // Both written and no report yet of which came first: the reports are on their way.
+          // Read after the next I/O turn has delivered them (or without them, if none came).
+          this.#dirty.set(id, (this.#dirty.get(id) ?? 0) | mask | DEFERRED);
+          deferred = true;
+          continue;
+        }
+        streams = changed;
       }
       const out: OutputChunk[] = [];
       // The stream written first is read (and numbered) first. When its read stops at the budget
@@ -308,49 +340,10 @@ export class LogTailer {
     this.opts.onChunks(log, chunks);
   }
 
-  /** After reading a process's streams to their end: remember each one's partial last line. */
+  /** After reading a process's streams to their end: note each one's partial last line. */
   #notePartials(log: ProcLog, streams: number): void {
-    const now = performance.now();
-    for (const name of STREAMS) {
-      if (!(streams & (name === "stdout" ? STDOUT : STDERR))) continue;
-      const p = log.partial(name);
-      // The common case on the hot path (output ending in a newline, nothing on show): no work.
-      if (!p && this.#partials.size === 0) continue;
-      const key = `${log.processId}/${name}`;
-      if (!p) {
-        this.#partials.delete(key);
-        continue;
-      }
-      const end = p.offset + p.data.length;
-      const c = this.#partials.get(key);
-      if (c?.start === p.offset) {
-        if (c.end === end) continue;
-        c.end = end;
-        c.changedAt = now;
-      } else this.#partials.set(key, { log, stream: name, start: p.offset, end, changedAt: now, shownAt: now, announcedEnd: -1 });
-      this.#partialTimer ??= setTimeout(() => this.#announcePartials(), this.opts.partialDelayMs).unref();
-    }
-  }
-
-  /** Announce the partial lines due (unchanged for `partialDelayMs`, or growing and not shown for a second); re-arm for the rest. */
-  #announcePartials(): void {
-    this.#partialTimer = null;
-    if (this.#stopped) return;
-    const now = performance.now();
-    let next = Infinity;
-    for (const c of this.#partials.values()) {
-      if (c.announcedEnd === c.end) continue;
-      const due = Math.min(c.changedAt + this.opts.partialDelayMs, c.shownAt + GROWING_PARTIAL_MS);
-      if (due > now) {
-        next = Math.min(next, due);
-        continue;
-      }
-      c.announcedEnd = c.end;
-      c.shownAt = now;
-      const p = c.log.partial(c.stream);
-      if (p && p.offset === c.start && p.offset + p.data.length === c.end) this.opts.onPartial(c.log, c.stream, p);
-    }
-    if (next !== Infinity) this.#partialTimer = setTimeout(() => this.#announcePartials(), Math.max(1, next - now)).unref();
+    if (streams & STDOUT) this.#partials.note(log, "stdout");
+    if (streams & STDERR) this.#partials.note(log, "stderr");
   }
 
   #poll(): void {
