@@ -212,6 +212,10 @@ export const StdinBodySchema = z.object({
   data: z.string().max(1_000_000).describe("Bytes (UTF-8) to write to the process's stdin; add \\n yourself"),
 });
 
+/** The answer of a call that did what it was asked and has nothing else to say (`POST …/stdin`). */
+export const OkResponseSchema = z.object({ ok: z.literal(true) });
+export type OkResponse = z.infer<typeof OkResponseSchema>;
+
 // ---- Freshness, checks, merge and policy ----
 
 const ShaSubjectSchema = z.object({ sha: z.string(), subject: z.string() });
@@ -332,3 +336,6 @@ export const PolicyPutBodySchema = z.union([
   z.object({ rules: z.array(z.unknown()).max(500), includeDefaults: z.boolean().optional() }).strict(),
 ]);
 export type PolicyPutBody = z.infer<typeof PolicyPutBodySchema>;
+
+/** `PUT /api/v1/repos/:id/policy`: the JSON forms, or the policy text itself (sent as YAML or JSON text, or as a JSON string). */
+export const PolicyPutRequestSchema = z.union([z.string().max(256 * 1024), PolicyPutBodySchema]);

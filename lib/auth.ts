@@ -59,3 +59,7 @@ export type TokenView = z.infer<typeof TokenViewSchema>;
 /** `POST /api/v1/tokens` → 201: the secret, shown this once. */
 export const CreatedTokenSchema = TokenViewSchema.extend({ token: z.string().describe("The secret; only its hash is stored") });
 export type CreatedToken = z.infer<typeof CreatedTokenSchema>;
+
+/** `GET /api/v1/tokens`: newest first, without secrets. */
+export const TokenListSchema = z.object({ tokens: z.array(TokenViewSchema) });
+export type TokenList = z.infer<typeof TokenListSchema>;

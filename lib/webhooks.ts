@@ -51,3 +51,7 @@ export type WebhookView = z.infer<typeof WebhookViewSchema>;
 
 export const WebhookListSchema = z.object({ webhooks: z.array(WebhookViewSchema) });
 export type WebhookList = z.infer<typeof WebhookListSchema>;
+
+/** `DELETE /api/v1/repos/:id/webhooks/:webhookId`. */
+export const WebhookDeletedSchema = z.object({ deleted: z.literal(true) });
+export type WebhookDeleted = z.infer<typeof WebhookDeletedSchema>;

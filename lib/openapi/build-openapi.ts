@@ -14,11 +14,18 @@ export interface RouteDoc {
   /** OpenAPI path, `{id}` for parameters: `/api/v1/lanes/{id}`. */
   path: string;
   summary: string;
+  /** More detail (Markdown). */
+  description?: string;
   /** The token scope the route needs (`read`, `control`, `admin`). */
   scope?: string;
   params?: z.ZodObject;
-  query?: z.ZodObject;
+  /** An object schema, or one piped into a transform (its input object is documented). */
+  query?: z.ZodType;
   body?: z.ZodType;
+  /** A second content type (e.g. `text/yaml`) whose body is sent as text. */
+  textBody?: string;
+  /** The route honours an `Idempotency-Key` header. */
+  idempotent?: boolean;
   /** Success status (default 200) and body; `stream` for a text/event-stream answer. */
   status?: number;
   response?: z.ZodType;
@@ -33,7 +40,46 @@ export const ErrorBodySchema = z
   .meta({ id: "Error" });
 
 /** Codes any route may answer with. */
-const COMMON_ERRORS: ErrorCode[] = ["unauthorized", "invalid_input", "internal"];
+const COMMON_ERRORS: ErrorCode[] = ["unauthorized", "forbidden", "invalid_input", "internal"];
+
+/** The header of an idempotent call (server/idempotency, after draft-ietf-httpapi-idempotency-key-header). */
+const IdempotencyHeaders = z.object({
+  "Idempotency-Key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe("1..255 visible ASCII characters. A retry with the same key and body gets the first answer (`Idempotent-Replayed: true`); another body with the same key is 409 `idempotency_mismatch`."),
+});
+
+/** Error codes an operation can answer with: the common ones, what its shape implies, and what it declares. */
+function errorCodesOf(r: RouteDoc): ErrorCode[] {
+  const implied: ErrorCode[] = [];
+  // A path parameter can be malformed (bad percent-encoding: 400) or name nothing (404).
+  if (r.params) implied.push("bad_request", "not_found");
+  if (r.body) implied.push("bad_request");
+  if (r.idempotent) implied.push("idempotency_mismatch");
+  return [...new Set([...COMMON_ERRORS, ...implied, ...(r.errors ?? [])])];
+}
+
+/** The group an operation is listed under: the first path segment after `/api/v1` (`lanes`, `events`, …). */
+function tagOf(path: string): string {
+  return path.replace(/^\/api\/v1\/?/, "").split("/")[0] || "api";
+}
+
+/** A stable operation id from method and path: `get /api/v1/lanes/{id}/worker` → `getLanesIdWorker`. */
+function operationIdOf(method: string, path: string): string {
+  const words = path.replace(/^\/api\/v1\/?/, "").split(/[^A-Za-z0-9]+/).filter(Boolean);
+  return method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join("");
+}
+
+/** The object of query parameters behind a schema that transforms them (`object.transform(…)` is a pipe from the object). */
+function queryObject(schema: z.ZodType): z.ZodObject {
+  let s: z.ZodType = schema;
+  while (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+  if (!(s instanceof z.ZodObject)) throw new Error("a query schema must be an object (or an object piped into a transform)");
+  return s;
+}
 
 /** Build the document. `info.version` is the package version. */
 export function buildOpenApi(routes: readonly RouteDoc[], version: string) {
@@ -44,7 +90,7 @@ export function buildOpenApi(routes: readonly RouteDoc[], version: string) {
     description: "A Laneboard token (`<data-dir>/token`, or one made with POST /api/v1/tokens); scopes read, control, admin",
   });
   for (const r of routes) {
-    const codes = [...new Set([...COMMON_ERRORS, ...(r.errors ?? [])])];
+    const codes = errorCodesOf(r);
     const byStatus = new Map<number, ErrorCode[]>();
     for (const code of codes) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
     const errors = Object.fromEntries(
@@ -53,16 +99,21 @@ export function buildOpenApi(routes: readonly RouteDoc[], version: string) {
     const success = r.stream
       ? { description: r.summary, content: { [r.stream]: { schema: z.string() } } }
       : { description: r.summary, ...(r.response ? { content: { "application/json": { schema: r.response } } } : {}) };
+    const body = r.body ? { "application/json": { schema: r.body }, ...(r.textBody ? { [r.textBody]: { schema: z.string() } } : {}) } : null;
     registry.registerPath({
       method: r.method,
       path: r.path,
+      operationId: operationIdOf(r.method, r.path),
+      tags: [tagOf(r.path)],
       summary: r.summary,
+      ...(r.description ? { description: r.description } : {}),
       security: [{ [bearer.name]: r.scope ? [r.scope] : [] }],
       ...(r.scope ? { "x-scope": r.scope } : {}),
       request: {
         ...(r.params ? { params: r.params } : {}),
-        ...(r.query ? { query: r.query } : {}),
-        ...(r.body ? { body: { content: { "application/json": { schema: r.body } } } } : {}),
+        ...(r.query ? { query: queryObject(r.query) } : {}),
+        ...(r.idempotent ? { headers: IdempotencyHeaders } : {}),
+        ...(body ? { body: { content: body } } : {}),
       },
       responses: { [r.status ?? 200]: success, ...errors },
     });

@@ -7,6 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { LogLine } from "@/lib/api";
+import type { LogRange } from "@/lib/log-range";
 import { AppError } from "@/lib/errors";
 import { DEFAULT_MAX_LINE_BYTES } from "@/lib/log-chunk";
 import { compareLogLines } from "@/lib/log-order";
@@ -56,17 +57,8 @@ export interface LogQuery {
   limit?: number;
 }
 
-export interface LogPage {
-  lines: LogLine[];
-  /** Logical offset of the first line returned (or where reading started). */
-  from: number;
-  /** Logical offset just past the last line returned: pass it as `from` to continue. */
-  to: number;
-  /** Nothing more to read right now. */
-  eof: boolean;
-  /** Bytes before this logical offset are gone (retention); 0 when nothing was dropped. */
-  truncatedBefore: number;
-}
+/** A page of whole lines and where to continue (`GET /api/v1/processes/:id/logs`; its schema is lib/log-range.ts). */
+export type LogPage = LogRange;
 
 export const DEFAULT_LOG_LIMIT = 1000;
 export const MAX_LOG_LIMIT = 100_000;

@@ -4,12 +4,13 @@
  * failure into `{ error: { code, message } }` with the status from lib/errors.ts. Unknown errors
  * become a 500 that reveals nothing (and are logged).
  *
- * Each route declares what it needs, so the declaration can be read (and documented) per route:
- * `export const POST = route(fn, { scope: "control", status: 201 })`.
+ * Each route declares what it needs next to its handler, and the declaration is both what the
+ * request is parsed with and what the OpenAPI document says:
+ * `export const POST = route(({ body, rt }) => rt.lanes.create(body), { scope: "control", summary: "Create a lane", body: TaskPacketSchema, status: 201, response: LaneViewSchema })`.
  */
 import type { z } from "zod";
 import type { Scope } from "@/lib/auth";
-import { AppError, httpStatusFor, isAppError } from "@/lib/errors";
+import { AppError, httpStatusFor, isAppError, type ErrorCode } from "@/lib/errors";
 import { storageFailureOf } from "@/lib/storage-errors";
 import { MAX_BODY_DEPTH, nestedDeeperThan } from "@/lib/request-limits";
 import { parseOrThrow } from "@/lib/validate";
@@ -19,18 +20,35 @@ import type { Caller } from "@/server/auth/auth-service";
 import type { Runtime } from "@/server/runtime";
 
 type Params = Record<string, string>;
-export interface HandlerContext<P extends Params> {
+/** What a declared schema hands the handler: its parsed output, else `D`. */
+type Parsed<S, D> = S extends z.ZodType ? z.output<S> : D;
+
+export interface HandlerContext<P = Params, Q = undefined, B = undefined> {
+  /** The request; its body is already consumed when the route declares `body` or is idempotent. */
   req: Request;
+  /** Route parameters, parsed with the declared `params` schema. */
   params: P;
+  /** The query string, parsed with the declared `query` schema (values arrive as strings: use z.coerce). */
+  query: Q;
+  /** The JSON body (empty = `{}`), parsed with the declared `body` schema. */
+  body: B;
   rt: Runtime;
   /** Who is calling (token name or `board`, scopes, repos). */
   caller: Caller;
 }
 
-/** What a route declares besides its handler. */
-export interface RouteOptions {
+/**
+ * What a route declares besides its handler. The schemas are the ones the request is parsed
+ * with, and the same objects make the route's OpenAPI operation (app/api/_lib/openapi-routes.ts),
+ * so the document cannot drift from what the handler accepts.
+ */
+export interface RouteOptions<P extends z.ZodObject | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined> {
   /** The scope the caller's token needs (scopes nest: admin ⊇ control ⊇ read). */
   scope: Scope;
+  /** One line for the API reference. */
+  summary: string;
+  /** More detail (Markdown) for the API reference. */
+  description?: string;
   /** Success status (default 200). */
   status?: number;
   /**
@@ -39,7 +57,30 @@ export interface RouteOptions {
    * `idempotency_mismatch` (server/idempotency).
    */
   idempotent?: boolean;
+  /** Path parameters (`[id]` folders); a failure is 422 naming the parameter. */
+  params?: P;
+  /** Query string; a failure is 422 naming the field. */
+  query?: Q;
+  /** JSON body; not JSON is 400 `bad_request`, a schema failure 422 naming the field. */
+  body?: B;
+  /**
+   * A content type (e.g. `text/yaml`) whose body reaches the `body` schema as the raw text
+   * instead of parsed JSON; any content type but JSON counts as it.
+   */
+  textBody?: string;
+  /** The success body's schema (documentation and the conformance test; not re-validated here). */
+  response?: z.ZodType;
+  /** The success body is a stream of this type instead of JSON. */
+  stream?: "text/event-stream" | "text/plain";
+  /** Error codes the route answers with besides unauthorized, forbidden, invalid_input and internal. */
+  errors?: ErrorCode[];
 }
+
+/** A declaration as stored on the handler, whatever its schemas. */
+export type RouteDeclaration = RouteOptions<z.ZodObject | undefined, z.ZodType | undefined, z.ZodType | undefined>;
+
+/** What Next.js calls, with the route's declaration attached for the OpenAPI document. */
+export type RouteHandler = ((req: Request, ctx: { params: Promise<Params> }) => Promise<Response>) & { readonly declaration: RouteDeclaration };
 
 /** Longest route parameter (an id) any object can have; longer ones never reach the store or the file system. */
 export const MAX_PARAM_LENGTH = 200;
@@ -86,56 +127,62 @@ async function readParams<P extends Params>(params: Promise<P>): Promise<P> {
 }
 
 /**
- * Wrap a handler. 401 `unauthorized` without valid credentials, 403 `forbidden` outside the
- * declared scope; the handler runs only after both checks, as its caller (server/events/event-actor.ts:
- * the lane events it appends record `by`). A handler that returns a Response
- * (a stream) sends it as is.
- */
-export function route<P extends Params = Params>(fn: (ctx: HandlerContext<P>) => Promise<unknown>, opts: RouteOptions) {
-  return async (req: Request, ctx: { params: Promise<P> }): Promise<Response> => {
-    try {
-      const rt = getRuntime();
-      const caller = rt.auth.require({ authorization: req.headers.get("authorization"), cookie: req.headers.get("cookie") });
-      rt.auth.authorize(caller, opts.scope);
-      const params = await readParams(ctx.params);
-      await assertRepoReach(rt, caller, req, params);
-      const key = opts.idempotent ? req.headers.get("idempotency-key") : null;
-      if (key !== null) {
-        const text = await req.text();
-        // The handler reads the body again from a copy.
-        const copy = new Request(req.url, { method: req.method, headers: req.headers, body: text || undefined, signal: req.signal });
-        const call = { credentials: caller.tokenId ?? caller.by, route: `${req.method} ${new URL(req.url).pathname}`, key, body: text };
-        const answer = await rt.idempotency.run(call, async () => ({ status: opts.status ?? 200, body: await rt.events.actingAs(caller.by, () => fn({ req: copy, params, rt, caller })) }));
-        return Response.json(answer.body, { status: answer.status, headers: answer.replayed ? { "Idempotent-Replayed": "true" } : {} });
-      }
-      const body = await rt.events.actingAs(caller.by, () => fn({ req, params, rt, caller }));
-      if (body instanceof Response) return body;
-      return Response.json(body, { status: opts.status ?? 200 });
-    } catch (err) {
-      return errorResponse(err, req);
-    }
-  };
-}
-
-/**
- * Read and validate a JSON body. An empty body is `{}`.
+ * The JSON body as the route declares it: empty is `{}`; with `textBody`, a non-JSON content
+ * type hands the schema the text itself.
  * @throws AppError bad_request (not JSON, nested deeper than MAX_BODY_DEPTH), invalid_input (schema, naming the field).
  */
-export async function readBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  const text = await req.text();
+function decodeBody(text: string, contentType: string | null, opts: RouteDeclaration): unknown {
+  if (opts.textBody && !(contentType ?? "").includes("json")) return parseOrThrow(opts.body!, text);
   let data: unknown = {};
   if (text.trim()) {
     try {
       data = JSON.parse(text);
     } catch {
-      throw new AppError("bad_request", "request body is not valid JSON");
+      throw new AppError("bad_request", `request body is not valid JSON${opts.textBody ? ` (send ${opts.textBody} with its content type)` : ""}`);
     }
     if (nestedDeeperThan(data, MAX_BODY_DEPTH)) throw new AppError("bad_request", `request body nests deeper than ${MAX_BODY_DEPTH} levels`);
   }
-  return parseOrThrow(schema, data);
+  return parseOrThrow(opts.body!, data);
 }
 
-/** Validate the query string with a schema (values arrive as strings; use z.coerce). */
-export function readQuery<S extends z.ZodType>(req: Request, schema: S): z.infer<S> {
-  return parseOrThrow(schema, Object.fromEntries(new URL(req.url).searchParams));
+/**
+ * Wrap a handler. 401 `unauthorized` without valid credentials, 403 `forbidden` outside the
+ * declared scope; then params, query and body are parsed with the declared schemas (422 naming
+ * the field) and the handler runs, as its caller (server/events/event-actor.ts: the lane events it
+ * appends record `by`). A handler that returns a Response (a stream) sends it as is.
+ * The declaration stays on the returned function (`.declaration`) for the OpenAPI document.
+ */
+export function route<P extends z.ZodObject | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  fn: (ctx: HandlerContext<Parsed<P, Params>, Parsed<Q, undefined>, Parsed<B, undefined>>) => Promise<unknown>,
+  opts: RouteOptions<P, Q, B>,
+): RouteHandler {
+  const decl = opts as RouteDeclaration;
+  const handler = async (req: Request, ctx: { params: Promise<Params> }): Promise<Response> => {
+    try {
+      const rt = getRuntime();
+      const caller = rt.auth.require({ authorization: req.headers.get("authorization"), cookie: req.headers.get("cookie") });
+      rt.auth.authorize(caller, opts.scope);
+      const raw = await readParams(ctx.params);
+      const params = (decl.params ? parseOrThrow(decl.params, raw) : raw) as Parsed<P, Params>;
+      await assertRepoReach(rt, caller, req, raw);
+      const query = (decl.query ? parseOrThrow(decl.query, Object.fromEntries(new URL(req.url).searchParams)) : undefined) as Parsed<Q, undefined>;
+      const key = opts.idempotent ? req.headers.get("idempotency-key") : null;
+      // The body is read once: the idempotency record keeps its text, the schema parses it.
+      const text = decl.body || key !== null ? await req.text() : null;
+      const body = (decl.body ? decodeBody(text ?? "", req.headers.get("content-type"), decl) : undefined) as Parsed<B, undefined>;
+      const request = text === null ? req : new Request(req.url, { method: req.method, headers: req.headers, body: text || undefined, signal: req.signal });
+      const call = () => rt.events.actingAs(caller.by, () => fn({ req: request, params, query, body, rt, caller }));
+      if (key !== null) {
+        const record = { credentials: caller.tokenId ?? caller.by, route: `${req.method} ${new URL(req.url).pathname}`, key, body: text ?? "" };
+        const answer = await rt.idempotency.run(record, async () => ({ status: opts.status ?? 200, body: await call() }));
+        return Response.json(answer.body, { status: answer.status, headers: answer.replayed ? { "Idempotent-Replayed": "true" } : {} });
+      }
+      const result = await call();
+      if (result instanceof Response) return result;
+      return Response.json(result, { status: opts.status ?? 200 });
+    } catch (err) {
+      return errorResponse(err, req);
+    }
+  };
+  return Object.assign(handler, { declaration: decl });
 }

@@ -1,19 +1,27 @@
-import { LaneListQuerySchema, LanePageSchema } from "@/lib/api";
+import { LaneListQuerySchema, LanePageSchema, LaneViewSchema } from "@/lib/api";
 import { TaskPacketSchema } from "@/lib/task-packet";
-import { readBody, readQuery, route } from "../../_lib/handler";
+import { route } from "../../_lib/handler";
 import { assertMayUseRepo, repoFilterFor } from "../../_lib/repo-reach";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes[?repoId=&limit=&cursor=] → { items: LaneView[], next }: lanes in creation order, one page (lib/paging.ts); a repo-limited token sees its repos' lanes */
-export const GET = route(async ({ req, rt, caller }) => {
-  const query = readQuery(req, LaneListQuerySchema);
-  return LanePageSchema.parse(await rt.lanes.page({ ...query, repoId: repoFilterFor(caller, query.repoId) }));
-}, { scope: "read" });
+export const GET = route(async ({ query, rt, caller }) => LanePageSchema.parse(await rt.lanes.page({ ...query, repoId: repoFilterFor(caller, query.repoId) })), {
+  scope: "read",
+  summary: "Lanes in creation order, one page (pass `next` as `cursor`); a repo-limited token sees its repos' lanes",
+  query: LaneListQuerySchema,
+  response: LanePageSchema,
+});
 
-/** POST /api/v1/lanes <TaskPacket> → 201 LaneView (queued or already starting) */
-export const POST = route(async ({ req, rt, caller }) => {
-  const packet = await readBody(req, TaskPacketSchema);
-  await assertMayUseRepo(rt, caller, packet.repo);
-  return rt.lanes.create(packet);
-}, { scope: "control", status: 201, idempotent: true });
+export const POST = route(async ({ body, rt, caller }) => {
+  await assertMayUseRepo(rt, caller, body.repo);
+  return rt.lanes.create(body);
+}, {
+  scope: "control",
+  summary: "Create a lane from a task packet (queued, or already starting)",
+  description: "409 `branch_exists` for a branch that exists; 404 for an unknown repo.",
+  status: 201,
+  idempotent: true,
+  body: TaskPacketSchema,
+  response: LaneViewSchema,
+  errors: ["not_found", "branch_exists", "conflict", "forbidden"],
+});

@@ -1,13 +1,20 @@
-import { CreateTokenBodySchema } from "@/lib/auth";
-import { readBody, route } from "../../_lib/handler";
+import { CreateTokenBodySchema, CreatedTokenSchema, TokenListSchema } from "@/lib/auth";
+import { route } from "../../_lib/handler";
 
 export const dynamic = "force-dynamic";
 
-/**
- * POST /api/v1/tokens { name, scopes, repos?, expiresAt? } → 201 CreatedToken: the secret is in
- * this answer only (stored hashed). Needs an admin token not limited to repos; 409 when the name is in use.
- */
-export const POST = route(async ({ req, rt, caller }) => rt.tokens.create(await readBody(req, CreateTokenBodySchema), caller), { scope: "admin", status: 201 });
+export const POST = route(async ({ body, rt, caller }) => rt.tokens.create(body, caller), {
+  scope: "admin",
+  summary: "Create a token with scopes, optional repos and expiry",
+  description: "The secret is in this answer only (stored hashed). Needs an admin token not limited to repos; 409 `already_exists` when the name is in use.",
+  status: 201,
+  body: CreateTokenBodySchema,
+  response: CreatedTokenSchema,
+  errors: ["already_exists", "not_found"],
+});
 
-/** GET /api/v1/tokens → { tokens: TokenView[] }, newest first, without secrets. */
-export const GET = route(async ({ rt }) => ({ tokens: await rt.tokens.list() }), { scope: "admin" });
+export const GET = route(async ({ rt }) => ({ tokens: await rt.tokens.list() }), {
+  scope: "admin",
+  summary: "Every token, newest first, without secrets",
+  response: TokenListSchema,
+});

@@ -1,6 +1,12 @@
+import { LaneViewSchema } from "@/lib/api";
 import { route } from "../../../_lib/handler";
+import { LaneParams } from "../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes/:id → LaneView */
-export const GET = route<{ id: string }>(async ({ params, rt }) => rt.lanes.get(params.id), { scope: "read" });
+export const GET = route(async ({ params, rt }) => rt.lanes.get(params.id), {
+  scope: "read",
+  summary: "One lane: state, checks, summary, worker, schedule",
+  params: LaneParams,
+  response: LaneViewSchema,
+});

@@ -1,6 +1,12 @@
+import { ProcessViewSchema } from "@/lib/api";
 import { route } from "../../../_lib/handler";
+import { ProcessParams } from "../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/processes/:id → ProcessView (env secrets redacted) */
-export const GET = route<{ id: string }>(async ({ params, rt }) => rt.supervisor.get(params.id), { scope: "read" });
+export const GET = route(async ({ params, rt }) => rt.supervisor.get(params.id), {
+  scope: "read",
+  summary: "One supervised process (environment secrets redacted)",
+  params: ProcessParams,
+  response: ProcessViewSchema,
+});

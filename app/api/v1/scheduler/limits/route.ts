@@ -1,10 +1,17 @@
-import { RateLimitsUpdateSchema } from "@/lib/scheduling";
-import { readBody, route } from "../../../_lib/handler";
+import { RateLimitsUpdateSchema, RateLimitsViewSchema } from "@/lib/scheduling";
+import { route } from "../../../_lib/handler";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/scheduler/limits → { [engine]: { limit, retryAt } } */
-export const GET = route(async ({ rt }) => rt.scheduler.settings.rateLimits(), { scope: "read" });
+export const GET = route(async ({ rt }) => rt.scheduler.settings.rateLimits(), {
+  scope: "read",
+  summary: "Rate limits per engine and when a held engine may start again",
+  response: RateLimitsViewSchema,
+});
 
-/** PUT /api/v1/scheduler/limits { [engine]: { requestsPerMinute, burst? } | null } → limits; a lane start takes one request. */
-export const PUT = route(async ({ req, rt }) => rt.scheduler.settings.setRateLimits(await readBody(req, RateLimitsUpdateSchema)), { scope: "admin" });
+export const PUT = route(async ({ body, rt }) => rt.scheduler.settings.setRateLimits(body), {
+  scope: "admin",
+  summary: "Set or clear rate limits per engine (a lane start takes one request)",
+  body: RateLimitsUpdateSchema,
+  response: RateLimitsViewSchema,
+});

@@ -1,7 +1,11 @@
-import { QueueQuerySchema } from "@/lib/scheduling";
-import { readQuery, route } from "../../../_lib/handler";
+import { QueueQuerySchema, QueueViewSchema } from "@/lib/scheduling";
+import { route } from "../../../_lib/handler";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/scheduler/queue[?pool=&repoId=&limit=500] → QueueView: queued lanes in dispatch order with position and reason */
-export const GET = route(async ({ req, rt }) => rt.scheduler.settings.queue(readQuery(req, QueueQuerySchema)), { scope: "read" });
+export const GET = route(async ({ query, rt }) => rt.scheduler.settings.queue(query), {
+  scope: "read",
+  summary: "Queued lanes in dispatch order, with position and what each waits for",
+  query: QueueQuerySchema,
+  response: QueueViewSchema,
+});

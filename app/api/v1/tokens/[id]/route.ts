@@ -1,6 +1,12 @@
+import { TokenViewSchema } from "@/lib/auth";
 import { route } from "../../../_lib/handler";
+import { TokenParams } from "../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** DELETE /api/v1/tokens/:id → the revoked TokenView: refused from now on, its open sockets closed. 404 when unknown. */
-export const DELETE = route<{ id: string }>(async ({ params, rt, caller }) => rt.tokens.revoke(params.id, caller), { scope: "admin" });
+export const DELETE = route(async ({ params, rt, caller }) => rt.tokens.revoke(params.id, caller), {
+  scope: "admin",
+  summary: "Revoke a token: refused from now on, its open sockets closed",
+  params: TokenParams,
+  response: TokenViewSchema,
+});

@@ -1,6 +1,12 @@
+import { LaneAttemptsSchema } from "@/lib/review-api";
 import { route } from "../../../../_lib/handler";
+import { LaneParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes/:id/attempts → LaneAttempts: every attempt's processes, checks, usage and event range, plus lane and repo usage. */
-export const GET = route<{ id: string }>(async ({ params, rt }) => rt.attempts.list(params.id), { scope: "read" });
+export const GET = route(async ({ params, rt }) => rt.attempts.list(params.id), {
+  scope: "read",
+  summary: "Every attempt of a lane: its processes, checks, usage and event range, plus lane and repo usage",
+  params: LaneParams,
+  response: LaneAttemptsSchema,
+});

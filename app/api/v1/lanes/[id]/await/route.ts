@@ -1,15 +1,16 @@
 import { AwaitLaneQuerySchema, AwaitLaneResponseSchema } from "@/lib/lane-await";
-import { readQuery, route } from "../../../../_lib/handler";
+import { route } from "../../../../_lib/handler";
+import { LaneParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/**
- * GET /api/v1/lanes/:id/await?state=<targets>&timeout=<s> (or timeoutMs=<ms>) → AwaitLaneResponse:
- * a long poll (≤ 120 s) that answers once the lane is in one of the comma-separated targets
- * (lane states, worker states, `ready_for_prompt`, `ended`, `stalled`; lib/lane-await.ts),
- * with outcome `reached`, `ended` (it ended elsewhere) or `timeout`.
- */
-export const GET = route<{ id: string }>(async ({ req, params, rt }) => {
-  const { targets, timeoutMs } = readQuery(req, AwaitLaneQuerySchema);
-  return AwaitLaneResponseSchema.parse(await rt.awaiter.await(params.id, targets, timeoutMs));
-}, { scope: "read" });
+export const GET = route(async ({ params, query, rt }) => AwaitLaneResponseSchema.parse(await rt.awaiter.await(params.id, query.targets, query.timeoutMs)), {
+  scope: "read",
+  summary: "Long poll until the lane is in one of the given states, or the timeout passes",
+  description:
+    "`state` is comma-separated targets (lane states, worker states, `ready_for_prompt`, `ended`, `stalled`); at most 120 s per call. " +
+    "Outcome `reached`, `ended` (it ended elsewhere) or `timeout`.",
+  params: LaneParams,
+  query: AwaitLaneQuerySchema,
+  response: AwaitLaneResponseSchema,
+});

@@ -1,6 +1,12 @@
+import { LaneChecksResponseSchema } from "@/lib/api";
 import { route } from "../../../../_lib/handler";
+import { LaneParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes/:id/checks → { laneId, runs, levels }: every check run with its counts and failure class, and red/green per level. */
-export const GET = route<{ id: string }>(async ({ params, rt }) => rt.merge.checkReport(params.id), { scope: "read" });
+export const GET = route(async ({ params, rt }) => rt.merge.checkReport(params.id), {
+  scope: "read",
+  summary: "A lane's check runs with their counts and failure class, and red/green per level",
+  params: LaneParams,
+  response: LaneChecksResponseSchema,
+});

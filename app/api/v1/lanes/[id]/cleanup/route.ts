@@ -1,7 +1,15 @@
-import { CleanupBodySchema } from "@/lib/review-api";
-import { readBody, route } from "../../../../_lib/handler";
+import { CleanupBodySchema, CleanupResultSchema } from "@/lib/review-api";
+import { route } from "../../../../_lib/handler";
+import { LaneParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** POST /api/v1/lanes/:id/cleanup { deleteBranch?: boolean } → CleanupResult: remove a merged lane's worktree (409 not_ready when not merged). */
-export const POST = route<{ id: string }>(async ({ req, params, rt, caller }) => rt.merge.cleanup(params.id, (await readBody(req, CleanupBodySchema)).deleteBranch, caller.by), { scope: "control" });
+export const POST = route(async ({ params, body, rt, caller }) => rt.merge.cleanup(params.id, body.deleteBranch, caller.by), {
+  scope: "control",
+  summary: "Remove a merged lane's worktree (and optionally its branch)",
+  description: "409 `not_ready` when the lane is not merged.",
+  params: LaneParams,
+  body: CleanupBodySchema,
+  response: CleanupResultSchema,
+  errors: ["not_ready"],
+});

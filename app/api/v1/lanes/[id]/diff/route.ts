@@ -1,6 +1,14 @@
+import { LaneDiffSchema } from "@/lib/review-api";
 import { route } from "../../../../_lib/handler";
+import { LaneParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes/:id/diff → LaneDiff: files the branch changed against the merge base with its base (409 when the branch is gone). */
-export const GET = route<{ id: string }>(async ({ params, rt }) => rt.diff.files(params.id), { scope: "read" });
+export const GET = route(async ({ params, rt }) => rt.diff.files(params.id), {
+  scope: "read",
+  summary: "Files the lane's branch changed against the merge base with its base",
+  description: "409 `conflict` when the branch is gone.",
+  params: LaneParams,
+  response: LaneDiffSchema,
+  errors: ["conflict"],
+});

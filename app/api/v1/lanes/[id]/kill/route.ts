@@ -1,10 +1,15 @@
-import { KillBodySchema } from "@/lib/api";
-import { readBody, route } from "../../../../_lib/handler";
+import { KillBodySchema, LaneViewSchema } from "@/lib/api";
+import { route } from "../../../../_lib/handler";
+import { LaneParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** POST /api/v1/lanes/:id/kill { graceMs? } → LaneView once the process group is gone; 409 not_running if it has ended. */
-export const POST = route<{ id: string }>(async ({ req, params, rt, caller }) => {
-  const body = await readBody(req, KillBodySchema);
-  return rt.lanes.kill(params.id, { graceMs: body.graceMs, by: caller.by });
-}, { scope: "control" });
+export const POST = route(async ({ params, body, rt, caller }) => rt.lanes.kill(params.id, { graceMs: body.graceMs, by: caller.by }), {
+  scope: "control",
+  summary: "Stop a lane's running process group (SIGTERM, then SIGKILL after the grace period)",
+  description: "Answers once the process group is gone; 409 `not_running` if it has ended.",
+  params: LaneParams,
+  body: KillBodySchema,
+  response: LaneViewSchema,
+  errors: ["not_running"],
+});

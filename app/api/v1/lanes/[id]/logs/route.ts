@@ -1,7 +1,13 @@
-import { LaneLogsQuerySchema } from "@/lib/api";
-import { readQuery, route } from "../../../../_lib/handler";
+import { LaneLogsQuerySchema, LaneLogsResponseSchema } from "@/lib/api";
+import { route } from "../../../../_lib/handler";
+import { LaneParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes/:id/logs?limit=&processId= → LaneLogsResponse (current attempt; readable after exit). */
-export const GET = route<{ id: string }>(async ({ req, params, rt }) => rt.lanes.logs(params.id, readQuery(req, LaneLogsQuerySchema)), { scope: "read" });
+export const GET = route(async ({ params, query, rt }) => rt.lanes.logs(params.id, query), {
+  scope: "read",
+  summary: "The last lines of a lane's current attempt (readable after it exits)",
+  params: LaneParams,
+  query: LaneLogsQuerySchema,
+  response: LaneLogsResponseSchema,
+});

@@ -1,6 +1,15 @@
+import { LaneViewSchema } from "@/lib/api";
 import { route } from "../../../../_lib/handler";
+import { LaneParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** POST /api/v1/lanes/:id/restart → LaneView (re-queued in the same worktree); 409 if still live. */
-export const POST = route<{ id: string }>(async ({ params, rt, caller }) => rt.lanes.restart(params.id, { by: caller.by }), { scope: "control", idempotent: true });
+export const POST = route(async ({ params, rt, caller }) => rt.lanes.restart(params.id, { by: caller.by }), {
+  scope: "control",
+  summary: "Re-queue an ended lane in the same worktree",
+  description: "409 `conflict` while the lane is still live.",
+  idempotent: true,
+  params: LaneParams,
+  response: LaneViewSchema,
+  errors: ["conflict"],
+});

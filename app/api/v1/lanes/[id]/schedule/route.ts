@@ -1,11 +1,17 @@
+import { LaneViewSchema } from "@/lib/api";
 import { ScheduleUpdateSchema } from "@/lib/scheduling";
-import { readBody, route } from "../../../../_lib/handler";
+import { route } from "../../../../_lib/handler";
+import { LaneParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/**
- * PATCH /api/v1/lanes/:id/schedule { priority?, deadline?, dependsOn?, mode?, artifact? } → LaneView (queued lanes only).
- * 422 naming the field (priority out of -1000..1000, deadline in the past, dependsOn.<i> unknown /
- * of another repo / itself, dependsOn for a cycle — the cycle is named); 409 if the lane is not queued.
- */
-export const PATCH = route<{ id: string }>(async ({ req, params, rt }) => rt.lanes.reschedule(params.id, await readBody(req, ScheduleUpdateSchema)), { scope: "control" });
+export const PATCH = route(async ({ params, body, rt }) => rt.lanes.reschedule(params.id, body), {
+  scope: "control",
+  summary: "Change a queued lane's priority, deadline, dependencies or artifact",
+  description:
+    "422 naming the field (priority out of -1000..1000, deadline in the past, `dependsOn.<i>` unknown, of another repo or itself, or a cycle, which is named); 409 `conflict` if the lane is not queued.",
+  params: LaneParams,
+  body: ScheduleUpdateSchema,
+  response: LaneViewSchema,
+  errors: ["conflict"],
+});

@@ -1,7 +1,16 @@
 import { ProcessLogsQuerySchema } from "@/lib/api";
-import { readQuery, route } from "../../../../_lib/handler";
+import { LogRangeSchema } from "@/lib/log-range";
+import { route } from "../../../../_lib/handler";
+import { ProcessParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/processes/:id/logs?stream=&from=&to=&fromLine=&limit= → lines by byte or line range; 416 past the end. */
-export const GET = route<{ id: string }>(async ({ req, params, rt }) => rt.supervisor.readLog(params.id, readQuery(req, ProcessLogsQuerySchema)), { scope: "read" });
+export const GET = route(async ({ params, query, rt }) => rt.supervisor.readLog(params.id, query), {
+  scope: "read",
+  summary: "Whole lines of one output stream, by byte or line range",
+  description: "Continue from `to`; 416 `range_not_satisfiable` when `from` is past the end.",
+  params: ProcessParams,
+  query: ProcessLogsQuerySchema,
+  response: LogRangeSchema,
+  errors: ["range_not_satisfiable"],
+});

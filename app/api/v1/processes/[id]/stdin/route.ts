@@ -1,10 +1,21 @@
-import { StdinBodySchema } from "@/lib/api";
-import { readBody, route } from "../../../../_lib/handler";
+import { OkResponseSchema, StdinBodySchema } from "@/lib/api";
+import { route } from "../../../../_lib/handler";
+import { ProcessParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** POST /api/v1/processes/:id/stdin { data } → { ok: true }; 409 not_running for a finished process. */
-export const POST = route<{ id: string }>(async ({ req, params, rt }) => {
-  await rt.supervisor.writeStdin(params.id, (await readBody(req, StdinBodySchema)).data);
-  return { ok: true };
-}, { scope: "control" });
+export const POST = route(
+  async ({ params, body, rt }) => {
+    await rt.supervisor.writeStdin(params.id, body.data);
+    return { ok: true };
+  },
+  {
+    scope: "control",
+    summary: "Write to a running process's stdin",
+    description: "409 `not_running` for a finished process.",
+    params: ProcessParams,
+    body: StdinBodySchema,
+    response: OkResponseSchema,
+    errors: ["not_running"],
+  },
+);

@@ -1,30 +1,31 @@
-import { PolicyPutBodySchema } from "@/lib/api";
-import { AppError } from "@/lib/errors";
-import { parseOrThrow } from "@/lib/validate";
+import { PolicyPutRequestSchema, PolicyViewSchema } from "@/lib/api";
 import { route } from "../../../../_lib/handler";
+import { RepoParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/repos/:id/policy → PolicyView: the rules in force, where they come from, the accepted text. */
-export const GET = route<{ id: string }>(async ({ params, rt }) => rt.policy.get(params.id), { scope: "read" });
+export const GET = route(async ({ params, rt }) => rt.policy.get(params.id), {
+  scope: "read",
+  summary: "A repo's policy: the rules in force, where they come from, the accepted text",
+  params: RepoParams,
+  response: PolicyViewSchema,
+});
 
-/**
- * PUT /api/v1/repos/:id/policy → PolicyView. Body: the policy text (YAML or JSON, any non-JSON
- * content type), or JSON `{ text }` or `{ rules, includeDefaults? }`. Invalid rules → 422
- * `{ error: { code: "invalid_input", message, details: { errors: [{ line, column, message, path }] } } }`;
- * the previous rules stay in force.
- */
-export const PUT = route<{ id: string }>(async ({ req, params, rt }) => {
-  const text = await req.text();
-  if (!(req.headers.get("content-type") ?? "").includes("json")) return rt.policy.put(params.id, text);
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new AppError("bad_request", "request body is not valid JSON (send YAML with content-type text/yaml)");
-  }
-  return rt.policy.put(params.id, parseOrThrow(PolicyPutBodySchema, data));
-}, { scope: "admin" });
+export const PUT = route(async ({ params, body, rt }) => rt.policy.put(params.id, body), {
+  scope: "admin",
+  summary: "Replace a repo's policy",
+  description:
+    "The policy text (YAML or JSON) with any non-JSON content type, or JSON `{ text }` or `{ rules, includeDefaults? }`. " +
+    "Invalid rules: 422 `invalid_input` with `details.errors: [{ line, column, message, path }]`; the previous rules stay in force.",
+  params: RepoParams,
+  body: PolicyPutRequestSchema,
+  textBody: "text/yaml",
+  response: PolicyViewSchema,
+});
 
-/** DELETE /api/v1/repos/:id/policy → PolicyView: drop the rules set through the API (back to the repo's file or the defaults). */
-export const DELETE = route<{ id: string }>(async ({ params, rt }) => rt.policy.reset(params.id), { scope: "admin" });
+export const DELETE = route(async ({ params, rt }) => rt.policy.reset(params.id), {
+  scope: "admin",
+  summary: "Drop the rules set through the API (back to the repo's file or the defaults)",
+  params: RepoParams,
+  response: PolicyViewSchema,
+});

@@ -1,10 +1,15 @@
-import { LaneDiffFileQuerySchema } from "@/lib/review-api";
-import { readQuery, route } from "../../../../../_lib/handler";
+import { LaneDiffFileQuerySchema, LaneDiffFileSchema } from "@/lib/review-api";
+import { route } from "../../../../../_lib/handler";
+import { LaneParams } from "../../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes/:id/diff/file?path=[&base=&head=] → LaneDiffFile: one listed file's unified diff (422 for a path the diff does not list). */
-export const GET = route<{ id: string }>(async ({ req, params, rt }) => {
-  const q = readQuery(req, LaneDiffFileQuerySchema);
-  return rt.diff.file(params.id, q.path, { base: q.base, head: q.head });
-}, { scope: "read" });
+export const GET = route(async ({ params, query, rt }) => rt.diff.file(params.id, query.path, { base: query.base, head: query.head }), {
+  scope: "read",
+  summary: "One changed file's unified diff",
+  description: "422 for a path the lane's diff does not list.",
+  params: LaneParams,
+  query: LaneDiffFileQuerySchema,
+  response: LaneDiffFileSchema,
+  errors: ["conflict"],
+});

@@ -1,13 +1,11 @@
-import { errorResponse } from "../../../../../_lib/handler";
-import { getRuntime } from "@/server/runtime-global";
+import { route } from "../../../../../_lib/handler";
+import { LaneParams } from "../../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes/:id/logs/download → text/plain attachment: every attempt's every process, stdout and stderr in the order the process wrote them (as far as the server can tell: docs/architecture.md). 404 for an unknown lane. */
-export async function GET(_req: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
-  try {
-    const { id } = await ctx.params;
-    const chunks = getRuntime().lanes.exportLog(id);
+export const GET = route(
+  async ({ params, rt }) => {
+    const chunks = rt.lanes.exportLog(params.id);
     const first = await chunks.next(); // fails here (404) before any byte is sent
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
@@ -23,9 +21,14 @@ export async function GET(_req: Request, ctx: { params: Promise<{ id: string }> 
         await chunks.return(undefined);
       },
     });
-    const name = `lane-${id.replace(/[^A-Za-z0-9_-]/g, "_")}.log`;
+    const name = `lane-${params.id.replace(/[^A-Za-z0-9_-]/g, "_")}.log`;
     return new Response(body, { headers: { "content-type": "text/plain; charset=utf-8", "content-disposition": `attachment; filename="${name}"`, "cache-control": "no-store" } });
-  } catch (err) {
-    return errorResponse(err);
-  }
-}
+  },
+  {
+    scope: "read",
+    summary: "A lane's whole log as a text attachment: every attempt's every process, stdout and stderr in the order the process wrote them",
+    description: "The order across stdout and stderr is as far as the server can tell (docs/architecture.md). 404 for an unknown lane.",
+    params: LaneParams,
+    stream: "text/plain",
+  },
+);

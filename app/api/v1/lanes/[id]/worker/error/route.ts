@@ -1,7 +1,12 @@
 import { LastErrorResponseSchema } from "@/lib/worker-api";
 import { route } from "../../../../../_lib/handler";
+import { LaneParams } from "../../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/v1/lanes/:id/worker/error → LastErrorResponse: the lane's most recent failure-like event, classified (null if none). */
-export const GET = route<{ id: string }>(async ({ params, rt }) => LastErrorResponseSchema.parse(await rt.workers.lastError(params.id)), { scope: "read" });
+export const GET = route(async ({ params, rt }) => LastErrorResponseSchema.parse(await rt.workers.lastError(params.id)), {
+  scope: "read",
+  summary: "A lane's most recent failure, classified (null if none)",
+  params: LaneParams,
+  response: LastErrorResponseSchema,
+});

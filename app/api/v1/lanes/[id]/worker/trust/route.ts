@@ -1,10 +1,15 @@
 import { ResolveTrustBodySchema, WorkerStateResponseSchema } from "@/lib/worker-api";
-import { readBody, route } from "../../../../../_lib/handler";
+import { route } from "../../../../../_lib/handler";
+import { LaneParams } from "../../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** POST /api/v1/lanes/:id/worker/trust { by? } → WorkerStateResponse: answer a gated folder-trust prompt. 409 if none is pending. */
-export const POST = route<{ id: string }>(async ({ req, params, rt, caller }) => {
-  const body = await readBody(req, ResolveTrustBodySchema);
-  return WorkerStateResponseSchema.parse(await rt.workers.resolveTrust(params.id, body.by ?? caller.by));
-}, { scope: "control" });
+export const POST = route(async ({ params, body, rt, caller }) => WorkerStateResponseSchema.parse(await rt.workers.resolveTrust(params.id, body.by ?? caller.by)), {
+  scope: "control",
+  summary: "Answer a worker's pending folder-trust prompt",
+  description: "409 `conflict` if none is pending.",
+  params: LaneParams,
+  body: ResolveTrustBodySchema,
+  response: WorkerStateResponseSchema,
+  errors: ["conflict"],
+});

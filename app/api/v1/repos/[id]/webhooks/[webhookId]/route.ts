@@ -1,9 +1,18 @@
+import { WebhookDeletedSchema } from "@/lib/webhooks";
 import { route } from "../../../../../_lib/handler";
+import { WebhookParams } from "../../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-/** DELETE /api/v1/repos/:id/webhooks/:webhookId → { deleted: true }; its deliveries go with it. 404 when unknown. */
-export const DELETE = route<{ id: string; webhookId: string }>(async ({ params, rt }) => {
-  await rt.webhooks.remove(params.id, params.webhookId);
-  return { deleted: true };
-}, { scope: "admin" });
+export const DELETE = route(
+  async ({ params, rt }) => {
+    await rt.webhooks.remove(params.id, params.webhookId);
+    return { deleted: true };
+  },
+  {
+    scope: "admin",
+    summary: "Delete a webhook and its deliveries",
+    params: WebhookParams,
+    response: WebhookDeletedSchema,
+  },
+);
