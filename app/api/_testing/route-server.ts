@@ -121,6 +121,10 @@ export async function startRouteServer(port = 0, guard?: RequestGuard): Promise<
       res.end();
     });
   });
+  // Node closes a keep-alive socket after 5 s idle; a test's client that pauses longer (a lane
+  // running on a loaded machine) may reuse it just then and get ECONNRESET. Idle sockets are
+  // closed by close() instead.
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const address = server.address();
   origin = `http://127.0.0.1:${typeof address === "object" && address ? address.port : port}`;
