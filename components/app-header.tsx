@@ -1,5 +1,5 @@
 "use client";
-/** The sticky top bar: product name (links to the board), optional extra content, connection status. */
+/** The sticky top bar: product name (links to the board), optional extra content, links to the API reference and settings, connection status. */
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { ConnectionStatus } from "./connection-status";
@@ -16,6 +16,9 @@ export function AppHeader({ children }: { children?: ReactNode }) {
           Laneboard
         </Link>
         <div className="flex min-w-0 flex-1 items-center gap-3">{children}</div>
+        <Link href="/docs/api" data-testid="api-reference-link" className="hidden shrink-0 text-xs text-zinc-300 hover:text-sky-300 sm:inline">
+          API
+        </Link>
         <Link href="/settings" data-testid="settings-link" className="shrink-0 text-xs text-zinc-300 hover:text-sky-300">
           Settings
         </Link>

@@ -64,7 +64,7 @@ function errorCodesOf(r: RouteDoc): ErrorCode[] {
 
 /** The group an operation is listed under: the first path segment after `/api/v1` (`lanes`, `events`, …). */
 function tagOf(path: string): string {
-  return path.replace(/^\/api\/v1\/?/, "").split("/")[0] || "api";
+  return path.replace(/^\/api\/v1\/?/, "").split("/")[0]?.replace(/\.json$/, "") || "api";
 }
 
 /** A stable operation id from method and path: `get /api/v1/lanes/{id}/worker` → `getLanesIdWorker`. */
