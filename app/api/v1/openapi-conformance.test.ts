@@ -99,6 +99,7 @@ describe("every documented GET answers what the document says", () => {
     const queries: Record<string, string> = {
       "/api/v1/lanes/{id}/diff/file": "path=hello.txt",
       "/api/v1/lanes/{id}/worker/ready": "timeoutMs=0",
+      "/api/v1/lanes/{id}/await": "state=finished&timeoutMs=0",
       "/api/v1/events/stream": "after=0",
       "/api/v1/processes/{id}/logs/stream": "from=0",
     };
