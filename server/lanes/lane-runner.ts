@@ -208,11 +208,26 @@ export class LaneRunner {
     return true;
   }
 
+  /** Exit handling under way, by process id (see {@link whenExitHandled}). */
+  readonly #exitsInFlight = new Map<string, Promise<void>>();
+
   /** Bus listener for `process.exit`; never throws (errors are logged). */
   handleProcessExit = (exit: ProcessExit): void => {
     if (!exit.laneId) return;
-    void this.#onExit(exit).catch((err) => console.error(`[lanes] exit handling for ${exit.processId} failed`, err));
+    const handled = this.#onExit(exit)
+      .catch((err) => console.error(`[lanes] exit handling for ${exit.processId} failed`, err))
+      .finally(() => this.#exitsInFlight.delete(exit.processId));
+    this.#exitsInFlight.set(exit.processId, handled);
   };
+
+  /**
+   * Resolves once the runner has recorded what a process's exit means for its lane and worker
+   * (at once when nothing is under way). The supervisor announces an exit before its `kill`
+   * resolves, so a caller that killed a process and awaits this reads the worker's end state.
+   */
+  whenExitHandled(processId: string): Promise<void> {
+    return this.#exitsInFlight.get(processId) ?? Promise.resolve();
+  }
 
   /** Bus listener for `process.output`: worker stdout goes to its engine adapter. Never throws. */
   handleProcessOutput = (batch: ProcessOutput): void => this.monitor.handleOutput(batch);

@@ -158,6 +158,8 @@ export class LaneService {
         throw err;
       });
       signal = exit?.signal ?? null;
+      // Answer with the worker's end recorded too, not only the lane's.
+      await this.deps.runner.whenExitHandled(proc.id);
     }
     await this.deps.events.append({ type: "lane.killed", laneId, repoId: lane.repoId, payload: { by, signal, graceMs } });
     void this.deps.scheduler.kick();
