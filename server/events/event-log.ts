@@ -48,19 +48,33 @@ export class EventLog {
    * (a programming error: payloads come from our own code).
    * @returns the stored event with its cursor id.
    */
-  append(event: NewLaneEvent): Promise<LaneEvent> {
-    const payload = parseLaneEventPayload(event.type, event.payload);
+  async append(event: NewLaneEvent): Promise<LaneEvent> {
+    const [stored] = await this.appendAll([event]);
+    return stored!;
+  }
+
+  /**
+   * Persist `events` (consecutive ids, in order) and only then publish them, so a subscriber
+   * woken by the first finds the others already in the log: a lane's `lane.state_changed` to
+   * failed and its `lane.failed` with the reason are seen together. Throws as {@link append}.
+   * @returns the stored events, in the given order.
+   */
+  appendAll(events: NewLaneEvent[]): Promise<LaneEvent[]> {
+    const payloads = events.map((event) => parseLaneEventPayload(event.type, event.payload));
     // Taken now: the append may run after the call that caused it has answered.
     const by = currentActor();
-    const run = async (): Promise<LaneEvent> => {
-      const repoId = await this.#repoOf(event.laneId, event.repoId);
-      const json = JSON.stringify(payload);
-      const at = new Date();
-      // One raw statement (server/store/sql): this runs for every event, several per process exit.
-      const id = await hotSql(this.db).appendEvent(this.db, { laneId: event.laneId, repoId, type: event.type, version: LANE_EVENT_VERSION, payload: json, at, by });
-      // The payload was validated above; the stored event is built, not parsed back.
-      const stored = wireEvent({ id, version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type, by }, payload);
-      this.bus.emit("lane.event", stored);
+    const run = async (): Promise<LaneEvent[]> => {
+      const stored: LaneEvent[] = [];
+      for (const [i, event] of events.entries()) {
+        const repoId = await this.#repoOf(event.laneId, event.repoId);
+        const json = JSON.stringify(payloads[i]);
+        const at = new Date();
+        // One raw statement (server/store/sql): this runs for every event, several per process exit.
+        const id = await hotSql(this.db).appendEvent(this.db, { laneId: event.laneId, repoId, type: event.type, version: LANE_EVENT_VERSION, payload: json, at, by });
+        // The payload was validated above; the stored event is built, not parsed back.
+        stored.push(wireEvent({ id, version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type, by }, payloads[i]));
+      }
+      for (const event of stored) this.bus.emit("lane.event", event);
       return stored;
     };
     const result = this.#tail.then(run, run);

@@ -19,6 +19,7 @@
  * while the server was down continues correctly after the restart.
  */
 import type { TaskPacket } from "@/lib/task-packet";
+import type { NewLaneEvent } from "@/lib/lane-events";
 import { isAppError } from "@/lib/errors";
 import type { FailureClass } from "@/lib/lane-state";
 import type { WorkerError } from "@/lib/worker-state";
@@ -317,11 +318,12 @@ export class LaneRunner {
     reason?: string,
     details?: FailureDetails,
   ): Promise<void> {
-    const { events } = this.deps;
-    const done = await transitionLane(this.deps, lane, to, { endedAt: new Date() });
-    if (!done) return;
-    if (to === "finished") await events.append({ type: "lane.finished", laneId: lane.id, repoId: lane.repoId, payload: exit });
-    else if (to === "failed" || to === "lost")
-      await events.append({ type: "lane.failed", laneId: lane.id, repoId: lane.repoId, payload: { ...details, ...exit, failureClass: failureClass ?? "infra", reason: reason ?? to } });
+    const closing: NewLaneEvent[] =
+      to === "finished"
+        ? [{ type: "lane.finished", laneId: lane.id, repoId: lane.repoId, payload: exit }]
+        : to === "failed" || to === "lost"
+          ? [{ type: "lane.failed", laneId: lane.id, repoId: lane.repoId, payload: { ...details, ...exit, failureClass: failureClass ?? "infra", reason: reason ?? to } }]
+          : [];
+    await transitionLane(this.deps, lane, to, { endedAt: new Date() }, closing);
   }
 }

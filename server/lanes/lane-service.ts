@@ -126,8 +126,9 @@ export class LaneService {
       await this.deps.scheduler.submit(lane, sched, queuedAt);
     } catch (err) {
       // Validated above, so a programming error: do not leave a queued lane nobody will start.
-      const killed = await transitionLane(this.deps, lane, "killed", { endedAt: new Date() });
-      if (killed) await events.append({ type: "lane.killed", laneId: lane.id, repoId: repo.id, payload: { by: "scheduler", signal: null, graceMs: 0 } });
+      await transitionLane(this.deps, lane, "killed", { endedAt: new Date() }, [
+        { type: "lane.killed", laneId: lane.id, repoId: repo.id, payload: { by: "scheduler", signal: null, graceMs: 0 } },
+      ]);
       throw err;
     }
     this.deps.onLaneCreated(lane.id);

@@ -13,6 +13,7 @@
  */
 import { canTransitionLane, type LaneState } from "@/lib/lane-state";
 import { AppError } from "@/lib/errors";
+import type { NewLaneEvent } from "@/lib/lane-events";
 import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
 import type { EventLog } from "../events/event-log";
 import type { Db } from "../store/db";
@@ -62,6 +63,8 @@ export async function loadLane(db: Db, laneId: string): Promise<LaneRow> {
 
 /**
  * Move `lane` (as the caller read it) to `to`, writing `data` in the same guarded update.
+ * `closing` events (e.g. `lane.failed` with its reason) are appended with the
+ * `lane.state_changed`, published together, so whoever sees the new state can read why.
  * @returns the updated row, or null if the lane changed meanwhile (the caller lost the race).
  * @throws Error for a transition the table forbids (a programming error).
  */
@@ -70,6 +73,7 @@ export async function transitionLane(
   lane: Pick<LaneRow, "id" | "repoId" | "state" | "stateVersion">,
   to: LaneState,
   data: LaneData = {},
+  closing: NewLaneEvent[] = [],
 ): Promise<LaneRow | null> {
   const from = lane.state as LaneState;
   if (!canTransitionLane(from, to)) throw new Error(`lane ${lane.id}: illegal transition ${from} → ${to}`);
@@ -78,6 +82,6 @@ export async function transitionLane(
     data: { ...data, state: to, stateVersion: { increment: 1 } },
   });
   if (count === 0) return null;
-  await deps.events.append({ type: "lane.state_changed", laneId: lane.id, repoId: lane.repoId, payload: { from, to } });
+  await deps.events.appendAll([{ type: "lane.state_changed", laneId: lane.id, repoId: lane.repoId, payload: { from, to } }, ...closing]);
   return toLaneRow(await deps.db.lane.findUniqueOrThrow({ where: { id: lane.id } }));
 }
