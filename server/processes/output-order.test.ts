@@ -12,25 +12,16 @@
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LogLine } from "@/lib/api";
 import { decodeChunk } from "@/lib/log-chunk";
 import { compareLogLines } from "@/lib/log-order";
 import { ProcLog } from "./proc-log";
-import { createHarness, type Harness, type Instance } from "./supervisor.testing";
+import { harnessPerTest, type Instance } from "./supervisor.testing";
 import { LogTailer } from "./tailer";
 import { processPaths } from "./wrapper";
 
-let h: Harness;
-let a: Instance;
 const cwd = os.tmpdir();
-beforeEach(async () => {
-  h = await createHarness();
-  a = await h.boot();
-});
-afterEach(async () => {
-  await h.cleanup();
-});
 
 const node = (script: string) => ["node", "-e", script];
 const texts = (lines: readonly LogLine[]) => lines.map((l) => l.text);
@@ -49,7 +40,7 @@ async function allViews(inst: Instance, id: string) {
 }
 
 /** Run `script` `runs` times, `parallel` at once, and return every run's views. */
-async function runMany(script: string, runs: number, parallel: number) {
+async function runMany(a: Instance, script: string, runs: number, parallel: number) {
   const results: Awaited<ReturnType<typeof allViews>>[] = [];
   for (let i = 0; i < runs; i += parallel) {
     const ids = await Promise.all(Array.from({ length: Math.min(parallel, runs - i) }, async () => (await a.sup.start({ laneId: null, role: "worker", argv: node(script), cwd, stdin: "null" })).id));
@@ -136,57 +127,62 @@ describe("order across stdout and stderr", () => {
     }
   });
 
-  it("real processes writing both streams at once: every view gives the same order, each stream in its own", async () => {
-    for (const script of ["console.log('one');console.log('two');console.error('three')", "console.error('one');console.log('two');console.log('three')"]) {
-      for (const r of await runMany(script, 5, 5)) {
-        expect(r.liveSorted).toEqual(r.published);
-        expect(r.tail).toEqual(r.published);
-        expect(r.readBack).toEqual(r.published);
-        expect([...r.published].sort()).toEqual(["one", "three", "two"]);
-        const stdout = script.startsWith("console.error") ? ["two", "three"] : ["one", "two"];
-        expect(r.published.filter((t) => stdout.includes(t))).toEqual(stdout);
-      }
-    }
-  }, 120_000);
+  describe("with real processes", () => {
+    const t = harnessPerTest();
 
-  /**
-   * A process that runs steps given on its stdin; a step is lines written synchronously to one
-   * stream (`o3`: three to stdout, `e2`: two to stderr). The next step is sent once the tailer has
-   * published the last one, so every switch of stream is separated by a tailer read.
-   */
-  const STEPPER = `const rl=require('readline').createInterface({input:process.stdin});let n=0;
-rl.on('line',(s)=>{if(s==='end')process.exit(0);for(const part of s.split(' ')){const w=part[0]==='o'?process.stdout:process.stderr;for(let k=0;k<Number(part.slice(1));k++)w.write((part[0]==='o'?'out ':'err ')+(n++)+'\\n')}});`;
-
-  it("random interleavings, every switch of stream separated by a tailer read: exact order everywhere, also after a server restart", async () => {
-    let seed = 42;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-    const v = await a.sup.start({ laneId: null, role: "worker", argv: node(STEPPER), cwd });
-    const want: string[] = [];
-    const RESTART_AT = 30;
-    let inst = a;
-    let writtenBeforeRestart = 0;
-    for (let step = 0; step < 60; step++) {
-      if (step === RESTART_AT) {
-        // The server restarts between two steps: the new one continues the recorded order.
-        writtenBeforeRestart = want.length;
-        await h.stop(inst);
-        inst = await h.boot();
-        await inst.sup.recover();
+    it("real processes writing both streams at once: every view gives the same order, each stream in its own", async () => {
+      for (const script of ["console.log('one');console.log('two');console.error('three')", "console.error('one');console.log('two');console.log('three')"]) {
+        for (const r of await runMany(t.a, script, 5, 5)) {
+          expect(r.liveSorted).toEqual(r.published);
+          expect(r.tail).toEqual(r.published);
+          expect(r.readBack).toEqual(r.published);
+          expect([...r.published].sort()).toEqual(["one", "three", "two"]);
+          const stdout = script.startsWith("console.error") ? ["two", "three"] : ["one", "two"];
+          expect(r.published.filter((t) => stdout.includes(t))).toEqual(stdout);
+        }
       }
-      // 1..4 lines to a random stream.
-      const parts = [`${rand(2) === 0 ? "o" : "e"}${1 + rand(4)}`];
-      for (const p of parts) for (let k = 0; k < Number(p.slice(1)); k++) want.push(`${p[0] === "o" ? "out" : "err"} ${want.length}`);
-      await inst.sup.writeStdin(v.id, `${parts.join(" ")}\n`);
-      const seen = () => inst.lines.filter((l) => l.processId === v.id).length;
-      await inst.until(() => seen() >= want.length - writtenBeforeRestart, `step ${step}`);
-    }
-    await inst.sup.writeStdin(v.id, "end\n");
-    await inst.exitOf(v.id);
-    const views = await allViews(inst, v.id);
-    expect(views.tail).toEqual(want);
-    expect(views.readBack).toEqual(want);
-    // Live on the second server: the lines written after the restart, in order.
-    expect(views.published).toEqual(want.slice(writtenBeforeRestart));
-    expect(views.liveSorted).toEqual(want.slice(writtenBeforeRestart));
-  }, 180_000);
+    }, 120_000);
+
+    /**
+     * A process that runs steps given on its stdin; a step is lines written synchronously to one
+     * stream (`o3`: three to stdout, `e2`: two to stderr). The next step is sent once the tailer has
+     * published the last one, so every switch of stream is separated by a tailer read.
+     */
+    const STEPPER = `const rl=require('readline').createInterface({input:process.stdin});let n=0;
+  rl.on('line',(s)=>{if(s==='end')process.exit(0);for(const part of s.split(' ')){const w=part[0]==='o'?process.stdout:process.stderr;for(let k=0;k<Number(part.slice(1));k++)w.write((part[0]==='o'?'out ':'err ')+(n++)+'\\n')}});`;
+
+    it("random interleavings, every switch of stream separated by a tailer read: exact order everywhere, also after a server restart", async () => {
+      let seed = 42;
+      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      const { a, h } = t;
+      const v = await a.sup.start({ laneId: null, role: "worker", argv: node(STEPPER), cwd });
+      const want: string[] = [];
+      const RESTART_AT = 30;
+      let inst = a;
+      let writtenBeforeRestart = 0;
+      for (let step = 0; step < 60; step++) {
+        if (step === RESTART_AT) {
+          // The server restarts between two steps: the new one continues the recorded order.
+          writtenBeforeRestart = want.length;
+          await h.stop(inst);
+          inst = await h.boot();
+          await inst.sup.recover();
+        }
+        // 1..4 lines to a random stream.
+        const parts = [`${rand(2) === 0 ? "o" : "e"}${1 + rand(4)}`];
+        for (const p of parts) for (let k = 0; k < Number(p.slice(1)); k++) want.push(`${p[0] === "o" ? "out" : "err"} ${want.length}`);
+        await inst.sup.writeStdin(v.id, `${parts.join(" ")}\n`);
+        const seen = () => inst.lines.filter((l) => l.processId === v.id).length;
+        await inst.until(() => seen() >= want.length - writtenBeforeRestart, `step ${step}`);
+      }
+      await inst.sup.writeStdin(v.id, "end\n");
+      await inst.exitOf(v.id);
+      const views = await allViews(inst, v.id);
+      expect(views.tail).toEqual(want);
+      expect(views.readBack).toEqual(want);
+      // Live on the second server: the lines written after the restart, in order.
+      expect(views.published).toEqual(want.slice(writtenBeforeRestart));
+      expect(views.liveSorted).toEqual(want.slice(writtenBeforeRestart));
+    }, 180_000);
+  });
 });

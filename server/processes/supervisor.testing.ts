@@ -18,6 +18,7 @@ import { outputLines } from "@/lib/log-chunk";
 import { PROCESS_MARKER } from "./process-scope";
 import { readProcStat } from "./procfs";
 import { testDatabaseUrl } from "../testing/test-database";
+import { afterEach, beforeEach } from "vitest";
 
 export interface Instance {
   db: Db;
@@ -136,4 +137,31 @@ export function survivors(processId: string): number[] {
     if (st && st.state !== "Z") found.push(Number(name));
   }
   return found;
+}
+
+/**
+ * Registers hooks (in the enclosing describe, or the file) that give each test a fresh harness
+ * and one booted instance; read them through the returned getters inside tests.
+ */
+export function harnessPerTest(): { readonly h: Harness; readonly a: Instance } {
+  let h: Harness | null = null;
+  let a: Instance | null = null;
+  beforeEach(async () => {
+    h = await createHarness();
+    a = await h.boot();
+  });
+  afterEach(async () => {
+    await h?.cleanup();
+    h = a = null;
+  });
+  return {
+    get h() {
+      if (!h) throw new Error("harnessPerTest: read inside a test");
+      return h;
+    },
+    get a() {
+      if (!a) throw new Error("harnessPerTest: read inside a test");
+      return a;
+    },
+  };
 }
