@@ -14,8 +14,13 @@ test.beforeAll(async ({ request }) => {
  * (`<name>-phone.png`), full page; at phone width nothing may scroll the page sideways.
  */
 async function shoot(page: Page, name: string): Promise<void> {
+  // From the top: a full-page shot of a scrolled page draws the sticky header where the viewport
+  // was, over the middle of the page.
+  const top = () => page.evaluate(() => window.scrollTo(0, 0));
+  await top();
   await page.screenshot({ path: `e2e/artifacts/${name}.png`, fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
+  await top();
   await page.screenshot({ path: `e2e/artifacts/${name}-phone.png`, fullPage: true });
   const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   expect(scroll, `${name}: the page scrolls sideways at 390 px`).toBeLessThanOrEqual(inner);
@@ -139,6 +144,7 @@ test("a red lane's page says which process failed how, never a green exit 0, and
   await page.getByTestId("log-search").fill("not ok");
   await expect(page.getByTestId("log-matches")).toContainText(/1 of \d+/);
   await shoot(page, "lane-red-output");
-  await page.getByTestId("tab-conversation").click();
-  await shoot(page, "lane-red-conversation");
+  // The demo's red lane is a script lane: it has no conversation; its attempts are the next tab a person opens.
+  await page.getByTestId("tab-attempts").click();
+  await shoot(page, "lane-red-attempts");
 });
