@@ -8,7 +8,12 @@
  * lost with the exec (reproduced with dash: a kill right after start then always waited for the
  * full grace period). So during the first {@link TERM_REPEAT_WINDOW_MS} after the start, SIGTERM is
  * re-sent every 50 ms until the group is gone; an older process gets exactly one SIGTERM.
+ *
+ * {@link killTracked} is a kill the supervisor was asked for: it marks the process's record and
+ * row so its end is recorded as `killed`.
  */
+import type { Db } from "../store/db";
+import type { Tracked } from "./tracked";
 import { cgroupOomKills, removeCgroup, scopeMembers, signalScope, type ProcessScope, type ScopeWatcher } from "./process-scope";
 
 /** How long after a process's start SIGTERM is repeated during a kill (ms). */
@@ -70,4 +75,23 @@ export async function stopLeftovers(
   const oomKills = scope.cgroup ? cgroupOomKills(scope.cgroup) : null;
   if (scope.cgroup && !removeCgroup(scope.cgroup)) o.warn(`cannot remove the cgroup ${scope.cgroup} of process ${scope.processId}`);
   return { leftovers: members.length, cgroupOomKills: oomKills };
+}
+
+/**
+ * Kill a followed process on request, once its pid is recorded: note the request on its row and
+ * on the record (`killRequested`, and `sigkillSent` once SIGKILL was delivered), then run the kill
+ * sequence. Resolves when no member is left; the exit is not recorded here.
+ * @returns false when there was nothing to signal (no process group known, or already ending)
+ */
+export async function killTracked(t: Tracked, o: { db: Db; graceMs: number; groups: ScopeWatcher }): Promise<boolean> {
+  await t.ready.catch(() => undefined);
+  if (t.pgid === null || t.ending) return false;
+  // Recorded alongside the signal, not before it: a kill's latency must not wait for the
+  // database queue. A recover() after a crash reads it to report the end as `killed`.
+  void o.db.process.update({ where: { id: t.id }, data: { killRequestedAt: new Date() } }).catch(() => undefined);
+  await killScope(t.scope, { graceMs: o.graceMs, startedAtMs: t.startedAtMs, groups: o.groups, onSignal: (sig) => {
+    t.killRequested = true;
+    if (sig === "SIGKILL") t.sigkillSent = true;
+  } });
+  return true;
 }

@@ -1,8 +1,11 @@
 /**
  * The durable process supervisor: processes outlive a server restart and their logs lose
  * nothing. See docs/architecture.md §Processes and the modules it is built from:
- * wrapper.ts (detached `sh` wrapper, exit file), procfs.ts (identity, groups), tailer.ts and
- * proc-log.ts (log pipeline), log-reader.ts (read back), retention.ts (caps).
+ * launch.ts (checks, row, spawn), wrapper.ts (detached `sh` wrapper, exit file), tracked.ts (what
+ * is known of a followed process), reattach.ts (finding processes again after a restart),
+ * kill-group.ts (SIGTERM → SIGKILL), process-end.ts and exit-recorder.ts (an end worked out,
+ * recorded once, announced), procfs.ts (identity, groups), tailer.ts and proc-log.ts (log
+ * pipeline), log-reader.ts (read back), retention.ts (caps).
  *
  * Life of a process: `start` records a `starting` row, spawns the wrapper, records pid / pgid /
  * OS start time (`running`) and follows its logs. It ends when the wrapper (our child) exits, or
@@ -12,65 +15,36 @@
  * supervisors can never both record an exit) → `process.exited` / `process.lost` event →
  * bus `process.exit`. The exit file is the source of truth for the status.
  */
-import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { LogLine, ProcessView } from "@/lib/api";
 import { AppError } from "@/lib/errors";
 import type { ProcessExit } from "../events/event-bus";
 import type { NewLaneEvent } from "@/lib/lane-events";
-import { STREAMS, emptyStreamState, readStateFile, type StreamName } from "./log-files";
-import { killScope, stopLeftovers } from "./kill-group";
+import { STREAMS, type StreamName } from "./log-files";
+import { killTracked } from "./kill-group";
 import { mergeTails, readChunkAt, readLast, readPage, withStreamSources, type LogPage, type LogQuery, type StreamSource } from "./log-reader";
 import type { LineRun } from "./line-chunker";
-import { ProcLog } from "./proc-log";
-import { isSameProcess, readProcStat } from "./procfs";
-import { type ProcessScope, ScopeWatcher, createProcessCgroup, findCgroupParent, readCgroupFile, removeCgroup } from "./process-scope";
-import { oomEvidence } from "./oom";
+import { isSameProcess } from "./procfs";
+import { ScopeWatcher, findCgroupParent } from "./process-scope";
 import { Retention } from "./retention";
-import { DiskWatch, MIN_FREE_BYTES } from "./disk-watch";
+import { DiskWatch } from "./disk-watch";
 import { EventOutbox } from "./event-outbox";
 import { writeToFifo } from "./stdin";
 import { LogTailer } from "./tailer";
 import { syncOffsetRows, type OffsetRow } from "./process-rows";
 import { ExitRecorder, type PendingExit } from "./exit-recorder";
-import { type StdinMode, checkCwd, findWrapper, processPaths, readExitFile, redactEnv, resolveCommand, spawnWrapper } from "./wrapper";
+import { launchProcess } from "./launch";
+import { inspectLiveRow } from "./reattach";
+import { exitEvent, settleExit } from "./process-end";
+import { type Tracked, newTracked } from "./tracked";
+import { type StdinMode, processPaths, readExitFile } from "./wrapper";
 import type { StartProcessSpec, SupervisorOptions } from "./types";
-import { type ProcessRow, LIVE_STATUSES, decideExit, exitFromRow, parseProgram, toProcessView } from "./views";
+import { type ProcessRow, LIVE_STATUSES, exitFromRow, toProcessView } from "./views";
 
 export type { StartProcessSpec, SupervisorOptions } from "./types";
 
 /** Ended process ids remembered so log reads of them skip the row lookup (~40 bytes each). */
 const ENDED_CACHE = 4096;
-
-interface Tracked {
-  id: string;
-  laneId: string | null;
-  role: string;
-  pid: number | null;
-  pgid: number | null;
-  startTime: string | null;
-  /** Everything the process started: its group, its cgroup (see process-scope.ts). */
-  scope: ProcessScope;
-  /** argv[0] of the command (for matching a kernel OOM record by name). */
-  program: string | null;
-  log: ProcLog;
-  /** Set when the wrapper is our child: resolves with its own status when it ends. */
-  wrapperDone: Promise<{ exitCode: number | null; signal: string | null }> | null;
-  /** Resolves once the pid / start time are persisted. */
-  ready: Promise<void>;
-  exit: Promise<ProcessExit>;
-  resolveExit: (e: ProcessExit) => void;
-  ending: boolean;
-  killRequested: boolean;
-  sigkillSent: boolean;
-  killing: Promise<ProcessExit> | null;
-  stdinChain: Promise<void>;
-  syncedOffsets: string;
-  /** When the wrapper started (ms since epoch; adoption time if unknown). */
-  startedAtMs: number;
-  stdin: StdinMode;
-}
 
 export class ProcessSupervisor {
   #tracked = new Map<string, Tracked>();
@@ -140,22 +114,15 @@ export class ProcessSupervisor {
     const rows = await this.opts.db.process.findMany({ where: { status: { in: [...LIVE_STATUSES] } } });
     for (const row of rows) {
       if (this.#tracked.has(row.id)) continue;
-      let { pid, osStartTime } = row;
-      if (pid === null) ({ pid, osStartTime } = await this.#adopt(row.id));
-      if (pid !== null && osStartTime !== null && isSameProcess(pid, osStartTime)) {
-        this.#track(row, pid, osStartTime, null, Promise.resolve(), { verified: true });
+      const found = await inspectLiveRow(this.opts.db, this.opts.dataDir, row);
+      if (found.running) {
+        this.#track(row, found.pid, found.osStartTime, null, Promise.resolve(), { verified: true });
         result.reattached.push(row.id);
-        await this.#append({ type: "process.reattached", laneId: row.laneId, payload: { processId: row.id, pid } });
+        await this.#append({ type: "process.reattached", laneId: row.laneId, payload: { processId: row.id, pid: found.pid } });
         continue;
       }
-      const st = pid === null ? null : readProcStat(pid);
-      const reason = pid === null
-        ? "the server stopped before the process was recorded, and no trace of it was found"
-        : st && st.state !== "Z"
-          ? `pid ${pid} now belongs to another process (start time ${st.startTime}, recorded ${osStartTime})`
-          : `process ${pid} ended while the server was down and left no exit status`;
-      const t = this.#track(row, pid, osStartTime, null, Promise.resolve(), { verified: false });
-      const exit = await this.#end(t, reason);
+      const t = this.#track(row, found.pid, found.osStartTime, null, Promise.resolve(), { verified: false });
+      const exit = await this.#end(t, found.lostReason);
       (exit.status === "lost" ? result.lost : result.exited).push(row.id);
     }
     const finished = await this.opts.db.process.findMany({
@@ -176,62 +143,16 @@ export class ProcessSupervisor {
    */
   async start(spec: StartProcessSpec): Promise<ProcessView> {
     if (this.#closed) throw new AppError("conflict", "the process supervisor is shut down");
-    if (spec.argv.length === 0 || spec.argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
-      throw new AppError("invalid_input", "argv must be a non-empty array of strings without NUL bytes", { field: "argv" });
-    }
-    const cwd = await checkCwd(spec.cwd, spec.confineTo);
-    const env = spec.env ?? {};
-    await resolveCommand(spec.argv[0]!, cwd, env.PATH ?? process.env.PATH);
-    const id = randomUUID();
-    const paths = processPaths(this.opts.dataDir, id);
-    const stdin = spec.stdin ?? "fifo";
-    try {
-      mkdirSync(paths.dir, { recursive: true });
-    } catch (err) {
-      throw new AppError("unavailable", `cannot create the process directory: ${(err as Error).message}`);
-    }
-    if (await this.diskFull()) {
-      rmSync(paths.dir, { recursive: true, force: true });
-      throw new AppError("disk_full", `no space left for process logs (less than ${MIN_FREE_BYTES} bytes free in ${this.opts.dataDir})`);
-    }
-    const cgroup = this.cgroupParent ? createProcessCgroup(this.cgroupParent, id, paths.cgroup) : null;
-    const row = await this.opts.db.process
-      .create({
-        data: {
-          id, laneId: spec.laneId, role: spec.role, command: JSON.stringify(spec.argv), cwd, env: JSON.stringify(redactEnv(env)),
-          status: "starting", logDir: paths.dir, stdoutPath: paths.stdout, stderrPath: paths.stderr,
-        },
-      })
-      .catch((err: unknown) => {
-        rmSync(paths.dir, { recursive: true, force: true });
-        // P2003: foreign key (the lane does not exist)
-        throw (err as { code?: string }).code === "P2003"
-          ? new AppError("not_found", `lane ${spec.laneId} not found`)
-          : new AppError("unavailable", `cannot record the process: ${(err as Error).message}`);
-      });
-    // Watched before it runs: the order of its first writes to stdout and stderr is in the watch's events.
-    this.#tailer.watchEarly(id, paths.dir);
-    let spawned;
-    try {
-      spawned = spawnWrapper(paths, spec.argv, { cwd, env, stdin, processId: id, cgroup });
-    } catch (err) {
-      this.#tailer.remove(id);
-      if (cgroup) removeCgroup(cgroup);
-      await this.opts.db.process.update({ where: { id }, data: { status: "spawn_failed", endedAt: new Date() } });
-      throw err instanceof AppError ? err : new AppError("unavailable", `cannot start the process: ${(err as Error).message}`);
-    }
-    // Read the start time synchronously: until Node reaps the wrapper its pid cannot be reused.
-    const startTime = readProcStat(spawned.pid)?.startTime ?? null;
-    const startedAt = new Date();
-    const ready = this.opts.db.process
-      .update({ where: { id }, data: { pid: spawned.pid, pgid: spawned.pid, osStartTime: startTime, status: "running", startedAt } })
-      .then(() => undefined);
-    const t = this.#track(row, spawned.pid, startTime, spawned.done, ready, { verified: true, stdin });
-    void spawned.done.then(() => this.#end(t, null));
+    const launched = await launchProcess(spec, {
+      db: this.opts.db, dataDir: this.opts.dataDir, cgroupParent: this.cgroupParent, diskFull: () => this.diskFull(), tailer: this.#tailer,
+    });
+    const { row, pid, startTime, startedAt, ready } = launched;
+    const t = this.#track(row, pid, startTime, launched.done, ready, { verified: true, stdin: launched.stdin });
+    void launched.done.then(() => this.#end(t, null));
     await ready;
     // Not awaited: the event log keeps append order, and a start need not wait for the event row.
-    void this.#append({ type: "process.started", laneId: spec.laneId, payload: { processId: id, role: spec.role, pid: spawned.pid, pgid: spawned.pid, command: spec.argv } });
-    return toProcessView({ ...row, pid: spawned.pid, pgid: spawned.pid, osStartTime: startTime, status: "running", startedAt });
+    void this.#append({ type: "process.started", laneId: spec.laneId, payload: { processId: row.id, role: spec.role, pid, pgid: pid, command: spec.argv } });
+    return toProcessView({ ...row, pid, pgid: pid, osStartTime: startTime, status: "running", startedAt });
   }
 
   /**
@@ -249,16 +170,7 @@ export class ProcessSupervisor {
   }
 
   async #kill(t: Tracked, graceMs: number): Promise<ProcessExit> {
-    await t.ready.catch(() => undefined);
-    if (t.pgid === null || t.ending) return t.exit;
-    // Recorded alongside the signal, not before it: a kill's latency must not wait for the
-    // database queue. A recover() after a crash reads it to report the end as `killed`.
-    void this.opts.db.process.update({ where: { id: t.id }, data: { killRequestedAt: new Date() } }).catch(() => undefined);
-    await killScope(t.scope, { graceMs, startedAtMs: t.startedAtMs, groups: this.#scopes, onSignal: (sig) => {
-      t.killRequested = true;
-      if (sig === "SIGKILL") t.sigkillSent = true;
-    } });
-    this.#checkEnded(t.id);
+    if (await killTracked(t, { db: this.opts.db, graceMs, groups: this.#scopes })) this.#checkEnded(t.id);
     return t.exit;
   }
 
@@ -370,20 +282,9 @@ export class ProcessSupervisor {
    * a deleted log be reopened through `/proc/<pid>/fd`: a reused pid would be someone else's).
    */
   #track(row: ProcessRow, pid: number | null, startTime: string | null, wrapperDone: Tracked["wrapperDone"], ready: Promise<void>, o: { verified: boolean; stdin?: StdinMode }): Tracked {
-    const paths = processPaths(this.opts.dataDir, row.id);
-    const stdin = o.stdin ?? (existsSync(paths.fifo) ? "fifo" : "null");
-    const initial = readStateFile(paths.state) ?? { stdout: emptyStreamState(row.stdoutOffset), stderr: emptyStreamState(row.stderrOffset) };
-    const log = new ProcLog(row.id, row.laneId, paths, initial, (m) => this.#warn(row.laneId, m), o.verified ? pid : null);
-    let resolveExit!: (e: ProcessExit) => void;
-    const exit = new Promise<ProcessExit>((r) => (resolveExit = r));
-    const scope: ProcessScope = { processId: row.id, pgid: pid, cgroup: readCgroupFile(paths.cgroup), trustPgid: o.verified };
-    const t: Tracked = {
-      id: row.id, laneId: row.laneId, role: row.role, pid, pgid: pid, startTime, scope, program: parseProgram(row.command), log, wrapperDone, ready, exit, resolveExit,
-      ending: false, killRequested: row.killRequestedAt !== null, sigkillSent: false, killing: null, stdinChain: Promise.resolve(), syncedOffsets: "",
-      startedAtMs: row.startedAt?.getTime() ?? Date.now(), stdin,
-    };
+    const t = newTracked(row, pid, startTime, wrapperDone, ready, { ...o, dataDir: this.opts.dataDir, warn: (m) => this.#warn(row.laneId, m) });
     this.#tracked.set(row.id, t);
-    this.#tailer.add(log);
+    this.#tailer.add(t.log);
     return t;
   }
 
@@ -399,53 +300,22 @@ export class ProcessSupervisor {
   async #end(t: Tracked, lostReason: string | null): Promise<ProcessExit> {
     if (t.ending || this.#closed) return t.exit;
     t.ending = true;
-    await t.ready.catch(() => undefined);
-    const wrapper = t.wrapperDone ? await t.wrapperDone : null;
-    const { leftovers, cgroupOomKills } = await stopLeftovers(t.scope, { graceMs: this.opts.killGraceMs, watcher: this.#scopes, warn: (m) => this.#warn(t.laneId, m) });
-    await this.#tailer.finish(t.log);
-    const recorded = readExitFile(t.log.paths.exit);
-    const decided = decideExit(recorded, wrapper, t);
-    // Our own child died without writing its exit file: the wrapper itself was killed.
-    const wrapperDied = !recorded && wrapper?.signal != null && !t.killRequested;
-    const oom = decided.signal === "SIGKILL" && !t.killRequested
-      ? oomEvidence({ cgroupOomKills, fromMs: t.startedAtMs, toMs: Date.now(), pids: t.pid === null ? [] : [t.pid], program: t.program })
-      : null;
-    const exit: ProcessExit = {
-      processId: t.id, laneId: t.laneId, role: t.role, ...decided,
-      ...(wrapperDied ? { wrapperDied } : {}), ...(leftovers > 0 ? { leftovers } : {}), ...(oom ? { oomKilled: oom } : {}),
-    };
-    // The wrapper could not write its exit file (a full disk) but the OS told us: keep it there too.
-    if (!recorded && wrapper && !wrapperDied && exit.status === "exited") ExitRecorder.keepExitFile(t.log.paths.exit, exit);
+    const { exit, endedAt } = await settleExit(t, { graceMs: this.opts.killGraceMs, scopes: this.#scopes, tailer: this.#tailer, warn: (m) => this.#warn(t.laneId, m) });
     this.#rememberEnded(t.id);
     t.log.close();
     this.#tracked.delete(t.id);
     this.#retention.addFinished(t.id, t.laneId, t.log.paths, new Date());
-    await this.#exits.record({ exit, endedAt: recorded?.at ?? new Date(), state: t.log.state, lostReason });
+    await this.#exits.record({ exit, endedAt, state: t.log.state, lostReason });
     t.resolveExit(exit);
     return exit;
   }
 
   /** Announce an exit once its row is written: its event, then the bus (the lane settles from it). */
-  async #announce({ exit, lostReason }: PendingExit): Promise<void> {
+  async #announce(pending: PendingExit): Promise<void> {
     // Events kept while the disk was full go first, so the log stays in the order things happened.
     await this.#outbox.flush();
-    await this.#append(exit.status === "lost"
-      ? { type: "process.lost", laneId: exit.laneId, payload: { processId: exit.processId, reason: lostReason ?? "unknown", ...(exit.leftovers ? { leftovers: exit.leftovers } : {}) } }
-      : { type: "process.exited", laneId: exit.laneId, payload: {
-        processId: exit.processId, role: exit.role, exitCode: exit.exitCode, signal: exit.signal,
-        ...(exit.wrapperDied ? { wrapperDied: true } : {}), ...(exit.leftovers ? { leftovers: exit.leftovers } : {}), ...(exit.oomKilled ? { oomKilled: exit.oomKilled } : {}),
-      } });
-    this.opts.bus.emit("process.exit", exit);
-  }
-
-  /** A row whose pid was never recorded (the server died during start): find the wrapper by its pid file. */
-  async #adopt(id: string): Promise<{ pid: number | null; osStartTime: string | null }> {
-    const found = findWrapper(processPaths(this.opts.dataDir, id));
-    if (!found) return { pid: null, osStartTime: null };
-    await this.opts.db.process
-      .update({ where: { id }, data: { pid: found.pid, pgid: found.pid, osStartTime: found.startTime, status: "running", startedAt: new Date() } })
-      .catch(() => undefined);
-    return { pid: found.pid, osStartTime: found.startTime };
+    await this.#append(exitEvent(pending));
+    this.opts.bus.emit("process.exit", pending.exit);
   }
 
   async #withSources<T>(processId: string, names: readonly StreamName[], fn: (srcs: (StreamSource | null)[]) => T[]): Promise<T[]> {
