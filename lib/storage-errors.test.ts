@@ -4,38 +4,25 @@
  * is "busy"; anything else is not a storage refusal.
  */
 import { writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDatabase, databaseFile, openDatabase, type Db } from "@/server/store/db";
+import { describe, expect, it } from "vitest";
+import { capDatabasePages, databasePerFile, lockDatabase } from "@/server/store/db.testing";
 import { storageFailureOf } from "./storage-errors";
 
-let dir: string;
-let db: Db;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "laneboard-storage-errors-"));
-  db = await openDatabase(dir);
-});
-afterAll(async () => {
-  await closeDatabase(db);
-  await rm(dir, { recursive: true, force: true });
-});
+const store = databasePerFile("laneboard-storage-errors-");
 
 const thrown = async (p: Promise<unknown>): Promise<unknown> => p.then(() => expect.fail("expected a rejection"), (err: unknown) => err);
-const repo = (id: string, name: string) => db.repo.create({ data: { id, path: `/r/${id}`, name, mainBranch: "main" } });
+const repo = (id: string, name: string) => store.db.repo.create({ data: { id, path: `/r/${id}`, name, mainBranch: "main" } });
 
 describe("storageFailureOf", () => {
   it("calls SQLITE_FULL a full disk, from a model query and from raw SQL", async () => {
-    const [{ page_count } = { page_count: 0n }] = await db.$queryRawUnsafe<{ page_count: bigint }[]>("PRAGMA page_count");
-    await db.$executeRawUnsafe(`PRAGMA max_page_count = ${Number(page_count) + 1}`);
+    const { db } = store;
+    await capDatabasePages(db, 1);
     try {
       expect(storageFailureOf(await thrown(repo("big", "x".repeat(200_000))))).toBe("disk_full");
       const raw = db.$executeRawUnsafe(`INSERT INTO "Repo" ("id", "path", "name", "mainBranch", "createdAt") VALUES ('raw', '/r/raw', '${"y".repeat(200_000)}', 'main', CURRENT_TIMESTAMP)`);
       expect(storageFailureOf(await thrown(raw))).toBe("disk_full");
     } finally {
-      await db.$executeRawUnsafe("PRAGMA max_page_count = 1073741823");
+      await capDatabasePages(db, null);
     }
   });
 
@@ -51,15 +38,13 @@ describe("storageFailureOf", () => {
   });
 
   it("calls a database locked by another connection past the busy timeout busy, not full (Prisma says P1008, a timeout)", async () => {
-    const other = new Database(databaseFile(dir));
-    other.exec("BEGIN IMMEDIATE");
+    const unlock = lockDatabase(store.dir);
     try {
       const err = await thrown(repo("locked", "l"));
       expect((err as { code?: string }).code).toBe("P1008");
       expect(storageFailureOf(err)).toBe("busy");
     } finally {
-      other.exec("ROLLBACK");
-      other.close();
+      unlock();
     }
   });
 

@@ -3,27 +3,15 @@
  * SQLite said it: a database locked by another connection (a second writer holding it past the
  * busy timeout, as a seeding test or a long migration does) is not called a full disk.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import Database from "better-sqlite3";
-import { afterEach, beforeEach, expect, it } from "vitest";
-import { closeDatabase, databaseFile, openDatabase, type Db } from "../store/db";
+import { expect, it } from "vitest";
+import { databasePerTest, lockDatabase } from "../store/db.testing";
 import { ExitRecorder, type PendingExit } from "./exit-recorder";
 import { emptyStreamState } from "./log-files";
 
-let dir: string;
-let db: Db;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "laneboard-exit-recorder-"));
-  db = await openDatabase(dir);
-});
-afterEach(async () => {
-  await closeDatabase(db);
-  await rm(dir, { recursive: true, force: true });
-});
+const store = databasePerTest("laneboard-exit-recorder-");
 
 it("keeps an exit refused with SQLITE_BUSY, says the database is locked (not full), and records it once the lock is gone", async () => {
+  const { db, dir } = store;
   await db.process.create({ data: { id: "p1", role: "worker", command: "[]", cwd: "/", env: "{}", status: "running", logDir: dir, stdoutPath: "", stderrPath: "" } });
   const warnings: string[] = [];
   const announced: PendingExit[] = [];
@@ -32,8 +20,7 @@ it("keeps an exit refused with SQLITE_BUSY, says the database is locked (not ful
   const recorder = new ExitRecorder(db, async (p) => (announced.push(p), onAnnounce()), (m) => warnings.push(m), () => undefined, 50);
   const exit = { processId: "p1", laneId: null, role: "worker", status: "exited" as const, exitCode: 3, signal: null };
 
-  const other = new Database(databaseFile(dir));
-  other.exec("BEGIN IMMEDIATE"); // a second writer holds the lock past the busy timeout
+  const unlock = lockDatabase(dir); // a second writer holds the lock past the busy timeout
   try {
     await recorder.record({ exit, endedAt: new Date(), state: { stdout: emptyStreamState(), stderr: emptyStreamState() }, lostReason: null });
     expect(recorder.pending).toBe(1);
@@ -42,8 +29,7 @@ it("keeps an exit refused with SQLITE_BUSY, says the database is locked (not ful
     expect(warnings[0]).not.toMatch(/full/);
     expect(announced).toEqual([]);
   } finally {
-    other.exec("ROLLBACK");
-    other.close();
+    unlock();
   }
   await announcedOnce;
   await expect.poll(() => recorder.pending).toBe(0); // dropped from the pending list right after its announcement

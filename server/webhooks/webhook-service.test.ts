@@ -1,13 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { EventBus } from "../events/event-bus";
 import { EventLog } from "../events/event-log";
-import { closeDatabase, openDatabase, type Db } from "../store/db";
+import type { Db } from "../store/db";
+import { databasePerFile } from "../store/db.testing";
 import { backoffDelay, WebhookService } from "./webhook-service";
 
 interface Hit {
@@ -36,7 +34,7 @@ async function receiver(plan: number[]): Promise<{ url: string; hits: Hit[]; nex
 }
 
 describe("WebhookService over real SQLite and a real HTTP receiver", () => {
-  let root: string;
+  const store = databasePerFile("laneboard-webhooks-");
   let db: Db;
   let log: EventLog;
   let service: WebhookService;
@@ -45,8 +43,7 @@ describe("WebhookService over real SQLite and a real HTTP receiver", () => {
   const servers: Server[] = [];
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), "laneboard-webhooks-"));
-    db = await openDatabase(root);
+    db = store.db;
     const bus = new EventBus();
     log = new EventLog(db, bus);
     service = new WebhookService({ db, bus, options: { baseDelayMs: 40, maxDelayMs: 1000, maxAttempts: 3, timeoutMs: 2000 } });
@@ -60,8 +57,6 @@ describe("WebhookService over real SQLite and a real HTTP receiver", () => {
   afterAll(async () => {
     await service.stop();
     for (const s of servers) s.close();
-    await closeDatabase(db);
-    await rm(root, { recursive: true, force: true });
   });
 
   const red = () => log.append({ type: "lane.red", laneId, repoId, payload: { level: "targeted", command: ["npm", "test"], exitCode: 1, durationMs: 5, failureClass: "test" } });
