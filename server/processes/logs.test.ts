@@ -2,93 +2,79 @@
 import { mkdirSync, statSync, truncateSync, unlinkSync } from "node:fs";
 import { execa } from "execa";
 import os from "node:os";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
-import { createHarness, sh, type Harness, type Instance } from "./supervisor.testing";
+import { appErrorCode, harnessPerTest, sh } from "./supervisor.testing";
 
-let h: Harness;
-let a: Instance;
+const sv = harnessPerTest();
 const cwd = os.tmpdir();
-beforeEach(async () => {
-  h = await createHarness();
-  a = await h.boot();
-});
-afterEach(async () => {
-  await h.cleanup();
-});
-
-async function appErrorCode(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  if (!isAppError(err)) throw new Error(`expected an AppError, got ${String(err)}`);
-  return err.code;
-}
 
 /** A finished process that printed "line 0" … "line 99" on stdout and "e0" … "e9" on stderr. */
 async function hundredLines(): Promise<string> {
-  const v = await a.sup.start({ laneId: null, role: "worker", argv: sh("i=0; while [ $i -lt 100 ]; do echo \"line $i\"; [ $i -lt 10 ] && echo e$i >&2; i=$((i+1)); done"), cwd });
-  await a.exitOf(v.id);
+  const v = await sv.a.sup.start({ laneId: null, role: "worker", argv: sh("i=0; while [ $i -lt 100 ]; do echo \"line $i\"; [ $i -lt 10 ] && echo e$i >&2; i=$((i+1)); done"), cwd });
+  await sv.a.exitOf(v.id);
   return v.id;
 }
 
 describe("readLog and tail", () => {
   it("pages through a stream by byte range with continuation offsets", async () => {
     const id = await hundredLines();
-    const p1 = await a.sup.readLog(id, { stream: "stdout", limit: 10 });
+    const p1 = await sv.a.sup.readLog(id, { stream: "stdout", limit: 10 });
     expect(p1.lines.map((l) => l.text)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i}`));
     expect(p1).toMatchObject({ from: 0, eof: false, truncatedBefore: 0 });
     expect(p1.to).toBe(p1.lines.reduce((n, l) => n + Buffer.byteLength(l.text) + 1, 0));
-    const p2 = await a.sup.readLog(id, { stream: "stdout", from: p1.to, limit: 10 });
+    const p2 = await sv.a.sup.readLog(id, { stream: "stdout", from: p1.to, limit: 10 });
     expect(p2.lines[0]!.text).toBe("line 10");
     expect(p2.lines[0]!.offset).toBe(p1.to);
-    const rest = await a.sup.readLog(id, { stream: "stdout", from: p2.to, limit: 1000 });
+    const rest = await sv.a.sup.readLog(id, { stream: "stdout", from: p2.to, limit: 1000 });
     expect(rest.lines).toHaveLength(80);
     expect(rest.eof).toBe(true);
     // lines read back carry the same offsets and texts as the ones published live
-    const live = a.lines.filter((l) => l.processId === id && l.stream === "stdout");
+    const live = sv.a.lines.filter((l) => l.processId === id && l.stream === "stdout");
     expect([...p1.lines, ...p2.lines, ...rest.lines].map((l) => [l.offset, l.text])).toEqual(live.map((l) => [l.offset, l.text]));
   });
 
   it("aligns a mid-line offset to the next line, honours `to`, and reads by line number", async () => {
     const id = await hundredLines();
-    const mid = await a.sup.readLog(id, { stream: "stdout", from: 3, limit: 1 });
+    const mid = await sv.a.sup.readLog(id, { stream: "stdout", from: 3, limit: 1 });
     expect(mid.lines[0]!.text).toBe("line 1");
-    const bounded = await a.sup.readLog(id, { stream: "stdout", from: 0, to: 14 }); // "line 0\nline 1\n" is 14 bytes
+    const bounded = await sv.a.sup.readLog(id, { stream: "stdout", from: 0, to: 14 }); // "line 0\nline 1\n" is 14 bytes
     expect(bounded.lines.map((l) => l.text)).toEqual(["line 0", "line 1"]);
-    const byLine = await a.sup.readLog(id, { stream: "stdout", fromLine: 57, limit: 3 });
+    const byLine = await sv.a.sup.readLog(id, { stream: "stdout", fromLine: 57, limit: 3 });
     expect(byLine.lines.map((l) => l.text)).toEqual(["line 57", "line 58", "line 59"]);
-    const stderr = await a.sup.readLog(id, { stream: "stderr", fromLine: 8 });
+    const stderr = await sv.a.sup.readLog(id, { stream: "stderr", fromLine: 8 });
     expect(stderr.lines.map((l) => l.text)).toEqual(["e8", "e9"]);
-    expect((await a.sup.readLog(id, { stream: "stdout", fromLine: 500 })).lines).toEqual([]);
+    expect((await sv.a.sup.readLog(id, { stream: "stdout", fromLine: 500 })).lines).toEqual([]);
   });
 
   it("answers the end of a stream with an empty page and past the end with range_not_satisfiable", async () => {
     const id = await hundredLines();
-    const end = (await a.sup.readLog(id, { stream: "stdout", limit: 100_000 })).to;
-    const atEnd = await a.sup.readLog(id, { stream: "stdout", from: end });
+    const end = (await sv.a.sup.readLog(id, { stream: "stdout", limit: 100_000 })).to;
+    const atEnd = await sv.a.sup.readLog(id, { stream: "stdout", from: end });
     expect(atEnd).toMatchObject({ lines: [], eof: true, from: end, to: end });
-    expect(await appErrorCode(a.sup.readLog(id, { stream: "stdout", from: end + 1 }))).toBe("range_not_satisfiable");
-    expect(await appErrorCode(a.sup.readLog(id, { stream: "stdout", from: -1 }))).toBe("invalid_input");
-    expect(await appErrorCode(a.sup.readLog(id, { stream: "stdout", limit: 0 }))).toBe("invalid_input");
-    expect(await appErrorCode(a.sup.readLog("missing", { stream: "stdout" }))).toBe("not_found");
+    expect(await appErrorCode(sv.a.sup.readLog(id, { stream: "stdout", from: end + 1 }))).toBe("range_not_satisfiable");
+    expect(await appErrorCode(sv.a.sup.readLog(id, { stream: "stdout", from: -1 }))).toBe("invalid_input");
+    expect(await appErrorCode(sv.a.sup.readLog(id, { stream: "stdout", limit: 0 }))).toBe("invalid_input");
+    expect(await appErrorCode(sv.a.sup.readLog("missing", { stream: "stdout" }))).toBe("not_found");
   });
 
   it("readChunk reads whole lines as bytes into the caller's buffer, from a line start", async () => {
     const id = await hundredLines();
     const total = Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join("").length;
     const into = Buffer.alloc(1 << 20);
-    const first = await a.sup.readChunk(id, "stdout", 0, total, into);
+    const first = await sv.a.sup.readChunk(id, "stdout", 0, total, into);
     // Whole file, ending at `to`'s line boundary, read into `into` (no copy).
     expect(first && { offset: first.offset, lines: first.lines, length: first.data.length }).toEqual({ offset: 0, lines: 100, length: total });
     expect(first!.data.buffer).toBe(into.buffer);
     const at = "line 0\nline 1\n".length;
-    const part = await a.sup.readChunk(id, "stdout", at, at + "line 2\nline 3\n".length, into);
+    const part = await sv.a.sup.readChunk(id, "stdout", at, at + "line 2\nline 3\n".length, into);
     expect(part && { offset: part.offset, lines: part.lines, text: part.data.toString() }).toEqual({ offset: at, lines: 2, text: "line 2\nline 3\n" });
     // A buffer that cannot hold one maximal line (or the whole range) is a caller's bug, not "gone".
-    await expect(a.sup.readChunk(id, "stdout", 0, total, Buffer.alloc(20))).rejects.toThrow(RangeError);
+    await expect(sv.a.sup.readChunk(id, "stdout", 0, total, Buffer.alloc(20))).rejects.toThrow(RangeError);
     // Past the end, or an inverted range: nothing to read.
-    expect(await a.sup.readChunk(id, "stdout", 0, total + 1, into)).toBeNull();
-    expect(await a.sup.readChunk(id, "stdout", 20, 10, into)).toBeNull();
-    expect(await a.sup.readChunk("nope", "stdout", 0, 10, into)).toBeNull();
+    expect(await sv.a.sup.readChunk(id, "stdout", 0, total + 1, into)).toBeNull();
+    expect(await sv.a.sup.readChunk(id, "stdout", 20, 10, into)).toBeNull();
+    expect(await sv.a.sup.readChunk("nope", "stdout", 0, 10, into)).toBeNull();
   });
 
   it("tail merges both streams in write order, newest last", async () => {
@@ -96,21 +82,21 @@ describe("readLog and tail", () => {
     // published the lines before it: the order the guarantee covers whatever the load
     // (docs/architecture.md, "Order across stdout and stderr"). A merge by read time put e0…e9
     // last when both streams were read in one go.
-    const v = await a.sup.start({
+    const v = await sv.a.sup.start({
       laneId: null,
       role: "worker",
       argv: sh('i=0; while [ $i -lt 50 ]; do echo "line $i"; i=$((i+1)); done; read x; i=0; while [ $i -lt 10 ]; do echo e$i >&2; i=$((i+1)); done; read x; while [ $i -lt 60 ]; do echo "line $((i+40))"; i=$((i+1)); done'),
       cwd,
     });
-    await a.until(() => a.texts(v.id).includes("line 49"), "line 49 published");
-    await a.sup.writeStdin(v.id, "\n");
-    await a.until(() => a.texts(v.id).includes("e9"), "e9 published");
-    await a.sup.writeStdin(v.id, "\n");
-    await a.exitOf(v.id);
+    await sv.a.until(() => sv.a.texts(v.id).includes("line 49"), "line 49 published");
+    await sv.a.sup.writeStdin(v.id, "\n");
+    await sv.a.until(() => sv.a.texts(v.id).includes("e9"), "e9 published");
+    await sv.a.sup.writeStdin(v.id, "\n");
+    await sv.a.exitOf(v.id);
     const line = (i: number) => `line ${i}`;
-    const t = await a.sup.tail(v.id, 5);
+    const t = await sv.a.sup.tail(v.id, 5);
     expect(t.map((l) => l.text)).toEqual([95, 96, 97, 98, 99].map(line));
-    const all = await a.sup.tail(v.id, 1000);
+    const all = await sv.a.sup.tail(v.id, 1000);
     expect(all.map((l) => l.text)).toEqual([
       ...Array.from({ length: 50 }, (_, i) => line(i)),
       ...Array.from({ length: 10 }, (_, i) => `e${i}`),
@@ -120,15 +106,15 @@ describe("readLog and tail", () => {
   });
 
   it("for a live process, returns only what has been published (no partial line)", async () => {
-    const v = await a.sup.start({ laneId: null, role: "worker", argv: sh("echo done; printf partial; read x"), cwd });
-    await a.until(() => a.texts(v.id).includes("done"), "done");
-    const page = await a.sup.readLog(v.id, { stream: "stdout" });
+    const v = await sv.a.sup.start({ laneId: null, role: "worker", argv: sh("echo done; printf partial; read x"), cwd });
+    await sv.a.until(() => sv.a.texts(v.id).includes("done"), "done");
+    const page = await sv.a.sup.readLog(v.id, { stream: "stdout" });
     expect(page.lines.map((l) => l.text)).toEqual(["done"]);
     expect(page.eof).toBe(true);
-    expect((await a.sup.tail(v.id, 10)).map((l) => l.text)).toEqual(["done"]);
-    await a.sup.writeStdin(v.id, "\n");
-    await a.exitOf(v.id);
-    expect((await a.sup.tail(v.id, 10)).map((l) => l.text)).toEqual(["done", "partial"]);
+    expect((await sv.a.sup.tail(v.id, 10)).map((l) => l.text)).toEqual(["done"]);
+    await sv.a.sup.writeStdin(v.id, "\n");
+    await sv.a.exitOf(v.id);
+    expect((await sv.a.sup.tail(v.id, 10)).map((l) => l.text)).toEqual(["done", "partial"]);
   });
 });
 
@@ -136,37 +122,37 @@ describe("log files damaged under the tailer", () => {
   const ticker = sh('echo "first"; read x; echo "second"; read x; echo "third"');
 
   it("a truncated log: warning event, offsets keep increasing, later lines still delivered", async () => {
-    const v = await a.sup.start({ laneId: null, role: "worker", argv: ticker, cwd });
-    await a.until(() => a.texts(v.id).includes("first"), "first");
-    truncateSync(`${h.dataDir}/processes/${v.id}/stdout.log`, 0);
-    await a.sup.writeStdin(v.id, "\n");
-    await a.until(() => a.texts(v.id).includes("second"), "second after truncation");
-    await a.until(() => a.laneEvents.some((e) => e.type === "warning"), "warning event");
-    const warning = a.laneEvents.find((e) => e.type === "warning")!;
+    const v = await sv.a.sup.start({ laneId: null, role: "worker", argv: ticker, cwd });
+    await sv.a.until(() => sv.a.texts(v.id).includes("first"), "first");
+    truncateSync(`${sv.h.dataDir}/processes/${v.id}/stdout.log`, 0);
+    await sv.a.sup.writeStdin(v.id, "\n");
+    await sv.a.until(() => sv.a.texts(v.id).includes("second"), "second after truncation");
+    await sv.a.until(() => sv.a.laneEvents.some((e) => e.type === "warning"), "warning event");
+    const warning = sv.a.laneEvents.find((e) => e.type === "warning")!;
     expect(warning.payload).toMatchObject({ failureClass: "infra", message: expect.stringContaining("truncated") });
-    await a.sup.writeStdin(v.id, "\n");
-    expect((await a.exitOf(v.id)).exitCode).toBe(0);
-    const lines = a.lines.filter((l) => l.processId === v.id);
+    await sv.a.sup.writeStdin(v.id, "\n");
+    expect((await sv.a.exitOf(v.id)).exitCode).toBe(0);
+    const lines = sv.a.lines.filter((l) => l.processId === v.id);
     expect(lines.map((l) => l.text)).toEqual(["first", "second", "third"]);
     expect(lines[1]!.offset).toBeGreaterThan(lines[0]!.offset);
-    const page = await a.sup.readLog(v.id, { stream: "stdout" });
+    const page = await sv.a.sup.readLog(v.id, { stream: "stdout" });
     expect(page.lines.map((l) => l.text)).toEqual(["second", "third"]);
     expect(page.truncatedBefore).toBe(lines[1]!.offset);
   });
 
   it("a deleted log: warning event, live output continues from the open file", async () => {
-    const v = await a.sup.start({ laneId: null, role: "worker", argv: ticker, cwd });
-    await a.until(() => a.texts(v.id).includes("first"), "first");
-    unlinkSync(`${h.dataDir}/processes/${v.id}/stdout.log`);
-    await a.until(() => a.laneEvents.some((e) => e.type === "warning"), "warning event");
-    expect(a.laneEvents.find((e) => e.type === "warning")!.payload).toMatchObject({ message: expect.stringContaining("deleted") });
-    await a.sup.writeStdin(v.id, "\n");
-    await a.sup.writeStdin(v.id, "\n");
-    expect((await a.exitOf(v.id)).exitCode).toBe(0);
-    expect(a.texts(v.id)).toEqual(["first", "second", "third"]);
-    expect(await appErrorCode(a.sup.readLog(v.id, { stream: "stdout" }))).toBe("unavailable");
+    const v = await sv.a.sup.start({ laneId: null, role: "worker", argv: ticker, cwd });
+    await sv.a.until(() => sv.a.texts(v.id).includes("first"), "first");
+    unlinkSync(`${sv.h.dataDir}/processes/${v.id}/stdout.log`);
+    await sv.a.until(() => sv.a.laneEvents.some((e) => e.type === "warning"), "warning event");
+    expect(sv.a.laneEvents.find((e) => e.type === "warning")!.payload).toMatchObject({ message: expect.stringContaining("deleted") });
+    await sv.a.sup.writeStdin(v.id, "\n");
+    await sv.a.sup.writeStdin(v.id, "\n");
+    expect((await sv.a.exitOf(v.id)).exitCode).toBe(0);
+    expect(sv.a.texts(v.id)).toEqual(["first", "second", "third"]);
+    expect(await appErrorCode(sv.a.sup.readLog(v.id, { stream: "stdout" }))).toBe("unavailable");
     // the other stream and other processes are unaffected
-    expect((await a.sup.readLog(v.id, { stream: "stderr" })).lines).toEqual([]);
+    expect((await sv.a.sup.readLog(v.id, { stream: "stderr" })).lines).toEqual([]);
   });
 });
 
@@ -180,7 +166,7 @@ describe("retention", () => {
     // an entry at least every MiB (INDEX_EVERY_BYTES), so a cut at a line boundary always exists
     // within the 1.5 MiB that trimming keeps.
     const LINES = 40_000;
-    const b = await h.boot({ logMaxBytesPerProcess: 2 * 1024 * 1024 });
+    const b = await sv.h.boot({ logMaxBytesPerProcess: 2 * 1024 * 1024 });
     const v = await b.sup.start({ laneId: null, role: "worker", argv: sh(`awk 'BEGIN { for (i = 0; i < ${LINES}; i++) printf "%099d\\n", i }'; read go`), cwd });
     await b.until(() => b.texts(v.id).length === LINES && b.laneEvents.some((e) => e.type === "process.output_truncated"), "every line published and the live log capped", 60_000);
     expect((await b.sup.get(v.id)).status).toBe("running");
@@ -196,13 +182,13 @@ describe("retention", () => {
     expect(page.lines.at(-1)!.text).toBe(String(LINES - 1).padStart(99, "0"));
     const byLine = await b.sup.readLog(v.id, { stream: "stdout", fromLine: LINES - 10, limit: 1 });
     expect(Number(byLine.lines[0]!.text)).toBe(LINES - 10);
-    const st = statSync(`${h.dataDir}/processes/${v.id}/stdout.log`);
+    const st = statSync(`${sv.h.dataDir}/processes/${v.id}/stdout.log`);
     expect(st.size).toBe(LINES * 100);
     expect(st.blocks * 512).toBeLessThan(LINES * 100); // head deallocated
   });
 
   it("over the total cap, drops whole logs of finished processes, oldest first", async () => {
-    const b = await h.boot({ logMaxBytesTotal: 300_000 });
+    const b = await sv.h.boot({ logMaxBytesTotal: 300_000 });
     const first = await b.sup.start({ laneId: null, role: "worker", argv: writer, cwd });
     await b.exitOf(first.id);
     const second = await b.sup.start({ laneId: null, role: "worker", argv: writer, cwd });
@@ -219,25 +205,25 @@ describe("a disk that fills", () => {
   it("records a disk.full event, refuses new processes with 503 disk_full, and keeps serving", async (ctx) => {
     // A 1 MiB tmpfs under the process logs (the database stays on the real disk). Needs the
     // privilege to mount; skipped (visibly) where the test runner lacks it.
-    const logsDir = `${h.dataDir}/processes`;
+    const logsDir = `${sv.h.dataDir}/processes`;
     mkdirSync(logsDir, { recursive: true });
     const mounted = await execa("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", logsDir], { reject: false });
     if (mounted.exitCode !== 0) ctx.skip();
     try {
-      const filler = await a.sup.start({ laneId: null, role: "worker", argv: sh("yes 0123456789012345678901234567890123456789 | head -c 3000000"), cwd });
-      const exit = await a.exitOf(filler.id);
+      const filler = await sv.a.sup.start({ laneId: null, role: "worker", argv: sh("yes 0123456789012345678901234567890123456789 | head -c 3000000"), cwd });
+      const exit = await sv.a.exitOf(filler.id);
       expect(exit.status).toBe("exited");
       expect(exit.exitCode).not.toBe(0); // head could not write all of its output
-      await a.until(() => a.laneEvents.some((e) => e.type === "disk.full"), "disk.full event");
-      const err = await a.sup.start({ laneId: null, role: "worker", argv: ["true"], cwd }).then(() => null, (e: unknown) => e);
+      await sv.a.until(() => sv.a.laneEvents.some((e) => e.type === "disk.full"), "disk.full event");
+      const err = await sv.a.sup.start({ laneId: null, role: "worker", argv: ["true"], cwd }).then(() => null, (e: unknown) => e);
       expect(isAppError(err) && err.code).toBe("disk_full");
-      expect(await a.sup.diskFull()).toBe(true);
+      expect(await sv.a.sup.diskFull()).toBe(true);
       // what was written is still served
-      const page = await a.sup.readLog(filler.id, { stream: "stdout", limit: 5 });
+      const page = await sv.a.sup.readLog(filler.id, { stream: "stdout", limit: 5 });
       expect(page.lines.map((l) => l.text)).toEqual(Array(5).fill("0123456789012345678901234567890123456789"));
-      expect((await a.sup.get(filler.id)).status).toBe("exited");
+      expect((await sv.a.sup.get(filler.id)).status).toBe("exited");
     } finally {
-      await h.stop(a);
+      await sv.h.stop(sv.a);
       await execa("umount", [logsDir], { reject: false });
     }
   });

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { LogLine } from "@/lib/api";
+import { isAppError } from "@/lib/errors";
 import type { LaneEvent } from "@/lib/lane-events";
 import { EventBus, type BusEvents, type ProcessExit } from "../events/event-bus";
 import { EventLog } from "../events/event-log";
@@ -164,4 +165,11 @@ export function harnessPerTest(): { readonly h: Harness; readonly a: Instance } 
       return a;
     },
   };
+}
+
+/** The AppError code a promise rejects with. @throws Error when it resolves or rejects with anything else */
+export async function appErrorCode(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  if (!isAppError(err)) throw new Error(`expected an AppError, got ${String(err)}`);
+  return err.code;
 }
