@@ -91,7 +91,7 @@ describe("Claude Code drives Laneboard through MCP", () => {
     const turns = model.requests.filter((r) => r.toolResults?.length && r.toolResults[0]!.text.startsWith("{"));
     expect(turns.map((r) => r.toolResults![0]!.isError)).toEqual([false, false, false]);
     const lane = JSON.parse(turns[0]!.toolResults![0]!.text).result as LaneView;
-    expect(JSON.parse(turns[1]!.toolResults![0]!.text).result).toMatchObject({ reached: true, lane: { id: lane.id, state: "finished" } });
+    expect(JSON.parse(turns[1]!.toolResults![0]!.text).result).toMatchObject({ outcome: "reached", matched: ["finished"], lane: { id: lane.id, state: "finished" } });
     // And the lane is real: created, run and finished by the runtime.
     expect(await h.rt.lanes.get(lane.id)).toMatchObject({ state: "finished", lastExitCode: 0 });
   });
