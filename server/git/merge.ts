@@ -24,12 +24,14 @@ import { isAncestor, listWorktrees } from "./refs";
 import { resolveCommit } from "./repo";
 import { git, GitFailure, lastLine, type GitResult } from "./runner";
 
-/** `-c` options for commits made by Laneboard itself (merge-forward, merge into base). */
+/**
+ * `-c` options for commits made by Laneboard itself (merge-forward, merge into base). Hooks are
+ * off for every call already (./runner.ts).
+ */
 export const LANEBOARD_IDENTITY = [
   "-c", "user.name=Laneboard",
   "-c", "user.email=laneboard@localhost",
   "-c", "commit.gpgsign=false",
-  "-c", "core.hooksPath=/dev/null",
 ] as const;
 
 export interface MergeTreeResult {

@@ -1,8 +1,9 @@
+import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { git, gitEnv } from "./runner";
-import { initRepo, tempDirPerTest } from "./git.testing";
+import { initRepo, tempDirPerTest, TEST_IDENTITY } from "./git.testing";
 
 const tmp = tempDirPerTest();
 
@@ -60,5 +61,27 @@ describe("git runner", () => {
 
   it("sets no prompt, no pager and the C locale", () => {
     expect(gitEnv()).toMatchObject({ GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C" });
+  });
+
+  it("runs none of the repository's hooks, even one its config points to, and not its fsmonitor", async () => {
+    const repo = await initRepo(path.join(tmp.dir, "r"));
+    const marker = path.join(tmp.dir, "ran");
+    const hooks = path.join(tmp.dir, "hooks");
+    await fs.mkdir(hooks);
+    for (const name of ["pre-commit", "post-commit", "reference-transaction"]) {
+      await fs.writeFile(path.join(hooks, name), `#!/bin/sh\necho ${name} >> '${marker}'\n`, { mode: 0o755 });
+    }
+    await fs.writeFile(path.join(tmp.dir, "monitor"), `#!/bin/sh\necho fsmonitor >> '${marker}'\n`, { mode: 0o755 });
+    await git(["config", "core.hooksPath", hooks], { cwd: repo });
+    await git(["config", "core.fsmonitor", path.join(tmp.dir, "monitor")], { cwd: repo });
+    await fs.writeFile(path.join(repo, "a.txt"), "a\n");
+    await git(["status", "--porcelain"], { cwd: repo });
+    await git(["add", "--", "a.txt"], { cwd: repo });
+    await git([...TEST_IDENTITY, "commit", "-q", "-m", "a"], { cwd: repo });
+    await expect(fs.readFile(marker, "utf8")).rejects.toMatchObject({ code: "ENOENT" });
+
+    // The same hooks in a directory the caller names do run: the option is the only way in.
+    await git([...TEST_IDENTITY, "commit", "-q", "--allow-empty", "-m", "b"], { cwd: repo, hooksPath: hooks });
+    expect(await fs.readFile(marker, "utf8")).toContain("post-commit");
   });
 });

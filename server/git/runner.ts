@@ -4,6 +4,13 @@
  * `AppError`s with a readable message. Callers put `--end-of-options` before user-supplied refs
  * and `--` before paths (house style §6); this module cannot do that for them because where the
  * terminator goes depends on the subcommand.
+ *
+ * A repository runs none of its own code in Laneboard's git calls: every call gets
+ * {@link noRepoCodeConfig}, so its hooks (post-checkout during `worktree add`,
+ * reference-transaction on every ref update, pre-merge-commit, …) and its `core.fsmonitor`
+ * program do not run. Its code runs only when a lane's own command runs it. The one exception a
+ * caller can ask for is {@link GitOptions.hooksPath}, a directory of hooks it vetted (a repo
+ * policy's checkout-hook opt-in, server/git/worktree.ts).
  */
 import fs from "node:fs";
 import { execa } from "execa";
@@ -53,6 +60,22 @@ export function gitEnv(): Record<string, string> {
   return { ...env, GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", PAGER: "cat", LC_ALL: "C", LANGUAGE: "C" };
 }
 
+/**
+ * Where hooks are looked for when the caller allows none: `/dev/null` is not a directory, so
+ * `/dev/null/<hook>` never exists and git runs no hook (git checks each hook with access(2)).
+ */
+export const NO_HOOKS_PATH = "/dev/null";
+
+/**
+ * `-c` options put before every subcommand: no hooks from `hooksPath` (default
+ * {@link NO_HOOKS_PATH}), and `core.fsmonitor=false`, because git would otherwise run the
+ * program the repo's config names as its file-system monitor on every `status`, `diff` and
+ * checkout. Command-line `-c` wins over every config file, including the repo's own.
+ */
+export function noRepoCodeConfig(hooksPath: string = NO_HOOKS_PATH): string[] {
+  return ["-c", `core.hooksPath=${hooksPath}`, "-c", "core.fsmonitor=false"];
+}
+
 export interface GitOptions {
   /** Directory git runs in (absolute). */
   cwd: string;
@@ -62,6 +85,11 @@ export interface GitOptions {
   allowFailure?: boolean;
   /** Text written to git's stdin (e.g. a diff for `patch-id`); stdin is closed otherwise. */
   input?: string;
+  /**
+   * A directory of hooks git may run for this call (absolute), instead of none. Only for hooks a
+   * repo's policy opted in to; the repo's own hooks directory is never passed as is.
+   */
+  hooksPath?: string;
 }
 
 export interface GitResult {
@@ -73,7 +101,9 @@ export interface GitResult {
 }
 
 /**
- * Run `git --no-pager <args...>` in `opts.cwd`, stdin closed (or fed `opts.input`).
+ * Run `git --no-pager -c core.hooksPath=/dev/null -c core.fsmonitor=false <args...>` in
+ * `opts.cwd`, stdin closed (or fed `opts.input`): no hook or fsmonitor program of the repository
+ * runs (see {@link noRepoCodeConfig}; `opts.hooksPath` allows the hooks in that directory).
  *
  * @returns stdout, stderr (final newline stripped) and the exit code.
  * @throws AppError `not_found` if `cwd` does not exist; `unavailable` if git is not installed
@@ -83,7 +113,7 @@ export interface GitResult {
  */
 export async function git(args: string[], opts: GitOptions): Promise<GitResult> {
   const timeoutMs = opts.timeoutMs ?? GIT_TIMEOUT_MS;
-  const subprocess = execa("git", ["--no-pager", ...args], {
+  const subprocess = execa("git", ["--no-pager", ...noRepoCodeConfig(opts.hooksPath), ...args], {
     cwd: opts.cwd,
     env: gitEnv(),
     extendEnv: false,

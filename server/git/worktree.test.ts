@@ -65,14 +65,20 @@ describe("createWorktree", () => {
   });
 
   it("cleans up a half-made worktree when git fails after creating it", async () => {
-    // A failing post-checkout hook makes `git worktree add` exit 3 after it has created the
-    // branch and the directory: the realistic half-made case.
+    // A failing post-checkout hook (allowed to run) makes `git worktree add` exit 3 after it has
+    // created the branch and the directory: the realistic half-made case.
     const hook = path.join(repo, ".git", "hooks", "post-checkout");
     await fs.writeFile(hook, "#!/bin/sh\nexit 3\n", { mode: 0o755 });
-    await expect(createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/hooked", base: "main" })).rejects.toMatchObject({ code: "internal" });
+    await expect(createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/hooked", base: "main", runCheckoutHook: true })).rejects.toMatchObject({ code: "internal" });
     expect(await exists(wt)).toBe(false);
     expect(await branchExists(repo, "lane/hooked")).toBe(false);
     expect(await worktreeList()).not.toContain(wt);
+  });
+
+  it("runs no post-checkout hook unless asked to", async () => {
+    await fs.writeFile(path.join(repo, ".git", "hooks", "post-checkout"), "#!/bin/sh\nexit 3\n", { mode: 0o755 });
+    await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/unhooked", base: "main" });
+    expect(await exists(path.join(wt, "README.md"))).toBe(true);
   });
 
   it("serializes concurrent creations in one repository", async () => {

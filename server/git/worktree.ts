@@ -9,6 +9,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "@/lib/errors";
+import { withCheckoutHookOnly } from "./checkout-hook";
 import { assertValidBranchName, branchExists, resolveCommit } from "./repo";
 import { git, GitFailure, lastLine, type GitResult } from "./runner";
 
@@ -54,6 +55,11 @@ export interface CreateWorktreeInput {
   branch: string;
   /** Ref the branch starts at (a branch name, tag or SHA). */
   base: string;
+  /**
+   * Let the repo's `post-checkout` hook run during the checkout (its policy opted in). Default
+   * false: no hook of the repository runs (./runner.ts, ./checkout-hook.ts).
+   */
+  runCheckoutHook?: boolean;
 }
 
 /**
@@ -81,11 +87,14 @@ export async function createWorktree(input: CreateWorktreeInput): Promise<{ base
     let res: GitResult | undefined;
     let failure: unknown;
     try {
-      res = await git(["worktree", "add", "--quiet", "-b", branch, "--", worktreePath, baseSha], {
-        cwd: repoPath,
-        timeoutMs: WORKTREE_ADD_TIMEOUT_MS,
-        allowFailure: true,
-      });
+      const add = (hooksPath?: string): Promise<GitResult> =>
+        git(["worktree", "add", "--quiet", "-b", branch, "--", worktreePath, baseSha], {
+          cwd: repoPath,
+          timeoutMs: WORKTREE_ADD_TIMEOUT_MS,
+          allowFailure: true,
+          ...(hooksPath ? { hooksPath } : {}),
+        });
+      res = input.runCheckoutHook ? await withCheckoutHookOnly(repoPath, worktreePath, add) : await add();
     } catch (err) {
       failure = err; // timeout or spawn failure: git may have got half-way
     }
