@@ -11,8 +11,20 @@ import { GreenLevelSchema } from "./task-packet";
 import { WorkerViewSchema } from "./worker-state";
 import { pageOf, PageQuerySchema } from "./paging";
 
+/**
+ * A repo path as a caller may send it: absolute (a relative path would be resolved against the
+ * server's working directory, which the caller did not choose) and without NUL bytes (no file
+ * system call takes one). The server also refuses `/proc`, `/sys` and `/dev` (server/git/repo.ts).
+ */
+export const RepoPathSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes("\0"), "must not contain a NUL byte")
+  .refine((p) => p.startsWith("/"), "must be an absolute path (a relative path is not resolved against the server's directory)");
+
 export const RegisterRepoBodySchema = z.object({
-  path: z.string().min(1).max(4096).describe("Absolute path of a local git work tree"),
+  path: RepoPathSchema.describe("Absolute path of a local git work tree"),
   mainBranch: z.string().min(1).max(200).optional().describe("Override main-branch detection"),
 });
 export type RegisterRepoBody = z.infer<typeof RegisterRepoBodySchema>;
@@ -327,13 +339,21 @@ export const PolicyViewSchema = z.object({
   text: z.string().nullable(),
   rules: z.array(z.object({ id: z.string(), description: z.string(), when: z.record(z.string(), z.unknown()), then: z.record(z.string(), z.unknown()) })),
   updatedAt: z.string().nullable(),
+  /** The repo's post-checkout hook runs when a lane's worktree is made (`git.runCheckoutHook` in a policy set through the API). */
+  runCheckoutHook: z.boolean(),
 });
 export type PolicyView = z.infer<typeof PolicyViewSchema>;
 
 /** `PUT /api/v1/repos/:id/policy` as JSON: the policy text (YAML or JSON), or the rules as data. */
 export const PolicyPutBodySchema = z.union([
   z.object({ text: z.string().max(256 * 1024) }).strict(),
-  z.object({ rules: z.array(z.unknown()).max(500), includeDefaults: z.boolean().optional() }).strict(),
+  z
+    .object({
+      rules: z.array(z.unknown()).max(500),
+      includeDefaults: z.boolean().optional(),
+      git: z.object({ runCheckoutHook: z.boolean() }).strict().optional().describe("What Laneboard's git calls may run of the repo's code (default: nothing)"),
+    })
+    .strict(),
 ]);
 export type PolicyPutBody = z.infer<typeof PolicyPutBodySchema>;
 

@@ -154,6 +154,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     dataDir: config.dataDir,
     killGraceMs: config.killGraceMs,
     onLaneCreated: (laneId) => void freshness.refresh(laneId),
+    runCheckoutHook: (repoId) => policy.store.get(repoId).runCheckoutHook,
   });
 
   // Lane lifecycle commands asked for by services built before the lanes (server/events/event-bus.ts).

@@ -23,24 +23,43 @@ export interface RepoInfo {
 export const MAIN_BRANCH_CANDIDATES = ["main", "master"] as const;
 
 /**
+ * Kernel pseudo file systems: `/proc/self/cwd` and `/proc/<pid>/root` are aliases of the
+ * server's own directories, and nothing under `/sys` or `/dev` is a repository.
+ */
+const PSEUDO_FS = /^\/(?:proc|sys|dev)(?:\/|$)/;
+
+/** @throws AppError `invalid_input` (field `path`) unless `p` is absolute, NUL-free and outside {@link PSEUDO_FS}. */
+function assertRepoPath(p: string): void {
+  const refuse = (why: string) => new AppError("invalid_input", `path ${why}: ${JSON.stringify(p)}`, { field: "path" });
+  if (p.includes("\0")) throw refuse("must not contain a NUL byte");
+  if (!path.isAbsolute(p)) throw refuse("must be absolute (a relative path is not resolved against the server's directory)");
+  if (PSEUDO_FS.test(path.normalize(p))) throw refuse("must not be under /proc, /sys or /dev");
+}
+
+/**
  * Validate a local repository and find its main branch.
  *
- * @param repoPath a directory inside a git work tree (relative paths resolve against the
- *   process cwd); a subdirectory resolves to the work tree's top level.
+ * @param repoPath an absolute path of a directory inside a git work tree; a subdirectory resolves
+ *   to the work tree's top level. Symbolic links are followed, but neither the path nor its
+ *   target may be under `/proc`, `/sys` or `/dev`.
  * @param configuredMain preferred main branch; used only if it exists, else `main`, else `master`.
- * @throws AppError `not_found` (path does not exist), `not_a_git_repo` (a plain directory, a
- *   file, a bare repository or a `.git` directory), `no_main_branch` (none of the candidates
- *   exists; the message lists them; also the case for a repository without commits).
+ * @throws AppError `invalid_input` (relative, a NUL byte, or a pseudo file system; field
+ *   `path`), `not_found` (path does not exist), `not_a_git_repo` (a plain directory, a file, a
+ *   bare repository or a `.git` directory), `no_main_branch` (none of the candidates exists; the
+ *   message lists them; also the case for a repository without commits).
  */
 export async function inspectRepo(repoPath: string, configuredMain?: string): Promise<RepoInfo> {
-  const abs = path.resolve(repoPath);
-  const stat = await fs.stat(abs).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT" || err.code === "ENOTDIR") throw new AppError("not_found", `path does not exist: ${abs}`);
+  assertRepoPath(repoPath);
+  const abs = path.normalize(repoPath);
+  const real = await fs.realpath(abs).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") throw new AppError("not_found", `path does not exist: ${abs}`);
     throw err;
   });
+  assertRepoPath(real);
+  const stat = await fs.stat(real);
   if (!stat.isDirectory()) throw new AppError("not_a_git_repo", `not a directory: ${abs}`);
 
-  const probe = await git(["rev-parse", "--is-bare-repository", "--is-inside-work-tree"], { cwd: abs, allowFailure: true });
+  const probe = await git(["rev-parse", "--is-bare-repository", "--is-inside-work-tree"], { cwd: real, allowFailure: true });
   if (probe.exitCode !== 0) {
     throw new AppError("not_a_git_repo", `not a git repository: ${abs} (${lastLine(probe.stderr)})`);
   }
@@ -48,8 +67,9 @@ export async function inspectRepo(repoPath: string, configuredMain?: string): Pr
   if (bare === "true") throw new AppError("not_a_git_repo", `${abs} is a bare repository; Laneboard needs a work tree`);
   if (inside !== "true") throw new AppError("not_a_git_repo", `${abs} is inside a .git directory, not a work tree`);
 
-  const top = await git(["rev-parse", "--show-toplevel"], { cwd: abs });
+  const top = await git(["rev-parse", "--show-toplevel"], { cwd: real });
   const root = await fs.realpath(top.stdout);
+  assertRepoPath(root);
 
   const candidates = [...new Set([configuredMain, ...MAIN_BRANCH_CANDIDATES].filter((b): b is string => !!b))];
   for (const candidate of candidates) {

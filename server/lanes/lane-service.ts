@@ -36,6 +36,8 @@ export interface LaneServiceDeps extends LaneDeps {
   onLaneCreated: (laneId: string) => void;
   /** The read model that builds the views this service answers with. */
   views: LaneViews;
+  /** Whether a repo's policy lets its post-checkout hook run as a worktree is made; default never. */
+  runCheckoutHook?: (repoId: string) => boolean;
 }
 
 /** Per-repo serialization of worktree creation (git's own locks make concurrent adds flaky). */
@@ -84,7 +86,8 @@ export class LaneService {
       }
       const id = crypto.randomUUID();
       const worktreePath = path.join(this.deps.dataDir, "worktrees", `${repo.name}-${id.slice(0, 8)}`);
-      const { baseSha } = await createWorktree({ repoPath: repo.path, worktreePath, branch: packet.branch, base: baseBranch });
+      const runCheckoutHook = this.deps.runCheckoutHook?.(repo.id) ?? false;
+      const { baseSha } = await createWorktree({ repoPath: repo.path, worktreePath, branch: packet.branch, base: baseBranch, runCheckoutHook });
       try {
         return await this.deps.db.lane.create({
           data: {

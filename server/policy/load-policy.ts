@@ -6,7 +6,7 @@
  * Parser: `yaml` (eemeli/yaml 2.x) with a LineCounter; node ranges are character offsets.
  */
 import { promises as fsp } from "node:fs";
-import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isNode, isPair, isScalar, Lexer, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { DEFAULT_POLICY_RULES } from "./default-rules";
 import { PolicyFileSchema, type PolicyFile, type PolicyRule } from "./policy-schema";
@@ -31,11 +31,54 @@ export const POLICY_FILE_NAMES = [".laneboard/policy.yaml", ".laneboard/policy.y
 export const MAX_POLICY_CHARS = 256 * 1024;
 
 /**
+ * Deepest nesting a policy may have. The schema needs five levels; the YAML parser runs out of
+ * memory (a process crash, not an exception) on a few thousand (`[[[[…` or `? ? ? …`).
+ */
+export const MAX_POLICY_NESTING = 64;
+
+/**
+ * An upper-bound estimate of how deep `text` nests, from the YAML lexer's tokens (so brackets
+ * and dashes inside quoted strings and comments do not count), before anything is parsed: open
+ * flow collections (`[`, `{`), plus the stack of increasing indentations of block lines, plus
+ * the compact block indicators (`- `, `? `) on the current line. Linear time; stops past `limit`.
+ */
+export function policyNesting(text: string, limit: number): number {
+  let flow = 0;
+  let max = 0;
+  let onLine = 0;
+  let lineStart = true;
+  const indents: number[] = [];
+  for (const token of new Lexer().lex(text)) {
+    if (token === "\n" || token === "\r\n") {
+      lineStart = true;
+      onLine = 0;
+      continue;
+    }
+    if (lineStart) {
+      lineStart = false;
+      const indent = /^ +$/.test(token) ? token.length : 0;
+      while (indents.length > 0 && indents[indents.length - 1]! >= indent) indents.pop();
+      indents.push(indent);
+      if (indent > 0) continue;
+    }
+    if (token === "[" || token === "{") flow++;
+    else if ((token === "]" || token === "}") && flow > 0) flow--;
+    else if (token === "-" || token === "?") onLine++;
+    max = Math.max(max, flow + indents.length + onLine);
+    if (max > limit) break;
+  }
+  return max;
+}
+
+/**
  * Parse and validate policy text. With `includeDefaults: true`, the default rules follow the
  * file's rules, minus any whose id the file redefines. Never throws.
  */
 export function parsePolicyText(text: string, defaults: readonly PolicyRule[] = DEFAULT_POLICY_RULES): PolicyLoadResult {
   if (text.length > MAX_POLICY_CHARS) return { ok: false, errors: [{ line: 1, column: 1, path: "", message: `policy text is larger than ${MAX_POLICY_CHARS} characters` }] };
+  if (policyNesting(text, MAX_POLICY_NESTING) > MAX_POLICY_NESTING) {
+    return { ok: false, errors: [{ line: 1, column: 1, path: "", message: `policy nests deeper than ${MAX_POLICY_NESTING} levels` }] };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

@@ -12,6 +12,8 @@
  *     description: Merge a fresh, in-scope lane that is green at merge_ready.
  *     when: { event: lane.green, green: merge_ready, withinScope: true, stale: false }
  *     then: { action: merge, strategy: squash }
+ * git:
+ *   runCheckoutHook: true      # let the repo's post-checkout hook run when a lane's worktree is made
  * ```
  */
 import { z } from "zod";
@@ -68,11 +70,28 @@ export const PolicyRuleSchema = z
 export type PolicyRule = z.infer<typeof PolicyRuleSchema>;
 export type PolicyRuleInput = z.input<typeof PolicyRuleSchema>;
 
+/**
+ * What Laneboard's own git calls may run of the repository's code. By default nothing: no hook,
+ * no fsmonitor (server/git/runner.ts).
+ */
+export const PolicyGitSchema = z
+  .object({
+    runCheckoutHook: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Run the repo's post-checkout hook when a lane's worktree is created. Honoured only in a policy set through the API (admin scope): a repository's own file cannot allow its own code to run.",
+      ),
+  })
+  .strict();
+export type PolicyGit = z.infer<typeof PolicyGitSchema>;
+
 export const PolicyFileSchema = z
   .object({
     version: z.literal(1).default(1),
     includeDefaults: z.boolean().default(false),
     rules: z.array(PolicyRuleSchema).max(500),
+    git: PolicyGitSchema.default({ runCheckoutHook: false }),
   })
   .strict()
   .superRefine((file, ctx) => {

@@ -8,7 +8,9 @@
  * 1. the text accepted through `PUT /api/v1/repos/:id/policy`, kept in
  *    `<dataDir>/policies/<repoId>.yaml` (so the user's repository is never written to);
  * 2. the repo's own file, `.laneboard/policy.yaml|yml|json` in its main work tree, watched with
- *    `fs.watch` (the `.laneboard` directory, or the repo root until that directory exists);
+ *    `fs.watch` (the `.laneboard` directory, or the repo root until that directory exists); read
+ *    only if it is a regular file inside the repo of at most 64 KiB (./read-policy-file.ts), a
+ *    file refused for that is rejected like an invalid one;
  * 3. the defaults (./default-rules.ts).
  *
  * A text that does not validate — from the API or an edited file — is rejected with its
@@ -27,6 +29,7 @@ import type { Db } from "../store/db";
 import type { PolicyDecision, PolicyFacts } from "./evaluate-policy";
 import { POLICY_FILE_NAMES } from "./load-policy";
 import { PolicyStore } from "./policy-store";
+import { readRepoPolicyFile, type PolicyFileRead } from "./read-policy-file";
 
 export interface PolicyServiceDeps {
   db: Db;
@@ -87,8 +90,12 @@ export class PolicyService {
     const before = this.store.get(repoId);
     const override = await readText(this.#overridePath(repoId));
     const file = await this.#repoFile(repo.path);
+    if (override === null && file.kind === "refused") {
+      await this.deps.events.append({ type: "policy.rejected", laneId: null, repoId, payload: { source: "file", path: file.path, errors: [{ line: 0, column: 0, message: file.message }] } });
+      return;
+    }
     const [source, text, where] =
-      override !== null ? (["api", override, this.#overridePath(repoId)] as const) : file ? (["file", file.text, file.path] as const) : ([null, null, null] as const);
+      override !== null ? (["api", override, this.#overridePath(repoId)] as const) : file.kind === "ok" ? (["file", file.text, file.path] as const) : ([null, null, null] as const);
     if (source === null) {
       if (before.source === "defaults") return;
       this.store.reset(repoId);
@@ -104,19 +111,24 @@ export class PolicyService {
     await this.deps.events.append({ type: "policy.loaded", laneId: null, repoId, payload: { source: now.source, path: where, rules: now.rules.length } });
   }
 
-  /** @throws AppError not_found */
+  /**
+   * @throws AppError not_found; invalid_input with `details.reason` (`PolicyFileRefusal` of
+   *   ./read-policy-file.ts) and `details.file` when the repo's policy file is not safe to read.
+   */
   async get(repoId: string): Promise<PolicyView> {
     const repo = await this.deps.db.repo.findUnique({ where: { id: repoId } });
     if (!repo) throw new AppError("not_found", `no registered repo '${repoId}'`);
     const set = this.store.get(repoId);
     const file = await this.#repoFile(repo.path);
+    if (file.kind === "refused") throw new AppError("invalid_input", `policy file refused: ${file.message}`, { field: "policyFile", reason: file.reason, file: file.path });
     return {
       repoId,
       source: set.source,
-      file: file?.path ?? null,
+      file: file.kind === "ok" ? file.path : null,
       text: set.text,
       rules: set.rules.map((r) => ({ id: r.id, description: r.description, when: { ...r.when }, then: { ...r.then } })),
       updatedAt: set.updatedAt,
+      runCheckoutHook: set.runCheckoutHook,
     };
   }
 
@@ -128,7 +140,7 @@ export class PolicyService {
   async put(repoId: string, body: PolicyPutBody | string): Promise<PolicyView> {
     const repo = await this.deps.db.repo.findUnique({ where: { id: repoId } });
     if (!repo) throw new AppError("not_found", `no registered repo '${repoId}'`);
-    const text = typeof body === "string" ? body : "text" in body ? body.text : stringify({ version: 1, includeDefaults: body.includeDefaults ?? false, rules: body.rules });
+    const text = typeof body === "string" ? body : "text" in body ? body.text : stringify({ version: 1, includeDefaults: body.includeDefaults ?? false, rules: body.rules, ...(body.git ? { git: body.git } : {}) });
     await this.#loading.get(repoId);
     const result = this.store.replace(repoId, text, "api");
     if (!result.ok) {
@@ -172,13 +184,13 @@ export class PolicyService {
     return path.join(this.deps.dataDir, "policies", `${repoId.replace(/[^A-Za-z0-9_-]/g, "_")}.yaml`);
   }
 
-  async #repoFile(repoPath: string): Promise<{ path: string; text: string } | null> {
+  /** The first of {@link POLICY_FILE_NAMES} that exists, read safely (or refused). */
+  async #repoFile(repoPath: string): Promise<PolicyFileRead> {
     for (const name of POLICY_FILE_NAMES) {
-      const p = path.join(repoPath, name);
-      const text = await readText(p);
-      if (text !== null) return { path: p, text };
+      const read = await readRepoPolicyFile(repoPath, name);
+      if (read.kind !== "missing") return read;
     }
-    return null;
+    return { kind: "missing" };
   }
 
   /** Watch `.laneboard/` (or the repo root until it exists); re-armed on every event. */

@@ -19,6 +19,12 @@ export interface PolicySet {
   text: string | null;
   /** ISO 8601 time of the last accepted replacement; null for the defaults. */
   updatedAt: string | null;
+  /**
+   * The repo's post-checkout hook runs when a lane's worktree is created. Only a policy set
+   * through the API can turn it on: a file in the repository asking for it is the repository
+   * asking to run its own code, which is what the default forbids.
+   */
+  runCheckoutHook: boolean;
 }
 
 export class PolicyStore {
@@ -28,7 +34,7 @@ export class PolicyStore {
 
   /** The rules in force for a repo (the defaults when it has none). */
   get(repoId: string): PolicySet {
-    return this.#sets.get(repoId) ?? { repoId, rules: this.defaults, source: "defaults", text: null, updatedAt: null };
+    return this.#sets.get(repoId) ?? { repoId, rules: this.defaults, source: "defaults", text: null, updatedAt: null, runCheckoutHook: false };
   }
 
   /**
@@ -37,7 +43,10 @@ export class PolicyStore {
    */
   replace(repoId: string, text: string, source: "file" | "api" = "api", now: Date = new Date()): PolicyLoadResult {
     const result = parsePolicyText(text, this.defaults);
-    if (result.ok) this.#sets.set(repoId, { repoId, rules: Object.freeze([...result.rules]), source, text, updatedAt: now.toISOString() });
+    if (result.ok) {
+      const runCheckoutHook = source === "api" && (result.file?.git.runCheckoutHook ?? false);
+      this.#sets.set(repoId, { repoId, rules: Object.freeze([...result.rules]), source, text, updatedAt: now.toISOString(), runCheckoutHook });
+    }
     return result;
   }
 
