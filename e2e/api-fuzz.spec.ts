@@ -13,6 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, sigkill, startServer, test, type OwnServer } from "./support";
+import { mulberry32 } from "@/lib/seeded-random";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 3;
 const base = `http://127.0.0.1:${PORT}`;
@@ -20,18 +21,6 @@ const REQUESTS = 2000;
 /** Requests of the same seeded mix sent before RSS is first read. */
 const WARM_UP = 300;
 const SEED = 0x17f00d;
-
-/** mulberry32: a small seeded PRNG (public domain, Tommy Ettinger), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Route templates from the file tree: `app/api/v1/lanes/[id]/kill/route.ts` → `/api/v1/lanes/[id]/kill`. */
 function routeTemplates(): string[] {
@@ -98,7 +87,7 @@ test("fuzz: 2,000 seeded requests over every route and method give no 500, only 
     body: JSON.stringify({ objective: "fuzz target", repo: repoId, branch: "lane/fuzz", worker: { engine: "shell", command: ["sh", "-c", "echo hi; sleep 30"] } }),
   })).json()) as { id: string; currentProcessId: string | null };
   expect(lane.id, "the fuzz target lane was made").toEqual(expect.any(String));
-  const rand = prng(SEED);
+  const rand = mulberry32(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const templates = routeTemplates();
   const ids = [lane.id, lane.currentProcessId ?? lane.id, repoId, "nope", "%ZZ", "%E0%A4%A", "%00", "..", "%2e%2e", "x".repeat(300), "y".repeat(5000), "ünï", "1e309", "-1", "%F0%9F%92%A9"];

@@ -2,18 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decodeChunk, forEachLine } from "@/lib/log-chunk";
 import { LineChunker, type LineRun } from "./line-chunker";
 import { LineSplitter, type SplitLine } from "./line-splitter";
-
-/** Deterministic PRNG (mulberry32), so a failure names a reproducible seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "@/lib/seeded-random";
 
 /** Bytes that stress the line rules: LF, CR, CRLF, ANSI, multi-byte UTF-8, invalid bytes, long runs. */
 function randomStream(next: () => number, length: number): Buffer {
@@ -76,7 +65,7 @@ function byChunker(bytes: Buffer, cuts: number[], start: number, max: number): {
 describe("LineChunker + decodeChunk", () => {
   it("gives exactly the splitter's lines (text, raw, offset) for random streams and chunkings", () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const next = rng(seed);
+      const next = mulberry32(seed);
       const bytes = randomStream(next, 20 + Math.floor(next() * 400));
       const cuts = cutAt(next, bytes.length);
       const max = [8, 16, 37, 1024][seed % 4]!;

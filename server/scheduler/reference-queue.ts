@@ -8,6 +8,7 @@
 import { compareHeads } from "./order";
 import { POOLS, type Pool } from "./schemas";
 import type { CapacityView, QueueItem } from "./types";
+import { mulberry32 } from "@/lib/seeded-random";
 
 type Input = Omit<QueueItem, "seq" | "engine"> & { seq?: number; engine?: string | null };
 
@@ -91,14 +92,8 @@ export class NaiveQueue {
   }
 }
 
-/** Seeded PRNG for tests and the benchmark (mulberry32, T. Ettinger): `rand(n)` is 0..n-1. */
+/** Seeded PRNG for tests and the benchmark (lib/seeded-random.ts): `rand(n)` is 0..n-1. */
 export function seededRandom(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+  const next = mulberry32(seed);
+  return (n) => Math.floor(next() * n);
 }
