@@ -3,11 +3,41 @@
  * a session's events (never sleeping). Not imported by runtime code.
  */
 import path from "node:path";
+import { afterEach, beforeEach } from "vitest";
 import { makeTempDir } from "../../git/git.testing";
 import { InteractiveSession, type InteractiveSessionEvents, type InteractiveSessionOptions } from "./interactive-session";
 import { TmuxServer } from "./tmux";
 
 export const FIXTURES = path.join(import.meta.dirname, "fixtures");
+
+/** A tmux server of a test's own: `tmux.sock` in a fresh temp dir `dir`. Both throw outside a test. */
+export interface TmuxHandle<T extends TmuxServer> {
+  readonly dir: string;
+  readonly tmux: T;
+}
+
+/**
+ * A tmux server of its own for every test of the calling file (vitest beforeEach/afterEach):
+ * `make` builds the client on the socket path; after the test the server is killed and the
+ * directory removed.
+ */
+export function tmuxPerTest<T extends TmuxServer>(make: (socket: string) => T): TmuxHandle<T> {
+  let current: { dir: string; tmux: T; cleanup: () => Promise<void> } | null = null;
+  const get = () => {
+    if (!current) throw new Error("tmuxPerTest: read inside a test");
+    return current;
+  };
+  beforeEach(async () => {
+    const tmp = await makeTempDir("lb-tmux-");
+    current = { dir: tmp.dir, tmux: make(path.join(tmp.dir, "tmux.sock")), cleanup: tmp.cleanup };
+  });
+  afterEach(async () => {
+    await current?.tmux.killServer();
+    await current?.cleanup();
+    current = null;
+  });
+  return { get dir() { return get().dir; }, get tmux() { return get().tmux; } };
+}
 
 export interface SessionHarness {
   dir: string;

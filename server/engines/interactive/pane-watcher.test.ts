@@ -2,9 +2,8 @@
  * PaneWatcher around a real tmux pane. The race test gates the real `snapshot` so that a reset
  * lands exactly while a poll is in flight (a regression: such a poll used to end the polling).
  */
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeTempDir } from "../../git/git.testing";
+import { describe, expect, it } from "vitest";
+import { tmuxPerTest } from "./interactive.testing";
 import { PaneWatcher, type PaneWatcherHooks } from "./pane-watcher";
 import { TmuxServer, type PaneSnapshot } from "./tmux";
 
@@ -34,16 +33,7 @@ class GatedTmux extends TmuxServer {
   }
 }
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-let tmux: GatedTmux;
-beforeEach(async () => {
-  tmp = await makeTempDir("lb-tmux-");
-  tmux = new GatedTmux(path.join(tmp.dir, "tmux.sock"));
-});
-afterEach(async () => {
-  await tmux.killServer();
-  await tmp.cleanup();
-});
+const srv = tmuxPerTest((socket) => new GatedTmux(socket));
 
 const hooks = (): PaneWatcherHooks & { outputs: string[] } => {
   const outputs: string[] = [];
@@ -52,18 +42,18 @@ const hooks = (): PaneWatcherHooks & { outputs: string[] } => {
 
 describe("PaneWatcher", () => {
   it("keeps polling when reset() lands during a poll, and drops that poll's stale screen", async () => {
-    const { paneId } = await tmux.newSession("w", ["/bin/sh", "-c", "echo before-reset; exec sleep 1000"], { width: 80, height: 10 });
+    const { paneId } = await srv.tmux.newSession("w", ["/bin/sh", "-c", "echo before-reset; exec sleep 1000"], { width: 80, height: 10 });
     const h = hooks();
-    const w = new PaneWatcher(tmux, paneId, { pollMs: 20, idlePollMs: 20 }, h);
+    const w = new PaneWatcher(srv.tmux, paneId, { pollMs: 20, idlePollMs: 20 }, h);
     w.start();
-    await tmux.arrival();
+    await srv.tmux.arrival();
     w.reset();
     const seen = w.waitFor(() => w.screen.includes("before-reset"), 10_000);
-    tmux.release(); // the poll that started before the reset
-    await tmux.arrival(); // a new poll follows
+    srv.tmux.release(); // the poll that started before the reset
+    await srv.tmux.arrival(); // a new poll follows
     expect(h.outputs).toEqual([]); // the stale one was dropped
-    expect(tmux.calls).toBe(2);
-    tmux.open();
+    expect(srv.tmux.calls).toBe(2);
+    srv.tmux.open();
     expect(await seen).toBe(true);
     w.stop();
   });

@@ -1,24 +1,15 @@
 /** TmuxServer against the real tmux binary: its guards and its answers for things that are gone. */
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeTempDir } from "../../git/git.testing";
+import { describe, expect, it } from "vitest";
+import { tmuxPerTest } from "./interactive.testing";
 import { assertTmuxArg, shellQuote, TmuxServer } from "./tmux";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
-let tmux: TmuxServer;
-beforeEach(async () => {
-  tmp = await makeTempDir("lb-tmux-");
-  tmux = new TmuxServer(path.join(tmp.dir, "tmux.sock"));
-});
-afterEach(async () => {
-  await tmux.killServer();
-  await tmp.cleanup();
-});
+const srv = tmuxPerTest((socket) => new TmuxServer(socket));
 
 describe("TmuxServer", () => {
   it("knows its version (3.0 or later) and reports a missing binary as command_not_found", async () => {
-    expect(await tmux.version()).toMatch(/^[3-9]\.\d+/);
-    const missing = new TmuxServer(path.join(tmp.dir, "x.sock"), path.join(tmp.dir, "no-tmux"));
+    expect(await srv.tmux.version()).toMatch(/^[3-9]\.\d+/);
+    const missing = new TmuxServer(path.join(srv.dir, "x.sock"), path.join(srv.dir, "no-tmux"));
     await expect(missing.version()).rejects.toMatchObject({ code: "command_not_found" });
     await expect(missing.run([["list-sessions"]])).rejects.toMatchObject({ code: "command_not_found" });
   });
@@ -27,26 +18,26 @@ describe("TmuxServer", () => {
     expect(() => assertTmuxArg("a;")).toThrow(/not allowed/);
     expect(() => assertTmuxArg("a\0b")).toThrow(/not allowed/);
     expect(() => assertTmuxArg("a; b")).not.toThrow();
-    await expect(tmux.run([["display-message", "-p", "x\\;"]])).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(srv.tmux.run([["display-message", "-p", "x\\;"]])).rejects.toMatchObject({ code: "invalid_input" });
     expect(() => new TmuxServer(`/tmp/${"x".repeat(120)}.sock`)).toThrow(/longer than 100 bytes/);
   });
 
   it("answers null / false / [] for a server, session or pane that does not exist", async () => {
-    expect(await tmux.snapshot("%99")).toBeNull();
-    expect(await tmux.hasSession("nope")).toBe(false);
-    expect(await tmux.findPane("nope")).toBeNull();
-    expect(await tmux.listSessions()).toEqual([]);
-    expect(await tmux.killSession("nope")).toBe(false);
+    expect(await srv.tmux.snapshot("%99")).toBeNull();
+    expect(await srv.tmux.hasSession("nope")).toBe(false);
+    expect(await srv.tmux.findPane("nope")).toBeNull();
+    expect(await srv.tmux.listSessions()).toEqual([]);
+    expect(await srv.tmux.killSession("nope")).toBe(false);
   });
 
   it("creates a session and finds it by its exact name (not as a prefix)", async () => {
-    const { paneId, pid } = await tmux.newSession("lane-1", ["/bin/sh", "-c", "echo hello; exec sleep 1000"], { width: 80, height: 20 });
+    const { paneId, pid } = await srv.tmux.newSession("lane-1", ["/bin/sh", "-c", "echo hello; exec sleep 1000"], { width: 80, height: 20 });
     expect(paneId).toMatch(/^%\d+$/);
     expect(pid).toBeGreaterThan(0);
-    expect(await tmux.listSessions()).toEqual(["lane-1"]);
-    expect(await tmux.hasSession("lane")).toBe(false);
-    await expect(tmux.newSession("lane-1", ["/bin/true", "x"], { width: 80, height: 20 })).rejects.toMatchObject({ code: "already_exists" });
-    expect(await tmux.findPane("lane-1")).toBe(paneId);
+    expect(await srv.tmux.listSessions()).toEqual(["lane-1"]);
+    expect(await srv.tmux.hasSession("lane")).toBe(false);
+    await expect(srv.tmux.newSession("lane-1", ["/bin/true", "x"], { width: 80, height: 20 })).rejects.toMatchObject({ code: "already_exists" });
+    expect(await srv.tmux.findPane("lane-1")).toBe(paneId);
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
   });
 });
