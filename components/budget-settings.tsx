@@ -12,6 +12,8 @@ import { errorMessage } from "./api-client";
 import { settingsApi, settingsKeys } from "./api-settings";
 import { INPUT_CLASS } from "./form-field";
 import { useSettingsForm } from "./use-settings-form";
+import { SectionHeading } from "./section-heading";
+import { SettingsTableHead } from "./settings-table";
 
 type Draft = Record<string, string>;
 const FIELDS = ["maxTokens", "maxCostUsd"] as const;
@@ -59,19 +61,12 @@ export function BudgetSettings({ repos }: { repos: RepoView[] }) {
   const used = (t: { tokens: number; costUsd: number } | undefined) => (t ? `${t.tokens.toLocaleString("en")} tokens, ${formatUsd(t.costUsd)}` : "—");
   return (
     <section aria-labelledby="budgets-title" className="flex flex-col gap-2 rounded-lg border border-zinc-800 p-3 sm:p-4">
-      <h2 id="budgets-title" className="text-sm font-semibold text-zinc-100">Budgets</h2>
+      <SectionHeading id="budgets-title">Budgets</SectionHeading>
       <p className="text-xs text-zinc-300">Tokens (input + output) and US dollars. Empty is unlimited. Lanes covered by a spent budget wait until it is raised.</p>
       <form onSubmit={onSubmit} noValidate data-testid="budgets-form">
         <div className="overflow-x-auto">
           <table className="text-xs">
-            <thead>
-              <tr className="text-zinc-300">
-                <th scope="col" className="p-1 text-left font-medium">Scope</th>
-                <th scope="col" className="p-1 text-left font-medium">Max tokens</th>
-                <th scope="col" className="p-1 text-left font-medium">Max USD</th>
-                <th scope="col" className="p-1 text-left font-medium">Used</th>
-              </tr>
-            </thead>
+            <SettingsTableHead columns={["Scope", "Max tokens", "Max USD", "Used"]} />
             <tbody>
               <tr className="border-t border-zinc-800">
                 <th scope="row" className="p-1 text-left font-normal text-zinc-200">All repos, per day</th>

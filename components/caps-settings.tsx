@@ -12,6 +12,8 @@ import { errorMessage } from "./api-client";
 import { settingsApi, settingsKeys } from "./api-settings";
 import { INPUT_CLASS } from "./form-field";
 import { useSettingsForm } from "./use-settings-form";
+import { SectionHeading } from "./section-heading";
+import { SettingsTableHead } from "./settings-table";
 
 type Draft = Record<string, string>;
 
@@ -79,23 +81,14 @@ export function CapsSettings({ repos }: { repos: RepoView[] }) {
   const other = Object.entries(errors).filter(([k]) => !/^(global|perRepo|repos\.[^.]+)\.(agent|check|background)$/.test(k));
   return (
     <section aria-labelledby="caps-title" className="flex flex-col gap-2 rounded-lg border border-zinc-800 p-3 sm:p-4">
-      <h2 id="caps-title" className="text-sm font-semibold text-zinc-100">
-        Concurrency caps
-      </h2>
+      <SectionHeading id="caps-title">Concurrency caps</SectionHeading>
       <p className="text-xs text-zinc-300">
         How many run at once in each pool; 0 pauses a pool. Lowering a cap never stops running work. Now running: {POOLS.map((p) => `${p} ${caps.data.running.global[p]}`).join(", ")}; waiting: {POOLS.map((p) => `${p} ${caps.data.queued[p]}`).join(", ")}.
       </p>
       <form onSubmit={onSubmit} noValidate data-testid="caps-form">
         <div className="overflow-x-auto">
           <table className="text-xs">
-            <thead>
-              <tr className="text-zinc-300">
-                <th scope="col" className="p-1 text-left font-medium">Scope</th>
-                {POOLS.map((p) => (
-                  <th key={p} scope="col" className="p-1 text-left font-medium">{p}</th>
-                ))}
-              </tr>
-            </thead>
+            <SettingsTableHead columns={["Scope", ...POOLS]} />
             <tbody>
               {row("global", "All repos", "0")}
               {row("perRepo", "Each repo (default)", "no cap")}

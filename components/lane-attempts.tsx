@@ -15,6 +15,7 @@ import type { LogEntry } from "./log-buffer";
 import { logLineKey } from "./log-buffer";
 import { formatAbsolute } from "./time";
 import { VirtualLog } from "./virtual-log";
+import { SectionHeading } from "./section-heading";
 
 /** Lines read back per process of a past attempt. */
 const PAST_LINES = 20_000;
@@ -109,9 +110,7 @@ export function LaneAttemptsView({ laneId, attempts }: { laneId: string; attempt
   const list = attempts.attempts.slice().reverse();
   return (
     <section aria-labelledby="attempts-heading" className="flex flex-col gap-2" data-testid="lane-attempts">
-      <h2 id="attempts-heading" className="text-sm font-semibold text-zinc-100">
-        Attempts ({list.length})
-      </h2>
+      <SectionHeading id="attempts-heading">Attempts ({list.length})</SectionHeading>
       <ol className="flex flex-col gap-2">
         {list.map((a, i) => (
           <AttemptCard key={a.attempt} laneId={laneId} attempt={a} current={i === 0} />

@@ -19,6 +19,7 @@ import { api, errorMessage } from "./api-client";
 import { laneKeys } from "./query-keys";
 import { formatAbsolute } from "./time";
 import { useLaneEvents } from "./use-lane-events";
+import { SectionHeading } from "./section-heading";
 
 /** Engines run by an AI agent (a conversation exists), and those that can continue an ended run. */
 export const AGENT_ENGINES: ReadonlySet<string> = new Set(["claude", "codex", "anthropic"]);
@@ -119,9 +120,7 @@ export const LaneConversation = forwardRef<HTMLTextAreaElement, { lane: LaneView
   };
   return (
     <section aria-labelledby="conversation-heading" className="flex flex-col gap-3" data-testid="lane-conversation">
-      <h2 id="conversation-heading" className="text-sm font-semibold text-zinc-100">
-        Conversation
-      </h2>
+      <SectionHeading id="conversation-heading">Conversation</SectionHeading>
       <ol className="flex max-h-[55vh] flex-col gap-2 overflow-auto rounded-lg border border-zinc-800 bg-zinc-900/40 p-3">
         {turns.length === 0 && <li className="text-xs text-zinc-400">{events.isPending ? "Loading…" : "Nothing said yet."}</li>}
         {turns.map((t) => (

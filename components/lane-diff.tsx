@@ -14,6 +14,7 @@ import { DiffFileView, type LineComment } from "./diff-file";
 import { promptAvailability } from "./lane-conversation";
 import { MergePanel } from "./merge-panel";
 import { laneKeys } from "./query-keys";
+import { SectionHeading } from "./section-heading";
 
 /** The follow-up prompt a set of line comments becomes. */
 export function commentsPrompt(branch: string, comments: readonly LineComment[]): string {
@@ -45,9 +46,7 @@ export function LaneDiff({ lane }: { lane: LaneView }) {
     <section aria-labelledby="diff-heading" className="flex flex-col gap-3" data-testid="lane-diff">
       <MergePanel lane={lane} />
       <div className="flex flex-wrap items-center gap-3">
-        <h2 id="diff-heading" className="text-sm font-semibold text-zinc-100">
-          Changes
-        </h2>
+        <SectionHeading id="diff-heading">Changes</SectionHeading>
         {d && (
           <span className="text-xs text-zinc-300" data-testid="diff-summary">
             {d.files.length} file{d.files.length === 1 ? "" : "s"} changed, <span className="text-emerald-300">+{d.additions}</span> <span className="text-red-300">−{d.deletions}</span> against{" "}

@@ -10,6 +10,7 @@ import type { LaneEvent } from "@/lib/lane-events";
 import { errorMessage } from "./api-client";
 import { formatAbsolute, formatRelative, useNow } from "./time";
 import { useLaneEvents } from "./use-lane-events";
+import { SectionHeading } from "./section-heading";
 
 const TONE: Record<EventTone, string> = {
   good: "text-emerald-300",
@@ -81,9 +82,7 @@ export function LaneEventsList({ laneId, range }: { laneId: string; range?: { fr
   return (
     <section aria-labelledby="events-heading" className="flex min-h-0 flex-col gap-2">
       <div className="flex flex-wrap items-center gap-3">
-        <h2 id="events-heading" className="text-sm font-semibold text-zinc-100">
-          Events
-        </h2>
+        <SectionHeading id="events-heading">Events</SectionHeading>
         <span className="text-xs text-zinc-400">{visible.length.toLocaleString("en")} shown</span>
         <label className="ml-auto flex items-center gap-1.5 text-xs text-zinc-300">
           <input type="checkbox" checked={all} onChange={(e) => setAll(e.target.checked)} className="accent-sky-500" data-testid="events-all" />

@@ -11,6 +11,7 @@ import type { LaneAttempts } from "@/lib/review-api";
 import type { LogEntry } from "./log-buffer";
 import { useLaneLog } from "./use-lane-log";
 import { VirtualLog } from "./virtual-log";
+import { SectionHeading } from "./section-heading";
 
 /** Lines of history loaded on open, kept in the browser, read per "load earlier", and read to fill a gap after a reconnect. */
 const HISTORY_LINES = 5_000;
@@ -90,9 +91,7 @@ export function LaneLog({ laneId, attempts }: { laneId: string; attempts: LaneAt
   return (
     <section aria-labelledby="log-heading" className="flex min-w-0 flex-col gap-2">
       <div className="flex flex-wrap items-center gap-2">
-        <h2 id="log-heading" className="text-sm font-semibold text-zinc-100">
-          Output
-        </h2>
+        <SectionHeading id="log-heading">Output</SectionHeading>
         <span className="text-xs text-zinc-400" data-testid="log-count" data-lines={lines}>
           {lines.toLocaleString("en")} lines
         </span>

@@ -10,6 +10,7 @@ import type { LaneView } from "@/lib/api";
 import { MERGE_BLOCKER_WORDS } from "@/lib/event-sentence";
 import { api, errorMessage } from "./api-client";
 import { laneKeys } from "./query-keys";
+import { SectionHeading } from "./section-heading";
 
 const BTN = "rounded-md px-3 py-1.5 text-xs font-medium focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-400 disabled:cursor-not-allowed disabled:opacity-40";
 
@@ -32,9 +33,7 @@ export function MergePanel({ lane }: { lane: LaneView }) {
   return (
     <section aria-labelledby="merge-heading" className="rounded-lg border border-zinc-800 bg-zinc-900/50 p-3" data-testid="merge-panel" data-ready={r?.ready ?? ""} data-merged={merged}>
       <div className="flex flex-wrap items-center gap-3">
-        <h2 id="merge-heading" className="text-sm font-semibold text-zinc-100">
-          Merge into <span className="font-mono">{lane.baseBranch}</span>
-        </h2>
+        <SectionHeading id="merge-heading">Merge into <span className="font-mono">{lane.baseBranch}</span></SectionHeading>
         {readiness.isPending && !merged && <span className="text-xs text-zinc-400">checking readiness…</span>}
         {r && !merged && (
           <span data-testid="merge-readiness" className={`text-xs ${r.ready ? "text-emerald-300" : "text-amber-300"}`}>

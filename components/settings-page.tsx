@@ -13,6 +13,7 @@ import { CapsSettings } from "./caps-settings";
 import { PolicyEditor } from "./policy-editor";
 import { laneKeys } from "./query-keys";
 import { WebhookSettings } from "./webhook-settings";
+import { SectionHeading } from "./section-heading";
 
 export function SettingsPage() {
   const board = useQuery({ queryKey: laneKeys.board, queryFn: () => api.board() });
@@ -28,9 +29,7 @@ export function SettingsPage() {
         <BudgetSettings repos={repos} />
         <section aria-labelledby="repo-settings" className="flex flex-col gap-4 rounded-lg border border-zinc-800 p-3 sm:p-4">
           <div className="flex flex-wrap items-center gap-3">
-            <h2 id="repo-settings" className="text-sm font-semibold text-zinc-100">
-              Repository
-            </h2>
+            <SectionHeading id="repo-settings">Repository</SectionHeading>
             <select aria-label="Repository" data-testid="settings-repo" value={repo?.id ?? ""} onChange={(e) => setRepoId(e.target.value)} className="h-8 min-w-0 max-w-full rounded-md border border-zinc-700 bg-zinc-900 px-2 text-xs text-zinc-100">
               {repos.map((r) => (
                 <option key={r.id} value={r.id}>
