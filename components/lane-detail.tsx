@@ -66,15 +66,11 @@ function Facts({ lane }: { lane: LaneView }) {
       </Fact>
       <Fact label="Queue position">{lane.state === "queued" && lane.queuePosition !== null ? `#${lane.queuePosition}` : "—"}</Fact>
       <Fact label="Current process">{mono(lane.currentProcessId)}</Fact>
-      <Fact label="Created">
-        <When iso={lane.createdAt} />
-      </Fact>
-      <Fact label="Started">
-        <When iso={lane.startedAt} />
-      </Fact>
-      <Fact label="Ended">
-        <When iso={lane.endedAt} />
-      </Fact>
+      {([["Created", lane.createdAt], ["Started", lane.startedAt], ["Ended", lane.endedAt]] as const).map(([label, iso]) => (
+        <Fact key={label} label={label}>
+          <When iso={iso} />
+        </Fact>
+      ))}
       <Fact label="Last event">
         <LastEvent event={lane.lastEvent} />
       </Fact>
