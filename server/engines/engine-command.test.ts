@@ -22,7 +22,7 @@ describe("prepareWorker", () => {
     const worker = spec({ engine: "script", script: [{ op: "write", path: "x.txt", content: "hi" }], env: { FOO: "bar" } });
     const prepared = await prepareWorker(worker, ctx);
     const file = path.join(ctx.laneDir, "script.json");
-    expect(prepared).toEqual({ argv: [process.execPath, SCRIPT_AGENT_PATH, file], env: { FOO: "bar" } });
+    expect(prepared).toEqual({ argv: [process.execPath, SCRIPT_AGENT_PATH, file], env: { FOO: "bar" }, secretEnv: [] });
     expect(path.isAbsolute(SCRIPT_AGENT_PATH)).toBe(true);
     expect(JSON.parse(await fs.readFile(file, "utf8"))).toEqual(worker.script);
 
@@ -34,7 +34,7 @@ describe("prepareWorker", () => {
 
   it("shell: uses the packet's command as the argv", async () => {
     const prepared = await prepareWorker(spec({ engine: "shell", command: ["npm", "test", "--", "$(x)"] }), ctx);
-    expect(prepared).toEqual({ argv: ["npm", "test", "--", "$(x)"], env: {} });
+    expect(prepared).toEqual({ argv: ["npm", "test", "--", "$(x)"], env: {}, secretEnv: [] });
   });
 
   it.each([
@@ -48,6 +48,8 @@ describe("prepareWorker", () => {
     expect(createEngineAdapter(engine)).toBeInstanceOf(Adapter);
     expect(prepared.env).toMatchObject({ EXTRA: "1", HOME: path.join(ctx.laneDir, "agent-home") });
     if (engine !== "codex") expect(prepared.env.ANTHROPIC_BASE_URL).toBe("http://127.0.0.1:9");
+    // Each agent may inherit only its own API's credentials from the server (server/processes/child-env.ts).
+    expect(prepared.secretEnv).toEqual(engine === "codex" ? ["OPENAI_API_KEY", "CODEX_API_KEY"] : ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]);
     if (engine === "claude") expect(prepared.env.CLAUDE_CODE_MAX_RETRIES).toBe("2");
     if (engine === "codex") expect(prepared.argv).toContain('model_providers.laneboard.base_url="http://127.0.0.1:9/v1"');
   });

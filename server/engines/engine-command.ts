@@ -26,6 +26,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppError } from "@/lib/errors";
 import type { Engine, WorkerSpec } from "@/lib/task-packet";
+import { ANTHROPIC_SECRET_ENV, OPENAI_SECRET_ENV } from "../processes/child-env";
 import type { StdinMode } from "../processes/wrapper";
 import { AGENT_ENGINES, prepareAgentWorker, type AgentEngine, type AgentEngineDefinition, type AgentEngineSettings } from "./agent-engines";
 import type { EngineAdapter } from "./engine-events";
@@ -55,6 +56,11 @@ export interface PreparedWorker {
   argv: string[];
   /** Variables added to the server's environment for the worker (the packet's `worker.env` last). */
   env: Record<string, string>;
+  /**
+   * The server's withheld secrets (server/processes/child-env.ts) this worker may inherit: its
+   * engine's {@link EngineDefinition.secretEnv}.
+   */
+  secretEnv: readonly string[];
   /** stdin for the supervisor; absent: its default (a FIFO the server can write to). */
   stdin?: StdinMode;
   /** Engines with structured output: a fresh parser for this worker's stdout lines. */
@@ -66,20 +72,26 @@ export interface EngineDefinition {
   /** A coding agent: it talks to a model API (base URL and key from the settings), reports structured output, and its boot errors are output. */
   agent: boolean;
   /**
+   * The model API credentials in the server's environment this engine uses and may inherit
+   * (server/processes/child-env.ts); none for `shell` and `script`, which run no model.
+   */
+  secretEnv: readonly string[];
+  /**
    * The argv of a follow-up that continues session `sessionId` (Claude Code `--resume`, `codex exec
    * resume`), or null when this argv cannot take it; absent when the engine keeps no session.
    */
   resume?: (argv: string[], sessionId: string) => string[] | null;
   /** Prepare the worker's process (see {@link prepareWorker}); `resumeSessionId` is applied afterwards. */
-  prepare(worker: WorkerSpec, ctx: WorkerContext, settings: AgentEngineSettings): Promise<PreparedWorker>;
+  prepare(worker: WorkerSpec, ctx: WorkerContext, settings: AgentEngineSettings): Promise<Omit<PreparedWorker, "secretEnv">>;
   /** A fresh parser of the worker's stdout lines; null for plain-text output. */
   createAdapter(): EngineAdapter | null;
 }
 
-function agentEngine(engine: AgentEngine): EngineDefinition {
+function agentEngine(engine: AgentEngine, secretEnv: readonly string[]): EngineDefinition {
   const definition: AgentEngineDefinition = AGENT_ENGINES[engine];
   return {
     agent: true,
+    secretEnv,
     ...(definition.resume ? { resume: definition.resume } : {}),
     prepare: (worker, ctx, settings) => prepareAgentWorker(engine, worker, ctx, settings),
     createAdapter: definition.createAdapter,
@@ -88,11 +100,12 @@ function agentEngine(engine: AgentEngine): EngineDefinition {
 
 /** The engines, by name (the task packet's `worker.engine`). */
 export const ENGINE_REGISTRY: Readonly<Record<Engine, EngineDefinition>> = {
-  claude: agentEngine("claude"),
-  codex: agentEngine("codex"),
-  anthropic: agentEngine("anthropic"),
+  claude: agentEngine("claude", ANTHROPIC_SECRET_ENV),
+  codex: agentEngine("codex", OPENAI_SECRET_ENV),
+  anthropic: agentEngine("anthropic", ANTHROPIC_SECRET_ENV),
   shell: {
     agent: false,
+    secretEnv: [],
     async prepare(worker) {
       if (!worker.command) throw new AppError("invalid_input", "the shell engine needs a command");
       return { argv: [...worker.command], env: { ...worker.env } };
@@ -101,6 +114,7 @@ export const ENGINE_REGISTRY: Readonly<Record<Engine, EngineDefinition>> = {
   },
   script: {
     agent: false,
+    secretEnv: [],
     async prepare(worker, ctx) {
       if (!worker.script) throw new AppError("invalid_input", "the script engine needs script steps");
       await fs.access(SCRIPT_AGENT_PATH).catch(() => {
@@ -144,7 +158,7 @@ export async function prepareWorker(worker: WorkerSpec, ctx: WorkerContext, sett
   if (ctx.resumeSessionId !== undefined && !definition.resume) {
     throw new AppError("not_supported", `the ${worker.engine} engine cannot continue a session`);
   }
-  const prepared = await definition.prepare(worker, ctx, settings);
+  const prepared = { ...(await definition.prepare(worker, ctx, settings)), secretEnv: definition.secretEnv };
   if (ctx.resumeSessionId === undefined) return prepared;
   const sessionId = ctx.resumeSessionId;
   if (sessionId === "" || sessionId.startsWith("-")) throw new AppError("invalid_input", `invalid session id ${JSON.stringify(sessionId)}`);

@@ -154,6 +154,7 @@ export class LaneRunner {
         argv: prepared.argv,
         cwd: started.worktreePath,
         env: prepared.env,
+        secretEnv: prepared.secretEnv,
         confineTo: started.worktreePath,
         ...(prepared.stdin ? { stdin: prepared.stdin } : {}),
       });

@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { AppError } from "@/lib/errors";
+import { redactEnv } from "@/lib/redact";
 import type { Db } from "../store/db";
 import { MIN_FREE_BYTES } from "./disk-watch";
 import { createProcessCgroup, removeCgroup } from "./process-scope";
@@ -16,7 +17,7 @@ import type { LogTailer } from "./tailer";
 import type { WrapperStatus } from "./tracked";
 import type { StartProcessSpec } from "./types";
 import type { ProcessRow } from "./views";
-import { type StdinMode, checkCwd, processPaths, redactEnv, resolveCommand, spawnWrapper } from "./wrapper";
+import { type StdinMode, checkCwd, processPaths, resolveCommand, spawnWrapper } from "./wrapper";
 
 export interface LaunchOptions {
   db: Db;
@@ -86,7 +87,7 @@ export async function launchProcess(spec: StartProcessSpec, o: LaunchOptions): P
   o.tailer.watchEarly(id, paths.dir);
   let spawned;
   try {
-    spawned = spawnWrapper(paths, spec.argv, { cwd, env, stdin, processId: id, cgroup });
+    spawned = spawnWrapper(paths, spec.argv, { cwd, env, secretEnv: spec.secretEnv ?? [], stdin, processId: id, cgroup });
   } catch (err) {
     o.tailer.remove(id);
     if (cgroup) removeCgroup(cgroup);

@@ -40,8 +40,13 @@ export interface StartProcessSpec {
   role: "worker" | "check" | "background";
   argv: string[];
   cwd: string;
-  /** Overrides on top of the server's environment; secret-looking values are redacted when stored/shown. */
+  /**
+   * Overrides on top of the server's environment, which comes without its model API keys and
+   * Laneboard's secrets (./child-env.ts); secret-looking values are redacted when stored/shown.
+   */
   env?: Record<string, string>;
+  /** Withheld server variables this process may inherit after all (an agent engine's key; ./child-env.ts). */
+  secretEnv?: readonly string[];
   /** cwd must be inside this directory (after resolving symlinks). */
   confineTo?: string;
   /** stdin from a FIFO the server can write to (default), or from /dev/null. */

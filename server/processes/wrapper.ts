@@ -30,6 +30,7 @@ import { constants as fsc, promises as fsp, closeSync, openSync, readFileSync, s
 import path from "node:path";
 import { execa, type Options } from "execa";
 import { AppError } from "@/lib/errors";
+import { childEnv } from "./child-env";
 import { PROCESS_MARKER } from "./process-scope";
 import { readCmdline, readProcStat, signalName } from "./procfs";
 
@@ -160,13 +161,6 @@ export async function resolveCommand(command: string, cwd: string, envPath: stri
   throw new AppError("command_not_found", `command not found or not executable: ${command}`, { command });
 }
 
-const SECRET_KEY = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
-export const REDACTED = "[redacted]";
-
-/** Env overrides as stored and shown: values of secret-looking keys replaced by "[redacted]". */
-export function redactEnv(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET_KEY.test(k) ? REDACTED : v]));
-}
 
 export interface SpawnedWrapper {
   pid: number;
@@ -177,13 +171,14 @@ export interface SpawnedWrapper {
 /**
  * Spawn the wrapper detached with stdout/stderr appended to the log files (O_APPEND fds opened
  * here and closed once the child has them), in `cgroup` when given, with the environment marker
- * {@link PROCESS_MARKER}.
+ * {@link PROCESS_MARKER}. The environment is ./child-env.ts `childEnv`: the server's without its
+ * withheld secrets (except `secretEnv`), then `env`.
  * @throws AppError unavailable when the OS refuses to spawn
  */
 export function spawnWrapper(
   p: ProcessPaths,
   argv: string[],
-  opts: { cwd: string; env: Record<string, string>; stdin: StdinMode; processId: string; cgroup: string | null },
+  opts: { cwd: string; env: Record<string, string>; secretEnv?: readonly string[]; stdin: StdinMode; processId: string; cgroup: string | null },
 ): SpawnedWrapper {
   const out = openSync(p.stdout, "a");
   const err = openSync(p.stderr, "a");
@@ -191,8 +186,8 @@ export function spawnWrapper(
     const cgroupProcs = opts.cgroup ? path.join(opts.cgroup, "cgroup.procs") : "";
     const child = execa("/bin/sh", ["-c", WRAPPER_SCRIPT, "sh", p.dir, opts.stdin, cgroupProcs, ...argv], {
       cwd: opts.cwd,
-      env: { ...opts.env, [PROCESS_MARKER]: opts.processId },
-      extendEnv: true,
+      env: childEnv({ ...opts.env, [PROCESS_MARKER]: opts.processId }, opts.secretEnv),
+      extendEnv: false,
       detached: true,
       cleanup: false,
       reject: false,

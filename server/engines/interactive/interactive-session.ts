@@ -12,6 +12,7 @@ import { EventEmitter } from "node:events";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { AppError, isAppError } from "@/lib/errors";
+import { ANTHROPIC_SECRET_ENV, childEnv } from "../../processes/child-env";
 import { killScope } from "../../processes/kill-group";
 import { ScopeWatcher, groupScope } from "../../processes/process-scope";
 import { readExitStatus, readLaunchDir, writeLaunchDir } from "./pane-launch";
@@ -77,7 +78,9 @@ export class InteractiveSession extends EventEmitter<InteractiveSessionEvents> {
   async start(argv: string[], cwd: string, env: Record<string, string> = {}): Promise<void> {
     if (this.#watcher) throw new AppError("conflict", `session ${this.name} was already started`);
     const base: Record<string, string> = {};
-    if (this.#opts.inheritEnv) for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("TMUX")) base[k] = v;
+    // The server's environment without its withheld secrets (../../processes/child-env.ts): this
+    // session is Claude Code's, so it may have the Anthropic credentials and nothing else.
+    if (this.#opts.inheritEnv) for (const [k, v] of Object.entries(childEnv({}, ANTHROPIC_SECRET_ENV))) if (!k.startsWith("TMUX")) base[k] = v;
     const cwdAbs = path.resolve(cwd);
     await this.tmux.version();
     // Checked before writing: the launch files of a running session must not be replaced.
