@@ -19,7 +19,9 @@
  * `killOnExit`), flush the event log, close the database.
  */
 import { agentEngineSettings, type Config } from "./config";
+import { registerSecrets } from "@/lib/redact";
 import { loadOrCreateAdminToken } from "./auth/admin-token";
+import { withheldEnvValues } from "./processes/child-env";
 import { AuthService } from "./auth/auth-service";
 import { TokenService } from "./auth/token-service";
 import { EventBus } from "./events/event-bus";
@@ -96,6 +98,8 @@ export interface Runtime {
 export async function createRuntime(config: Config): Promise<Runtime> {
   const db = await openDatabase(config.dataDir, { databaseUrl: config.databaseUrl });
   const auth = new AuthService(await loadOrCreateAdminToken(config.dataDir));
+  // Shown nowhere: every view, event and socket message redacts them (lib/redact.ts).
+  registerSecrets([auth.adminToken, config.anthropicApiKey, config.openaiApiKey, ...withheldEnvValues()]);
   const bus = new EventBus();
   const events = new EventLog(db, bus);
   const supervisor = new ProcessSupervisor({

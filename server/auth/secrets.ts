@@ -3,7 +3,7 @@
  *
  * A token is `lb_` + 32 random bytes in base64url (256 bits, so a plain SHA-256 is a sufficient
  * stored form: there is nothing to brute-force, unlike a password). The prefix lets secret
- * scanners and redaction (server/auth/redact.ts) recognise one.
+ * scanners and redaction (lib/redact.ts) recognise one.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 

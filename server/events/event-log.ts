@@ -5,6 +5,7 @@
  * subscriber never sees id 8 before id 7.
  */
 import { LANE_EVENT_VERSION, LaneEventSchema, parseLaneEventPayload, type LaneEvent, type NewLaneEvent } from "@/lib/lane-events";
+import { redactDeep } from "@/lib/redact";
 import { currentActor, withActor } from "./event-actor";
 import type { EventBus } from "./event-bus";
 import { assertCursorKept, followEvents, type EventFollowerOptions } from "./event-follower";
@@ -60,7 +61,8 @@ export class EventLog {
    * @returns the stored events, in the given order.
    */
   appendAll(events: NewLaneEvent[]): Promise<LaneEvent[]> {
-    const payloads = events.map((event) => parseLaneEventPayload(event.type, event.payload));
+    // Redacted before it is stored: an event is read by every reader of its lane, sent on sockets and to webhooks (lib/redact.ts).
+    const payloads = events.map((event) => redactDeep(parseLaneEventPayload(event.type, event.payload)));
     // Taken now: the append may run after the call that caused it has answered.
     const by = currentActor();
     const run = async (): Promise<LaneEvent[]> => {

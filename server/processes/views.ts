@@ -1,10 +1,12 @@
 /**
  * Row → API shapes for processes, and how an ended process's status is decided. The row's `env`
- * is already redacted (see wrapper.ts `redactEnv`), so a view never carries a secret.
+ * is redacted when stored (lib/redact.ts `redactEnv`); the view redacts the command and, again,
+ * the env as shown, so a secret known or recognised only now is not shown either.
  */
 import { z } from "zod";
 import type { ProcessView } from "@/lib/api";
 import type { ProcessStatus } from "@/lib/lane-state";
+import { redactEnv, redactText } from "@/lib/redact";
 import type { ProcessExit } from "../events/event-bus";
 import type { RecordedExit } from "./wrapper";
 import type { Process } from "../store/generated/client";
@@ -23,9 +25,9 @@ export function toProcessView(row: ProcessRow): ProcessView {
     id: row.id,
     laneId: row.laneId,
     role: row.role,
-    command: parseJsonColumn(row.command, CommandSchema) ?? [],
+    command: (parseJsonColumn(row.command, CommandSchema) ?? []).map(redactText),
     cwd: row.cwd,
-    env: parseJsonColumn(row.env, EnvSchema) ?? {},
+    env: redactEnv(parseJsonColumn(row.env, EnvSchema) ?? {}),
     pid: row.pid,
     pgid: row.pgid,
     status: row.status as ProcessStatus,
