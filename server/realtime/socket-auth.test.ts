@@ -1,7 +1,7 @@
 /**
  * What a Socket.IO connection may see, by its token: a token limited to a repo receives only
  * that repo's lane events and may subscribe only to its lanes; revoking a token closes its open
- * connections at once. Real runtime, real Socket.IO server and clients, tokens made through the
+ * connections at once, and so does its expiry. Real runtime, real Socket.IO server and clients, tokens made through the
  * token service (as POST /api/v1/tokens does).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,6 +71,17 @@ describe("Socket.IO and scoped tokens", () => {
     const closed = new Promise<string>((resolve) => doomed.once("disconnect", (reason) => resolve(reason)));
     await fx.h.rt.tokens.revoke(created.id, adminCaller);
     expect(await closed).toBe("io server disconnect");
+    await expect(connected(created.token)).rejects.toThrow("unauthorized");
+    expect(fx.client.connected).toBe(true);
+  });
+
+  it("a token reaching its expiresAt has its open connections closed then, and is refused from then on", async () => {
+    const expiresAt = new Date(Date.now() + 1500).toISOString();
+    const created = await fx.h.rt.tokens.create({ name: "sock-expiring", scopes: ["read"], expiresAt }, adminCaller);
+    const expiring = await connected(created.token);
+    const closed = new Promise<string>((resolve) => expiring.once("disconnect", (reason) => resolve(reason)));
+    expect(await closed).toBe("io server disconnect");
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
     await expect(connected(created.token)).rejects.toThrow("unauthorized");
     expect(fx.client.connected).toBe(true);
   });

@@ -18,7 +18,8 @@
  *   `Authorization: Bearer` header); without valid credentials `connect_error` says `unauthorized`.
  * - What it may see: a connection whose token is limited to repos joins those repos' rooms
  *   instead of the board room, so it receives only their lanes' events (none without a repo), and
- *   may subscribe only to their lanes' output. Revoking a token closes its connections at once.
+ *   may subscribe only to their lanes' output. Revoking a token closes its connections at once,
+ *   and so does its expiry (`expiresAt`): a connection lives no longer than its credentials.
  */
 import type { Server as HttpServer, IncomingHttpHeaders } from "node:http";
 import { Server, type Socket } from "socket.io";
@@ -29,6 +30,9 @@ import type { EventBus } from "../events/event-bus";
 import type { LaneService } from "../lanes/lane-service";
 import { OutputFanout, type CatchUpReader, type FanoutOptions } from "./output-fanout";
 import { PartialLines } from "./partial-lines";
+
+/** Longest delay `setTimeout` holds (2^31 − 1 ms, about 24.8 days); a later expiry is re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type LaneSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
@@ -81,6 +85,7 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
   io.on("connection", (socket: LaneSocket) => {
     const { repos } = socket.data.caller;
     void socket.join(repos === null ? BOARD_ROOM : [...repos].map(repoRoom));
+    closeAtExpiry(socket);
     fanout.add(socket);
     socket.on("lane:subscribe", async (raw, ack) => {
       const reply = typeof ack === "function" ? ack : () => undefined;
@@ -142,4 +147,22 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Disconnect `socket` when the token it authenticated with expires: the HTTP side refuses an
+ * expired token at its next request, but a connection makes none, so it is closed by the clock.
+ */
+function closeAtExpiry(socket: LaneSocket): void {
+  const { expiresAt } = socket.data.caller;
+  if (expiresAt === null) return;
+  let timer: NodeJS.Timeout | undefined;
+  const check = () => {
+    const left = expiresAt - Date.now();
+    if (left <= 0) return void socket.disconnect(true);
+    timer = setTimeout(check, Math.min(left, MAX_TIMER_MS));
+    timer.unref();
+  };
+  check();
+  socket.once("disconnect", () => clearTimeout(timer));
 }
