@@ -6,7 +6,6 @@
  * the server created in its data dir, and {@link openBoard} opens the board as a user does,
  * through the token URL (which sets the session cookie and redirects to the bare URL).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
@@ -16,8 +15,6 @@ import type { BoardResponse, LaneView, ProcessView } from "@/lib/api";
 import { commitFile, initRepo } from "@/server/git/git.testing";
 import { closeDatabase, openDatabase } from "@/server/store/db";
 import { seedLanes } from "@/server/testing/seed-lanes";
-import { SERVER_ENV, SERVER_NODE_FLAGS } from "../server/node-flags";
-import { testDatabaseUrl } from "../server/testing/test-database";
 import { readAdminToken } from "@/server/auth/admin-token";
 
 /** The admin token of the server under test (`<LANEBOARD_E2E_DATA>/token`, created at its start). */
@@ -102,41 +99,4 @@ export function pidsInGroup(pgid: number): number[] {
   return pids;
 }
 
-/** A server process of a test's own (its port and data dir), with what it printed so far. */
-export interface OwnServer {
-  child: ChildProcess;
-  output(): string;
-  /** Its admin token (`<dataDir>/token`; servers on one data dir share it). */
-  token: string;
-}
-
-/** Start `server/main.ts` as its own process (production mode, no demo); resolves once it listens. */
-export async function startServer(port: number, dataDir: string, extraArgs: string[] = []): Promise<OwnServer> {
-  // The suite's PostgreSQL run: the data dir's own database (the same one on every restart).
-  const databaseUrl = await testDatabaseUrl(dataDir);
-  const dbArgs = databaseUrl ? ["--database-url", databaseUrl] : [];
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", "server/main.ts", "--port", String(port), "--data-dir", dataDir, "--no-demo", ...dbArgs, ...extraArgs], {
-    env: { ...process.env, ...SERVER_ENV, NODE_ENV: "production" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const onData = () => {
-      if (output.includes("Laneboard on")) resolve();
-    };
-    child.stdout!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return { child, output: () => output, token: await readAdminToken(dataDir) };
-}
-
-/** SIGKILL a server process; resolves once it has exited. */
-export function sigkill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
+export { sigkill, startServer, type OwnServer } from "@/server/testing/server-process";
