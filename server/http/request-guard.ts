@@ -9,7 +9,8 @@
  *    `Sec-Fetch-Site: cross-site` → 403, whatever the credentials;
  * 4. `/api/…`: a token in the query string → 401 (URLs end up in logs and histories); no valid
  *    credentials → 401. The route handler then authenticates again and checks its scope;
- *    a state-changing call with a body: declared larger than 1 MiB → 413 (nothing is read), any
+ *    a state-changing call with a body: declared larger than 1 MiB → 413 (nothing is read; one
+ *    sent chunked, without a declared length, is capped by the route's body reader), any
  *    media type but `application/json` (a policy: or YAML) → 415, so no cross-site "simple"
  *    request (text/plain, form-urlencoded, multipart) reaches a handler (lib/request-limits.ts);
  * 5. pages: `?token=<token>` sets the session cookie (HttpOnly, SameSite=Strict) and redirects
@@ -90,6 +91,9 @@ function checkBody(req: IncomingMessage, res: ServerResponse, pathname: string):
     return refuse(req, res, 413, "payload_too_large", `the body is ${length} bytes; at most ${MAX_BODY_BYTES} are accepted`);
   }
   if (!hasBody) return false;
+  // No declared length: the route reads it up to the cap (app/api/_lib/handler.ts) and leaves the
+  // rest unread; the connection must then end with the answer rather than wait for the rest.
+  if (req.headers["content-length"] === undefined) res.setHeader("Connection", "close");
   const kind = bodyKindOf(req.headers["content-type"]);
   if (kind === "json" || (kind === "yaml" && YAML_BODY_PATH.test(pathname))) return false;
   res.setHeader("Connection", "close");

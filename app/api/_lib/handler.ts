@@ -12,7 +12,7 @@ import type { z } from "zod";
 import type { Scope } from "@/lib/auth";
 import { AppError, httpStatusFor, isAppError, type ErrorCode } from "@/lib/errors";
 import { storageFailureOf } from "@/lib/storage-errors";
-import { MAX_BODY_DEPTH, nestedDeeperThan } from "@/lib/request-limits";
+import { MAX_BODY_BYTES, MAX_BODY_DEPTH, nestedDeeperThan } from "@/lib/request-limits";
 import { parseOrThrow } from "@/lib/validate";
 import { getRuntime } from "@/server/runtime-global";
 import { assertRepoReach } from "./repo-reach";
@@ -127,6 +127,31 @@ async function readParams<P extends Params>(params: Promise<P>): Promise<P> {
 }
 
 /**
+ * The request body as text, read no further than `max` bytes. The request guard refuses a body
+ * whose declared `Content-Length` is too large before it is read; a body sent without one
+ * (`Transfer-Encoding: chunked`) is counted here as it arrives, and the rest is left unread
+ * (the guard has marked such a request `Connection: close`, so the connection ends with the answer).
+ * @throws AppError payload_too_large (413) once more than `max` bytes have arrived
+ */
+export async function readBodyText(req: Request, max = MAX_BODY_BYTES): Promise<string> {
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > max) {
+      reader.releaseLock();
+      throw new AppError("payload_too_large", `the body is over ${max} bytes; at most ${max} are accepted`);
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
+/**
  * The JSON body as the route declares it: empty is `{}`; with `textBody`, a non-JSON content
  * type hands the schema the text itself.
  * @throws AppError bad_request (not JSON, nested deeper than MAX_BODY_DEPTH), invalid_input (schema, naming the field).
@@ -168,7 +193,7 @@ export function route<P extends z.ZodObject | undefined = undefined, Q extends z
       const query = (decl.query ? parseOrThrow(decl.query, Object.fromEntries(new URL(req.url).searchParams)) : undefined) as Parsed<Q, undefined>;
       const key = opts.idempotent ? req.headers.get("idempotency-key") : null;
       // The body is read once: the idempotency record keeps its text, the schema parses it.
-      const text = decl.body || key !== null ? await req.text() : null;
+      const text = decl.body || key !== null ? await readBodyText(req) : null;
       const body = (decl.body ? decodeBody(text ?? "", req.headers.get("content-type"), decl) : undefined) as Parsed<B, undefined>;
       const request = text === null ? req : new Request(req.url, { method: req.method, headers: req.headers, body: text || undefined, signal: req.signal });
       const call = () => rt.events.actingAs(caller.by, () => fn({ req: request, params, query, body, rt, caller }));
