@@ -10,7 +10,7 @@
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectError, send, startSecurityServer, type Answer, type SecurityServer } from "./harness";
+import { expectError, operations, send, startSecurityServer, type Answer, type SecurityServer } from "./harness";
 
 let s: SecurityServer;
 /** Every state-changing operation of the OpenAPI document, as `METHOD /path/with/real/ids`. */
@@ -22,21 +22,14 @@ beforeAll(async () => {
   const victim = await s.api("/api/v1/tokens", { method: "POST", body: JSON.stringify({ name: "victim", scopes: ["read"] }) });
   const hook = await s.api(`/api/v1/repos/${s.repoId}/webhooks`, { method: "POST", body: JSON.stringify({ url: "http://127.0.0.1:9/hook", events: ["lane.merged"] }) });
   expect([victim.status, hook.status], victim.text + hook.text).toEqual([201, 201]);
-  const ids: Record<string, string> = {
+  const ids = {
     lanes: s.laneId,
     processes: s.processId,
     repos: s.repoId,
     tokens: (victim.json as { id: string }).id,
     webhooks: (hook.json as { id: string }).id,
   };
-  const doc = (await s.api("/api/v1/openapi.json")).json as { paths: Record<string, Record<string, unknown>> };
-  routes = Object.entries(doc.paths).flatMap(([template, ops]) =>
-    Object.keys(ops)
-      .map((m) => m.toUpperCase())
-      .filter((m) => ["POST", "PUT", "PATCH", "DELETE"].includes(m))
-      // `{param}` after `/<collection>/` takes that collection's real id.
-      .map((method) => ({ method, path: template.replace(/\/([a-z]+)\/\{[^}]+\}/g, (_, coll: string) => `/${coll}/${ids[coll] ?? s.laneId}`) })),
-  );
+  routes = (await operations(s, ids)).filter((o) => !["GET", "HEAD", "OPTIONS"].includes(o.method)).map(({ method, path }) => ({ method, path }));
   before = await s.fingerprint();
 });
 afterAll(() => s?.stop());

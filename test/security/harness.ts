@@ -54,6 +54,33 @@ export interface SecurityServer {
   stop(): Promise<void>;
 }
 
+/** One operation of the served OpenAPI document, its path parameters filled with real ids. */
+export interface Operation {
+  method: string;
+  path: string;
+  /** Its `x-scope`: the token scope it needs. */
+  scope: string;
+}
+
+/**
+ * Every operation the server documents (`GET /api/v1/openapi.json`), so that a route added later
+ * is attacked without touching the suite. A `{param}` after `/<collection>/` becomes `ids[collection]`.
+ * @throws Error when an operation's path has a parameter `ids` has no value for
+ */
+export async function operations(s: SecurityServer, ids: Record<string, string>): Promise<Operation[]> {
+  const doc = (await s.api("/api/v1/openapi.json")).json as { paths: Record<string, Record<string, { "x-scope"?: string }>> };
+  return Object.entries(doc.paths).flatMap(([template, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      scope: op["x-scope"] ?? "",
+      path: template.replace(/\/([A-Za-z]+)\/\{[^}]+\}/g, (_, coll: string) => {
+        if (!ids[coll]) throw new Error(`no id for the ${coll} of ${template}: add one to the suite`);
+        return `/${coll}/${ids[coll]}`;
+      }),
+    })),
+  );
+}
+
 /** `fetch` and read the whole answer. */
 export async function send(url: string, init: RequestInit = {}): Promise<Answer> {
   const res = await fetch(url, { redirect: "manual", ...init });

@@ -123,7 +123,8 @@ async function readParams<P extends Params>(params: Promise<P>): Promise<P> {
     if (text.includes("\0")) throw new AppError("bad_request", `NUL byte in the path parameter ${name}`);
     if (text.length > MAX_PARAM_LENGTH) throw new AppError("not_found", `no ${name} of ${text.length} characters exists (at most ${MAX_PARAM_LENGTH})`);
   }
-  return values;
+  // Next.js gives a route without dynamic segments no params at all (undefined, not {}).
+  return values ?? ({} as P);
 }
 
 /**
