@@ -23,6 +23,15 @@ describe("inspectRepo", () => {
     expect(await inspectRepo(path.join(link, "sub"))).toEqual({ root: repo, name: "repo", mainBranch: "main" });
   });
 
+  it("refuses a link, or a chain of links, to /proc/self/cwd (an alias of the server's own tree that realpath resolves to a plain path)", async () => {
+    await fs.symlink("/proc/self/cwd", path.join(tmp.dir, "cwd"));
+    await fs.symlink("cwd", path.join(tmp.dir, "chain"));
+    await fs.symlink("/proc", path.join(tmp.dir, "procfs"));
+    for (const p of [path.join(tmp.dir, "cwd"), path.join(tmp.dir, "chain"), path.join(tmp.dir, "procfs", "self", "cwd"), path.join(tmp.dir, "chain", "server")]) {
+      await expect(inspectRepo(p), p).rejects.toMatchObject({ code: "invalid_input", details: { field: "path" } });
+    }
+  });
+
   it("throws not_found for a path that does not exist", async () => {
     await expect(inspectRepo(path.join(tmp.dir, "missing"))).rejects.toMatchObject({ code: "not_found" });
   });

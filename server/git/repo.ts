@@ -36,12 +36,42 @@ function assertRepoPath(p: string): void {
   if (PSEUDO_FS.test(path.normalize(p))) throw refuse("must not be under /proc, /sys or /dev");
 }
 
+/** Most links one path may pass through (Linux's own limit before ELOOP). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * Follow `p`'s symbolic links one hop at a time and refuse it if any hop lands under
+ * {@link PSEUDO_FS}. `realpath` alone cannot see it: `/proc/self/cwd` is itself a link to the
+ * server's working directory, so a link to it resolves to an ordinary-looking path.
+ * A component that does not exist ends the walk (the caller's realpath reports it).
+ * @throws AppError `invalid_input` (field `path`)
+ */
+async function assertNoPseudoHop(p: string): Promise<void> {
+  const pending = p.split("/").filter(Boolean);
+  let current = "/";
+  let hops = 0;
+  while (pending.length > 0) {
+    const next = path.join(current, pending.shift()!);
+    if (PSEUDO_FS.test(next)) assertRepoPath(next);
+    const stat = await fs.lstat(next).catch(() => null);
+    if (!stat) return;
+    if (!stat.isSymbolicLink()) {
+      current = next;
+      continue;
+    }
+    if (++hops > MAX_LINK_HOPS) return;
+    const target = await fs.readlink(next);
+    pending.unshift(...target.split("/").filter(Boolean));
+    if (path.isAbsolute(target)) current = "/";
+  }
+}
+
 /**
  * Validate a local repository and find its main branch.
  *
  * @param repoPath an absolute path of a directory inside a git work tree; a subdirectory resolves
- *   to the work tree's top level. Symbolic links are followed, but neither the path nor its
- *   target may be under `/proc`, `/sys` or `/dev`.
+ *   to the work tree's top level. Symbolic links are followed, but neither the path nor any
+ *   link it passes through may lead under `/proc`, `/sys` or `/dev`.
  * @param configuredMain preferred main branch; used only if it exists, else `main`, else `master`.
  * @throws AppError `invalid_input` (relative, a NUL byte, or a pseudo file system; field
  *   `path`), `not_found` (path does not exist), `not_a_git_repo` (a plain directory, a file, a
@@ -50,6 +80,7 @@ function assertRepoPath(p: string): void {
  */
 export async function inspectRepo(repoPath: string, configuredMain?: string): Promise<RepoInfo> {
   assertRepoPath(repoPath);
+  await assertNoPseudoHop(repoPath);
   const abs = path.normalize(repoPath);
   const real = await fs.realpath(abs).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT" || err.code === "ENOTDIR" || err.code === "ELOOP") throw new AppError("not_found", `path does not exist: ${abs}`);
