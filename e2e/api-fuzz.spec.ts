@@ -80,10 +80,10 @@ test("unknown /api/v1 routes answer a JSON 404, wrong methods a JSON 405, and ev
 test("fuzz: 2,000 seeded requests over every route and method give no 500, only JSON errors, and RSS stays within 20 %", async () => {
   test.setTimeout(600_000);
   const admin = `Bearer ${server!.token}`;
-  const { id: repoId } = (await (await fetch(`${base}/api/v1/repos`, { method: "POST", headers: { authorization: admin }, body: JSON.stringify({ path: repo }) })).json()) as { id: string };
+  const { id: repoId } = (await (await fetch(`${base}/api/v1/repos`, { method: "POST", headers: { authorization: admin, "content-type": "application/json" }, body: JSON.stringify({ path: repo }) })).json()) as { id: string };
   const lane = (await (await fetch(`${base}/api/v1/lanes`, {
     method: "POST",
-    headers: { authorization: admin },
+    headers: { authorization: admin, "content-type": "application/json" },
     body: JSON.stringify({ objective: "fuzz target", repo: repoId, branch: "lane/fuzz", worker: { engine: "shell", command: ["sh", "-c", "echo hi; sleep 30"] } }),
   })).json()) as { id: string; currentProcessId: string | null };
   expect(lane.id, "the fuzz target lane was made").toEqual(expect.any(String));
