@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import type { LaneView, ProcessView } from "@/lib/api";
 import { expect, pidsInGroup, sigkill, startServer as startOwn, test } from "./support";
 
-const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 1;
+const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 4; // +1 is the model server (playwright.config.ts)
 const base = `http://127.0.0.1:${PORT}`;
 
 /** The servers share one data dir, so one admin token (created by the first). */
