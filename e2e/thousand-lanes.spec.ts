@@ -1,5 +1,5 @@
 import { type Page } from "@playwright/test";
-import { expect, seedManyLanes, test } from "./support";
+import { expect, openBoard, seedManyLanes, test } from "./support";
 
 // Runs last (file order): it adds 1,200 settled lanes to the e2e server's database, in a repo of
 // their own, through a second SQLite connection (WAL), then looks at the board.
@@ -50,7 +50,8 @@ test("at phone width and at 200 % zoom the board does not scroll sideways", asyn
   ] as const) {
     const ctx = await browser.newContext({ viewport, deviceScaleFactor: scale });
     const page = await ctx.newPage();
-    await page.goto("/");
+    // A context of its own starts without the session cookie: in through the token URL, as a user.
+    await openBoard(page);
     await expect(page.getByTestId("lane-card").first()).toBeVisible();
     await noSidewaysScroll(page);
     await page.screenshot({ path: `e2e/artifacts/board-1200-${name}.png` });
@@ -70,8 +71,16 @@ test("grey text has a contrast of at least 4.5:1 and every control shows focus",
   await expect(page.getByTestId("lane-card").first()).toBeVisible();
   // WCAG 2.x relative luminance of the text colour against the page background.
   const worst = await page.evaluate(() => {
+    // Computed colours may be oklch() (Tailwind 4): a canvas turns any CSS colour into sRGB bytes.
+    const canvas = document.createElement("canvas").getContext("2d", { willReadFrequently: true })!;
+    const srgb = (c: string) => {
+      canvas.clearRect(0, 0, 1, 1);
+      canvas.fillStyle = c;
+      canvas.fillRect(0, 0, 1, 1);
+      return [...canvas.getImageData(0, 0, 1, 1).data.slice(0, 3)];
+    };
     const lum = (c: string) => {
-      const [r, g, b] = (c.match(/[\d.]+/g) ?? ["0", "0", "0"]).slice(0, 3).map(Number).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      const [r, g, b] = srgb(c).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
       return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
     };
     const bg = lum(getComputedStyle(document.body).backgroundColor);
