@@ -15,9 +15,10 @@
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { BrowserContext } from "@playwright/test";
 import Database from "better-sqlite3";
 import { execa } from "execa";
-import { firstRender, launch, longTasksDuring, scrollFps } from "./board/browser";
+import { firstRender, launch, longTasksDuring, scrollFps, signIn } from "./board/browser";
 import { DB_FILE_NAME } from "../server/store/db";
 import { startBenchServer, type BenchServer } from "./board/server";
 
@@ -52,9 +53,9 @@ async function timeMs(fn: () => Promise<unknown>): Promise<number> {
 }
 
 async function boardP95(s: BenchServer): Promise<{ p95: number; rawP95: number }> {
-  await fetch(`${s.url}/api/v1/board`).then((r) => r.text()); // warm: summaries folded, route compiled
+  await fetch(`${s.url}/api/v1/board`, { headers: s.headers }).then((r) => r.text()); // warm: summaries folded, route compiled
   const times: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) times.push(await timeMs(() => fetch(`${s.url}/api/v1/board`).then((r) => r.text())));
+  for (let i = 0; i < SAMPLES; i++) times.push(await timeMs(() => fetch(`${s.url}/api/v1/board`, { headers: s.headers }).then((r) => r.text())));
   const raw = new Database(path.join(s.dataDir, DB_FILE_NAME), { readonly: true });
   const rawTimes: number[] = [];
   try {
@@ -67,21 +68,23 @@ async function boardP95(s: BenchServer): Promise<{ p95: number; rawP95: number }
 
 async function atScale(lanes: number, browser: Awaited<ReturnType<typeof launch>>, empty: { ms: number; nodes: number }, idleRss: number): Promise<void> {
   const s = await startBenchServer(lanes, PORT + 1);
+  const board = await signIn(browser, s.url, s.token);
   try {
     const b = await boardP95(s);
     add({ what: `GET /api/v1/board p95, ${lanes} lanes`, value: b.p95, unit: "ms", baseline: "raw SELECT of the Lane rows + JSON", baselineValue: b.rawP95, target: "≤ 25 ms", ok: b.p95 <= 25 });
-    const fr = await firstRender(browser, s.url);
+    const fr = await firstRender(board, s.url);
     add({ what: `first render, ${lanes} lanes`, value: fr.ms, unit: "ms", baseline: "empty board", baselineValue: empty.ms, target: "≤ 1000 ms", ok: fr.ms <= 1000 });
     add({ what: `DOM elements at first render, ${lanes} lanes`, value: fr.nodes, unit: "nodes", baseline: "empty board", baselineValue: empty.nodes, target: "≤ 3000", ok: fr.nodes <= 3000 });
     if (lanes === 1000) {
       await new Promise((r) => setTimeout(r, 3000));
       const rss = await s.rss();
       add({ what: "server RSS, 1000 idle lanes", value: rss / 2 ** 20, unit: "MiB", baseline: "no lanes", baselineValue: idleRss / 2 ** 20, target: "≤ 250 MB", ok: rss <= 250e6 });
-      const tasks = await longTasksDuring(browser, s.url, () => emitEvents(s, 100, quick ? 5 : 10));
+      const tasks = await longTasksDuring(board, s.url, () => emitEvents(s, 100, quick ? 5 : 10));
       const max = tasks.length ? Math.max(...tasks) : 0;
       add({ what: "longest main-thread task, 100 events/s", value: max, unit: "ms", baseline: `${tasks.length} tasks over 50 ms`, baselineValue: null, target: "none over 50 ms", ok: max <= 50 });
     }
   } finally {
+    await board.close();
     await s.stop();
   }
 }
@@ -94,7 +97,7 @@ async function emitEvents(s: BenchServer, perSecond: number, seconds: number): P
     const due = start + (n * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    void fetch(`${s.url}/api/v1/repos/${s.repoId}/policy`, { method: "PUT", headers: { "content-type": "application/json" }, body: body(n) }).then((r) => r.text());
+    void fetch(`${s.url}/api/v1/repos/${s.repoId}/policy`, { method: "PUT", headers: s.headers, body: body(n) }).then((r) => r.text());
   }
 }
 
@@ -103,7 +106,7 @@ async function creation(s: BenchServer): Promise<void> {
   const create: number[] = [];
   for (let i = 0; i < n; i++) {
     const packet = { objective: `bench ${i}`, repo: s.repoId, branch: `lane/bench-create-${i}`, worker: { engine: "shell", command: ["true"] } };
-    create.push(await timeMs(() => fetch(`${s.url}/api/v1/lanes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(packet) }).then((r) => r.text())));
+    create.push(await timeMs(() => fetch(`${s.url}/api/v1/lanes`, { method: "POST", headers: s.headers, body: JSON.stringify(packet) }).then((r) => r.text())));
   }
   const git: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -113,14 +116,14 @@ async function creation(s: BenchServer): Promise<void> {
   add({ what: "create a lane, p50", value: p50, unit: "ms", baseline: "git worktree add alone", baselineValue: quantile(git, 0.5), target: "≤ 100 ms", ok: p50 <= 100 });
 }
 
-async function streaming(s: BenchServer, browser: Awaited<ReturnType<typeof launch>>): Promise<void> {
+async function streaming(s: BenchServer, browser: BrowserContext): Promise<void> {
   const quiet = await scrollFps(browser, s.url, 4000);
   for (let i = 0; i < 100; i++) {
     const packet = { objective: `stream ${i}`, repo: s.repoId, branch: `lane/bench-stream-${i}`, worker: { engine: "script", script: [{ op: "progress", count: 100000, intervalMs: 50, text: "streaming" }] } };
-    await fetch(`${s.url}/api/v1/lanes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(packet) }).then((r) => r.text());
+    await fetch(`${s.url}/api/v1/lanes`, { method: "POST", headers: s.headers, body: JSON.stringify(packet) }).then((r) => r.text());
   }
   await new Promise((r) => setTimeout(r, 5000));
-  const running = ((await (await fetch(`${s.url}/api/v1/board`)).json()) as { lanes: { state: string }[] }).lanes.filter((l) => l.state === "running").length;
+  const running = ((await (await fetch(`${s.url}/api/v1/board`, { headers: s.headers })).json()) as { lanes: { state: string }[] }).lanes.filter((l) => l.state === "running").length;
   const fps = await scrollFps(browser, s.url, quick ? 4000 : 8000);
   add({ what: `scrolling fps, ${running} lanes streaming`, value: fps, unit: "fps", baseline: "same board, none streaming", baselineValue: quiet, target: "≥ 50 fps", ok: fps >= 50 });
 }
@@ -131,15 +134,17 @@ async function main() {
   const browser = await launch();
   try {
     const small = await startBenchServer(0, PORT);
+    const board = await signIn(browser, small.url, small.token);
     let empty = { ms: 0, nodes: 0 };
     let idleRss = 0;
     try {
-      empty = await firstRender(browser, small.url);
+      empty = await firstRender(board, small.url);
       await new Promise((r) => setTimeout(r, 3000));
       idleRss = await small.rss();
       await creation(small);
-      await streaming(small, browser);
+      await streaming(small, board);
     } finally {
+      await board.close();
       await small.stop();
     }
     await atScale(1000, browser, empty, idleRss);

@@ -3,14 +3,26 @@
  * time and DOM size, main-thread long tasks (PerformanceObserver "longtask", tasks over 50 ms)
  * while events arrive, and frames per second while scrolling.
  */
-import { chromium, type Browser, type Page } from "@playwright/test";
+import { chromium, type Browser, type BrowserContext, type Page } from "@playwright/test";
 
 export async function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"] });
 }
 
-async function openBoard(browser: Browser, url: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+/**
+ * A browser context signed in to the board as a user is: through the token URL the server
+ * printed, which sets the session cookie (and redirects to the board without the token).
+ */
+export async function signIn(browser: Browser, url: string, token: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${url}/?token=${encodeURIComponent(token)}`);
+  await page.close();
+  return context;
+}
+
+async function openBoard(browser: BrowserContext, url: string): Promise<Page> {
+  const page = await browser.newPage();
   await page.addInitScript(() => {
     const w = window as unknown as { longTasks: number[] };
     w.longTasks = [];
@@ -24,7 +36,7 @@ async function openBoard(browser: Browser, url: string): Promise<Page> {
 }
 
 /** ms from navigation start until the first card (or the empty board) is in the DOM, and the DOM's element count then. */
-export async function firstRender(browser: Browser, url: string): Promise<{ ms: number; nodes: number }> {
+export async function firstRender(browser: BrowserContext, url: string): Promise<{ ms: number; nodes: number }> {
   const page = await openBoard(browser, url);
   const r = await page.evaluate(() => ({ ms: performance.now(), nodes: document.querySelectorAll("*").length }));
   await page.close();
@@ -32,7 +44,7 @@ export async function firstRender(browser: Browser, url: string): Promise<{ ms: 
 }
 
 /** Long tasks (ms) on the main thread while `during` runs, after the board has settled. */
-export async function longTasksDuring(browser: Browser, url: string, during: () => Promise<void>): Promise<number[]> {
+export async function longTasksDuring(browser: BrowserContext, url: string, during: () => Promise<void>): Promise<number[]> {
   const page = await openBoard(browser, url);
   await page.waitForTimeout(2000);
   await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
@@ -43,7 +55,7 @@ export async function longTasksDuring(browser: Browser, url: string, during: () 
 }
 
 /** Frames per second while the board scrolls down and up for `ms`. */
-export async function scrollFps(browser: Browser, url: string, ms: number): Promise<number> {
+export async function scrollFps(browser: BrowserContext, url: string, ms: number): Promise<number> {
   const page = await openBoard(browser, url);
   await page.waitForTimeout(1500);
   const fps = await page.evaluate(
