@@ -5,6 +5,7 @@
  * recovery reruns them as a new round, so an earlier red does not outlive its fix.
  */
 import type { CheckResult, CheckRunView } from "@/lib/api";
+import { redactDeep } from "@/lib/redact";
 import type { GreenLevel } from "@/lib/task-packet";
 
 export type CheckRun = CheckRunView;
@@ -16,6 +17,15 @@ export function parseCheckRuns(json: string): CheckRun[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The runs as a view shows them (the lane view, the checks report, merge readiness): a token or
+ * key in a check's arguments, its failure reason, summary or evidence is redacted (lib/redact.ts).
+ * Decisions read {@link parseCheckRuns}; this is for what leaves the server.
+ */
+export function shownCheckRuns(json: string): CheckRun[] {
+  return redactDeep(parseCheckRuns(json));
 }
 
 /** The round of the newest run (0 for none). */

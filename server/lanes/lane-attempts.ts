@@ -10,6 +10,7 @@
  * lane started without a restart event, `lane.started { attempt: k }`).
  */
 import type { Attempt, AttemptProcess, LaneAttempts } from "@/lib/review-api";
+import { redactText } from "@/lib/redact";
 import { WorkerUsageSchema, type WorkerUsage } from "@/lib/worker-state";
 import type { WorkerState } from "@/lib/lane-state";
 import type { EventLog } from "../events/event-log";
@@ -84,7 +85,8 @@ export class LaneAttemptsService {
           (p): AttemptProcess => ({
             id: p.id,
             role: p.role,
-            command: JSON.parse(p.command) as string[],
+            // Shown to every reader of the lane: a token or key in an argument is redacted (lib/redact.ts).
+            command: (JSON.parse(p.command) as string[]).map(redactText),
             status: p.status as AttemptProcess["status"],
             exitCode: p.exitCode,
             signal: p.signal,

@@ -7,6 +7,7 @@
 import type { LogLine } from "@/lib/api";
 import { describeExit } from "@/lib/event-sentence";
 import { compareLogLines } from "@/lib/log-order";
+import { redactText } from "@/lib/redact";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import type { Db } from "../store/db";
 import { loadLane } from "../records/lane-store";
@@ -60,7 +61,7 @@ export async function* exportLaneLog(deps: { db: Db; supervisor: Pick<ProcessSup
   for (const p of procs) {
     const attempt = workers.filter((w) => w.createdAt.getTime() <= p.createdAt.getTime()).at(-1)?.attempt ?? 1;
     const how = p.status === "running" || p.status === "starting" ? "still running" : describeExit(p.exitCode, p.signal);
-    yield `\n=== attempt ${attempt} · ${p.role} ${p.id}: ${(JSON.parse(p.command) as string[]).join(" ")} — ${how}${p.truncatedBytes ? ` (${p.truncatedBytes} bytes deleted by retention)` : ""} ===\n`;
+    yield `\n=== attempt ${attempt} · ${p.role} ${p.id}: ${(JSON.parse(p.command) as string[]).map(redactText).join(" ")} — ${how}${p.truncatedBytes ? ` (${p.truncatedBytes} bytes deleted by retention)` : ""} ===\n`;
     const out = new StreamCursor(deps.supervisor, p.id, "stdout");
     const err = new StreamCursor(deps.supervisor, p.id, "stderr");
     let text = "";

@@ -11,7 +11,7 @@
 import type { LaneView } from "@/lib/api";
 import type { LaneState } from "@/lib/lane-state";
 import type { LaneScheduleView } from "@/lib/scheduling";
-import { checksByLevel, parseCheckRuns } from "../checks/check-runs";
+import { checksByLevel, shownCheckRuns } from "../checks/check-runs";
 import type { Scheduler } from "../scheduler/scheduler";
 import { inBatches } from "../store/batch";
 import type { Db } from "../store/db";
@@ -94,7 +94,7 @@ export async function readLaneBases(deps: LaneRowsDeps, lanes: readonly ViewRow[
         behind: lane.behind,
         lastExitCode: lane.lastExitCode,
         attempt: lane.attempt,
-        checks: checksByLevel(parseCheckRuns(lane.checks)),
+        checks: checksByLevel(shownCheckRuns(lane.checks)),
         lastEvent: event ? { id: event.id, type: event.type, at: event.at.toISOString() } : null,
         currentProcessId: lastProc.get(lane.id) ?? null,
       },

@@ -23,7 +23,7 @@ import { LIVE_LANE_STATES, type LaneState } from "@/lib/lane-state";
 import type { TaskPacket } from "@/lib/task-packet";
 import type { EventLog } from "../events/event-log";
 import { changedFiles, integrateIntoBase, mergeBase, mergeTree, problemFromError, removeWorktree } from "../git/git";
-import { checksByLevel, greenLevels, parseCheckRuns } from "../checks/check-runs";
+import { checksByLevel, greenLevels, parseCheckRuns, shownCheckRuns } from "../checks/check-runs";
 import type { FreshnessTracker } from "../freshness/freshness";
 import { loadLane, type LaneRow } from "../records/lane-store";
 import type { PolicyService } from "../policy/policy-service";
@@ -74,7 +74,7 @@ export class MergeService {
   /** The lane's check runs (all rounds of the current attempt) and their roll-up per level. @throws AppError not_found */
   async checkReport(laneId: string): Promise<LaneChecksResponse> {
     const lane = await loadLane(this.deps.db, laneId);
-    const runs = parseCheckRuns(lane.checks);
+    const runs = shownCheckRuns(lane.checks);
     return { laneId, runs, levels: checksByLevel(runs) };
   }
 
