@@ -105,6 +105,18 @@ describe("cross-site requests on every state-changing route", () => {
     });
   }
 
+  it("POST /mcp (MCP tools create lanes too) – every variant is refused: the MCP endpoint takes only a bearer token, never the session cookie", async () => {
+    const mcpCall = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "create_lane", arguments: s.attackPacket("attack/mcp") } });
+    for (const v of VARIANTS) {
+      const init = v.request(s);
+      const answer = await send(`${s.base}/mcp`, { method: "POST", ...init, body: typeof init.body === "string" ? mcpCall : init.body });
+      // The cookie passes the page guard, but /mcp itself wants a bearer: 401 there instead of 415.
+      const status = v.status === 415 ? 401 : v.status;
+      expectError(answer, status, status === 401 ? "unauthorized" : v.code, v.name);
+    }
+    expect(await s.fingerprint()).toBe(before);
+  });
+
   it("after every attack: no command ran, the target lane still runs, and a legit client is served (its command does run)", async () => {
     expect(existsSync(s.marker)).toBe(false);
     expect(((await s.api(`/api/v1/lanes/${s.laneId}`)).json as { state: string }).state).toBe("running");
