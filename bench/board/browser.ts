@@ -58,25 +58,23 @@ export async function longTasksDuring(browser: BrowserContext, url: string, duri
 export async function scrollFps(browser: BrowserContext, url: string, ms: number): Promise<number> {
   const page = await openBoard(browser, url);
   await page.waitForTimeout(1500);
-  const fps = await page.evaluate(
-    (duration) =>
-      new Promise<number>((resolve) => {
-        let frames = 0;
-        let dir = 1;
-        const start = performance.now();
-        const step = (t: number) => {
-          frames++;
-          const max = document.documentElement.scrollHeight - innerHeight;
-          if (scrollY >= max - 5) dir = -1;
-          if (scrollY <= 5) dir = 1;
-          scrollBy(0, 60 * dir);
-          if (t - start < duration) requestAnimationFrame(step);
-          else resolve((frames * 1000) / (t - start));
-        };
-        requestAnimationFrame(step);
-      }),
-    ms,
-  );
+  // A string, not a function: tsx (esbuild keepNames) would wrap the inner arrow functions in a
+  // `__name` helper that exists only in Node, not in the page.
+  const fps = (await page.evaluate(`new Promise((resolve) => {
+    let frames = 0;
+    let dir = 1;
+    const start = performance.now();
+    const step = (t) => {
+      frames++;
+      const max = document.documentElement.scrollHeight - innerHeight;
+      if (scrollY >= max - 5) dir = -1;
+      if (scrollY <= 5) dir = 1;
+      scrollBy(0, 60 * dir);
+      if (t - start < ${Number(ms)}) requestAnimationFrame(step);
+      else resolve((frames * 1000) / (t - start));
+    };
+    requestAnimationFrame(step);
+  })`)) as number;
   await page.close();
   return fps;
 }
