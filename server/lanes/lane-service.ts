@@ -16,7 +16,7 @@ import { LIVE_LANE_STATES, TERMINAL_LANE_STATES, type LaneState } from "@/lib/la
 import { TaskPacketSchema, type TaskPacketInput } from "@/lib/task-packet";
 import type { Page } from "@/lib/paging";
 import { parseOrThrow } from "@/lib/validate";
-import { assertValidBranchName, branchExists, createWorktree, removeWorktree, resolveCommit } from "../git/git";
+import { createWorktree, removeWorktree } from "../git/git";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import type { RepoService } from "../repos/repo-service";
 import { schedulingOf, validateNewLane } from "../scheduler/lane-scheduling";
@@ -76,18 +76,17 @@ export class LaneService {
     const queuedAt = this.deps.scheduler.now();
     const sched = await validateNewLane(this.deps.db, repo.id, schedulingOf(packet), queuedAt);
     const baseBranch = packet.baseBranch ?? repo.mainBranch;
-    await assertValidBranchName(packet.branch);
     const lane = await withRepoLock(repo.id, async () => {
-      await resolveCommit(repo.path, baseBranch).catch(() => {
-        throw new AppError("not_found", `base branch '${baseBranch}' does not exist in ${repo.name}`, { field: "baseBranch" });
-      });
-      if (await branchExists(repo.path, packet.branch)) {
-        throw new AppError("branch_exists", `branch '${packet.branch}' already exists in ${repo.name}`, { field: "branch" });
-      }
       const id = crypto.randomUUID();
       const worktreePath = path.join(this.deps.dataDir, "worktrees", `${repo.name}-${id.slice(0, 8)}`);
       const runCheckoutHook = this.deps.runCheckoutHook?.(repo.id) ?? false;
-      const { baseSha } = await createWorktree({ repoPath: repo.path, worktreePath, branch: packet.branch, base: baseBranch, runCheckoutHook });
+      // createWorktree checks the branch name, that the branch is new and that the base exists
+      // (each a git process): its errors are said here in the packet's terms.
+      const { baseSha } = await createWorktree({ repoPath: repo.path, worktreePath, branch: packet.branch, base: baseBranch, runCheckoutHook }).catch((err: unknown) => {
+        if (isAppError(err) && err.code === "not_found") throw new AppError("not_found", `base branch '${baseBranch}' does not exist in ${repo.name}`, { field: "baseBranch" });
+        if (isAppError(err) && err.code === "branch_exists") throw new AppError("branch_exists", `branch '${packet.branch}' already exists in ${repo.name}`, { field: "branch" });
+        throw err;
+      });
       try {
         return await this.deps.db.lane.create({
           data: {
