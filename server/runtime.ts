@@ -176,6 +176,10 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   await supervisor.recover();
   // A merge the last server stopped in the middle of: recorded as it ended, before any request.
   await merge.recoverInterrupted().catch((err) => console.warn("[merge] settling an interrupted merge failed", err));
+  // Lanes the last server stopped in the middle of starting: completed with their process, or failed.
+  await runner.recoverStarts();
+  // A kill the last server stopped in the middle of (its grace period): finished now.
+  await lanes.resumeKills().catch((err) => console.warn("[lanes] resuming interrupted kills failed", err));
   // After recover(): the hosts of live interactive lanes are adopted; watch their sessions again.
   await interactive.reattachAll().catch((err) => console.warn("[interactive] reattach failed", err));
   const stalls = new StallDetector({ db, bus, events, stallAfterMs: config.stallAfterMs });

@@ -21,11 +21,13 @@
 import type { TaskPacket } from "@/lib/task-packet";
 import type { NewLaneEvent } from "@/lib/lane-events";
 import { isAppError } from "@/lib/errors";
+import { storageFailureOf } from "@/lib/storage-errors";
 import type { FailureClass } from "@/lib/lane-state";
 import type { WorkerError } from "@/lib/worker-state";
 import type { EventBus, ProcessExit, ProcessOutput } from "../events/event-bus";
 import { prepareWorker, type AgentEngineSettings } from "../engines/engine-command";
 import type { ProcessSupervisor } from "../processes/supervisor";
+import { LIVE_STATUSES, exitFromRow } from "../processes/views";
 import { takeFollowUp } from "../workers/follow-up";
 import { WorkerMonitor, type RunOutcome } from "../workers/worker-monitor";
 import { applyWorkerEvent, createWorker } from "../workers/worker-state-machine";
@@ -59,6 +61,25 @@ export interface LaneRunnerDeps extends LaneDeps {
 }
 
 type Exit = { exitCode: number | null; signal: string | null };
+
+/** How often a write refused by storage is tried again (ms). */
+const STORAGE_RETRY_MS = 500;
+
+/**
+ * `fn` until storage takes its writes: retried every {@link STORAGE_RETRY_MS} while it is refused
+ * for a reason that passes (a full disk, a busy database: lib/storage-errors.ts).
+ * @throws whatever else `fn` throws
+ */
+async function whileStorageRefuses<T>(fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!storageFailureOf(err)) throw err;
+      await new Promise((r) => setTimeout(r, STORAGE_RETRY_MS));
+    }
+  }
+}
 
 export class LaneRunner {
   /** Exits that arrived while their lane was still being started; replayed once it runs. */
@@ -158,16 +179,21 @@ export class LaneRunner {
         confineTo: started.worktreePath,
         ...(prepared.stdin ? { stdin: prepared.stdin } : {}),
       });
-      const row = await db.worker.update({ where: { id: worker.id }, data: { processId: proc.id, ...(followUp ? { sessionId: followUp.sessionId } : {}) } });
+      // The worker runs from here on: a write refused for lack of space (or a busy database) is
+      // retried until it lands, so the lane is never left `starting` beside its running worker.
+      const row = await whileStorageRefuses(() => db.worker.update({ where: { id: worker.id }, data: { processId: proc.id, ...(followUp ? { sessionId: followUp.sessionId } : {}) } }));
       const adapter = prepared.createAdapter?.() ?? null;
       this.monitor.register({ processId: proc.id, worker: row, lane: started, adapter });
-      await transitionLane(this.deps, started, "running");
-      await events.append({
+      await whileStorageRefuses(async () => {
+        const now = await loadLane(db, laneId);
+        if (now.state === "starting") await transitionLane(this.deps, now, "running");
+      });
+      await whileStorageRefuses(() => events.append({
         type: "lane.started",
         laneId,
         repoId: started.repoId,
         payload: { workerId: worker.id, processId: proc.id, pid: proc.pid ?? -1, attempt: started.attempt },
-      });
+      }));
       // Headless agents take their prompt at start: record it so the conversation can be read from the events.
       if (adapter && spec.prompt) await events.append({ type: "worker.prompted", laneId, repoId: started.repoId, payload: promptPayload(worker.id, spec.prompt, followUp ? "follow_up" : "packet") });
       if (!adapter) await this.monitor.started(proc.id);
@@ -208,6 +234,43 @@ export class LaneRunner {
     await applyWorkerEvent(this.deps, workerId, "fail", { repoId: started.repoId, data: { lastError: JSON.stringify(error) } });
     await this.settle(started, "failed", { exitCode: null, signal: null }, failureClass, error.message);
     return true;
+  }
+
+  /**
+   * At start, after the supervisor reattached what still runs: lanes a stopped server left
+   * `starting` (it died between `queued → starting` and `lane.started`). Never starts anything,
+   * so no lane is started twice: a worker process that was spawned (its row exists, running or
+   * ended) is the lane's, so the start is completed (`running`, `lane.started` with that process;
+   * an exit it already had is then handled as usual); a lane whose worker was never spawned
+   * fails (`infra`), and a person or recovery restarts it. Never throws (problems are logged).
+   * @returns ids of the lanes completed and failed
+   */
+  async recoverStarts(): Promise<{ completed: string[]; failed: string[] }> {
+    const { db, events } = this.deps;
+    const out = { completed: [] as string[], failed: [] as string[] };
+    for (const { id } of await db.lane.findMany({ where: { state: "starting" }, select: { id: true } })) {
+      try {
+        const lane = await loadLane(db, id);
+        const since = lane.startedAt ? { createdAt: { gte: lane.startedAt } } : {};
+        const proc = await db.process.findFirst({ where: { laneId: id, role: "worker", ...since }, orderBy: { createdAt: "desc" } });
+        if (!proc) {
+          const reason = "the server stopped while starting the worker, before it ran; restart the lane";
+          await this.settle(lane, "failed", { exitCode: null, signal: null }, "infra", reason, { failureReason: "start_interrupted", summary: reason, role: "worker" });
+          out.failed.push(id);
+          continue;
+        }
+        const worker = await db.worker.findFirst({ where: { laneId: id, attempt: lane.attempt }, orderBy: { createdAt: "desc" } });
+        if (worker && !worker.processId) await db.worker.update({ where: { id: worker.id }, data: { processId: proc.id } });
+        const running = await transitionLane(this.deps, lane, "running");
+        if (!running) continue;
+        await events.append({ type: "lane.started", laneId: id, repoId: lane.repoId, payload: { workerId: worker?.id ?? "", processId: proc.id, pid: proc.pid ?? -1, attempt: lane.attempt } });
+        if (!LIVE_STATUSES.includes(proc.status)) this.handleProcessExit(exitFromRow(proc));
+        out.completed.push(id);
+      } catch (err) {
+        console.warn(`[lanes] recovering the start of lane ${id} failed:`, err instanceof Error ? err.message : err);
+      }
+    }
+    return out;
   }
 
   /** Exit handling under way, by process id (see {@link whenExitHandled}). */

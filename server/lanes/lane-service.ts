@@ -17,7 +17,7 @@ import { TaskPacketSchema, type TaskPacketInput } from "@/lib/task-packet";
 import type { Page } from "@/lib/paging";
 import { parseOrThrow } from "@/lib/validate";
 import { createWorktree, removeWorktree } from "../git/git";
-import type { ProcessSupervisor } from "../processes/supervisor";
+import { remainingGraceMs, type ProcessSupervisor } from "../processes/supervisor";
 import type { RepoService } from "../repos/repo-service";
 import { schedulingOf, validateNewLane } from "../scheduler/lane-scheduling";
 import type { Scheduler } from "../scheduler/scheduler";
@@ -167,6 +167,34 @@ export class LaneService {
     await this.deps.events.append({ type: "lane.killed", laneId, repoId: lane.repoId, payload: { by, signal, graceMs } });
     void this.deps.scheduler.kick();
     return this.get(laneId);
+  }
+
+  /**
+   * At start, after the supervisor reattached what still runs: finish the kills a stopped server
+   * left in their grace period. A lane is marked killed before its process gets SIGTERM, so a
+   * killed lane whose process still runs got SIGTERM but not the SIGKILL due at the end of the
+   * grace period (a command that traps SIGTERM would run on forever). The kill is resumed with what
+   * is left of the grace period (counted from the lane's end time, when the kill began; the
+   * server's `killGraceMs`, as the request's own grace is not kept), and `lane.killed` is recorded
+   * once the process is gone. Never throws (problems are logged).
+   * @returns ids of the lanes whose kill was resumed
+   */
+  async resumeKills(): Promise<string[]> {
+    const lanes = await this.deps.db.lane.findMany({
+      where: { state: "killed", processes: { some: { status: { in: ["starting", "running"] } } } },
+      select: { id: true, repoId: true, endedAt: true },
+    });
+    for (const lane of lanes) {
+      const proc = await this.#currentProcess(lane.id);
+      if (!proc) continue;
+      const graceMs = remainingGraceMs(lane.endedAt ?? new Date(), this.deps.killGraceMs);
+      void (async () => {
+        const exit = await this.deps.supervisor.kill(proc.id, { graceMs });
+        await this.deps.runner.whenExitHandled(proc.id);
+        await this.deps.events.append({ type: "lane.killed", laneId: lane.id, repoId: lane.repoId, payload: { by: "resumed after a restart", signal: exit.signal, graceMs } });
+      })().catch((err: unknown) => console.warn(`[lanes] resuming the kill of lane ${lane.id} failed:`, err instanceof Error ? err.message : err));
+    }
+    return lanes.map((l) => l.id);
   }
 
   /**

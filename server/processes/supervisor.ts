@@ -43,6 +43,14 @@ import { type ProcessRow, LIVE_STATUSES, exitFromRow, toProcessView } from "./vi
 
 export type { StartProcessSpec, SupervisorOptions } from "./types";
 
+/**
+ * What is left of a kill's grace period that began at `since` (ms, never negative).
+ * @param graceMs the whole grace period (ms)
+ */
+export function remainingGraceMs(since: Date, graceMs: number, now = Date.now()): number {
+  return Math.max(0, since.getTime() + graceMs - now);
+}
+
 /** Ended process ids remembered so log reads of them skip the row lookup (~40 bytes each). */
 const ENDED_CACHE = 4096;
 
@@ -119,6 +127,9 @@ export class ProcessSupervisor {
         this.#track(row, found.pid, found.osStartTime, null, Promise.resolve(), { verified: true });
         result.reattached.push(row.id);
         await this.#append({ type: "process.reattached", laneId: row.laneId, payload: { processId: row.id, pid: found.pid } });
+        // Killed in its grace period by a server that stopped before the SIGKILL: finish the kill
+        // with what is left of the grace period, else a command that traps SIGTERM runs forever.
+        if (row.killRequestedAt) void this.kill(row.id, { graceMs: remainingGraceMs(row.killRequestedAt, this.opts.killGraceMs) }).catch(() => undefined);
         continue;
       }
       const t = this.#track(row, found.pid, found.osStartTime, null, Promise.resolve(), { verified: false });
