@@ -22,8 +22,6 @@ import type { InteractiveSessionEvents, InteractiveSessionOptions, PromptDeliver
 import { SESSION_NAME, shellQuote, TmuxServer, tmuxSocketFor, type TmuxKey } from "./tmux";
 import { TrustPolicy } from "./trust-policy";
 
-export type { InteractiveSessionEvents, InteractiveSessionOptions, PromptDelivery, SessionState, TrustResolver } from "./session-types";
-
 /** How long a pasted prompt may take to appear before Enter is pressed anyway (ms). */
 const ECHO_TIMEOUT_MS = 2000;
 /** How long an answered dialog may take to go away (ms). */
@@ -77,10 +75,9 @@ export class InteractiveSession extends EventEmitter<InteractiveSessionEvents> {
    */
   async start(argv: string[], cwd: string, env: Record<string, string> = {}): Promise<void> {
     if (this.#watcher) throw new AppError("conflict", `session ${this.name} was already started`);
-    const base: Record<string, string> = {};
     // The server's environment without its withheld secrets (../../processes/child-env.ts): this
     // session is Claude Code's, so it may have the Anthropic credentials and nothing else.
-    if (this.#opts.inheritEnv) for (const [k, v] of Object.entries(childEnv({}, ANTHROPIC_SECRET_ENV))) if (!k.startsWith("TMUX")) base[k] = v;
+    const base = this.#opts.inheritEnv ? Object.fromEntries(Object.entries(childEnv({}, ANTHROPIC_SECRET_ENV)).filter(([k]) => !k.startsWith("TMUX"))) : {};
     const cwdAbs = path.resolve(cwd);
     await this.tmux.version();
     // Checked before writing: the launch files of a running session must not be replaced.

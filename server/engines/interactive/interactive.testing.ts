@@ -5,7 +5,8 @@
 import path from "node:path";
 import { afterEach, beforeEach } from "vitest";
 import { makeTempDir } from "../../git/git.testing";
-import { InteractiveSession, type InteractiveSessionEvents, type InteractiveSessionOptions } from "./interactive-session";
+import { InteractiveSession } from "./interactive-session";
+import type { InteractiveSessionEvents, InteractiveSessionOptions } from "./session-types";
 import { TmuxServer } from "./tmux";
 
 export const FIXTURES = path.join(import.meta.dirname, "fixtures");
