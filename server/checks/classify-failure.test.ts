@@ -1,9 +1,9 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { FailureClass } from "@/lib/lane-state";
 import { classifyFailure, FAILURE_REASONS, FAILURE_RULES, MAX_EVIDENCE_CHARS, type FailureInput, type FailureReason } from "./classify-failure";
 import { fixture, FIXTURE_NAMES } from "./fixtures.testing";
-
-const PROMPT = "Fix the failing login test in src/auth.ts and commit the change";
 
 interface Case {
   role: FailureInput["role"];
@@ -14,74 +14,11 @@ interface Case {
   prompt?: string;
 }
 
-/** Every captured fixture with the verdict it must get (the exit status comes from the manifest). */
-const CASES: Record<string, Case> = {
-  "tsc-errors.txt": { role: "check", failureClass: "compile", reason: "typescript", evidence: ["error TS2322", "error TS2307", "error TS2552"] },
-  "tsc-errors-pretty.txt": { role: "check", failureClass: "compile", reason: "typescript", evidence: ["broken.ts:4:7 - error TS2322", "Found 3 errors"] },
-  "esbuild-error.txt": { role: "check", failureClass: "compile", reason: "bundler", evidence: ['✘ [ERROR] Could not resolve "./nope"'] },
-  "webpack-errors.txt": { role: "check", failureClass: "compile", reason: "bundler", evidence: ["ERROR in ./wp/bad.js", "Module parse failed", "Module not found: Error: Can't resolve './nope'", "compiled with 2 errors"] },
-  "node-syntax-error.txt": { role: "check", failureClass: "compile", reason: "syntax_error", evidence: ["SyntaxError: Unexpected token ';'"] },
-  "node-err-module-not-found.txt": { role: "check", failureClass: "compile", reason: "module_not_found", evidence: ["Cannot find package 'tap'"] },
-  "vitest-syntax-error.txt": { role: "check", failureClass: "compile", reason: "syntax_error", evidence: ["[PARSE_ERROR] Unexpected token", "Transform failed with 1 error"] },
-  "jest-syntax-error.txt": { role: "check", failureClass: "compile", reason: "syntax_error", evidence: ["Jest encountered an unexpected token", "SyntaxError:", "Missing semicolon"] },
-  "go-build-error.txt": { role: "check", failureClass: "compile", reason: "go_compile", evidence: ["./x.go:3:37: invalid operation", "./x.go:4:17: y declared but not used"] },
-  "cargo-build-error.txt": { role: "check", failureClass: "compile", reason: "rust_compile", evidence: ["error[E0277]: cannot add `&str` to `i32`", "error: could not compile `rs`"] },
-
-  "node-test-tap-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["not ok 2 - subtracts wrongly", "# fail 1"] },
-  "node-test-spec-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["✖ subtracts wrongly", "ℹ fail 1"] },
-  "node-test-junit-fail.xml": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ['<failure type="testCodeFailure"', 'failures="1"'] },
-  // npm runs `node --test` without a TTY: node picks the TAP reporter.
-  "npm-test-node-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["not ok 2 - subtracts wrongly", "# fail 1"] },
-  "vitest-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["× adds wrongly", "FAIL  math.test.ts > math > adds wrongly", "Tests  1 failed | 3 passed"] },
-  "vitest-junit-fail.xml": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ['<failure message="expected 4 to be 5', 'tests="6" failures="1"'] },
-  "jest-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["● math › adds wrongly", "FAIL ./math.test.js", "Tests:       1 failed"] },
-  "mocha-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["1) adds wrongly", "1 failing"] },
-  "mocha-tap-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["not ok 2 math adds wrongly"] },
-  "tape-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["not ok 2 adds wrongly"] },
-  "tap14-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["not ok 2 - adds wrongly"] },
-  "pytest-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["FAILED test_math.py::test_adds_wrongly", "1 failed, 3 passed"] },
-  "pytest-junit-run.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["FAILED test_math.py::test_adds_wrongly"] },
-  "pytest-junit-fail.xml": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ['<failure message="assert (2 + 2) == 5"'] },
-  "go-test-v-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["--- FAIL: TestAddsWrongly"] },
-  "go-test-fail.txt": { role: "check", failureClass: "test", reason: "test_failure_uncounted", evidence: ["--- FAIL: TestAddsWrongly"] },
-  "cargo-test-fail.txt": { role: "check", failureClass: "test", reason: "tests_failed", evidence: ["test tests::adds_wrongly ... FAILED", "test result: FAILED. 1 passed; 1 failed"] },
-  "npm-run-build-fail.txt": { role: "check", failureClass: "test", reason: "check_failed", evidence: ["exit: code 2", "build step failed: missing dist/"] },
-
-  "git-merge-conflict.txt": { role: "worker", failureClass: "branch_divergence", reason: "merge_conflict", evidence: ["CONFLICT (content): Merge conflict in greet.ts", "Automatic merge failed"] },
-  "git-rebase-conflict.txt": { role: "worker", failureClass: "branch_divergence", reason: "merge_conflict", evidence: ["CONFLICT (content): Merge conflict in greet.ts", "could not apply"] },
-  "git-push-non-fast-forward.txt": { role: "worker", failureClass: "branch_divergence", reason: "push_rejected", evidence: ["! [rejected]        main -> main (non-fast-forward)"] },
-  "git-status-diverged.txt": { role: "check", failureClass: "branch_divergence", reason: "branch_diverged", evidence: ["Your branch and 'origin/main' have diverged"] },
-  "git-pull-divergent.txt": { role: "worker", failureClass: "branch_divergence", reason: "branch_diverged", evidence: ["fatal: Need to specify how to reconcile divergent branches."] },
-  "git-status-behind.txt": { role: "check", failureClass: "branch_divergence", reason: "branch_behind", evidence: ["Your branch is behind 'origin/main' by 1 commit"] },
-
-  "node-heap-oom.txt": { role: "check", failureClass: "infra", reason: "out_of_memory", evidence: ["JavaScript heap out of memory"] },
-  "npm-run-oom.txt": { role: "check", failureClass: "infra", reason: "out_of_memory", evidence: ["JavaScript heap out of memory"] },
-  "npm-run-sigkill.txt": { role: "check", failureClass: "infra", reason: "killed_from_outside", evidence: ["exit: code 137"] },
-  "node-sigkill.txt": { role: "worker", failureClass: "tool_runtime", reason: "killed_from_outside", evidence: ["exit: signal SIGKILL"] },
-  "python-memory-error.txt": { role: "check", failureClass: "infra", reason: "out_of_memory", evidence: ["MemoryError"] },
-  "node-enospc.txt": { role: "check", failureClass: "infra", reason: "disk_full", evidence: ["ENOSPC: no space left on device"] },
-  "npm-install-econnrefused.txt": { role: "check", failureClass: "infra", reason: "network", evidence: ["npm error code ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:9"] },
-  "npm-install-enotfound.txt": { role: "check", failureClass: "infra", reason: "network", evidence: ["getaddrinfo ENOTFOUND registry.invalid"] },
-  "npm-install-etimedout.txt": { role: "check", failureClass: "infra", reason: "network", evidence: ["npm error code FETCH_ERROR", "npm error network timeout at: http://127.0.0.1:47123/left-pad"] },
-  "node-http-econnrefused.txt": { role: "worker", failureClass: "infra", reason: "network", evidence: ["connect ECONNREFUSED 127.0.0.1:9"] },
-  "claude-stream-json-401.txt": { role: "worker", failureClass: "provider_auth", reason: "auth_rejected", evidence: ['"api_error_status":401', '"error":"authentication_failed"'] },
-  "codex-exec-json-401.txt": { role: "worker", failureClass: "provider_auth", reason: "auth_rejected", evidence: ["unexpected status 401 Unauthorized: invalid x-api-key"] },
-  "claude-stream-json-rate-limited.txt": { role: "worker", failureClass: "infra", reason: "rate_limited", evidence: ['"error_status":429', "Request rejected (429)"] },
-
-  "claude-trust-prompt-pane.txt": { role: "worker", failureClass: "trust_gate", reason: "trust_prompt", evidence: ["Is this a project you created or one you trust?", "1. Yes, I trust this folder"] },
-  "prompt-to-bash.txt": { role: "worker", failureClass: "prompt_delivery", reason: "prompt_in_shell", evidence: ["bash: line 1: Fix: command not found"], prompt: PROMPT },
-  "prompt-to-sh-stdin.txt": { role: "worker", failureClass: "prompt_delivery", reason: "prompt_in_shell", evidence: ["sh: 1: Fix: not found"], prompt: PROMPT },
-
-  // Passing runs: if a caller classifies them anyway, they are not mistaken for anything specific.
-  "node-test-tap-pass.txt": { role: "check", failureClass: "test", reason: "check_failed", evidence: ["exit: code 0"] },
-  "node-test-spec-pass.txt": { role: "check", failureClass: "test", reason: "check_failed", evidence: ["exit: code 0"] },
-  "vitest-pass.txt": { role: "check", failureClass: "test", reason: "check_failed", evidence: ["exit: code 0"] },
-  "jest-pass.txt": { role: "check", failureClass: "test", reason: "check_failed", evidence: ["exit: code 0"] },
-  "mocha-pass.txt": { role: "check", failureClass: "test", reason: "check_failed", evidence: ["exit: code 0"] },
-  "pytest-pass-quiet.txt": { role: "check", failureClass: "test", reason: "check_failed", evidence: ["exit: code 0"] },
-  "go-test-v-pass.txt": { role: "check", failureClass: "test", reason: "check_failed", evidence: ["exit: code 0"] },
-  "cargo-test-pass.txt": { role: "check", failureClass: "test", reason: "check_failed", evidence: ["exit: code 0"] },
-};
+/**
+ * Every captured fixture with the verdict it must get (the exit status comes from the manifest),
+ * kept beside the fixtures in `fixtures/verdicts.json` (see fixtures/README.md).
+ */
+const CASES = JSON.parse(readFileSync(path.join(import.meta.dirname, "fixtures", "verdicts.json"), "utf8")) as Record<string, Case>;
 
 function classifyFixture(name: string, c: Pick<Case, "role" | "prompt">, extra: Partial<FailureInput> = {}) {
   const f = fixture(name);
