@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { isAppError } from "@/lib/errors";
 import { nextEvent, waitForLane } from "../testing/runtime-harness";
-import { addRepo, finish, gated, openGate, running, settled, useSchedulerRuntime } from "./scheduler.testing";
+import { addRepo, finish, gated, openGate, running, runToSuccess, settled, useSchedulerRuntime } from "./scheduler.testing";
 
 
 describe("scheduler dependencies", () => {
@@ -26,8 +26,7 @@ describe("scheduler dependencies", () => {
     await finish(rt, c1.id);
     expect((await rt.lanes.get(join.id)).waitingFor).toEqual({ kind: "dependency", laneIds: [c2.id] });
     await finish(rt, c2.id);
-    await running(rt, join.id);
-    await finish(rt, join.id);
+    await runToSuccess(rt, join.id);
     await finish(rt, parent.id);
   });
 
@@ -40,10 +39,7 @@ describe("scheduler dependencies", () => {
     await rt.lanes.kill(x.id, { graceMs: 200 });
     await settled(rt, x.id);
     expect(await rt.lanes.get(any.id)).toMatchObject({ state: "queued", waitingFor: { kind: "dependency", laneIds: [y.id] } });
-    await running(rt, y.id);
-    await finish(rt, y.id);
-    await running(rt, any.id);
-    await finish(rt, any.id);
+    await runToSuccess(rt, y.id, any.id);
   });
 
   it("a failed dependency blocks its dependants (transitively) with the reason, on the view and as lane.blocked; restarting it unblocks them", async () => {
@@ -66,10 +62,7 @@ describe("scheduler dependencies", () => {
     expect((await rt.lanes.get(deploy.id)).waitingFor).toEqual({ kind: "dependency", laneIds: [build.id] });
     expect((await rt.lanes.get(announce.id)).waitingFor).toEqual({ kind: "dependency", laneIds: [deploy.id] });
     await finish(rt, build.id);
-    await running(rt, deploy.id);
-    await finish(rt, deploy.id);
-    await running(rt, announce.id);
-    await finish(rt, announce.id);
+    await runToSuccess(rt, deploy.id, announce.id);
   });
 
   it("a worker failure that survives recovery blocks the dependants with the failure's class and reason", async () => {

@@ -66,6 +66,14 @@ export async function finish(rt: Runtime, laneId: string, code = 0): Promise<Lan
   return settled(rt, laneId);
 }
 
+/** For each lane in order: wait until it runs, then finish it successfully (as `finish`). */
+export async function runToSuccess(rt: Runtime, ...laneIds: string[]): Promise<void> {
+  for (const id of laneIds) {
+    await running(rt, id);
+    await finish(rt, id);
+  }
+}
+
 /** Kill every lane that has not ended (test cleanup). */
 export async function killAll(rt: Runtime): Promise<void> {
   for (const lane of await rt.lanes.list()) if (!isTerminal(lane)) await rt.lanes.kill(lane.id, { graceMs: 200 }).catch(() => undefined);
