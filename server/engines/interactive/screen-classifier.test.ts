@@ -11,6 +11,10 @@ import { classifyScreen, type ScreenClass } from "./screen-classifier";
 
 const fixture = (name: string) => fs.readFileSync(path.join(import.meta.dirname, "fixtures", name), "utf8");
 const classify = (name: string) => classifyScreen(fixture(name));
+/** Each named fixture classifies as `expected`. */
+function expectScreens(expected: ScreenClass, ...names: string[]): void {
+  for (const name of names) expect(classify(name), name).toEqual(expected);
+}
 
 describe("classifyScreen on captured screens", () => {
   it("the current folder-trust prompt, with its workspace path and the selected option", () => {
@@ -43,37 +47,32 @@ describe("classifyScreen on captured screens", () => {
   });
 
   it("the input line is ready, empty or with typed or pasted text, in both permission modes", () => {
-    expect(classify("claude-ready.txt")).toEqual({ kind: "agent_ready", input: "" });
-    expect(classify("claude-ready-accept-edits.txt")).toEqual({ kind: "agent_ready", input: "" });
-    expect(classify("claude-input-typed.txt")).toEqual({ kind: "agent_ready", input: "SAY-HELLO please" });
-    expect(classify("claude-pasted-long.txt")).toEqual({ kind: "agent_ready", input: "[Pasted text #1 +30 lines]" });
+    expectScreens({ kind: "agent_ready", input: "" }, "claude-ready.txt", "claude-ready-accept-edits.txt");
+    expectScreens({ kind: "agent_ready", input: "SAY-HELLO please" }, "claude-input-typed.txt");
+    expectScreens({ kind: "agent_ready", input: "[Pasted text #1 +30 lines]" }, "claude-pasted-long.txt");
   });
 
   it("'esc to interrupt' in the footer is busy", () => {
-    expect(classify("claude-busy.txt")).toEqual({ kind: "agent_busy" });
-    expect(classify("claude-busy-accept-edits.txt")).toEqual({ kind: "agent_busy" });
+    expectScreens({ kind: "agent_busy" }, "claude-busy.txt", "claude-busy-accept-edits.txt");
   });
 
   it("after an answer the agent is ready again, even with 'command not found' in a tool's output above the box", () => {
-    expect(classify("claude-answered.txt")).toEqual({ kind: "agent_ready", input: "" });
-    expect(classify("claude-tool-command-not-found.txt")).toEqual({ kind: "agent_ready", input: "" });
-    expect(classify("claude-pasted-long-submitted.txt")).toEqual({ kind: "agent_ready", input: "" });
+    expectScreens({ kind: "agent_ready", input: "" }, "claude-answered.txt", "claude-tool-command-not-found.txt", "claude-pasted-long-submitted.txt");
   });
 
   it("plain shell prompts (dash as root, bash)", () => {
-    expect(classify("sh-prompt.txt")).toEqual({ kind: "shell_prompt" });
-    expect(classify("bash-prompt.txt")).toEqual({ kind: "shell_prompt" });
+    expectScreens({ kind: "shell_prompt" }, "sh-prompt.txt", "bash-prompt.txt");
   });
 
-  it("a prompt echoed into a shell, with the shell's diagnostic as evidence", () => {
-    expect(classify("sh-syntax-error.txt")).toEqual({ kind: "shell_prompt", evidence: '/bin/sh: 1: Syntax error: "(" unexpected' });
-    expect(classify("bash-syntax-error.txt")).toEqual({ kind: "shell_prompt", evidence: "bash: syntax error near unexpected token `('" });
-    expect(classify("sh-not-found-continuation.txt")).toEqual({ kind: "shell_prompt", evidence: "/bin/sh: 2: SAY-HELLO: not found" });
-    expect(classify("bash-not-found-continuation.txt")).toEqual({ kind: "shell_prompt", evidence: "bash: SAY-HELLO: command not found" });
-  });
-
-  it("a shell below an agent's last frame (the agent exited, the shell got the keystrokes)", () => {
-    expect(classify("agent-frame-then-shell.txt")).toEqual({ kind: "shell_prompt", evidence: "/bin/sh: 1: LANE-TASK:: not found" });
+  it.each([
+    ["sh-syntax-error.txt", '/bin/sh: 1: Syntax error: "(" unexpected'],
+    ["bash-syntax-error.txt", "bash: syntax error near unexpected token `('"],
+    ["sh-not-found-continuation.txt", "/bin/sh: 2: SAY-HELLO: not found"],
+    ["bash-not-found-continuation.txt", "bash: SAY-HELLO: command not found"],
+    // The agent exited and the shell got the keystrokes.
+    ["agent-frame-then-shell.txt", "/bin/sh: 1: LANE-TASK:: not found"],
+  ])("a prompt echoed into a shell (%s), with the shell's diagnostic as evidence", (name, evidence) => {
+    expect(classify(name)).toEqual({ kind: "shell_prompt", evidence });
   });
 });
 
