@@ -7,7 +7,10 @@
  */
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { LaneView } from "@/lib/api";
+import type { LaneEvent } from "@/lib/lane-events";
 import { git } from "../git/git";
+import type { Runtime } from "../runtime";
 import { isTerminal, waitForLane } from "../testing/runtime-harness";
 import { agentPacket, laneEvents, payloads, startAgentRig, waitForEvent, workerStates, type AgentRig } from "./worker.testing";
 
@@ -24,6 +27,25 @@ async function subjects(repo: string, branch: string): Promise<string[]> {
   return (await git(["log", "--format=%s", "--end-of-options", branch], { cwd: repo })).stdout.split("\n").filter(Boolean);
 }
 
+/**
+ * Create a lane of `engine` on the rig (with a targeted acceptance check running `checkArgv`, if
+ * given) and wait up to `timeoutMs` for it to end.
+ */
+async function runLane(engine: "claude" | "codex" | "anthropic", checkArgv: string[] | null, timeoutMs: number) {
+  const { rt, repoId } = rig!.h;
+  const lane = await rt.lanes.create(agentPacket(repoId, engine, checkArgv ? { acceptance: [{ level: "targeted", argv: checkArgv }] } : {}));
+  const done = await waitForLane(rt, lane.id, isTerminal, timeoutMs);
+  return { rt, lane, done };
+}
+
+/** The lane finished with its targeted check green, its worker having gone through every green state; returns its events. */
+async function expectGreen(rt: Runtime, done: LaneView): Promise<LaneEvent[]> {
+  expect(done).toMatchObject({ state: "finished", checks: { targeted: { status: "green" } } });
+  const events = await laneEvents(rt, done.id);
+  expect(workerStates(events)).toEqual(GREEN_STATES);
+  return events;
+}
+
 describe("agent lanes through the runtime", () => {
   it("anthropic: the built-in agent edits a file, commits, and the lane finishes green", async () => {
     const t0 = Date.now();
@@ -33,13 +55,10 @@ describe("agent lanes through the runtime", () => {
       call("run_command", { argv: ["git", "commit", "-q", "-m", "add notes"] }),
       { text: "Committed NOTES.md." },
     ]);
-    const { rt, repoId, repoPath } = rig.h;
-    const lane = await rt.lanes.create(agentPacket(repoId, "anthropic", { acceptance: [{ level: "targeted", argv: ["grep", "-q", "hello", "NOTES.md"] }] }));
-    const done = await waitForLane(rt, lane.id, isTerminal, 60_000);
-    expect(done).toMatchObject({ state: "finished", checks: { targeted: { status: "green" } } });
+    const { repoPath } = rig.h;
+    const { rt, lane, done } = await runLane("anthropic", ["grep", "-q", "hello", "NOTES.md"], 60_000);
+    const events = await expectGreen(rt, done);
     expect(await subjects(repoPath, lane.branch)).toEqual(["add notes", "add package.json", "initial commit"]);
-    const events = await laneEvents(rt, lane.id);
-    expect(workerStates(events)).toEqual(GREEN_STATES);
     const types = events.map((e) => e.type);
     expect(types.indexOf("lane.started")).toBeLessThan(types.indexOf("lane.ready"));
     expect(types.indexOf("lane.ready")).toBeLessThan(types.indexOf("lane.green"));
@@ -66,13 +85,10 @@ describe("agent lanes through the runtime", () => {
       call("Bash", { command: "echo more > more.txt && git add more.txt && git commit -q -m 'follow-up commit'", description: "commit" }),
       { text: "Follow-up done." },
     ]);
-    const { rt, repoId, repoPath } = rig.h;
-    const lane = await rt.lanes.create(agentPacket(repoId, "claude", { acceptance: [{ level: "targeted", argv: ["grep", "-q", "edited by claude", "README.md"] }] }));
-    const done = await waitForLane(rt, lane.id, isTerminal, 90_000);
-    expect(done).toMatchObject({ state: "finished", checks: { targeted: { status: "green" } } });
+    const { repoPath } = rig.h;
+    const { rt, lane, done } = await runLane("claude", ["grep", "-q", "edited by claude", "README.md"], 90_000);
+    const events = await expectGreen(rt, done);
     expect(await subjects(repoPath, lane.branch)).toEqual(["edit readme", "add package.json", "initial commit"]);
-    const events = await laneEvents(rt, lane.id);
-    expect(workerStates(events)).toEqual(GREEN_STATES);
     const activity = payloads(events, "worker.activity");
     expect(activity.filter((a) => a.kind === "tool_use").map((a) => a.name)).toEqual(expect.arrayContaining(["Read"]));
     expect(activity.some((a) => a.kind === "tool_error")).toBe(false);
@@ -99,13 +115,10 @@ describe("agent lanes through the runtime", () => {
       { text: "Writing a file.", toolCalls: [{ name: "exec_command", input: { cmd: "echo codex > codex.txt && git add codex.txt && git commit -q -m 'codex commit'" } }] },
       { text: "Done." },
     ]);
-    const { rt, repoId, repoPath } = rig.h;
-    const lane = await rt.lanes.create(agentPacket(repoId, "codex", { acceptance: [{ level: "targeted", argv: ["test", "-f", "codex.txt"] }] }));
-    const done = await waitForLane(rt, lane.id, isTerminal, 90_000);
-    expect(done).toMatchObject({ state: "finished", checks: { targeted: { status: "green" } } });
+    const { repoPath } = rig.h;
+    const { rt, lane, done } = await runLane("codex", ["test", "-f", "codex.txt"], 90_000);
+    const events = await expectGreen(rt, done);
     expect(await subjects(repoPath, lane.branch)).toContain("codex commit");
-    const events = await laneEvents(rt, lane.id);
-    expect(workerStates(events)).toEqual(GREEN_STATES);
     expect(payloads(events, "worker.activity")[0]).toMatchObject({ kind: "tool_use", name: "command" });
     expect(done.worker!.sessionId).toBeTruthy();
   });
@@ -128,9 +141,7 @@ describe("agent lanes through the runtime", () => {
 
   it("a 500 from the model API after the retries: the lane fails with class infra, the worker keeps the error", async () => {
     rig = await startAgentRig([{ text: "never", failures: [{ status: 500 }, { status: 500 }, { status: 500 }] }]);
-    const { rt, repoId } = rig.h;
-    const lane = await rt.lanes.create(agentPacket(repoId, "anthropic", { acceptance: [{ level: "targeted", argv: ["true"] }] }));
-    const done = await waitForLane(rt, lane.id, isTerminal, 60_000);
+    const { rt, lane, done } = await runLane("anthropic", ["true"], 60_000);
     expect(done.state).toBe("failed");
     const events = await laneEvents(rt, lane.id);
     expect(payloads(events, "lane.failed")).toEqual([expect.objectContaining({ failureClass: "infra", reason: expect.stringMatching(/500/) })]);
@@ -144,9 +155,7 @@ describe("agent lanes through the runtime", () => {
 
   it("a tool call for ../../etc/passwd: branch.workspace_mismatch, worker killed, lane failed (workspace_mismatch)", async () => {
     rig = await startAgentRig([call("read_file", { path: "../../etc/passwd" }), { text: "read it" }]);
-    const { rt, repoId } = rig.h;
-    const lane = await rt.lanes.create(agentPacket(repoId, "anthropic"));
-    const done = await waitForLane(rt, lane.id, isTerminal, 60_000);
+    const { rt, lane, done } = await runLane("anthropic", null, 60_000);
     expect(done.state).toBe("failed");
     const events = await laneEvents(rt, lane.id);
     expect(payloads(events, "branch.workspace_mismatch")).toEqual([
@@ -161,9 +170,7 @@ describe("agent lanes through the runtime", () => {
 
   it("phantom completion: success with no commit and no change is flagged and never green, though the check would pass", async () => {
     rig = await startAgentRig([{ text: "All done, nothing needed changing." }]);
-    const { rt, repoId } = rig.h;
-    const lane = await rt.lanes.create(agentPacket(repoId, "anthropic", { acceptance: [{ level: "targeted", argv: ["true"] }] }));
-    const done = await waitForLane(rt, lane.id, isTerminal, 60_000);
+    const { rt, lane, done } = await runLane("anthropic", ["true"], 60_000);
     expect(done.state).toBe("failed");
     const events = await laneEvents(rt, lane.id);
     const base = (await git(["rev-parse", "HEAD"], { cwd: lane.worktreePath })).stdout.trim();
