@@ -32,6 +32,16 @@ const logLines = (id: string) => readFileSync(`${h.dataDir}/processes/${id}/stdo
 
 const numbers = (texts: string[]) => texts.map((t) => Number(/^n (\d+)$/.exec(t)?.[1] ?? NaN));
 
+/** A `sleep 300` worker started by one server, whose group is SIGKILLed after that server stopped. */
+async function sleeperKilledWhileDown() {
+  const a = await h.boot();
+  const view = await a.sup.start({ laneId: null, role: "worker", argv: ["sleep", "300"], cwd });
+  await h.stop(a);
+  signalGroup(view.pgid!, "SIGKILL");
+  await groupGone(view.pgid!);
+  return view;
+}
+
 describe("recover after a restart", () => {
   it("reattaches to a running process: every line exactly once across A and B, and the right exit code", async () => {
     const a = await h.boot();
@@ -81,11 +91,7 @@ describe("recover after a restart", () => {
   });
 
   it("does not reattach a pid whose start time differs (pid reuse), marks it lost and leaves that process alone", async () => {
-    const a = await h.boot();
-    const view = await a.sup.start({ laneId: null, role: "worker", argv: ["sleep", "300"], cwd });
-    await h.stop(a);
-    signalGroup(view.pgid!, "SIGKILL");
-    await groupGone(view.pgid!);
+    const view = await sleeperKilledWhileDown();
     // Another program now holds the recorded pid: a process the supervisor never started.
     const foreign = execa("sleep", ["300"], { detached: true, reject: false });
     const b = await h.boot();
@@ -102,11 +108,7 @@ describe("recover after a restart", () => {
   });
 
   it("marks a process lost when it vanished without an exit status (group SIGKILLed while down)", async () => {
-    const a = await h.boot();
-    const view = await a.sup.start({ laneId: null, role: "worker", argv: ["sleep", "300"], cwd });
-    await h.stop(a);
-    signalGroup(view.pgid!, "SIGKILL");
-    await groupGone(view.pgid!);
+    const view = await sleeperKilledWhileDown();
     const b = await h.boot();
     expect(await b.sup.recover()).toEqual({ reattached: [], exited: [], lost: [view.id] });
     expect((await b.sup.get(view.id)).status).toBe("lost");
