@@ -5,9 +5,11 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
+import type { LaneView } from "@/lib/api";
 import type { LaneEvent, LaneEventType } from "@/lib/lane-events";
 import { commitFile } from "../git/git.testing";
 import type { Runtime } from "../runtime";
+import { isTerminal, waitForLane } from "../testing/runtime-harness";
 
 export const SH = (script: string) => ["sh", "-c", script];
 /** A commit from inside a worker, with an identity (no global git config in tests). */
@@ -91,6 +93,17 @@ export function eventually<T extends LaneEventType>(
 export async function tellWorker(rt: Runtime, laneId: string, line: string): Promise<void> {
   const view = await rt.lanes.get(laneId);
   await rt.supervisor.writeStdin(view.currentProcessId!, `${line}\n`);
+}
+
+/**
+ * Wait until the lane is stale against main, release its worker (which waits on `read go`), and
+ * wait for the lane to end. Returns the ended lane and all its events.
+ */
+export async function releaseWhenStale(rt: Runtime, laneId: string): Promise<{ done: LaneView; events: LaneEvent[] }> {
+  await eventually(rt, laneId, "branch.stale_against_main");
+  await tellWorker(rt, laneId, "go");
+  const done = await waitForLane(rt, laneId, isTerminal);
+  return { done, events: await laneEvents(rt, laneId) };
 }
 
 /** Write a policy file into the repo's `.laneboard/` directory. */

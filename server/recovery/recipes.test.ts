@@ -10,7 +10,7 @@ import { commitFile } from "../git/git.testing";
 import { groupMembers } from "../processes/procfs";
 import { isTerminal, runtimePerTest, shellPacket, waitForLane } from "../testing/runtime-harness";
 import { agentPacket, fakeAgent } from "../workers/worker.testing";
-import { COMMIT, eventually, laneEvents, ofType, SH, tellWorker } from "./lane-fixtures.testing";
+import { COMMIT, eventually, laneEvents, ofType, releaseWhenStale, SH } from "./lane-fixtures.testing";
 
 describe("recovery recipes for workers", () => {
   const h = runtimePerTest({ workerCap: 4 });
@@ -107,11 +107,8 @@ describe("bad input: typed events with a failure class, no other lane touched", 
     );
     await eventually(h.rt, lane.id, "lane.commit.created");
     await commitFile(h.repoPath, "m.txt", "m\n", "main moves");
-    await eventually(h.rt, lane.id, "branch.stale_against_main");
-    await tellWorker(h.rt, lane.id, "go");
-    const done = await waitForLane(h.rt, lane.id, isTerminal);
+    const { done, events } = await releaseWhenStale(h.rt, lane.id);
     expect(done.state).toBe("failed");
-    const events = await laneEvents(h.rt, lane.id);
     expect(ofType(events, "branch.problem")[0]?.payload).toMatchObject({ problem: "locked", failureClass: "infra", operation: "merge_forward" });
     expect(ofType(events, "lane.failed")[0]?.payload).toMatchObject({ failureClass: "infra", failureReason: "locked", role: "check" });
     expect(ofType(events, "branch.merged_forward")).toEqual([]);

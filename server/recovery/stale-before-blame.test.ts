@@ -12,7 +12,7 @@ import fs from "node:fs/promises";
 import { beforeEach, describe, expect, it } from "vitest";
 import { commitFile } from "../git/git.testing";
 import { isTerminal, runtimePerTest, shellPacket, waitForLane } from "../testing/runtime-harness";
-import { addBuggyCalculator, COMMIT, eventually, fixCalculatorOnMain, laneEvents, mulWorker, NODE_TEST, ofType, SH, tellWorker } from "./lane-fixtures.testing";
+import { addBuggyCalculator, COMMIT, eventually, fixCalculatorOnMain, laneEvents, mulWorker, NODE_TEST, ofType, releaseWhenStale, SH, tellWorker } from "./lane-fixtures.testing";
 
 describe("stale before blame", () => {
   const h = runtimePerTest({ workerCap: 4 });
@@ -100,11 +100,8 @@ describe("stale before blame", () => {
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, worker, { acceptance: [{ level: "merge_ready", argv: NODE_TEST }] }));
     await eventually(h.rt, lane.id, "lane.commit.created");
     await fixCalculatorOnMain(h.repoPath); // edits the same line
-    await eventually(h.rt, lane.id, "branch.stale_against_main");
-    await tellWorker(h.rt, lane.id, "go");
-    const done = await waitForLane(h.rt, lane.id, isTerminal);
+    const { done, events } = await releaseWhenStale(h.rt, lane.id);
     expect(done.state).toBe("failed");
-    const events = await laneEvents(h.rt, lane.id);
     expect(ofType(events, "branch.conflict")[0]?.payload).toMatchObject({ files: ["src/add.js"], during: "merge_forward" });
     expect(ofType(events, "lane.failed")[0]?.payload).toMatchObject({ failureClass: "branch_divergence", failureReason: "merge_conflict" });
     const [escalated] = ofType(events, "lane.escalated");
@@ -135,11 +132,8 @@ describe("stale before blame", () => {
     await fs.mkdir(`${h.repoPath}/src/math`, { recursive: true });
     await fs.rm(`${h.repoPath}/src/add.js`);
     await commitFile(h.repoPath, "src/math/add.js", "export const add = (a, b) => a + b;\n", "refactor: move add to src/math");
-    await eventually(h.rt, lane.id, "branch.stale_against_main");
-    await tellWorker(h.rt, lane.id, "go");
-    const done = await waitForLane(h.rt, lane.id, isTerminal);
+    const { done, events } = await releaseWhenStale(h.rt, lane.id);
     expect(done.state).toBe("finished");
-    const events = await laneEvents(h.rt, lane.id);
     expect(ofType(events, "lane.red")[0]?.payload).toMatchObject({ failureClass: "compile", failureReason: "module_not_found", stale: true });
     expect(ofType(events, "lane.recovery.attempted").map((e) => e.payload)).toEqual([
       expect.objectContaining({ recipe: "merge-forward-after-main-refactor", key: "compile_red_after_main_refactor", failureClass: "compile" }),
