@@ -3,32 +3,18 @@
  * content types never reach a handler (415), a declared body over 1 MiB is refused unread (413),
  * JSON (and YAML for a repo's policy) passes.
  */
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES, MAX_BODY_DEPTH, bodyKindOf, nestedDeeperThan } from "@/lib/request-limits";
-import { AuthService } from "../auth/auth-service";
 import { newTokenSecret } from "../auth/secrets";
-import { OriginPolicy } from "./origin-policy";
-import { createRequestGuard } from "./request-guard";
+import { startGuardedApp } from "./request-guard.testing";
 
 const token = newTokenSecret();
-let server: Server;
 let base: string;
-const reached: string[] = [];
-
-beforeAll(async () => {
-  const guard = createRequestGuard({ auth: new AuthService(token), origins: new OriginPolicy({ bindHost: "127.0.0.1" }) });
-  server = createServer((req, res) => {
-    if (guard(req, res)) return;
-    reached.push(`${req.method} ${req.url}`);
-    req.resume();
-    req.on("end", () => res.end("app"));
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+let reached: string[];
+let close: () => Promise<void>;
+beforeAll(async () => ({ base, reached, close } = await startGuardedApp(token)));
+afterAll(() => close());
 
 async function post(path: string, contentType: string | null, body: string): Promise<{ status: number; code?: string }> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };

@@ -2,33 +2,18 @@
  * The request guard on a real HTTP server and a real client (undici fetch, which sends no Origin
  * by itself): what reaches the application behind it and what is refused.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "@/lib/auth";
-import { AuthService } from "../auth/auth-service";
 import { newTokenSecret } from "../auth/secrets";
-import { OriginPolicy } from "./origin-policy";
-import { createRequestGuard } from "./request-guard";
+import { startGuardedApp } from "./request-guard.testing";
 
 const token = newTokenSecret();
-let server: Server;
 let base: string;
 let host: string;
-const reached: string[] = [];
-
-beforeAll(async () => {
-  const guard = createRequestGuard({ auth: new AuthService(token), origins: new OriginPolicy({ bindHost: "127.0.0.1" }) });
-  server = createServer((req, res) => {
-    if (guard(req, res)) return;
-    reached.push(`${req.method} ${req.url}`);
-    res.end("app");
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  base = `http://${host}`;
-});
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+let reached: string[];
+let close: () => Promise<void>;
+beforeAll(async () => ({ base, host, reached, close } = await startGuardedApp(token)));
+afterAll(() => close());
 
 const bearer = { authorization: `Bearer ${token}` };
 async function errorOf(res: Response): Promise<{ code: string; message: string }> {
