@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import { execa } from "execa";
-import { afterEach, beforeEach } from "vitest";
+import { afterEach, beforeEach, expect } from "vitest";
 import { git } from "../git/runner";
 import { initRepo, makeTempDir } from "../git/git.testing";
 import { startModelServer, type ModelServer } from "../model-server/model-server";
@@ -61,6 +61,15 @@ export function ofKind<K extends EngineSignal["kind"]>(signals: EngineSignal[], 
 }
 
 /** Commit subjects on `branch` in `repo`, newest first. */
+/**
+ * What an adapter's `feed` returns for lines it can only warn about, one per message, as expected
+ * values for `toEqual`: exactly one warning signal each, whose message equals the string (or
+ * matches the RegExp).
+ */
+export function warnings(...messages: (string | RegExp)[]): unknown[][] {
+  return messages.map((m) => [expect.objectContaining({ kind: "warning", message: typeof m === "string" ? m : expect.stringMatching(m) })]);
+}
+
 export async function subjects(repo: string, branch: string): Promise<string[]> {
   return (await git(["log", "--format=%s", "--end-of-options", branch], { cwd: repo })).stdout.split("\n").filter(Boolean);
 }

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
+import { warnings } from "./agent.testing";
 import { ClaudeStreamAdapter, claudeArgv } from "./claude";
 import type { EngineSignal } from "./engine-events";
 
@@ -58,15 +59,19 @@ describe("ClaudeStreamAdapter on bad and unusual input", () => {
       '{"type":"system","subtype":"hook_started"}',
     ];
     const out = lines.map((l) => a.feed(l));
-    expect(out[0]).toMatchObject([{ kind: "warning", message: expect.stringMatching(/^not JSON/) }]);
-    expect(out[1]).toMatchObject([{ kind: "warning", message: expect.stringMatching(/^truncated/) }]);
-    expect(out[2]).toMatchObject([{ kind: "warning", message: 'unknown event type "telemetry_blob"' }]);
-    expect(out[3]).toMatchObject([{ kind: "warning", message: "unknown event type undefined" }]);
-    expect(out[4]).toMatchObject([{ kind: "warning", message: "assistant line without message content" }]);
-    expect(out[5]).toMatchObject([{ kind: "warning", message: "assistant line without message content" }]);
-    expect(out[6]).toEqual([{ kind: "tool_result", isError: false, text: "a" }]);
-    expect(out[7]).toEqual([]);
-    expect(out[8]).toEqual([]);
+    expect(out).toEqual([
+      ...warnings(
+        /^not JSON/,
+        /^truncated/,
+        'unknown event type "telemetry_blob"',
+        "unknown event type undefined",
+        "assistant line without message content",
+        "assistant line without message content",
+      ),
+      [{ kind: "tool_result", isError: false, text: "a" }],
+      [],
+      [],
+    ]);
   });
 
   it("maps an API retry to a warning, a 401 result to provider_auth (a restart sends the same key) and a 529 to infra", () => {
