@@ -33,6 +33,17 @@ async function listDirs(dir: string): Promise<string[]> {
 
 describe("db:migration", () => {
   let root: string;
+  /**
+   * Copies of both dialects' migration folders under `root` (`<prefix>migrations`,
+   * `<prefix>pg-migrations`) and the path of a schema file beside them, for the script to change.
+   */
+  async function copyMigrations(schemaName: string, prefix: string) {
+    const migrationsDir = path.join(root, `${prefix}migrations`);
+    const pgMigrationsDir = path.join(root, `${prefix}pg-migrations`);
+    await cp(MIGRATIONS_DIR, migrationsDir, { recursive: true });
+    await cp(PG_MIGRATIONS_DIR, pgMigrationsDir, { recursive: true });
+    return { schemaFile: path.join(root, schemaName), migrationsDir, pgMigrationsDir };
+  }
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "laneboard-dbmig-"));
     adminUrl = testPostgresUrl() ?? (server = await startThrowawayPostgres()).url();
@@ -57,11 +68,7 @@ describe("db:migration", () => {
   });
 
   it("writes the next migration for a schema change in a copy, for both dialects under one name", async () => {
-    const schemaFile = path.join(root, "schema.prisma");
-    const migrationsDir = path.join(root, "migrations");
-    const pgMigrationsDir = path.join(root, "pg-migrations");
-    await cp(MIGRATIONS_DIR, migrationsDir, { recursive: true });
-    await cp(PG_MIGRATIONS_DIR, pgMigrationsDir, { recursive: true });
+    const { schemaFile, migrationsDir, pgMigrationsDir } = await copyMigrations("schema.prisma", "");
     const before = await listDirs(migrationsDir);
     const schema = (await readFile(SCHEMA_FILE, "utf8"))
       .replace(/(\n\s*mainBranch\s+String\n)/, '$1  color String?\n')
@@ -111,11 +118,7 @@ describe("db:migration", () => {
   });
 
   it("writes the PostgreSQL twin of a SQLite migration added without the script, under its name", async () => {
-    const schemaFile = path.join(root, "schema-twin.prisma");
-    const migrationsDir = path.join(root, "twin-migrations");
-    const pgMigrationsDir = path.join(root, "twin-pg-migrations");
-    await cp(MIGRATIONS_DIR, migrationsDir, { recursive: true });
-    await cp(PG_MIGRATIONS_DIR, pgMigrationsDir, { recursive: true });
+    const { schemaFile, migrationsDir, pgMigrationsDir } = await copyMigrations("schema-twin.prisma", "twin-");
     // A SQLite-only migration, as an older script (or a hand) would have left it, with its schema change.
     await writeFile(schemaFile, (await readFile(SCHEMA_FILE, "utf8")).replace(/(\n\s*mainBranch\s+String\n)/, "$1  label String?\n"));
     const name = "29990101000000_repo_label";
