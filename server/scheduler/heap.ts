@@ -65,8 +65,7 @@ export class IndexedHeap<T extends HeapNode> {
     const last = this.#a.pop()!;
     x.heapPos = -1;
     if (last !== x) {
-      this.#a[i] = last;
-      last.heapPos = i;
+      this.#place(i, last);
       this.#fix(i);
     }
     return true;
@@ -89,12 +88,10 @@ export class IndexedHeap<T extends HeapNode> {
       const p = (i - 1) >> 1;
       const parent = a[p]!;
       if (this.less(x, parent) >= 0) break;
-      a[i] = parent;
-      parent.heapPos = i;
+      this.#place(i, parent);
       i = p;
     }
-    a[i] = x;
-    x.heapPos = i;
+    this.#place(i, x);
   }
 
   #down(i: number): void {
@@ -107,11 +104,15 @@ export class IndexedHeap<T extends HeapNode> {
       if (c + 1 < n && this.less(a[c + 1]!, a[c]!) < 0) c++;
       const child = a[c]!;
       if (this.less(child, x) >= 0) break;
-      a[i] = child;
-      child.heapPos = i;
+      this.#place(i, child);
       i = c;
     }
-    a[i] = x;
-    x.heapPos = i;
+    this.#place(i, x);
+  }
+
+  /** Put `node` at slot `i` and record that slot on the node (what `remove` and `update` find it by). */
+  #place(i: number, node: T): void {
+    this.#a[i] = node;
+    node.heapPos = i;
   }
 }
