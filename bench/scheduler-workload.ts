@@ -20,6 +20,7 @@ import { DependencyGraph, type DependencySpec } from "../server/scheduler/depend
 import { DispatchQueue } from "../server/scheduler/dispatch-queue";
 import { RateLimiter } from "../server/scheduler/rate-limiter";
 import { NaiveQueue, seededRandom } from "../server/scheduler/reference-queue";
+import { slotsAndRatesView } from "../server/scheduler/scheduler-core";
 import type { Pool } from "../server/scheduler/schemas";
 import type { CapacityView, QueueItem } from "../server/scheduler/types";
 
@@ -86,14 +87,7 @@ export class World {
     this.#rand = seededRandom(seed);
     this.#repos = repos;
     for (const e of ENGINES) this.limiter.configure(e, { requestsPerMinute: 600, burst: 40 }, T0);
-    this.view = {
-      globalFree: (p) => this.capacity.globalFree(p),
-      repoFree: (p, r) => this.capacity.repoFree(p, r),
-      engineRetryAt: (e, now) => {
-        const at = this.limiter.nextAllowedAt(e, now);
-        return at > now ? at : null;
-      },
-    };
+    this.view = slotsAndRatesView(this.capacity, this.limiter);
     const first = makeLanes(this.#rand, lanes, repos);
     this.#gen = first.state;
     this.#add(first.lanes);

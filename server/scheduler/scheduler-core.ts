@@ -69,6 +69,22 @@ function dependencyReason(s: DepStatus): WaitReason | null {
   return null;
 }
 
+/**
+ * What the dispatch queue asks about free slots (`capacity`, per pool and repo) and engine rate
+ * limits (`limiter`: the epoch ms an engine may start again, or null if it may now), without the
+ * budget gates. Reads both on every call, so changed caps and backoffs take effect at once.
+ */
+export function slotsAndRatesView(capacity: CapacityTracker, limiter: RateLimiter): CapacityView {
+  return {
+    globalFree: (pool) => capacity.globalFree(pool),
+    repoFree: (pool, repoId) => capacity.repoFree(pool, repoId),
+    engineRetryAt: (engine, now) => {
+      const at = limiter.nextAllowedAt(engine, now);
+      return at > now ? at : null;
+    },
+  };
+}
+
 export class SchedulerCore {
   readonly queue: DispatchQueue;
   readonly graph: DependencyGraph;
@@ -85,12 +101,7 @@ export class SchedulerCore {
     this.capacity = new CapacityTracker(parts.caps ?? DEFAULT_CAPS);
     this.limiter = new RateLimiter(parts.backoff);
     this.view = {
-      globalFree: (pool) => this.capacity.globalFree(pool),
-      repoFree: (pool, repoId) => this.capacity.repoFree(pool, repoId),
-      engineRetryAt: (engine, now) => {
-        const at = this.limiter.nextAllowedAt(engine, now);
-        return at > now ? at : null;
-      },
+      ...slotsAndRatesView(this.capacity, this.limiter),
       repoBlock: (repoId, now) => budgetReason(this.ledger.repoExceeded(repoId, now)),
       laneBlock: (item) => (this.ledger.hasLane(item.laneId) ? budgetReason(this.ledger.laneExceeded(item.laneId)) : null),
     };
