@@ -95,6 +95,11 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
+/** `parseArgs` options for flags that each take one string value. */
+function stringOptions<const N extends string>(...names: N[]): Record<N, { type: "string" }> {
+  return Object.fromEntries(names.map((n) => [n, { type: "string" }])) as Record<N, { type: "string" }>;
+}
+
 /**
  * Build the config from `argv` (without node and script) and `env`.
  * @throws ZodError naming the bad field, or TypeError from parseArgs for an unknown flag.
@@ -103,30 +108,32 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   const { values } = parseArgs({
     args: argv,
     options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      "data-dir": { type: "string" },
-      "worker-cap": { type: "string" },
-      "kill-grace-ms": { type: "string" },
+      ...stringOptions(
+        "port",
+        "host",
+        "data-dir",
+        "worker-cap",
+        "kill-grace-ms",
+        "log-max-bytes-per-process",
+        "log-max-bytes-total",
+        "process-cgroups",
+        "shutdown-timeout-ms",
+        "database-url",
+        "stall-after-ms",
+        "anthropic-base-url",
+        "openai-base-url",
+        "claude-bin",
+        "codex-bin",
+        "claude-model",
+        "codex-model",
+        "anthropic-model",
+        "codex-sandbox",
+        "tmux-bin",
+      ),
       "kill-on-exit": { type: "boolean" },
       "no-demo": { type: "boolean" },
       dev: { type: "boolean" },
-      "log-max-bytes-per-process": { type: "string" },
-      "log-max-bytes-total": { type: "string" },
-      "process-cgroups": { type: "string" },
-      "shutdown-timeout-ms": { type: "string" },
-      "database-url": { type: "string" },
-      "stall-after-ms": { type: "string" },
-      "anthropic-base-url": { type: "string" },
-      "openai-base-url": { type: "string" },
-      "claude-bin": { type: "string" },
-      "codex-bin": { type: "string" },
-      "claude-model": { type: "string" },
-      "codex-model": { type: "string" },
-      "anthropic-model": { type: "string" },
-      "codex-sandbox": { type: "string" },
       "trusted-repo": { type: "string", multiple: true },
-      "tmux-bin": { type: "string" },
       "allowed-host": { type: "string", multiple: true },
     },
     strict: true,
