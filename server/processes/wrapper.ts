@@ -47,6 +47,16 @@ export const WRAPPER_SCRIPT = [
   'exit "$code"',
 ].join("\n");
 
+/** The start both earlier wrappers share, verbatim and frozen like them: they differ only in how the exit file is written. */
+const BEFORE_CGROUPS_START = [
+  'd=$1; mode=$2; shift 2',
+  "trap 'true' TERM INT HUP",
+  'printf \'%s\\n\' "$$" > "$d/pid"',
+  'if [ "$mode" = fifo ] && { [ -p "$d/stdin.fifo" ] || mkfifo -m 600 "$d/stdin.fifo"; }; then exec 0<>"$d/stdin.fifo"; else exec 0</dev/null; fi',
+  '"$@"',
+  "code=$?",
+];
+
 /**
  * Wrapper scripts of earlier versions, verbatim (a running wrapper's argv holds the script it was
  * started with, so these must never follow later edits of {@link WRAPPER_SCRIPT}), still
@@ -55,26 +65,8 @@ export const WRAPPER_SCRIPT = [
  * - until 2026-11-21: the exit file through a tmp file + `mv`.
  */
 export const EARLIER_WRAPPER_SCRIPTS: readonly string[] = [
-  [
-    'd=$1; mode=$2; shift 2',
-    "trap 'true' TERM INT HUP",
-    'printf \'%s\\n\' "$$" > "$d/pid"',
-    'if [ "$mode" = fifo ] && { [ -p "$d/stdin.fifo" ] || mkfifo -m 600 "$d/stdin.fifo"; }; then exec 0<>"$d/stdin.fifo"; else exec 0</dev/null; fi',
-    '"$@"',
-    "code=$?",
-    'printf \'%s\\n\' "$code" > "$d/exit"',
-    'exit "$code"',
-  ].join("\n"),
-  [
-    'd=$1; mode=$2; shift 2',
-    "trap 'true' TERM INT HUP",
-    'printf \'%s\\n\' "$$" > "$d/pid"',
-    'if [ "$mode" = fifo ] && { [ -p "$d/stdin.fifo" ] || mkfifo -m 600 "$d/stdin.fifo"; }; then exec 0<>"$d/stdin.fifo"; else exec 0</dev/null; fi',
-    '"$@"',
-    "code=$?",
-    'printf \'%s\\n\' "$code" > "$d/exit.tmp" && mv -f "$d/exit.tmp" "$d/exit"',
-    'exit "$code"',
-  ].join("\n"),
+  [...BEFORE_CGROUPS_START, 'printf \'%s\\n\' "$code" > "$d/exit"', 'exit "$code"'].join("\n"),
+  [...BEFORE_CGROUPS_START, 'printf \'%s\\n\' "$code" > "$d/exit.tmp" && mv -f "$d/exit.tmp" "$d/exit"', 'exit "$code"'].join("\n"),
 ];
 
 export type StdinMode = "fifo" | "null";
