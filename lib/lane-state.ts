@@ -7,11 +7,17 @@
  */
 import { z } from "zod";
 
-export const LANE_STATES = ["queued", "starting", "running", "checking", "finished", "failed", "killed", "lost"] as const;
+/**
+ * How a lane or its worker ends: the terminal states the two share, in this order, which are also
+ * an ended lane's summary phase (lib/lane-summary.ts).
+ */
+export const END_STATES = ["finished", "failed", "killed", "lost"] as const;
+
+export const LANE_STATES = ["queued", "starting", "running", "checking", ...END_STATES] as const;
 export const LaneStateSchema = z.enum(LANE_STATES);
 export type LaneState = z.infer<typeof LaneStateSchema>;
 
-export const TERMINAL_LANE_STATES: ReadonlySet<LaneState> = new Set(["finished", "failed", "killed", "lost"]);
+export const TERMINAL_LANE_STATES: ReadonlySet<LaneState> = new Set(END_STATES);
 export const LIVE_LANE_STATES: ReadonlySet<LaneState> = new Set(["starting", "running", "checking"]);
 
 /** Allowed lane transitions: from → set of to. Anything else is a bug or a stale writer. */
@@ -37,10 +43,7 @@ export const WORKER_STATES = [
   "prompt_accepted",
   "running",
   "blocked",
-  "finished",
-  "failed",
-  "killed",
-  "lost",
+  ...END_STATES,
 ] as const;
 export const WorkerStateSchema = z.enum(WORKER_STATES);
 export type WorkerState = z.infer<typeof WorkerStateSchema>;

@@ -6,7 +6,7 @@
  * and as `LaneView.summary`.
  */
 import { z } from "zod";
-import { FailureClassSchema } from "./lane-state";
+import { END_STATES, FailureClassSchema } from "./lane-state";
 
 export const LANE_PHASES = [
   "queued",
@@ -16,10 +16,7 @@ export const LANE_PHASES = [
   "ready",
   "working",
   "checking",
-  "finished",
-  "failed",
-  "killed",
-  "lost",
+  ...END_STATES,
 ] as const;
 export const LanePhaseSchema = z.enum(LANE_PHASES);
 export type LanePhase = z.infer<typeof LanePhaseSchema>;

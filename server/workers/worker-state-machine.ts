@@ -12,7 +12,7 @@
  * docs/workers.md.
  */
 import { AppError } from "@/lib/errors";
-import type { WorkerState } from "@/lib/lane-state";
+import { END_STATES, type WorkerState } from "@/lib/lane-state";
 import type { EventLog } from "../events/event-log";
 import type { Db } from "../store/db";
 import type { Worker } from "../store/generated/client";
@@ -68,7 +68,7 @@ export const WORKER_TRANSITIONS: Readonly<Record<WorkerState, Readonly<Partial<R
   lost: {},
 };
 
-export const TERMINAL_WORKER_STATES: ReadonlySet<WorkerState> = new Set(["finished", "failed", "killed", "lost"]);
+export const TERMINAL_WORKER_STATES: ReadonlySet<WorkerState> = new Set(END_STATES);
 
 /** The state `event` leads to from `from`, or null when the table does not allow it. */
 export function nextWorkerState(from: WorkerState, event: WorkerEvent): WorkerState | null {
