@@ -79,6 +79,9 @@ export const AttemptProcessSchema = ProcessViewSchema.pick({
 });
 export type AttemptProcess = z.infer<typeof AttemptProcessSchema>;
 
+/** Token totals and cost (USD, null when no engine reported one) of one or more workers. */
+const UsageTotalsSchema = z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number().nullable() });
+
 /** One run of a lane: from a start (or restart / follow-up) to the next. */
 export const AttemptSchema = z.object({
   attempt: z.number().int(),
@@ -90,7 +93,7 @@ export const AttemptSchema = z.object({
   /** Check runs of this attempt (from its `check.started` / `lane.green` / `lane.red` events). */
   checks: z.array(CheckRunViewSchema.pick({ level: true, status: true, exitCode: true, durationMs: true, processId: true }).extend({ argv: z.array(z.string()) })),
   /** Token totals and cost of the attempt's worker (null when the engine reports none). */
-  usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number().nullable() }).nullable(),
+  usage: UsageTotalsSchema.nullable(),
   /** Id range of the attempt's events: `firstEventId <= id < nextEventId` (nextEventId null for the last). */
   firstEventId: z.number().int(),
   nextEventId: z.number().int().nullable(),
@@ -101,8 +104,8 @@ export const LaneAttemptsSchema = z.object({
   laneId: z.string(),
   attempts: z.array(AttemptSchema),
   /** Usage of all attempts together, and of every lane of the lane's repo. */
-  usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number().nullable() }),
-  repoUsage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number().nullable(), lanes: z.number().int() }),
+  usage: UsageTotalsSchema,
+  repoUsage: UsageTotalsSchema.extend({ lanes: z.number().int() }),
 });
 export type LaneAttempts = z.infer<typeof LaneAttemptsSchema>;
 
