@@ -9,6 +9,7 @@ import type { RepoView } from "@/lib/api";
 import { BOARD_VIEWS, DEFAULT_BOARD_QUERY, type BoardQuery } from "@/lib/board-query";
 import { LANE_STATES } from "@/lib/lane-state";
 import { ENGINES, GREEN_LEVELS } from "@/lib/task-packet";
+import { SearchInput } from "./search-input";
 
 const FIELD = "h-8 min-w-0 rounded-md border border-zinc-700 bg-zinc-900 px-2 text-xs text-zinc-100";
 const VIEW_LABEL = { cards: "Cards", columns: "Columns", table: "Table" } as const;
@@ -43,16 +44,15 @@ export const BoardToolbar = forwardRef<HTMLInputElement, Props>(function BoardTo
   const filtered = JSON.stringify({ ...query, view: "cards", sort: "activity" }) !== JSON.stringify(DEFAULT_BOARD_QUERY);
   return (
     <div role="search" data-testid="board-toolbar" className="flex min-w-0 flex-wrap items-center gap-2">
-      <input
+      <SearchInput
         ref={searchRef}
-        type="search"
-        data-testid="board-search"
-        aria-label="Search lanes by branch, objective or id (press / to focus)"
+        testId="board-search"
+        label="Search lanes by branch, objective or id (press / to focus)"
         placeholder="Search branch, objective, id…  ( / )"
         value={text}
-        onChange={(e) => {
-          setText(e.target.value);
-          onChange({ q: e.target.value });
+        onChange={(q) => {
+          setText(q);
+          onChange({ q });
         }}
         className={`${FIELD} w-full font-mono sm:w-72`}
       />

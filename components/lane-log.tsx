@@ -9,6 +9,7 @@ import { useMemo, useState } from "react";
 import { describeExit } from "@/lib/event-sentence";
 import type { LaneAttempts } from "@/lib/review-api";
 import type { LogEntry } from "./log-buffer";
+import { SearchInput } from "./search-input";
 import { useLaneLog } from "./use-lane-log";
 import { VirtualLog } from "./virtual-log";
 import { SectionHeading } from "./section-heading";
@@ -53,6 +54,7 @@ function processNames(attempts: LaneAttempts | undefined): Map<string, string> {
   return names;
 }
 
+const SEARCH_FIELD = "w-44 rounded-md border border-zinc-700 bg-zinc-950 px-2 py-1 text-xs text-zinc-100 placeholder:text-zinc-500 focus-visible:outline-2 focus-visible:outline-sky-500 sm:w-56";
 const TOOL = "rounded-md px-2 py-1 text-xs ring-1 ring-inset ring-zinc-700 text-zinc-200 hover:bg-zinc-800 focus-visible:outline-2 focus-visible:outline-sky-500 disabled:opacity-40";
 
 export function LaneLog({ laneId, attempts }: { laneId: string; attempts: LaneAttempts | undefined }) {
@@ -61,6 +63,11 @@ export function LaneLog({ laneId, attempts }: { laneId: string; attempts: LaneAt
   const [stderrOnly, setStderrOnly] = useState(false);
   const [matchAt, setMatchAt] = useState(0);
   const [jump, setJump] = useState<{ index: number; nonce: number } | null>(null);
+  /** A new query starts again from its first match. */
+  const search = (q: string) => {
+    setQuery(q);
+    setMatchAt(0);
+  };
   const names = useMemo(() => processNames(attempts), [attempts]);
   const rows = useMemo(() => logRows(log.entries, names, stderrOnly), [log.entries, names, stderrOnly]);
   const lines = log.entries.reduce((n, e) => n + (e.kind === "line" ? 1 : 0), 0);
@@ -111,18 +118,7 @@ export function LaneLog({ laneId, attempts }: { laneId: string; attempts: LaneAt
             step(1);
           }}
         >
-          <input
-            type="search"
-            aria-label="Search the output"
-            data-testid="log-search"
-            placeholder="Search output"
-            value={query}
-            onChange={(e) => {
-              setQuery(e.target.value);
-              setMatchAt(0);
-            }}
-            className="w-44 rounded-md border border-zinc-700 bg-zinc-950 px-2 py-1 text-xs text-zinc-100 placeholder:text-zinc-500 focus-visible:outline-2 focus-visible:outline-sky-500 sm:w-56"
-          />
+          <SearchInput label="Search the output" testId="log-search" placeholder="Search output" value={query} onChange={search} className={SEARCH_FIELD} />
           <button type="button" className={TOOL} disabled={!matches.length} onClick={() => step(-1)} aria-label="Previous match">
             ↑
           </button>
