@@ -16,6 +16,7 @@ import { boardApi } from "./api-board";
 import { AppHeader } from "./app-header";
 import { controlProps, Field, INPUT_CLASS, TEXTAREA_CLASS } from "./form-field";
 import { laneKeys } from "./query-keys";
+import { RepoOptions } from "./repo-options";
 import { useServerReachable } from "./realtime-context";
 
 const AGENT_ENGINES = new Set(["claude", "codex", "anthropic"]);
@@ -59,11 +60,7 @@ export function NewLaneForm() {
             <Field name="repo" label="Repository" error={err("repo")}>
               <select {...controlProps("repo", err("repo"))} value={repo} onChange={(e) => set({ repo: e.target.value })} className={INPUT_CLASS}>
                 {repos.length === 0 && <option value="">no repository registered</option>}
-                {repos.map((r) => (
-                  <option key={r.id} value={r.id}>
-                    {r.name} ({r.path})
-                  </option>
-                ))}
+                <RepoOptions repos={repos} />
               </select>
             </Field>
             <Field name="baseBranch" label="Base branch" hint="Empty: the repository's main branch" error={err("baseBranch")}>

@@ -12,6 +12,7 @@ import { BudgetSettings } from "./budget-settings";
 import { CapsSettings } from "./caps-settings";
 import { PolicyEditor } from "./policy-editor";
 import { laneKeys } from "./query-keys";
+import { RepoOptions } from "./repo-options";
 import { WebhookSettings } from "./webhook-settings";
 import { SectionHeading } from "./section-heading";
 
@@ -31,11 +32,7 @@ export function SettingsPage() {
           <div className="flex flex-wrap items-center gap-3">
             <SectionHeading id="repo-settings">Repository</SectionHeading>
             <select aria-label="Repository" data-testid="settings-repo" value={repo?.id ?? ""} onChange={(e) => setRepoId(e.target.value)} className="h-8 min-w-0 max-w-full rounded-md border border-zinc-700 bg-zinc-900 px-2 text-xs text-zinc-100">
-              {repos.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {r.name} ({r.path})
-                </option>
-              ))}
+              <RepoOptions repos={repos} />
             </select>
           </div>
           {repo ? (
