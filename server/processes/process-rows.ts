@@ -32,6 +32,6 @@ export function recordExitRow(db: Db, processId: string, exit: Pick<ProcessExit,
  * updates every few seconds were a visible stall on the log path.
  * @throws what the database throws
  */
-export function syncOffsetRows(db: Db, rows: OffsetRow[]): Promise<void> {
-  return hotSql(db).syncOffsets(db, rows);
+export async function syncOffsetRows(db: Db, rows: OffsetRow[]): Promise<void> {
+  if (rows.length > 0) await hotSql(db).syncOffsets(db, rows);
 }

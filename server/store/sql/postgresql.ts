@@ -42,7 +42,6 @@ export const postgresSql: HotSql = {
   },
 
   async syncOffsets(db, rows) {
-    if (rows.length === 0) return;
     await db.$executeRaw`
       UPDATE "Process" SET "stdoutOffset" = u.so, "stderrOffset" = u.se, "truncatedBytes" = u.tb
       FROM (SELECT value ->> 0 AS id, (value ->> 1)::int AS so, (value ->> 2)::int AS se, (value ->> 3)::int AS tb

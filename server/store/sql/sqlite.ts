@@ -25,7 +25,6 @@ export const sqliteSql: HotSql = {
   },
 
   async syncOffsets(db, rows) {
-    if (rows.length === 0) return;
     await db.$executeRaw`
       UPDATE "Process" SET "stdoutOffset" = u.so, "stderrOffset" = u.se, "truncatedBytes" = u.tb
       FROM (SELECT value ->> 0 AS id, value ->> 1 AS so, value ->> 2 AS se, value ->> 3 AS tb FROM json_each(${JSON.stringify(rows)})) AS u

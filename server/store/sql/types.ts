@@ -61,7 +61,7 @@ export interface HotSql {
   appendEvent(db: Db, e: EventInsert): Promise<number>;
   /** Record a process's end only if its row is still `starting`/`running`; true when this call changed it. */
   recordExit(db: Db, processId: string, exit: ExitRecord): Promise<boolean>;
-  /** Copy published offsets to their rows in one statement. */
+  /** Copy published offsets to their rows in one statement; `rows` is never empty (the caller skips the call). */
   syncOffsets(db: Db, rows: OffsetRow[]): Promise<void>;
 }
 
