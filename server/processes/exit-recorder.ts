@@ -16,6 +16,7 @@ import type { ProcessExit } from "../events/event-bus";
 import type { Db } from "../store/db";
 import type { ProcState } from "./log-files";
 import { recordExitRow } from "./process-rows";
+import { readExitFile } from "./wrapper";
 import { storageFailureOf } from "@/lib/storage-errors";
 import { BUSY_TIMEOUT_MS } from "../store/db";
 
@@ -52,17 +53,23 @@ export class ExitRecorder {
   }
 
   /**
-   * Write the exit file when the wrapper left none but the OS told us the status (our own child),
-   * so a later server knows it too. Best effort: on a full disk this may fail as the wrapper's did.
+   * Write the exit file when the wrapper left no status but the OS told us it (our own child), so
+   * a later server knows it too: over the wrapper's placeholder in place when it reserved one
+   * (wrapper.ts: no new block needed), else as a new file. Best effort: a new file may fail on a
+   * full disk as the wrapper's did.
    */
   static keepExitFile(file: string, exit: Pick<ProcessExit, "exitCode" | "signal">): void {
     const signal = exit.signal ? (constants.signals as Record<string, number | undefined>)[exit.signal] : undefined;
     const code = exit.exitCode ?? (signal !== undefined ? 128 + signal : null);
     if (code === null) return;
-    try {
-      writeFileSync(file, `${code}\n`, { flag: "wx" });
-    } catch {
-      // exists already, or the disk is still full: the database row is the next place
+    if (readExitFile(file)) return;
+    for (const flag of ["r+", "wx"]) {
+      try {
+        writeFileSync(file, `${code}\n`, { flag });
+        return;
+      } catch {
+        // r+: not reserved, so create it; wx: the disk is still full (the database row is the next place)
+      }
     }
   }
 

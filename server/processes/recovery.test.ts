@@ -3,7 +3,7 @@
  * does on a restart), a fresh supervisor B with a fresh database connection opens the same data
  * directory and recovers.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { execa } from "execa";
 import os from "node:os";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { createHarness, sh, type Harness } from "./supervisor.testing";
 import { readProcStat, signalGroup } from "./procfs";
 import { ScopeWatcher, groupScope } from "./process-scope";
 import { writeToFifo } from "./stdin";
+import { readExitFile } from "./wrapper";
 
 let h: Harness;
 const cwd = os.tmpdir();
@@ -112,7 +113,30 @@ describe("recover after a restart", () => {
     const b = await h.boot();
     expect(await b.sup.recover()).toEqual({ reattached: [], exited: [], lost: [view.id] });
     expect((await b.sup.get(view.id)).status).toBe("lost");
-    expect(existsSync(`${h.dataDir}/processes/${view.id}/exit`)).toBe(false);
+    expect(readExitFile(`${h.dataDir}/processes/${view.id}/exit`)).toBeNull(); // only the placeholder reserved at start
+  });
+
+  it("records the real exit of a reattached process that ended because the disk filled (not lost)", async (ctx) => {
+    // A 1 MiB tmpfs under the process logs, which the command fills. Needs the privilege to
+    // mount; skipped (visibly) without it.
+    const logsDir = `${h.dataDir}/processes`;
+    mkdirSync(logsDir, { recursive: true });
+    if ((await execa("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", logsDir], { reject: false })).exitCode !== 0) ctx.skip();
+    try {
+      const a = await h.boot();
+      // `yes` fails once its log cannot grow; the command then exits 75 (EX_TEMPFAIL), as a worker does on ENOSPC.
+      const view = await a.sup.start({ laneId: null, role: "worker", argv: sh("echo ready; read go; yes 0123456789abcdef; exit 75"), cwd });
+      await a.until(() => a.texts(view.id).includes("ready"), "ready");
+      await h.stop(a);
+      const b = await h.boot();
+      expect((await b.sup.recover()).reattached).toEqual([view.id]); // b is not its parent: only the exit file can tell it
+      await b.sup.writeStdin(view.id, "go\n");
+      expect(await b.exitOf(view.id, 60_000)).toMatchObject({ status: "exited", exitCode: 75, signal: null });
+      expect(await b.sup.get(view.id)).toMatchObject({ status: "exited", exitCode: 75 });
+      await h.stop(b);
+    } finally {
+      await execa("umount", ["-l", logsDir], { reject: false });
+    }
   });
 
   it("reports a process whose kill was requested before the restart as killed", async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { BusEvents } from "../events/event-bus";
 import { appErrorCode, harnessPerTest, sh } from "./supervisor.testing";
 import { readProcStat } from "./procfs";
+import { EXIT_PLACEHOLDER } from "./wrapper";
 
 const sv = harnessPerTest();
 const cwd = os.tmpdir();
@@ -213,9 +214,9 @@ describe("ProcessSupervisor: bad input", () => {
     expect(sv.a.texts(view.id, "stderr").join("\n")).toContain("not found");
   });
 
-  it("writes the exit status, ended by a newline, where the architecture says", async () => {
+  it("writes the exit status, ended by a newline, where the architecture says (over the placeholder reserved at start)", async () => {
     const view = await sv.a.sup.start({ laneId: null, role: "worker", argv: sh("exit 9"), cwd });
     await sv.a.exitOf(view.id);
-    expect(readFileSync(`${sv.h.dataDir}/processes/${view.id}/exit`, "utf8")).toBe("9\n");
+    expect(readFileSync(`${sv.h.dataDir}/processes/${view.id}/exit`, "utf8")).toBe("9\n".padEnd(EXIT_PLACEHOLDER.length));
   });
 });

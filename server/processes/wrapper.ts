@@ -14,15 +14,22 @@
  *      joins the process's cgroup when it has one (see process-scope.ts), before anything else, so
  *      every descendant is in it; when that write fails it runs on, found through its group,
  *   1. writes its pid to `<dir>/pid` (lets recovery find it if the server died before recording it),
+ *      and reserves `<dir>/exit` with the placeholder (see 5),
  *   2. traps TERM/INT/HUP with a handler (not ignore, so the command gets default dispositions),
  *   3. takes stdin from `<dir>/stdin.fifo`, which it creates (the wrapper's fork+exec of mkfifo
  *      costs the server nothing, where spawning it from Node took ~10 ms per start) and opens
  *      read-write (writers may come and go without the command ever seeing EOF); or from /dev/null,
  *   4. runs the command in the foreground; a trapped signal is deferred until it ends,
- *   5. writes `$?` (128+N = killed by signal N) and a newline to `<dir>/exit` in one write(2). A
- *      reader sees the file empty until the write lands (the size is updated after the bytes are
- *      in the page), so only a status ending in a newline counts. No tmp file + `mv`: the fork and
- *      exec of mv cost ~1.4 ms of CPU per exit (median of 200, dash 0.5), on every kill's path.
+ *   5. writes `$?` (128+N = killed by signal N) and a newline to `<dir>/exit` in one write(2),
+ *      over the reserved placeholder in place (`1<>`: open read-write, no truncation, no growth).
+ *      The placeholder ({@link EXIT_PLACEHOLDER}, spaces with no newline) is written at step 1,
+ *      when the start was allowed because there was room: recording the exit then needs no new
+ *      block, so it lands even when the command ended because the disk filled (with the old
+ *      `> exit`, creating the file needed a block and failed with ENOSPC, and a process the
+ *      server had reattached to, not being its parent, was recorded `lost`). Only a status ending
+ *      in a newline counts (the newline is the last byte written), so a reader never takes the
+ *      placeholder or a torn write for a status. No tmp file + `mv`: the fork and exec of mv cost
+ *      ~1.4 ms of CPU per exit (median of 200, dash 0.5), on every kill's path.
  * Checked with dash 0.5 (Debian's /bin/sh): SIGTERM to the group while `sleep` runs → exit file
  * `143`; a child ignoring TERM keeps the wrapper waiting until it exits by itself.
  */
@@ -34,16 +41,35 @@ import { childEnv } from "./child-env";
 import { PROCESS_MARKER } from "./process-scope";
 import { readCmdline, readProcStat, signalName } from "./procfs";
 
-export const WRAPPER_SCRIPT = [
+/**
+ * What `<dir>/exit` holds from the wrapper's start until the status overwrites its first bytes:
+ * 8 spaces, no newline (never a status), longer than any status (`255\n`, 4 bytes).
+ */
+export const EXIT_PLACEHOLDER = " ".repeat(8);
+
+/**
+ * The lines the current script shares with the one before it, verbatim and frozen like that one
+ * (a running wrapper's argv must match it): a change goes into new lines, and the current script
+ * then joins {@link EARLIER_WRAPPER_SCRIPTS}.
+ */
+const CGROUP_START = [
   'd=$1; mode=$2; cg=$3; shift 3',
   'exec 3>&2 2>/dev/null',
   `[ -z "$cg" ] || printf '%s\\n' "$$" > "$cg"`,
   "trap 'true' TERM INT HUP",
   'printf \'%s\\n\' "$$" > "$d/pid"',
+];
+const CGROUP_RUN = [
   'if [ "$mode" = fifo ] && { [ -p "$d/stdin.fifo" ] || mkfifo -m 600 "$d/stdin.fifo"; }; then exec 0<>"$d/stdin.fifo"; else exec 0</dev/null; fi',
   '( "$@" ) 2>&3 3>&-',
   "code=$?",
-  'printf \'%s\\n\' "$code" > "$d/exit"',
+];
+
+export const WRAPPER_SCRIPT = [
+  ...CGROUP_START,
+  `printf '${EXIT_PLACEHOLDER}' > "$d/exit"`,
+  ...CGROUP_RUN,
+  'printf \'%s\\n\' "$code" 1<>"$d/exit"',
   'exit "$code"',
 ].join("\n");
 
@@ -61,10 +87,12 @@ const BEFORE_CGROUPS_START = [
  * Wrapper scripts of earlier versions, verbatim (a running wrapper's argv holds the script it was
  * started with, so these must never follow later edits of {@link WRAPPER_SCRIPT}), still
  * recognised by {@link findWrapper} so a wrapper started before an upgrade is found after it.
+ * - until 2026-12-05: the exit file created when the command ends (`> exit`), not reserved at start.
  * - until 2026-12-04: no cgroup argument (`$3`).
  * - until 2026-11-21: the exit file through a tmp file + `mv`.
  */
 export const EARLIER_WRAPPER_SCRIPTS: readonly string[] = [
+  [...CGROUP_START, ...CGROUP_RUN, 'printf \'%s\\n\' "$code" > "$d/exit"', 'exit "$code"'].join("\n"),
   [...BEFORE_CGROUPS_START, 'printf \'%s\\n\' "$code" > "$d/exit"', 'exit "$code"'].join("\n"),
   [...BEFORE_CGROUPS_START, 'printf \'%s\\n\' "$code" > "$d/exit.tmp" && mv -f "$d/exit.tmp" "$d/exit"', 'exit "$code"'].join("\n"),
 ];
@@ -217,14 +245,16 @@ export interface RecordedExit {
 }
 
 /**
- * Read `<dir>/exit`. A status above 128 whose remainder is a signal number is reported as that
- * signal (sh convention: the command was killed by it), exit code null.
+ * Read `<dir>/exit`: a status and a newline, then what is left of the placeholder (spaces) when
+ * it was written in place. A status above 128 whose remainder is a signal number is reported as
+ * that signal (sh convention: the command was killed by it), exit code null.
  * @returns null when the file does not exist (yet), is unreadable, or does not hold a status
- *   ended by a newline (not written yet, or the wrapper was killed before writing)
+ *   ended by a newline (only the placeholder: not written yet, or the wrapper was killed before
+ *   writing)
  */
 export function readExitFile(file: string): RecordedExit | null {
   try {
-    const m = /^(\d+)\n$/.exec(readFileSync(file, "utf8"));
+    const m = /^(\d+)\n *$/.exec(readFileSync(file, "utf8"));
     if (!m) return null;
     const code = Number(m[1]);
     const at = statSync(file).mtime;
