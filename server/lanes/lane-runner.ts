@@ -21,7 +21,6 @@
 import type { TaskPacket } from "@/lib/task-packet";
 import type { NewLaneEvent } from "@/lib/lane-events";
 import { isAppError } from "@/lib/errors";
-import { storageFailureOf } from "@/lib/storage-errors";
 import type { FailureClass } from "@/lib/lane-state";
 import type { WorkerError } from "@/lib/worker-state";
 import type { EventBus, ProcessExit, ProcessOutput } from "../events/event-bus";
@@ -61,25 +60,6 @@ export interface LaneRunnerDeps extends LaneDeps {
 }
 
 type Exit = { exitCode: number | null; signal: string | null };
-
-/** How often a write refused by storage is tried again (ms). */
-const STORAGE_RETRY_MS = 500;
-
-/**
- * `fn` until storage takes its writes: retried every {@link STORAGE_RETRY_MS} while it is refused
- * for a reason that passes (a full disk, a busy database: lib/storage-errors.ts).
- * @throws whatever else `fn` throws
- */
-async function whileStorageRefuses<T>(fn: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!storageFailureOf(err)) throw err;
-      await new Promise((r) => setTimeout(r, STORAGE_RETRY_MS));
-    }
-  }
-}
 
 export class LaneRunner {
   /** Exits that arrived while their lane was still being started; replayed once it runs. */
@@ -180,15 +160,16 @@ export class LaneRunner {
         ...(prepared.stdin ? { stdin: prepared.stdin } : {}),
       });
       // The worker runs from here on: a write refused for lack of space (or a busy database) is
-      // retried until it lands, so the lane is never left `starting` beside its running worker.
-      const row = await whileStorageRefuses(() => db.worker.update({ where: { id: worker.id }, data: { processId: proc.id, ...(followUp ? { sessionId: followUp.sessionId } : {}) } }));
+      // handed to the supervisor's outbox, which keeps it until it lands (behind the process's own
+      // events), so the lane is never left `starting` beside its running worker.
+      const row = await supervisor.writes.until(() => db.worker.update({ where: { id: worker.id }, data: { processId: proc.id, ...(followUp ? { sessionId: followUp.sessionId } : {}) } }));
       const adapter = prepared.createAdapter?.() ?? null;
       this.monitor.register({ processId: proc.id, worker: row, lane: started, adapter });
-      await whileStorageRefuses(async () => {
+      await supervisor.writes.until(async () => {
         const now = await loadLane(db, laneId);
         if (now.state === "starting") await transitionLane(this.deps, now, "running");
       });
-      await whileStorageRefuses(() => events.append({
+      await supervisor.writes.until(() => events.append({
         type: "lane.started",
         laneId,
         repoId: started.repoId,

@@ -380,6 +380,8 @@ export class ProcessSupervisor {
     void this.#append({ type: "warning", laneId, payload: { failureClass: "infra", message } });
   }
 
+  /** Where writes wait while storage refuses them, in order with the supervisor's events (store/write-outbox.ts). */
+  get writes(): EventOutbox["writes"] { return this.#outbox.writes; }
   /** Append an event, or keep it until the database takes it (event-outbox.ts). Never throws. */
   #append(event: NewLaneEvent): Promise<void> {
     return this.#outbox.send(event);
