@@ -61,6 +61,11 @@ export interface LaneRunnerDeps extends LaneDeps {
 
 type Exit = { exitCode: number | null; signal: string | null };
 
+/** The `lane.started` event of a lane whose worker process `proc` runs: it closes `starting → running`. */
+function laneStarted(lane: Pick<LaneRow, "id" | "repoId" | "attempt">, workerId: string, proc: { id: string; pid?: number | null }): NewLaneEvent {
+  return { type: "lane.started", laneId: lane.id, repoId: lane.repoId, payload: { workerId, processId: proc.id, pid: proc.pid ?? -1, attempt: lane.attempt } };
+}
+
 export class LaneRunner {
   /** Exits that arrived while their lane was still being started; replayed once it runs. */
   readonly #deferred = new Map<string, ProcessExit[]>();
@@ -167,14 +172,8 @@ export class LaneRunner {
       this.monitor.register({ processId: proc.id, worker: row, lane: started, adapter });
       await supervisor.writes.until(async () => {
         const now = await loadLane(db, laneId);
-        if (now.state === "starting") await transitionLane(this.deps, now, "running");
+        if (now.state === "starting") await transitionLane(this.deps, now, "running", {}, [laneStarted(started, worker.id, proc)]);
       });
-      await supervisor.writes.until(() => events.append({
-        type: "lane.started",
-        laneId,
-        repoId: started.repoId,
-        payload: { workerId: worker.id, processId: proc.id, pid: proc.pid ?? -1, attempt: started.attempt },
-      }));
       // Headless agents take their prompt at start: record it so the conversation can be read from the events.
       if (adapter && spec.prompt) await events.append({ type: "worker.prompted", laneId, repoId: started.repoId, payload: promptPayload(worker.id, spec.prompt, followUp ? "follow_up" : "packet") });
       if (!adapter) await this.monitor.started(proc.id);
@@ -190,7 +189,7 @@ export class LaneRunner {
    * states come from the session's screens, so there is no adapter and no `monitor.started`.
    */
   async #startInteractive(started: LaneRow, workerId: string, spec: TaskPacket["worker"]): Promise<boolean> {
-    const { db, events, supervisor } = this.deps;
+    const { db, supervisor } = this.deps;
     let stop: (() => Promise<void>) | null = null;
     try {
       const repo = await db.repo.findUniqueOrThrow({ where: { id: started.repoId } });
@@ -199,8 +198,7 @@ export class LaneRunner {
       const proc = await supervisor.start({ laneId: started.id, role: "worker", argv: host.argv, cwd: started.worktreePath, env: {}, confineTo: started.worktreePath });
       const row = await db.worker.update({ where: { id: workerId }, data: { processId: proc.id } });
       this.monitor.register({ processId: proc.id, worker: row, lane: started, adapter: null });
-      await transitionLane(this.deps, started, "running");
-      await events.append({ type: "lane.started", laneId: started.id, repoId: started.repoId, payload: { workerId, processId: proc.id, pid: proc.pid ?? -1, attempt: started.attempt } });
+      await transitionLane(this.deps, started, "running", {}, [laneStarted(started, workerId, proc)]);
       return true;
     } catch (err) {
       await stop?.().catch(() => undefined);
@@ -227,7 +225,7 @@ export class LaneRunner {
    * @returns ids of the lanes completed and failed
    */
   async recoverStarts(): Promise<{ completed: string[]; failed: string[] }> {
-    const { db, events } = this.deps;
+    const { db } = this.deps;
     const out = { completed: [] as string[], failed: [] as string[] };
     for (const { id } of await db.lane.findMany({ where: { state: "starting" }, select: { id: true } })) {
       try {
@@ -242,9 +240,8 @@ export class LaneRunner {
         }
         const worker = await db.worker.findFirst({ where: { laneId: id, attempt: lane.attempt }, orderBy: { createdAt: "desc" } });
         if (worker && !worker.processId) await db.worker.update({ where: { id: worker.id }, data: { processId: proc.id } });
-        const running = await transitionLane(this.deps, lane, "running");
+        const running = await transitionLane(this.deps, lane, "running", {}, [laneStarted(lane, worker?.id ?? "", proc)]);
         if (!running) continue;
-        await events.append({ type: "lane.started", laneId: id, repoId: lane.repoId, payload: { workerId: worker?.id ?? "", processId: proc.id, pid: proc.pid ?? -1, attempt: lane.attempt } });
         if (!LIVE_STATUSES.includes(proc.status)) this.handleProcessExit(exitFromRow(proc));
         out.completed.push(id);
       } catch (err) {
