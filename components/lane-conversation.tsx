@@ -15,15 +15,13 @@ import type { LaneView } from "@/lib/api";
 import { clipText, WORKER_STATE_WORDS } from "@/lib/event-sentence";
 import type { LaneEvent } from "@/lib/lane-events";
 import { TERMINAL_LANE_STATES } from "@/lib/lane-state";
+import { engineResumes } from "@/lib/task-packet";
 import { api, errorMessage } from "./api-client";
 import { laneKeys } from "./query-keys";
 import { formatAbsolute } from "./time";
 import { useLaneEvents } from "./use-lane-events";
 import { SectionHeading } from "./section-heading";
 
-/** Engines run by an AI agent (a conversation exists), and those that can continue an ended run. */
-export const AGENT_ENGINES: ReadonlySet<string> = new Set(["claude", "codex", "anthropic"]);
-const FOLLOW_UP_ENGINES: ReadonlySet<string> = new Set(["claude", "codex"]);
 
 type Turn =
   | { kind: "prompt"; id: number; at: string; text: string; source: string }
@@ -50,7 +48,7 @@ export function conversationOf(events: readonly LaneEvent[]): Turn[] {
 export function promptAvailability(lane: LaneView): { enabled: boolean; mode: "prompt" | "follow_up" | null; reason: string } {
   const state = lane.worker?.state;
   if (TERMINAL_LANE_STATES.has(lane.state)) {
-    if (!FOLLOW_UP_ENGINES.has(lane.engine)) return { enabled: false, mode: null, reason: `The run has ended; the ${lane.engine} engine cannot continue it (restart the lane instead)` };
+    if (!engineResumes(lane.engine)) return { enabled: false, mode: null, reason: `The run has ended; the ${lane.engine} engine cannot continue it (restart the lane instead)` };
     if (!lane.worker?.sessionId) return { enabled: false, mode: null, reason: "The run ended before the agent started a session: restart the lane" };
     return { enabled: true, mode: "follow_up", reason: "The run has ended: your message starts a follow-up run that resumes the agent's session" };
   }

@@ -10,7 +10,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { EMPTY_PACKET_FORM, serverErrorToFieldErrors, suggestBranch, validatePacketForm, type FieldErrors, type PacketForm } from "@/lib/packet-form";
-import { ENGINES, GREEN_LEVELS } from "@/lib/task-packet";
+import { ENGINES, GREEN_LEVELS, isAgentEngine } from "@/lib/task-packet";
 import { api, ApiError } from "./api-client";
 import { boardApi } from "./api-board";
 import { AppHeader } from "./app-header";
@@ -18,8 +18,6 @@ import { controlProps, Field, INPUT_CLASS, TEXTAREA_CLASS } from "./form-field";
 import { laneKeys } from "./query-keys";
 import { RepoOptions } from "./repo-options";
 import { useServerReachable } from "./realtime-context";
-
-const AGENT_ENGINES = new Set(["claude", "codex", "anthropic"]);
 
 export function NewLaneForm() {
   const router = useRouter();
@@ -104,7 +102,7 @@ export function NewLaneForm() {
               </label>
             )}
           </div>
-          {AGENT_ENGINES.has(form.engine) && (
+          {isAgentEngine(form.engine) && (
             <Field name="worker.prompt" label="Prompt" error={err("worker.prompt") ?? err("worker.mode")}>
               <textarea {...controlProps("worker.prompt", err("worker.prompt"))} rows={5} value={form.prompt} onChange={(e) => set({ prompt: e.target.value })} className={TEXTAREA_CLASS} />
             </Field>

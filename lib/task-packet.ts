@@ -15,6 +15,30 @@ export const EngineSchema = z.enum(ENGINES);
 export type Engine = z.infer<typeof EngineSchema>;
 
 /**
+ * What the board and the server both know of each engine. `agent`: a coding agent (it talks to a
+ * model API and holds a conversation); `resumes`: a follow-up can continue its ended session. How
+ * each engine is run is the server's engine registry (server/engines/engine-command.ts), which
+ * takes these two facts from here.
+ */
+export const ENGINE_TRAITS = {
+  script: { agent: false, resumes: false },
+  shell: { agent: false, resumes: false },
+  claude: { agent: true, resumes: true },
+  codex: { agent: true, resumes: true },
+  anthropic: { agent: true, resumes: false },
+} as const satisfies Record<Engine, { agent: boolean; resumes: boolean }>;
+
+/** True for an engine run by a coding agent; false for `shell`, `script` and a name that is no engine. */
+export function isAgentEngine(engine: string): boolean {
+  return Object.hasOwn(ENGINE_TRAITS, engine) && ENGINE_TRAITS[engine as Engine].agent;
+}
+
+/** True for an engine whose ended session a follow-up prompt can continue. */
+export function engineResumes(engine: string): boolean {
+  return Object.hasOwn(ENGINE_TRAITS, engine) && ENGINE_TRAITS[engine as Engine].resumes;
+}
+
+/**
  * A git branch name Laneboard will create. Stricter than `git check-ref-format` on purpose:
  * no leading `-` (would read as an option), no `..`, no shell or ref metacharacters, no
  * `@{`, no trailing `.lock` or `/`. The runtime also asks git (`check-ref-format --branch`).

@@ -2,12 +2,12 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeEach, describe, expect, it } from "vitest";
-import { WorkerSpecSchema, type WorkerSpec } from "@/lib/task-packet";
+import { ENGINES, ENGINE_TRAITS, WorkerSpecSchema, type WorkerSpec } from "@/lib/task-packet";
 import { initRepo, tempDirPerTest } from "../git/git.testing";
 import { AnthropicAgentAdapter } from "./anthropic-agent-engine";
 import { ClaudeStreamAdapter } from "./claude";
 import { CodexJsonAdapter } from "./codex";
-import { createEngineAdapter, prepareWorker, SCRIPT_AGENT_PATH } from "./engine-command";
+import { createEngineAdapter, ENGINE_REGISTRY, prepareWorker, SCRIPT_AGENT_PATH } from "./engine-command";
 
 const tmp = tempDirPerTest();
 let ctx: { laneDir: string; worktreePath: string };
@@ -63,5 +63,11 @@ describe("prepareWorker", () => {
     }
     await expect(prepareWorker(spec({ engine: "claude", prompt: "x" }), { ...ctx, resumeSessionId: "--evil" })).rejects.toMatchObject({ code: "invalid_input" });
     expect(createEngineAdapter("shell")).toBeNull();
+  });
+
+  it("the registry says of each engine what the board is told (lib/task-packet.ts ENGINE_TRAITS): agent or not, resumes or not", () => {
+    for (const engine of ENGINES) {
+      expect({ engine, agent: ENGINE_REGISTRY[engine].agent, resumes: !!ENGINE_REGISTRY[engine].resume }).toEqual({ engine, ...ENGINE_TRAITS[engine] });
+    }
   });
 });

@@ -25,7 +25,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppError } from "@/lib/errors";
-import type { Engine, WorkerSpec } from "@/lib/task-packet";
+import { ENGINE_TRAITS, type Engine, type WorkerSpec } from "@/lib/task-packet";
 import { ANTHROPIC_SECRET_ENV, OPENAI_SECRET_ENV } from "../processes/child-env";
 import type { StdinMode } from "../processes/wrapper";
 import { AGENT_ENGINES, prepareAgentWorker, type AgentEngine, type AgentEngineDefinition, type AgentEngineSettings } from "./agent-engines";
@@ -90,9 +90,9 @@ export interface EngineDefinition {
 function agentEngine(engine: AgentEngine, secretEnv: readonly string[]): EngineDefinition {
   const definition: AgentEngineDefinition = AGENT_ENGINES[engine];
   return {
-    agent: true,
+    agent: ENGINE_TRAITS[engine].agent,
     secretEnv,
-    ...(definition.resume ? { resume: definition.resume } : {}),
+    ...(ENGINE_TRAITS[engine].resumes && definition.resume ? { resume: definition.resume } : {}),
     prepare: (worker, ctx, settings) => prepareAgentWorker(engine, worker, ctx, settings),
     createAdapter: definition.createAdapter,
   };
@@ -104,7 +104,7 @@ export const ENGINE_REGISTRY: Readonly<Record<Engine, EngineDefinition>> = {
   codex: agentEngine("codex", OPENAI_SECRET_ENV),
   anthropic: agentEngine("anthropic", ANTHROPIC_SECRET_ENV),
   shell: {
-    agent: false,
+    agent: ENGINE_TRAITS.shell.agent,
     secretEnv: [],
     async prepare(worker) {
       if (!worker.command) throw new AppError("invalid_input", "the shell engine needs a command");
@@ -113,7 +113,7 @@ export const ENGINE_REGISTRY: Readonly<Record<Engine, EngineDefinition>> = {
     createAdapter: () => null,
   },
   script: {
-    agent: false,
+    agent: ENGINE_TRAITS.script.agent,
     secretEnv: [],
     async prepare(worker, ctx) {
       if (!worker.script) throw new AppError("invalid_input", "the script engine needs script steps");
