@@ -5,7 +5,7 @@
  * Each carries the data-testid the e2e tests use.
  */
 import type { CheckResult, LaneView } from "@/lib/api";
-import { exitSummaryOf, STATUS_LABEL, statusOf, type LaneStatus } from "@/lib/lane-attention";
+import { exitSummaryOf, STATUS_LABEL, statusOf, type BadgeStatus } from "@/lib/lane-attention";
 import type { LaneState } from "@/lib/lane-state";
 import { GREEN_LEVELS } from "@/lib/task-packet";
 import { CopyButton } from "./copy-button";
@@ -31,7 +31,7 @@ const WAIT_STYLE = "bg-amber-500/20 text-amber-200 ring-amber-500/50";
  * which is what the badge says then (lib/lane-attention.ts statusOf). `data-state` stays the lane state.
  */
 export function LaneStatusBadge({ lane }: { lane: LaneView }) {
-  const status: LaneStatus = statusOf(lane);
+  const status: BadgeStatus = statusOf(lane);
   const waiting = status !== lane.state;
   return (
     <span

@@ -18,7 +18,7 @@ import { LaneActions } from "./lane-actions";
 import { LaneAttemptsView } from "./lane-attempts";
 import { AheadBehind, CheckChips, ExitCode, LastEvent, StateBadge, WorktreePath } from "./lane-bits";
 import { LaneConversation } from "./lane-conversation";
-import { LaneDiff } from "./lane-diff";
+import { LaneDiffPanel } from "./lane-diff";
 import { LaneEventsList } from "./lane-events-list";
 import { LaneLog } from "./lane-log";
 import { LaneStatus, type LaneTarget } from "./lane-status";
@@ -209,7 +209,7 @@ export function LaneDetail({ laneId }: { laneId: string }) {
             <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="min-w-0">
               {tab === "output" && <LaneLog key={laneId} laneId={laneId} attempts={attempts.data} />}
               {tab === "conversation" && <LaneConversation ref={promptRef} lane={lane.data} />}
-              {tab === "diff" && <LaneDiff lane={lane.data} />}
+              {tab === "diff" && <LaneDiffPanel lane={lane.data} />}
               {tab === "events" && <LaneEventsList laneId={laneId} />}
               {tab === "attempts" && <LaneAttemptsView laneId={laneId} attempts={attempts.data} />}
             </div>

@@ -22,7 +22,7 @@ export function commentsPrompt(branch: string, comments: readonly LineComment[])
   return `Review comments on branch ${branch}:\n\n${parts.join("\n\n")}\n\nPlease address each comment, then commit.`;
 }
 
-export function LaneDiff({ lane }: { lane: LaneView }) {
+export function LaneDiffPanel({ lane }: { lane: LaneView }) {
   const qc = useQueryClient();
   // Re-read whenever the lane changes (a new commit is an event).
   const diff = useQuery({ queryKey: [...laneKeys.diff(lane.id), lane.lastEvent?.id ?? 0], queryFn: () => api.diff(lane.id), placeholderData: (prev) => prev });

@@ -53,7 +53,7 @@ export interface LaneLogState {
   busy: boolean;
 }
 
-export interface LaneLog extends LaneLogState {
+export interface LaneLogHandle extends LaneLogState {
   /** Read up to `lines` more lines before the oldest held ones. */
   loadEarlier(lines: number): void;
   /** Load the output a gap marker stands for. */
@@ -67,11 +67,11 @@ const PAGE = 5_000;
 type StreamKey = `${string}:${"stdout" | "stderr"}`;
 const sk = (l: Pick<LogLine, "processId" | "stream">): StreamKey => `${l.processId}:${l.stream}`;
 
-export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBudget }: LaneLogOptions): LaneLog {
+export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBudget }: LaneLogOptions): LaneLogHandle {
   const realtime = useRealtime();
   const queryClient = useQueryClient();
   const [state, setState] = useState<LaneLogState>(INITIAL);
-  const actions = useRef<Pick<LaneLog, "loadEarlier" | "loadGap">>({ loadEarlier: () => undefined, loadGap: () => undefined });
+  const actions = useRef<Pick<LaneLogHandle, "loadEarlier" | "loadGap">>({ loadEarlier: () => undefined, loadGap: () => undefined });
 
   useEffect(() => {
     const buffer = new LogBuffer(maxEntries);

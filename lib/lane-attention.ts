@@ -81,16 +81,16 @@ export function sortAttention<T extends { attention: Attention }>(items: readonl
 }
 
 /** What the badge says: the worker's wait when a person is needed, else the lane state. */
-export type LaneStatus = LaneView["state"] | "waiting_trust" | "waiting_prompt" | "blocked";
+export type BadgeStatus = LaneView["state"] | "waiting_trust" | "waiting_prompt" | "blocked";
 
-export function statusOf(lane: LaneView): LaneStatus {
+export function statusOf(lane: LaneView): BadgeStatus {
   if (isAgentWaiting(lane, "trust_required")) return "waiting_trust";
   if (isAgentWaiting(lane, "ready_for_prompt")) return "waiting_prompt";
   if (isAgentWaiting(lane, "blocked")) return "blocked";
   return lane.state;
 }
 
-export const STATUS_LABEL: Record<LaneStatus, string> = {
+export const STATUS_LABEL: Record<BadgeStatus, string> = {
   queued: "queued",
   starting: "starting",
   running: "running",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scopeCovers, withinScope } from "./scope";
+import { scopeEntryCovers, withinScope } from "./scope";
 
 describe("scope", () => {
   it.each([
@@ -16,7 +16,7 @@ describe("scope", () => {
     ["a?.js", "ab.js", true],
     ["a.b", "aXb", false],
   ])("%s covers %s: %s", (entry, file, expected) => {
-    expect(scopeCovers(entry, file)).toBe(expected);
+    expect(scopeEntryCovers(entry, file)).toBe(expected);
   });
   it("no scope is unknown; otherwise lists what is outside", () => {
     expect(withinScope([], ["a"])).toBeNull();

@@ -6,7 +6,7 @@
  */
 
 /** True when `entry` covers `file` (both repository-relative, `/`-separated). */
-export function scopeCovers(entry: string, file: string): boolean {
+export function scopeEntryCovers(entry: string, file: string): boolean {
   const e = entry.replace(/^\.\//, "").replace(/^\/+/, "");
   if (!e) return false;
   if (/[*?]/.test(e)) return globToRegExp(e).test(file);
@@ -20,7 +20,7 @@ export function scopeCovers(entry: string, file: string): boolean {
  */
 export function withinScope(scope: readonly string[], files: readonly string[]): { within: boolean; outside: string[] } | null {
   if (scope.length === 0) return null;
-  const outside = files.filter((f) => !scope.some((s) => scopeCovers(s, f)));
+  const outside = files.filter((f) => !scope.some((s) => scopeEntryCovers(s, f)));
   return { within: outside.length === 0, outside };
 }
 
