@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BoardResponse } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
-import { laneViewFixture } from "@/lib/lane-view.fixture";
+import { laneViewFixture } from "@/lib/lane-view.testing";
 import { appendLaneEvent, applyBoardEvent, applyLaneEvent } from "./lane-patch";
 
 const lane = laneViewFixture;

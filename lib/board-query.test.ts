@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { boardQueryToParams, countLanes, DEFAULT_BOARD_QUERY, filterLanes, groupByColumn, parseBoardQuery, sortLanes, toBoardLane } from "./board-query";
-import { laneViewFixture as lane } from "./lane-view.fixture";
+import { laneViewFixture as lane } from "./lane-view.testing";
 
 const green = { level: "package" as const, status: "green" as const, command: ["t"], exitCode: 0, durationMs: 1, at: "2026-11-20T12:00:00.000Z" };
 const lanes = [

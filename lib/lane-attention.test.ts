@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { LaneView } from "./api";
 import { attentionOf, exitSummaryOf, sortAttention, statusOf } from "./lane-attention";
-import { laneViewFixture as lane } from "./lane-view.fixture";
+import { laneViewFixture as lane } from "./lane-view.testing";
 import type { WorkerView } from "./worker-state";
 
 const worker = (state: WorkerView["state"]): WorkerView => ({
