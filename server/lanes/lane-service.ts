@@ -25,6 +25,7 @@ import type { LaneRunner } from "./lane-runner";
 import { exportLaneLog } from "./lane-log-export";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "../records/lane-store";
 import type { LaneViews } from "./lane-views";
+import { appendKilledWhenRecorded, isDiskFull } from "./kill-on-full-disk";
 
 export interface LaneServiceDeps extends LaneDeps {
   repos: RepoService;
@@ -140,8 +141,12 @@ export class LaneService {
 
   /**
    * Kill a lane: a queued lane is just marked killed; a live lane's current process group gets
-   * SIGTERM, then SIGKILL after `graceMs`. Resolves when no process of the group is left.
-   * @throws AppError not_found, not_running (the lane has already ended).
+   * SIGTERM, then SIGKILL after `graceMs`. Resolves when no process of the group is left. On a
+   * full data disk a live lane is killed all the same (it may be the one that filled it): what
+   * the database refuses is recorded once there is room (kill-on-full-disk.ts), and the answer
+   * already says `killed`.
+   * @throws AppError not_found, not_running (the lane has already ended), disk_full (a queued
+   *   lane, whose kill is only a write, on a full disk).
    */
   async kill(laneId: string, opts: { graceMs?: number; by?: string } = {}): Promise<LaneView> {
     const graceMs = opts.graceMs ?? this.deps.killGraceMs;
@@ -151,11 +156,16 @@ export class LaneService {
     const state = lane.state as LaneState;
     if (TERMINAL_LANE_STATES.has(state)) throw new AppError("not_running", `lane ${laneId} is not running (it is ${state})`);
     const proc = await this.#currentProcess(laneId);
+    const live = proc !== null && LIVE_LANE_STATES.has(state);
     // Mark the lane killed first, so the process's exit is not read as a failure.
-    const killed = await transitionLane(this.deps, lane, "killed", { endedAt: new Date() });
+    let deferred = false; // `lane.killed` waits for room (and, when the lane's own write was refused, for its settlement)
+    const killed = await transitionLane(this.deps, lane, "killed", { endedAt: new Date() }).catch((err: unknown) => {
+      if (!live || !isDiskFull(err)) throw err;
+      return (deferred = true);
+    });
     if (!killed) return this.kill(laneId, opts); // lost a race with a state change: decide again
     let signal: string | null = null;
-    if (proc && LIVE_LANE_STATES.has(state)) {
+    if (live) {
       const exit = await this.deps.supervisor.kill(proc.id, { graceMs }).catch((err) => {
         if (isAppError(err) && err.code === "not_running") return null;
         throw err;
@@ -164,9 +174,17 @@ export class LaneService {
       // Answer with the worker's end recorded too, not only the lane's.
       await this.deps.runner.whenExitHandled(proc.id);
     }
-    await this.deps.events.append({ type: "lane.killed", laneId, repoId: lane.repoId, payload: { by, signal, graceMs } });
+    const killedEvent = { type: "lane.killed", laneId, repoId: lane.repoId, payload: { by, signal, graceMs } } as const;
+    if (!deferred) {
+      await this.deps.events.append(killedEvent).catch((err: unknown) => {
+        if (!live || !isDiskFull(err)) throw err;
+        deferred = true;
+      });
+    }
     void this.deps.scheduler.kick();
-    return this.get(laneId);
+    if (!deferred) return this.get(laneId);
+    appendKilledWhenRecorded(this.deps, proc!.id, killedEvent);
+    return { ...(await this.get(laneId)), state: "killed" };
   }
 
   /**

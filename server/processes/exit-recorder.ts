@@ -52,6 +52,11 @@ export class ExitRecorder {
     return this.#pending.size;
   }
 
+  /** True while the exit of `processId` is kept, not yet written and announced (it leaves once both are done). */
+  keeps(processId: string): boolean {
+    return this.#pending.has(processId);
+  }
+
   /**
    * Write the exit file when the wrapper left no status but the OS told us it (our own child), so
    * a later server knows it too: over the wrapper's placeholder in place when it reserved one

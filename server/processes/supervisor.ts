@@ -197,6 +197,11 @@ export class ProcessSupervisor {
     return exitFromRow(row);
   }
 
+  /** True while the exit of `processId` is known but kept from a database that refuses it (a full disk): not yet recorded nor announced. */
+  exitKept(processId: string): boolean {
+    return this.#exits.keeps(processId);
+  }
+
   /**
    * Write to the process's stdin (its FIFO). Resolves when the bytes are in the pipe.
    * @throws AppError not_running (ended), conflict (started without stdin), unavailable (the
@@ -387,12 +392,7 @@ export class ProcessSupervisor {
     return this.#outbox.send(event);
   }
 
-  /**
-   * True while the data disk is full (disk-watch.ts: the data directory's or its processes/
-   * directory's file system below the reserve, or a write refused for lack of space whose kept
-   * data has not landed yet): new work is refused. Samples the free space now, so a full disk
-   * seen here is also recorded as a `disk.full` event.
-   */
+  /** True while the data disk is full (disk-watch.ts): new work is refused. Samples now, so a full disk seen here is also a `disk.full` event. */
   async diskFull(): Promise<boolean> {
     await this.#disk.check();
     return this.#disk.full;

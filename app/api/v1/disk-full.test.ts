@@ -18,6 +18,7 @@ import { eventually, laneEvents, ofType, SH } from "@/server/recovery/lane-fixtu
 import { groupMembers } from "@/server/processes/procfs";
 import { apiRequest } from "@/server/testing/auth";
 import * as lanes from "./lanes/route";
+import * as kill from "./lanes/[id]/kill/route";
 
 const mount = mkdtempSync(path.join(os.tmpdir(), "laneboard-tmpfs-"));
 let mounted = false;
@@ -87,4 +88,27 @@ describe.skipIf(!mounted)("a full data disk (tmpfs of 32 MiB)", () => {
     const again = await lanes.POST(post(shellPacket(h.repoId, ["true"])), none);
     expect(again.status, await again.clone().text()).toBe(201);
   }, 180_000); // three lanes made with git and a 32 MiB flood tailed: ~45 s at a load average of 28 on 2 cores; each wait inside is on an event
+
+  it("POST /api/v1/lanes/:id/kill stops a lane that keeps writing on the full disk it filled, and its end is recorded once space returns", async () => {
+    // Once running, it fills the disk, then keeps trying to write (a write refused with ENOSPC does not stop it).
+    const stubborn = await h.rt.lanes.create(shellPacket(h.repoId, SH("echo stubborn >&2; read go; yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef; while :; do echo still-here || sleep 0.1; done")));
+    const { currentProcessId } = await waitForLane(h.rt, stubborn.id, (l) => l.state === "running" && l.currentProcessId !== null);
+    await h.rt.supervisor.writeStdin(currentProcessId!, "go\n");
+    await expect.poll(async () => (await freeBytes(mount))! < MIN_FREE_BYTES, { timeout: 30_000 }).toBe(true);
+    const { pgid } = await h.rt.supervisor.get(currentProcessId!);
+    expect(groupMembers(pgid!).length).toBeGreaterThan(0);
+
+    // A person can stop it while the disk is full: the kill frees (and needs) no space.
+    const res = await kill.POST(apiRequest("POST", `/api/v1/lanes/${stubborn.id}/kill`, {}), { params: Promise.resolve({ id: stubborn.id }) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { state: string }).state).toBe("killed");
+    expect(groupMembers(pgid!)).toEqual([]);
+
+    // Once space returns, the lane is recorded killed (once) and its process too.
+    truncateSync(processPaths(mount, currentProcessId!).stdout, 0);
+    expect((await waitForLane(h.rt, stubborn.id, (l) => l.state === "killed", 30_000)).state).toBe("killed");
+    await expect.poll(async () => ofType(await laneEvents(h.rt, stubborn.id), "lane.killed").length, { timeout: 30_000 }).toBe(1);
+    expect(await h.rt.supervisor.get(currentProcessId!)).toMatchObject({ status: "killed" });
+    expect(ofType(await laneEvents(h.rt, stubborn.id), "lane.failed")).toEqual([]);
+  }, 120_000);
 });
