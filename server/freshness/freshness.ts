@@ -22,21 +22,11 @@ import fs from "node:fs";
 import type { LaneFreshness } from "@/lib/api";
 import { AppError } from "@/lib/errors";
 import type { EventLog } from "../events/event-log";
-import {
-  aheadBehind,
-  gitCommonDir,
-  gitProblem,
-  listBranchHeads,
-  missingCommits,
-  newCommitsSince,
-  problemFromError,
-  RefWatcher,
-  resolveCommit,
-  worktreeState,
-  type GitProblem,
-  type WorktreeState,
-} from "../git/git";
+import { gitCommonDir, gitProblem, listBranchHeads, newCommitsSince, problemFromError, RefWatcher, worktreeState, type GitProblem, type WorktreeState } from "../git/git";
+import { branchHeads, worktreeStateFromFiles } from "../git/refs";
 import type { Db } from "../store/db";
+import { CommitPairMemo } from "./commit-pairs";
+import { LANE_FIELDS, latestEventPayloads, type LaneWithRepo } from "./lane-reads";
 
 export interface FreshnessDeps {
   db: Db;
@@ -47,7 +37,21 @@ export interface FreshnessDeps {
   debounceMs?: number;
 }
 
-type LaneWithRepo = NonNullable<Awaited<ReturnType<Db["lane"]["findUnique"]>>> & { repo: { path: string } };
+
+/** What a batch (boot, scan) already read for a lane, so recomputing it starts no query and at most the git calls its commits need. */
+interface Known {
+  lane: LaneWithRepo;
+  /** Branch heads of the lane's repository (short name → commit), read once for the batch. */
+  heads: ReadonlyMap<string, string>;
+  /** Where commit detection resumes when nothing is in memory: the newest reported commit, else the lane's base commit. */
+  lastHead: () => Promise<string | null>;
+  /** The problem the log last reported for the lane (after a restart the memo is empty; the log is not). */
+  lastProblemKey?: string | null;
+}
+
+/** The fields of a `branch.problem` event's payload that identify the problem. */
+type ProblemPayload = { problem?: string; message?: string };
+
 
 interface Memo {
   head: string | null;
@@ -62,6 +66,7 @@ const EVENT_MISSING = 20;
 
 export class FreshnessTracker {
   readonly #memo = new Map<string, Memo>();
+  readonly #pairs = new CommitPairMemo();
   readonly #inflight = new Map<string, Promise<LaneFreshness | null>>();
   readonly #closed = new Set<string>();
   /** repoId → git common dir, and the reverse. */
@@ -71,8 +76,8 @@ export class FreshnessTracker {
   #timer: NodeJS.Timeout | null = null;
   #scanning: Promise<void> | null = null;
   #stopped = false;
-  /** Scans per trigger and lane recomputations, for diagnostics and tests. */
-  readonly stats = { watchScans: 0, pollScans: 0, refreshes: 0 };
+  /** Scans per trigger and lane recomputations, for diagnostics and tests; `pairs`: ahead/behind answered by git vs from memory. */
+  readonly stats = { watchScans: 0, pollScans: 0, refreshes: 0, pairs: this.#pairs.stats };
 
   constructor(private readonly deps: FreshnessDeps) {
     this.#watcher = new RefWatcher({ debounceMs: deps.debounceMs ?? 100, onChange: (common) => void this.#onRefsChanged(common) });
@@ -104,15 +109,22 @@ export class FreshnessTracker {
   }
 
   /**
-   * Recompute every open lane, one at a time (at boot). Refreshing them all at once would start
-   * three git processes per lane together (thousands at scale) and starve the server; this runs
-   * in the background at the pace of one lane's git calls. Never throws (as {@link refresh}).
+   * Recompute every open lane (at boot), repository by repository: one `git for-each-ref` per
+   * repository, each worktree's HEAD read from its files, ahead/behind asked of git once per
+   * distinct (base, head) commit pair ({@link CommitPairMemo}) and commits only for a lane whose
+   * branch moved since its last reported commit; the lanes' rows, last commits and last problems
+   * come from three queries. So 1,000 settled lanes cost a few git processes, not 5,000, and the
+   * server stays responsive while it runs. A problem the log already holds as the lane's latest is
+   * not announced again. Never throws (as {@link refresh}).
    */
   async refreshAll(trigger = "boot"): Promise<void> {
-    const lanes = await this.deps.db.lane.findMany({ select: { id: true } });
-    for (const lane of lanes) {
+    const repos = await this.deps.db.lane.findMany({ distinct: ["repoId"], select: { repoId: true } });
+    const lastProblems = await latestEventPayloads<ProblemPayload>(this.deps.db, "branch.problem");
+    for (const { repoId } of repos) {
       if (this.#stopped) return;
-      await this.refresh(lane.id, trigger);
+      await this.#batch(repoId, trigger, { lastProblems }).catch((err: unknown) => {
+        console.error(`[freshness] ${trigger} refresh of repo ${repoId} failed:`, err instanceof Error ? err.message : err);
+      });
     }
   }
 
@@ -127,11 +139,17 @@ export class FreshnessTracker {
    * `problem` (and an event); an unknown or closed lane resolves to null.
    */
   refresh(laneId: string, trigger = "lane"): Promise<LaneFreshness | null> {
+    return this.#enqueue(laneId, trigger);
+  }
+
+  #enqueue(laneId: string, trigger: string, known?: Known): Promise<LaneFreshness | null> {
     if (this.#stopped || this.#closed.has(laneId)) return Promise.resolve(this.#memo.get(laneId)?.freshness ?? null);
-    const prev = this.#inflight.get(laneId) ?? Promise.resolve(null);
-    const next = prev
+    const prev = this.#inflight.get(laneId);
+    // What a batch read may be outdated by the refresh still running (it may write the row): re-read.
+    const fresh = prev ? undefined : known;
+    const next = (prev ?? Promise.resolve(null))
       .catch(() => null)
-      .then(() => this.#refresh(laneId, trigger))
+      .then(() => this.#refresh(laneId, trigger, fresh))
       .catch((err: unknown) => {
         console.error(`[freshness] ${laneId}:`, err instanceof Error ? err.message : err);
         return this.#memo.get(laneId)?.freshness ?? null;
@@ -160,27 +178,29 @@ export class FreshnessTracker {
     return this.#memo.get(laneId)?.freshness ?? null;
   }
 
-  async #refresh(laneId: string, trigger: string): Promise<LaneFreshness | null> {
-    const { db } = this.deps;
-    const lane = (await db.lane.findUnique({ where: { id: laneId }, include: { repo: { select: { path: true } } } })) as LaneWithRepo | null;
+  async #refresh(laneId: string, trigger: string, known?: Known): Promise<LaneFreshness | null> {
+    const lane = known?.lane ?? (await this.deps.db.lane.findUnique({ where: { id: laneId }, select: LANE_FIELDS }));
     if (!lane || this.#closed.has(laneId)) return null;
     this.stats.refreshes++;
     if (!this.#common.has(lane.repoId)) await this.#arm(lane.repoId).catch(() => undefined);
     const repoPath = lane.repo.path;
     const memo = this.#memo.get(laneId);
-    const [baseHead, head, wt] = await Promise.all([
-      resolveCommit(repoPath, `refs/heads/${lane.baseBranch}`).catch(() => null),
-      resolveCommit(repoPath, `refs/heads/${lane.branch}`).catch(() => null),
-      worktreeState(lane.worktreePath).catch((): WorktreeState => ({ kind: "not_a_worktree", message: "git timed out" })),
-    ]);
+    // A repository that cannot be read has no branches: the lane gets base_missing, as it should.
+    const heads = known?.heads ?? (await branchHeads(repoPath, [lane.baseBranch, lane.branch]).catch(() => new Map<string, string>()));
+    const baseHead = heads.get(lane.baseBranch) ?? null;
+    const head = heads.get(lane.branch) ?? null;
+    const wt =
+      (await worktreeStateFromFiles(lane.worktreePath, heads)) ??
+      (await worktreeState(lane.worktreePath).catch((): WorktreeState => ({ kind: "not_a_worktree", message: "git timed out" })));
     let problem = this.#problemOf(lane, baseHead, head, wt);
     let counts: { ahead: number; behind: number } | null = null;
     let missing: { sha: string; subject: string }[] = [];
     if (baseHead && head) {
       try {
-        counts = await aheadBehind(repoPath, baseHead, head);
-        missing = counts.behind > 0 ? await missingCommits(repoPath, head, baseHead, 50) : [];
-        const since = memo ? memo.head : await this.#lastKnownHead(lane);
+        const pair = await this.#pairs.facts(repoPath, baseHead, head);
+        counts = { ahead: pair.ahead, behind: pair.behind };
+        missing = pair.missing;
+        const since = memo ? memo.head : known ? await known.lastHead() : await this.#lastKnownHead(lane);
         if (since !== head) await this.#emitCommits(lane, since, head, baseHead);
       } catch (err) {
         problem ??= problemFromError(err, "reading the branch");
@@ -204,7 +224,8 @@ export class FreshnessTracker {
     };
     const problemKey = problem ? `${problem.problem}:${problem.message}` : null;
     this.#memo.set(laneId, { head, baseHead, worktreeExists: wt.kind !== "missing", problemKey, freshness });
-    if (problem && problemKey !== (memo?.problemKey ?? null)) await this.#emitProblem(lane, problem, wt, trigger);
+    const reported = memo ? memo.problemKey : (known?.lastProblemKey ?? null);
+    if (problem && problemKey !== reported) await this.#emitProblem(lane, problem, wt, trigger);
     if (counts) await this.#emitCounts(lane, freshness, counts, trigger);
     return freshness;
   }
@@ -310,17 +331,7 @@ export class FreshnessTracker {
         if (this.#stopped) return;
         try {
           await this.#arm(repoId);
-          const repo = await this.deps.db.repo.findUnique({ where: { id: repoId }, select: { path: true } });
-          if (!repo) continue;
-          const heads = await listBranchHeads(repo.path);
-          const lanes = await this.deps.db.lane.findMany({ where: { repoId }, select: { id: true, branch: true, baseBranch: true, worktreePath: true } });
-          for (const lane of lanes) {
-            if (this.#closed.has(lane.id)) continue;
-            const memo = this.#memo.get(lane.id);
-            const moved = !memo || memo.baseHead !== (heads.get(lane.baseBranch) ?? null) || memo.head !== (heads.get(lane.branch) ?? null);
-            const wtChanged = statWorktrees && memo !== undefined && memo.worktreeExists !== fs.existsSync(lane.worktreePath);
-            if (moved || wtChanged) await this.refresh(lane.id, trigger);
-          }
+          await this.#batch(repoId, trigger, { onlyMoved: true, statWorktrees });
         } catch (err) {
           console.error(`[freshness] scan of repo ${repoId} failed:`, err instanceof Error ? err.message : err);
         }
@@ -334,4 +345,38 @@ export class FreshnessTracker {
     });
     return next;
   }
+
+  /**
+   * Recompute a repository's open lanes from one read of its branch heads and one query for its
+   * lanes; `onlyMoved`: only those whose heads moved (or, with `statWorktrees`, whose worktree
+   * appeared or vanished) since last computed.
+   * @throws AppError from git when `onlyMoved` and the repository's heads cannot be read
+   */
+  async #batch(repoId: string, trigger: string, opts: { onlyMoved?: boolean; statWorktrees?: boolean; lastProblems?: ReadonlyMap<string, ProblemPayload> }): Promise<void> {
+    const { db } = this.deps;
+    const repo = await db.repo.findUnique({ where: { id: repoId }, select: { path: true } });
+    if (!repo) return;
+    // At boot a repository that cannot be read still gives every lane its answer (base_missing).
+    const heads = opts.onlyMoved ? await listBranchHeads(repo.path) : await listBranchHeads(repo.path).catch(() => new Map<string, string>());
+    const lanes = await db.lane.findMany({ where: { repoId }, select: LANE_FIELDS });
+    let lastCommits: Promise<Map<string, { sha?: string }>> | null = null;
+    for (const lane of lanes) {
+      if (this.#stopped) return;
+      if (this.#closed.has(lane.id)) continue;
+      const memo = this.#memo.get(lane.id);
+      if (opts.onlyMoved && memo) {
+        const moved = memo.baseHead !== (heads.get(lane.baseBranch) ?? null) || memo.head !== (heads.get(lane.branch) ?? null);
+        const wtChanged = opts.statWorktrees === true && memo.worktreeExists !== fs.existsSync(lane.worktreePath);
+        if (!moved && !wtChanged) continue;
+      }
+      const last = opts.lastProblems?.get(lane.id);
+      await this.#enqueue(lane.id, trigger, {
+        lane,
+        heads,
+        lastHead: async () => (await (lastCommits ??= latestEventPayloads<{ sha?: string }>(db, "lane.commit.created", repoId))).get(lane.id)?.sha ?? lane.baseSha,
+        lastProblemKey: last ? `${last.problem}:${last.message}` : null,
+      });
+    }
+  }
+
 }

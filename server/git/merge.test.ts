@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { changedFiles, commitInfo, commitsExcluding, missingCommits, newCommitsSince, patchIds } from "./commits";
 import { integrateIntoBase, mergeForward, mergeTree, rebaseOnto } from "./merge";
-import { gitCommonDir, isAncestor, listBranchHeads, listWorktrees, worktreeState } from "./refs";
+import { branchHeads, gitCommonDir, isAncestor, listBranchHeads, listWorktrees, worktreeState, worktreeStateFromFiles } from "./refs";
 import { resolveCommit } from "./repo";
 import { git } from "./runner";
 import { commitFile, exists, initRepo, makeTempDir } from "./git.testing";
@@ -44,6 +44,34 @@ describe("refs", () => {
     expect((await worktreeState(wt)).kind).toBe("not_a_worktree");
     await fs.rm(wt, { recursive: true });
     expect(await worktreeState(wt)).toEqual({ kind: "missing" });
+  });
+
+  it("reads a worktree's state from its files as git does, and leaves to git every case it cannot read", async () => {
+    const heads = await listBranchHeads(repo);
+    const viaGit = await worktreeState(wt);
+    expect(viaGit).toMatchObject({ kind: "branch", branch: "lane/x" });
+    expect(await worktreeStateFromFiles(wt, heads)).toEqual(viaGit);
+    await git(["checkout", "--quiet", "--detach"], { cwd: wt });
+    expect(await worktreeStateFromFiles(wt, heads)).toEqual(await worktreeState(wt));
+    await git(["checkout", "--quiet", "main"], { cwd: repo }); // the repository's own work tree: a .git directory
+    expect(await worktreeStateFromFiles(repo, heads)).toBeNull();
+    await fs.writeFile(path.join(wt, ".git"), "gitdir: /nonexistent/worktrees/x\n");
+    expect(await worktreeStateFromFiles(wt, heads)).toBeNull(); // git says what that is
+    await fs.rm(path.join(wt, ".git"));
+    expect(await worktreeStateFromFiles(wt, heads)).toBeNull(); // git would find the enclosing repository
+    await fs.rm(wt, { recursive: true });
+    expect(await worktreeStateFromFiles(wt, heads)).toEqual({ kind: "missing" });
+  });
+
+  it("reads only the named branch heads, each literally, in one call", async () => {
+    const lane = await commitFile(wt, "b.txt", "b\n", "lane adds b");
+    await git(["branch", "lane/xy", "main"], { cwd: repo });
+    const heads = await branchHeads(repo, ["lane/x", "main", "nope", "lane/*", "-v"]);
+    expect([...heads.entries()].sort()).toEqual([
+      ["lane/x", lane],
+      ["main", await resolveCommit(repo, "main")],
+    ]);
+    expect((await branchHeads(repo, ["lane"])).size).toBe(0); // a prefix of lane/x is not lane/x
   });
 });
 

@@ -6,7 +6,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "@/lib/errors";
-import { resolveCommit } from "./repo";
+import { FULL_SHA, resolveCommit } from "./repo";
 import { git, GitFailure } from "./runner";
 
 /**
@@ -35,6 +35,29 @@ export async function listBranchHeads(repo: string): Promise<Map<string, string>
     if (!line) continue;
     const [ref = "", sha = ""] = line.split("\0");
     heads.set(ref.replace(/^refs\/heads\//, ""), sha);
+  }
+  return heads;
+}
+
+/**
+ * The heads of the named branches only (`git for-each-ref refs/heads/<name>…`, one process):
+ * short name → commit, with a name missing from the map when the branch does not exist. Cheaper
+ * than {@link listBranchHeads} in a repository with thousands of branches, and one process
+ * instead of one `rev-parse` per name. A pattern with no glob characters matches its ref exactly
+ * or refs below it as a directory, which git cannot have beside a branch of that name; branch
+ * names cannot hold glob characters (`git check-ref-format`), so each pattern is literal.
+ *
+ * @throws AppError from {@link git} if `repo` is not a repository.
+ */
+export async function branchHeads(repo: string, names: readonly string[]): Promise<Map<string, string>> {
+  const wanted = new Set(names.filter((n) => n && !/[\0*?[\\]/.test(n)));
+  const heads = new Map<string, string>();
+  if (wanted.size === 0) return heads;
+  const res = await git(["for-each-ref", "--format=%(refname)%00%(objectname)", "--", ...[...wanted].map((n) => `refs/heads/${n}`)], { cwd: repo });
+  for (const line of res.stdout.split("\n")) {
+    const [ref = "", sha = ""] = line.split("\0");
+    const name = ref.replace(/^refs\/heads\//, "");
+    if (wanted.has(name)) heads.set(name, sha);
   }
   return heads;
 }
@@ -101,6 +124,41 @@ export async function worktreeState(worktreePath: string): Promise<WorktreeState
   }
   if (ref === "HEAD") return { kind: "detached", head };
   return { kind: "branch", branch: ref.replace(/^refs\/heads\//, ""), head };
+}
+
+/**
+ * {@link worktreeState} read from the files git keeps for a linked worktree, without starting
+ * git: `<worktree>/.git` is a file `gitdir: <common>/worktrees/<name>` whose `HEAD` is
+ * `ref: refs/heads/<branch>` or a commit (gitrepository-layout(5), git-worktree(1) "DETAILS").
+ * `heads` (short branch name → commit, e.g. from {@link listBranchHeads}) supplies the branch's
+ * commit. Answers only the ordinary cases (gone, on a branch, detached); anything else (no `.git`
+ * file, a `.git` directory, an unreadable or odd gitdir) is null, and the caller asks git
+ * ({@link worktreeState}), which knows every case. Never throws.
+ */
+export async function worktreeStateFromFiles(worktreePath: string, heads: ReadonlyMap<string, string>): Promise<WorktreeState | null> {
+  let dotGit: string;
+  try {
+    dotGit = await fs.readFile(path.join(worktreePath, ".git"), "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return (await fs.stat(worktreePath).then(() => true, () => false)) ? null : { kind: "missing" };
+    return null; // EISDIR (a repository of its own), EACCES, …: git tells what it is
+  }
+  const gitdir = /^gitdir: (.+)$/m.exec(dotGit)?.[1]?.trim();
+  if (!gitdir) return null;
+  const adminDir = path.resolve(worktreePath, gitdir);
+  let head: string;
+  try {
+    // commondir marks a linked worktree's admin directory; without it git would read this differently.
+    await fs.access(path.join(adminDir, "commondir"));
+    head = (await fs.readFile(path.join(adminDir, "HEAD"), "utf8")).trim();
+  } catch {
+    return null;
+  }
+  const ref = /^ref: refs\/heads\/(.+)$/.exec(head)?.[1];
+  if (ref) return { kind: "branch", branch: ref, head: heads.get(ref) ?? null };
+  if (FULL_SHA.test(head)) return { kind: "detached", head };
+  return null;
 }
 
 export interface WorktreeEntry {

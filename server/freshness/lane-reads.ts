@@ -1,0 +1,51 @@
+/**
+ * The database reads freshness makes, shaped for batches: the few lane fields it needs (a scan of
+ * thousands of lanes reads no packets or checks) and each lane's newest event of a type in two
+ * queries for all lanes (no query per lane, no unbounded `IN` list).
+ */
+import type { Db } from "../store/db";
+
+/** The lane fields freshness reads, with its repository's path. */
+export const LANE_FIELDS = {
+  id: true,
+  repoId: true,
+  branch: true,
+  baseBranch: true,
+  baseSha: true,
+  worktreePath: true,
+  ahead: true,
+  behind: true,
+  repo: { select: { path: true } },
+} as const;
+
+/** A lane as {@link LANE_FIELDS} reads it. */
+export interface LaneWithRepo {
+  id: string;
+  repoId: string;
+  branch: string;
+  baseBranch: string;
+  baseSha: string | null;
+  worktreePath: string;
+  ahead: number | null;
+  behind: number | null;
+  repo: { path: string };
+}
+
+/** Ids per query when reading rows by id (well under SQLite's and PostgreSQL's bound-parameter limits). */
+const ID_CHUNK = 500;
+
+/**
+ * The payload of each lane's newest event of `type` (optionally only lanes of `repoId`): one
+ * grouped query for the newest ids, then the rows by id in chunks of {@link ID_CHUNK}.
+ * @returns lane id → parsed payload (lanes with no such event are absent)
+ */
+export async function latestEventPayloads<T>(db: Db, type: string, repoId?: string): Promise<Map<string, T>> {
+  const groups = await db.laneEvent.groupBy({ by: ["laneId"], where: { type, ...(repoId ? { repoId } : {}) }, _max: { id: true } });
+  const ids = groups.flatMap((g) => (g._max.id === null ? [] : [g._max.id]));
+  const out = new Map<string, T>();
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    const rows = await db.laneEvent.findMany({ where: { id: { in: ids.slice(i, i + ID_CHUNK) } }, select: { laneId: true, payload: true } });
+    for (const r of rows) if (r.laneId) out.set(r.laneId, JSON.parse(r.payload) as T);
+  }
+  return out;
+}
