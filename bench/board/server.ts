@@ -34,7 +34,7 @@ export async function startBenchServer(lanes: number, port: number): Promise<Ben
   const db = await openDatabase(dataDir);
   const repoId = "bench-repo";
   await db.repo.create({ data: { id: repoId, path: repoDir, name: "bench", mainBranch: "main" } });
-  if (lanes > 0) await seedLanes(db, { repoId, count: lanes, worktreeRoot: path.join(dataDir, "worktrees"), prefix: "b" });
+  if (lanes > 0) await seedLanes(db, { repoId, count: lanes, worktreeRoot: path.join(dataDir, "worktrees"), prefix: "b", repoPath: repoDir });
   await closeDatabase(db);
   // The same start as the tests' own servers (production build, no demo); it resolves once the
   // server prints its board URL. Its output is kept by the helper, not shown.

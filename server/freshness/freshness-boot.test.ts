@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventBus } from "../events/event-bus";
 import { EventLog } from "../events/event-log";
-import { aheadBehind, createWorktree } from "../git/git";
+import { aheadBehind, createWorktree, listWorktrees, worktreeState } from "../git/git";
 import { commitFile, initRepo, makeTempDir } from "../git/git.testing";
 import { closeDatabase, openDatabase, type Db } from "../store/db";
 import { seedLanes } from "../testing/seed-lanes";
@@ -79,5 +79,31 @@ describe("freshness at boot", () => {
     expect(await count("lane.commit.created")).toBe(10);
     expect(await count("branch.problem")).toBe(10);
     expect(await count("branch.stale_against_main")).toBe(30);
+  });
+});
+
+describe("seeded lanes with their repository", () => {
+  it("have branches and worktrees git itself lists and reads, and freshness finds nothing wrong", async () => {
+    const tmp = await makeTempDir("laneboard-seed-git-");
+    try {
+      const repo = await initRepo(path.join(tmp.dir, "repo"));
+      await commitFile(repo, "a.txt", "a\n", "add a");
+      const db = await openDatabase(path.join(tmp.dir, "data"));
+      try {
+        await db.repo.create({ data: { id: "r", path: repo, name: "r", mainBranch: "main" } });
+        const ids = await seedLanes(db, { repoId: "r", count: 5, worktreeRoot: path.join(tmp.dir, "wt"), prefix: "s", repoPath: repo });
+        const lanes = await db.lane.findMany({ orderBy: { createdAt: "asc" } });
+        expect((await listWorktrees(repo)).filter((w) => !w.main).map((w) => w.branch)).toEqual(lanes.map((l) => l.branch));
+        for (const l of lanes) expect(await worktreeState(l.worktreePath)).toMatchObject({ kind: "branch", branch: l.branch });
+        const tracker = new FreshnessTracker({ db, events: new EventLog(db, new EventBus()), safetyPollMs: 3_600_000 });
+        await tracker.refreshAll();
+        await tracker.stop();
+        for (const id of ids) expect(tracker.peek(id)).toMatchObject({ ahead: 0, behind: 0, worktree: "ok", problem: null });
+      } finally {
+        await closeDatabase(db);
+      }
+    } finally {
+      await tmp.cleanup();
+    }
   });
 });

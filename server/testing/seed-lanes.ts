@@ -4,6 +4,10 @@
  * without worktrees or processes, so thousands of settled lanes exist in about a second. The mix
  * is what a busy board holds: mostly finished and green, some red, some killed. Test helper only.
  */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { git } from "../git/runner";
+import { gitCommonDir } from "../git/refs";
 import type { Db } from "../store/db";
 
 export interface SeedOptions {
@@ -13,14 +17,24 @@ export interface SeedOptions {
   worktreeRoot: string;
   /** Branch prefix, so several seedings of one repo do not collide. */
   prefix?: string;
+  /**
+   * The repository's path, to give each lane what a real settled lane has: its branch (at the
+   * head of `main`, created with one `git update-ref --stdin`) and its worktree, registered as
+   * `git worktree add --no-checkout` registers one (the admin files in `.git/worktrees/<id>` and
+   * the worktree's `.git` file, gitrepository-layout(5)) without checking files out, so thousands
+   * exist in seconds and git, the freshness tracker and `git worktree list` see them as worktrees.
+   * Without it the lanes' branches and worktrees do not exist (a board of lanes cleaned up by hand).
+   */
+  repoPath?: string;
 }
 
 const WORDS = ["parser", "login", "cache", "search", "billing", "export", "upload", "metrics", "retry", "queue", "theme", "router"];
 const VERBS = ["Fix", "Add", "Refactor", "Speed up", "Document", "Test"];
 
 /** Insert `count` settled lanes with their events; returns their ids (oldest first). */
-export async function seedLanes(db: Db, { repoId, count, worktreeRoot, prefix = "seed" }: SeedOptions): Promise<string[]> {
+export async function seedLanes(db: Db, { repoId, count, worktreeRoot, prefix = "seed", repoPath }: SeedOptions): Promise<string[]> {
   const now = Date.now();
+  const baseSha = repoPath ? (await git(["rev-parse", "--verify", "refs/heads/main^{commit}"], { cwd: repoPath })).stdout.trim() : null;
   const lanes = [];
   const processes = [];
   const workers = [];
@@ -35,7 +49,7 @@ export async function seedLanes(db: Db, { repoId, count, worktreeRoot, prefix = 
       id, repoId, slug: branch.slice(5), objective: `${VERBS[i % VERBS.length]} the ${WORDS[(i * 7) % WORDS.length]} (${i})`, branch, baseBranch: "main",
       worktreePath: `${worktreeRoot}/${id}`, engine: "script", packet: JSON.stringify({ objective: `seeded ${i}`, repo: repoId, baseBranch: "main", branch, worker: { engine: "script", script: [{ op: "exit", code: 0 }] } }), state: kind, attempt: 1, lastExitCode: kind === "killed" ? null : 0,
       checks: kind === "killed" ? "{}" : JSON.stringify([{ index: 0, ...check, argv: check.command, startedAt: at.toISOString(), endedAt: at.toISOString() }]),
-      ahead: 1, behind: 0, createdAt: at, startedAt: at, endedAt: at, queuedAt: at,
+      ahead: baseSha ? 0 : 1, behind: 0, baseSha, createdAt: at, startedAt: at, endedAt: at, queuedAt: at,
     });
     processes.push({ id: `${id}-p`, laneId: id, role: "worker", command: "[]", cwd: "/", status: kind === "killed" ? "killed" : "exited", exitCode: kind === "killed" ? null : 0, logDir: "/nonexistent", stdoutPath: "/nonexistent/o", stderrPath: "/nonexistent/e", createdAt: at });
     workers.push({ id: `${id}-w`, laneId: id, engine: "script", state: kind === "killed" ? "killed" : "finished", attempt: 1, processId: `${id}-p`, createdAt: at, endedAt: at });
@@ -54,9 +68,25 @@ export async function seedLanes(db: Db, { repoId, count, worktreeRoot, prefix = 
     }
     if (kind === "killed") ev("lane.killed", { by: "seed", signal: "SIGTERM", graceMs: 0 });
   }
+  if (repoPath && baseSha) await createBranchesAndWorktrees(repoPath, baseSha, lanes);
   await db.lane.createMany({ data: lanes });
   await db.process.createMany({ data: processes });
   await db.worker.createMany({ data: workers });
   await db.laneEvent.createMany({ data: events });
   return lanes.map((l) => l.id);
+}
+
+/** Branches at `baseSha` and registered worktrees (no checkout) for seeded lanes; see {@link SeedOptions.repoPath}. */
+async function createBranchesAndWorktrees(repoPath: string, baseSha: string, lanes: { id: string; branch: string; worktreePath: string }[]): Promise<void> {
+  await git(["update-ref", "--stdin"], { cwd: repoPath, input: lanes.map((l) => `create refs/heads/${l.branch} ${baseSha}\n`).join("") });
+  const common = await gitCommonDir(repoPath);
+  for (const lane of lanes) {
+    const admin = path.join(common, "worktrees", lane.id);
+    await fs.mkdir(admin, { recursive: true });
+    await fs.mkdir(lane.worktreePath, { recursive: true });
+    await fs.writeFile(path.join(admin, "HEAD"), `ref: refs/heads/${lane.branch}\n`);
+    await fs.writeFile(path.join(admin, "commondir"), "../..\n");
+    await fs.writeFile(path.join(admin, "gitdir"), `${path.join(lane.worktreePath, ".git")}\n`);
+    await fs.writeFile(path.join(lane.worktreePath, ".git"), `gitdir: ${admin}\n`);
+  }
 }
