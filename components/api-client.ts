@@ -22,7 +22,7 @@ import {
   type RepoView,
 } from "@/lib/api";
 import { ApiError } from "@/lib/api-error";
-import { MergeReadinessSchema, MergeResultSchema, ProcessViewSchema, type MergeReadiness, type MergeResult, type ProcessView } from "@/lib/api";
+import { LanePageSchema, MergeReadinessSchema, MergeResultSchema, ProcessViewSchema, type MergeReadiness, type MergeResult, type ProcessView } from "@/lib/api";
 import { LogRangeSchema, type LogRange } from "@/lib/log-range";
 import { CleanupResultSchema, LaneAttemptsSchema, LaneDiffFileSchema, LaneDiffSchema, type CleanupResult, type LaneAttempts, type LaneDiff, type LaneDiffFile } from "@/lib/review-api";
 import { PromptResponseSchema, type PromptResponse } from "@/lib/worker-api";
@@ -77,6 +77,9 @@ const lanePath = (id: string) => `/api/v1/lanes/${encodeURIComponent(id)}`;
 export const api = {
   /** `GET /api/v1/board`: every repo and lane, plus the event cursor of the snapshot. */
   board: (): Promise<BoardResponse> => request("/api/v1/board", BoardResponseSchema),
+  /** `GET /api/v1/lanes?ids=`: the views of these lanes (at most MAX_LANE_IDS; unknown ids left out). */
+  lanesByIds: async (ids: readonly string[]): Promise<LaneView[]> =>
+    (await request(`/api/v1/lanes?limit=${ids.length}&ids=${ids.map(encodeURIComponent).join(",")}`, LanePageSchema)).items,
   /** `GET /api/v1/lanes/:id`. */
   lane: (id: string): Promise<LaneView> => request(lanePath(id), LaneViewSchema),
   /** `GET /api/v1/lanes/:id/logs?limit=[&processId=]`: the newest `limit` lines (1..100000) of the current attempt, or of one process. */

@@ -47,6 +47,9 @@ describe("RealtimeClient", () => {
   let client: RealtimeClient;
   let invalidations: string[];
   let invalidated: Set<() => void>;
+  /** The ids of each `fetchLanes` call, and the views it answers with (the server's, in these tests). */
+  let lanesFetched: string[][];
+  let serverLanes: Map<string, LaneView>;
 
   beforeEach(async () => {
     http = createServer();
@@ -67,6 +70,8 @@ describe("RealtimeClient", () => {
     qc.setQueryData<BoardResponse>(laneKeys.board, { repos: [], lanes: [lane], cursor: 1 });
     invalidations = [];
     invalidated = new Set();
+    lanesFetched = [];
+    serverLanes = new Map([[lane.id, lane]]);
     const original = qc.invalidateQueries.bind(qc);
     qc.invalidateQueries = ((filters?: { queryKey?: readonly unknown[] }) => {
       invalidations.push(JSON.stringify(filters?.queryKey));
@@ -76,6 +81,11 @@ describe("RealtimeClient", () => {
     client = new RealtimeClient(qc, {
       createSocket: () => io(url, { autoConnect: false, transports: ["websocket"], reconnectionDelay: 10, reconnectionDelayMax: 20 }) as LaneSocket,
       invalidateWaitMs: 20,
+      fetchLanes: async (ids) => {
+        lanesFetched.push([...ids]);
+        for (const cb of invalidated) cb();
+        return ids.flatMap((id) => serverLanes.get(id) ?? []);
+      },
       fetchEvents: async (after: number, limit: number): Promise<EventsResponse> => {
         const events = log.filter((e) => e.id > after).slice(0, limit);
         return { events, cursor: events.at(-1)?.id ?? after };
@@ -96,19 +106,47 @@ describe("RealtimeClient", () => {
   const connected = () => when(client.subscribeStatus, () => client.getStatus() === "connected");
   const boardLane = () => qc.getQueryData<BoardResponse>(laneKeys.board)!.lanes[0]!;
 
-  it("patches the board from lane:event at once and invalidates once per burst", async () => {
+  it("patches the board from lane:event at once and refetches only the touched lane, once per burst", async () => {
     client.start();
     await connected();
     const boardKey = JSON.stringify(laneKeys.board);
-    const firstFlush = when(onInvalidate, () => invalidations.includes(boardKey));
+    const firstFlush = when(onInvalidate, () => lanesFetched.length > 0);
+    serverLanes.set("L1", { ...lane, state: "finished", objective: "as the server says", lastEvent: { id: 3, type: "lane.state_changed", at: lane.createdAt } });
     ioServer.emit("lane:event", stateChanged(2, "running", "checking"));
     ioServer.emit("lane:event", stateChanged(3, "checking", "finished"));
     ioServer.emit("lane:event", { id: 4, nonsense: true } as unknown as LaneEvent);
     await firstFlush;
     expect(boardLane().state).toBe("finished");
     expect(client.cursor).toBe(3);
-    expect(invalidations.filter((k) => k === boardKey)).toHaveLength(1);
+    expect(lanesFetched).toEqual([["L1"]]);
+    await when((cb) => qc.getQueryCache().subscribe(cb), () => boardLane().objective === "as the server says");
+    expect(invalidations).not.toContain(boardKey); // 1,000 lanes of JSON are not fetched for one lane's change
     expect(invalidations).toContain(JSON.stringify(laneKeys.detail("L1")));
+  });
+
+  it("refreshes nothing for an event that changes nothing on the board, the whole board for a board-wide one or while lanes are queued", async () => {
+    client.start();
+    await connected();
+    const boardKey = JSON.stringify(laneKeys.board);
+    const laneless = (id: number, type: string, payload: unknown) => ({ id, v: 1, laneId: null, repoId: null, at: lane.createdAt, type, payload }) as unknown as LaneEvent;
+    // In one window with a lane's event: had the disk event asked for the board, the batch would refetch all of it.
+    const laneFetch = when(onInvalidate, () => lanesFetched.length > 0);
+    ioServer.emit("lane:event", laneless(2, "disk.space_freed", { dir: "/data", freeBytes: 1 << 30 }));
+    ioServer.emit("lane:event", stateChanged(3, "running", "checking"));
+    await laneFetch;
+    expect(lanesFetched).toEqual([["L1"]]);
+    expect(invalidations).not.toContain(boardKey);
+    const wide = when(onInvalidate, () => invalidations.includes(boardKey));
+    ioServer.emit("lane:event", laneless(4, "scheduler.decision", { kind: "rate_limits_changed", limits: {} }));
+    await wide;
+    expect(client.cursor).toBe(4);
+    expect(lanesFetched).toHaveLength(1);
+
+    qc.setQueryData<BoardResponse>(laneKeys.board, { repos: [], lanes: [lane, { ...lane, id: "L2", state: "queued" }], cursor: 4 });
+    const queued = when(onInvalidate, () => invalidations.filter((k) => k === boardKey).length === 2);
+    ioServer.emit("lane:event", stateChanged(5, "checking", "finished"));
+    await queued;
+    expect(lanesFetched).toHaveLength(1);
   });
 
   it("catches up from the cursor after a reconnect, then invalidates every lane query", async () => {

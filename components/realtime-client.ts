@@ -3,8 +3,13 @@
  * (TkDodo: "the socket says *that* something changed; React Query owns the data").
  *
  * - `lane:event` → patch the cached board / lane / event list with the event's delta
- *   (lane-patch.ts), remember the cursor (the newest event id seen), and invalidate the board and
- *   the touched lanes through a trailing batcher, so a burst of events costs one refetch.
+ *   (lane-patch.ts), remember the cursor (the newest event id seen), and refresh what the events
+ *   touched through a trailing batcher, so a burst of events costs one request: the touched lanes
+ *   only (`GET /api/v1/lanes?ids=`, merged into the cached board), or the whole board when a
+ *   board-wide event came (a repo, the scheduler's caps), when too many lanes were touched, or
+ *   while lanes are queued (every start moves their places). Events that change nothing on the
+ *   board (policy, tokens, disk) refresh nothing. At 1,000 lanes the board is megabytes of JSON,
+ *   and refetching it a few times a second kept the browser's main thread busy.
  * - on every (re)connect → fetch `GET /api/v1/events?after=<cursor>` page by page, apply those
  *   events the same way, then invalidate every lane query: nothing missed while disconnected
  *   stays missed. Lane subscriptions are renewed (Socket.IO forgets rooms on reconnect).
@@ -18,7 +23,7 @@
 import type { QueryClient } from "@tanstack/react-query";
 import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
-import type { BoardResponse, EventsResponse, LaneView, LogLine } from "@/lib/api";
+import { MAX_LANE_IDS, type BoardResponse, type EventsResponse, type LaneView, type LogLine } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
 import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
 import { ServerToClient, SubscribeAckSchema, type ClientToServerEvents, type ServerToClientEvents } from "@/lib/socket-events";
@@ -69,6 +74,25 @@ export interface RealtimeOptions {
   invalidateWaitMs?: number;
   /** Loads missed events (default: `GET /api/v1/events` on the same origin). */
   fetchEvents?: (after: number, limit: number) => Promise<EventsResponse>;
+  /** Loads some lanes' views (default: `GET /api/v1/lanes?ids=` on the same origin). */
+  fetchLanes?: (ids: readonly string[]) => Promise<LaneView[]>;
+}
+
+/** Lane-less events that change the board document: repos, and the scheduler's queue (caps, limits, budgets). */
+const BOARD_WIDE = /^(repo|scheduler)\./;
+
+const isNewer = (next: LaneView, cur: LaneView) => (next.lastEvent?.id ?? 0) >= (cur.lastEvent?.id ?? 0);
+
+/** The board with `views` put in: each replaces its lane unless a live event already made that newer; lanes not on the board yet (new ones) go last, as the newest. */
+export function mergeLanes(board: BoardResponse, views: readonly LaneView[]): BoardResponse {
+  const byId = new Map(views.map((v) => [v.id, v]));
+  const lanes = board.lanes.map((l) => {
+    const v = byId.get(l.id);
+    if (!v) return l;
+    byId.delete(l.id);
+    return isNewer(v, l) ? v : l;
+  });
+  return { ...board, lanes: byId.size ? [...lanes, ...byId.values()] : lanes };
 }
 
 export class RealtimeClient {
@@ -87,8 +111,12 @@ export class RealtimeClient {
   ) {
     // Key "" stands for the board itself; other keys are lane ids.
     this.#invalidate = createBatcher((keys) => {
-      void queryClient.invalidateQueries({ queryKey: laneKeys.board });
-      for (const id of keys) if (id) void queryClient.invalidateQueries({ queryKey: laneKeys.detail(id) });
+      const ids = [...keys].filter((k) => k !== "");
+      for (const id of ids) void queryClient.invalidateQueries({ queryKey: laneKeys.detail(id) });
+      const board = queryClient.getQueryData<BoardResponse>(laneKeys.board);
+      if (!board || keys.has("") || ids.length > MAX_LANE_IDS || board.lanes.some((l) => l.state === "queued")) {
+        void queryClient.invalidateQueries({ queryKey: laneKeys.board });
+      } else if (ids.length > 0) void this.#refreshLanes(ids);
     }, options.invalidateWaitMs ?? 250);
   }
 
@@ -235,7 +263,19 @@ export class RealtimeClient {
       qc.setQueryData<LaneView>(laneKeys.detail(ev.laneId), (lane) => (lane ? applyLaneEvent(lane, ev) : lane));
       qc.setQueryData<readonly LaneEvent[]>(laneKeys.events(ev.laneId), (list) => (list ? appendLaneEvent(list, ev) : list));
     }
-    this.#invalidate.push(ev.laneId ?? "");
+    if (ev.laneId) this.#invalidate.push(ev.laneId);
+    else if (BOARD_WIDE.test(ev.type)) this.#invalidate.push("");
+  }
+
+  /** Refetch some lanes and put them into the cached board; on failure refetch the board instead. */
+  async #refreshLanes(ids: readonly string[]): Promise<void> {
+    const qc = this.queryClient;
+    try {
+      const views = await (this.options.fetchLanes ?? api.lanesByIds)(ids);
+      qc.setQueryData<BoardResponse>(laneKeys.board, (board) => (board ? mergeLanes(board, views) : board));
+    } catch {
+      void qc.invalidateQueries({ queryKey: laneKeys.board });
+    }
   }
 
   /**

@@ -100,7 +100,19 @@ export const LaneViewSchema = z.object({
 export type LaneView = z.infer<typeof LaneViewSchema>;
 
 /** `GET /api/v1/lanes?repoId=&limit=&cursor=` → one page of lanes in creation order (lib/paging.ts). */
-export const LaneListQuerySchema = PageQuerySchema.extend({ repoId: z.string().min(1).optional().describe("Only this repo's lanes") });
+/** At most this many ids in `GET /api/v1/lanes?ids=`. */
+export const MAX_LANE_IDS = 100;
+export const LaneListQuerySchema = PageQuerySchema.extend({
+  repoId: z.string().min(1).optional().describe("Only this repo's lanes"),
+  ids: z
+    .string()
+    .min(1)
+    .max(MAX_LANE_IDS * 64)
+    .transform((v) => v.split(","))
+    .pipe(z.array(z.string().min(1).max(63)).max(MAX_LANE_IDS))
+    .optional()
+    .describe(`Only these lanes (comma-separated ids, at most ${MAX_LANE_IDS}); unknown ids are left out. What a board refreshes after lane events instead of the whole board.`),
+});
 export const LanePageSchema = pageOf(LaneViewSchema);
 
 export const ProcessViewSchema = z.object({

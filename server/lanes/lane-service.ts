@@ -52,6 +52,8 @@ function withRepoLock<T>(repoId: string, fn: () => Promise<T>): Promise<T> {
 
 export class LaneService {
   #accepting = true;
+  /** The last unnarrowed board body and what it was made of. */
+  #board: { lanes: Buffer; repos: string; cursor: number; body: Buffer } | null = null;
 
   constructor(private readonly deps: LaneServiceDeps) {}
 
@@ -272,7 +274,7 @@ export class LaneService {
    * One page of lanes in creation order (`GET /api/v1/lanes`; cursor pagination, lib/paging.ts).
    * @throws AppError invalid_input (field `cursor`) for a cursor this API did not give
    */
-  page(opts: { repoId?: string; limit: number; cursor?: string }): Promise<Page<LaneView>> {
+  page(opts: { repoId?: string; ids?: readonly string[]; limit: number; cursor?: string }): Promise<Page<LaneView>> {
     return this.deps.views.page(opts);
   }
 
@@ -287,16 +289,22 @@ export class LaneService {
   }
 
   /**
-   * {@link board} as the JSON text `GET /api/v1/board` sends: the same document, assembled from
-   * the read model's cached per-lane JSON instead of serializing thousands of views per request.
+   * {@link board} as the UTF-8 JSON `GET /api/v1/board` sends: the same document, assembled from
+   * the read model's cached per-lane bytes instead of serializing thousands of views per request.
+   * While nothing in it changed (no lane, repo or event cursor), the answer is the same Buffer
+   * object, so a caller may key what it derives from it (an ETag, a compressed copy) by identity.
    * `repoIds` (a token limited to repos): only those repos and their lanes; null or absent: all.
    */
-  async boardJson(opts: { repoIds?: ReadonlySet<string> | null } = {}): Promise<string> {
+  async boardBody(opts: { repoIds?: ReadonlySet<string> | null } = {}): Promise<Buffer> {
     const only = opts.repoIds ?? null;
     const cursor = await this.deps.events.latestId();
-    const [allRepos, lanes] = await Promise.all([this.deps.repos.list(), this.deps.views.listJson({ repoIds: only })]);
-    const repos = only ? allRepos.filter((r) => only.has(r.id)) : allRepos;
-    return `{"repos":${JSON.stringify(repos)},"lanes":${lanes},"cursor":${JSON.stringify(cursor)}}`;
+    const [allRepos, lanes] = await Promise.all([this.deps.repos.list(), this.deps.views.listBody({ repoIds: only })]);
+    const repos = JSON.stringify(only ? allRepos.filter((r) => only.has(r.id)) : allRepos);
+    const last = this.#board;
+    if (!only && last && last.lanes === lanes && last.repos === repos && last.cursor === cursor) return last.body;
+    const body = Buffer.concat([Buffer.from(`{"repos":${repos},"lanes":`), lanes, Buffer.from(`,"cursor":${JSON.stringify(cursor)}}`)]);
+    if (!only) this.#board = { lanes, repos, cursor, body };
+    return body;
   }
 
   /**

@@ -145,7 +145,7 @@ describe("LaneViews, the incremental lane read model", () => {
       await quiesce();
       // Read some steps but not others, so a sync sometimes applies several writes at once.
       if (rand(2) === 0) {
-        const [incremental, json, scratch] = [await views.list(), JSON.parse(await views.listJson()) as unknown, await fromScratch()];
+        const [incremental, json, scratch] = [await views.list(), JSON.parse((await views.listBody()).toString("utf8")) as unknown, await fromScratch()];
         expect(incremental, `step ${step}: ${name}`).toEqual(scratch);
         expect(json, `step ${step}: ${name} (JSON)`).toEqual(scratch);
       }

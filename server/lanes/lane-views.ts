@@ -15,7 +15,9 @@
  *   scheduler's ledger, `baseMoved` from the freshness tracker, the summary folded from the bus)
  *   is read from those in-memory services each time a view is composed;
  * - each lane's JSON text is kept with the values it was made from and reused while none of them
- *   changed, so the board's body ({@link LaneViews.listJson}) is mostly a join of cached strings.
+ *   changed, encoded as UTF-8 once, so the board's body ({@link LaneViews.listBody}) is a join of
+ *   cached bytes, and the very same buffer while no lane changed (so the HTTP layer can keep its
+ *   ETag and compressed form by identity).
  *
  * After a restart the first read (or {@link LaneViews.warm} at boot) loads every lane once.
  * Reads are consistent with the database at the moment they start: a read after a write and its
@@ -54,13 +56,20 @@ interface JsonMemo {
   costUsd: number;
   summary: LaneSummary | undefined;
   baseMoved: boolean | null;
-  json: string;
+  /** The view's JSON text as UTF-8. */
+  bytes: Buffer;
 }
+
+const OPEN = Buffer.from("[");
+const COMMA = Buffer.from(",");
+const CLOSE = Buffer.from("]");
 
 export class LaneViews {
   /** laneId → its row-derived view part; complete once {@link #loaded}. */
   readonly #bases = new Map<string, LaneBase>();
   readonly #json = new Map<string, JsonMemo>();
+  /** The last unfiltered list body and the per-lane buffers it joined (reused while all are the same). */
+  #list: { parts: Buffer[]; body: Buffer } | null = null;
   /** Lane ids oldest first (createdAt, then id); null when it must be sorted again. */
   #order: string[] | null = null;
   /** The newest `LaneEvent.id` whose lane is reflected in {@link #bases}. */
@@ -110,11 +119,12 @@ export class LaneViews {
 
   /**
    * One page of views in creation order, after `cursor` (keyset pagination, server/store/keyset.ts),
-   * from the same cached lanes as {@link list}.
+   * from the same cached lanes as {@link list}; `ids`: only those lanes (unknown ones left out).
    * @throws AppError invalid_input (field `cursor`) for a cursor this API did not give
    */
-  async page(opts: { repoId?: string; limit: number; cursor?: string }): Promise<Page<LaneView>> {
-    const bases = await this.#current(opts.repoId);
+  async page(opts: { repoId?: string; ids?: readonly string[]; limit: number; cursor?: string }): Promise<Page<LaneView>> {
+    const only = opts.ids ? new Set(opts.ids) : null;
+    const bases = (await this.#current(opts.repoId)).filter((b) => !only || only.has(b.row.id));
     const after = opts.cursor ? decodeCursor(opts.cursor) : null;
     const at = after ? bases.findIndex(({ row }) => row.createdAt.getTime() > after.createdAt.getTime() || (row.createdAt.getTime() === after.createdAt.getTime() && row.id > after.id)) : 0;
     const rest = at < 0 ? [] : bases.slice(at, at + opts.limit + 1);
@@ -123,16 +133,24 @@ export class LaneViews {
   }
 
   /**
-   * The JSON text of {@link list}'s answer (the same text `JSON.stringify` gives), from per-lane
-   * cached JSON; `repoIds` (null: all) narrows it to those repos' lanes.
+   * The JSON text of {@link list}'s answer (the same text `JSON.stringify` gives) as UTF-8, joined
+   * from per-lane cached bytes; `repoIds` (null: all) narrows it to those repos' lanes. While no
+   * lane's view changed, the unnarrowed answer is the same Buffer object as last time.
    */
-  async listJson(opts: { repoId?: string; repoIds?: ReadonlySet<string> | null } = {}): Promise<string> {
-    let bases = await this.#current(opts.repoId);
+  async listBody(opts: { repoIds?: ReadonlySet<string> | null } = {}): Promise<Buffer> {
+    let bases = await this.#current();
     const only = opts.repoIds;
     if (only) bases = bases.filter((b) => only.has(b.row.repoId));
     const summaries = await this.deps.summaries.getMany(bases.map((b) => b.row.id));
-    const parts = bases.map((base) => this.#jsonOf(base, summaries.get(base.row.id)));
-    return `[${parts.join(",")}]`;
+    const parts = bases.map((base) => this.#bytesOf(base, summaries.get(base.row.id)));
+    const prev = this.#list;
+    if (!only && prev && prev.parts.length === parts.length && parts.every((p, i) => p === prev.parts[i])) return prev.body;
+    const chunks: Buffer[] = [OPEN];
+    parts.forEach((p, i) => chunks.push(...(i ? [COMMA, p] : [p])));
+    chunks.push(CLOSE);
+    const body = Buffer.concat(chunks);
+    if (!only) this.#list = { parts, body };
+    return body;
   }
 
   /** The cached bases of every lane (of one repo), oldest first, after catching up with the database. */
@@ -229,19 +247,19 @@ export class LaneViews {
     };
   }
 
-  /** The lane's view as JSON, reused while its base and the moving values it was made from stay the same. */
-  #jsonOf(base: LaneBase, summary: LaneSummary | undefined): string {
+  /** The lane's view as UTF-8 JSON, reused while its base and the moving values it was made from stay the same. */
+  #bytesOf(base: LaneBase, summary: LaneSummary | undefined): Buffer {
     const id = base.row.id;
     const memo = this.#json.get(id);
     // A queued lane's place and wait reason move with every other lane: never reused.
     if (base.row.state !== "queued") {
       const used = this.deps.scheduler.settings.laneUsage(base.row);
       const baseMoved = this.deps.freshness.peek(id)?.baseMoved ?? null;
-      if (memo && memo.base === base && memo.summary === summary && memo.baseMoved === baseMoved && memo.tokens === used.tokens && memo.costUsd === used.costUsd) return memo.json;
-      const json = JSON.stringify(this.#view(base, summary));
-      this.#json.set(id, { base, summary, baseMoved, tokens: used.tokens, costUsd: used.costUsd, json });
-      return json;
+      if (memo && memo.base === base && memo.summary === summary && memo.baseMoved === baseMoved && memo.tokens === used.tokens && memo.costUsd === used.costUsd) return memo.bytes;
+      const bytes = Buffer.from(JSON.stringify(this.#view(base, summary)));
+      this.#json.set(id, { base, summary, baseMoved, tokens: used.tokens, costUsd: used.costUsd, bytes });
+      return bytes;
     }
-    return JSON.stringify(this.#view(base, summary));
+    return Buffer.from(JSON.stringify(this.#view(base, summary)));
   }
 }

@@ -3,7 +3,7 @@
  * second axis). A limited caller reaches a lane, process or repo only when its repo is in the
  * token's list, and nothing server-wide (caps, budgets, rate limits, the queue, tokens).
  * Collections (the lane list, events) are narrowed to the caller's repos by their handlers with
- * {@link repoFilterFor}; the board by the lane read model (`LaneService.boardJson({ repoIds })`).
+ * {@link repoFilterFor}; the board by the lane read model (`LaneService.boardBody({ repoIds })`).
  */
 import { AppError } from "@/lib/errors";
 import type { Caller } from "@/server/auth/auth-service";

@@ -1,11 +1,13 @@
 import { BoardResponseSchema } from "@/lib/api";
+import { cachedJsonResponse } from "../../_lib/cached-body";
 import { route } from "../../_lib/handler";
 
 export const dynamic = "force-dynamic";
 
 export const GET = route(
-  // The read model's JSON text (server/lanes/lane-views.ts), narrowed to a repo-limited caller's repos, sent as is.
-  async ({ rt, caller }) => new Response(await rt.lanes.boardJson({ repoIds: caller.repos }), { headers: { "content-type": "application/json" } }),
+  // The read model's JSON bytes (server/lanes/lane-views.ts), narrowed to a repo-limited caller's
+  // repos, sent as is: the same bytes while nothing changed, so their ETag and gzip are made once.
+  async ({ req, rt, caller }) => cachedJsonResponse(req, await rt.lanes.boardBody({ repoIds: caller.repos })),
   {
     scope: "read",
     summary: "The board: every repo and lane, with the event cursor of the snapshot",
