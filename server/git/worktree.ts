@@ -10,7 +10,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "@/lib/errors";
 import { withCheckoutHookOnly } from "./checkout-hook";
-import { assertValidBranchName, branchExists, resolveCommit } from "./repo";
+import { assertValidBranchName, branchExists, resolveRevisions } from "./repo";
 import { git, GitFailure, lastLine, type GitResult } from "./runner";
 
 /** Timeout for `git worktree add` in ms: it checks out a full tree, which can be slow. */
@@ -78,10 +78,12 @@ export async function createWorktree(input: CreateWorktreeInput): Promise<{ base
   assertAbsolute(worktreePath, "worktreePath");
   await assertValidBranchName(branch);
   return serializedFor(repoPath, async () => {
-    if (await branchExists(repoPath, branch)) throw new AppError("branch_exists", `branch '${branch}' already exists in ${repoPath}`);
+    // One git process answers both: does the branch exist, and which commit is the base.
+    const [existing, baseSha] = await resolveRevisions(repoPath, [`refs/heads/${branch}`, `${base}^{commit}`]);
+    if (existing) throw new AppError("branch_exists", `branch '${branch}' already exists in ${repoPath}`);
     const occupancy = await isNonEmptyDirOrFile(worktreePath);
     if (occupancy === "occupied") throw new AppError("already_exists", `worktree path is already in use: ${worktreePath}`);
-    const baseSha = await resolveCommit(repoPath, base);
+    if (!baseSha) throw new AppError("not_found", `no commit named ${JSON.stringify(base)} in ${repoPath}`);
     await fs.mkdir(path.dirname(worktreePath), { recursive: true });
 
     let res: GitResult | undefined;

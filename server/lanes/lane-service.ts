@@ -137,7 +137,10 @@ export class LaneService {
       throw err;
     }
     this.deps.onLaneCreated(lane.id);
-    await this.deps.scheduler.kick();
+    // Answer with the queued lane now; whether and when it starts is the scheduler's decision,
+    // said by its events (lane.queued, lane.state_changed). Waiting for the dispatch pass made the
+    // answer as slow as starting a worker.
+    void this.deps.scheduler.kick();
     return this.get(lane.id);
   }
 
