@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import type { LaneView, ProcessView } from "@/lib/api";
-import { expect, pidsInGroup, sigkill, startServer as startOwn, test } from "./support";
+import { expect, ownApi, pidsInGroup, sigkill, startServer as startOwn, test } from "./support";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 4; // +1 is the model server (playwright.config.ts)
 const base = `http://127.0.0.1:${PORT}`;
@@ -23,13 +23,7 @@ const startServer = async (dataDir: string): Promise<ChildProcess> => {
   return own.child;
 };
 
-async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
-  const res = await fetch(base + url, { method, body: body === undefined ? undefined : JSON.stringify(body), headers });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const api = ownApi(() => ({ url: base, token }));
 
 test("lanes survive a SIGKILLed server: reattach, exit recorded while down, no lost or doubled lines", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "laneboard-restart-"));

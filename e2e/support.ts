@@ -100,3 +100,20 @@ export function pidsInGroup(pgid: number): number[] {
 }
 
 export { sigkill, startServer, type OwnServer } from "@/server/testing/server-process";
+
+/**
+ * A JSON client of a server process a spec started itself (its own port and data dir), for specs
+ * whose servers come and go: `url` and `token` are read at each call, so one client follows every
+ * restart. Resolves with the parsed body.
+ * @throws Error naming the method, path, status and body for any answer other than 2xx
+ */
+export function ownApi(at: () => { url: string; token: string }) {
+  return async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+    const { url: origin, token } = at();
+    const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
+    const res = await fetch(origin + url, { method, body: body === undefined ? undefined : JSON.stringify(body), headers });
+    const json = (await res.json()) as T;
+    if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+}
