@@ -102,16 +102,38 @@ export function pidsInGroup(pgid: number): number[] {
 export { sigkill, startServer, type OwnServer } from "@/server/testing/server-process";
 
 /**
+ * `fetch`, sent once more on a new connection when the first attempt got no answer because the
+ * pooled keep-alive connection it went out on was being closed by the server (its keep-alive
+ * timeout, 5 s, ran out at that moment: undici's `SocketError: other side closed`, code
+ * `UND_ERR_SOCKET`; nodejs/undici#3141). Only requests that are safe to send twice are: GET and
+ * HEAD, and any request carrying an `Idempotency-Key` (the server answers a repeat with the first
+ * answer). Any other failure, and any answer, is passed on as it is.
+ */
+export async function fetchOnce(url: string, init: RequestInit = {}): Promise<Response> {
+  const method = (init.method ?? "GET").toUpperCase();
+  const repeatable = method === "GET" || method === "HEAD" || new Headers(init.headers).has("idempotency-key");
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const code = (err as { cause?: { code?: unknown } }).cause?.code;
+    if (!repeatable || code !== "UND_ERR_SOCKET") throw err;
+    return fetch(url, init);
+  }
+}
+
+/**
  * A JSON client of a server process a spec started itself (its own port and data dir), for specs
  * whose servers come and go: `url` and `token` are read at each call, so one client follows every
- * restart. Resolves with the parsed body.
+ * restart. Resolves with the parsed body. Requests go out through {@link fetchOnce}: pass
+ * `idempotencyKey` for a POST that must survive a keep-alive connection closed under it.
  * @throws Error naming the method, path, status and body for any answer other than 2xx
  */
 export function ownApi(at: () => { url: string; token: string }) {
-  return async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+  return async function api<T>(method: string, url: string, body?: unknown, idempotencyKey?: string): Promise<T> {
     const { url: origin, token } = at();
-    const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
-    const res = await fetch(origin + url, { method, body: body === undefined ? undefined : JSON.stringify(body), headers });
+    const headers: Record<string, string> = { "content-type": "application/json", authorization: `Bearer ${token}` };
+    if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
+    const res = await fetchOnce(origin + url, { method, body: body === undefined ? undefined : JSON.stringify(body), headers });
     const json = (await res.json()) as T;
     if (!res.ok) throw new Error(`${method} ${url} → ${res.status} ${JSON.stringify(json)}`);
     return json;
