@@ -135,3 +135,19 @@ export function freeBytes(dir: string): number {
   const s = fs.statfsSync(dir);
   return s.bavail * s.bsize;
 }
+
+/** Process groups of every live process whose command line mentions `text` (a spec's own work dir), for cleanup. */
+export function groupsMentioning(text: string): number[] {
+  const groups = new Set<number>();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (!fs.readFileSync(`/proc/${name}/cmdline`, "utf8").includes(text)) continue;
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      groups.add(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]));
+    } catch {
+      // ended while we looked
+    }
+  }
+  return [...groups].filter((g) => g > 1 && g !== process.pid);
+}

@@ -17,7 +17,7 @@ import path from "node:path";
 import type { LaneView, ProcessView } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
 import { expect, fetchOnce, ownApi, pidsInGroup, sigkill, startServer, test, type OwnServer } from "./support";
-import { checkPrinterLines, childrenOf, freeBytes, linesWritten, printerScript, refSha, stdoutOfDownload, until } from "./chaos-support";
+import { checkPrinterLines, childrenOf, freeBytes, groupsMentioning, linesWritten, printerScript, refSha, stdoutOfDownload, until } from "./chaos-support";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 5; // +1 model server, +2..+4 other specs' own servers
 const LANES = Number(process.env.LANEBOARD_CHAOS_LANES ?? 100);
@@ -227,7 +227,8 @@ test("100 lanes at 1,000 lines/s survive 5 SIGKILLs (in a kill's grace period, i
     console.log(`[chaos] ${JSON.stringify(figures)}`);
   } finally {
     if (server) await kill();
-    for (const l of lanes) if (pidsInGroup(l.pgid).length) process.kill(-l.pgid, "SIGKILL");
+    // Every lane's command names the work dir (its go and stop files): the late lanes too, whose groups are not listed.
+    for (const g of new Set([...lanes.map((l) => l.pgid), ...groupsMentioning(work)])) if (pidsInGroup(g).length) process.kill(-g, "SIGKILL");
     if (mounted) execFileSync("umount", ["-l", dataDir], { stdio: "ignore" });
     fs.rmSync(dataDir, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });
