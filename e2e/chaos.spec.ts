@@ -8,7 +8,15 @@
  * in order, each merge is either whole (base at the merge commit, `lane.merged`) or absent (base
  * untouched, a warning saying so), and no lane was started twice (one `lane.started` each).
  *
- * Sizes come from LANEBOARD_CHAOS_LANES (default 100) and LANEBOARD_CHAOS_RATE (lines/s, 1000).
+ * Sizes come from the environment, so one spec serves both runs. Its defaults are the suite's
+ * variant (`npm test`: the same phases and checks at 12 lanes × 200 lines/s, printing until the
+ * disk fills, a 5 s grace period, a 128 MiB tmpfs); `npm run chaos` runs the full size (100 lanes
+ * × 1,000 lines/s for 60 s, 15 s grace, 512 MiB), figures in README.md.
+ * - LANEBOARD_CHAOS_LANES: printing lanes (and a tenth as many, at least 3, created right before a kill)
+ * - LANEBOARD_CHAOS_RATE: lines per second per lane
+ * - LANEBOARD_CHAOS_SECONDS: how long each prints before it idles (default: until the disk fills)
+ * - LANEBOARD_CHAOS_GRACE_MS: the server's kill grace period
+ * - LANEBOARD_CHAOS_TMPFS: the data disk's size (mount(8) syntax)
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -16,33 +24,29 @@ import os from "node:os";
 import path from "node:path";
 import type { LaneView, ProcessView } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
-import { expect, fetchOnce, ownApi, pidsInGroup, sigkill, startServer, test, type OwnServer } from "./support";
+import { expect, fetchOnce, ownApi, pidsInGroup, sigkill, startServer, test, tmpfsDir, type OwnServer } from "./support";
 import { checkPrinterLines, childrenOf, freeBytes, groupsMentioning, linesWritten, printerScript, refSha, stdoutOfDownload, until } from "./chaos-support";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 5; // +1 model server, +2..+4 other specs' own servers
-const LANES = Number(process.env.LANEBOARD_CHAOS_LANES ?? 100);
-const RATE = Number(process.env.LANEBOARD_CHAOS_RATE ?? 1000);
-/** Lines each printer prints before it idles: 60 s at the rate. */
-const MAX = 60 * RATE;
-const GRACE_MS = 15_000;
-const TMPFS_SIZE = 512 * 1024 * 1024;
+const env = (name: string, fallback: number) => Number(process.env[`LANEBOARD_CHAOS_${name}`] ?? fallback);
+const LANES = env("LANES", 12);
+const RATE = env("RATE", 200);
+/** Lines each printer prints before it idles. */
+const MAX = env("SECONDS", 3600) * RATE;
+const GRACE_MS = env("GRACE_MS", 5000);
+const TMPFS_SIZE = process.env.LANEBOARD_CHAOS_TMPFS ?? "128m";
+/** Lanes created right before a kill. */
+const LATE = Math.max(3, Math.ceil(LANES / 10));
+/** Room left when the disk is filled: about two seconds of everyone's printing, at most 512 KiB. */
+const SLACK = Math.min(512 * 1024, LANES * RATE * 16);
 
 let server: OwnServer | null = null;
 const api = ownApi(() => ({ url: server!.url, token: server!.token }));
 
-test("100 lanes at 1,000 lines/s survive 5 SIGKILLs (in a kill's grace period, in two merges, after creates) and a full disk: nothing lost, doubled, half-merged or started twice", async () => {
+test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace period, in two merges, after creates) and a full disk: nothing lost, doubled, half-merged or started twice`, async () => {
   test.setTimeout(20 * 60_000);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "laneboard-chaos-"));
+  const { dir: dataDir, remove } = tmpfsDir("laneboard-chaos-", TMPFS_SIZE);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "laneboard-chaos-work-"));
-  let mounted = false;
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${TMPFS_SIZE}`, "tmpfs", dataDir], { stdio: "ignore" });
-    mounted = true;
-  } catch (err) {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    fs.rmSync(work, { recursive: true, force: true });
-    test.skip(true, `cannot mount a tmpfs data dir here (needs root): ${(err as Error).message}`);
-  }
   const repo = path.join(work, "repo");
   const stopFile = path.join(work, "stop");
   const goFile = path.join(work, "go");
@@ -163,8 +167,8 @@ test("100 lanes at 1,000 lines/s survive 5 SIGKILLs (in a kill's grace period, i
     expect(refSha(repo, "refs/heads/main")).toBe(done2.sha);
     expect(execFileSync("git", ["-C", repo, "status", "--porcelain"], { encoding: "utf8" })).toBe("");
 
-    // 5. Right after ten lanes were created, while they are being started.
-    const late = await Promise.all(Array.from({ length: 10 }, (_, n) => create(`lane/late-${n}`, printerScript({ rate: RATE, max: 3 * RATE, goFile, stopFile }))));
+    // 5. Right after a few lanes were created, while they are being started.
+    const late = await Promise.all(Array.from({ length: LATE }, (_, n) => create(`lane/late-${n}`, printerScript({ rate: RATE, max: 3 * RATE, goFile, stopFile }))));
     const startedBefore = new Set((await events()).filter((e) => e.type === "lane.started").map((e) => e.laneId));
     figures.lateNotStartedAtKill = late.filter((l) => !startedBefore.has(l.id)).length;
     await kill();
@@ -178,7 +182,7 @@ test("100 lanes at 1,000 lines/s survive 5 SIGKILLs (in a kill's grace period, i
     const printing = lanes.slice(1).filter((l) => linesWritten(stdoutFile(l.processId)) < MAX);
     figures.printingWhenDiskFilled = printing.length;
     const ballast = path.join(dataDir, "ballast");
-    execFileSync("fallocate", ["-l", String(Math.max(0, freeBytes(dataDir) - 512 * 1024)), ballast]);
+    execFileSync("fallocate", ["-l", String(Math.max(0, freeBytes(dataDir) - SLACK)), ballast]);
     const refused = await fetchOnce(`${server!.url}/api/v1/lanes`, {
       method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${server!.token}`, "idempotency-key": "refused" },
       body: JSON.stringify({ objective: "refused", repo: repoId, branch: "lane/refused", worker: { engine: "shell", command: ["true"] } }),
@@ -229,8 +233,7 @@ test("100 lanes at 1,000 lines/s survive 5 SIGKILLs (in a kill's grace period, i
     if (server) await kill();
     // Every lane's command names the work dir (its go and stop files): the late lanes too, whose groups are not listed.
     for (const g of new Set([...lanes.map((l) => l.pgid), ...groupsMentioning(work)])) if (pidsInGroup(g).length) process.kill(-g, "SIGKILL");
-    if (mounted) execFileSync("umount", ["-l", dataDir], { stdio: "ignore" });
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    remove();
     fs.rmSync(work, { recursive: true, force: true });
   }
 });

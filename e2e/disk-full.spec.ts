@@ -18,21 +18,14 @@ import path from "node:path";
 import type { LaneView, ProcessView } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
 import { freeBytes, MIN_FREE_BYTES } from "@/server/processes/disk-watch";
-import { expect, sigkill, startServer, test, type OwnServer } from "./support";
+import { expect, sigkill, startServer, test, tmpfsDir, type OwnServer } from "./support";
 
 const SIZE = "32m";
 
 test("POST /api/v1/lanes answers 503 disk_full from a server process whose data disk is full, and the process lives on to record the flooder's exit once space returns", async () => {
   test.setTimeout(240_000);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "laneboard-diskfull-"));
+  const { dir: dataDir, remove } = tmpfsDir("laneboard-diskfull-", SIZE);
   const repo = fs.mkdtempSync(path.join(os.tmpdir(), "laneboard-diskfull-repo-"));
-  let mounted = false;
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${SIZE}`, "tmpfs", dataDir], { stdio: "ignore" });
-    mounted = true;
-  } catch (err) {
-    test.skip(true, `cannot mount a tmpfs data dir here (needs root): ${(err as Error).message}`);
-  }
   let server: OwnServer | null = null;
   const groups: number[] = [];
   try {
@@ -90,8 +83,7 @@ test("POST /api/v1/lanes answers 503 disk_full from a server process whose data 
         // ended already
       }
     }
-    if (mounted) execFileSync("umount", ["-l", dataDir], { stdio: "ignore" });
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    remove();
     fs.rmSync(repo, { recursive: true, force: true });
   }
 });

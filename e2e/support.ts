@@ -6,6 +6,7 @@
  * the server created in its data dir, and {@link openBoard} opens the board as a user does,
  * through the token URL (which sets the session cookie and redirects to the bare URL).
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
@@ -100,6 +101,29 @@ export function pidsInGroup(pgid: number): number[] {
 }
 
 export { sigkill, startServer, type OwnServer } from "@/server/testing/server-process";
+
+/**
+ * A new temp directory `<tmp>/<prefix>XXXXXX` with a tmpfs of `size` (mount(8) syntax: "32m")
+ * mounted on it, for a spec that fills its server's data disk. Skips the test (visibly) where
+ * mounting is not allowed (it needs root, as the test machines run).
+ * @returns the directory, and `remove()` to unmount and delete it
+ */
+export function tmpfsDir(prefix: string, size: string): { dir: string; remove: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    test.skip(true, `cannot mount a tmpfs data dir here (needs root): ${(err as Error).message}`);
+  }
+  return {
+    dir,
+    remove: () => {
+      execFileSync("umount", ["-l", dir], { stdio: "ignore" });
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /**
  * `fetch`, sent once more on a new connection when the first attempt got no answer because the
