@@ -4,7 +4,7 @@
  * per-level check chips, ahead/behind, the worktree path, the last event and the exit code.
  * Each carries the data-testid the e2e tests use.
  */
-import type { CheckResult, LaneView } from "@/lib/api";
+import type { CheckResult, CheckStatus, LaneView } from "@/lib/api";
 import { exitSummaryOf, STATUS_LABEL, statusOf, type BadgeStatus } from "@/lib/lane-attention";
 import type { LaneState } from "@/lib/lane-state";
 import { GREEN_LEVELS } from "@/lib/task-packet";
@@ -76,7 +76,7 @@ export function StateBadge({ state }: { state: LaneState }) {
   );
 }
 
-const CHECK_STYLE: Record<CheckResult["status"], { cls: string; icon: string; word: string }> = {
+const CHECK_STYLE: Record<CheckStatus, { cls: string; icon: string; word: string }> = {
   green: { cls: "bg-emerald-500/10 text-emerald-300 ring-emerald-500/30", icon: "✓", word: "green" },
   red: { cls: "bg-red-500/10 text-red-300 ring-red-500/40", icon: "✗", word: "red" },
   running: { cls: "bg-amber-500/10 text-amber-300 ring-amber-500/30", icon: "…", word: "running" },

@@ -42,9 +42,14 @@ export type RepoView = z.infer<typeof RepoViewSchema>;
 export const RepoListQuerySchema = PageQuerySchema;
 export const RepoPageSchema = pageOf(RepoViewSchema);
 
+/** Where a check stands: still running, passed (green) or failed (red); a level's roll-up uses the same words. */
+export const CHECK_STATUSES = ["running", "green", "red"] as const;
+export const CheckStatusSchema = z.enum(CHECK_STATUSES);
+export type CheckStatus = z.infer<typeof CheckStatusSchema>;
+
 export const CheckResultSchema = z.object({
   level: GreenLevelSchema,
-  status: z.enum(["running", "green", "red"]),
+  status: CheckStatusSchema,
   command: z.array(z.string()),
   exitCode: z.number().int().nullable(),
   durationMs: z.number().nullable(),
@@ -273,7 +278,7 @@ export const CheckRunViewSchema = z.object({
   index: z.number().int(),
   level: GreenLevelSchema,
   argv: z.array(z.string()),
-  status: z.enum(["running", "green", "red"]),
+  status: CheckStatusSchema,
   processId: z.string().nullable(),
   exitCode: z.number().int().nullable(),
   durationMs: z.number().nullable(),
