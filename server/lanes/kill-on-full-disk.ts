@@ -6,8 +6,8 @@
  *   killed from the process's exit (status `killed`, the kill being ours), which the supervisor
  *   keeps while the database refuses it and records once there is room (exit-recorder.ts).
  * - `lane.killed`: appended once that exit has been recorded, announced and handled, so it comes
- *   after `process.exited` and the lane's settlement in the log, as for a kill with room; retried
- *   every `retryMs` while the database refuses it for a passing reason (lib/storage-errors.ts).
+ *   after `process.exited` and the lane's settlement in the log, as for a kill with room; kept by
+ *   the supervisor's outbox while the database refuses it for a passing reason.
  */
 import type { NewLaneEvent } from "@/lib/lane-events";
 import { storageFailureOf } from "@/lib/storage-errors";
@@ -21,9 +21,11 @@ export function isDiskFull(err: unknown): boolean {
 }
 
 /**
- * Append `event` (a `lane.killed`) once the exit of `processId` has been recorded and handled,
- * retrying every `retryMs` while the event log refuses it for lack of space or a busy database.
- * Returns at once; never throws (an event refused for good is logged and dropped).
+ * Append `event` (a `lane.killed`) once the exit of `processId` has been recorded and handled
+ * (checked every `retryMs`), through the supervisor's outbox (server/store/write-outbox.ts): kept
+ * behind the writes it still keeps, such as that exit's own `process.exited`, while the database
+ * refuses it for lack of space or a busy database. Returns at once; never throws (an event
+ * refused for good is logged and dropped by the outbox).
  */
 export function appendKilledWhenRecorded(
   deps: { events: EventLog; supervisor: ProcessSupervisor; runner: LaneRunner },
@@ -31,24 +33,16 @@ export function appendKilledWhenRecorded(
   event: NewLaneEvent,
   retryMs = 500,
 ): void {
-  let running = false;
+  let handed = false;
   const timer = setInterval(() => void attempt(), retryMs);
   timer.unref();
   const attempt = async (): Promise<void> => {
-    if (running || deps.supervisor.exitKept(processId)) return;
-    running = true;
-    try {
-      // The exit left the supervisor's keeping only after its announcement, so the runner's handling is under way or done.
-      await deps.runner.whenExitHandled(processId);
-      await deps.events.append(event);
-      clearInterval(timer);
-    } catch (err) {
-      if (storageFailureOf(err) !== null) return; // still refused: the next tick tries again
-      clearInterval(timer);
-      console.error(`[lanes] dropped the ${event.type} event of lane ${event.laneId}, which the event log refuses`, err);
-    } finally {
-      running = false;
-    }
+    if (handed || deps.supervisor.exitKept(processId)) return;
+    handed = true;
+    clearInterval(timer);
+    // The exit left the supervisor's keeping only after its announcement, so the runner's handling is under way or done.
+    await deps.runner.whenExitHandled(processId);
+    await deps.supervisor.writes.send(`${event.type} event of lane ${event.laneId}`, () => deps.events.append(event));
   };
   void attempt();
 }
