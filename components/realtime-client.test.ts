@@ -16,7 +16,7 @@ import { RealtimeClient, type LaneSocket } from "./realtime-client";
 
 const lane: LaneView = {
   id: "L1", repoId: "R1", slug: "s", objective: "o", engine: "script", state: "running", branch: "lane/s", baseBranch: "main",
-  worktreePath: "/w", ahead: 0, behind: 0, lastExitCode: null, attempt: 1, checks: {}, lastEvent: { id: 1, type: "lane.started", at: "2026-11-20T12:00:00.000Z" },
+  worktreePath: "/w", ahead: 0, behind: 0, lastExitCode: null, attempt: 1, nodeId: null, checks: {}, lastEvent: { id: 1, type: "lane.started", at: "2026-11-20T12:00:00.000Z" },
   currentProcessId: "P1", queuePosition: null, createdAt: "2026-11-20T12:00:00.000Z", startedAt: null, endedAt: null,
 };
 const stateChanged = (id: number, from: LaneView["state"], to: LaneView["state"]): LaneEvent => ({

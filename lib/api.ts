@@ -76,6 +76,8 @@ export const LaneViewSchema = z.object({
   behind: z.number().int().nullable(),
   lastExitCode: z.number().int().nullable(),
   attempt: z.number().int(),
+  /** The node that runs (or last ran) the lane (several servers on one PostgreSQL database: docs/scale-out.md); null until it starts. */
+  nodeId: z.string().nullable(),
   checks: z.record(z.string(), CheckResultSchema),
   lastEvent: z.object({ id: z.number().int(), type: z.string(), at: z.string() }).nullable(),
   currentProcessId: z.string().nullable(),

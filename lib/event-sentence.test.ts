@@ -57,6 +57,10 @@ const SAMPLES: Record<LaneEventType, unknown> = {
   "disk.space_freed": { dir: "/data", freeBytes: 64 * 1024 * 1024 },
   "token.created": { tokenId: "t1", name: "claw-1", scopes: ["read"], repos: null, expiresAt: null },
   "token.revoked": { tokenId: "t1", name: "claw-1" },
+  "node.joined": { nodeId: "node-b", host: "host-2", capacity: 4, clockSkewMs: 5300, restarted: false },
+  "node.stopped": { nodeId: "node-b" },
+  "node.lost": { nodeId: "node-b", lastHeartbeatAt: "2026-01-01T00:00:00.000Z", leaseMs: 30000, laneIds: ["L1", "L2"] },
+  "node.clock_skew": { nodeId: "node-b", clockSkewMs: -4200 },
 };
 
 const event = (type: LaneEventType, payload: unknown): LaneEvent =>

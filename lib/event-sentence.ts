@@ -189,6 +189,11 @@ const DESCRIBERS: { [T in LaneEventType]: Describer<T> } = {
   "token.created": (p) =>
     d(`Token ${p.name} made (${p.scopes.join(", ")})`, "info", f("repos", p.repos?.join(", ") ?? "all"), f("expires", p.expiresAt ?? "never")),
   "token.revoked": (p) => d(`Token ${p.name} revoked`, "warn", f("token id", p.tokenId)),
+  "node.joined": (p) =>
+    d(`Node ${p.nodeId} ${p.restarted ? "restarted" : "joined"} (${plural(p.capacity, "slot")})`, Math.abs(p.clockSkewMs) > 2000 ? "warn" : "info", f("host", p.host), f("clock skew", Math.abs(p.clockSkewMs) > 2000 ? `${(p.clockSkewMs / 1000).toFixed(1)} s` : null)),
+  "node.stopped": (p) => d(`Node ${p.nodeId} stopped`, "muted"),
+  "node.lost": (p) => d(`Node ${p.nodeId} was lost: no heartbeat for its ${p.leaseMs / 1000} s lease`, "bad", f("lanes lost", p.laneIds.length || null), f("last heartbeat", p.lastHeartbeatAt)),
+  "node.clock_skew": (p) => d(`Node ${p.nodeId}'s clock is ${(Math.abs(p.clockSkewMs) / 1000).toFixed(1)} s ${p.clockSkewMs > 0 ? "ahead of" : "behind"} the database's`, "warn"),
 };
 
 const PROMPT_SOURCE_WORDS = { packet: "Prompt from the task", api: "Prompt sent", follow_up: "Follow-up sent", replay: "Prompt replayed" } as const;

@@ -300,6 +300,22 @@ export const LANE_EVENT_PAYLOADS = {
   "token.revoked": z.object({ tokenId: z.string(), name: z.string() }),
   /** Room again: new work is accepted; exits kept while full have been recorded. */
   "disk.space_freed": z.object({ dir: z.string(), freeBytes: z.number().int() }),
+  /** A node (server) joined the database: started, or restarted after a crash (docs/scale-out.md). Added in v1. */
+  "node.joined": z.object({
+    nodeId: z.string(),
+    host: z.string(),
+    capacity: z.number().int(),
+    /** Its clock minus the database's, in ms; told when beyond ±2 s. */
+    clockSkewMs: z.number().int(),
+    /** It took over its own earlier registration (a restart after a crash). */
+    restarted: z.boolean(),
+  }),
+  /** A node stopped cleanly (its lanes keep running unless it was started with --kill-on-exit). Added in v1. */
+  "node.stopped": z.object({ nodeId: z.string() }),
+  /** A node's heartbeat stood still for its whole lease: its running lanes are lost (each with its own `lane.failed`). Added in v1. */
+  "node.lost": z.object({ nodeId: z.string(), lastHeartbeatAt: z.string().describe("ISO 8601 time"), leaseMs: z.number().int(), laneIds: z.array(z.string()) }),
+  /** A node's clock is far from the database's (at boot or later). Added in v1. */
+  "node.clock_skew": z.object({ nodeId: z.string(), clockSkewMs: z.number().int() }),
 } as const;
 
 export type LaneEventType = keyof typeof LANE_EVENT_PAYLOADS;

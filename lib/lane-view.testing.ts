@@ -16,6 +16,7 @@ export function laneViewFixture(over: Partial<LaneView> = {}): LaneView {
     behind: 0,
     lastExitCode: null,
     attempt: 1,
+    nodeId: null,
     checks: {},
     lastEvent: { id: 5, type: "lane.started", at: "2026-11-20T12:00:00.000Z" },
     currentProcessId: "P1",

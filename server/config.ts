@@ -16,9 +16,14 @@
  * | --log-max-bytes-total | LANEBOARD_LOG_MAX_BYTES_TOTAL | 2 GiB |
  * | --process-cgroups | LANEBOARD_PROCESS_CGROUPS | auto (a cgroup per process where allowed; `off`: process groups only) |
  * | --shutdown-timeout-ms | LANEBOARD_SHUTDOWN_TIMEOUT_MS | 2000 (SIGTERM/SIGINT → exit, whatever clients do) |
- * | --database-url | LANEBOARD_DATABASE_URL | none: SQLite in the data dir; `postgresql://…`: that database (prisma/README.md) |
  * | --allowed-host (repeatable) | LANEBOARD_ALLOWED_HOSTS (comma-separated) | none: loopback names and the bound address only |
  * | --stall-after-ms | LANEBOARD_STALL_AFTER_MS | 300000 (5 min); 0 = off |
+ * | --database-url | LANEBOARD_DATABASE_URL | none: SQLite in the data dir; `postgresql://…`: that shared database (docs/scale-out.md) |
+ * | --node-id | LANEBOARD_NODE_ID | host name plus data dir: this server's name among the nodes on the database |
+ * | --node-url | LANEBOARD_NODE_URL | none: where this node serves the board (shown in the node list) |
+ * | --node-repos | LANEBOARD_NODE_REPOS | any: repos (ids, names or paths, comma-separated) whose lanes this node runs |
+ * | --node-engines | LANEBOARD_NODE_ENGINES | any: engines (comma-separated) whose lanes this node runs |
+ * | --node-lease-ms | LANEBOARD_NODE_LEASE_MS | 30000: a node silent this long is lost (its lanes are queued again) |
  *
  * Agent engines (README "Pointing engines at the real services"; unset = each CLI's own default,
  * which for the API settings means the server's own `ANTHROPIC_*` / `OPENAI_*` environment):
@@ -62,7 +67,16 @@ export const ConfigSchema = z.object({
   processCgroups: z.enum(["auto", "off"]).default("auto"),
   /** How long a shutdown may take before the process exits anyway (ms). */
   shutdownTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(2000),
-  /** A PostgreSQL database (prisma/README.md); unset: SQLite in the data dir. */
+  /** This server's node id (docs/scale-out.md); default: host name plus data dir. */
+  nodeId: z.string().min(1).max(200).regex(/^[^\s\0]+$/, "no spaces or NUL bytes").optional(),
+  /** Where this node serves the board (informational). */
+  nodeUrl: z.url().optional(),
+  /** Repos (ids, names or absolute paths) and engines whose lanes this node runs; unset: any. */
+  nodeRepos: z.array(z.string().min(1)).min(1).optional(),
+  nodeEngines: z.array(z.string().min(1)).min(1).optional(),
+  /** A node whose heartbeat stops for this long is lost (ms). */
+  nodeLeaseMs: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /** PostgreSQL shared by several nodes (docs/scale-out.md); unset: SQLite in the data dir. */
   databaseUrl: z
     .string()
     .regex(/^postgres(ql)?:\/\//i, "must be a postgresql:// URL (unset for SQLite in the data dir)")
@@ -120,6 +134,11 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
         "shutdown-timeout-ms",
         "database-url",
         "stall-after-ms",
+        "node-id",
+        "node-url",
+        "node-repos",
+        "node-engines",
+        "node-lease-ms",
         "anthropic-base-url",
         "openai-base-url",
         "claude-bin",
@@ -154,6 +173,11 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     shutdownTimeoutMs: pick(values["shutdown-timeout-ms"], env.LANEBOARD_SHUTDOWN_TIMEOUT_MS) || undefined,
     databaseUrl: pick(values["database-url"], env.LANEBOARD_DATABASE_URL) || undefined,
     stallAfterMs: pick(values["stall-after-ms"], env.LANEBOARD_STALL_AFTER_MS),
+    nodeId: pick(values["node-id"], env.LANEBOARD_NODE_ID) || undefined,
+    nodeUrl: pick(values["node-url"], env.LANEBOARD_NODE_URL) || undefined,
+    nodeRepos: commaList(pick(values["node-repos"], env.LANEBOARD_NODE_REPOS)),
+    nodeEngines: commaList(pick(values["node-engines"], env.LANEBOARD_NODE_ENGINES)),
+    nodeLeaseMs: pick(values["node-lease-ms"], env.LANEBOARD_NODE_LEASE_MS) || undefined,
     anthropicBaseUrl: pick(values["anthropic-base-url"], env.LANEBOARD_ANTHROPIC_BASE_URL) || undefined,
     anthropicApiKey: env.LANEBOARD_ANTHROPIC_API_KEY || undefined,
     openaiBaseUrl: pick(values["openai-base-url"], env.LANEBOARD_OPENAI_BASE_URL) || undefined,
@@ -172,6 +196,12 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     tmuxBin: pick(values["tmux-bin"], env.LANEBOARD_TMUX_BIN) || undefined,
     allowedHosts: values["allowed-host"] ?? (env.LANEBOARD_ALLOWED_HOSTS ? env.LANEBOARD_ALLOWED_HOSTS.split(",").map((h) => h.trim()).filter(Boolean) : undefined),
   });
+}
+
+/** `a, b,c` → `["a", "b", "c"]`; unset or blank → undefined. */
+function commaList(value: string | undefined): string[] | undefined {
+  const items = value?.split(",").map((s) => s.trim()).filter(Boolean);
+  return items?.length ? items : undefined;
 }
 
 /** The agent engines' settings from the config (server/engines/agent-engines.ts). */

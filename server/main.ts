@@ -18,6 +18,8 @@ import { createServer } from "node:http";
 import next from "next";
 import { loadConfig } from "./config";
 import { startDemo } from "./demo/start-demo";
+import { isAppError } from "@/lib/errors";
+import { postgresAdapter } from "./realtime/cluster-link";
 import { attachRealtime } from "./realtime/socket-server";
 import { createRuntime } from "./runtime";
 import { setRuntime } from "./runtime-global";
@@ -52,7 +54,16 @@ async function main(): Promise<void> {
     }),
   );
   lifecycle = createHttpLifecycle(http);
-  const realtime = attachRealtime(http, { bus: runtime.bus, lanes: runtime.lanes, supervisor: runtime.supervisor, auth: runtime.auth, origins });
+  // Several nodes on one PostgreSQL database: Socket.IO through its PostgreSQL adapter (docs/scale-out.md).
+  const shared = runtime.cluster.shared ? await postgresAdapter(config.databaseUrl!) : null;
+  const realtime = attachRealtime(http, {
+    bus: runtime.bus,
+    lanes: runtime.lanes,
+    supervisor: runtime.supervisor,
+    auth: runtime.auth,
+    origins,
+    ...(shared ? { cluster: { adapter: shared.adapter, url: config.databaseUrl!, nodeId: runtime.cluster.nodeId, rpc: runtime.cluster.rpc } } : {}),
+  });
   if (config.dev) {
     // Next's dev server (HMR) also upgrades connections; Socket.IO only takes its own path.
     const upgrade = app.getUpgradeHandler();
@@ -70,8 +81,9 @@ async function main(): Promise<void> {
   const port = typeof address === "object" && address ? address.port : config.port;
   const shownHost = isWildcardHost(config.host) ? "127.0.0.1" : config.host.includes(":") ? `[${config.host}]` : config.host;
   const info = writeServerInfo(config.dataDir, `http://${shownHost}:${port}`);
+  const node = runtime.cluster.shared ? `, node ${runtime.cluster.nodeId} on PostgreSQL` : "";
   console.log(`Laneboard on http://${shownHost}:${port}/?token=${runtime.auth.adminToken}`);
-  console.log(`  (data: ${config.dataDir}, worker cap ${config.workerCap}; the admin token is in ${adminTokenPath(config.dataDir)})`);
+  console.log(`  (data: ${config.dataDir}, worker cap ${config.workerCap}${node}; the admin token is in ${adminTokenPath(config.dataDir)})`);
   if (!isLoopbackHost(config.host)) {
     console.warn(
       `WARNING: bound to ${config.host}, beyond this machine. Traffic (and the token) travels as plain HTTP: put a TLS proxy in front ` +
@@ -92,7 +104,7 @@ async function main(): Promise<void> {
       removeServerInfo(config.dataDir, info);
       lifecycle.beginShutdown();
       runtime.lanes.stopAccepting();
-      const closing = realtime.close();
+      const closing = realtime.close().then(() => shared?.pool.end());
       // Work accepted before the signal is finished: its requests are answered before the runtime stops.
       const drained = await lifecycle.drained(Math.max(0, deadline - Date.now() - 250));
       if (!drained) {
@@ -116,6 +128,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  // A refusal we can explain (unreachable database, a node id in use, an older node) is one line.
+  console.error(isAppError(err) ? `Laneboard did not start: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

@@ -36,8 +36,13 @@ import { ProcessSupervisor } from "./processes/supervisor";
 import { ProcessLogStreams } from "./processes/log-follower";
 import { IdempotencyService } from "./idempotency/idempotency-service";
 import { RepoService } from "./repos/repo-service";
-import { Scheduler } from "./scheduler/scheduler";
-import { closeDatabase, openDatabase, type Db } from "./store/db";
+import { Cluster } from "./cluster/cluster";
+import { NodeRouter } from "./rpc/node-router";
+import { serveRoutedVerbs } from "./cluster/routed-verbs";
+import { ProcessAccess } from "./processes/process-access";
+import type { SchedulerApi } from "./scheduler/scheduler-api";
+import { closeDatabase, databaseProvider, openDatabase, type Db } from "./store/db";
+import { schemaVersion } from "./store/dialect-schema";
 import { BranchSync } from "./freshness/branch-sync";
 import { LaneDiffService } from "./merge/lane-diff";
 import { MergeService } from "./merge/merge-service";
@@ -64,7 +69,12 @@ export interface Runtime {
   supervisor: ProcessSupervisor;
   repos: RepoService;
   lanes: LaneService;
-  scheduler: Scheduler;
+  /** The scheduler as this node sees it (the cluster's leader runs it; see server/cluster). */
+  scheduler: SchedulerApi;
+  /** This server as a node: its id, the node list, requests to other nodes. */
+  cluster: Cluster;
+  /** One process by id on whichever node runs it (stdin, log pages). */
+  processes: ProcessAccess;
   freshness: FreshnessTracker;
   /** Per-repo policy rules. */
   policy: PolicyService;
@@ -102,11 +112,17 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   registerSecrets([auth.adminToken, config.anthropicApiKey, config.openaiApiKey, ...withheldEnvValues()]);
   const bus = new EventBus();
   const events = new EventLog(db, bus);
+  // This server as a node: a live node with the same id refuses this one (nothing else started yet).
+  const cluster = await Cluster.join({ config, db, events, schemaVersion: schemaVersion(databaseProvider(db)) }).catch(async (err: unknown) => {
+    await closeDatabase(db);
+    throw err;
+  });
   const supervisor = new ProcessSupervisor({
     db,
     events,
     bus,
     dataDir: config.dataDir,
+    nodeId: cluster.nodeId,
     killGraceMs: config.killGraceMs,
     logMaxBytesPerProcess: config.logMaxBytesPerProcess,
     logMaxBytesTotal: config.logMaxBytesTotal,
@@ -118,12 +134,17 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const repos = new RepoService(db, events);
   const tokens = new TokenService({ db, auth, events, repos });
   await tokens.load();
+  tokens.followOtherNodes(bus);
   const summaries = new LaneSummaryService({ db, bus });
-  // Rebuilt from the Lane rows before the supervisor reattaches, so exits found at boot settle into it.
-  const scheduler = await Scheduler.open({ db, events, bus, workerCap: config.workerCap });
+  // This node's view of the scheduler (server/cluster/cluster-scheduler.ts); opened below, from
+  // the Lane rows, before the supervisor reattaches.
+  const scheduler: SchedulerApi = cluster.scheduler;
+  // Verbs owned by the node that runs a lane or process (kill, logs, prompts, stdin) go there.
+  const router = new NodeRouter(cluster.rpc, db);
+  const processes = new ProcessAccess({ supervisor, router });
   const recovery = new RecoveryService({ db, events, bus, policy, freshness, sync, supervisor });
   const merge = new MergeService({ db, events, freshness, policy, recovery, dataDir: config.dataDir });
-  const workers = new WorkerService({ db, events, bus, scheduler, summaries, dataDir: config.dataDir });
+  const workers = new WorkerService({ db, events, bus, scheduler, summaries, dataDir: config.dataDir, router });
   const engineSettings = agentEngineSettings(config);
   const interactive = new InteractiveDriver({
     db,
@@ -139,6 +160,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     bus,
     supervisor,
     dataDir: config.dataDir,
+    nodeId: cluster.nodeId,
     engineSettings,
     interactive,
     onLaneActivity: (laneId) => void freshness.refresh(laneId),
@@ -146,6 +168,9 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     checkHooks: withCheckSlots(new CheckGuard({ events, freshness, policy, sync, recovery, merge }), { bus, acquire: (o) => scheduler.acquire("check", o) }),
     classifyWorkerFailure: (lane, exit) => classifyWorkerExit(supervisor, lane, exit),
   });
+  // One node: rebuilt from the Lane rows now, so exits found at boot settle into it. Several: the
+  // leader rebuilds it once elected (server/cluster/cluster.ts).
+  await cluster.openScheduler(runner, { db, events, bus });
   const views = new LaneViews({ db, scheduler, summaries, freshness, bus, sessions: workers });
   const lanes = new LaneService({
     db,
@@ -155,6 +180,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     supervisor,
     scheduler,
     views,
+    router,
+    processes,
     dataDir: config.dataDir,
     killGraceMs: config.killGraceMs,
     onLaneCreated: (laneId) => void freshness.refresh(laneId),
@@ -162,17 +189,20 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   });
 
   // Lane lifecycle commands asked for by services built before the lanes (server/events/event-bus.ts).
-  bus.handle("lane.start", ({ laneId }) => runner.start(laneId));
+  // One node starts the lane itself; several hand it to a node with a free slot (the dispatcher).
+  bus.handle("lane.start", ({ laneId }) => cluster.startLane(laneId));
   bus.handle("lane.stop", ({ laneId, failureClass, reason }) => runner.stopLane(laneId, failureClass, reason));
   bus.handle("lane.restart", ({ laneId, by }) => lanes.restart(laneId, { by }));
   bus.handle("lane.kill", ({ laneId, graceMs, by }) => lanes.kill(laneId, { graceMs, by }));
+  serveRoutedVerbs(router, { lanes, workers, supervisor });
   bus.on("process.output", runner.handleProcessOutput);
   bus.on("process.exit", runner.handleProcessExit);
   bus.on("lane.event", recovery.handleEvent);
   bus.on("lane.event", (e) => void (e.type === "repo.registered" && e.repoId && policy.loadRepo(e.repoId)));
   await policy.start();
-  const webhooks = new WebhookService({ db, bus });
+  const webhooks = new WebhookService({ db, bus, cluster: cluster.shared });
   await webhooks.start();
+  await cluster.beforeRecover(supervisor);
   await supervisor.recover();
   // A merge the last server stopped in the middle of: recorded as it ended, before any request.
   await merge.recoverInterrupted().catch((err) => console.warn("[merge] settling an interrupted merge failed", err));
@@ -184,6 +214,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   await interactive.reattachAll().catch((err) => console.warn("[interactive] reattach failed", err));
   const stalls = new StallDetector({ db, bus, events, stallAfterMs: config.stallAfterMs });
   await stalls.start();
+  await cluster.run();
   await scheduler.kick();
   let quitting: Promise<void> | null = null;
   await freshness.start();
@@ -203,6 +234,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     await interactive.shutdown({ kill: false });
     await Promise.allSettled([supervisor.shutdown({ kill: config.killOnExit })]);
     if (config.killOnExit) await interactive.shutdown({ kill: true });
+    await cluster.quit({ killedLanes: config.killOnExit }).catch((err) => console.error("[cluster] leaving failed", err));
     await events.flush();
     summaries.close();
     views.stop();
@@ -219,6 +251,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     repos,
     lanes,
     scheduler,
+    cluster,
     freshness,
     policy,
     merge,
@@ -231,7 +264,8 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     stalls,
     awaiter: new LaneAwaiter({ db, bus, lanes: { get: (id) => lanes.get(id) } }),
     interactive,
-    logStreams: new ProcessLogStreams({ supervisor, bus }),
+    logStreams: new ProcessLogStreams({ supervisor, bus, processes, router }),
+    processes,
     idempotency: new IdempotencyService({ db }),
     quit: () => (quitting ??= quit()),
   };

@@ -13,7 +13,8 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "@/lib/errors";
 import type { CreateTokenBody, CreatedToken, Scope, TokenView } from "@/lib/auth";
-import type { EventLog } from "../events/event-log";
+import type { EventBus } from "../events/event-bus";
+import { isRemoteEvent, type EventLog } from "../events/event-log";
 import type { RepoService } from "../repos/repo-service";
 import type { Db } from "../store/db";
 import type { AuthService, Caller } from "./auth-service";
@@ -95,6 +96,24 @@ export class TokenService {
     this.deps.auth.removeToken(id);
     await this.deps.events.append({ type: "token.revoked", laneId: null, payload: { tokenId: id, name: row.name } });
     return view(row);
+  }
+
+  /**
+   * Several nodes on one database (docs/scale-out.md): apply the tokens other nodes make and
+   * revoke, from their `token.created` / `token.revoked` events on this node's bus, so a token
+   * works, and stops working, on every node at once.
+   * @returns a function that stops following
+   */
+  followOtherNodes(bus: Pick<EventBus, "on">): () => void {
+    return bus.on("lane.event", (e) => {
+      if (!isRemoteEvent(e)) return;
+      if (e.type === "token.revoked") this.deps.auth.removeToken(e.payload.tokenId);
+      if (e.type !== "token.created") return;
+      void this.deps.db.apiToken
+        .findUnique({ where: { id: e.payload.tokenId } })
+        .then((row) => row && this.#activate(row))
+        .catch((err: unknown) => console.warn(`[auth] loading token ${e.payload.tokenId} made on another node failed: ${(err as Error).message}`));
+    });
   }
 
   #activate(row: TokenRow): void {

@@ -66,4 +66,22 @@ describe("EventLog over a real SQLite file", () => {
     const next = await log.append({ type: "lane.state_changed", laneId: laneA, payload: { from: "checking", to: "running" } });
     expect((await db.lane.findUniqueOrThrow({ where: { id: laneA } })).lastEventId).toBe(next.id);
   });
+
+  it("a node following the cluster publishes the events another node appended, in id order with its own", async () => {
+    // A second node on the same database: its own bus, the same table.
+    const otherBus = new EventBus();
+    const other = new EventLog(db, otherBus);
+    const seen: number[] = [];
+    otherBus.on("lane.event", (e) => seen.push(e.id));
+    other.followCluster(await other.latestId());
+    const a1 = await log.append({ type: "lane.state_changed", laneId: laneA, payload: { from: "running", to: "checking" } });
+    const a2 = await log.append({ type: "lane.state_changed", laneId: laneB, payload: { from: "running", to: "checking" } });
+    // Its own append after ids it has not published yet publishes those first.
+    const own = await other.append({ type: "lane.state_changed", laneId: laneA, payload: { from: "checking", to: "running" } });
+    const a3 = await log.append({ type: "lane.state_changed", laneId: laneB, payload: { from: "checking", to: "running" } });
+    // Then, with no upper bound: whatever was appended since.
+    expect(await other.pullRemote()).toBe(1);
+    expect(seen).toEqual([a1.id, a2.id, own.id, a3.id]);
+    expect(await other.pullRemote()).toBe(0);
+  });
 });

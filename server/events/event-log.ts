@@ -3,6 +3,15 @@
  * catalog (lib/lane-events.ts), persists it as a LaneEvent row (the autoincrement id is the
  * cursor), and publishes it on the bus, strictly in id order: appends are serialized, so a
  * subscriber never sees id 8 before id 7.
+ *
+ * Several nodes on one PostgreSQL database ({@link EventLog.followCluster}): the bus also carries
+ * the events other nodes append, still strictly in id order, so every node's subscribers (the
+ * board, the SSE stream, the scheduler) see the same sequence. Ids become visible in commit order
+ * (server/store/sql/postgresql.ts), so reading `id > last published` never skips one:
+ * {@link EventLog.pullRemote} publishes what others appended (called when the database announces
+ * an append, and now and then), and an append whose id jumps past ids this node has not
+ * published yet publishes those first. Events from other nodes are marked: reactors that must act
+ * once per event (recovery) skip them with {@link isRemoteEvent}; views and streams take all.
  */
 import { LANE_EVENT_VERSION, LaneEventSchema, parseLaneEventPayload, type LaneEvent, type NewLaneEvent } from "@/lib/lane-events";
 import { redactDeep } from "@/lib/redact";
@@ -26,8 +35,21 @@ export function eventFromRow(row: EventRow): LaneEvent {
   return LaneEventSchema.parse(wireEvent(row, JSON.parse(row.payload))) as LaneEvent;
 }
 
+/** Events other nodes appended, as published on this node's bus. */
+const remoteEvents = new WeakSet<LaneEvent>();
+
+/** True for an event that another node appended (published here by {@link EventLog.pullRemote}). */
+export function isRemoteEvent(event: LaneEvent): boolean {
+  return remoteEvents.has(event);
+}
+
+/** Events read per query when catching up with other nodes' appends. */
+const PULL_PAGE = 1000;
+
 export class EventLog {
   #tail: Promise<unknown> = Promise.resolve();
+  /** Cluster mode: the id up to which events are published on this node's bus (null: one node, no following). */
+  #published: number | null = null;
   /** laneId → repoId (a lane never changes repo), so every lane event carries its repo without a query per event. */
   readonly #laneRepo = new Map<string, string>();
 
@@ -55,7 +77,7 @@ export class EventLog {
   }
 
   /**
-   * Persist `events` (consecutive ids, in order) and only then publish them, so a subscriber
+   * Persist `events` (ids in order; consecutive on one node) and only then publish them, so a subscriber
    * woken by the first finds the others already in the log: a lane's `lane.state_changed` to
    * failed and its `lane.failed` with the reason are seen together. Throws as {@link append}.
    * @returns the stored events, in the given order.
@@ -76,10 +98,61 @@ export class EventLog {
         // The payload was validated above; the stored event is built, not parsed back.
         stored.push(wireEvent({ id, version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type, by }, payloads[i]));
       }
-      for (const event of stored) this.bus.emit("lane.event", event);
+      for (const event of stored) {
+        // Other nodes' events below this id come first (they are committed: ids are visible in order).
+        if (this.#published !== null && event.id > this.#published + 1) await this.#publishRemote(event.id);
+        if (this.#published !== null) this.#published = Math.max(this.#published, event.id);
+        this.bus.emit("lane.event", event);
+      }
       return stored;
     };
-    const result = this.#tail.then(run, run);
+    return this.#serial(run);
+  }
+
+  /**
+   * Cluster mode: from now on publish other nodes' events too, starting after `after` (the
+   * newest id when this node started following).
+   */
+  followCluster(after: number): void {
+    this.#published = after;
+  }
+
+  /**
+   * Publish the events other nodes appended since the last one published, in id order (on the
+   * append chain, so they interleave correctly with this node's own). No-op unless following.
+   * @returns how many were published
+   * @throws what the database throws (the caller retries later; nothing is skipped)
+   */
+  pullRemote(): Promise<number> {
+    return this.#serial(() => (this.#published === null ? Promise.resolve(0) : this.#publishRemote(null)));
+  }
+
+  /** Publish rows with #published < id < `below`, page by page. */
+  async #publishRemote(below: number | null): Promise<number> {
+    let n = 0;
+    for (;;) {
+      const from = this.#published!;
+      const rows = await this.db.laneEvent.findMany({ where: { id: below === null ? { gt: from } : { gt: from, lt: below } }, orderBy: { id: "asc" }, take: PULL_PAGE });
+      for (const row of rows) {
+        this.#published = row.id;
+        let event: LaneEvent;
+        try {
+          event = eventFromRow(row);
+        } catch (err) {
+          console.warn(`[events] skipping event ${row.id} (${row.type}) from another node: ${(err as Error).message}`);
+          continue;
+        }
+        remoteEvents.add(event);
+        n++;
+        this.bus.emit("lane.event", event);
+      }
+      if (rows.length < PULL_PAGE) return n;
+    }
+  }
+
+  /** Run `fn` after every append and pull issued before it. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn, fn);
     this.#tail = result.catch(() => undefined);
     return result;
   }

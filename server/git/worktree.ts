@@ -131,6 +131,25 @@ async function emptyDir(dir: string): Promise<void> {
 }
 
 /**
+ * Check out an existing branch in a new worktree (`git worktree add --force -- <path> <branch>`):
+ * a lane that moves to another node works on its branch in that node's data dir. `--force`
+ * because the branch may still be checked out in the worktree of the node it left (on a shared
+ * file system); that worktree is no longer used.
+ * @throws AppError `invalid_input` (bad branch name or relative path), `already_exists` (the
+ *   path is occupied), `not_found` (no such branch), `internal` (git failed)
+ */
+export async function checkoutWorktree(repoPath: string, worktreePath: string, branch: string): Promise<void> {
+  assertAbsolute(worktreePath, "worktreePath");
+  await assertValidBranchName(branch);
+  await serializedFor(repoPath, async () => {
+    if (!(await branchExists(repoPath, branch))) throw new AppError("not_found", `branch '${branch}' does not exist in ${repoPath}`);
+    if ((await isNonEmptyDirOrFile(worktreePath)) === "occupied") throw new AppError("already_exists", `worktree path is already in use: ${worktreePath}`);
+    await fs.mkdir(path.dirname(worktreePath), { recursive: true });
+    await git(["worktree", "add", "--quiet", "--force", "--", worktreePath, branch], { cwd: repoPath, timeoutMs: WORKTREE_ADD_TIMEOUT_MS });
+  });
+}
+
+/**
  * Remove a lane's worktree (even with uncommitted changes) and, if asked, its branch.
  * Idempotent: a worktree that is already gone (directory deleted, registration pruned or not)
  * is not an error, nor is a branch that no longer exists.

@@ -26,7 +26,6 @@ import type { WorkerError } from "@/lib/worker-state";
 import type { EventBus, ProcessExit, ProcessOutput } from "../events/event-bus";
 import { prepareWorker, type AgentEngineSettings } from "../engines/engine-command";
 import type { ProcessSupervisor } from "../processes/supervisor";
-import { LIVE_STATUSES, exitFromRow } from "../processes/views";
 import { takeFollowUp } from "../workers/follow-up";
 import { WorkerMonitor, type RunOutcome } from "../workers/worker-monitor";
 import { applyWorkerEvent, createWorker } from "../workers/worker-state-machine";
@@ -39,12 +38,16 @@ import { laneDir } from "../records/lane-dir";
 import { findLane, loadLane, transitionLane, updateLane, type LaneDeps, type LaneRow } from "../records/lane-store";
 import { laneStartPoint } from "../events/start-point";
 import { prepareDependentWorktree } from "./prepare-worktree";
+import { laneStarted, recoverStarts } from "./recover-starts";
+import { localWorktree } from "./lane-worktree";
 
 export interface LaneRunnerDeps extends LaneDeps {
   supervisor: ProcessSupervisor;
   /** For the worker monitor's `lane.touched` notices. */
   bus: Pick<EventBus, "emit">;
   dataDir: string;
+  /** This node's id (written to the lanes it starts). */
+  nodeId: string;
   /** Server-wide settings of the agent engines (base URLs, keys, binaries, models, retries). */
   engineSettings?: AgentEngineSettings;
   /** Event throttling of worker activity (tests set 0 to see every tool call). */
@@ -60,11 +63,6 @@ export interface LaneRunnerDeps extends LaneDeps {
 }
 
 type Exit = { exitCode: number | null; signal: string | null };
-
-/** The `lane.started` event of a lane whose worker process `proc` runs: it closes `starting → running`. */
-function laneStarted(lane: Pick<LaneRow, "id" | "repoId" | "attempt">, workerId: string, proc: { id: string; pid?: number | null }): NewLaneEvent {
-  return { type: "lane.started", laneId: lane.id, repoId: lane.repoId, payload: { workerId, processId: proc.id, pid: proc.pid ?? -1, attempt: lane.attempt } };
-}
 
 export class LaneRunner {
   /** Exits that arrived while their lane was still being started; replayed once it runs. */
@@ -106,6 +104,25 @@ export class LaneRunner {
     await this.#starts.get(laneId)?.catch(() => undefined);
   }
 
+  /**
+   * Start the worker of a lane the cluster's dispatcher claimed for this node (it is `starting`
+   * with this node's id and `attempt`). Idempotent: a job delivered twice, or for an attempt
+   * that is over, starts nothing.
+   * @returns true when this call started the worker
+   */
+  runClaimed(laneId: string, attempt: number): Promise<boolean> {
+    const existing = this.#starts.get(laneId);
+    if (existing) return existing.then(() => false);
+    const p = (async () => {
+      const lane = await findLane(this.deps.db, laneId);
+      if (!lane || lane.state !== "starting" || lane.nodeId !== this.deps.nodeId || lane.attempt !== attempt) return false;
+      if (await this.deps.db.worker.findFirst({ where: { laneId, attempt }, select: { id: true } })) return false;
+      return this.#run(lane);
+    })().finally(() => this.#starts.delete(laneId));
+    this.#starts.set(laneId, p);
+    return p;
+  }
+
   async #start(laneId: string): Promise<boolean> {
     const { db } = this.deps;
     const lane = await loadLane(db, laneId);
@@ -116,10 +133,25 @@ export class LaneRunner {
       endedAt: null,
       lastExitCode: null,
       checks: "[]",
+      nodeId: this.deps.nodeId,
     });
     if (!started) return false;
+    return this.#run(started);
+  }
+
+  /** Start the worker of a lane in `starting`; exits that arrive meanwhile are replayed after. */
+  async #run(claimed: LaneRow): Promise<boolean> {
+    const laneId = claimed.id;
     this.#deferred.set(laneId, []);
     try {
+      let started: LaneRow;
+      try {
+        started = await localWorktree(this.deps.db, this.deps.dataDir, claimed);
+      } catch (err) {
+        const message = `no worktree for branch ${claimed.branch} on node ${this.deps.nodeId}: ${err instanceof Error ? err.message : String(err)}`;
+        await this.settle(claimed, "failed", { exitCode: null, signal: null }, "infra", message);
+        return true;
+      }
       return await this.#startWorker(started);
     } finally {
       const pending = this.#deferred.get(laneId) ?? [];
@@ -215,40 +247,9 @@ export class LaneRunner {
     return true;
   }
 
-  /**
-   * At start, after the supervisor reattached what still runs: lanes a stopped server left
-   * `starting` (it died between `queued → starting` and `lane.started`). Never starts anything,
-   * so no lane is started twice: a worker process that was spawned (its row exists, running or
-   * ended) is the lane's, so the start is completed (`running`, `lane.started` with that process;
-   * an exit it already had is then handled as usual); a lane whose worker was never spawned
-   * fails (`infra`), and a person or recovery restarts it. Never throws (problems are logged).
-   * @returns ids of the lanes completed and failed
-   */
-  async recoverStarts(): Promise<{ completed: string[]; failed: string[] }> {
-    const { db } = this.deps;
-    const out = { completed: [] as string[], failed: [] as string[] };
-    for (const { id } of await db.lane.findMany({ where: { state: "starting" }, select: { id: true } })) {
-      try {
-        const lane = await loadLane(db, id);
-        const since = lane.startedAt ? { createdAt: { gte: lane.startedAt } } : {};
-        const proc = await db.process.findFirst({ where: { laneId: id, role: "worker", ...since }, orderBy: { createdAt: "desc" } });
-        if (!proc) {
-          const reason = "the server stopped while starting the worker, before it ran; restart the lane";
-          await this.settle(lane, "failed", { exitCode: null, signal: null }, "infra", reason, { failureReason: "start_interrupted", summary: reason, role: "worker" });
-          out.failed.push(id);
-          continue;
-        }
-        const worker = await db.worker.findFirst({ where: { laneId: id, attempt: lane.attempt }, orderBy: { createdAt: "desc" } });
-        if (worker && !worker.processId) await db.worker.update({ where: { id: worker.id }, data: { processId: proc.id } });
-        const running = await transitionLane(this.deps, lane, "running", {}, [laneStarted(lane, worker?.id ?? "", proc)]);
-        if (!running) continue;
-        if (!LIVE_STATUSES.includes(proc.status)) this.handleProcessExit(exitFromRow(proc));
-        out.completed.push(id);
-      } catch (err) {
-        console.warn(`[lanes] recovering the start of lane ${id} failed:`, err instanceof Error ? err.message : err);
-      }
-    }
-    return out;
+  /** Lanes a stopped server left `starting`, completed or failed ({@link recoverStarts}). */
+  recoverStarts(): Promise<{ completed: string[]; failed: string[] }> {
+    return recoverStarts(this, this.deps);
   }
 
   /** Exit handling under way, by process id (see {@link whenExitHandled}). */

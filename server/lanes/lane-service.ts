@@ -20,7 +20,9 @@ import { createWorktree, removeWorktree } from "../git/git";
 import { remainingGraceMs, type ProcessSupervisor } from "../processes/supervisor";
 import type { RepoService } from "../repos/repo-service";
 import { schedulingOf, validateNewLane } from "../scheduler/lane-scheduling";
-import type { Scheduler } from "../scheduler/scheduler";
+import type { SchedulerApi } from "../scheduler/scheduler-api";
+import type { NodeRouter } from "../rpc/node-router";
+import type { ProcessAccess } from "../processes/process-access";
 import type { LaneRunner } from "./lane-runner";
 import { exportLaneLog } from "./lane-log-export";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "../records/lane-store";
@@ -31,7 +33,11 @@ export interface LaneServiceDeps extends LaneDeps {
   repos: RepoService;
   runner: LaneRunner;
   supervisor: ProcessSupervisor;
-  scheduler: Scheduler;
+  scheduler: SchedulerApi;
+  /** Runs node-owned verbs (kill, logs) on the node that runs the lane (server/cluster/node-router.ts). */
+  router: NodeRouter;
+  /** Process log pages from whichever node ran the process. */
+  processes: ProcessAccess;
   dataDir: string;
   killGraceMs: number;
   onLaneCreated: (laneId: string) => void;
@@ -154,6 +160,13 @@ export class LaneService {
    *   lane, whose kill is only a write, on a full disk).
    */
   async kill(laneId: string, opts: { graceMs?: number; by?: string } = {}): Promise<LaneView> {
+    // A live lane's process group is on the node that runs it; a queued one is only a row.
+    const lane = await loadLane(this.deps.db, laneId);
+    const owner = LIVE_LANE_STATES.has(lane.state as LaneState) ? lane.nodeId : null;
+    return this.deps.router.at(owner, "lane.kill", laneId, { laneId, ...opts }, () => this.#kill(laneId, opts));
+  }
+
+  async #kill(laneId: string, opts: { graceMs?: number; by?: string }): Promise<LaneView> {
     const graceMs = opts.graceMs ?? this.deps.killGraceMs;
     const by = opts.by ?? "api";
     await this.deps.runner.whenStarted(laneId);
@@ -168,7 +181,7 @@ export class LaneService {
       if (!live || !isDiskFull(err)) throw err;
       return (deferred = true);
     });
-    if (!killed) return this.kill(laneId, opts); // lost a race with a state change: decide again
+    if (!killed) return this.#kill(laneId, opts); // lost a race with a state change: decide again
     let signal: string | null = null;
     if (live) {
       const exit = await this.deps.supervisor.kill(proc.id, { graceMs }).catch((err) => {
@@ -315,6 +328,12 @@ export class LaneService {
    * lines; after the processes have ended it is read back from their log files.
    */
   async logs(laneId: string, opts: { limit: number; processId?: string }): Promise<LaneLogsResponse> {
+    // The log files are on the node that ran the lane's processes.
+    const owner = opts.processId ? await this.deps.router.processNode(opts.processId) : await this.deps.router.laneNode(laneId);
+    return this.deps.router.at(owner, "lane.logs", laneId, { laneId, ...opts }, () => this.#logs(laneId, opts));
+  }
+
+  async #logs(laneId: string, opts: { limit: number; processId?: string }): Promise<LaneLogsResponse> {
     const lane = await loadLane(this.deps.db, laneId);
     const procs = await this.#attemptProcesses(lane, opts.processId);
     const lines: LogLine[] = [];
@@ -326,7 +345,8 @@ export class LaneService {
 
   /** The lane's whole log as text chunks, for download (lane-log-export.ts). @throws AppError not_found on the first chunk */
   exportLog(laneId: string): AsyncGenerator<string> {
-    return exportLaneLog({ db: this.deps.db, supervisor: this.deps.supervisor }, laneId);
+    // Pages are read on the node that ran each process.
+    return exportLaneLog({ db: this.deps.db, supervisor: this.deps.processes }, laneId);
   }
 
   async #attemptProcesses(lane: LaneRow, processId?: string) {

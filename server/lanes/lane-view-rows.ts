@@ -12,7 +12,7 @@ import type { LaneView } from "@/lib/api";
 import type { LaneState } from "@/lib/lane-state";
 import type { LaneScheduleView } from "@/lib/scheduling";
 import { checksByLevel, shownCheckRuns } from "../checks/check-runs";
-import type { Scheduler } from "../scheduler/scheduler";
+import type { SchedulerApi } from "../scheduler/scheduler-api";
 import { inBatches } from "../store/batch";
 import type { Db } from "../store/db";
 import type { Lane } from "../store/generated/client";
@@ -29,7 +29,7 @@ export interface LaneBase {
   /** `id` … `currentProcessId` of the view. */
   head: Pick<
     LaneView,
-    "id" | "repoId" | "slug" | "objective" | "engine" | "state" | "branch" | "baseBranch" | "worktreePath" | "ahead" | "behind" | "lastExitCode" | "attempt" | "checks" | "lastEvent" | "currentProcessId"
+    "id" | "repoId" | "slug" | "objective" | "engine" | "state" | "branch" | "baseBranch" | "worktreePath" | "ahead" | "behind" | "lastExitCode" | "attempt" | "nodeId" | "checks" | "lastEvent" | "currentProcessId"
   >;
   /** `createdAt`, `startedAt`, `endedAt`: after `queuePosition`. */
   times: Pick<LaneView, "createdAt" | "startedAt" | "endedAt">;
@@ -41,7 +41,7 @@ export interface LaneBase {
 
 export interface LaneRowsDeps {
   db: Db;
-  scheduler: Pick<Scheduler, "settings">;
+  scheduler: Pick<SchedulerApi, "laneSchedule">;
   /** Whether a worker has an interactive session attached (the worker service's). */
   sessions: { hasSession(workerId: string): boolean };
 }
@@ -94,12 +94,13 @@ export async function readLaneBases(deps: LaneRowsDeps, lanes: readonly ViewRow[
         behind: lane.behind,
         lastExitCode: lane.lastExitCode,
         attempt: lane.attempt,
+        nodeId: lane.nodeId,
         checks: checksByLevel(shownCheckRuns(lane.checks)),
         lastEvent: event ? { id: event.id, type: event.type, at: event.at.toISOString() } : null,
         currentProcessId: lastProc.get(lane.id) ?? null,
       },
       times: { createdAt: lane.createdAt.toISOString(), startedAt: lane.startedAt?.toISOString() ?? null, endedAt: lane.endedAt?.toISOString() ?? null },
-      schedule: scheduler.settings.laneSchedule(lane),
+      schedule: scheduler.laneSchedule(lane),
       flags: { blocked, merged, mergeReady },
       worker: worker ? toWorkerView(worker, verdict?.mode ?? null) : null,
     });

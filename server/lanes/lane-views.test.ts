@@ -44,7 +44,9 @@ describe("LaneViews, the incremental lane read model", () => {
     summaries = new LaneSummaryService({ db, bus });
     scheduler = await Scheduler.open({ db, events, bus, workerCap: 4 });
     const freshness = { peek: (id: string) => (baseMoved.has(id) ? ({ baseMoved: baseMoved.get(id)! } as never) : null) };
-    deps = { db, scheduler, summaries, freshness, bus, sessions: { hasSession: () => false } };
+    // The views' side of the scheduler on one node (what the cluster facade answers there).
+    const api = { whereMany: (ids: readonly string[]) => scheduler.whereMany(ids), laneSchedule: scheduler.settings.laneSchedule.bind(scheduler.settings), laneUsage: scheduler.settings.laneUsage.bind(scheduler.settings) };
+    deps = { db, scheduler: api, summaries, freshness, bus, sessions: { hasSession: () => false } };
   });
   afterAll(async () => {
     await scheduler.stop();

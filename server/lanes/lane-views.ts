@@ -32,7 +32,8 @@ import { AppError } from "@/lib/errors";
 import type { LaneSummary } from "@/lib/lane-summary";
 import type { EventBus } from "../events/event-bus";
 import type { FreshnessTracker } from "../freshness/freshness";
-import type { Scheduler } from "../scheduler/scheduler";
+import type { SchedulerApi } from "../scheduler/scheduler-api";
+import type { Where } from "../scheduler/scheduler-views";
 import type { Page } from "@/lib/paging";
 import { decodeCursor, encodeCursor } from "../store/keyset";
 import type { Db } from "../store/db";
@@ -41,7 +42,7 @@ import { readAllLaneRows, readLaneBases, readLaneRows, type LaneBase } from "./l
 
 export interface LaneViewsDeps {
   db: Db;
-  scheduler: Pick<Scheduler, "where" | "settings">;
+  scheduler: Pick<SchedulerApi, "whereMany" | "laneSchedule" | "laneUsage">;
   summaries: Pick<LaneSummaryService, "getMany">;
   freshness: Pick<FreshnessTracker, "peek">;
   bus: Pick<EventBus, "on">;
@@ -141,8 +142,8 @@ export class LaneViews {
     let bases = await this.#current();
     const only = opts.repoIds;
     if (only) bases = bases.filter((b) => only.has(b.row.repoId));
-    const summaries = await this.deps.summaries.getMany(bases.map((b) => b.row.id));
-    const parts = bases.map((base) => this.#bytesOf(base, summaries.get(base.row.id)));
+    const [summaries, waits] = await Promise.all([this.deps.summaries.getMany(bases.map((b) => b.row.id)), this.#waits(bases)]);
+    const parts = bases.map((base) => this.#bytesOf(base, summaries.get(base.row.id), waits));
     const prev = this.#list;
     if (!only && prev && prev.parts.length === parts.length && parts.every((p, i) => p === prev.parts[i])) return prev.body;
     const chunks: Buffer[] = [OPEN];
@@ -226,20 +227,25 @@ export class LaneViews {
   }
 
   async #compose(bases: LaneBase[]): Promise<LaneView[]> {
-    const summaries = await this.deps.summaries.getMany(bases.map((b) => b.row.id));
-    return bases.map((base) => this.#view(base, summaries.get(base.row.id)));
+    const [summaries, waits] = await Promise.all([this.deps.summaries.getMany(bases.map((b) => b.row.id)), this.#waits(bases)]);
+    return bases.map((base) => this.#view(base, summaries.get(base.row.id), waits));
   }
 
-  #view(base: LaneBase, summary: LaneSummary | undefined): LaneView {
+  /** Where the queued ones of `bases` stand (on a node that does not lead the cluster, asked of the leader). */
+  #waits(bases: readonly LaneBase[]): Promise<Map<string, Where>> {
+    return this.deps.scheduler.whereMany(bases.filter((b) => b.row.state === "queued").map((b) => b.row.id));
+  }
+
+  #view(base: LaneBase, summary: LaneSummary | undefined, waits: ReadonlyMap<string, Where>): LaneView {
     const { scheduler, freshness } = this.deps;
     const id = base.row.id;
-    const where = base.row.state === "queued" ? scheduler.where(id) : null;
+    const where = waits.get(id) ?? null;
     return {
       ...base.head,
       queuePosition: where?.position ?? null,
       ...base.times,
       waitingFor: where?.waitingFor ?? null,
-      schedule: { ...base.schedule, used: scheduler.settings.laneUsage(base.row) },
+      schedule: { ...base.schedule, used: scheduler.laneUsage(base.row) },
       ...base.flags,
       baseMoved: freshness.peek(id)?.baseMoved ?? null,
       worker: base.worker,
@@ -248,18 +254,18 @@ export class LaneViews {
   }
 
   /** The lane's view as UTF-8 JSON, reused while its base and the moving values it was made from stay the same. */
-  #bytesOf(base: LaneBase, summary: LaneSummary | undefined): Buffer {
+  #bytesOf(base: LaneBase, summary: LaneSummary | undefined, waits: ReadonlyMap<string, Where>): Buffer {
     const id = base.row.id;
     const memo = this.#json.get(id);
     // A queued lane's place and wait reason move with every other lane: never reused.
     if (base.row.state !== "queued") {
-      const used = this.deps.scheduler.settings.laneUsage(base.row);
+      const used = this.deps.scheduler.laneUsage(base.row);
       const baseMoved = this.deps.freshness.peek(id)?.baseMoved ?? null;
       if (memo && memo.base === base && memo.summary === summary && memo.baseMoved === baseMoved && memo.tokens === used.tokens && memo.costUsd === used.costUsd) return memo.bytes;
-      const bytes = Buffer.from(JSON.stringify(this.#view(base, summary)));
+      const bytes = Buffer.from(JSON.stringify(this.#view(base, summary, waits)));
       this.#json.set(id, { base, summary, baseMoved, tokens: used.tokens, costUsd: used.costUsd, bytes });
       return bytes;
     }
-    return Buffer.from(JSON.stringify(this.#view(base, summary)));
+    return Buffer.from(JSON.stringify(this.#view(base, summary, waits)));
   }
 }

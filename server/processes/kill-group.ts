@@ -95,3 +95,11 @@ export async function killTracked(t: Tracked, o: { db: Db; graceMs: number; grou
   } });
   return true;
 }
+
+/**
+ * What is left of a kill's grace period that began at `since` (ms, never negative).
+ * @param graceMs the whole grace period (ms)
+ */
+export function remainingGraceMs(since: Date, graceMs: number, now = Date.now()): number {
+  return Math.max(0, since.getTime() + graceMs - now);
+}

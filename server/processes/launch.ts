@@ -27,6 +27,8 @@ export interface LaunchOptions {
   /** True while new work must be refused for lack of disk space. */
   diskFull: () => Promise<boolean>;
   tailer: LogTailer;
+  /** The node whose supervisor starts it, written to its row (docs/scale-out.md); null: one node, no id. */
+  nodeId: string | null;
 }
 
 /** A spawned wrapper: its row as created, its identity, and its end. */
@@ -72,7 +74,7 @@ export async function launchProcess(spec: StartProcessSpec, o: LaunchOptions): P
   const row = await o.db.process
     .create({
       data: {
-        id, laneId: spec.laneId, role: spec.role, command: JSON.stringify(spec.argv), cwd, env: JSON.stringify(redactEnv(env)),
+        id, laneId: spec.laneId, role: spec.role, command: JSON.stringify(spec.argv), cwd, env: JSON.stringify(redactEnv(env)), nodeId: o.nodeId,
         status: "starting", logDir: paths.dir, stdoutPath: paths.stdout, stderrPath: paths.stderr,
       },
     })

@@ -14,6 +14,8 @@ import { Wakeup } from "@/lib/wakeup";
 import type { EventBus } from "../events/event-bus";
 import type { StreamName } from "./log-files";
 import type { ProcessSupervisor } from "./supervisor";
+import type { ProcessAccess } from "./process-access";
+import type { NodeRouter } from "../rpc/node-router";
 import { LIVE_STATUSES } from "./views";
 
 /** One step of a followed stream: lines with `next` (the offset to resume from), or the end. */
@@ -21,11 +23,16 @@ export type LogFollowStep = { kind: "lines"; lines: LogLine[]; next: number } | 
 
 /** The runtime's entry to {@link followProcessLog} (route handlers reach it through the runtime). */
 export class ProcessLogStreams {
-  constructor(private readonly deps: { supervisor: ProcessSupervisor; bus: EventBus }) {}
+  constructor(private readonly deps: { supervisor: ProcessSupervisor; bus: EventBus; processes: ProcessAccess; router: Pick<NodeRouter, "processNode" | "nodeId"> }) {}
 
-  /** See {@link followProcessLog}. */
-  follow(processId: string, stream: StreamName, from: number, signal: AbortSignal): AsyncGenerator<LogFollowStep, void, undefined> {
-    return followProcessLog(this.deps, processId, stream, from, signal);
+  /**
+   * See {@link followProcessLog}. A process on another node (docs/scale-out.md) has no output on
+   * this node's bus: its log is read page by page from its node every {@link REMOTE_POLL_MS}.
+   */
+  async *follow(processId: string, stream: StreamName, from: number, signal: AbortSignal): AsyncGenerator<LogFollowStep, void, undefined> {
+    const owner = await this.deps.router.processNode(processId);
+    if (owner === null || owner === this.deps.router.nodeId) return yield* followProcessLog(this.deps, processId, stream, from, signal);
+    yield* followProcessLog({ supervisor: this.deps.processes, bus: this.deps.bus }, processId, stream, from, signal, { pollMs: REMOTE_POLL_MS });
   }
 
   /**
@@ -33,9 +40,12 @@ export class ProcessLogStreams {
    * @throws AppError not_found (unknown process), range_not_satisfiable (`from` past the end)
    */
   async check(processId: string, stream: StreamName, from: number): Promise<void> {
-    await this.deps.supervisor.readLog(processId, { stream, from, limit: 1 });
+    await this.deps.processes.readLog(processId, { stream, from, limit: 1 });
   }
 }
+
+/** How often a process on another node is read again while followed, in ms. */
+export const REMOTE_POLL_MS = 500;
 
 /**
  * Lines of `stream` from byte offset `from` (aligned forward to a line start), live until the
@@ -43,12 +53,12 @@ export class ProcessLogStreams {
  * @throws AppError not_found (unknown process), range_not_satisfiable (`from` past the end)
  */
 export async function* followProcessLog(
-  deps: { supervisor: ProcessSupervisor; bus: EventBus },
+  deps: { supervisor: Pick<ProcessSupervisor, "get" | "readLog">; bus: EventBus },
   processId: string,
   stream: StreamName,
   from: number,
   signal: AbortSignal,
-  opts: { pageLines?: number; maxQueuedLines?: number } = {},
+  opts: { pageLines?: number; maxQueuedLines?: number; pollMs?: number } = {},
 ): AsyncGenerator<LogFollowStep, void, undefined> {
   const pageLines = opts.pageLines ?? 5000;
   const maxQueued = opts.maxQueuedLines ?? 50_000;
@@ -110,7 +120,14 @@ export async function* followProcessLog(
         }
         continue;
       }
-      await wakeup.wait();
+      if (opts.pollMs === undefined) await wakeup.wait();
+      else {
+        // No bus events for this process here: read its log again after a while.
+        const timer = setTimeout(() => wakeup.notify(), opts.pollMs);
+        await wakeup.wait();
+        clearTimeout(timer);
+        fromLog = true;
+      }
     }
   } finally {
     offOutput();

@@ -42,3 +42,11 @@ async function adopt(db: Db, dataDir: string, id: string): Promise<{ pid: number
     .catch(() => undefined);
   return { pid: found.pid, osStartTime: found.startTime };
 }
+
+/**
+ * The Process rows a supervisor owns (a Prisma `where` fragment): its node's, or, for rows from
+ * before nodes existed, those whose logs are in its data dir. Without a node id, every row.
+ */
+export function ownRows(o: { nodeId?: string; dataDir: string }) {
+  return o.nodeId ? { OR: [{ nodeId: o.nodeId }, { nodeId: null, logDir: { startsWith: `${o.dataDir}/` } }] } : {};
+}

@@ -21,7 +21,7 @@ import { AppError } from "@/lib/errors";
 import type { ProcessExit } from "../events/event-bus";
 import type { NewLaneEvent } from "@/lib/lane-events";
 import { STREAMS, type StreamName } from "./log-files";
-import { killTracked } from "./kill-group";
+import { killTracked, remainingGraceMs } from "./kill-group";
 import { mergeTails, readChunkAt, readLast, readPage, withStreamSources, type LogPage, type LogQuery, type StreamSource } from "./log-reader";
 import type { LineRun } from "./line-chunker";
 import { isSameProcess } from "./procfs";
@@ -34,7 +34,7 @@ import { LogTailer } from "./tailer";
 import { syncOffsetRows, type OffsetRow } from "./process-rows";
 import { ExitRecorder, type PendingExit } from "./exit-recorder";
 import { launchProcess } from "./launch";
-import { inspectLiveRow } from "./reattach";
+import { inspectLiveRow, ownRows } from "./reattach";
 import { exitEvent, settleExit } from "./process-end";
 import { type Tracked, newTracked } from "./tracked";
 import { type StdinMode, processPaths, readExitFile } from "./wrapper";
@@ -42,14 +42,7 @@ import type { StartProcessSpec, SupervisorOptions } from "./types";
 import { type ProcessRow, LIVE_STATUSES, exitFromRow, toProcessView } from "./views";
 
 export type { StartProcessSpec, SupervisorOptions } from "./types";
-
-/**
- * What is left of a kill's grace period that began at `since` (ms, never negative).
- * @param graceMs the whole grace period (ms)
- */
-export function remainingGraceMs(since: Date, graceMs: number, now = Date.now()): number {
-  return Math.max(0, since.getTime() + graceMs - now);
-}
+export { remainingGraceMs } from "./kill-group";
 
 /** Ended process ids remembered so log reads of them skip the row lookup (~40 bytes each). */
 const ENDED_CACHE = 4096;
@@ -111,6 +104,11 @@ export class ProcessSupervisor {
     every(opts.dbSyncMs ?? 5000, () => void this.#syncOffsets());
   }
 
+  /** Process groups of the live processes this supervisor tracks (for the cluster's fence). */
+  liveGroups(): number[] {
+    return [...this.#tracked.values()].flatMap((t) => (t.pgid !== null && !t.ending ? [t.pgid] : []));
+  }
+
   /**
    * Boot: for every process recorded as starting/running, reattach (pid alive with the recorded
    * OS start time), record the exit it had while the server was down (exit file), or mark it
@@ -119,7 +117,7 @@ export class ProcessSupervisor {
    */
   async recover(): Promise<{ reattached: string[]; exited: string[]; lost: string[] }> {
     const result = { reattached: [] as string[], exited: [] as string[], lost: [] as string[] };
-    const rows = await this.opts.db.process.findMany({ where: { status: { in: [...LIVE_STATUSES] } } });
+    const rows = await this.opts.db.process.findMany({ where: { status: { in: [...LIVE_STATUSES] }, ...ownRows(this.opts) } });
     for (const row of rows) {
       if (this.#tracked.has(row.id)) continue;
       const found = await inspectLiveRow(this.opts.db, this.opts.dataDir, row);
@@ -137,7 +135,7 @@ export class ProcessSupervisor {
       (exit.status === "lost" ? result.lost : result.exited).push(row.id);
     }
     const finished = await this.opts.db.process.findMany({
-      where: { status: { notIn: [...LIVE_STATUSES] } },
+      where: { status: { notIn: [...LIVE_STATUSES] }, ...ownRows(this.opts) },
       select: { id: true, laneId: true, endedAt: true },
     });
     for (const f of finished) this.#retention.addFinished(f.id, f.laneId, processPaths(this.opts.dataDir, f.id), f.endedAt);
@@ -155,7 +153,7 @@ export class ProcessSupervisor {
   async start(spec: StartProcessSpec): Promise<ProcessView> {
     if (this.#closed) throw new AppError("conflict", "the process supervisor is shut down");
     const launched = await launchProcess(spec, {
-      db: this.opts.db, dataDir: this.opts.dataDir, cgroupParent: this.cgroupParent, diskFull: () => this.diskFull(), tailer: this.#tailer,
+      db: this.opts.db, dataDir: this.opts.dataDir, cgroupParent: this.cgroupParent, diskFull: () => this.diskFull(), tailer: this.#tailer, nodeId: this.opts.nodeId ?? null,
     });
     const { row, pid, startTime, startedAt, ready } = launched;
     const t = this.#track(row, pid, startTime, launched.done, ready, { verified: true, stdin: launched.stdin });

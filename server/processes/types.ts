@@ -9,6 +9,13 @@ export interface SupervisorOptions {
   events: EventLog;
   bus: EventBus;
   dataDir: string;
+  /**
+   * This node's id (docs/scale-out.md), written to the rows of the processes it starts. Nodes on
+   * one database share the Process table: a supervisor reattaches and keeps retention over its
+   * own rows only (its node's, or, for rows from before nodes existed, those in its data dir).
+   * Default: none (every row is this supervisor's; tests of the supervisor alone).
+   */
+  nodeId?: string;
   /** Default SIGTERM → SIGKILL grace period (ms). */
   killGraceMs: number;
   /**

@@ -20,6 +20,10 @@
  *   instead of the board room, so it receives only their lanes' events (none without a repo), and
  *   may subscribe only to their lanes' output. Revoking a token closes its connections at once,
  *   and so does its expiry (`expiresAt`): a connection lives no longer than its credentials.
+ * - Several nodes on one PostgreSQL database (docs/scale-out.md): Socket.IO runs on its
+ *   PostgreSQL adapter, and cluster-link.ts carries requests between nodes and the live output
+ *   of lanes that run on another node. Lane events are emitted to this node's clients only: every
+ *   node's bus carries every node's events, in cursor order.
  */
 import type { Server as HttpServer, IncomingHttpHeaders } from "node:http";
 import { Server, type Socket } from "socket.io";
@@ -28,6 +32,8 @@ import { BOARD_ROOM, ClientToServer, laneRoom, repoRoom, type ClientToServerEven
 import type { AuthService, Caller } from "../auth/auth-service";
 import type { EventBus } from "../events/event-bus";
 import type { LaneService } from "../lanes/lane-service";
+import type { ClusterRpc } from "../rpc/rpc";
+import { ClusterLink } from "./cluster-link";
 import { OutputFanout, type CatchUpReader, type FanoutOptions } from "./output-fanout";
 import { PartialLines } from "./partial-lines";
 
@@ -45,6 +51,8 @@ export interface RealtimeDeps {
   auth: Pick<AuthService, "authenticate" | "onRevoked" | "mayReachRepo">;
   /** Host / Origin check of the handshake request (server/http/origin-policy.ts): null, or why it is refused. */
   origins: { checkHandshake(headers: IncomingHttpHeaders): string | null };
+  /** Several nodes: the adapter (cluster-link.ts `postgresAdapter`) and this node's RPC. */
+  cluster?: { adapter: Parameters<Server["adapter"]>[0]; url: string; nodeId: string; rpc: ClusterRpc };
 }
 
 /** What a connection carries once authenticated. */
@@ -71,6 +79,7 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
       const refused = deps.origins.checkHandshake(req.headers);
       callback(refused, refused === null);
     },
+    ...(deps.cluster ? { adapter: deps.cluster.adapter } : {}),
   });
   io.use((socket, next) => {
     const { headers, auth } = socket.handshake;
@@ -79,6 +88,7 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
     socket.data.caller = result.caller;
     next();
   });
+  const link = deps.cluster ? new ClusterLink(io as never, { url: deps.cluster.url, nodeId: deps.cluster.nodeId, rpc: deps.cluster.rpc }) : null;
   const fanout = new OutputFanout(io, deps.supervisor, opts);
   const partials = new PartialLines();
 
@@ -97,6 +107,8 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
           return reply({ ok: false, error: { code: "forbidden", message: "this token may not read that lane's repo" } });
         }
         await socket.join(laneRoom(laneId));
+        // Another node may run it: ask for its live output before reading the tail (same order).
+        link?.watch(laneId);
         const { lines } = await deps.lanes.logs(laneId, { limit: Math.max(tail, 1) });
         reply({ ok: true, lines: tail === 0 ? [] : lines });
         // After the ack: a prompt already waiting is shown after the lines it follows.
@@ -114,16 +126,19 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
   });
 
   const offEvent = deps.bus.on("lane.event", (event) => {
-    io.to(event.repoId ? [BOARD_ROOM, repoRoom(event.repoId)] : BOARD_ROOM).emit("lane:event", event);
+    // Local clients only: every node's bus carries every node's events (docs/scale-out.md).
+    io.local.to(event.repoId ? [BOARD_ROOM, repoRoom(event.repoId)] : BOARD_ROOM).emit("lane:event", event);
   });
   const offRevoked = deps.auth.onRevoked((tokenId) => {
     for (const socket of io.sockets.sockets.values()) if (socket.data.caller?.tokenId === tokenId) socket.disconnect(true);
   });
 
   const offOutput = deps.bus.on("process.output", fanout.publish);
+  const offRemote = link ? deps.bus.on("process.output", link.publish) : () => undefined;
   const offCompleted = deps.bus.on("process.output", partials.onOutput);
   const offPartial = deps.bus.on("process.partial", (p) => {
     const m = partials.set(p);
+    if (m) link?.partial(m);
     const room = m && io.sockets.adapter.rooms.get(laneRoom(m.laneId));
     if (!m || !room) return;
     // A subscriber that is behind has not been sent the lines before it; it gets the line later.
@@ -137,6 +152,8 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
     async close() {
       offEvent();
       offOutput();
+      offRemote();
+      link?.close();
       offCompleted();
       offPartial();
       offExit();

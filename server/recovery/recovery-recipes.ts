@@ -26,6 +26,7 @@ export const RECOVERY_KEYS = [
   "worker_startup_crash",
   "engine_rate_limited",
   "phantom_completion",
+  "node_lost",
 ] as const;
 export const RecoveryKeySchema = z.enum(RECOVERY_KEYS);
 export type RecoveryKey = z.infer<typeof RecoveryKeySchema>;
@@ -117,6 +118,15 @@ export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
     steps: ["read the worktree again: commits since the start point, uncommitted changes", "quote the agent's final message", "escalate with what was found; no second agent run"],
     maxAttempts: 1,
   },
+  node_lost: {
+    key: "node_lost",
+    recipe: "requeue-on-another-node",
+    failureClass: "lost",
+    action: "restart_worker",
+    steps: ["queue the lane again (a live node picks it up)", "its worker starts from the lane's branch"],
+    redeliverPrompt: true,
+    maxAttempts: 1,
+  },
 };
 
 const RECIPE_BY_NAME = new Map(Object.values(RECOVERY_RECIPES).map((r) => [r.recipe, r]));
@@ -139,6 +149,7 @@ export interface RecoveryFacts {
  */
 export function recoveryKeyFor(f: RecoveryFacts): RecoveryKey | null {
   const { failureClass, reason } = f.classification;
+  if (failureClass === "lost" && reason === "node_lost") return "node_lost";
   if (failureClass === "trust_gate") return "trust_prompt_unresolved";
   if (failureClass === "prompt_delivery") return "prompt_misdelivered";
   if (reason === "rate_limited") return "engine_rate_limited";

@@ -16,6 +16,7 @@
  * | restart-worker | a worker failed within 30 s of starting: an agent (claude, codex, anthropic), or a shell/script worker that printed nothing | restart the lane (same worktree) |
  * | retry-after-backoff | the engine was rate-limited | wait (`backoffMs`, default the recipe's 60 s), restart |
  * | inspect-workspace | a phantom completion (success, nothing changed) | read the worktree again and escalate with what was found; never a second agent run |
+ * | requeue-on-another-node | the lane's node was lost (its lease lapsed; docs/scale-out.md) | restart the lane: a live node runs it from its branch |
  *
  * Trust prompt unresolved and prompt misdelivery are raised by interactive engines: they call
  * {@link RecoveryService.onWorkerFailure}, which decides and, for `restart_worker` /
@@ -28,7 +29,7 @@ import type { FailureLike } from "../checks/classify-failure";
 import { engineDefinition } from "../engines/engine-command";
 import { RECOVERY_RECIPES, RecoveryLedger, recoveryKeyFor, type RecoveryKey, type RecoveryRecipe } from "./recovery-recipes";
 import type { EventBus } from "../events/event-bus";
-import type { EventLog } from "../events/event-log";
+import { isRemoteEvent, type EventLog } from "../events/event-log";
 import type { CheckRun } from "../checks/check-runs";
 import type { FreshnessTracker } from "../freshness/freshness";
 import { findLane, type LaneRow } from "../records/lane-store";
@@ -158,9 +159,12 @@ export class RecoveryService {
     return "settle";
   }
 
-  /** Bus listener for lane events: a worker's `lane.failed` goes to its recipe. Never throws. */
+  /**
+   * Bus listener for lane events: a worker's `lane.failed` goes to its recipe. Only events this
+   * node appended: with several nodes every node sees every event, and one decides. Never throws.
+   */
   handleEvent = (event: LaneEvent): void => {
-    if (event.type !== "lane.failed" || event.payload.role !== "worker" || !event.laneId) return;
+    if (event.type !== "lane.failed" || event.payload.role !== "worker" || !event.laneId || isRemoteEvent(event)) return;
     const { failureClass, failureReason, summary, evidence, reason } = event.payload;
     const failure: Failure = { failureClass, reason: failureReason ?? "worker_failed", summary: summary ?? reason, evidence: evidence ?? [] };
     this.#track(this.#onWorkerFailed(event.laneId, failure).catch((err) => console.error(`[recovery] ${event.laneId}:`, err instanceof Error ? err.message : err)));
@@ -169,7 +173,8 @@ export class RecoveryService {
   async #onWorkerFailed(laneId: string, failure: Failure): Promise<void> {
     if (this.#stopped) return;
     const lane = await findLane(this.deps.db, laneId);
-    if (!lane || lane.state !== "failed") return;
+    // A lane lost with its node ends `lost`, not `failed`; its recipe queues it again.
+    if (!lane || !(lane.state === "failed" || (lane.state === "lost" && failure.reason === "node_lost"))) return;
     const proc = await this.deps.db.process.findFirst({ where: { laneId, role: "worker" }, orderBy: { createdAt: "desc" }, select: { id: true, startedAt: true, endedAt: true } });
     // "Crashed at startup": an agent (whose boot errors are output) that failed to boot, or a shell/script worker that died
     // without printing a line. A shell worker that printed output ran and reported its own

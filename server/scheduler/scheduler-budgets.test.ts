@@ -112,7 +112,7 @@ describe("scheduler budgets and rate limits", () => {
     expect(waiting.waitingFor).toMatchObject({ kind: "rate_limit", engine: "shell" });
     const retryAt = (waiting.waitingFor as { retryAt: number }).retryAt;
     expect(retryAt).toBeGreaterThanOrEqual(t0 + 59_000);
-    expect(rt.scheduler.settings.rateLimits().shell).toEqual({ limit: { requestsPerMinute: 1, burst: 1 }, retryAt });
+    expect((await rt.scheduler.settings.rateLimits()).shell).toEqual({ limit: { requestsPerMinute: 1, burst: 1 }, retryAt });
     // Another engine is not held by shell's limit.
     const script = await rt.lanes.create({ objective: "script lane", repo: h.repoId, branch: `lane/rl-script-${process.pid}`, worker: { engine: "script", script: [{ op: "say", text: "hi" }] } });
     await waitForLane(rt, script.id, (l) => l.state === "finished");

@@ -73,7 +73,7 @@ describe("scheduler caps", () => {
     const a2 = take("a2", h.repoId);
     const r3 = await take("b1", second.repoId); // another repo's slot is free
     expect(granted).toEqual(["a1", "b1"]);
-    expect(rt.scheduler.settings.caps().running.perRepo[h.repoId]).toMatchObject({ check: 1 });
+    expect((await rt.scheduler.settings.caps()).running.perRepo[h.repoId]).toMatchObject({ check: 1 });
     r3();
     await rt.scheduler.kick();
     expect(granted).toEqual(["a1", "b1"]); // a2 still waits for its repo's slot
@@ -106,7 +106,7 @@ describe("scheduler caps", () => {
     await fs.writeFile(path.join(two.worktreePath, ".checkgate"), "");
     await waitForLane(rt, two.id, (l) => l.state === "finished");
     await rt.scheduler.idle();
-    expect(rt.scheduler.settings.caps().running.global.check).toBe(0);
+    expect((await rt.scheduler.settings.caps()).running.global.check).toBe(0);
   });
 
   it("orders by priority, then deadline (earliest first, none last), then age", async () => {
@@ -120,7 +120,7 @@ describe("scheduler caps", () => {
     await rt.lanes.create(gated(h.repoId, "high-early", { priority: 5, deadline: now + hour }));
     await rt.lanes.create(gated(h.repoId, "young-low"));
     await rt.lanes.create(gated(h.repoId, "urgent", { priority: 100 }));
-    const queue = rt.scheduler.settings.queue({});
+    const queue = await rt.scheduler.settings.queue({});
     const expected = ["urgent", "high-early", "high-late", "high-no-deadline", "old-low", "young-low"];
     expect(await labels(rt, queue.entries.map((e) => e.laneId))).toEqual(expected);
     expect(queue.entries.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6]);

@@ -60,7 +60,7 @@ describe("scheduler restart", () => {
     await rt.events.append({ type: "worker.usage", laneId: survivor.id, repoId: B, payload: { workerId, inputTokens: 30, outputTokens: 12, costUsd: 0.5 } });
     await rt.scheduler.idle();
 
-    const before = rt.scheduler.settings.queue({});
+    const before = await rt.scheduler.settings.queue({});
     const view = async (r: Runtime) => (await r.lanes.list()).map((l) => ({ id: l.id, state: l.state, queuePosition: l.queuePosition, waitingFor: l.waitingFor, schedule: l.id === survivor.id ? null : l.schedule }));
     const beforeViews = await view(rt);
     // B was served less, so it goes first; priority/deadline/age alone would say a2, a3, b1, b2.

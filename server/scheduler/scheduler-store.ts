@@ -17,7 +17,8 @@ import { DEFAULT_CAPS } from "./capacity";
 import { DependencyGraph, type DepStatus, type GraphSnapshot, type Outcome, type Produced } from "./dependency-graph";
 import { DispatchQueue } from "./dispatch-queue";
 import { SchedulerCore } from "./scheduler-core";
-import type { Artifact, DependencyMode, Pool } from "./schemas";
+import type { Artifact, DependencyMode, LaneScheduling, Pool } from "./schemas";
+import type { Lane } from "../store/generated/client";
 import type { QueueItem, QueueSnapshot, WaitReason } from "./types";
 
 const STATE_ID = 1;
@@ -84,13 +85,22 @@ function dependencyReason(status: DepStatus): WaitReason | undefined {
   return undefined;
 }
 
+/** The global agent cap of a cluster whose caps were never set: the nodes' own capacities bound it. */
+export const CLUSTER_DEFAULT_AGENT_CAP = 1000;
+
 /**
  * Caps at boot: the saved ones, except that a `--worker-cap` different from the one they were
- * booted with wins for the global agent cap (an operator changed the flag).
+ * booted with wins for the global agent cap (an operator changed the flag). `workerCap` null
+ * (several nodes share the database: each one's flag bounds only that node): the saved caps, set
+ * through the API.
  */
-function bootCaps(saved: { caps: string; bootWorkerCap: number } | null, workerCap: number): CapsConfig {
+function bootCaps(saved: { caps: string; bootWorkerCap: number } | null, workerCap: number | null): CapsConfig {
   const parsed = saved ? CapsConfigSchema.safeParse(json(saved.caps, null)) : null;
   const caps: CapsConfig = parsed?.success ? parsed.data : structuredClone(DEFAULT_CAPS);
+  if (workerCap === null) {
+    if (!parsed?.success) caps.global.agent = CLUSTER_DEFAULT_AGENT_CAP;
+    return caps;
+  }
   if (!saved || saved.bootWorkerCap !== workerCap || !parsed?.success) caps.global.agent = workerCap;
   return caps;
 }
@@ -101,7 +111,7 @@ function bootCaps(saved: { caps: string; bootWorkerCap: number } | null, workerC
  * highest, in `queuedAt, id` order, written back so every later boot orders them the same.
  * Dependencies on lanes that no longer exist are dropped (logged).
  */
-export async function loadScheduler(db: Db, opts: { workerCap: number; now: number }): Promise<Loaded> {
+export async function loadScheduler(db: Db, opts: { workerCap: number | null; now: number }): Promise<Loaded> {
   const [rows, saved, checks] = await Promise.all([
     laneSchedRows(db),
     db.schedulerState.findUnique({ where: { id: STATE_ID } }),
@@ -205,11 +215,11 @@ export class SchedulerStore {
   constructor(private readonly db: Db) {}
 
   /** Create or replace the whole SchedulerState row. */
-  async saveAll(core: SchedulerCore, extra: { workerCap: number; rateLimits: Record<string, RateLimit>; usage: UsageBook }): Promise<void> {
+  async saveAll(core: SchedulerCore, extra: { workerCap: number | null; rateLimits: Record<string, RateLimit>; usage: UsageBook }): Promise<void> {
     const data = {
       fairness: this.#fairness(core),
       caps: JSON.stringify(core.capacity.caps),
-      bootWorkerCap: extra.workerCap,
+      bootWorkerCap: extra.workerCap ?? 0,
       rateLimits: JSON.stringify(extra.rateLimits),
       budgets: this.#budgets(core, extra.usage),
     };
@@ -262,3 +272,17 @@ export class SchedulerStore {
 }
 
 export type { Totals };
+
+/** A queued lane's scheduling fields as its row stores them (a deadline already past is dropped). */
+export function schedulingOfRow(lane: Lane, now: number): LaneScheduling {
+  return {
+    pool: lane.pool as Pool,
+    priority: lane.priority,
+    deadline: lane.deadline && lane.deadline.getTime() > now ? lane.deadline.getTime() : null,
+    dependsOn: json<string[]>(lane.dependsOn, []),
+    mode: lane.dependsMode as DependencyMode,
+    artifact: json<Artifact | null>(lane.artifact, null) ?? undefined,
+    budget: json<Budget | null>(lane.budget, null) ?? undefined,
+    parentId: lane.parentId ?? undefined,
+  };
+}

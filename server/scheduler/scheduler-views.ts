@@ -82,13 +82,17 @@ export function budgetsView(core: SchedulerCore, now: number): BudgetsView {
 /** The scheduling columns of a Lane row, as stored. */
 export type LaneSchedulingRow = Pick<Lane, "id" | "pool" | "priority" | "deadline" | "dependsOn" | "dependsMode" | "artifact" | "budget" | "parentId" | "usedTokens" | "usedCostUsd">;
 
-/** A lane's usage (with its descendants): from the live ledger when it has the lane, else as last stored on the row. */
-export function laneUsageView(core: SchedulerCore, row: Pick<LaneSchedulingRow, "id" | "usedTokens" | "usedCostUsd">, now: number): LaneScheduleView["used"] {
-  return core.ledger.hasLane(row.id) ? core.ledger.usage("lane", row.id, now) : { tokens: row.usedTokens, costUsd: row.usedCostUsd };
+/**
+ * A lane's usage (with its descendants): from the live ledger when it has the lane, else as last
+ * stored on the row (which the scheduler keeps current). `core` null: a node that is not the
+ * cluster's scheduler.
+ */
+export function laneUsageView(core: SchedulerCore | null, row: Pick<LaneSchedulingRow, "id" | "usedTokens" | "usedCostUsd">, now: number): LaneScheduleView["used"] {
+  return core?.ledger.hasLane(row.id) ? core.ledger.usage("lane", row.id, now) : { tokens: row.usedTokens, costUsd: row.usedCostUsd };
 }
 
 /** A lane's scheduling settings and usage (LaneView.schedule); usage as {@link laneUsageView}. */
-export function laneScheduleView(core: SchedulerCore, row: LaneSchedulingRow, now: number): LaneScheduleView {
+export function laneScheduleView(core: SchedulerCore | null, row: LaneSchedulingRow, now: number): LaneScheduleView {
   const used = laneUsageView(core, row, now);
   return {
     pool: row.pool as Pool,

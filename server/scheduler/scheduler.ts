@@ -22,9 +22,9 @@
  */
 import type { LaneEvent } from "@/lib/lane-events";
 import { TERMINAL_LANE_STATES, type LaneState } from "@/lib/lane-state";
-import { describeWait, type Pool } from "@/lib/scheduling";
+import type { Pool } from "@/lib/scheduling";
 import type { EventBus } from "../events/event-bus";
-import { eventFromRow, type EventLog } from "../events/event-log";
+import { isRemoteEvent, type EventLog } from "../events/event-log";
 import type { LaneRow } from "../records/lane-store";
 import type { Db } from "../store/db";
 import type { Outcome, Produced } from "./dependency-graph";
@@ -32,16 +32,18 @@ import { producedSinceStart } from "./produced";
 import type { LaneScheduling } from "./schemas";
 import { SchedulerCore, toLaneEvent, type SchedulerEvent } from "./scheduler-core";
 import { SchedulerSettings } from "./scheduler-settings";
-import { chargeUsage, checkProcessKey, loadScheduler, SchedulerStore, type UsageBook } from "./scheduler-store";
+import { checkProcessKey, loadScheduler, SchedulerStore, schedulingOfRow, type UsageBook } from "./scheduler-store";
 import { whereIs, type Where } from "./scheduler-views";
+import { UsageRecorder } from "./usage-recorder";
 
 export interface SchedulerDeps {
   db: Db;
   events: EventLog;
   /** Events in; the `lane.start` and `lane.stop` requests out (server/events/event-bus.ts). */
   bus: EventBus;
-  /** `--worker-cap`: the global agent cap (a changed flag wins over a cap saved at runtime). */
-  workerCap: number;
+  /** `--worker-cap`: the global agent cap (a changed flag wins over a cap saved at runtime); null
+   * when several nodes share the database (the caps saved through the API hold). */
+  workerCap: number | null;
   /** Clock in epoch ms (default Date.now). */
   now?: () => number;
 }
@@ -60,6 +62,7 @@ export class Scheduler {
   readonly #core: SchedulerCore;
   readonly #store: SchedulerStore;
   readonly #usage: UsageBook;
+  readonly #usageRecorder: UsageRecorder;
   readonly #waiters = new Map<string, Waiter>();
   readonly #off: Array<() => void> = [];
   readonly #now: () => number;
@@ -94,6 +97,7 @@ export class Scheduler {
       append: (event) => deps.events.append(event),
       kick: () => void this.kick(),
     });
+    this.#usageRecorder = new UsageRecorder({ db: deps.db, bus: deps.bus, core: this.#core, store: this.#store, usage: this.#usage, now: this.#now, emit: (events) => this.#emit(events) });
     this.#off.push(deps.bus.on("lane.event", this.#onLaneEvent));
     const bootChecks = new Set(loaded.checkProcesses);
     this.#off.push(
@@ -118,7 +122,7 @@ export class Scheduler {
     const s = new Scheduler(deps, loaded);
     await s.#store.saveAll(s.#core, { workerCap: deps.workerCap, rateLimits: loaded.rateLimits, usage: s.#usage });
     s.#savedFairness = s.#store.fairnessJson(s.#core);
-    await s.#serial(() => s.#replayUsage());
+    await s.#serial(() => s.#usageRecorder.replay());
     await deps.events.append({ type: "scheduler.decision", laneId: null, repoId: null, payload: { kind: "restored", queued: loaded.queued, running: loaded.running, ms: Math.round(ms * 10) / 10 } });
     return s;
   }
@@ -225,6 +229,26 @@ export class Scheduler {
     return whereIs(this.#core, laneId, this.#now());
   }
 
+  /** {@link where} for several lanes (those not queued are left out). */
+  async whereMany(laneIds: readonly string[]): Promise<Map<string, Where>> {
+    const now = this.#now();
+    return new Map(laneIds.flatMap((id) => [[id, whereIs(this.#core, id, now)] as const]).filter((e): e is [string, Where] => e[1] !== null));
+  }
+
+  /** Queue a lane another node created (from its row; a lane the core knows is left alone). */
+  #adoptNew(laneId: string): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#core.queue.has(laneId) || this.#core.graph.has(laneId)) return;
+      const lane = await this.deps.db.lane.findUnique({ where: { id: laneId } });
+      if (!lane || lane.state !== "queued") return;
+      const scheduling = schedulingOfRow(lane, this.#now());
+      const events = this.#core.submit({ laneId, repoId: lane.repoId, engine: lane.engine, scheduling }, lane.queuedAt.getTime());
+      await this.deps.db.lane.update({ where: { id: laneId }, data: { queueSeq: this.#core.queue.get(laneId)!.seq } });
+      await this.#emit(events);
+      void this.kick();
+    });
+  }
+
   /** 1-based queue positions of queued lanes (held lanes have none). */
   async queuePositions(): Promise<Map<string, number>> {
     const out = new Map<string, number>();
@@ -309,6 +333,10 @@ export class Scheduler {
     if (!ev.laneId) return;
     const laneId = ev.laneId;
     switch (ev.type) {
+      case "lane.created":
+        // Made on another node, which could not submit it here (several nodes: docs/scale-out.md).
+        if (isRemoteEvent(ev)) void this.#adoptNew(laneId);
+        return;
       case "lane.state_changed":
         // The slot frees when the worker is done (checks run in the check pool).
         if (SLOT_STATES.has(ev.payload.from) && !SLOT_STATES.has(ev.payload.to) && this.#core.capacity.finished(laneId)) void this.kick();
@@ -322,7 +350,7 @@ export class Scheduler {
       case "lane.killed":
         return this.#later(() => this.#settle(laneId, "failed", `killed by ${ev.payload.by}`));
       case "worker.usage":
-        return this.#later(() => this.#recordUsage(ev));
+        return this.#later(() => this.#usageRecorder.record(ev));
       default:
         return;
     }
@@ -361,34 +389,6 @@ export class Scheduler {
     for (const [workerId, w] of Object.entries(this.#usage.workers)) if (w.laneId === laneId) delete this.#usage.workers[workerId];
     await this.#emit(this.#core.settled(laneId, outcome, produced));
     void this.kick();
-  }
-
-  /**
-   * A worker's running usage totals: charge the increase since its previous report. Applied
-   * once per event id (the cursor is saved with the usage), so a replay after a restart is exact.
-   */
-  async #recordUsage(ev: Extract<LaneEvent, { type: "worker.usage" }>): Promise<void> {
-    const laneId = ev.laneId;
-    if (!laneId || ev.id <= this.#usage.cursor || !this.#core.ledger.hasLane(laneId)) return;
-    const delta = chargeUsage(this.#usage, laneId, ev.id, ev.payload);
-    const now = this.#now();
-    const events = this.#core.recordUsage(laneId, delta, now);
-    await this.#store.saveUsage(this.#core, this.#core.ledger.lineage(laneId), this.#usage, now);
-    await this.#emit(events);
-    for (const e of events) {
-      if (e.type !== "scheduler.budget_exceeded") continue;
-      const reason = describeWait({ kind: "budget", ...e.breach });
-      void this.deps.bus.request("lane.stop", { laneId: e.laneId, failureClass: "budget_exceeded", reason }).catch((err) => console.error(`[scheduler] stopping ${e.laneId} over budget failed`, err));
-    }
-  }
-
-  /** Usage reports appended after the last one applied (the server stopped in between). */
-  async #replayUsage(): Promise<void> {
-    const rows = await this.deps.db.laneEvent.findMany({ where: { type: "worker.usage", id: { gt: this.#usage.cursor } }, orderBy: { id: "asc" } });
-    for (const row of rows) {
-      const ev = eventFromRow(row);
-      if (ev.type === "worker.usage") await this.#recordUsage(ev);
-    }
   }
 
   #undoRequeue(lane: LaneRow): void {

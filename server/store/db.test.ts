@@ -12,6 +12,7 @@ const EXPECTED_TABLES = [
   "IdempotencyKey",
   "Lane",
   "LaneEvent",
+  "Node",
   "Process",
   "Repo",
   "SchedulerState",

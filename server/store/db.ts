@@ -105,21 +105,72 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   if (!isPostgresUrl(url)) throw new AppError("invalid_input", `database URL must start with postgresql:// (got ${redactUrl(url)})`);
   const { applied } = await applyPostgresMigrations(url, options);
   if (applied.length) options.onMigrated?.(applied);
-  const adapter = new PrismaPg(
+  const factory = new PrismaPg(
     { connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: "laneboard" },
     // A connection that dies (server restart, network cut) is dropped from the pool and replaced
-    // by the next query; the failing query reports the error to its caller.
+    // by the next query.
     { onPoolError: (err) => console.warn(`[store] PostgreSQL connection lost: ${err.message}`) },
   );
-  const db = new PgPrismaClient({ adapter }) as unknown as Db;
+  const stall = { enabled: false };
+  const db = new PgPrismaClient({ adapter: stallingAdapter(factory, stall) }) as unknown as Db;
   try {
     await db.$queryRawUnsafe("SELECT 1");
   } catch (err) {
     await db.$disconnect().catch(() => undefined);
     throw connectError(url, err);
   }
+  // From now on an unreachable server stalls queries instead of failing them (at boot it fails).
+  stall.enabled = true;
   registerDialect(db, "postgresql");
   return db;
+}
+
+/** Node and PostgreSQL codes (and driver adapter kinds) that mean "the server went away", not "the query is wrong". */
+const CONNECTION_LOST = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006", "DatabaseNotReachable", "ConnectionClosed", "SocketTimeout"]);
+
+/** True for an error that says the database could not be reached (through any wrapping). */
+export function isConnectionLost(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== "object" || depth > 4) return false;
+  const e = err as { code?: unknown; kind?: unknown; cause?: unknown; message?: unknown; originalCode?: unknown };
+  for (const v of [e.code, e.kind, e.originalCode]) if (typeof v === "string" && CONNECTION_LOST.has(v)) return true;
+  if (typeof e.message === "string" && /Connection terminated|the database system is (starting up|shutting down|in recovery)|terminating connection due to administrator command/i.test(e.message)) return true;
+  return isConnectionLost(e.cause, depth + 1);
+}
+
+/** Backoff between retries of a query while the server is away: 100 ms doubling to 2 s. */
+const STALL_BACKOFF_MS = [100, 200, 400, 800, 1600, 2000];
+
+/**
+ * The PostgreSQL adapter, with queries outside transactions retried while the server cannot be
+ * reached (a restart, a network cut): the node stalls instead of failing the work in hand, and
+ * resumes when the server is back. A transaction that loses its connection fails as a whole (its
+ * caller decides). A statement cut off after the server ran it may run twice (an event appended
+ * twice); one refused before it ran never does.
+ */
+function stallingAdapter(factory: PrismaPg, stall: { enabled: boolean }): SqlDriverAdapterFactory {
+  const retrying = async <T>(what: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await what();
+      } catch (err) {
+        if (!stall.enabled || !isConnectionLost(err)) throw err;
+        if (attempt === 0) console.warn(`[store] PostgreSQL is unreachable; waiting for it (${(err as Error).message})`);
+        await new Promise((r) => setTimeout(r, STALL_BACKOFF_MS[Math.min(attempt, STALL_BACKOFF_MS.length - 1)]));
+      }
+    }
+  };
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    async connect() {
+      const adapter = await factory.connect();
+      const queryRaw = adapter.queryRaw.bind(adapter);
+      const executeRaw = adapter.executeRaw.bind(adapter);
+      adapter.queryRaw = (q) => retrying(() => queryRaw(q));
+      adapter.executeRaw = (q) => retrying(() => executeRaw(q));
+      return adapter;
+    },
+  };
 }
 
 /** Which database `db` is: "sqlite" or "postgresql". */

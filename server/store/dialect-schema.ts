@@ -64,7 +64,8 @@ export function postgresSchema(sqliteSchema: string, opts: { schemaFile: string;
 
 /**
  * The schema version this code runs: the name of its newest migration folder (both dialects'
- * folders have the same names). An export names it; an import accepts only its own.
+ * folders have the same names). An export names it; an import accepts only its own; nodes on one
+ * database compare it (docs/scale-out.md).
  */
 export function schemaVersion(provider: Provider = "sqlite", root = REPO_ROOT): string {
   const dirs = readdirSync(dialectPaths(provider, root).migrations, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);

@@ -17,7 +17,7 @@ import { AppError } from "@/lib/errors";
 import { parseOrThrow } from "@/lib/validate";
 import { WebhookCreateBodySchema, type WebhookDeliveryView, type WebhookView } from "@/lib/webhooks";
 import type { EventBus } from "../events/event-bus";
-import { eventFromRow } from "../events/event-log";
+import { eventFromRow, isRemoteEvent } from "../events/event-log";
 import type { Db } from "../store/db";
 
 export interface WebhookOptions {
@@ -36,8 +36,13 @@ export interface WebhookDeps {
   bus: EventBus;
   /** The HTTP client (global fetch by default). */
   fetch?: typeof fetch;
+  /** Several nodes share the database: deliver only this node's events, and re-read the webhook list now and then. */
+  cluster?: boolean;
   options?: Partial<WebhookOptions>;
 }
+
+/** How old the webhook list may get before a node of a cluster reads it again, in ms. */
+const HOOKS_REFRESH_MS = 5000;
 
 const DEFAULTS: WebhookOptions = { timeoutMs: 5000, baseDelayMs: 1000, maxDelayMs: 5 * 60_000, maxAttempts: 6 };
 const SHOWN_DELIVERIES = 20;
@@ -63,6 +68,9 @@ export class WebhookService {
   #events = new Map<number, LaneEvent>();
   #off: (() => void) | null = null;
   #stopped = false;
+  /** Cluster: when the webhook list was last read, and the chain that keeps events in order behind a re-read. */
+  #loadedAt = Date.now();
+  #reload: Promise<void> = Promise.resolve();
   #inflight = new Set<Promise<void>>();
 
   constructor(private readonly deps: WebhookDeps) {
@@ -125,10 +133,25 @@ export class WebhookService {
   }
 
   #onEvent(e: LaneEvent): void {
-    if (this.#stopped || !e.repoId) return;
-    const hooks = this.#hooks.get(e.repoId)?.filter((h) => h.wants.has(e.type));
-    if (!hooks?.length) return;
-    this.#track(
+    // Several nodes on one database: each event is delivered by the node that appended it.
+    if (this.#stopped || !e.repoId || isRemoteEvent(e)) return;
+    if (!this.deps.cluster) return void this.#deliver(e);
+    if (Date.now() - this.#loadedAt > HOOKS_REFRESH_MS) {
+      // Webhooks added through another node: read the list again (in event order, on one chain).
+      this.#loadedAt = Date.now();
+      this.#reload = this.#reload.then(async () => {
+        const rows = await this.deps.db.webhook.findMany();
+        this.#hooks = new Map();
+        for (const row of rows) this.#remember(row);
+      }).catch(() => undefined);
+    }
+    this.#reload = this.#reload.then(() => this.#deliver(e));
+  }
+
+  #deliver(e: LaneEvent): Promise<void> {
+    const hooks = this.#hooks.get(e.repoId!)?.filter((h) => h.wants.has(e.type));
+    if (!hooks?.length) return Promise.resolve();
+    return this.#track(
       (async () => {
         for (const h of hooks) {
           const d = await this.deps.db.webhookDelivery.create({ data: { webhookId: h.row.id, eventId: e.id, eventType: e.type, laneId: e.laneId, status: "pending" } });
@@ -139,9 +162,10 @@ export class WebhookService {
     );
   }
 
-  #track(p: Promise<void>): void {
+  #track(p: Promise<void>): Promise<void> {
     const tracked = p.catch((err) => console.warn("[webhooks]", err)).finally(() => this.#inflight.delete(tracked));
     this.#inflight.add(tracked);
+    return tracked;
   }
 
   #schedule(deliveryId: number, delayMs: number): void {

@@ -28,6 +28,7 @@ import type { SessionHook, SessionSignal } from "./worker-session";
 import { applyWorkerEvent, TERMINAL_WORKER_STATES, transitionWorker, type WorkerDeps, type WorkerEvent, type WorkerRow } from "./worker-state-machine";
 import { currentWorker, hasAgentSession, toWorkerView } from "./worker-view";
 import { needsAgentSession, promptVerdict, type PromptVerdict } from "./prompt-acceptance";
+import type { NodeRouter } from "../rpc/node-router";
 
 export interface WorkerServiceDeps extends WorkerDeps {
   /** Lane events in; the `lane.restart`, `lane.kill` and `lane.stop` requests out (answered by server/lanes). */
@@ -35,6 +36,8 @@ export interface WorkerServiceDeps extends WorkerDeps {
   scheduler: { kick(): Promise<void> };
   summaries: LaneSummaryService;
   dataDir: string;
+  /** Runs prompts and trust answers on the node that runs the lane (its terminal is there). */
+  router: Pick<NodeRouter, "at">;
 }
 
 export class WorkerService {
@@ -98,6 +101,12 @@ export class WorkerService {
    *   cannot take a follow-up); unavailable (shutting down)
    */
   async prompt(laneId: string, text: string): Promise<PromptResponse> {
+    // The agent's terminal (and, for a follow-up, its session files) are on the lane's node.
+    const owner = (await loadLane(this.deps.db, laneId)).nodeId;
+    return this.deps.router.at(owner, "worker.prompt", laneId, { laneId, text }, () => this.#prompt(laneId, text));
+  }
+
+  async #prompt(laneId: string, text: string): Promise<PromptResponse> {
     const lane = await loadLane(this.deps.db, laneId);
     const worker = await currentWorker(this.deps.db, laneId);
     const verdict = await this.#verdict(lane, worker);
@@ -114,6 +123,11 @@ export class WorkerService {
    * @throws AppError not_found; conflict (not in trust_required); not_supported (no interactive session)
    */
   async resolveTrust(laneId: string, by: string): Promise<WorkerStateResponse> {
+    const owner = (await loadLane(this.deps.db, laneId)).nodeId;
+    return this.deps.router.at(owner, "worker.trust", laneId, { laneId, by }, () => this.#resolveTrust(laneId, by));
+  }
+
+  async #resolveTrust(laneId: string, by: string): Promise<WorkerStateResponse> {
     const worker = await currentWorker(this.deps.db, laneId);
     if (!worker || worker.state !== "trust_required") throw new AppError("conflict", `lane ${laneId} has no worker waiting at a trust prompt`);
     const session = this.#sessions.get(worker.id);

@@ -46,7 +46,7 @@ async function snapshot(): Promise<unknown> {
   return {
     queue: await json(await queue.GET(req("GET", "/api/v1/scheduler/queue"), none)),
     lanes: (await h.rt.lanes.list()).map((l) => [l.id, l.state, l.queuePosition, l.schedule]),
-    caps: h.rt.scheduler.settings.caps().caps,
+    caps: (await h.rt.scheduler.settings.caps()).caps,
     branches: (await git(["branch", "--list"], { cwd: h.repoPath })).stdout,
   };
 }

@@ -4,7 +4,7 @@ import { ProcessParams } from "../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-export const GET = route(async ({ params, rt }) => rt.supervisor.get(params.id), {
+export const GET = route(async ({ params, rt }) => rt.processes.get(params.id), {
   scope: "read",
   summary: "One supervised process (environment secrets redacted)",
   params: ProcessParams,

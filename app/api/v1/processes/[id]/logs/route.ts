@@ -5,7 +5,7 @@ import { ProcessParams } from "../../../../_lib/params";
 
 export const dynamic = "force-dynamic";
 
-export const GET = route(async ({ params, query, rt }) => rt.supervisor.readLog(params.id, query), {
+export const GET = route(async ({ params, query, rt }) => rt.processes.readLog(params.id, query), {
   scope: "read",
   summary: "Whole lines of one output stream, by byte or line range",
   description: "Continue from `to`; 416 `range_not_satisfiable` when `from` is past the end.",

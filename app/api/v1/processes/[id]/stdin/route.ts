@@ -6,7 +6,7 @@ export const dynamic = "force-dynamic";
 
 export const POST = route(
   async ({ params, body, rt }) => {
-    await rt.supervisor.writeStdin(params.id, body.data);
+    await rt.processes.writeStdin(params.id, body.data);
     return { ok: true };
   },
   {

@@ -1,0 +1,81 @@
+/**
+ * Node registration on a shared PostgreSQL database (node-registry.ts): a node id held by a live
+ * node is refused, a node's clock is measured against the database's, a lapsed lease is marked
+ * lost only once. Needs a PostgreSQL server: runs in the suite's PostgreSQL run
+ * (`npm run test:postgres`); the browser suite's cluster test covers the same through real nodes.
+ */
+import os from "node:os";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isAppError } from "@/lib/errors";
+import { schemaVersion } from "../store/dialect-schema";
+import { closeDatabase, openDatabase, type Db } from "../store/db";
+import { createTestDatabase, testPostgresUrl } from "../testing/test-database";
+import { CLOCK_SKEW_WARN_MS, NodeRegistry, type NodeSelf } from "./node-registry";
+
+const admin = testPostgresUrl();
+
+const self = (id: string, dataDir: string): NodeSelf => ({
+  id, dataDir, url: null, capacity: 4, repos: null, engines: null, schemaVersion: schemaVersion("postgresql"), leaseMs: 30_000,
+});
+
+describe.skipIf(!admin)("node registry on PostgreSQL", () => {
+  let db: Db;
+
+  beforeAll(async () => {
+    const url = await createTestDatabase(admin!, `t_nodes_${process.pid}`);
+    db = await openDatabase(os.tmpdir(), { databaseUrl: url });
+  });
+  afterAll(async () => {
+    await closeDatabase(db);
+  });
+
+  it("refuses a node id that a live node on another data dir holds, naming the holder", async () => {
+    await new NodeRegistry(db, self("twin", "/srv/a")).register();
+    const err = await new NodeRegistry(db, self("twin", "/srv/b")).register().catch((e: unknown) => e);
+    expect(isAppError(err) && err.code).toBe("conflict");
+    expect((err as Error).message).toMatch(/node id "twin" is already running \(pid \d+ on .*data dir \/srv\/a/);
+  });
+
+  it("lets the same node (same host and data dir) take its id over once its process is gone", async () => {
+    await new NodeRegistry(db, self("phoenix", "/srv/p")).register();
+    // The row's pid is gone: a restart after a crash, not a second node.
+    await db.node.update({ where: { id: "phoenix" }, data: { pid: 2 ** 22 + 1 } });
+    const again = await new NodeRegistry(db, self("phoenix", "/srv/p")).register();
+    expect(again.previous?.status).toBe("alive");
+  });
+
+  it("measures a node's clock against the database's: a clock 7 s ahead is reported as such", async () => {
+    const ahead = new NodeRegistry(db, self("skewed", "/srv/s"), () => Date.now() + 7000);
+    const { clockSkewMs } = await ahead.register();
+    expect(clockSkewMs).toBeGreaterThan(CLOCK_SKEW_WARN_MS);
+    expect(Math.abs(clockSkewMs - 7000)).toBeLessThan(1500);
+    const beat = await ahead.heartbeat();
+    expect(beat.ours).toBe(true);
+    expect(Math.abs(beat.clockSkewMs - 7000)).toBeLessThan(1500);
+    expect((await ahead.list()).find((n) => n.id === "skewed")?.clockSkewMs).toBe(beat.clockSkewMs);
+    // A node on time is not told anything.
+    const onTime = await new NodeRegistry(db, self("punctual", "/srv/t")).register();
+    expect(Math.abs(onTime.clockSkewMs)).toBeLessThan(CLOCK_SKEW_WARN_MS);
+  });
+
+  it("marks a lapsed node lost once, guarded on the heartbeat the leader saw; its next beat learns it", async () => {
+    const node = new NodeRegistry(db, self("lapsed", "/srv/l"));
+    await node.register();
+    const row = (await node.rows()).find((r) => r.id === "lapsed")!;
+    const leader = new NodeRegistry(db, self("leader", "/srv/x"));
+    expect(await leader.markLost("lapsed", row.instance, row.heartbeatAt)).toBe(true);
+    expect(await leader.markLost("lapsed", row.instance, row.heartbeatAt)).toBe(false);
+    const beat = await node.heartbeat();
+    expect(beat).toMatchObject({ ours: true, wasStatus: "lost" });
+    // A heartbeat that moved on is not the one the leader saw: no verdict.
+    expect(await leader.markLost("lapsed", row.instance, row.heartbeatAt)).toBe(false);
+  });
+
+  it("a heartbeat from an older instance of an id that was taken over is not this node's any more", async () => {
+    const old = new NodeRegistry(db, self("moved", "/srv/m"));
+    await old.register();
+    await db.node.update({ where: { id: "moved" }, data: { pid: 2 ** 22 + 2 } });
+    await new NodeRegistry(db, self("moved", "/srv/m")).register();
+    expect((await old.heartbeat()).ours).toBe(false);
+  });
+});
