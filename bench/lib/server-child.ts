@@ -14,8 +14,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConfigSchema } from "../../server/config";
 import { commitFile, initRepo } from "../../server/git/git.testing";
-import { attachRealtime } from "../../server/realtime/socket-server";
-import { OriginPolicy } from "../../server/http/origin-policy";
+import { attachBenchRealtime } from "./bench-realtime";
 import { processPaths } from "../../server/processes/wrapper";
 import { createRuntime, type Runtime } from "../../server/runtime";
 import type { BenchLane, Ready, Reply, Request, Result } from "./protocol";
@@ -36,13 +35,7 @@ const rt = await createRuntime(
   ConfigSchema.parse({ dataDir, port: 0, demo: false, dev: false, workerCap: 1000, killGraceMs: 2000, killOnExit: true }),
 );
 const http = createServer((_req, res) => res.writeHead(404).end());
-const realtime = attachRealtime(http, {
-  bus: rt.bus,
-  lanes: rt.lanes,
-  supervisor: rt.supervisor,
-  auth: rt.auth,
-  origins: new OriginPolicy({ bindHost: "127.0.0.1" }),
-});
+const realtime = attachBenchRealtime(http, rt);
 await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
 let stopping: Promise<void> | null = null;
 const shutdown = () => {
