@@ -80,9 +80,11 @@ async function atScale(lanes: number, browser: Awaited<ReturnType<typeof launch>
       const rss = await s.rss();
       add({ what: "server RSS, 1000 idle lanes", value: rss / 2 ** 20, unit: "MiB", baseline: "no lanes", baselineValue: idleRss / 2 ** 20, target: "≤ 250 MB", ok: rss <= 250e6 });
       const laneIds = ((await (await fetch(`${s.url}/api/v1/board`, { headers: s.headers })).json()) as { lanes: { id: string }[] }).lanes.map((l) => l.id);
-      const tasks = await longTasksDuring(board, s.url, () => emitEvents(s, laneIds, 100, quick ? 5 : 10));
+      let rate = 0;
+      const tasks = await longTasksDuring(board, s.url, async () => void (rate = await emitEvents(s, laneIds, 100, quick ? 5 : 10)));
       const max = tasks.length ? Math.max(...tasks) : 0;
-      add({ what: "longest main-thread task, 100 events/s", value: max, unit: "ms", baseline: `${tasks.length} tasks over 50 ms`, baselineValue: null, target: "none over 50 ms", ok: max <= 50 });
+      add({ what: `longest main-thread task, lane events at ${rate.toFixed(0)}/s`, value: max, unit: "ms", baseline: `${tasks.length} tasks over 50 ms`, baselineValue: null, target: "none over 50 ms", ok: max <= 50 });
+      add({ what: "lane events accepted per second (100 sent per second)", value: rate, unit: "events/s", baseline: "rate sent", baselineValue: 100, target: "100", ok: rate >= 95 });
     }
   } finally {
     await board.close();
@@ -93,21 +95,34 @@ async function atScale(lanes: number, browser: Awaited<ReturnType<typeof launch>
 /**
  * `perSecond` lane events per second for `seconds`: each a budget change of a lane on the board
  * (`PUT /api/v1/lanes/:id/budget`, one `scheduler.decision` event of that lane, which changes its
- * view), round-robin over the board's lanes, so every board refreshes the lanes they touched.
+ * view), round-robin over the board's lanes, so every board refreshes the lanes they touched. At
+ * most {@link MAX_IN_FLIGHT} requests are open at once: a server slower than the rate holds the
+ * next one back (and the rate it managed is returned) instead of being flooded with connections.
+ * @returns events per second the server accepted
  */
-async function emitEvents(s: BenchServer, laneIds: readonly string[], perSecond: number, seconds: number): Promise<void> {
+async function emitEvents(s: BenchServer, laneIds: readonly string[], perSecond: number, seconds: number): Promise<number> {
   const start = performance.now();
-  const sent: Promise<unknown>[] = [];
+  const open = new Set<Promise<unknown>>();
+  let done = 0;
   for (let n = 0; n < perSecond * seconds; n++) {
     const due = start + (n * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    while (open.size >= MAX_IN_FLIGHT) await Promise.race(open);
     const id = laneIds[(n * 7) % laneIds.length]!;
     const body = JSON.stringify({ budget: { maxTokens: 1_000_000 + n } });
-    sent.push(fetch(`${s.url}/api/v1/lanes/${id}/budget`, { method: "PUT", headers: s.headers, body }).then((r) => r.text()));
+    const req: Promise<unknown> = fetch(`${s.url}/api/v1/lanes/${id}/budget`, { method: "PUT", headers: s.headers, body })
+      .then((r) => r.text())
+      .then(() => void done++)
+      .finally(() => open.delete(req));
+    open.add(req);
   }
-  await Promise.all(sent);
+  await Promise.all(open);
+  return done / ((performance.now() - start) / 1000);
 }
+
+/** Requests the event phase keeps open at most. */
+const MAX_IN_FLIGHT = 32;
 
 async function creation(s: BenchServer): Promise<void> {
   const n = quick ? 10 : 25;
