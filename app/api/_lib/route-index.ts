@@ -30,6 +30,7 @@ import * as lanesIdWorkerError from "../v1/lanes/[id]/worker/error/route";
 import * as lanesIdWorkerPrompt from "../v1/lanes/[id]/worker/prompt/route";
 import * as lanesIdWorkerReady from "../v1/lanes/[id]/worker/ready/route";
 import * as lanesIdWorkerTrust from "../v1/lanes/[id]/worker/trust/route";
+import * as nodes from "../v1/nodes/route";
 import * as processesId from "../v1/processes/[id]/route";
 import * as processesIdLogs from "../v1/processes/[id]/logs/route";
 import * as processesIdLogsStream from "../v1/processes/[id]/logs/stream/route";
@@ -80,6 +81,7 @@ export const API_ROUTES: Readonly<Record<string, RouteModule>> = {
   "/api/v1/lanes/{id}/worker/prompt": lanesIdWorkerPrompt,
   "/api/v1/lanes/{id}/worker/ready": lanesIdWorkerReady,
   "/api/v1/lanes/{id}/worker/trust": lanesIdWorkerTrust,
+  "/api/v1/nodes": nodes,
   "/api/v1/processes/{id}": processesId,
   "/api/v1/processes/{id}/logs": processesIdLogs,
   "/api/v1/processes/{id}/logs/stream": processesIdLogsStream,
