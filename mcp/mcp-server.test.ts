@@ -64,8 +64,11 @@ describe("MCP server", { timeout: 300_000 }, () => {
     expect(logs.lines.map((l) => l.text)).toContain("via mcp");
     expect(result(await callTool(stdio, "lane_summary", { laneId: lane.id }))).toMatchObject({ phase: "finished" });
     const events = await stdio.readResource({ uri: `laneboard://lanes/${lane.id}/events` });
-    const parsed = JSON.parse((events.contents[0] as { text: string }).text) as { events: { type: string }[] };
-    expect(parsed.events[0]!.type).toBe("lane.finished");
+    const parsed = JSON.parse((events.contents[0] as { text: string }).text) as { events: { id: number; type: string }[] };
+    // Newest first. Freshness may still report the branch after the lane finished, so the
+    // closing event is not necessarily the newest one.
+    expect(parsed.events.map((e) => e.type)).toContain("lane.finished");
+    expect(parsed.events.map((e) => e.id)).toEqual([...parsed.events.map((e) => e.id)].sort((a, b) => b - a));
   });
 
   it("laneboard mcp (stdio) – a bad argument is a tool error naming the field; an API failure a tool error with the API's code", async () => {
