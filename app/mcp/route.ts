@@ -5,8 +5,6 @@ import { createMcpServer } from "@/mcp/server";
 import { errorResponse } from "../api/_lib/handler";
 import { AppError } from "@/lib/errors";
 
-export const dynamic = "force-dynamic";
-
 /**
  * POST|GET|DELETE /mcp: the MCP server over the streamable HTTP transport, stateless (a server
  * per request, JSON answers). A bearer token is required; each tool calls the API with it, so a

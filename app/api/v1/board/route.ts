@@ -2,8 +2,6 @@ import { BoardResponseSchema } from "@/lib/api";
 import { cachedJsonResponse } from "../../_lib/cached-body";
 import { route } from "../../_lib/handler";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(
   // The read model's JSON bytes (server/lanes/lane-views.ts), narrowed to a repo-limited caller's
   // repos, sent as is: the same bytes while nothing changed, so their ETag and gzip are made once.

@@ -2,8 +2,6 @@ import { EventsQuerySchema, EventsResponseSchema } from "@/lib/api";
 import { route } from "../../_lib/handler";
 import { repoFilterFor } from "../../_lib/repo-reach";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(
   async ({ query, rt, caller }) => {
     const { after, before, order, limit, ...rest } = query;

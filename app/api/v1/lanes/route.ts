@@ -3,8 +3,6 @@ import { TaskPacketSchema } from "@/lib/task-packet";
 import { route } from "../../_lib/handler";
 import { assertMayUseRepo, repoFilterFor } from "../../_lib/repo-reach";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ query, rt, caller }) => LanePageSchema.parse(await rt.lanes.page({ ...query, repoId: repoFilterFor(caller, query.repoId) })), {
   scope: "read",
   summary: "Lanes in creation order, one page (pass `next` as `cursor`); a repo-limited token sees its repos' lanes",

@@ -1,8 +1,6 @@
 import { NodesResponseSchema } from "@/lib/node-view";
 import { route } from "../../_lib/handler";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ rt }) => rt.cluster.nodes(), {
   scope: "read",
   summary: "Every server (node) on this database",

@@ -1,8 +1,6 @@
 import { RegisterRepoBodySchema, RepoListQuerySchema, RepoPageSchema, RepoViewSchema } from "@/lib/api";
 import { route } from "../../_lib/handler";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ query, rt }) => RepoPageSchema.parse(await rt.repos.page(query)), {
   scope: "read",
   summary: "Registered repos in registration order, one page (pass `next` as `cursor`)",

@@ -1,8 +1,6 @@
 import { CreateTokenBodySchema, CreatedTokenSchema, TokenListSchema } from "@/lib/auth";
 import { route } from "../../_lib/handler";
 
-export const dynamic = "force-dynamic";
-
 export const POST = route(async ({ body, rt, caller }) => rt.tokens.create(body, caller), {
   scope: "admin",
   summary: "Create a token with scopes, optional repos and expiry",

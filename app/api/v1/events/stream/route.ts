@@ -3,8 +3,6 @@ import { route } from "../../../_lib/handler";
 import { repoFilterFor } from "../../../_lib/repo-reach";
 import { resumeCursor, sseResponse } from "../../../_lib/sse";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(
   async ({ req, query, rt, caller }) => {
     const { after, heartbeatMs, ...rest } = query;

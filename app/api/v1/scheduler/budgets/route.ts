@@ -1,8 +1,6 @@
 import { BudgetsUpdateSchema, BudgetsViewSchema } from "@/lib/scheduling";
 import { route } from "../../../_lib/handler";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ rt }) => rt.scheduler.settings.budgets(), {
   scope: "read",
   summary: "The daily budget, repo budgets and their usage",

@@ -1,8 +1,6 @@
 import { CapsUpdateSchema, CapsViewSchema } from "@/lib/scheduling";
 import { route } from "../../../_lib/handler";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ rt }) => rt.scheduler.settings.caps(), {
   scope: "read",
   summary: "Concurrency caps in force, with running and queued counts per pool",

@@ -1,8 +1,6 @@
 import { RateLimitsUpdateSchema, RateLimitsViewSchema } from "@/lib/scheduling";
 import { route } from "../../../_lib/handler";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ rt }) => rt.scheduler.settings.rateLimits(), {
   scope: "read",
   summary: "Rate limits per engine and when a held engine may start again",

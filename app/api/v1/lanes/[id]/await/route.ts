@@ -2,8 +2,6 @@ import { AwaitLaneQuerySchema, AwaitLaneResponseSchema } from "@/lib/lane-await"
 import { route } from "../../../../_lib/handler";
 import { LaneParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ params, query, rt }) => AwaitLaneResponseSchema.parse(await rt.awaiter.await(params.id, query.targets, query.timeoutMs)), {
   scope: "read",
   summary: "Long poll until the lane is in one of the given states, or the timeout passes",

@@ -3,8 +3,6 @@ import { LaneBudgetBodySchema } from "@/lib/scheduling";
 import { route } from "../../../../_lib/handler";
 import { LaneParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const PUT = route(async ({ params, body, rt }) => rt.lanes.setBudget(params.id, body), {
   scope: "admin",
   summary: "Set or clear a lane's token and cost budget",

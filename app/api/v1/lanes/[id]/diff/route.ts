@@ -2,8 +2,6 @@ import { LaneDiffSchema } from "@/lib/review-api";
 import { route } from "../../../../_lib/handler";
 import { LaneParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ params, rt }) => rt.diff.files(params.id), {
   scope: "read",
   summary: "Files the lane's branch changed against the merge base with its base",

@@ -2,8 +2,6 @@ import { MergeBodySchema, MergeReadinessSchema, MergeResultSchema } from "@/lib/
 import { route } from "../../../../_lib/handler";
 import { LaneParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ params, rt }) => rt.merge.readiness(params.id), {
   scope: "read",
   summary: "Merge readiness, computed now: green at the required level, not stale, no conflict",

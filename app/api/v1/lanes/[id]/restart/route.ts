@@ -2,8 +2,6 @@ import { LaneViewSchema } from "@/lib/api";
 import { route } from "../../../../_lib/handler";
 import { LaneParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const POST = route(async ({ params, rt, caller }) => rt.lanes.restart(params.id, { by: caller.by }), {
   scope: "control",
   summary: "Re-queue an ended lane in the same worktree",

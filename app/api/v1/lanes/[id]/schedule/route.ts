@@ -3,8 +3,6 @@ import { ScheduleUpdateSchema } from "@/lib/scheduling";
 import { route } from "../../../../_lib/handler";
 import { LaneParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const PATCH = route(async ({ params, body, rt }) => rt.lanes.reschedule(params.id, body), {
   scope: "control",
   summary: "Change a queued lane's priority, deadline, dependencies or artifact",

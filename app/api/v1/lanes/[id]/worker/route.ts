@@ -3,8 +3,6 @@ import { CreateWorkerBodySchema, WorkerStateResponseSchema } from "@/lib/worker-
 import { route } from "../../../../_lib/handler";
 import { LaneParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const POST = route(async ({ params, body, rt, caller }) => WorkerStateResponseSchema.parse(await rt.workers.create(params.id, { by: body.by ?? caller.by })), {
   scope: "control",
   summary: "Start a worker for the lane",

@@ -3,8 +3,6 @@ import { LogRangeSchema } from "@/lib/log-range";
 import { route } from "../../../../_lib/handler";
 import { ProcessParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ params, query, rt }) => rt.processes.readLog(params.id, query), {
   scope: "read",
   summary: "Whole lines of one output stream, by byte or line range",

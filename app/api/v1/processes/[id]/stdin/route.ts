@@ -2,8 +2,6 @@ import { OkResponseSchema, StdinBodySchema } from "@/lib/api";
 import { route } from "../../../../_lib/handler";
 import { ProcessParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const POST = route(
   async ({ params, body, rt }) => {
     await rt.processes.writeStdin(params.id, body.data);

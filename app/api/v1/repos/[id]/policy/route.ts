@@ -2,8 +2,6 @@ import { PolicyPutRequestSchema, PolicyViewSchema } from "@/lib/api";
 import { route } from "../../../../_lib/handler";
 import { RepoParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ params, rt }) => rt.policy.get(params.id), {
   scope: "read",
   summary: "A repo's policy: the rules in force, where they come from, the accepted text",

@@ -2,8 +2,6 @@ import { WebhookCreateBodySchema, WebhookListSchema, WebhookViewSchema } from "@
 import { route } from "../../../../_lib/handler";
 import { RepoParams } from "../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ params, rt }) => ({ webhooks: await rt.webhooks.list(params.id) }), {
   scope: "admin",
   summary: "A repo's webhooks, each with its newest deliveries",

@@ -2,8 +2,6 @@ import { LaneDiffFileQuerySchema, LaneDiffFileSchema } from "@/lib/review-api";
 import { route } from "../../../../../_lib/handler";
 import { LaneParams } from "../../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ params, query, rt }) => rt.diff.file(params.id, query.path, { base: query.base, head: query.head }), {
   scope: "read",
   summary: "One changed file's unified diff",

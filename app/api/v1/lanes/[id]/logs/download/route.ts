@@ -1,8 +1,6 @@
 import { route } from "../../../../../_lib/handler";
 import { LaneParams } from "../../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(
   async ({ params, rt }) => {
     const chunks = rt.lanes.exportLog(params.id);

@@ -2,8 +2,6 @@ import { PromptBodySchema, PromptResponseSchema } from "@/lib/worker-api";
 import { route } from "../../../../../_lib/handler";
 import { LaneParams } from "../../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const POST = route(async ({ params, body, rt }) => PromptResponseSchema.parse(await rt.workers.prompt(params.id, body.text)), {
   scope: "control",
   summary: "Send a prompt to a ready worker, or a follow-up to an ended claude/codex lane",

@@ -2,8 +2,6 @@ import { AwaitReadyQuerySchema, AwaitReadyResponseSchema } from "@/lib/worker-ap
 import { route } from "../../../../../_lib/handler";
 import { LaneParams } from "../../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(async ({ params, query, rt }) => AwaitReadyResponseSchema.parse(await rt.workers.awaitReady(params.id, query.timeoutMs)), {
   scope: "read",
   summary: "Long poll until the worker's boot is decided (ready, gated, blocked, working, ended) or timeoutMs passes",

@@ -2,8 +2,6 @@ import { ResolveTrustBodySchema, WorkerStateResponseSchema } from "@/lib/worker-
 import { route } from "../../../../../_lib/handler";
 import { LaneParams } from "../../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const POST = route(async ({ params, body, rt, caller }) => WorkerStateResponseSchema.parse(await rt.workers.resolveTrust(params.id, body.by ?? caller.by)), {
   scope: "control",
   summary: "Answer a worker's pending folder-trust prompt",

@@ -3,8 +3,6 @@ import { route } from "../../../../../_lib/handler";
 import { ProcessParams } from "../../../../../_lib/params";
 import { resumeCursor, sseResponse } from "../../../../../_lib/sse";
 
-export const dynamic = "force-dynamic";
-
 export const GET = route(
   async ({ req, params, query, rt }) => {
     const { stream, from, heartbeatMs } = query;

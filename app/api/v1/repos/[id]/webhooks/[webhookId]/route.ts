@@ -2,8 +2,6 @@ import { WebhookDeletedSchema } from "@/lib/webhooks";
 import { route } from "../../../../../_lib/handler";
 import { WebhookParams } from "../../../../../_lib/params";
 
-export const dynamic = "force-dynamic";
-
 export const DELETE = route(
   async ({ params, rt }) => {
     await rt.webhooks.remove(params.id, params.webhookId);
