@@ -206,7 +206,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   await supervisor.recover();
   // A merge the last server stopped in the middle of: recorded as it ended, before any request.
   await merge.recoverInterrupted().catch((err) => console.warn("[merge] settling an interrupted merge failed", err));
-  // Lanes the last server stopped in the middle of starting: completed with their process, or failed.
+  // Lanes the last server stopped in the middle of starting: completed with their process, or started again if it never ran.
   await runner.recoverStarts();
   // A kill the last server stopped in the middle of (its grace period): finished now.
   await lanes.resumeKills().catch((err) => console.warn("[lanes] resuming interrupted kills failed", err));

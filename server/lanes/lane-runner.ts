@@ -26,7 +26,7 @@ import type { WorkerError } from "@/lib/worker-state";
 import type { EventBus, ProcessExit, ProcessOutput } from "../events/event-bus";
 import { prepareWorker, type AgentEngineSettings } from "../engines/engine-command";
 import type { ProcessSupervisor } from "../processes/supervisor";
-import { takeFollowUp } from "../workers/follow-up";
+import { dropFollowUp, readFollowUp } from "../workers/follow-up";
 import { WorkerMonitor, type RunOutcome } from "../workers/worker-monitor";
 import { applyWorkerEvent, createWorker } from "../workers/worker-state-machine";
 import { detectPhantomCompletion } from "../workers/workspace-binding";
@@ -38,7 +38,7 @@ import { laneDir } from "../records/lane-dir";
 import { findLane, loadLane, transitionLane, updateLane, type LaneDeps, type LaneRow } from "../records/lane-store";
 import { laneStartPoint } from "../events/start-point";
 import { prepareDependentWorktree } from "./prepare-worktree";
-import { laneStarted, recoverStarts } from "./recover-starts";
+import { laneStarted, recoverStarts, unspawnedWorker } from "./recover-starts";
 import { localWorktree } from "./lane-worktree";
 
 export interface LaneRunnerDeps extends LaneDeps {
@@ -111,14 +111,28 @@ export class LaneRunner {
    * @returns true when this call started the worker
    */
   runClaimed(laneId: string, attempt: number): Promise<boolean> {
-    const existing = this.#starts.get(laneId);
-    if (existing) return existing.then(() => false);
-    const p = (async () => {
+    return this.#startOnce(laneId, async () => {
       const lane = await findLane(this.deps.db, laneId);
       if (!lane || lane.state !== "starting" || lane.nodeId !== this.deps.nodeId || lane.attempt !== attempt) return false;
       if (await this.deps.db.worker.findFirst({ where: { laneId, attempt }, select: { id: true } })) return false;
       return this.#run(lane);
-    })().finally(() => this.#starts.delete(laneId));
+    });
+  }
+
+  /**
+   * Make again the start of a lane a stopped server left `starting` before its worker ran
+   * (recover-starts.ts): in place, the same attempt and worker row, the start's follow-up prompt
+   * still there. @returns true when this call started it (false: a start is already under way)
+   */
+  startAgain(lane: LaneRow): Promise<boolean> {
+    return this.#startOnce(lane.id, () => this.#run(lane));
+  }
+
+  /** Run `start` unless a start of the lane is under way (then false once that one is done). */
+  #startOnce(laneId: string, start: () => Promise<boolean>): Promise<boolean> {
+    const existing = this.#starts.get(laneId);
+    if (existing) return existing.then(() => false);
+    const p = start().finally(() => this.#starts.delete(laneId));
     this.#starts.set(laneId, p);
     return p;
   }
@@ -176,9 +190,10 @@ export class LaneRunner {
       await this.settle(started, "failed", { exitCode: null, signal: null }, workspace.failureClass, workspace.reason, details);
       return true;
     }
-    const followUp = await takeFollowUp(laneDir(this.deps.dataDir, laneId), started.attempt);
+    // Removed once the worker is spawned, so a start cut before that is made again with it.
+    const followUp = await readFollowUp(laneDir(this.deps.dataDir, laneId), started.attempt);
     const spec = followUp ? { ...packet.worker, prompt: followUp.prompt } : packet.worker;
-    const worker = await createWorker(this.deps, { laneId, repoId: started.repoId, engine: spec.engine, attempt: started.attempt, prompt: spec.prompt ?? null });
+    const worker = (await unspawnedWorker(db, laneId, started.attempt)) ?? (await createWorker(this.deps, { laneId, repoId: started.repoId, engine: spec.engine, attempt: started.attempt, prompt: spec.prompt ?? null }));
     if (spec.mode === "interactive") return this.#startInteractive(started, worker.id, spec);
     try {
       const prepared = await prepareWorker(
@@ -196,6 +211,7 @@ export class LaneRunner {
         confineTo: started.worktreePath,
         ...(prepared.stdin ? { stdin: prepared.stdin } : {}),
       });
+      if (followUp) await dropFollowUp(laneDir(this.deps.dataDir, laneId));
       // The worker runs from here on: a write refused for lack of space (or a busy database) is
       // handed to the supervisor's outbox, which keeps it until it lands (behind the process's own
       // events), so the lane is never left `starting` beside its running worker.
@@ -247,8 +263,8 @@ export class LaneRunner {
     return true;
   }
 
-  /** Lanes a stopped server left `starting`, completed or failed ({@link recoverStarts}). */
-  recoverStarts(): Promise<{ completed: string[]; failed: string[] }> {
+  /** Lanes a stopped server left `starting`, completed or started again ({@link recoverStarts}). */
+  recoverStarts(): Promise<{ completed: string[]; startedAgain: string[] }> {
     return recoverStarts(this, this.deps);
   }
 
@@ -284,6 +300,8 @@ export class LaneRunner {
       return;
     }
     if (exit.role === "worker") {
+      // A worker that never ran (its start was cut by a stop) tells the lane nothing: the start is made again (recover-starts.ts).
+      if (exit.status === "spawn_failed") return;
       // First let the monitor see the last output and record the worker's end.
       const outcome = await this.monitor.finish(exit);
       const lane = await findLane(db, exit.laneId!);

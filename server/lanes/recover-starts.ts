@@ -1,10 +1,11 @@
 /**
- * Completing or failing the starts a stopped server left half done (the lane runner's boot step).
+ * Completing, or making again, the starts a stopped server left half done (the lane runner's boot step).
  */
 import { LIVE_STATUSES, exitFromRow } from "../processes/views";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "../records/lane-store";
 import type { NewLaneEvent } from "@/lib/lane-events";
 import type { LaneRunner } from "./lane-runner";
+import type { WorkerRow } from "../workers/worker-state-machine";
 
 /** The `lane.started` event of a lane whose worker process `proc` runs: it closes `starting → running`. */
 export function laneStarted(lane: Pick<LaneRow, "id" | "repoId" | "attempt">, workerId: string, proc: { id: string; pid?: number | null }): NewLaneEvent {
@@ -12,28 +13,38 @@ export function laneStarted(lane: Pick<LaneRow, "id" | "repoId" | "attempt">, wo
 }
 
 /**
- * At start, after the supervisor reattached what still runs: lanes a stopped server left
- * `starting` (it died between `queued → starting` and `lane.started`). Never starts anything,
- * so no lane is started twice: a worker process that was spawned (its row exists, running or
- * ended) is the lane's, so the start is completed (`running`, `lane.started` with that process;
- * an exit it already had is then handled as usual); a lane whose worker was never spawned
- * fails (`infra`), and a person or recovery restarts it. Never throws (problems are logged).
- * On several nodes, only this node's lanes (and those from before nodes existed): another node's
- * `starting` lanes are that node's to complete.
- * @returns ids of the lanes completed and failed
+ * The worker row of a lane's `attempt` whose process was never spawned (still `spawning`, no
+ * process), left by a start that a stopped server cut: the start made again uses it instead of a
+ * second worker for the same attempt. null when there is none (a first start).
  */
-export async function recoverStarts(runner: Pick<LaneRunner, "settle" | "handleProcessExit">, deps: LaneDeps & { nodeId: string }): Promise<{ completed: string[]; failed: string[] }> {
+export async function unspawnedWorker(db: LaneDeps["db"], laneId: string, attempt: number): Promise<WorkerRow | null> {
+  return db.worker.findFirst({ where: { laneId, attempt, processId: null, state: "spawning" }, orderBy: { createdAt: "desc" } });
+}
+
+/**
+ * At start, after the supervisor reattached what still runs: lanes a stopped server left
+ * `starting` (it died between `queued → starting` and `lane.started`). A worker process that ran
+ * (its row exists and is not `spawn_failed`: running, or ended) is the lane's, so the start is
+ * completed (`running`, `lane.started` with that process; an exit it already had is then handled
+ * as usual). A start cut before its worker ran (no process row, or one the supervisor found never
+ * ran, `spawn_failed`) is made again, once, in place ({@link LaneRunner.startAgain}: the same
+ * attempt and worker row), not awaited; nothing of it ran, so the lane is not started twice.
+ * Never throws (problems are logged). On several nodes, only this node's lanes (and those from
+ * before nodes existed): another node's `starting` lanes are that node's to complete.
+ * @returns ids of the lanes completed and of those whose start is made again
+ */
+export async function recoverStarts(runner: Pick<LaneRunner, "startAgain" | "handleProcessExit">, deps: LaneDeps & { nodeId: string }): Promise<{ completed: string[]; startedAgain: string[] }> {
   const { db } = deps;
-  const out = { completed: [] as string[], failed: [] as string[] };
+  const out = { completed: [] as string[], startedAgain: [] as string[] };
   for (const { id } of await db.lane.findMany({ where: { state: "starting", OR: [{ nodeId: deps.nodeId }, { nodeId: null }] }, select: { id: true } })) {
     try {
       const lane = await loadLane(db, id);
       const since = lane.startedAt ? { createdAt: { gte: lane.startedAt } } : {};
       const proc = await db.process.findFirst({ where: { laneId: id, role: "worker", ...since }, orderBy: { createdAt: "desc" } });
-      if (!proc) {
-        const reason = "the server stopped while starting the worker, before it ran; restart the lane";
-        await runner.settle(lane, "failed", { exitCode: null, signal: null }, "infra", reason, { failureReason: "start_interrupted", summary: reason, role: "worker" });
-        out.failed.push(id);
+      if (!proc || proc.status === "spawn_failed") {
+        console.warn(`[lanes] the start of lane ${id} (attempt ${lane.attempt}) was cut before its worker ran; starting it again`);
+        void runner.startAgain(lane).catch((err: unknown) => console.warn(`[lanes] starting lane ${id} again failed:`, err instanceof Error ? err.message : err));
+        out.startedAgain.push(id);
         continue;
       }
       const worker = await db.worker.findFirst({ where: { laneId: id, attempt: lane.attempt }, orderBy: { createdAt: "desc" } });
@@ -48,4 +59,3 @@ export async function recoverStarts(runner: Pick<LaneRunner, "settle" | "handleP
   }
   return out;
 }
-

@@ -59,7 +59,7 @@ describe("recover after a restart", () => {
     await expect.poll(() => logLines(view.id), { timeout: 30_000 }).toBe(300); // written while no supervisor ran
     const b = await h.boot();
     const rec = await b.sup.recover();
-    expect(rec).toEqual({ reattached: [view.id], exited: [], lost: [] });
+    expect(rec).toEqual({ reattached: [view.id], exited: [], lost: [], neverRan: [] });
     await b.until(() => b.texts(view.id).length === 150, "lines 151-300 on B");
     await b.sup.writeStdin(view.id, "go\n");
     const exit = await b.exitOf(view.id);
@@ -84,7 +84,7 @@ describe("recover after a restart", () => {
     await groupGone(view.pgid!);
 
     const b = await h.boot();
-    expect(await b.sup.recover()).toEqual({ reattached: [], exited: [view.id], lost: [] });
+    expect(await b.sup.recover()).toEqual({ reattached: [], exited: [view.id], lost: [], neverRan: [] });
     expect(b.exits).toEqual([{ processId: view.id, laneId: null, role: "check", status: "exited", exitCode: 42, signal: null }]);
     expect(b.texts(view.id)).toEqual(["after-down", "tail"]);
     expect(a.texts(view.id)).toEqual(["begin"]);
@@ -97,7 +97,7 @@ describe("recover after a restart", () => {
     const foreign = execa("sleep", ["300"], { detached: true, reject: false });
     const b = await h.boot();
     await b.db.process.update({ where: { id: view.id }, data: { pid: foreign.pid!, pgid: foreign.pid!, osStartTime: "1" } });
-    expect(await b.sup.recover()).toEqual({ reattached: [], exited: [], lost: [view.id] });
+    expect(await b.sup.recover()).toEqual({ reattached: [], exited: [], lost: [view.id], neverRan: [] });
     expect(b.exits[0]).toMatchObject({ processId: view.id, status: "lost" });
     await b.events.flush();
     const lost = b.laneEvents.find((e) => e.type === "process.lost");
@@ -111,7 +111,7 @@ describe("recover after a restart", () => {
   it("marks a process lost when it vanished without an exit status (group SIGKILLed while down)", async () => {
     const view = await sleeperKilledWhileDown();
     const b = await h.boot();
-    expect(await b.sup.recover()).toEqual({ reattached: [], exited: [], lost: [view.id] });
+    expect(await b.sup.recover()).toEqual({ reattached: [], exited: [], lost: [view.id], neverRan: [] });
     expect((await b.sup.get(view.id)).status).toBe("lost");
     expect(readExitFile(`${h.dataDir}/processes/${view.id}/exit`)).toBeNull(); // only the placeholder reserved at start
   });
@@ -183,7 +183,7 @@ describe("recover after a restart", () => {
     await h.stop(a);
     const b = await h.boot();
     expect((await b.sup.recover()).reattached).toEqual([view.id]);
-    expect(await b.sup.recover()).toEqual({ reattached: [], exited: [], lost: [] });
+    expect(await b.sup.recover()).toEqual({ reattached: [], exited: [], lost: [], neverRan: [] });
     expect(await b.db.process.count()).toBe(1);
     await b.sup.kill(view.id);
   });

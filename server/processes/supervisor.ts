@@ -34,7 +34,7 @@ import { LogTailer } from "./tailer";
 import { syncOffsetRows, type OffsetRow } from "./process-rows";
 import { ExitRecorder, type PendingExit } from "./exit-recorder";
 import { launchProcess } from "./launch";
-import { inspectLiveRow, ownRows } from "./reattach";
+import { endNeverRan, inspectLiveRow, ownRows } from "./reattach";
 import { exitEvent, settleExit } from "./process-end";
 import { type Tracked, newTracked } from "./tracked";
 import { type StdinMode, processPaths, readExitFile } from "./wrapper";
@@ -111,16 +111,20 @@ export class ProcessSupervisor {
 
   /**
    * Boot: for every process recorded as starting/running, reattach (pid alive with the recorded
-   * OS start time), record the exit it had while the server was down (exit file), or mark it
-   * `lost`. Never starts a process. Call once, before {@link start}.
-   * @returns ids per outcome
+   * OS start time), record the exit it had while the server was down (exit file), end one that
+   * never ran (reattach.ts `endNeverRan`), or mark it `lost`. Never starts a process. Call once,
+   * before {@link start}. @returns ids per outcome
    */
-  async recover(): Promise<{ reattached: string[]; exited: string[]; lost: string[] }> {
-    const result = { reattached: [] as string[], exited: [] as string[], lost: [] as string[] };
+  async recover(): Promise<{ reattached: string[]; exited: string[]; lost: string[]; neverRan: string[] }> {
+    const result = { reattached: [] as string[], exited: [] as string[], lost: [] as string[], neverRan: [] as string[] };
     const rows = await this.opts.db.process.findMany({ where: { status: { in: [...LIVE_STATUSES] }, ...ownRows(this.opts) } });
     for (const row of rows) {
       if (this.#tracked.has(row.id)) continue;
       const found = await inspectLiveRow(this.opts.db, this.opts.dataDir, row);
+      if (!found.running && found.neverRan) {
+        if (await endNeverRan(row, { ...this.opts, warn: (m) => this.#warn(row.laneId, m), refused: (err) => void this.#disk.refused(err) })) result.neverRan.push(row.id);
+        continue;
+      }
       if (found.running) {
         this.#track(row, found.pid, found.osStartTime, null, Promise.resolve(), { verified: true });
         result.reattached.push(row.id);
@@ -386,9 +390,7 @@ export class ProcessSupervisor {
   /** Where writes wait while storage refuses them, in order with the supervisor's events (store/write-outbox.ts). */
   get writes(): EventOutbox["writes"] { return this.#outbox.writes; }
   /** Append an event, or keep it until the database takes it (event-outbox.ts). Never throws. */
-  #append(event: NewLaneEvent): Promise<void> {
-    return this.#outbox.send(event);
-  }
+  #append(event: NewLaneEvent): Promise<void> { return this.#outbox.send(event); }
 
   /** True while the data disk is full (disk-watch.ts): new work is refused. Samples now, so a full disk seen here is also a `disk.full` event. */
   async diskFull(): Promise<boolean> {

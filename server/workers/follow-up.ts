@@ -3,8 +3,9 @@
  * `<laneDir>/follow-up.json` = `{ prompt, sessionId, forAttempt }` between the API call that
  * re-queues the lane and the lane runner's next start, which uses it (prompt, `--resume`)
  * instead of the packet's prompt. A file, not a column, because it lives exactly as long as one
- * queued start; `forAttempt` keeps a stale one (the lane was killed while queued and restarted
- * much later) from being mistaken for the current request: it must equal the starting attempt.
+ * queued start (until its worker is spawned); `forAttempt` keeps a stale one (the lane was killed
+ * while queued and restarted much later) from being mistaken for the current request: it must
+ * equal the starting attempt.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -30,18 +31,19 @@ export async function dropFollowUp(laneDir: string): Promise<void> {
 }
 
 /**
- * Take (read and remove) the follow-up meant for `attempt`.
+ * Read the follow-up meant for `attempt`, leaving it in place: the lane runner removes it
+ * ({@link dropFollowUp}) once the worker is spawned, so a start cut before that by a stopped
+ * server is made again with the same prompt. One meant for another attempt stays until
+ * overwritten and is never used.
  * @returns it, or null when there is none, it is unreadable, or it was for another attempt
  */
-export async function takeFollowUp(laneDir: string, attempt: number): Promise<FollowUp | null> {
-  const file = path.join(laneDir, FOLLOW_UP_FILE);
+export async function readFollowUp(laneDir: string, attempt: number): Promise<FollowUp | null> {
   let text: string;
   try {
-    text = await fs.readFile(file, "utf8");
+    text = await fs.readFile(path.join(laneDir, FOLLOW_UP_FILE), "utf8");
   } catch {
     return null;
   }
-  await dropFollowUp(laneDir);
   try {
     const parsed = FollowUpSchema.safeParse(JSON.parse(text));
     return parsed.success && parsed.data.forAttempt === attempt ? parsed.data : null;
