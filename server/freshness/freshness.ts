@@ -26,7 +26,7 @@ import { gitCommonDir, gitProblem, listBranchHeads, newCommitsSince, problemFrom
 import { branchHeads, worktreeStateFromFiles } from "../git/refs";
 import type { Db } from "../store/db";
 import { CommitPairMemo } from "./commit-pairs";
-import { LANE_FIELDS, latestEventPayloads, type LaneWithRepo } from "./lane-reads";
+import { LANE_FIELDS, latestEventPayloads, resumeHead, type CommitPayload, type LaneWithRepo } from "./lane-reads";
 
 export interface FreshnessDeps {
   db: Db;
@@ -268,9 +268,7 @@ export class FreshnessTracker {
 
   /** Where commit detection resumes after a restart: the newest commit event, else the base the lane started from. */
   async #lastKnownHead(lane: LaneWithRepo): Promise<string | null> {
-    const last = await this.deps.db.laneEvent.findFirst({ where: { laneId: lane.id, type: "lane.commit.created" }, orderBy: { id: "desc" }, select: { payload: true } });
-    if (!last) return lane.baseSha;
-    return (JSON.parse(last.payload) as { sha?: string }).sha ?? lane.baseSha;
+    return resumeHead(lane, await latestEventPayloads<CommitPayload>(this.deps.db, "lane.commit.created", { laneId: lane.id }));
   }
 
   async #emitCommits(lane: LaneWithRepo, since: string | null, head: string, baseHead: string): Promise<void> {
@@ -359,7 +357,7 @@ export class FreshnessTracker {
     // At boot a repository that cannot be read still gives every lane its answer (base_missing).
     const heads = opts.onlyMoved ? await listBranchHeads(repo.path) : await listBranchHeads(repo.path).catch(() => new Map<string, string>());
     const lanes = await db.lane.findMany({ where: { repoId }, select: LANE_FIELDS });
-    let lastCommits: Promise<Map<string, { sha?: string }>> | null = null;
+    let lastCommits: Promise<Map<string, CommitPayload>> | null = null;
     for (const lane of lanes) {
       if (this.#stopped) return;
       if (this.#closed.has(lane.id)) continue;
@@ -373,7 +371,7 @@ export class FreshnessTracker {
       await this.#enqueue(lane.id, trigger, {
         lane,
         heads,
-        lastHead: async () => (await (lastCommits ??= latestEventPayloads<{ sha?: string }>(db, "lane.commit.created", repoId))).get(lane.id)?.sha ?? lane.baseSha,
+        lastHead: async () => resumeHead(lane, await (lastCommits ??= latestEventPayloads<CommitPayload>(db, "lane.commit.created", { repoId }))),
         lastProblemKey: last ? `${last.problem}:${last.message}` : null,
       });
     }

@@ -35,12 +35,13 @@ export interface LaneWithRepo {
 const ID_CHUNK = 500;
 
 /**
- * The payload of each lane's newest event of `type` (optionally only lanes of `repoId`): one
- * grouped query for the newest ids, then the rows by id in chunks of {@link ID_CHUNK}.
+ * The payload of each lane's newest event of `type`, for every lane, the lanes of `where.repoId`
+ * or the one lane `where.laneId`: one grouped query for the newest ids, then the rows by id in
+ * chunks of {@link ID_CHUNK}.
  * @returns lane id → parsed payload (lanes with no such event are absent)
  */
-export async function latestEventPayloads<T>(db: Db, type: string, repoId?: string): Promise<Map<string, T>> {
-  const groups = await db.laneEvent.groupBy({ by: ["laneId"], where: { type, ...(repoId ? { repoId } : {}) }, _max: { id: true } });
+export async function latestEventPayloads<T>(db: Db, type: string, where: { repoId?: string; laneId?: string } = {}): Promise<Map<string, T>> {
+  const groups = await db.laneEvent.groupBy({ by: ["laneId"], where: { type, ...where }, _max: { id: true } });
   const ids = groups.flatMap((g) => (g._max.id === null ? [] : [g._max.id]));
   const out = new Map<string, T>();
   for (let i = 0; i < ids.length; i += ID_CHUNK) {
@@ -48,4 +49,16 @@ export async function latestEventPayloads<T>(db: Db, type: string, repoId?: stri
     for (const r of rows) if (r.laneId) out.set(r.laneId, JSON.parse(r.payload) as T);
   }
   return out;
+}
+
+/** The part of a `lane.commit.created` payload that commit detection reads. */
+export type CommitPayload = { sha?: string };
+
+/**
+ * Where commit detection resumes for a lane when nothing is in memory: the commit of its newest
+ * `lane.commit.created` event (`commits`: lane id → payload, from {@link latestEventPayloads}),
+ * else the lane's base commit (null when that is unknown too).
+ */
+export function resumeHead(lane: Pick<LaneWithRepo, "id" | "baseSha">, commits: ReadonlyMap<string, CommitPayload>): string | null {
+  return commits.get(lane.id)?.sha ?? lane.baseSha;
 }
