@@ -1,16 +1,11 @@
 import { BudgetsUpdateSchema, BudgetsViewSchema } from "@/lib/scheduling";
-import { route } from "../../../_lib/handler";
+import { settingRoutes } from "../../../_lib/setting-routes";
 
-export const GET = route(async ({ rt }) => rt.scheduler.settings.budgets(), {
-  scope: "read",
-  summary: "The daily budget, repo budgets and their usage",
-  response: BudgetsViewSchema,
-});
-
-export const PUT = route(async ({ body, rt }) => rt.scheduler.settings.setBudgets(body), {
-  scope: "admin",
-  summary: "Set repo and daily budgets",
-  description: "A spent repo or daily budget holds the lanes it covers (`waitingFor: budget`); 422 naming the field for a bad budget or an unknown repo.",
-  body: BudgetsUpdateSchema,
-  response: BudgetsViewSchema,
+export const { GET, PUT } = settingRoutes({ view: BudgetsViewSchema, update: BudgetsUpdateSchema }, {
+  get: { summary: "The daily budget, repo budgets and their usage", read: (rt) => rt.scheduler.settings.budgets() },
+  put: {
+    summary: "Set repo and daily budgets",
+    description: "A spent repo or daily budget holds the lanes it covers (`waitingFor: budget`); 422 naming the field for a bad budget or an unknown repo.",
+    write: (rt, body) => rt.scheduler.settings.setBudgets(body),
+  },
 });

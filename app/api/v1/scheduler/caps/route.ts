@@ -1,17 +1,12 @@
 import { CapsUpdateSchema, CapsViewSchema } from "@/lib/scheduling";
-import { route } from "../../../_lib/handler";
+import { settingRoutes } from "../../../_lib/setting-routes";
 
-export const GET = route(async ({ rt }) => rt.scheduler.settings.caps(), {
-  scope: "read",
-  summary: "Concurrency caps in force, with running and queued counts per pool",
-  response: CapsViewSchema,
-});
-
-export const PUT = route(async ({ body, rt }) => rt.scheduler.settings.setCaps(body), {
-  scope: "admin",
-  summary: "Change concurrency caps",
-  description:
-    "Merges: absent parts are unchanged, `repos[id] = null` drops a repo's overrides. Lowering a cap never stops running work. 422 naming the field (e.g. `global.agent`); nothing changes then.",
-  body: CapsUpdateSchema,
-  response: CapsViewSchema,
+export const { GET, PUT } = settingRoutes({ view: CapsViewSchema, update: CapsUpdateSchema }, {
+  get: { summary: "Concurrency caps in force, with running and queued counts per pool", read: (rt) => rt.scheduler.settings.caps() },
+  put: {
+    summary: "Change concurrency caps",
+    description:
+      "Merges: absent parts are unchanged, `repos[id] = null` drops a repo's overrides. Lowering a cap never stops running work. 422 naming the field (e.g. `global.agent`); nothing changes then.",
+    write: (rt, body) => rt.scheduler.settings.setCaps(body),
+  },
 });

@@ -1,15 +1,7 @@
 import { RateLimitsUpdateSchema, RateLimitsViewSchema } from "@/lib/scheduling";
-import { route } from "../../../_lib/handler";
+import { settingRoutes } from "../../../_lib/setting-routes";
 
-export const GET = route(async ({ rt }) => rt.scheduler.settings.rateLimits(), {
-  scope: "read",
-  summary: "Rate limits per engine and when a held engine may start again",
-  response: RateLimitsViewSchema,
-});
-
-export const PUT = route(async ({ body, rt }) => rt.scheduler.settings.setRateLimits(body), {
-  scope: "admin",
-  summary: "Set or clear rate limits per engine (a lane start takes one request)",
-  body: RateLimitsUpdateSchema,
-  response: RateLimitsViewSchema,
+export const { GET, PUT } = settingRoutes({ view: RateLimitsViewSchema, update: RateLimitsUpdateSchema }, {
+  get: { summary: "Rate limits per engine and when a held engine may start again", read: (rt) => rt.scheduler.settings.rateLimits() },
+  put: { summary: "Set or clear rate limits per engine (a lane start takes one request)", write: (rt, body) => rt.scheduler.settings.setRateLimits(body) },
 });
