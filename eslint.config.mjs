@@ -20,4 +20,9 @@ export default defineConfig([
     "playwright-report/**",
     "e2e/artifacts/**",
   ]),
+  {
+    // A file past 400 lines holds more than one concept: split it by concept (docs/architecture.md).
+    // Every line counts (comments and blank lines too), as `wc -l` counts them.
+    rules: { "max-lines": ["error", { max: 400, skipBlankLines: false, skipComments: false }] },
+  },
 ]);
