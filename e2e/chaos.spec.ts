@@ -8,14 +8,17 @@
  * in order, each merge is either whole (base at the merge commit, `lane.merged`) or absent (base
  * untouched, a warning saying so), and no lane was started twice (one `lane.started` each).
  *
- * It runs only with LANEBOARD_CHAOS=1 (see the skip below). Sizes come from the environment, so
- * one spec serves both runs. Its defaults are the small variant (meant for `npm test`: the same phases and checks at 12 lanes × 200 lines/s, printing until the
- * disk fills, a 5 s grace period, a 128 MiB tmpfs); `npm run chaos` runs the full size (100 lanes
- * × 1,000 lines/s for 60 s, 15 s grace, 512 MiB), figures in README.md.
+ * Sizes come from the environment, so one spec serves both runs. Its defaults are the suite's
+ * variant (`npm test`: the same five kills, disk phase and checks at 6 lanes × 100 lines/s,
+ * printing until the disk fills, a 2 s grace period, merges of 1,000 files, a 128 MiB tmpfs; most
+ * of its time is the six server starts); `npm run chaos` runs the full size (100 lanes × 1,000
+ * lines/s for 60 s, 15 s grace, merges of 3,000 files, 512 MiB), figures in README.md. Mounting
+ * the tmpfs needs root (CAP_SYS_ADMIN); without it the spec is skipped, saying so.
  * - LANEBOARD_CHAOS_LANES: printing lanes (and a tenth as many, at least 3, created right before a kill)
  * - LANEBOARD_CHAOS_RATE: lines per second per lane
  * - LANEBOARD_CHAOS_SECONDS: how long each prints before it idles (default: until the disk fills)
  * - LANEBOARD_CHAOS_GRACE_MS: the server's kill grace period
+ * - LANEBOARD_CHAOS_MERGE_FILES: files each merged lane adds (their checkout is what a kill lands in)
  * - LANEBOARD_CHAOS_TMPFS: the data disk's size (mount(8) syntax)
  */
 import { execFileSync } from "node:child_process";
@@ -29,11 +32,12 @@ import { checkPrinterLines, childrenOf, freeBytes, groupsMentioning, linesWritte
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 5; // +1 model server, +2..+4 other specs' own servers
 const env = (name: string, fallback: number) => Number(process.env[`LANEBOARD_CHAOS_${name}`] ?? fallback);
-const LANES = env("LANES", 12);
-const RATE = env("RATE", 200);
+const LANES = env("LANES", 6);
+const RATE = env("RATE", 100);
 /** Lines each printer prints before it idles. */
 const MAX = env("SECONDS", 3600) * RATE;
-const GRACE_MS = env("GRACE_MS", 5000);
+const GRACE_MS = env("GRACE_MS", 2000);
+const MERGE_FILES = env("MERGE_FILES", 1000);
 const TMPFS_SIZE = process.env.LANEBOARD_CHAOS_TMPFS ?? "128m";
 /** Lanes created right before a kill. */
 const LATE = Math.max(3, Math.ceil(LANES / 10));
@@ -44,10 +48,6 @@ let server: OwnServer | null = null;
 const api = ownApi(() => ({ url: server!.url, token: server!.token }));
 
 test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace period, in two merges, after creates) and a full disk: nothing lost, doubled, half-merged or started twice`, async () => {
-  // Not in the default suite yet: phase 5 fails in about half the runs, on a real gap (a lane whose
-  // start the SIGKILL cut after its process row was written but before its wrapper was spawned
-  // is recorded lost, "no trace of it was found", instead of being started again).
-  test.skip(process.env.LANEBOARD_CHAOS !== "1", "opt-in (LANEBOARD_CHAOS=1, npm run chaos) until a start cut by a SIGKILL before its spawn is started again");
   test.setTimeout(20 * 60_000);
   const { dir: dataDir, remove } = tmpfsDir("laneboard-chaos-", TMPFS_SIZE);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "laneboard-chaos-work-"));
@@ -56,6 +56,13 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
   const goFile = path.join(work, "go");
   const started = Date.now();
   const figures: Record<string, unknown> = {};
+  // How long each phase took (ms), to see where a run's time goes.
+  const phases: Record<string, number> = {};
+  let lapAt = started;
+  const lap = (name: string) => {
+    phases[name] = Date.now() - lapAt;
+    lapAt = Date.now();
+  };
   let lanes: { id: string; pgid: number; processId: string }[] = [];
   const restart = async () => {
     server = await startServer(PORT, dataDir, ["--worker-cap", "500", "--kill-grace-ms", String(GRACE_MS)]);
@@ -82,10 +89,11 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
     await restart();
     repoId = (await api<{ id: string }>("POST", "/api/v1/repos", { path: repo })).id;
 
-    // Two lanes whose work is merged later: 3,000 files each, so checking the merge out takes a while.
-    const commit = (dir: string) => `mkdir ${dir} && i=0; while [ $i -lt 3000 ]; do echo $i > ${dir}/f$i.txt; i=$((i+1)); done; git add -A && git -c user.name=t -c user.email=t@t.invalid commit -qm ${dir}`;
+    // Two lanes whose work is merged later: many files each, so checking the merge out takes a while.
+    const commit = (dir: string) => `mkdir ${dir} && i=0; while [ $i -lt ${MERGE_FILES} ]; do echo $i > ${dir}/f$i.txt; i=$((i+1)); done; git add -A && git -c user.name=t -c user.email=t@t.invalid commit -qm ${dir}`;
     const [m1, m2] = await Promise.all([create("lane/merge-one", commit("one")), create("lane/merge-two", commit("two"))]);
     await expect.poll(async () => [(await laneView(m1!.id)).state, (await laneView(m2!.id)).state], { timeout: 120_000 }).toEqual(["finished", "finished"]);
+    lap("mergeLanes");
 
     // The printers; the first answers SIGTERM and prints on (the lane killed in its grace period).
     const t0 = Date.now();
@@ -100,11 +108,12 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
       return { id: l.id, processId, pgid: (await api<ProcessView>("GET", `/api/v1/processes/${processId}`)).pgid! };
     }));
     figures.createMs = Date.now() - t0;
+    lap("printers");
     const grace = lanes[0]!;
     fs.writeFileSync(goFile, ""); // all print from now on, together
 
-    // 1. Mid-run: every printer has printed a few batches.
-    await expect.poll(() => Math.min(...lanes.map((l) => linesWritten(stdoutFile(l.processId)))), { timeout: 120_000 }).toBeGreaterThanOrEqual(3 * RATE);
+    // 1. Mid-run: every printer has printed a couple of batches.
+    await expect.poll(() => Math.min(...lanes.map((l) => linesWritten(stdoutFile(l.processId)))), { timeout: 120_000 }).toBeGreaterThanOrEqual(2 * RATE);
     const rateFrom = { at: Date.now(), lines: lanes.reduce((n, l) => n + linesWritten(stdoutFile(l.processId)), 0) };
     let cursor = await lastEventId();
     await kill();
@@ -113,6 +122,7 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
     expect(new Set(reattached)).toEqual(new Set(lanes.map((l) => l.processId)));
     const rateTo = { at: Date.now(), lines: lanes.reduce((n, l) => n + linesWritten(stdoutFile(l.processId)), 0) };
     figures.linesPerSecondAllLanes = Math.round(((rateTo.lines - rateFrom.lines) * 1000) / (rateTo.at - rateFrom.at));
+    lap("kill1MidRun");
 
     // 2. Inside a kill's grace period: the printer has answered SIGTERM and prints on.
     const killing = api("POST", `/api/v1/lanes/${grace.id}/kill`, {}).catch((err: Error) => err);
@@ -127,6 +137,7 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
     figures.graceKillAfterMs = Date.now() - termAt;
     expect(await api<ProcessView>("GET", `/api/v1/processes/${grace.processId}`)).toMatchObject({ signal: "SIGKILL" });
     expect(pidsInGroup(grace.pgid)).toEqual([]);
+    lap("kill2Grace");
 
     // 3. Inside a merge, after the base moved, before `lane.merged` was recorded: the server is
     // frozen (SIGSTOP) the moment its `git merge --ff-only` (which moves main and its checkout) is
@@ -145,6 +156,7 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
     await restart();
     const m1Events = (await api<{ events: LaneEvent[] }>("GET", `/api/v1/events?after=0&laneId=${m1!.id}&limit=5000`)).events;
     expect(m1Events.filter((e) => e.type === "lane.merged").map((e) => (e.payload as { sha: string }).sha)).toEqual([merged1]);
+    lap("kill3Merge");
 
     // 4. Inside a merge, after its intent was written, before the base moved: frozen the moment
     // the intent file appears; whatever git call is under way finishes; then SIGKILL.
@@ -170,6 +182,7 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
     const done2 = await api<{ sha: string }>("POST", `/api/v1/lanes/${m2!.id}/merge`, { strategy: "merge", force: true });
     expect(refSha(repo, "refs/heads/main")).toBe(done2.sha);
     expect(execFileSync("git", ["-C", repo, "status", "--porcelain"], { encoding: "utf8" })).toBe("");
+    lap("kill4MergeIntent");
 
     // 5. Right after a few lanes were created, while they are being started.
     const late = await Promise.all(Array.from({ length: LATE }, (_, n) => create(`lane/late-${n}`, printerScript({ rate: RATE, max: 3 * RATE, goFile, stopFile }))));
@@ -182,6 +195,7 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
       const why = await Promise.all(late.map(async (l) => (await events()).filter((e) => e.laneId === l.id && (e.type === "lane.failed" || e.type === "process.lost")).map((e) => e.payload)));
       throw new Error(`${err.message}\nwhy the late lanes ended: ${JSON.stringify(why)}`);
     });
+    lap("kill5AfterCreates");
 
     // The data disk fills up: new work is refused with 503 disk_full, the printers that still
     // print fail to write and end (75), those that idle are fine; their exits are recorded once
@@ -204,11 +218,13 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
     const diskEvents = async () => (await events(cursor)).filter((e) => e.type === "disk.full" || e.type === "disk.space_freed").map((e) => e.type);
     await expect.poll(diskEvents, { timeout: 30_000 }).toContain("disk.space_freed");
     expect((await diskEvents())[0]).toBe("disk.full");
+    lap("diskFull");
 
     // The end: the idle printers finish.
     fs.writeFileSync(stopFile, "");
     const all = [...lanes.map((l) => l.id), ...late.map((l) => l.id)];
     await expect.poll(async () => (await Promise.all(all.map(laneView))).filter((l) => !["finished", "failed", "killed"].includes(l.state)).length, { timeout: 180_000 }).toBe(0);
+    lap("end");
 
     // Every log, read back through the server, holds each line exactly once, in order.
     const log = await events();
@@ -234,6 +250,8 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
     for (const l of lanes) expect(pidsInGroup(l.pgid)).toEqual([]);
     figures.linesPerLaneMedian = counts.sort((a, b) => a - b)[Math.floor(counts.length / 2)];
     figures.totalLines = counts.reduce((a, b) => a + b, 0);
+    lap("logChecks");
+    figures.phasesMs = phases;
     figures.runMs = Date.now() - started;
     figures.loadAverage = os.loadavg().map((x) => x.toFixed(2)).join(" ");
     console.log(`[chaos] ${JSON.stringify(figures)}`);
