@@ -83,7 +83,15 @@ export async function processView(request: APIRequestContext, id: string): Promi
 
 /** Pids of every live process whose process group is `pgid` (field 5 of /proc/<pid>/stat). */
 export function pidsInGroup(pgid: number): number[] {
-  const pids: number[] = [];
+  return groupMembers(pgid).map((m) => m.pid);
+}
+
+/**
+ * Every live (not zombie) member of process group `pgid` with its state letter (`T`: stopped),
+ * from /proc/<pid>/stat (proc(5): state is field 3, pgrp field 5).
+ */
+export function groupMembers(pgid: number): Array<{ pid: number; state: string }> {
+  const out: Array<{ pid: number; state: string }> = [];
   for (const name of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     let stat: string;
@@ -94,10 +102,10 @@ export function pidsInGroup(pgid: number): number[] {
     }
     // comm (field 2) may contain spaces and parentheses: split after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const state = fields[0];
-    if (Number(fields[2]) === pgid && state !== "Z") pids.push(Number(name));
+    const state = fields[0]!;
+    if (Number(fields[2]) === pgid && state !== "Z") out.push({ pid: Number(name), state });
   }
-  return pids;
+  return out;
 }
 
 export { sigkill, startServer, type OwnServer } from "@/server/testing/server-process";

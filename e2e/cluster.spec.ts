@@ -1,0 +1,216 @@
+/**
+ * Several Laneboard nodes on one PostgreSQL database (docs/scale-out.md), all real: a throwaway
+ * PostgreSQL server from Debian's package, three `server/main.ts` processes with their own data
+ * dirs and ports, real git repos and lane processes, Debian's chromium for the board.
+ *
+ * Runs in the browser suite's first run (it brings its own database; the suite's PostgreSQL
+ * rerun skips it).
+ */
+import fs from "node:fs";
+import { expect, test } from "@playwright/test";
+import type { LaneView, ProcessView } from "@/lib/api";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "../scripts/lib/throwaway-postgres";
+import { allEvents, api, groupStates, lanes, makeRepo, nodes, peakRunning, refusedNode, sigkill, startNode, stopNode, type NodeProcess } from "./cluster-support";
+import { pidsInGroup } from "./support";
+
+test.describe.configure({ mode: "serial" });
+test.skip(!!process.env.LANEBOARD_E2E_DATABASE_URL, "runs once, in the first browser run (it starts its own PostgreSQL)");
+
+let pg: ThrowawayPostgres;
+let url: string;
+const running: NodeProcess[] = [];
+const LEASE_MS = 4000;
+const nodeArgs = (cap: number, extra: string[] = []) => ["--worker-cap", String(cap), "--node-lease-ms", String(LEASE_MS), "--kill-grace-ms", "1000", ...extra];
+
+test.beforeAll(async () => {
+  test.setTimeout(300_000);
+  // LANEBOARD_CLUSTER_PG_PORT: a fixed port for the throwaway server (default: one the OS picks).
+  pg = await startThrowawayPostgres({ port: Number(process.env.LANEBOARD_CLUSTER_PG_PORT) || undefined });
+  url = await pg.createDatabase("cluster");
+});
+
+test.afterAll(async () => {
+  for (const n of running) await sigkill(n);
+  await pg?.stop();
+});
+
+async function boot(id: string, args: string[], dataDir?: string): Promise<NodeProcess> {
+  const n = await startNode({ id, databaseUrl: url, args, dataDir });
+  running.push(n);
+  return n;
+}
+
+const shell = (repo: string, branch: string, script: string, extra: Record<string, unknown> = {}) => ({
+  objective: branch,
+  repo,
+  branch: `lane/${branch}`,
+  worker: { engine: "shell", command: ["sh", "-c", script] },
+  ...extra,
+});
+
+test("three nodes share one PostgreSQL: 60 lanes spread over them, global and per-repo caps hold across nodes, none runs twice", async () => {
+  test.setTimeout(900_000);
+  const [a, b, c] = await Promise.all([boot("node-a", nodeArgs(4)), boot("node-b", nodeArgs(4)), boot("node-c", nodeArgs(4))]);
+  await expect.poll(async () => (await nodes(a.url)).nodes.filter((n) => n.alive).length, { timeout: 60_000 }).toBe(3);
+  expect((await nodes(b.url)).nodes.filter((n) => n.leader)).toHaveLength(1);
+
+  const repoX = (await api<{ id: string }>(a.url, "POST", "/api/v1/repos", { path: makeRepo("x") })).id;
+  const repoY = (await api<{ id: string }>(b.url, "POST", "/api/v1/repos", { path: makeRepo("y") })).id;
+  // All 60 wait (global cap 0) until every one exists, so the caps are tested under full demand
+  // however slowly the lanes are made; then global cap 7 of the 12 slots, repo Y at most 2 at once.
+  await api(c.url, "PUT", "/api/v1/scheduler/caps", { global: { agent: 0 }, repos: { [repoY]: { agent: 2 } } });
+  const via = [a, b, c];
+  const created: LaneView[] = [];
+  for (let batch = 0; batch < 60; batch += 6) {
+    const made = await Promise.all(
+      Array.from({ length: 6 }, (_, k) => batch + k).map((i) =>
+        api<LaneView>(via[i % 3]!.url, "POST", "/api/v1/lanes", shell(i % 3 === 0 ? repoY : repoX, `bulk-${i}`, `echo lane ${i} on $(hostname); sleep 1.5; echo done ${i}`)),
+      ),
+    );
+    created.push(...made);
+  }
+  await expect.poll(async () => (await lanes(b.url)).filter((l) => l.state === "queued").length, { timeout: 120_000 }).toBe(60);
+  await api(a.url, "PUT", "/api/v1/scheduler/caps", { global: { agent: 7 }, repos: { [repoY]: { agent: 2 } } });
+  await expect.poll(async () => (await lanes(a.url)).filter((l) => l.state === "finished").length, { timeout: 600_000, intervals: [2000] }).toBe(60);
+
+  const all = await lanes(b.url);
+  const perNode = new Map<string, number>();
+  for (const l of all) perNode.set(l.nodeId!, (perNode.get(l.nodeId!) ?? 0) + 1);
+  expect([...perNode.keys()].sort()).toEqual(["node-a", "node-b", "node-c"]);
+  const events = await allEvents(c.url);
+  const repoOf = new Map(all.map((l) => [l.id, l.repoId]));
+  expect(peakRunning(events).get("all")).toBeLessThanOrEqual(7);
+  expect(peakRunning(events).get("all")).toBeGreaterThanOrEqual(5);
+  expect(peakRunning(events, (id) => repoOf.get(id)!).get(repoY)).toBeLessThanOrEqual(2);
+  const starts = new Map<string, number>();
+  for (const e of events) if (e.type === "lane.started") starts.set(e.laneId!, (starts.get(e.laneId!) ?? 0) + 1);
+  expect(created.every((l) => starts.get(l.id) === 1)).toBe(true);
+  // Every node serves the same board and the same events, in the same cursor order.
+  expect((await allEvents(a.url)).map((e) => e.id)).toEqual(events.map((e) => e.id));
+  // A token made on one node works on every node at once, and a revocation on any node ends it everywhere.
+  const made = await api<{ id: string; token: string }>(a.url, "POST", "/api/v1/tokens", { name: "claw-cluster", scopes: ["read"] });
+  const asClaw = (base: string) => fetch(`${base}/api/v1/nodes`, { headers: { authorization: `Bearer ${made.token}` } }).then((r) => r.status);
+  await expect.poll(() => asClaw(c.url), { timeout: 30_000 }).toBe(200);
+  await api(b.url, "DELETE", `/api/v1/tokens/${made.id}`);
+  await expect.poll(() => asClaw(a.url), { timeout: 30_000 }).toBe(401);
+  fs.writeFileSync("e2e/artifacts/cluster-spread.json", JSON.stringify({ perNode: Object.fromEntries(perNode), peak: Object.fromEntries(peakRunning(events)) }, null, 2));
+});
+
+test("a board on node A shows the live output of a lane that runs on another node; kill and stdin sent to A reach that node", async ({ page }) => {
+  test.setTimeout(600_000);
+  const [a] = running;
+  const repoZ = (await api<{ id: string }>(a!.url, "POST", "/api/v1/repos", { path: makeRepo("z") })).id;
+  // A fourth node that takes only repo Z and has the most free slots (8 against 4): a lane goes to
+  // the node with the most free slots (server/cluster/dispatcher.ts), so repo Z's lanes run there.
+  const cz = await boot("node-cz", nodeArgs(8, ["--node-repos", repoZ]));
+  await api(a!.url, "PUT", "/api/v1/scheduler/caps", { global: { agent: 20 } });
+  const ticking = await api<LaneView>(a!.url, "POST", "/api/v1/lanes", shell(repoZ, "ticking", 'i=0; while [ $i -lt 600 ]; do echo "tick $i"; i=$((i+1)); sleep 0.2; done'));
+  await expect.poll(async () => (await api<LaneView>(a!.url, "GET", `/api/v1/lanes/${ticking.id}`)).state, { timeout: 120_000 }).toBe("running");
+  expect((await api<LaneView>(a!.url, "GET", `/api/v1/lanes/${ticking.id}`)).nodeId).toBe("node-cz");
+
+  await page.goto(`${a!.url}/?token=${encodeURIComponent(a!.token)}`);
+  await page.waitForURL(`${a!.url}/`);
+  const card = page.locator(`[data-testid="lane-card"][data-lane-id="${ticking.id}"]`);
+  await expect(card).toBeVisible();
+  const lines = card.getByTestId("log-line");
+  await expect(lines.first()).toBeVisible({ timeout: 60_000 });
+  const before = await lines.last().textContent();
+  await expect(lines.last()).not.toHaveText(before ?? "", { timeout: 30_000 });
+  await page.screenshot({ path: "e2e/artifacts/cluster-board-node-a.png", fullPage: true });
+
+  // stdin through node A to a process on node CZ.
+  const reader = await api<LaneView>(a!.url, "POST", "/api/v1/lanes", shell(repoZ, "reader", 'read x; echo "got:$x"'));
+  await expect.poll(async () => (await api<LaneView>(a!.url, "GET", `/api/v1/lanes/${reader.id}`)).currentProcessId, { timeout: 120_000 }).not.toBeNull();
+  const readerLane = await api<LaneView>(a!.url, "GET", `/api/v1/lanes/${reader.id}`);
+  await expect.poll(async () => (await api<ProcessView>(a!.url, "GET", `/api/v1/processes/${readerLane.currentProcessId}`)).status, { timeout: 60_000 }).toBe("running");
+  await api(a!.url, "POST", `/api/v1/processes/${readerLane.currentProcessId}/stdin`, { data: "hello\n" });
+  await expect.poll(async () => (await api<{ lines: { text: string }[] }>(a!.url, "GET", `/api/v1/lanes/${reader.id}/logs?limit=10`)).lines.map((l) => l.text), { timeout: 60_000 }).toContain("got:hello");
+
+  // Kill through node A: node CZ's process group is gone when the call returns.
+  const proc = await api<ProcessView>(a!.url, "GET", `/api/v1/processes/${(await api<LaneView>(a!.url, "GET", `/api/v1/lanes/${ticking.id}`)).currentProcessId}`);
+  expect(pidsInGroup(proc.pgid!).length).toBeGreaterThan(0);
+  const killed = await api<LaneView>(a!.url, "POST", `/api/v1/lanes/${ticking.id}/kill`, { graceMs: 500 });
+  expect(killed.state).toBe("killed");
+  expect(pidsInGroup(proc.pgid!)).toEqual([]);
+  await stopNode(cz);
+});
+
+test("node B is SIGKILLed mid-run: its processes are paused before its lease runs out, its lanes are lost and run again once on another node", async () => {
+  test.setTimeout(600_000);
+  const [a, b, c] = running;
+  const repo = (await api<{ id: string }>(a!.url, "POST", "/api/v1/repos", { path: makeRepo("k") })).id;
+  // Three long lanes, spread over the nodes (the dispatcher fills the emptiest first).
+  const onB: LaneView[] = [];
+  for (let i = 0; i < 3; i++) onB.push(await api<LaneView>(b!.url, "POST", "/api/v1/lanes", shell(repo, `long-${i}`, `echo start ${i}; sleep 8; echo end ${i}`)));
+  await expect.poll(async () => (await lanes(a!.url)).filter((l) => onB.some((o) => o.id === l.id) && l.state === "running").length, { timeout: 120_000 }).toBe(3);
+  const placed = (await lanes(a!.url)).filter((l) => onB.some((o) => o.id === l.id));
+  const victims = placed.filter((l) => l.nodeId === "node-b");
+  test.skip(victims.length === 0, "the dispatcher placed none of them on node B");
+  const groups = await Promise.all(victims.map(async (l) => (await api<ProcessView>(a!.url, "GET", `/api/v1/processes/${l.currentProcessId}`)).pgid!));
+
+  await sigkill(b!);
+  // The fence pauses B's lane processes (SIGSTOP) before B's lease ends…
+  await expect.poll(() => groups.every((g) => groupStates(g).length > 0 && groupStates(g).every((s) => s === "T")), { timeout: LEASE_MS * 3 }).toBe(true);
+  // …then the leader declares B lost, and each lane runs again on a live node, once.
+  await expect.poll(async () => (await allEvents(a!.url)).some((e) => e.type === "node.lost" && e.payload.nodeId === "node-b"), { timeout: 60_000 }).toBe(true);
+  for (const v of victims) {
+    await expect.poll(async () => (await api<LaneView>(c!.url, "GET", `/api/v1/lanes/${v.id}`)).state, { timeout: 180_000 }).toBe("finished");
+    const lane = await api<LaneView>(c!.url, "GET", `/api/v1/lanes/${v.id}`);
+    expect(["node-a", "node-c"]).toContain(lane.nodeId);
+    const evs = (await allEvents(a!.url)).filter((e) => e.laneId === v.id);
+    expect(evs.filter((e) => e.type === "lane.failed" && e.payload.failureReason === "node_lost")).toHaveLength(1);
+    expect(evs.filter((e) => e.type === "lane.recovery.attempted")).toHaveLength(1);
+    expect(evs.filter((e) => e.type === "lane.started")).toHaveLength(2);
+  }
+  // B's old processes never ran on: still paused. Restarted, B kills them.
+  expect(groups.every((g) => groupStates(g).every((s) => s === "T"))).toBe(true);
+  const b2 = await boot("node-b", nodeArgs(4), b!.dataDir);
+  await expect.poll(() => groups.every((g) => groupStates(g).length === 0), { timeout: 60_000 }).toBe(true);
+  expect((await nodes(b2.url)).nodes.find((n) => n.id === "node-b")?.alive).toBe(true);
+});
+
+test("bad input: an unreachable database, a node id in use, a node older than the schema: each refused with a clear message, nothing started", async () => {
+  test.setTimeout(300_000);
+  const unreachable = await refusedNode({ id: "node-x", databaseUrl: `postgresql://laneboard:secret@127.0.0.1:${pg.port + 1}/nowhere` });
+  expect(unreachable.code).toBe(1);
+  expect(unreachable.listened).toBe(false);
+  expect(unreachable.output).toMatch(/Laneboard did not start: cannot reach PostgreSQL at postgresql:\/\/laneboard:\*\*\*@127\.0\.0\.1/);
+  expect(unreachable.output).not.toContain("secret");
+
+  const twin = await refusedNode({ id: "node-a", databaseUrl: url });
+  expect(twin.code).toBe(1);
+  expect(twin.listened).toBe(false);
+  expect(twin.output).toMatch(/node id "node-a" is already running/);
+
+  const client = await import("pg");
+  const db = new client.default.Client(url);
+  await db.connect();
+  await db.query(`INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES ('future', 'x', now(), '29990101000000_from_a_newer_node', 1)`);
+  try {
+    const older = await refusedNode({ id: "node-old", databaseUrl: url });
+    expect(older.code).toBe(1);
+    expect(older.output).toMatch(/schema version mismatch.*29990101000000_from_a_newer_node/);
+  } finally {
+    await db.query(`DELETE FROM "_prisma_migrations" WHERE id = 'future'`);
+    await db.end();
+  }
+});
+
+test("a database restart stalls the nodes without losing a lane or an event; they resume when it is back", async () => {
+  test.setTimeout(600_000);
+  const live = running.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
+  const a = live[0]!;
+  const repo = (await api<{ id: string }>(a.url, "POST", "/api/v1/repos", { path: makeRepo("r") })).id;
+  const made: LaneView[] = [];
+  for (let i = 0; i < 6; i++) made.push(await api<LaneView>(a.url, "POST", "/api/v1/lanes", shell(repo, `through-${i}`, `echo a ${i}; sleep 3; echo b ${i}`)));
+  await expect.poll(async () => (await lanes(a.url)).filter((l) => made.some((m) => m.id === l.id) && l.state === "running").length, { timeout: 120_000 }).toBeGreaterThan(0);
+  await pg.restart();
+  await expect.poll(async () => (await lanes(a.url).catch(() => [])).filter((l) => made.some((m) => m.id === l.id) && l.state === "finished").length, { timeout: 300_000, intervals: [2000] }).toBe(6);
+  const events = (await allEvents(a.url)).filter((e) => made.some((m) => m.id === e.laneId));
+  for (const m of made) {
+    const evs = events.filter((e) => e.laneId === m.id).map((e) => e.type);
+    expect(evs).toEqual(expect.arrayContaining(["lane.created", "lane.started", "lane.finished"]));
+    expect(evs.filter((t) => t === "lane.started")).toHaveLength(1);
+  }
+  expect((await nodes(a.url)).nodes.filter((n) => n.status === "lost")).toEqual([]);
+});
