@@ -8,14 +8,15 @@
  *
  * Usage: `node fence-watchdog.mjs <dataDir> <leaseMs>`. Reads `<dataDir>/cluster/lease` (its
  * modification time is the node's last renewal; the node rewrites it after each heartbeat the
- * database accepted) and `<dataDir>/processes/<id>/{pid,exit}` (the supervisor's files: a live
- * wrapper's pid is its process group). Writes `<dataDir>/cluster/watchdog.pid` and appends each
+ * database accepted) and `<dataDir>/processes/<id>/{pid,exit}` (the supervisor's files, see
+ * server/processes/wrapper.ts: a live wrapper's pid is its process group; its exit file holds a
+ * blank placeholder until the command ended, then the status and a newline). Writes `<dataDir>/cluster/watchdog.pid` and appends each
  * pause to `<dataDir>/cluster/fence.log`. Exits when the lease file is removed (the node left the
  * cluster cleanly), or when nothing is left to guard for ten leases.
  *
  * Plain JavaScript: it starts without a TypeScript loader, in about 40 ms.
  */
-import { appendFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /** Pause at this fraction of the lease: before the leader's verdict (a whole lease). */
@@ -43,7 +44,29 @@ function procState(pid) {
   }
 }
 
-/** Process groups of the data dir's live processes (wrapper pid = group id; no exit file yet). */
+/**
+ * Has the process ended? Its exit file holds a status and a newline then (wrapper.ts
+ * `readExitFile`); while it runs the file is absent or only the wrapper's placeholder of spaces.
+ */
+function exited(dir) {
+  try {
+    return /^\d+\n *$/.test(readFileSync(path.join(dir, "exit"), "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** Is `pid` the wrapper of process dir `dir` (`/bin/sh -c <script> sh <dir> …`), not a reused pid? */
+function isWrapperOf(pid, dir) {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return argv[0] === "/bin/sh" && !!argv[4] && path.resolve(argv[4]) === path.resolve(dir);
+  } catch {
+    return false;
+  }
+}
+
+/** Process groups of the data dir's live processes (wrapper pid = group id; no exit status yet). */
 function liveGroups() {
   const groups = [];
   let names = [];
@@ -54,7 +77,7 @@ function liveGroups() {
   }
   for (const name of names) {
     const dir = path.join(processesDir, name);
-    if (existsSync(path.join(dir, "exit"))) continue;
+    if (exited(dir)) continue;
     let pid;
     try {
       pid = Number(readFileSync(path.join(dir, "pid"), "utf8").trim());
@@ -62,7 +85,7 @@ function liveGroups() {
       continue;
     }
     const state = pid > 0 ? procState(pid) : null;
-    if (state && state !== "Z") groups.push({ pid, stopped: state === "T" });
+    if (state && state !== "Z" && isWrapperOf(pid, dir)) groups.push({ pid, stopped: state === "T" });
   }
   return groups;
 }
