@@ -53,6 +53,7 @@ const ATTACHMENTS_LOCK = [MIGRATE_LOCK[0], 2];
 export async function postgresAdapter(url: string): Promise<{ adapter: ReturnType<typeof createAdapter>; pool: pg.Pool }> {
   const pool = new pg.Pool({ connectionString: url, max: 2, application_name: "laneboard-socketio" });
   pool.on("error", () => undefined);
+  releaseWhenEnded(pool);
   // Under a lock: `CREATE TABLE IF NOT EXISTS` run by nodes starting together can still collide
   // in PostgreSQL's catalog (a unique violation on pg_type), which would fail all but one start.
   const client = await pool.connect();
@@ -69,6 +70,28 @@ export async function postgresAdapter(url: string): Promise<{ adapter: ReturnTyp
     client.release();
   }
   return { adapter: createAdapter(pool, { errorHandler: (err: Error) => console.warn(`[realtime] PostgreSQL adapter: ${err.message}`) }), pool };
+}
+
+/**
+ * Give a checked-out client back to `pool` (as broken, so the pool drops it) when its connection
+ * ends. The adapter holds its LISTEN client checked out for good, and when the database restarts
+ * it only forgets that client and takes another: pg-pool still counts the dead one (it drops only
+ * idle clients that fail), so with two connections the new LISTEN client and the dead one fill the
+ * pool, every NOTIFY the node sends waits forever, and requests between nodes time out after the
+ * database is back.
+ */
+function releaseWhenEnded(pool: pg.Pool): void {
+  const out = new Set<pg.PoolClient>();
+  pool.on("acquire", (client) => out.add(client));
+  pool.on("release", (_err, client) => out.delete(client));
+  pool.on("connect", (client) => {
+    // A checked-out client has no error listener of the pool's, and the adapter adds none: the
+    // error a cut connection emits (its "end" follows) would be an uncaught exception.
+    client.on("error", () => undefined);
+    client.on("end", () => {
+      if (out.has(client as pg.PoolClient)) (client as pg.PoolClient).release(new Error("the connection ended"));
+    });
+  });
 }
 
 export class ClusterLink {
