@@ -90,13 +90,23 @@ function liveGroups() {
   return groups;
 }
 
+/** Exit, saying why in the fence log (a node restarted later starts a new watchdog). */
+function quit(reason) {
+  try {
+    appendFileSync(path.join(clusterDir, "fence.log"), `${new Date().toISOString()} watchdog ${process.pid} exits: ${reason}\n`);
+  } catch {
+    // the data dir is gone
+  }
+  process.exit(0);
+}
+
 let idleSince = Date.now();
 setInterval(() => {
   let renewedAt;
   try {
     renewedAt = statSync(leaseFile).mtimeMs;
   } catch {
-    process.exit(0); // the node left the cluster cleanly
+    quit("the lease file is gone: the node left the cluster cleanly");
   }
   const groups = liveGroups();
   if (groups.length) idleSince = Date.now();
@@ -112,5 +122,5 @@ setInterval(() => {
       }
     }
   }
-  if (silentMs > leaseMs * 10 && Date.now() - idleSince > leaseMs * 10) process.exit(0);
+  if (silentMs > leaseMs * 10 && Date.now() - idleSince > leaseMs * 10) quit(`nothing to guard, and no renewal for ${Math.round(silentMs)} ms`);
 }, tickMs);

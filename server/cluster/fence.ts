@@ -22,18 +22,23 @@ export class Fence {
     this.#dir = path.join(deps.dataDir, "cluster");
   }
 
-  /** Start the watchdog unless one already guards this data dir, after a first renewal. */
+  /** Renew, and start the watchdog unless one already guards this data dir. */
   start(): void {
     mkdirSync(this.#dir, { recursive: true });
     this.renewed();
+  }
+
+  /**
+   * The database accepted a heartbeat: push the watchdog's deadline back, and start a watchdog
+   * again if none runs (it exits after ten idle leases, or may have been killed).
+   */
+  renewed(): void {
+    writeFileSync(path.join(this.#dir, "lease"), `${new Date().toISOString()}\n`);
     if (this.#watchdogAlive()) return;
     const child = spawn(process.execPath, [WATCHDOG, this.deps.dataDir, String(this.deps.leaseMs)], { detached: true, stdio: "ignore" });
     child.unref();
-  }
-
-  /** The database accepted a heartbeat: push the watchdog's deadline back. */
-  renewed(): void {
-    writeFileSync(path.join(this.#dir, "lease"), `${new Date().toISOString()}\n`);
+    // Its pid now, so the next renewal does not start a second one before it wrote its own file.
+    if (child.pid) writeFileSync(path.join(this.#dir, "watchdog.pid"), `${child.pid}\n`);
   }
 
   /** Resume every paused process of this node (a no-op for running ones). */
