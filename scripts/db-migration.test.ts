@@ -12,6 +12,7 @@ import { MIGRATIONS_DIR, REPO_ROOT, SCHEMA_FILE, SQLITE_LOCKFILE_CONTENT, lockfi
 import { createTestDatabase, testPostgresUrl } from "@/server/testing/test-database";
 import { migrationTimestamp, missingTwins, slugifyMigrationName } from "./db-migration";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "./lib/throwaway-postgres";
+import { onPostgres } from "@/server/testing/test-database";
 
 const PG_MIGRATIONS_DIR = dialectPaths("postgresql").migrations;
 
@@ -31,7 +32,9 @@ async function listDirs(dir: string): Promise<string[]> {
   return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
 }
 
-describe("db:migration", () => {
+// It starts a PostgreSQL server of its own and opens no test database: the suite's PostgreSQL
+// run would only repeat the SQLite run's work.
+describe.skipIf(onPostgres())("db:migration", () => {
   let root: string;
   /**
    * Copies of both dialects' migration folders under `root` (`<prefix>migrations`,

@@ -65,6 +65,14 @@ export class ClusterScheduler implements SchedulerApi {
     return this.#local !== null;
   }
 
+  readonly #leadWaiters: Array<() => void> = [];
+
+  /** Resolves once this node runs the scheduler (at once if it does; never on a node that does not win the lead). */
+  leading(): Promise<void> {
+    if (this.#local) return Promise.resolve();
+    return new Promise((resolve) => this.#leadWaiters.push(resolve));
+  }
+
   /** This node became the leader: rebuild the scheduler from the database and start dispatching. */
   async lead(): Promise<void> {
     if (this.#local || this.#opening) return;
@@ -77,6 +85,7 @@ export class ClusterScheduler implements SchedulerApi {
     // Waiting tickets of this node now go to its own scheduler.
     this.#resendWaiting();
     await this.#local.kick();
+    for (const w of this.#leadWaiters.splice(0)) w();
   }
 
   /** This node no longer leads: stop the scheduler (another node rebuilds it). */

@@ -76,6 +76,8 @@ describe("scheduler restart", () => {
     await closeDatabase(db);
 
     rt2 = await createRuntime(ConfigSchema.parse({ dataDir: h.dataDir, databaseUrl: await testDatabaseUrl(h.dataDir), demo: false, killGraceMs: 1000, workerCap: 3, killOnExit: true }));
+    // On PostgreSQL the queue is rebuilt when the node is elected leader, a moment after its start.
+    await rt2.cluster.scheduler.leading();
     const { events: boot } = await rt2.events.listAfter(0, { limit: 5000 });
     expect(boot.filter((e) => e.type === "scheduler.decision" && e.payload.kind === "restored").at(-1)?.payload).toMatchObject({ queued: 6, running: 1 });
     expect(rt2.scheduler.settings.queue({})).toEqual(before);

@@ -29,6 +29,8 @@ export async function startTestRuntime(config: Partial<ConfigInput> = {}): Promi
   await initRepo(repo.dir);
   await commitFile(repo.dir, "package.json", '{ "name": "fixture" }\n', "add package.json");
   const rt = await createRuntime(ConfigSchema.parse({ dataDir: data.dir, databaseUrl: await testDatabaseUrl(data.dir), demo: false, killGraceMs: 1000, workerCap: 4, killOnExit: true, ...config }));
+  // On PostgreSQL the node runs the scheduler once it is elected (server/cluster/leader.ts), a moment after it starts.
+  await rt.cluster.scheduler.leading();
   const repoView = await rt.repos.register({ path: repo.dir });
   return {
     rt,

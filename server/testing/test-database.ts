@@ -1,6 +1,6 @@
 /**
  * Which database a test opens. The unit suite runs twice in `npm test`: on SQLite (the default)
- * and once more against a throwaway PostgreSQL (`npm run test:postgres`, scripts/test-postgres.ts),
+ * and once more against a throwaway PostgreSQL (`npm run test:unit:postgres`, scripts/test-postgres.ts),
  * which sets `LANEBOARD_TEST_POSTGRES_URL` to its admin URL after creating
  * {@link TEMPLATE_DATABASE} with every migration applied.
  *
