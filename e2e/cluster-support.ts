@@ -125,3 +125,22 @@ export function peakRunning(events: LaneEvent[], keyOf: (laneId: string) => stri
 export function groupStates(pgid: number): string[] {
   return groupMembers(pgid).map((m) => m.state);
 }
+
+/**
+ * Debian's libfaketime (package `faketime`), which shifts a process's wall clock (not its
+ * monotonic one) when preloaded, for a node whose clock is really off; null when not installed.
+ */
+export function libfaketime(): string | null {
+  const multiarch = fs.readdirSync("/usr/lib").filter((d) => d.includes("-linux-"));
+  for (const d of multiarch) {
+    const lib = path.join("/usr/lib", d, "faketime", "libfaketime.so.1");
+    if (fs.existsSync(lib)) return lib;
+  }
+  return null;
+}
+
+/** Environment that starts a process with its wall clock `offsetS` seconds off (see {@link libfaketime}). */
+export function skewedClockEnv(lib: string, offsetS: number): Record<string, string> {
+  return { LD_PRELOAD: lib, FAKETIME: `${offsetS >= 0 ? "+" : ""}${offsetS}s`, FAKETIME_DONT_FAKE_MONOTONIC: "1" };
+}
+
