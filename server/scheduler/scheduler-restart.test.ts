@@ -101,7 +101,8 @@ describe("scheduler restart", () => {
     expect(starts.has(broke.id)).toBe(false);
     await rt2.lanes.kill(broke.id);
     await waitForLane(rt2, broke.id, (l) => l.state === "killed");
-  });
+    // Eleven lanes, two runtimes: about 20 s on SQLite, up to a minute on PostgreSQL at a load of 20.
+  }, 150_000);
 });
 
 /** Resolve once `cond` holds, re-checked on every lane event. */
