@@ -13,7 +13,12 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import PgBoss from "pg-boss";
+import { MIGRATE_LOCK } from "../store/migrate-postgres";
+import { connectClient } from "../store/postgres";
 import type { ClusterListener } from "./listener";
+
+/** Advisory lock key (migrations' namespace, key 3) under which nodes create pg-boss queues. */
+const QUEUE_LOCK = [MIGRATE_LOCK[0], 3];
 
 /** NOTIFY channel: a start job was sent to the node named in the payload. */
 export const DISPATCH_CHANNEL = "laneboard_dispatch";
@@ -52,9 +57,15 @@ export class LaneStartQueue {
     const name = startQueueName(nodeId);
     if (this.#queues.has(name)) return name;
     if (!(await this.#boss.getQueue(name))) {
-      await this.#boss.createQueue(name, { name, policy: "standard", retryLimit: 3, retryDelay: 1, expireInSeconds: 300 }).catch(async (err: Error) => {
-        if (!(await this.#boss.getQueue(name))) throw err; // another node created it meanwhile: fine
-      });
+      // One node at a time: pg-boss creates a queue's partition tables, and nodes booting together
+      // deadlocked in PostgreSQL's catalog (one of three nodes failed its start with "deadlock detected").
+      const client = await connectClient(this.opts.url, { applicationName: "laneboard-queue-setup" });
+      try {
+        await client.query("SELECT pg_advisory_lock($1, $2)", QUEUE_LOCK);
+        if (!(await this.#boss.getQueue(name))) await this.#boss.createQueue(name, { name, policy: "standard", retryLimit: 3, retryDelay: 1, expireInSeconds: 300 });
+      } finally {
+        await client.end().catch(() => undefined); // ending the session releases the lock
+      }
     }
     this.#queues.add(name);
     return name;
