@@ -10,17 +10,14 @@ import { useEffect, useState } from "react";
 import type { BoardResponse, LaneView } from "@/lib/api";
 import { canTransitionLane, TERMINAL_LANE_STATES } from "@/lib/lane-state";
 import { api, errorMessage } from "./api-client";
+import { isNewerView, mergeLanes } from "./lane-patch";
 import { laneKeys } from "./query-keys";
 import { useServerReachable } from "./realtime-context";
 
-const isNewer = (next: LaneView, cur: LaneView | undefined) => !cur || (next.lastEvent?.id ?? 0) >= (cur.lastEvent?.id ?? 0);
-
 /** Put a lane view returned by the server into the caches, unless a live event already made them newer. */
 export function storeLaneView(qc: QueryClient, view: LaneView): void {
-  qc.setQueryData<LaneView>(laneKeys.detail(view.id), (cur) => (isNewer(view, cur) ? view : cur));
-  qc.setQueryData<BoardResponse>(laneKeys.board, (board) =>
-    board ? { ...board, lanes: board.lanes.map((l) => (l.id === view.id && isNewer(view, l) ? view : l)) } : board,
-  );
+  qc.setQueryData<LaneView>(laneKeys.detail(view.id), (cur) => (isNewerView(view, cur) ? view : cur));
+  qc.setQueryData<BoardResponse>(laneKeys.board, (board) => (board ? mergeLanes(board, [view]) : board));
   void qc.invalidateQueries({ queryKey: laneKeys.board });
 }
 

@@ -67,6 +67,29 @@ export function applyBoardEvent(board: BoardResponse, ev: LaneEvent): BoardRespo
   return changed ? { ...board, lanes } : board;
 }
 
+/** Whether a view the server sent is at least as new as the cached one (by the last event each has seen). */
+export const isNewerView = (next: LaneView, cur: LaneView | undefined): boolean => !cur || (next.lastEvent?.id ?? 0) >= (cur.lastEvent?.id ?? 0);
+
+/**
+ * The board with `views` put in: each replaces its lane unless a live event already made the
+ * cached one newer; lanes not on the board yet (new ones) go last, as the newest. Returns
+ * `board` itself when no view changed anything.
+ */
+export function mergeLanes(board: BoardResponse, views: readonly LaneView[]): BoardResponse {
+  const byId = new Map(views.map((v) => [v.id, v]));
+  let changed = false;
+  const lanes = board.lanes.map((l) => {
+    const v = byId.get(l.id);
+    if (!v) return l;
+    byId.delete(l.id);
+    if (v === l || !isNewerView(v, l)) return l;
+    changed = true;
+    return v;
+  });
+  if (byId.size) return { ...board, lanes: [...lanes, ...byId.values()] };
+  return changed ? { ...board, lanes } : board;
+}
+
 /** Append an event to a lane's ascending event list if it is newer than the last one. */
 export function appendLaneEvent(events: readonly LaneEvent[], ev: LaneEvent): readonly LaneEvent[] {
   const last = events[events.length - 1];

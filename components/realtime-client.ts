@@ -29,7 +29,7 @@ import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
 import { ServerToClient, SubscribeAckSchema, type ClientToServerEvents, type ServerToClientEvents } from "@/lib/socket-events";
 import { api } from "./api-client";
 import { createBatcher, type Batcher } from "./batch";
-import { appendLaneEvent, applyBoardEvent, applyLaneEvent } from "./lane-patch";
+import { appendLaneEvent, applyBoardEvent, applyLaneEvent, mergeLanes } from "./lane-patch";
 import { laneKeys } from "./query-keys";
 
 function warnMalformed(event: string, error: z.ZodError): void {
@@ -80,20 +80,6 @@ export interface RealtimeOptions {
 
 /** Lane-less events that change the board document: repos, and the scheduler's queue (caps, limits, budgets). */
 const BOARD_WIDE = /^(repo|scheduler)\./;
-
-const isNewer = (next: LaneView, cur: LaneView) => (next.lastEvent?.id ?? 0) >= (cur.lastEvent?.id ?? 0);
-
-/** The board with `views` put in: each replaces its lane unless a live event already made that newer; lanes not on the board yet (new ones) go last, as the newest. */
-export function mergeLanes(board: BoardResponse, views: readonly LaneView[]): BoardResponse {
-  const byId = new Map(views.map((v) => [v.id, v]));
-  const lanes = board.lanes.map((l) => {
-    const v = byId.get(l.id);
-    if (!v) return l;
-    byId.delete(l.id);
-    return isNewer(v, l) ? v : l;
-  });
-  return { ...board, lanes: byId.size ? [...lanes, ...byId.values()] : lanes };
-}
 
 export class RealtimeClient {
   #socket: LaneSocket | null = null;
