@@ -6,6 +6,9 @@
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
+  // The custom server compresses (server/main.ts), so that a route can send a body it gzipped
+  // once (app/api/_lib/cached-body.ts): Next.js's own compression would gzip that again.
+  compress: false,
 };
 
 export default nextConfig;

@@ -14,7 +14,8 @@
  * credentials) before Next.js sees it; Socket.IO checks its handshakes itself. The board URL
  * printed at start carries the admin token (`<data-dir>/token`).
  */
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import compression from "compression";
 import next from "next";
 import { loadConfig } from "./config";
 import { startDemo } from "./demo/start-demo";
@@ -28,6 +29,7 @@ import { removeServerInfo, writeServerInfo } from "./server-info";
 import { createHttpLifecycle } from "./http/http-lifecycle";
 import { isLoopbackHost, isWildcardHost, OriginPolicy } from "./http/origin-policy";
 import { createRequestGuard } from "./http/request-guard";
+import { restorePrecompressed } from "./http/precompressed";
 import { adminTokenPath } from "./auth/admin-token";
 
 // Our malloc tuning is for this process only: children (lanes, git) must not inherit it.
@@ -46,11 +48,21 @@ async function main(): Promise<void> {
 
   const origins = new OriginPolicy({ bindHost: config.host, allowedHosts: config.allowedHosts });
   const guard = createRequestGuard({ auth: runtime.auth, origins });
+  // gzip where the client accepts it (what Next.js's own `compress` did; next.config.mjs turns
+  // that off so a route can send a body it compressed once). Responses that already carry a
+  // Content-Encoding, and streams marked `Cache-Control: no-transform` (SSE), pass untouched.
+  const compress = compression() as unknown as (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   // eslint-disable-next-line prefer-const -- the handler closes over it; it needs the server
   let lifecycle!: ReturnType<typeof createHttpLifecycle>;
   const http = createServer((req, res) =>
-    lifecycle.handle(req, res, () => {
-      if (!guard(req, res)) void handle(req, res);
+    // Installed first, so it wraps the response innermost: the API's error rewrite
+    // (http/api-fallbacks.ts) replaces Next's answer before anything is compressed, and a body a
+    // route compressed itself gets its Content-Encoding back before compression looks.
+    compress(req, res, () => {
+      restorePrecompressed(res);
+      lifecycle.handle(req, res, () => {
+        if (!guard(req, res)) void handle(req, res);
+      });
     }),
   );
   lifecycle = createHttpLifecycle(http);

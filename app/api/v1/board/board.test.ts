@@ -1,10 +1,12 @@
 /**
  * `GET /api/v1/board` through its real route handler against a real runtime: the body is the
  * board document, made once per change — the same ETag (and `304` for a client holding it) while
- * nothing changed, a new one after any change. (Compression is Next.js's, checked by the e2e
- * specs against the real server.)
+ * nothing changed, a new one after any change — and its gzip, made once per change too. (That the
+ * real server sends it gzipped once is checked by e2e/compression.spec.ts.)
  */
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { PRECOMPRESSED_HEADER } from "@/server/http/precompressed";
 import { apiRequest } from "@/server/testing/auth";
 import { isTerminal, runtimePerFile, shellPacket, waitForLane } from "@/server/testing/runtime-harness";
 import * as lanes from "../lanes/route";
@@ -37,6 +39,28 @@ describe("GET /api/v1/board", () => {
     expect(next.lanes.map((l) => l.id)).toContain(lane.id);
     expect(next.lanes.length).toBe(doc.lanes.length + 1);
     expect(next.cursor).toBeGreaterThan(doc.cursor);
+  });
+});
+
+describe("GET /api/v1/board with Accept-Encoding: gzip", () => {
+  it("answers the document gzipped, with an ETag of its own that gets a 304, and the same gzipped bytes while nothing changed", async () => {
+    const plain = await board();
+    const zipped = await board({ "accept-encoding": "gzip, deflate" });
+    // Named in the header the server turns into Content-Encoding (Next.js drops a route's own).
+    expect(zipped.headers.get(PRECOMPRESSED_HEADER)).toBe("gzip");
+    expect(zipped.headers.get("vary")).toBe("accept-encoding");
+    const bytes = Buffer.from(await zipped.arrayBuffer());
+    expect(JSON.parse(gunzipSync(bytes).toString("utf8"))).toEqual(await plain.json());
+    const etag = zipped.headers.get("etag")!;
+    expect(etag).toBe(`${plain.headers.get("etag")!.slice(0, -1)}-gz"`);
+
+    const again = await board({ "accept-encoding": "gzip" });
+    expect(Buffer.from(await again.arrayBuffer()).equals(bytes)).toBe(true);
+    const held = await board({ "accept-encoding": "gzip", "if-none-match": etag });
+    expect(held.status).toBe(304);
+    // The plain representation's ETag is not the gzipped one's.
+    expect((await board({ "accept-encoding": "gzip", "if-none-match": plain.headers.get("etag")! })).status).toBe(200);
+    expect((await board({ "accept-encoding": "identity" })).headers.get(PRECOMPRESSED_HEADER)).toBeNull();
   });
 });
 
