@@ -46,7 +46,7 @@ export function AttentionPanel({ items, total, onShowAll }: { items: (BoardLane 
         {items.slice(0, SHOWN).map(({ lane, attention }) => (
           <li key={lane.id} data-testid="attention-item" data-lane-id={lane.id} data-kind={attention.kind} className="flex min-w-0 flex-wrap items-center gap-x-3 gap-y-1 px-1 py-1.5">
             <span className={`shrink-0 rounded px-1.5 py-0.5 text-[11px] font-medium ${KIND_STYLE[attention.kind]}`}>{ATTENTION_LABEL[attention.kind]}</span>
-            <Link href={`/lanes/${encodeURIComponent(lane.id)}`} className="min-w-0 max-w-full truncate text-sm text-zinc-100 hover:text-sky-300 hover:underline sm:max-w-[40%]" title={lane.objective}>
+            <Link prefetch={false} href={`/lanes/${encodeURIComponent(lane.id)}`} className="min-w-0 max-w-full truncate text-sm text-zinc-100 hover:text-sky-300 hover:underline sm:max-w-[40%]" title={lane.objective}>
               {lane.objective}
             </Link>
             <span className="min-w-0 flex-1 basis-48 truncate text-xs text-zinc-300" title={attention.reason}>

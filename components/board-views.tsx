@@ -129,7 +129,7 @@ export function TableView({ lanes, selected, onSelect, activeId }: ViewProps) {
                   <input type="checkbox" data-testid="lane-select" aria-label={`Select lane ${lane.slug || lane.id}`} checked={selected.has(lane.id)} onChange={(e) => onSelect(lane.id, e.target.checked)} className="size-3.5 accent-sky-500" />
                 </span>
                 <span role="cell"><LaneStatusBadge lane={lane} /></span>
-                <Link role="cell" href={`/lanes/${encodeURIComponent(lane.id)}`} className="truncate text-zinc-100 hover:text-sky-300 hover:underline" title={lane.objective}>
+                <Link prefetch={false} role="cell" href={`/lanes/${encodeURIComponent(lane.id)}`} className="truncate text-zinc-100 hover:text-sky-300 hover:underline" title={lane.objective}>
                   {lane.objective}
                 </Link>
                 <span role="cell" className="truncate font-mono text-sky-300" title={lane.branch}>{lane.branch}</span>
@@ -184,7 +184,7 @@ function Column({ title, lanes, activeId }: { title: string; lanes: BoardLane[];
                   <LaneStatusBadge lane={lane} />
                   <span className="ml-auto truncate font-mono text-[11px] text-zinc-400">{lane.engine}</span>
                 </div>
-                <Link href={`/lanes/${encodeURIComponent(lane.id)}`} className="line-clamp-2 text-xs text-zinc-100 hover:text-sky-300 hover:underline">
+                <Link prefetch={false} href={`/lanes/${encodeURIComponent(lane.id)}`} className="line-clamp-2 text-xs text-zinc-100 hover:text-sky-300 hover:underline">
                   {lane.objective}
                 </Link>
                 <span className="truncate font-mono text-[11px] text-sky-300">{lane.branch}</span>

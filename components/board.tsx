@@ -10,6 +10,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { BoardResponseSchema } from "@/lib/api";
 import { countLanes, filterLanes, groupByColumn, sortLanes, toBoardLane, BOARD_COLUMNS, type BoardLane } from "@/lib/board-query";
 import { sortAttention, type Attention } from "@/lib/lane-attention";
 import { api, errorMessage } from "./api-client";
@@ -19,6 +20,7 @@ import { BoardCounts } from "./board-counts";
 import { BoardToolbar } from "./board-toolbar";
 import { CardsView, ColumnsView, TableView } from "./board-views";
 import { BulkBar } from "./bulk-bar";
+import { takeEarlyBoard } from "./early-board";
 import { laneKeys } from "./query-keys";
 import { useRealtime, useServerReachable } from "./realtime-context";
 import { RegisterRepoForm } from "./register-repo-form";
@@ -87,7 +89,9 @@ export function Board() {
   const board = useQuery({
     queryKey: laneKeys.board,
     queryFn: async () => {
-      const snapshot = await api.board();
+      const early = await takeEarlyBoard();
+      const parsed = early === null ? null : BoardResponseSchema.safeParse(early);
+      const snapshot = parsed?.success ? parsed.data : await api.board();
       realtime.noteSnapshot(snapshot.cursor);
       return snapshot;
     },

@@ -71,7 +71,8 @@ export const LaneCard = memo(function LaneCard({ lane, attention, selected, onSe
       <QueueReason lane={lane} />
 
       <h3 id={`lane-${lane.id}-title`} className="line-clamp-2 min-h-10 text-sm font-medium leading-5 text-zinc-100">
-        <Link href={href} className="hover:text-sky-300 hover:underline">
+        {/* No prefetch (here and in the other board views): each card scrolled into view would request its lane page. */}
+        <Link prefetch={false} href={href} className="hover:text-sky-300 hover:underline">
           {lane.objective}
         </Link>
       </h3>
@@ -112,7 +113,7 @@ export const LaneCard = memo(function LaneCard({ lane, attention, selected, onSe
 
       <footer className="mt-auto flex items-center gap-2">
         <LaneActions lane={lane} />
-        <Link href={href} aria-label={`Open lane ${name}`} className="ml-auto shrink-0 text-xs text-zinc-300 hover:text-sky-300">
+        <Link prefetch={false} href={href} aria-label={`Open lane ${name}`} className="ml-auto shrink-0 text-xs text-zinc-300 hover:text-sky-300">
           Details →
         </Link>
       </footer>
