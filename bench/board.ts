@@ -70,13 +70,15 @@ async function atScale(lanes: number, browser: Awaited<ReturnType<typeof launch>
   const s = await startBenchServer(lanes, PORT + 1);
   const board = await signIn(browser, s.url, s.token);
   try {
+    // Measured on the settled board (what a person opens after boot), and the settling reported.
+    const settle = await s.settled();
+    add({ what: `board settled after boot, ${lanes} lanes`, value: settle, unit: "ms", baseline: "—", baselineValue: null, target: "(reported)", ok: true });
     const b = await boardP95(s);
     add({ what: `GET /api/v1/board p95, ${lanes} lanes`, value: b.p95, unit: "ms", baseline: "raw SELECT of the Lane rows + JSON", baselineValue: b.rawP95, target: "≤ 25 ms", ok: b.p95 <= 25 });
     const fr = await firstRender(board, s.url);
     add({ what: `first render, ${lanes} lanes`, value: fr.ms, unit: "ms", baseline: "empty board", baselineValue: empty.ms, target: "≤ 1000 ms", ok: fr.ms <= 1000 });
     add({ what: `DOM elements at first render, ${lanes} lanes`, value: fr.nodes, unit: "nodes", baseline: "empty board", baselineValue: empty.nodes, target: "≤ 3000", ok: fr.nodes <= 3000 });
     if (lanes === 1000) {
-      await new Promise((r) => setTimeout(r, 3000));
       const rss = await s.rss();
       add({ what: "server RSS, 1000 idle lanes", value: rss / 2 ** 20, unit: "MiB", baseline: "no lanes", baselineValue: idleRss / 2 ** 20, target: "≤ 250 MB", ok: rss <= 250e6 });
       const laneIds = ((await (await fetch(`${s.url}/api/v1/board`, { headers: s.headers })).json()) as { lanes: { id: string }[] }).lanes.map((l) => l.id);
@@ -161,8 +163,8 @@ async function main() {
     let empty = { ms: 0, nodes: 0 };
     let idleRss = 0;
     try {
+      await small.settled();
       empty = await firstRender(board, small.url);
-      await new Promise((r) => setTimeout(r, 3000));
       idleRss = await small.rss();
       await creation(small);
       await streaming(small, board);

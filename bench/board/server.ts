@@ -23,6 +23,12 @@ export interface BenchServer {
   headers: Record<string, string>;
   /** Resident set size now, bytes (/proc/<pid>/status VmRSS). */
   rss(): Promise<number>;
+  /**
+   * Resolves once the board has stopped changing: its ETag the same for `polls` reads in a row,
+   * `everyMs` apart (at boot, freshness fills in every lane's `baseMoved`, one lane at a time).
+   * @returns ms it took
+   */
+  settled(polls?: number, everyMs?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +56,19 @@ export async function startBenchServer(lanes: number, port: number): Promise<Ben
     async rss() {
       const status = await readFile(`/proc/${child.pid}/status`, "utf8");
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    async settled(polls = 4, everyMs = 250) {
+      const t0 = performance.now();
+      let last: string | null = null;
+      for (let same = 0; same < polls; ) {
+        const res = await fetch(`${url}/api/v1/board`, { headers: { authorization: `Bearer ${token}` } });
+        await res.arrayBuffer();
+        const etag = res.headers.get("etag");
+        same = etag !== null && etag === last ? same + 1 : 0;
+        last = etag;
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+      return performance.now() - t0;
     },
     async stop() {
       const exited = new Promise((r) => child.once("exit", r));
