@@ -20,6 +20,7 @@
  * - {@link Scheduler.acquire} gates work that is not a lane (check runs, background processes)
  *   through the same pools and caps.
  */
+import { LaneStarts } from "./lane-starts";
 import type { LaneEvent } from "@/lib/lane-events";
 import { TERMINAL_LANE_STATES, type LaneState } from "@/lib/lane-state";
 import type { Pool } from "@/lib/scheduling";
@@ -70,8 +71,7 @@ export class Scheduler {
   readonly settings: SchedulerSettings;
   #tail: Promise<unknown> = Promise.resolve();
   #pendingPass: Promise<void> | null = null;
-  /** Lane starts a pass decided and requested, not yet done (they run off the chain: see {@link kick}). */
-  readonly #starting = new Set<Promise<void>>();
+  readonly #starts = new LaneStarts();
   #stopped = false;
   #acquired = 0;
   /** Wakes a pass when the earliest rate-limited engine may start again. */
@@ -134,13 +134,7 @@ export class Scheduler {
     return this.#now();
   }
 
-  /**
-   * Request a dispatch pass; resolves when the pass covering this request has finished, including
-   * the starts of the lanes it dispatched. The pass decides on the chain (its slots are taken
-   * there), but the starts themselves run off it: starting a worker takes hundreds of ms (a
-   * wrapper process, its records), and a new lane's `submit`, a budget change or an exit behind
-   * it on the chain would wait that long for nothing.
-   */
+  /** Request a dispatch pass; resolves when the pass covering this request has finished, and the starts it made (run off the chain: ./lane-starts.ts). */
   kick(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     return (this.#pendingPass ??= this.#serial(async () => {
@@ -153,8 +147,8 @@ export class Scheduler {
   async idle(): Promise<void> {
     for (let t = this.#tail; ; t = this.#tail) {
       await t;
-      await Promise.all(this.#starting);
-      if (t === this.#tail && this.#starting.size === 0) return;
+      await this.#starts.settled();
+      if (t === this.#tail && this.#starts.idle) return;
     }
   }
 
@@ -164,7 +158,7 @@ export class Scheduler {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     for (const off of this.#off) off();
     await this.#tail;
-    await Promise.all(this.#starting);
+    await this.#starts.settled();
   }
 
   /**
@@ -289,47 +283,23 @@ export class Scheduler {
     this.#savedFairness = json;
   }
 
-  /**
-   * One dispatch pass, on the chain: the core picks what starts (taking their slots), its events
-   * are appended, waiters of non-lane work are granted. The lanes' starts are requested in order
-   * but not awaited here; `done` settles when they all have.
-   * @returns null when nothing was dispatched
-   */
+  /** One dispatch pass on the chain (slots taken, events appended, waiters granted); lanes start off it (LaneStarts). */
   async #pass(): Promise<{ done: Promise<void> } | null> {
     if (this.#stopped) return null;
     const { starts, events } = this.#core.dispatch(this.#now());
     this.#armRetry();
     if (starts.length === 0 && events.length === 0) return null;
     await this.#emit(events);
-    const lanes: typeof starts = [];
-    for (const item of starts) {
-      const waiter = this.#waiters.get(item.laneId);
-      if (!waiter) {
-        lanes.push(item);
-        continue;
-      }
-      this.#waiters.delete(item.laneId);
-      waiter.grant();
-    }
-    if (lanes.length === 0) return null;
-    const done = this.#startLanes(lanes);
-    this.#starting.add(done);
-    void done.finally(() => this.#starting.delete(done));
-    return { done };
-  }
-
-  /** Start dispatched lanes one after another; a start that fails frees its slot and, if the lane is still queued, offers it again (on the chain). */
-  async #startLanes(items: ReturnType<SchedulerCore["dispatch"]>["starts"]): Promise<void> {
-    for (const item of items) {
-      const ok = !this.#stopped && (await this.deps.bus.request("lane.start", { laneId: item.laneId }).catch((err) => (console.error(`[scheduler] starting ${item.laneId} failed`, err), false)));
-      if (ok) continue;
-      await this.#serial(async () => {
+    const lanes = starts.filter((item) => !this.#waiters.has(item.laneId));
+    for (const item of starts) this.#waiters.get(item.laneId)?.grant();
+    for (const item of starts) this.#waiters.delete(item.laneId);
+    const failed = (item: (typeof lanes)[number]) =>
+      this.#serial(async () => {
         this.#core.capacity.finished(item.laneId);
-        // Still queued (shutting down, or a lost race that left it queued): offer it again.
         const row = await this.deps.db.lane.findUnique({ where: { id: item.laneId }, select: { state: true } });
         if (row?.state === "queued" && !this.#core.queue.has(item.laneId)) this.#core.queue.reinsert(item);
-      }).catch((err) => console.error(`[scheduler] returning ${item.laneId} to the queue failed`, err));
-    }
+      });
+    return { done: this.#starts.run(lanes, (item) => (this.#stopped ? Promise.resolve(false) : this.deps.bus.request("lane.start", { laneId: item.laneId })), failed) };
   }
 
   /** If queued work waits for a rate-limited engine, pass again when the earliest one may start. */

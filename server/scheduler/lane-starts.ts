@@ -1,0 +1,43 @@
+/**
+ * The lane starts a dispatch pass requested, run off the scheduler's chain: the pass decides on
+ * the chain (the core takes the slots there), but starting a worker takes hundreds of ms (a
+ * wrapper process, its records), and whatever queues behind it on the chain (a new lane's submit,
+ * a budget change, an exit) would wait that long for nothing.
+ */
+
+/** One dispatched lane (the core's `starts` item). */
+export interface DispatchedLane {
+  laneId: string;
+}
+
+export class LaneStarts {
+  readonly #inFlight = new Set<Promise<void>>();
+
+  /**
+   * Start `items` one after another with `start` (false or a rejection: it did not start; such an
+   * item goes to `failed`, where the scheduler frees its slot and, if the lane is still queued —
+   * shutting down, a lost race — offers it again). Tracked until done.
+   * @returns settles when every item was started or handed to `failed` (never rejects)
+   */
+  run<T extends DispatchedLane>(items: readonly T[], start: (item: T) => Promise<boolean>, failed: (item: T) => Promise<void>): Promise<void> {
+    const done = (async () => {
+      for (const item of items) {
+        const ok = await start(item).catch((err: unknown) => (console.error(`[scheduler] starting ${item.laneId} failed`, err), false));
+        if (!ok) await failed(item).catch((err: unknown) => console.error(`[scheduler] returning ${item.laneId} to the queue failed`, err));
+      }
+    })();
+    this.#inFlight.add(done);
+    void done.finally(() => this.#inFlight.delete(done));
+    return done;
+  }
+
+  /** Whether no start is in flight. */
+  get idle(): boolean {
+    return this.#inFlight.size === 0;
+  }
+
+  /** Resolves once the starts in flight now are done. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#inFlight);
+  }
+}
