@@ -9,9 +9,7 @@
  */
 import type { ServerResponse } from "node:http";
 import onHeaders from "on-headers";
-
-/** The response header in which a route names the coding its body already has (e.g. `gzip`). */
-export const PRECOMPRESSED_HEADER = "x-laneboard-content-encoding";
+import { PRECOMPRESSED_HEADER } from "@/lib/precompressed-header";
 
 /**
  * Install on one response, after the compression middleware: `on-headers` listeners run in the

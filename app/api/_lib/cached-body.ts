@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
-import { PRECOMPRESSED_HEADER } from "@/server/http/precompressed";
+import { PRECOMPRESSED_HEADER } from "@/lib/precompressed-header";
 
 const gzipAsync = promisify(gzip);
 const etags = new WeakMap<Buffer, string>();

@@ -6,7 +6,7 @@
  */
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { PRECOMPRESSED_HEADER } from "@/server/http/precompressed";
+import { PRECOMPRESSED_HEADER } from "@/lib/precompressed-header";
 import { apiRequest } from "@/server/testing/auth";
 import { isTerminal, runtimePerFile, shellPacket, waitForLane } from "@/server/testing/runtime-harness";
 import * as lanes from "../lanes/route";
