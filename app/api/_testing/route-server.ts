@@ -15,6 +15,7 @@ import type { TaskPacketInput } from "@/lib/task-packet";
 import { authHeaders } from "@/server/testing/auth";
 import { OriginPolicy } from "@/server/http/origin-policy";
 import { createRequestGuard, type RequestGuard } from "@/server/http/request-guard";
+import { restorePrecompressed } from "@/server/http/precompressed";
 
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
@@ -103,6 +104,8 @@ export async function startRouteServer(port = 0, guard?: RequestGuard): Promise<
   const load = (file: string) => modules.get(file) ?? (modules.set(file, import(file)), modules.get(file)!);
   let origin = "";
   const server = createServer((req, res) => {
+    // As the production server does: a body a route compressed itself gets its Content-Encoding.
+    restorePrecompressed(res);
     if (guard?.(req, res)) return;
     void (async () => {
       const url = new URL(req.url ?? "/", origin);
