@@ -43,6 +43,22 @@ export function isRemoteEvent(event: LaneEvent): boolean {
   return remoteEvents.has(event);
 }
 
+/**
+ * {@link EventLog.appendAll} stored (and published) the first `appended` of its events, then the
+ * database refused the next one with `cause`. Appending the rest again neither loses nor doubles
+ * one. lib/storage-errors.ts reads the cause, so a full disk stays recognisable through it.
+ */
+export class EventAppendCut extends Error {
+  constructor(
+    readonly appended: number,
+    total: number,
+    cause: unknown,
+  ) {
+    super(`the database took ${appended} of ${total} events, then refused: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "EventAppendCut";
+  }
+}
+
 /** Events read per query when catching up with other nodes' appends. */
 const PULL_PAGE = 1000;
 
@@ -80,6 +96,8 @@ export class EventLog {
    * Persist `events` (ids in order; consecutive on one node) and only then publish them, so a subscriber
    * woken by the first finds the others already in the log: a lane's `lane.state_changed` to
    * failed and its `lane.failed` with the reason are seen together. Throws as {@link append}.
+   * @throws what the database throws when it stored none of them; {@link EventAppendCut} (its
+   *   `cause` being what the database threw) when it stored some: those are published.
    * @returns the stored events, in the given order.
    */
   appendAll(events: NewLaneEvent[]): Promise<LaneEvent[]> {
@@ -89,24 +107,36 @@ export class EventLog {
     const by = currentActor();
     const run = async (): Promise<LaneEvent[]> => {
       const stored: LaneEvent[] = [];
-      for (const [i, event] of events.entries()) {
-        const repoId = await this.#repoOf(event.laneId, event.repoId);
-        const json = JSON.stringify(payloads[i]);
-        const at = new Date();
-        // One raw statement (server/store/sql): this runs for every event, several per process exit.
-        const id = await hotSql(this.db).appendEvent(this.db, { laneId: event.laneId, repoId, type: event.type, version: LANE_EVENT_VERSION, payload: json, at, by });
-        // The payload was validated above; the stored event is built, not parsed back.
-        stored.push(wireEvent({ id, version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type, by }, payloads[i]));
+      try {
+        for (const [i, event] of events.entries()) {
+          const repoId = await this.#repoOf(event.laneId, event.repoId);
+          const json = JSON.stringify(payloads[i]);
+          const at = new Date();
+          // One raw statement (server/store/sql): this runs for every event, several per process exit.
+          const id = await hotSql(this.db).appendEvent(this.db, { laneId: event.laneId, repoId, type: event.type, version: LANE_EVENT_VERSION, payload: json, at, by });
+          // The payload was validated above; the stored event is built, not parsed back.
+          stored.push(wireEvent({ id, version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type, by }, payloads[i]));
+        }
+      } catch (err) {
+        if (stored.length === 0) throw err;
+        // Those stored are in the log for good: published like any other, and the caller told how far it got.
+        await this.#publish(stored);
+        throw new EventAppendCut(stored.length, events.length, err);
       }
-      for (const event of stored) {
-        // Other nodes' events below this id come first (they are committed: ids are visible in order).
-        if (this.#published !== null && event.id > this.#published + 1) await this.#publishRemote(event.id);
-        if (this.#published !== null) this.#published = Math.max(this.#published, event.id);
-        this.bus.emit("lane.event", event);
-      }
+      await this.#publish(stored);
       return stored;
     };
     return this.#serial(run);
+  }
+
+  /** Publish this node's just-stored events on the bus, in id order. */
+  async #publish(stored: LaneEvent[]): Promise<void> {
+    for (const event of stored) {
+      // Other nodes' events below this id come first (they are committed: ids are visible in order).
+      if (this.#published !== null && event.id > this.#published + 1) await this.#publishRemote(event.id);
+      if (this.#published !== null) this.#published = Math.max(this.#published, event.id);
+      this.bus.emit("lane.event", event);
+    }
   }
 
   /**

@@ -9,13 +9,15 @@
  * Every lane state change goes through {@link transitionLane}: it checks the transition table
  * (lib/lane-state.ts), updates the row only if it still has the state and `stateVersion` the
  * caller read (so a stale writer loses instead of overwriting), and appends a
- * `lane.state_changed` event.
+ * `lane.state_changed` event. Given the supervisor (`deps.supervisor`), events the database refuses
+ * after the state landed are kept and appended once it takes them (append-after-write.ts), so a
+ * lane never stays in a state no event announced.
  */
 import { canTransitionLane, type LaneState } from "@/lib/lane-state";
 import { AppError } from "@/lib/errors";
 import type { NewLaneEvent } from "@/lib/lane-events";
 import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
-import type { EventLog } from "../events/event-log";
+import { appendAfterWrite, type StateWriteDeps } from "../events/append-after-write";
 import type { Db } from "../store/db";
 import type { Lane } from "../store/generated/client";
 
@@ -49,9 +51,8 @@ export async function updateLane(db: Db, laneId: string, data: LaneData): Promis
   return toLaneRow(await db.lane.update({ where: { id: laneId }, data }));
 }
 
-export interface LaneDeps {
+export interface LaneDeps extends StateWriteDeps {
   db: Db;
-  events: EventLog;
 }
 
 /** Load a lane or throw AppError("not_found"). */
@@ -66,7 +67,9 @@ export async function loadLane(db: Db, laneId: string): Promise<LaneRow> {
  * `closing` events (e.g. `lane.failed` with its reason) are appended with the
  * `lane.state_changed`, published together, so whoever sees the new state can read why.
  * @returns the updated row, or null if the lane changed meanwhile (the caller lost the race).
- * @throws Error for a transition the table forbids (a programming error).
+ * @throws Error for a transition the table forbids (a programming error); what the database
+ *   throws when it refuses the state write (nothing changed); without `deps.supervisor`, what it
+ *   throws when it refuses the events.
  */
 export async function transitionLane(
   deps: LaneDeps,
@@ -82,6 +85,6 @@ export async function transitionLane(
     data: { ...data, state: to, stateVersion: { increment: 1 } },
   });
   if (count === 0) return null;
-  await deps.events.appendAll([{ type: "lane.state_changed", laneId: lane.id, repoId: lane.repoId, payload: { from, to } }, ...closing]);
+  await appendAfterWrite(deps, `lane ${lane.id}'s ${from} → ${to} events`, [{ type: "lane.state_changed", laneId: lane.id, repoId: lane.repoId, payload: { from, to } }, ...closing]);
   return toLaneRow(await deps.db.lane.findUniqueOrThrow({ where: { id: lane.id } }));
 }

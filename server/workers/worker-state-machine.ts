@@ -13,7 +13,7 @@
  */
 import { AppError } from "@/lib/errors";
 import { END_STATES, type WorkerState } from "@/lib/lane-state";
-import type { EventLog } from "../events/event-log";
+import { appendAfterWrite, type StateWriteDeps } from "../events/append-after-write";
 import type { Db } from "../store/db";
 import type { Worker } from "../store/generated/client";
 
@@ -75,9 +75,9 @@ export function nextWorkerState(from: WorkerState, event: WorkerEvent): WorkerSt
   return WORKER_TRANSITIONS[from]?.[event] ?? null;
 }
 
-export interface WorkerDeps {
+/** With `supervisor`, a refused `worker.state_changed` is kept, not thrown (server/events/append-after-write.ts). */
+export interface WorkerDeps extends StateWriteDeps {
   db: Db;
-  events: EventLog;
 }
 
 /** Columns a transition may write along with the state (never `state`/`stateVersion` themselves). */
@@ -103,12 +103,9 @@ export async function transitionWorker(
     data: { ...opts.data, state: to, stateVersion: { increment: 1 }, ...(TERMINAL_WORKER_STATES.has(to) ? { endedAt: new Date() } : {}) },
   });
   if (count === 0) return null;
-  await deps.events.append({
-    type: "worker.state_changed",
-    laneId: worker.laneId,
-    repoId: opts.repoId ?? null,
-    payload: { workerId: worker.id, from, to, trigger: event },
-  });
+  await appendAfterWrite(deps, `worker ${worker.id}'s ${from} → ${to} event`, [
+    { type: "worker.state_changed", laneId: worker.laneId, repoId: opts.repoId ?? null, payload: { workerId: worker.id, from, to, trigger: event } },
+  ]);
   return deps.db.worker.findUniqueOrThrow({ where: { id: worker.id } });
 }
 
