@@ -30,7 +30,7 @@ import { LeaderElection, leaderInstance } from "./leader";
 import { LaneStartQueue } from "./lane-queue";
 import { LeaseWatch } from "./lease-watch";
 import { ClusterListener } from "./listener";
-import { CLOCK_SKEW_WARN_MS, NodeRegistry } from "./node-registry";
+import { CLOCK_SKEW_WARN_MS, clockSurelyOff, NodeRegistry } from "./node-registry";
 import { ClusterRpc } from "../rpc/rpc";
 
 /** The node id when none is given: host name and data dir (unique per server on a host). */
@@ -93,7 +93,7 @@ export class Cluster {
    */
   static async join(j: ClusterJoin): Promise<Cluster> {
     const c = new Cluster(j);
-    const { previous, clockSkewMs } = await c.registry.register();
+    const { previous, clockSkewMs, clockRttMs } = await c.registry.register();
     const { events, config } = j;
     if (c.shared) {
       const url = config.databaseUrl!;
@@ -107,7 +107,7 @@ export class Cluster {
     }
     const restarted = previous !== null && previous.status !== "stopped";
     await events.append({ type: "node.joined", laneId: null, repoId: null, payload: { nodeId: c.nodeId, host: c.registry.host, capacity: config.workerCap, clockSkewMs, restarted } });
-    c.#tellSkew(clockSkewMs);
+    c.#tellSkew(clockSkewMs, clockRttMs);
     return c;
   }
 
@@ -212,14 +212,20 @@ export class Cluster {
     return { ...parts, workerCap: this.shared ? null : this.j.config.workerCap };
   }
 
-  #beating = false;
+  /** When the heartbeat in flight began (performance.now), null when none is; and whether its wait was logged. */
+  #beating: number | null = null;
+  #stallTold = false;
 
   async #heartbeat(): Promise<void> {
-    // While the database is away a heartbeat waits; the next ones do not pile up behind it.
-    if (this.#beating) return;
-    this.#beating = true;
+    // While the database is away a heartbeat waits; the next ones do not pile up behind it, but
+    // the wait is said once (a node that only stalls would otherwise say nothing until it ends).
+    if (this.#beating !== null) return this.#tellStall(performance.now() - this.#beating);
+    const began = performance.now();
+    this.#beating = began;
     try {
       const beat = await this.registry.heartbeat();
+      if (this.#stallTold) console.warn(`[cluster] heartbeat renewed the lease after ${((performance.now() - began) / 1000).toFixed(1)} s`);
+      this.#stallTold = false;
       if (!beat.ours) {
         console.error(`[cluster] node id ${this.nodeId} was taken over by another process: this one stops taking lanes`);
         this.#retired = true;
@@ -234,13 +240,24 @@ export class Cluster {
         console.warn(`[cluster] node ${this.nodeId} is back after being declared lost; killed ${killed} process group(s) whose lanes moved on`);
       }
       this.#fence?.resumeAll();
-      this.#tellSkew(beat.clockSkewMs);
+      this.#tellSkew(beat.clockSkewMs, beat.clockRttMs);
       await this.#checkSchema();
     } catch (err) {
+      this.#stallTold = false;
       console.warn(`[cluster] heartbeat failed (the lease holds for ${this.j.config.nodeLeaseMs / 1000} s): ${(err as Error).message}`);
     } finally {
-      this.#beating = false;
+      this.#beating = null;
     }
+  }
+
+  #tellStall(waitedMs: number): void {
+    if (this.#stallTold) return;
+    this.#stallTold = true;
+    const leaseS = this.j.config.nodeLeaseMs / 1000;
+    console.warn(
+      `[cluster] heartbeat has waited ${(waitedMs / 1000).toFixed(1)} s for the database (the lease holds for ${leaseS} s; ` +
+        "past it this node's fence pauses its lanes until a heartbeat gets through)",
+    );
   }
 
   /** A newer node migrated the database meanwhile: this older one stops taking lanes. */
@@ -254,8 +271,10 @@ export class Cluster {
     await this.#queue?.stop();
   }
 
-  #tellSkew(clockSkewMs: number): void {
-    const far = Math.abs(clockSkewMs) > CLOCK_SKEW_WARN_MS;
+  /** Tell once when the clock is surely off; a slow round trip that cannot tell either way changes nothing. */
+  #tellSkew(clockSkewMs: number, rttMs: number): void {
+    const far = clockSurelyOff(clockSkewMs, rttMs);
+    if (!far && Math.abs(clockSkewMs) + rttMs / 2 > CLOCK_SKEW_WARN_MS) return;
     if (far && !this.#skewTold) {
       console.warn(
         `[cluster] this node's clock is ${(Math.abs(clockSkewMs) / 1000).toFixed(1)} s ${clockSkewMs > 0 ? "ahead of" : "behind"} the database server's: ` +

@@ -10,7 +10,7 @@ import { isAppError } from "@/lib/errors";
 import { schemaVersion } from "../store/dialect-schema";
 import { closeDatabase, openDatabase, type Db } from "../store/db";
 import { createTestDatabase, testPostgresUrl } from "../testing/test-database";
-import { CLOCK_SKEW_WARN_MS, NodeRegistry, type NodeSelf } from "./node-registry";
+import { CLOCK_SKEW_WARN_MS, clockSurelyOff, NodeRegistry, type NodeSelf } from "./node-registry";
 
 const admin = testPostgresUrl();
 
@@ -46,9 +46,10 @@ describe.skipIf(!admin)("node registry on PostgreSQL", () => {
 
   it("measures a node's clock against the database's: a clock 7 s ahead is reported as such", async () => {
     const ahead = new NodeRegistry(db, self("skewed", "/srv/s"), () => Date.now() + 7000);
-    const { clockSkewMs } = await ahead.register();
+    const { clockSkewMs, clockRttMs } = await ahead.register();
     expect(clockSkewMs).toBeGreaterThan(CLOCK_SKEW_WARN_MS);
     expect(Math.abs(clockSkewMs - 7000)).toBeLessThan(1500);
+    expect(clockSurelyOff(clockSkewMs, clockRttMs)).toBe(true);
     const beat = await ahead.heartbeat();
     expect(beat.ours).toBe(true);
     expect(Math.abs(beat.clockSkewMs - 7000)).toBeLessThan(1500);
@@ -56,6 +57,20 @@ describe.skipIf(!admin)("node registry on PostgreSQL", () => {
     // A node on time is not told anything.
     const onTime = await new NodeRegistry(db, self("punctual", "/srv/t")).register();
     expect(Math.abs(onTime.clockSkewMs)).toBeLessThan(CLOCK_SKEW_WARN_MS);
+  });
+
+  it("does not take a slow round trip for a clock that is off: the estimate is only good to half the round trip", async () => {
+    // A clock on time whose event loop stalled 6 s just before the query went out (a loaded
+    // machine): read 6 s before the database read its clock, and again right after.
+    let reads = 0;
+    const stalled = new NodeRegistry(db, self("stalled", "/srv/st"), () => Date.now() - (reads++ % 2 === 0 ? 6000 : 0));
+    const { clockSkewMs, clockRttMs } = await stalled.register();
+    // The midpoint alone says about 3 s behind…
+    expect(clockSkewMs).toBeLessThan(-CLOCK_SKEW_WARN_MS);
+    expect(clockRttMs).toBeGreaterThanOrEqual(6000);
+    // …but the clock can be anywhere in the round trip, on time included: not surely off.
+    expect(clockSurelyOff(clockSkewMs, clockRttMs)).toBe(false);
+    expect(clockSurelyOff(-7000, 6000)).toBe(true);
   });
 
   it("marks a lapsed node lost once, guarded on the heartbeat the leader saw; its next beat learns it", async () => {

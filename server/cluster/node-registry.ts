@@ -36,6 +36,18 @@ export type NodeRecord = Omit<NodeView, "running" | "leader">;
 /** Clock difference from which a node is told its clock is off, in ms. */
 export const CLOCK_SKEW_WARN_MS = 2000;
 
+/**
+ * Is a measured clock offset surely beyond {@link CLOCK_SKEW_WARN_MS}? The database read its clock
+ * at some moment of the round trip, so the true offset lies within `rttMs / 2` of the midpoint
+ * estimate (NTP's error bound, RFC 5905 §8). On a loaded machine the round trip can take seconds
+ * (the event loop stalls around the query), which alone would look like a skewed clock.
+ * @param skewMs midpoint estimate (local minus database), ms
+ * @param rttMs the round trip it was measured over, ms
+ */
+export function clockSurelyOff(skewMs: number, rttMs: number): boolean {
+  return Math.abs(skewMs) - rttMs / 2 > CLOCK_SKEW_WARN_MS;
+}
+
 /** Advisory lock namespace for node ids (with `hashtext(id)`): "LBND". */
 const NODE_LOCK_CLASS = 0x4c424e44;
 
@@ -62,6 +74,8 @@ export interface HeartbeatResult {
   /** The row's status before this heartbeat ("lost": the leader declared this node lost meanwhile). */
   wasStatus: string | null;
   clockSkewMs: number;
+  /** The round trip the skew was measured over (ms): the estimate is good to half of it. */
+  clockRttMs: number;
 }
 
 export class NodeRegistry {
@@ -89,11 +103,11 @@ export class NodeRegistry {
    * @returns the previous row (null for a new id) and the clock skew measured
    * @throws AppError("conflict") when the id is held by another live node
    */
-  async register(): Promise<{ previous: NodeRecord | null; clockSkewMs: number }> {
+  async register(): Promise<{ previous: NodeRecord | null; clockSkewMs: number; clockRttMs: number }> {
     const pg = databaseProvider(this.db) === "postgresql";
     const result = await this.db.$transaction(async (tx) => {
       if (pg) await tx.$queryRaw`SELECT pg_advisory_xact_lock(${NODE_LOCK_CLASS}::int, hashtext(${this.self.id}))::text AS locked`;
-      const { dbNow, skew } = await this.#clock(tx as unknown as Db);
+      const { dbNow, skew, rtt } = await this.#clock(tx as unknown as Db);
       const prev = (await tx.node.findUnique({ where: { id: this.self.id } })) as NodeRow | null;
       if (prev && prev.status === "alive" && dbNow - prev.heartbeatAt.getTime() < prev.leaseMs) {
         const sameHome = prev.host === this.host && prev.dataDir === this.self.dataDir;
@@ -114,7 +128,7 @@ export class NodeRegistry {
         startedAt: new Date(dbNow), heartbeatAt: new Date(dbNow),
       };
       await tx.node.upsert({ where: { id: this.self.id }, create: { id: this.self.id, ...data }, update: data });
-      return { previous: prev ? toView(prev, dbNow) : null, clockSkewMs: Math.round(skew) };
+      return { previous: prev ? toView(prev, dbNow) : null, clockSkewMs: Math.round(skew), clockRttMs: Math.round(rtt) };
       // A few short statements, but several nodes may boot at once on a busy machine: Prisma's
       // 5 s default would fail a start that is only slow.
     }, { maxWait: 60_000, timeout: 60_000 });
@@ -127,7 +141,8 @@ export class NodeRegistry {
    * @throws what the database throws (unreachable: the caller retries at the next beat)
    */
   async heartbeat(): Promise<HeartbeatResult> {
-    const { skew } = await this.#clock(this.db);
+    const { skew, rtt } = await this.#clock(this.db);
+    const clock = { clockSkewMs: Math.round(skew), clockRttMs: Math.round(rtt) };
     // PostgreSQL only (nodes on SQLite never share a database). The subquery reads the row as it
     // was before this update, so the caller learns whether the leader had declared it lost.
     const rows = await this.db.$queryRaw<{ status: string }[]>`
@@ -135,8 +150,8 @@ export class NodeRegistry {
       FROM (SELECT "status" FROM "Node" WHERE "id" = ${this.self.id} AND "instance" = ${this.instance}) AS old
       WHERE n."id" = ${this.self.id} AND n."instance" = ${this.instance}
       RETURNING old."status"`;
-    if (rows.length === 0) return { ours: false, wasStatus: null, clockSkewMs: Math.round(skew) };
-    return { ours: true, wasStatus: rows[0]!.status, clockSkewMs: Math.round(skew) };
+    if (rows.length === 0) return { ours: false, wasStatus: null, ...clock };
+    return { ours: true, wasStatus: rows[0]!.status, ...clock };
   }
 
   /** Record a clean stop (lanes keep running; a restart within the lease reattaches them). Never throws. */
@@ -168,15 +183,15 @@ export class NodeRegistry {
 
   /**
    * The database's clock and this node's offset from it (local minus database, in ms), measured
-   * around one round trip (midpoint, as NTP's offset estimate). SQLite: the local clock.
+   * around one round trip (midpoint, as NTP's offset estimate; `rtt`: that round trip, ms). SQLite: the local clock.
    */
-  async #clock(db: Db): Promise<{ dbNow: number; skew: number }> {
-    if (databaseProvider(this.db) !== "postgresql") return { dbNow: this.clock(), skew: 0 };
+  async #clock(db: Db): Promise<{ dbNow: number; skew: number; rtt: number }> {
+    if (databaseProvider(this.db) !== "postgresql") return { dbNow: this.clock(), skew: 0, rtt: 0 };
     const t0 = this.clock();
     const [row] = await db.$queryRaw<{ now: Date }[]>`SELECT (clock_timestamp() AT TIME ZONE 'UTC')::timestamp(3) AS "now"`;
     const t1 = this.clock();
     const dbNow = row!.now.getTime();
-    return { dbNow, skew: (t0 + t1) / 2 - dbNow };
+    return { dbNow, skew: (t0 + t1) / 2 - dbNow, rtt: t1 - t0 };
   }
 }
 
