@@ -116,6 +116,8 @@ async function main(): Promise<void> {
       removeServerInfo(config.dataDir, info);
       lifecycle.beginShutdown();
       runtime.lanes.stopAccepting();
+      // No new lane is placed on this node while it drains (runtime.quit would say so only later).
+      void runtime.cluster.leave().catch(() => undefined);
       const closing = realtime.close().then(() => shared?.pool.end());
       // Work accepted before the signal is finished: its requests are answered before the runtime stops.
       const drained = await lifecycle.drained(Math.max(0, deadline - Date.now() - 250));

@@ -226,6 +226,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
 
   const quit = async () => {
     lanes.stopAccepting();
+    await cluster.leave();
     policy.stop();
     stalls.stop();
     await Promise.allSettled([recovery.stop(), merge.stop(), webhooks.stop()]);

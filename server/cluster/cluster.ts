@@ -68,6 +68,8 @@ export class Cluster {
   #beat: NodeJS.Timeout | null = null;
   #skewTold = false;
   #retired = false;
+  /** Shutting down: heartbeats say `stopped` (see {@link Cluster.leave}). */
+  #leaving = false;
   #leaderCache: { at: number; id: string | null } | null = null;
 
   private constructor(private readonly j: ClusterJoin) {
@@ -177,6 +179,18 @@ export class Cluster {
     return { self: this.nodeId, nodes: nodes.map((n) => ({ ...n, running: running.get(n.id) ?? 0, leader: n.id === leader })) };
   }
 
+  /**
+   * The server begins to shut down: out of placement at once. The row says `stopped` (heartbeats
+   * go on until {@link quit}, so the node is not declared lost meanwhile), so the leader sends it
+   * no new lane while its runtime winds down; a lane placed there now would wait, `starting`, until
+   * the stopped node's lease ran out. Idempotent; a no-op on one node.
+   */
+  async leave(): Promise<void> {
+    if (!this.shared || this.#leaving) return;
+    this.#leaving = true;
+    if (!this.#retired) await this.registry.markStopped();
+  }
+
   /** The runtime is stopping: stop leading, working and beating; the row says `stopped`. */
   async quit(opts: { killedLanes: boolean }): Promise<void> {
     if (this.#beat) clearInterval(this.#beat);
@@ -223,7 +237,7 @@ export class Cluster {
     const began = performance.now();
     this.#beating = began;
     try {
-      const beat = await this.registry.heartbeat();
+      const beat = await this.registry.heartbeat(this.#leaving ? "stopped" : "alive");
       if (this.#stallTold) console.warn(`[cluster] heartbeat renewed the lease after ${((performance.now() - began) / 1000).toFixed(1)} s`);
       this.#stallTold = false;
       if (!beat.ours) {

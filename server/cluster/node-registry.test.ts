@@ -73,6 +73,19 @@ describe.skipIf(!admin)("node registry on PostgreSQL", () => {
     expect(clockSurelyOff(-7000, 6000)).toBe(true);
   });
 
+  it("a node shutting down beats as stopped: it keeps its lease, but is no longer alive for placing lanes", async () => {
+    const node = new NodeRegistry(db, self("leaving", "/srv/lv"));
+    await node.register();
+    const before = (await node.rows()).find((r) => r.id === "leaving")!;
+    expect((await node.heartbeat("stopped")).ours).toBe(true);
+    // The dispatcher places lanes only on nodes the list calls alive (dispatcher.ts).
+    expect((await node.list()).find((n) => n.id === "leaving")).toMatchObject({ status: "stopped", alive: false });
+    expect((await node.rows()).find((r) => r.id === "leaving")!.heartbeatAt.getTime()).toBeGreaterThanOrEqual(before.heartbeatAt.getTime());
+    // A beat that says alive (the default) makes it a placement target again.
+    await node.heartbeat();
+    expect((await node.list()).find((n) => n.id === "leaving")).toMatchObject({ status: "alive", alive: true });
+  });
+
   it("marks a lapsed node lost once, guarded on the heartbeat the leader saw; its next beat learns it", async () => {
     const node = new NodeRegistry(db, self("lapsed", "/srv/l"));
     await node.register();

@@ -138,15 +138,17 @@ export class NodeRegistry {
   /**
    * Renew this node's lease (database time) and measure its clock. Also revives the row when the
    * leader had declared it lost (the node is back; the caller reconciles its lanes).
+   * @param status what the row says from now on: `stopped` while the server shuts down (its lease
+   *   still held, so it is not declared lost, but no new lane is placed on it)
    * @throws what the database throws (unreachable: the caller retries at the next beat)
    */
-  async heartbeat(): Promise<HeartbeatResult> {
+  async heartbeat(status: "alive" | "stopped" = "alive"): Promise<HeartbeatResult> {
     const { skew, rtt } = await this.#clock(this.db);
     const clock = { clockSkewMs: Math.round(skew), clockRttMs: Math.round(rtt) };
     // PostgreSQL only (nodes on SQLite never share a database). The subquery reads the row as it
     // was before this update, so the caller learns whether the leader had declared it lost.
     const rows = await this.db.$queryRaw<{ status: string }[]>`
-      UPDATE "Node" AS n SET "heartbeatAt" = (now() AT TIME ZONE 'UTC'), "status" = 'alive', "clockSkewMs" = ${Math.round(skew)}::int
+      UPDATE "Node" AS n SET "heartbeatAt" = (now() AT TIME ZONE 'UTC'), "status" = ${status}, "clockSkewMs" = ${Math.round(skew)}::int
       FROM (SELECT "status" FROM "Node" WHERE "id" = ${this.self.id} AND "instance" = ${this.instance}) AS old
       WHERE n."id" = ${this.self.id} AND n."instance" = ${this.instance}
       RETURNING old."status"`;
