@@ -13,8 +13,8 @@
  * space-freed edge comes after what was kept has landed, and a quota that keeps refusing writes
  * while statfs shows room does not flap between the two.
  *
- * Sampled by whoever calls {@link DiskWatch.check} (the supervisor's retention tick, and every
- * check for new work); while full, also every `fullCheckMs` by itself, so the way back is seen
+ * Sampled by whoever calls {@link DiskWatch.check} (the supervisor's retention tick, every check
+ * for new work, and every process exit before it is announced); while full, also every `fullCheckMs` by itself, so the way back is seen
  * within that period and never waits for a slow tick.
  */
 import { statfs } from "node:fs/promises";

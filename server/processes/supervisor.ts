@@ -66,7 +66,7 @@ export class ProcessSupervisor {
 
   constructor(private readonly opts: SupervisorOptions) {
     this.cgroupParent = opts.cgroups === "off" ? null : findCgroupParent();
-    this.#exits = new ExitRecorder(opts.db, (p) => this.#announce(p), (m) => this.#warn(null, m), (err) => void this.#disk.refused(err));
+    this.#exits = new ExitRecorder(opts.db, (p) => this.#disk.check().then(() => this.#announce(p)), (m) => this.#warn(null, m), (err) => void this.#disk.refused(err));
     this.#outbox = new EventOutbox((e) => opts.events.append(e), (err) => void this.#disk.refused(err));
     // The database and the process logs may live on different file systems: either one full is full.
     this.#disk = new DiskWatch([opts.dataDir, path.join(opts.dataDir, "processes")], {
@@ -330,7 +330,7 @@ export class ProcessSupervisor {
 
   /** Announce an exit once its row is written: its event, then the bus (the lane settles from it). */
   async #announce(pending: PendingExit): Promise<void> {
-    // Events kept while the disk was full go first, so the log stays in the order things happened.
+    // A full disk (sampled just before: it may have ended the process) and events kept while full go first.
     await this.#outbox.flush();
     await this.#append(exitEvent(pending));
     this.opts.bus.emit("process.exit", pending.exit);
