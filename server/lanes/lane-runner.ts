@@ -40,6 +40,7 @@ import { laneStartPoint } from "../events/start-point";
 import { prepareDependentWorktree } from "./prepare-worktree";
 import { laneStarted, recoverStarts, unspawnedWorker } from "./recover-starts";
 import { localWorktree } from "./lane-worktree";
+import { StartsInFlight } from "./starts-in-flight";
 
 export interface LaneRunnerDeps extends LaneDeps {
   supervisor: ProcessSupervisor;
@@ -68,7 +69,7 @@ export class LaneRunner {
   /** Exits that arrived while their lane was still being started; replayed once it runs. */
   readonly #deferred = new Map<string, ProcessExit[]>();
   /** In-flight starts, so a kill that arrives mid-start can wait for the process to exist. */
-  readonly #starts = new Map<string, Promise<boolean>>();
+  readonly #starts = new StartsInFlight();
 
   readonly #checks: CheckRunner;
   readonly monitor: WorkerMonitor;
@@ -92,16 +93,20 @@ export class LaneRunner {
    * A spawn failure settles the lane as failed (class `infra` or `tool_runtime`) with an event.
    */
   start(laneId: string): Promise<boolean> {
-    const existing = this.#starts.get(laneId);
-    if (existing) return existing;
-    const p = this.#start(laneId).finally(() => this.#starts.delete(laneId));
-    this.#starts.set(laneId, p);
-    return p;
+    return this.#starts.run(laneId, () => this.#start(laneId), (existing) => existing);
   }
 
-  /** Resolves when an in-flight start of the lane (if any) has finished. */
-  async whenStarted(laneId: string): Promise<void> {
-    await this.#starts.get(laneId)?.catch(() => undefined);
+  /** Resolves when an in-flight start of the lane (if any) has finished, its records written. */
+  whenStarted(laneId: string): Promise<void> {
+    return this.#starts.whenDone(laneId);
+  }
+
+  /**
+   * Resolves once an in-flight start of the lane (if any) has spawned its worker process, or is
+   * over: what a kill needs. Its records may wait much longer, as long as a full disk refuses them.
+   */
+  whenSpawned(laneId: string): Promise<void> {
+    return this.#starts.whenSpawned(laneId);
   }
 
   /**
@@ -130,11 +135,7 @@ export class LaneRunner {
 
   /** Run `start` unless a start of the lane is under way (then false once that one is done). */
   #startOnce(laneId: string, start: () => Promise<boolean>): Promise<boolean> {
-    const existing = this.#starts.get(laneId);
-    if (existing) return existing.then(() => false);
-    const p = start().finally(() => this.#starts.delete(laneId));
-    this.#starts.set(laneId, p);
-    return p;
+    return this.#starts.run(laneId, start, (existing) => existing.then(() => false));
   }
 
   async #start(laneId: string): Promise<boolean> {
@@ -211,6 +212,7 @@ export class LaneRunner {
         confineTo: started.worktreePath,
         ...(prepared.stdin ? { stdin: prepared.stdin } : {}),
       });
+      this.#starts.spawned(laneId);
       if (followUp) await dropFollowUp(laneDir(this.deps.dataDir, laneId));
       // The worker runs from here on: a write refused for lack of space (or a busy database) is
       // handed to the supervisor's outbox, which keeps it until it lands (behind the process's own
@@ -244,6 +246,7 @@ export class LaneRunner {
       const host = await this.deps.interactive.launch({ workerId, laneDir: laneDir(this.deps.dataDir, started.id), worktreePath: started.worktreePath, repoPath: repo.path, spec });
       stop = host.stop;
       const proc = await supervisor.start({ laneId: started.id, role: "worker", argv: host.argv, cwd: started.worktreePath, env: {}, confineTo: started.worktreePath });
+      this.#starts.spawned(started.id);
       const row = await db.worker.update({ where: { id: workerId }, data: { processId: proc.id } });
       this.monitor.register({ processId: proc.id, worker: row, lane: started, adapter: null });
       await transitionLane(this.deps, started, "running", {}, [laneStarted(started, workerId, proc)]);

@@ -169,7 +169,8 @@ export class LaneService {
   async #kill(laneId: string, opts: { graceMs?: number; by?: string }): Promise<LaneView> {
     const graceMs = opts.graceMs ?? this.deps.killGraceMs;
     const by = opts.by ?? "api";
-    await this.deps.runner.whenStarted(laneId);
+    // The process, not the start's records: those wait for room on a full disk, the kill must not.
+    await this.deps.runner.whenSpawned(laneId);
     const lane = await loadLane(this.deps.db, laneId);
     const state = lane.state as LaneState;
     if (TERMINAL_LANE_STATES.has(state)) throw new AppError("not_running", `lane ${laneId} is not running (it is ${state})`);
@@ -193,6 +194,8 @@ export class LaneService {
       await this.deps.runner.whenExitHandled(proc.id);
     }
     const killedEvent = { type: "lane.killed", laneId, repoId: lane.repoId, payload: { by, signal, graceMs } } as const;
+    // Writes kept for room (this lane's start records, its state change, its exit) land first.
+    if (live && this.deps.supervisor.writes.waiting > 0) deferred = true;
     if (!deferred) {
       await this.deps.events.append(killedEvent).catch((err: unknown) => {
         if (!live || !isDiskFull(err)) throw err;
