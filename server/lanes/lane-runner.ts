@@ -41,6 +41,7 @@ import { prepareDependentWorktree } from "./prepare-worktree";
 import { laneStarted, recoverStarts, unspawnedWorker } from "./recover-starts";
 import { localWorktree } from "./lane-worktree";
 import { StartsInFlight } from "./starts-in-flight";
+import { recoverChecks } from "./recover-checks";
 
 export interface LaneRunnerDeps extends LaneDeps {
   supervisor: ProcessSupervisor;
@@ -266,9 +267,13 @@ export class LaneRunner {
     return true;
   }
 
-  /** Lanes a stopped server left `starting`, completed or started again ({@link recoverStarts}). */
-  recoverStarts(): Promise<{ completed: string[]; startedAgain: string[] }> {
-    return recoverStarts(this, this.deps);
+  /**
+   * Lanes a stopped server left `starting`, completed or started again ({@link recoverStarts}),
+   * then those it left `checking` with a check cut before it ran, whose check starts again ({@link recoverChecks}).
+   */
+  async recoverStarts(): Promise<{ completed: string[]; startedAgain: string[]; checksAgain: string[] }> {
+    const starts = await recoverStarts(this, this.deps);
+    return { ...starts, checksAgain: await recoverChecks(this.#checks, this.deps) };
   }
 
   /** Exit handling under way, by process id (see {@link whenExitHandled}). */

@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** A data dir and repo where a child runtime died while starting one lane that appends to `runs`. */
-async function cutStart(cut: "before-spawn" | "before-row") {
+async function cutStart(cut: "before-spawn" | "check-before-spawn" | "before-row", acceptance?: (runs: string) => { argv: string[] }[]) {
   const data = await makeTempDir("laneboard-cut-");
   const repo = await makeTempDir("laneboard-cut-repo-");
   const outside = await makeTempDir("laneboard-cut-runs-");
@@ -32,10 +32,11 @@ async function cutStart(cut: "before-spawn" | "before-row") {
   await commitFile(repo.dir, "README.md", "x\n", "add readme");
   const runs = path.join(outside.dir, "runs");
   const argv = ["sh", "-c", `echo ran >> '${runs}'; echo hello`];
-  const child = await execa("node", ["--import", "tsx", "server/lanes/testdata/cut-start-child.ts", data.dir, repo.dir, cut, JSON.stringify(argv)], { cwd: process.cwd(), reject: false, stdin: "ignore" });
+  const checks = acceptance ? [JSON.stringify(acceptance(path.join(outside.dir, "checks")))] : [];
+  const child = await execa("node", ["--import", "tsx", "server/lanes/testdata/cut-start-child.ts", data.dir, repo.dir, cut, JSON.stringify(argv), ...checks], { cwd: process.cwd(), reject: false, stdin: "ignore" });
   expect(child.signal, child.stderr).toBe("SIGKILL");
   const databaseUrl = await testDatabaseUrl(data.dir);
-  return { dataDir: data.dir, databaseUrl, runs };
+  return { dataDir: data.dir, databaseUrl, runs, checks: path.join(outside.dir, "checks") };
 }
 
 /** What the database holds of the one lane, read without a runtime (nothing recovers). */
@@ -109,5 +110,31 @@ describe("a lane whose start a SIGKILL cut before its worker ran", () => {
     const types = (await rt.events.listAfter(0, { laneId: lane.id, limit: 1000 })).events.map((e) => e.type);
     expect(types.filter((t) => t === "lane.started")).toHaveLength(1);
     expect((await rt.db.worker.findMany({ where: { laneId: lane.id } })).map((w) => w.id)).toEqual([before.workers[0]!.id]);
+  });
+});
+
+describe("a lane whose check a SIGKILL cut before it ran", () => {
+  it("runs that check once at the next boot and settles the lane, instead of leaving it checking", async () => {
+    const { dataDir, databaseUrl, runs, checks } = await cutStart("check-before-spawn", (file) => [{ argv: ["sh", "-c", `echo checked >> '${file}'`] }]);
+    const before = await leftBehind(dataDir, databaseUrl);
+    expect(before.lane).toMatchObject({ state: "checking", attempt: 1 });
+    expect(before.processes.map((p) => [p.role, p.status]).sort()).toEqual([["check", "starting"], ["worker", "exited"]]);
+    const ghost = before.processes.find((p) => p.role === "check")!;
+    expect(runsOf(runs)).toBe("ran\n");
+    expect(runsOf(checks)).toBe("");
+
+    const rt = await boot(dataDir, databaseUrl);
+    const lane = await waitForLane(rt, before.lane.id, isTerminal);
+    expect(lane.state).toBe("finished");
+    expect(runsOf(checks)).toBe("checked\n"); // the check ran once, the worker not again
+    expect(runsOf(runs)).toBe("ran\n");
+    const events = (await rt.events.listAfter(0, { laneId: lane.id, limit: 1000 })).events;
+    expect(events.filter((e) => e.type === "lane.green")).toHaveLength(1);
+    expect(events.filter((e) => e.type === "check.started")).toHaveLength(1);
+    expect(events.some((e) => e.type === "warning" && (e.payload as { message: string }).message.includes(`process ${ghost.id} (check) never ran`))).toBe(true);
+    const after = await rt.db.process.findMany({ where: { laneId: lane.id, role: "check" }, orderBy: { createdAt: "asc" } });
+    expect(after.map((p) => [p.id === ghost.id, p.status, p.exitCode])).toEqual([[true, "spawn_failed", null], [false, "exited", 0]]);
+    const stored = await rt.db.lane.findUniqueOrThrow({ where: { id: lane.id } });
+    expect((JSON.parse(stored.checks) as { status: string; processId: string }[]).map((r) => [r.status, r.processId])).toEqual([["green", after[1]!.id]]);
   });
 });
