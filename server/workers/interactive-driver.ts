@@ -90,7 +90,8 @@ export class InteractiveDriver {
    * Start the agent's tmux session for a freshly created worker and wire it to the worker
    * service. @returns the host argv for the supervisor (run it in the worktree) and `stop`,
    * which kills the session (for a start that fails after this).
-   * @throws AppError from prepareInteractiveClaude / InteractiveSession.start (no tmux, no claude, name taken)
+   * A session of the same worker left by a start a stopped server cut is replaced first.
+   * @throws AppError from prepareInteractiveClaude / InteractiveSession.start (no tmux, no claude)
    */
   async launch(input: InteractiveLaunch): Promise<{ argv: string[]; stop: () => Promise<void> }> {
     const { workerId, spec } = input;
@@ -102,6 +103,7 @@ export class InteractiveDriver {
     );
     const exitFile = this.#exitFile(input.laneDir, workerId);
     await fs.rm(exitFile, { force: true });
+    await this.#replaceStale(workerId);
     const session = this.#newSession(workerId, new TrustPolicy(trusted ? [input.worktreePath] : []));
     this.#wire(workerId, session, exitFile);
     try {
@@ -156,6 +158,22 @@ export class InteractiveDriver {
       this.#forget(id);
     }
     if (opts.kill) await new TmuxServer(tmuxSocketFor(this.deps.dataDir), this.deps.tmuxBin).killServer().catch(() => undefined);
+  }
+
+  /**
+   * A session of this worker's name before its start: left by a start of the same worker that a
+   * stopped server cut before its host ran (a start made again in place keeps its worker, hence
+   * the name), as tmux sessions outlive the server. Nothing follows it and it may hold a
+   * half-delivered prompt, so it is replaced, not reused: killed with its agent's process group.
+   */
+  async #replaceStale(workerId: string): Promise<void> {
+    const live = this.#live.get(workerId);
+    this.#forget(workerId);
+    const stale = live?.session ?? this.#newSession(workerId, TrustPolicy.none());
+    if (!live && !(await stale.reattach().then(() => true, () => false))) return;
+    console.warn(`[interactive] replacing the tmux session ${InteractiveDriver.sessionName(workerId)} left by an earlier start of worker ${workerId}`);
+    await stale.kill();
+    stale.removeAllListeners();
   }
 
   #newSession(workerId: string, trustPolicy: TrustPolicy): InteractiveSession {
