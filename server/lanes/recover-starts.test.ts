@@ -136,5 +136,5 @@ describe("a lane whose check a SIGKILL cut before it ran", () => {
     expect(after.map((p) => [p.id === ghost.id, p.status, p.exitCode])).toEqual([[true, "spawn_failed", null], [false, "exited", 0]]);
     const stored = await rt.db.lane.findUniqueOrThrow({ where: { id: lane.id } });
     expect((JSON.parse(stored.checks) as { status: string; processId: string }[]).map((r) => [r.status, r.processId])).toEqual([["green", after[1]!.id]]);
-  });
+  }, 120_000); // a child runtime, then a boot that runs the check: 38 s at a load average of 27
 });
