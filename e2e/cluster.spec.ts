@@ -261,7 +261,8 @@ test("a node SIGKILLed and restarted within its lease reattaches its running lan
 });
 
 test("bad input: an unreachable database, a node id in use, a node older than the schema: each refused with a clear message, nothing started; a node whose clock is off is told so", async () => {
-  test.setTimeout(300_000);
+  // Four node processes started one after another, and a database migrated: over 300 s at a load of 27.
+  test.setTimeout(600_000);
   const [a] = await trio();
   const unreachable = await refusedNode({ id: "node-x", databaseUrl: `postgresql://laneboard:secret@127.0.0.1:${pg.port + 1}/nowhere` });
   expect(unreachable.code).toBe(1);
@@ -306,9 +307,6 @@ test("bad input: an unreachable database, a node id in use, a node older than th
 });
 
 test("a database outage stalls the nodes without losing a lane or an event; they resume when it is back", async () => {
-  // Passed on its own (1.8 min at load 15), but after the bad-input test one of its six lanes was
-  // still not running after 2 min, not yet understood: opt-in until it is.
-  test.skip(!process.env.LANEBOARD_CLUSTER_OUTAGE, "opt-in (LANEBOARD_CLUSTER_OUTAGE=1): one lane of six did not start after the previous test, cause not yet found");
   test.setTimeout(600_000);
   const [a, , c] = await trio();
   const repo = (await api<{ id: string }>(a.url, "POST", "/api/v1/repos", { path: makeRepo("r") })).id;
@@ -317,7 +315,9 @@ test("a database outage stalls the nodes without losing a lane or an event; they
   const made: LaneView[] = [];
   for (let i = 0; i < 6; i++) made.push(await api<LaneView>(a.url, "POST", "/api/v1/lanes", shell(repo, `through-${i}`, gates.script(`through-${i}`))));
   const ours = async () => (await lanes(a.url)).filter((l) => made.some((m) => m.id === l.id));
-  await expect.poll(async () => (await ours()).filter((l) => l.state === "running").length, { timeout: 120_000 }).toBe(6);
+  // Named by state and node, so a lane that does not start says where it waits.
+  const notRunning = async () => (await ours()).flatMap((l) => (l.state === "running" ? [] : [`${l.id} ${l.state} on ${l.nodeId ?? "no node"}`]));
+  await expect.poll(notRunning, { timeout: 120_000, message: "lanes of the six not running yet" }).toEqual([]);
 
   const groups = await Promise.all((await ours()).map(async (l) => (await api<ProcessView>(a.url, "GET", `/api/v1/processes/${l.currentProcessId}`)).pgid!));
   const cursor = (await allEvents(a.url)).at(-1)!.id;
@@ -339,8 +339,10 @@ test("a database outage stalls the nodes without losing a lane or an event; they
     const logs = await api<{ lines: { text: string }[] }>(c.url, "GET", `/api/v1/lanes/${m.id}/logs?limit=10`);
     expect(logs.lines.map((l) => l.text)).toEqual(expect.arrayContaining([`start through-${i}`, `end through-${i}`]));
   }
-  // Every node serves the same events in the same order after the outage, and none was declared lost.
+  // Every node serves the same events in the same order after the outage, and none of the three
+  // was declared lost (the node the previous test stopped is, once its lease runs out, with no lanes).
   expect((await allEvents(a.url)).map((e) => e.id)).toEqual((await allEvents(c.url)).map((e) => e.id));
-  expect((await allEvents(a.url, cursor)).filter((e) => e.type === "node.lost")).toEqual([]);
-  await expect.poll(async () => (await nodes(a.url)).nodes.filter((n) => ["node-a", "node-b", "node-c"].includes(n.id) && n.alive).length, { timeout: 60_000 }).toBe(3);
+  const trioIds = ["node-a", "node-b", "node-c"];
+  expect((await allEvents(a.url, cursor)).filter((e) => e.type === "node.lost" && trioIds.includes(e.payload.nodeId))).toEqual([]);
+  await expect.poll(async () => (await nodes(a.url)).nodes.filter((n) => trioIds.includes(n.id) && n.alive).length, { timeout: 60_000 }).toBe(3);
 });
