@@ -18,24 +18,11 @@ import type { LaneEventOf } from "@/lib/lane-events";
 import type { FailureClass } from "@/lib/lane-state";
 import type { FailureLike } from "../checks/classify-failure";
 
-export const RECOVERY_KEYS = [
-  "trust_prompt_unresolved",
-  "prompt_misdelivered",
-  "stale_branch",
-  "compile_red_after_main_refactor",
-  "worker_startup_crash",
-  "engine_rate_limited",
-  "phantom_completion",
-  "node_lost",
-] as const;
-export const RecoveryKeySchema = z.enum(RECOVERY_KEYS);
-export type RecoveryKey = z.infer<typeof RecoveryKeySchema>;
-
 export const RECOVERY_ACTIONS = ["resolve_trust", "restart_worker", "merge_forward", "retry_after_backoff", "inspect_workspace"] as const;
 export type RecoveryAction = (typeof RECOVERY_ACTIONS)[number];
 
-export interface RecoveryRecipe {
-  key: RecoveryKey;
+/** What one recipe does; {@link RECIPE_SPECS} keys each by its failure kind. */
+interface RecipeSpec {
   /** The name emitted as `lane.recovery.attempted.recipe`; unique per key. */
   recipe: string;
   failureClass: FailureClass;
@@ -51,10 +38,12 @@ export interface RecoveryRecipe {
   maxAttempts: 1;
 }
 
-/** The recipe table. One automatic attempt each; a second occurrence escalates. */
-export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
+/**
+ * The recipe table, keyed by failure kind (the recovery key): the one place the kinds are
+ * named. One automatic attempt each; a second occurrence escalates.
+ */
+const RECIPE_SPECS = {
   trust_prompt_unresolved: {
-    key: "trust_prompt_unresolved",
     recipe: "resolve-trust-prompt",
     failureClass: "trust_gate",
     action: "resolve_trust",
@@ -62,7 +51,6 @@ export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
     maxAttempts: 1,
   },
   prompt_misdelivered: {
-    key: "prompt_misdelivered",
     recipe: "restart-and-redeliver-prompt",
     failureClass: "prompt_delivery",
     action: "restart_worker",
@@ -71,7 +59,6 @@ export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
     maxAttempts: 1,
   },
   stale_branch: {
-    key: "stale_branch",
     recipe: "merge-forward",
     failureClass: "branch_divergence",
     action: "merge_forward",
@@ -80,7 +67,6 @@ export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
     maxAttempts: 1,
   },
   compile_red_after_main_refactor: {
-    key: "compile_red_after_main_refactor",
     recipe: "merge-forward-after-main-refactor",
     failureClass: "compile",
     action: "merge_forward",
@@ -89,7 +75,6 @@ export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
     maxAttempts: 1,
   },
   worker_startup_crash: {
-    key: "worker_startup_crash",
     recipe: "restart-worker",
     failureClass: "tool_runtime",
     action: "restart_worker",
@@ -98,7 +83,6 @@ export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
     maxAttempts: 1,
   },
   engine_rate_limited: {
-    key: "engine_rate_limited",
     recipe: "retry-after-backoff",
     failureClass: "infra",
     action: "retry_after_backoff",
@@ -111,7 +95,6 @@ export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
   // most likely ends the same way (its writes went elsewhere, or it believed no change was
   // needed). Look, cheaply, and hand the evidence to a person.
   phantom_completion: {
-    key: "phantom_completion",
     recipe: "inspect-workspace",
     failureClass: "tool_runtime",
     action: "inspect_workspace",
@@ -119,7 +102,6 @@ export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
     maxAttempts: 1,
   },
   node_lost: {
-    key: "node_lost",
     recipe: "requeue-on-another-node",
     failureClass: "lost",
     action: "restart_worker",
@@ -127,7 +109,21 @@ export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = {
     redeliverPrompt: true,
     maxAttempts: 1,
   },
-};
+} satisfies Record<string, RecipeSpec>;
+
+/** A failure kind that has a recipe. */
+export type RecoveryKey = keyof typeof RECIPE_SPECS;
+/** The recovery keys, in the table's order (the cast: `Object.keys` types its result as `string[]`). */
+export const RECOVERY_KEYS = Object.keys(RECIPE_SPECS) as [RecoveryKey, ...RecoveryKey[]];
+export const RecoveryKeySchema = z.enum(RECOVERY_KEYS);
+
+export interface RecoveryRecipe extends RecipeSpec {
+  key: RecoveryKey;
+}
+
+export const RECOVERY_RECIPES: Readonly<Record<RecoveryKey, RecoveryRecipe>> = Object.fromEntries(
+  RECOVERY_KEYS.map((key): [RecoveryKey, RecoveryRecipe] => [key, { key, ...RECIPE_SPECS[key] }]),
+) as Record<RecoveryKey, RecoveryRecipe>;
 
 const RECIPE_BY_NAME = new Map(Object.values(RECOVERY_RECIPES).map((r) => [r.recipe, r]));
 
