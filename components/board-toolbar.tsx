@@ -10,6 +10,7 @@ import { BOARD_VIEWS, DEFAULT_BOARD_QUERY, type BoardQuery } from "@/lib/board-q
 import { LANE_STATES } from "@/lib/lane-state";
 import { ENGINES, GREEN_LEVELS } from "@/lib/task-packet";
 import { SearchInput } from "./search-input";
+import { ToggleGroup } from "./toggle-group";
 
 const FIELD = "h-8 min-w-0 rounded-md border border-zinc-700 bg-zinc-900 px-2 text-xs text-zinc-100";
 const VIEW_LABEL = { cards: "Cards", columns: "Columns", table: "Table" } as const;
@@ -67,20 +68,7 @@ export const BoardToolbar = forwardRef<HTMLInputElement, Props>(function BoardTo
           <option value="created">newest created</option>
         </select>
       </label>
-      <div role="group" aria-label="View" className="flex overflow-hidden rounded-md ring-1 ring-inset ring-zinc-700">
-        {BOARD_VIEWS.map((v) => (
-          <button
-            key={v}
-            type="button"
-            data-testid={`view-${v}`}
-            aria-pressed={query.view === v}
-            onClick={() => onChange({ view: v })}
-            className={`h-8 px-2.5 text-xs ${query.view === v ? "bg-sky-500/25 text-zinc-50" : "text-zinc-300 hover:bg-zinc-800"}`}
-          >
-            {VIEW_LABEL[v]}
-          </button>
-        ))}
-      </div>
+      <ToggleGroup label="View" options={BOARD_VIEWS} labels={VIEW_LABEL} value={query.view} onChange={(view) => onChange({ view })} testIdPrefix="view-" />
       <span data-testid="board-shown" data-shown={shown} className="text-xs text-zinc-400">
         {shown === total ? `${total} lanes` : `${shown} of ${total} lanes`}
       </span>

@@ -15,6 +15,10 @@ import { promptAvailability } from "./lane-conversation";
 import { MergePanel } from "./merge-panel";
 import { laneKeys } from "./query-keys";
 import { SectionHeading } from "./section-heading";
+import { ToggleGroup } from "./toggle-group";
+
+const DIFF_LAYOUTS = ["unified", "split"] as const satisfies readonly ViewType[];
+const DIFF_LAYOUT_LABEL = { unified: "unified", split: "split" } as const;
 
 /** The follow-up prompt a set of line comments becomes. */
 export function commentsPrompt(branch: string, comments: readonly LineComment[]): string {
@@ -53,20 +57,7 @@ export function LaneDiffPanel({ lane }: { lane: LaneView }) {
             <span className="font-mono">{d.baseBranch}</span> at <span className="font-mono">{d.baseSha.slice(0, 8)}</span>
           </span>
         )}
-        <div role="group" aria-label="Diff layout" className="ml-auto flex overflow-hidden rounded-md ring-1 ring-zinc-700">
-          {(["unified", "split"] as const).map((v) => (
-            <button
-              key={v}
-              type="button"
-              aria-pressed={viewType === v}
-              data-testid={`diff-view-${v}`}
-              onClick={() => setViewType(v)}
-              className={`px-2.5 py-1 text-xs capitalize focus-visible:outline-2 focus-visible:outline-sky-500 ${viewType === v ? "bg-zinc-700 text-zinc-50" : "text-zinc-300 hover:bg-zinc-800"}`}
-            >
-              {v}
-            </button>
-          ))}
-        </div>
+        <ToggleGroup label="Diff layout" options={DIFF_LAYOUTS} labels={DIFF_LAYOUT_LABEL} value={viewType} onChange={setViewType} testIdPrefix="diff-view-" className="ml-auto" />
       </div>
       {comments.length > 0 && (
         <div className="flex flex-wrap items-center gap-3 rounded-lg border border-sky-800/60 bg-sky-950/40 px-3 py-2 text-xs" data-testid="comment-tray">
