@@ -4,11 +4,35 @@
  * most `lines` entries. After a reconnect it reads on from the byte offsets it holds (up to
  * `lines` lines), as the lane page does, instead of taking a fresh tail.
  */
+import { useState } from "react";
 import { LogRow } from "./log-row";
 import { useLaneLog } from "./use-lane-log";
+import { useScrollSettled } from "./use-scroll-settled";
 
+/**
+ * A card's tail is read at a glance, not followed line by line: four updates a second keep it
+ * live while leaving the main thread free to scroll a board with many lanes printing.
+ */
+const TAIL_RENDER_INTERVAL_MS = 250;
+
+/**
+ * A card's tail: live once the card has been on screen while the page was still (see
+ * useScrollSettled), and from then on while the card stays mounted.
+ */
 export function LogTail({ laneId, lines = 8 }: { laneId: string; lines?: number }) {
-  const log = useLaneLog(laneId, { tail: lines, maxEntries: lines, resumeBudget: lines });
+  const settled = useScrollSettled();
+  const [live, setLive] = useState(settled);
+  // Once live, live for good (React's "adjusting state while rendering": no extra effect pass).
+  if (settled && !live) setLive(true);
+  if (live) return <LiveTail laneId={laneId} lines={lines} />;
+  return (
+    <TailBox lines={lines}>
+      <p className="px-2 text-zinc-600">…</p>
+    </TailBox>
+  );
+}
+
+function TailBox({ lines, children }: { lines: number; children: React.ReactNode }) {
   return (
     <div
       data-testid="lane-log"
@@ -16,8 +40,19 @@ export function LogTail({ laneId, lines = 8 }: { laneId: string; lines?: number 
       aria-live="off"
       aria-label="Latest output"
       className="overflow-hidden rounded-md border border-zinc-800/80 bg-black/60 py-1 font-mono text-[11px] leading-4"
-      style={{ height: `calc(${lines} * 1rem + 0.5rem)` }}
+      // Its size never depends on its lines (fixed height, the card's width): with strict
+      // containment a new line re-lays out and repaints this box alone, not the board.
+      style={{ height: `calc(${lines} * 1rem + 0.5rem)`, contain: "strict" }}
     >
+      {children}
+    </div>
+  );
+}
+
+function LiveTail({ laneId, lines }: { laneId: string; lines: number }) {
+  const log = useLaneLog(laneId, { tail: lines, maxEntries: lines, resumeBudget: lines, renderIntervalMs: TAIL_RENDER_INTERVAL_MS });
+  return (
+    <TailBox lines={lines}>
       {log.error ? (
         <p className="px-2 text-red-300">{log.error}</p>
       ) : log.entries.length === 0 ? (
@@ -30,6 +65,6 @@ export function LogTail({ laneId, lines = 8 }: { laneId: string; lines?: number 
           </div>
         ))
       )}
-    </div>
+    </TailBox>
   );
 }

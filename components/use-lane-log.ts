@@ -34,6 +34,12 @@ export interface LaneLogOptions {
   maxEntries: number;
   /** Lines read through the range API to fill a gap after a reconnect; beyond that, a marker offers the rest. Omit to not resume (a short tail view). */
   resumeBudget?: number;
+  /**
+   * Least ms between two re-renders (default: one per animation frame). A glance view such as a
+   * board card's tail sets a few hundred: dozens of cards each re-rendering at the frame rate
+   * keep the main thread too busy to scroll.
+   */
+  renderIntervalMs?: number;
 }
 
 export interface LaneLogState {
@@ -67,7 +73,7 @@ const PAGE = 5_000;
 type StreamKey = `${string}:${"stdout" | "stderr"}`;
 const sk = (l: Pick<LogLine, "processId" | "stream">): StreamKey => `${l.processId}:${l.stream}`;
 
-export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBudget }: LaneLogOptions): LaneLogHandle {
+export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBudget, renderIntervalMs = 0 }: LaneLogOptions): LaneLogHandle {
   const realtime = useRealtime();
   const queryClient = useQueryClient();
   const [state, setState] = useState<LaneLogState>(INITIAL);
@@ -82,6 +88,8 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
     const atStart = new Set<StreamKey>();
     let meta: Omit<LaneLogState, "entries" | "trimmed"> = { truncated: false, dropped: 0, error: null, loaded: false, busy: false };
     let frame: number | null = null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let lastRender = -Infinity;
     let cancelled = false;
     /** Loads run one at a time, in order. */
     let queue: Promise<unknown> = Promise.resolve();
@@ -92,11 +100,19 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
 
     const publish = (patch: Partial<typeof meta> = {}) => {
       meta = { ...meta, ...patch };
-      if (frame !== null || cancelled) return;
-      frame = requestAnimationFrame(() => {
+      if (frame !== null || timer !== null || cancelled) return;
+      const render = () => {
         frame = null;
+        lastRender = performance.now();
         if (!cancelled) setState({ ...meta, entries: [...buffer.snapshot(), ...partials.entries()], trimmed: buffer.trimmed });
-      });
+      };
+      const wait = lastRender + renderIntervalMs - performance.now();
+      if (wait <= 0) frame = requestAnimationFrame(render);
+      else
+        timer = setTimeout(() => {
+          timer = null;
+          frame = requestAnimationFrame(render);
+        }, wait);
     };
 
     const note = (lines: readonly LogLine[]) => {
@@ -271,9 +287,10 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
     return () => {
       cancelled = true;
       if (frame !== null) cancelAnimationFrame(frame);
+      if (timer !== null) clearTimeout(timer);
       unsubscribe();
     };
-  }, [laneId, tail, history, maxEntries, resumeBudget, realtime, queryClient]);
+  }, [laneId, tail, history, maxEntries, resumeBudget, renderIntervalMs, realtime, queryClient]);
 
   return { ...state, loadEarlier: (n) => actions.current.loadEarlier(n), loadGap: (k) => actions.current.loadGap(k) };
 }
