@@ -20,6 +20,8 @@ import type { ProcessExit } from "../events/event-bus";
 import type { ProcessSupervisor } from "../processes/supervisor";
 import { currentRound, parseCheckRuns, type CheckRun } from "./check-runs";
 import { findLane, updateLane, type LaneDeps, type LaneRow } from "../records/lane-store";
+import { appendAfterWrite } from "../events/append-after-write";
+import type { NewLaneEvent } from "@/lib/lane-events";
 
 /** Extra fields of `lane.failed` describing the failure (lib/lane-events.ts). */
 export interface FailureDetails {
@@ -75,7 +77,7 @@ export class CheckRunner {
    * the current one). Never throws for a check that cannot start: it is red.
    */
   async start(lane: LaneRow, packet: TaskPacket, index: number, round?: number): Promise<void> {
-    const { db, events, supervisor, checkHooks } = this.deps;
+    const { db, supervisor, checkHooks } = this.deps;
     const check = packet.acceptance[index]!;
     const verdict = await checkHooks.beforeCheck(lane, check, index).catch(() => ({ kind: "run" as const, stale: undefined }));
     const fresh = await findLane(db, lane.id);
@@ -109,7 +111,7 @@ export class CheckRunner {
       const proc = await supervisor.start({ laneId: lane.id, role: "check", argv: check.argv, cwd: lane.worktreePath, confineTo: lane.worktreePath });
       run.processId = proc.id;
       await updateLane(db, lane.id, { checks: JSON.stringify([...runs, run]) });
-      await events.append({ type: "check.started", laneId: lane.id, repoId: lane.repoId, payload: { processId: proc.id, level: check.level, command: check.argv } });
+      await this.#announce({ type: "check.started", laneId: lane.id, repoId: lane.repoId, payload: { processId: proc.id, level: check.level, command: check.argv } });
       const timer = setTimeout(() => {
         this.#timedOut.set(proc.id, check.timeoutMs);
         void supervisor.kill(proc.id).catch(() => undefined);
@@ -121,7 +123,7 @@ export class CheckRunner {
       const failure = { failureClass: "infra" as const, reason: "check_failed", summary: `check could not start: ${reason}`, evidence: [reason] };
       Object.assign(run, { status: "red", endedAt: new Date().toISOString(), failure });
       const updated = await updateLane(db, lane.id, { checks: JSON.stringify([...runs, run]) });
-      await events.append({
+      await this.#announce({
         type: "lane.red",
         laneId: lane.id,
         repoId: lane.repoId,
@@ -132,7 +134,7 @@ export class CheckRunner {
   }
 
   async onCheckExit(lane: LaneRow, exit: ProcessExit): Promise<void> {
-    const { db, events, checkHooks } = this.deps;
+    const { db, checkHooks } = this.deps;
     if (lane.state !== "checking") return;
     const runs = parseCheckRuns(lane.checks);
     const run = runs.find((r) => r.processId === exit.processId);
@@ -149,7 +151,7 @@ export class CheckRunner {
     const base = { laneId: lane.id, repoId: lane.repoId };
     if (green) {
       const updated = await updateLane(db, lane.id, { checks: JSON.stringify(runs) });
-      await events.append({ ...base, type: "lane.green", payload: { level: run.level, command: run.argv, durationMs: run.durationMs, tests } });
+      await this.#announce({ ...base, type: "lane.green", payload: { level: run.level, command: run.argv, durationMs: run.durationMs, tests } });
       if (run.index + 1 < packet.acceptance.length) return this.start(updated, packet, run.index + 1, run.round);
       if ((await checkHooks.afterGreen(updated).catch(() => "settle" as const)) === "rerun") return this.#rerun(lane.id);
       await this.deps.settle(updated, "finished", exit);
@@ -174,7 +176,7 @@ export class CheckRunner {
     if (timeoutMs !== undefined) run.timedOut = true;
     if (stale !== undefined) run.stale = stale;
     const updated = await updateLane(db, lane.id, { checks: JSON.stringify(runs) });
-    await events.append({
+    await this.#announce({
       ...base,
       type: "lane.red",
       payload: {
@@ -198,6 +200,15 @@ export class CheckRunner {
       evidence: classification.evidence,
       role: "check",
     });
+  }
+
+  /**
+   * Append the event that says what a check run just recorded in the lane's `checks`: kept by the
+   * supervisor's outbox while storage refuses it (server/events/append-after-write.ts), so a
+   * full disk does not stop a check's exit from settling its lane once there is room.
+   */
+  #announce(event: NewLaneEvent): Promise<void> {
+    return appendAfterWrite(this.deps, `${event.type} event of lane ${event.laneId}`, [event]);
   }
 
   /** Start the packet's checks again from the first, as a new round (the lane stays `checking`). */

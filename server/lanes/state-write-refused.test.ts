@@ -3,12 +3,15 @@
  * full between the two statements): nothing is lost. The events are kept and appended once the
  * database takes writes again, without a restart, so the lane never stands in a state no event
  * announced and the scheduler frees its slot (it learns of the end from `lane.state_changed`).
+ * The same for a check run recorded in the lane's row whose `lane.green` is refused: the lane
+ * settles once it lands, instead of staying `checking`.
  *
  * "Full" is SQLite's own SQLITE_FULL, reached with `PRAGMA max_page_count` on the real database
  * file: from then on a write that needs a new page is refused while one that rewrites a page in
  * place still lands, which is exactly the gap between the two writes, made deterministic (a
  * filling tmpfs reaches it only by chance; the tmpfs cases are in app/api/v1/disk-full.test.ts).
  */
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { storageFailureOf } from "@/lib/storage-errors";
 import type { Db } from "../store/db";
@@ -97,4 +100,25 @@ describe.skipIf(onPostgres())("a lane's state write landed, its events refused (
     const after = (await rt.events.listAfter(cursor)).events.filter((e) => e.type === "warning").map((e) => (e.payload as { message: string }).message);
     expect(after).toEqual(["small", big]);
   });
+
+  it("a check whose lane.green the database refused settles its lane once the database takes writes", async () => {
+    const { rt } = h;
+    const db = rt.db;
+    const go = `${h.repoPath}-check-go`;
+    const lane = await rt.lanes.create(shellPacket(h.repoId, SH("echo worked"), { acceptance: [{ argv: SH(`while [ ! -e '${go}' ]; do sleep 0.05; done`) }] }));
+    await waitForLane(rt, lane.id, (l) => l.state === "checking" && l.checks.targeted?.status === "running");
+    await fillDatabase(rt, db);
+    writeFileSync(go, "");
+    // The run's result lands in the lane's row in place; the event saying so needs a new page.
+    await expect.poll(async () => (JSON.parse((await db.lane.findUniqueOrThrow({ where: { id: lane.id } })).checks) as { status: string }[])[0]?.status, { timeout: 30_000 }).toBe("green");
+    expect(ofType(await laneEvents(rt, lane.id), "lane.green")).toEqual([]);
+    // The run's end goes on to settle the lane in its row; its events wait with lane.green.
+    const finished = nextEvent(rt, "lane.finished", lane.id);
+    await freeDatabase(db);
+    await finished;
+    expect((await rt.lanes.get(lane.id)).state).toBe("finished");
+    const events = await laneEvents(rt, lane.id);
+    expect(ofType(events, "lane.green")).toHaveLength(1);
+    expect(ofType(events, "lane.finished")).toHaveLength(1);
+  }, 120_000);
 });
