@@ -101,7 +101,9 @@ export function TableView({ lanes, selected, onSelect, activeId }: ViewProps) {
     <div className="overflow-x-auto rounded-lg border border-zinc-800">
       <div role="table" aria-label="Lanes" aria-rowcount={lanes.length} data-testid="board-table" data-count={lanes.length} className="min-w-[60rem] text-xs">
         <div role="row" className={`${grid} h-8 border-b border-zinc-800 bg-zinc-900 font-medium text-zinc-300`}>
-          <span role="columnheader" className="sr-only">Select</span>
+          {/* The cell stays in the grid; only its text is visually hidden (sr-only on the cell
+              itself takes it out of the grid's flow, and every header moved one column left). */}
+          <span role="columnheader"><span className="sr-only">Select</span></span>
           <span role="columnheader">State</span>
           <span role="columnheader">Objective</span>
           <span role="columnheader">Branch</span>
