@@ -22,7 +22,12 @@ const STATE_STYLE: Record<LaneState, string> = {
   lost: "bg-fuchsia-500/15 text-fuchsia-300 ring-fuchsia-500/30",
 };
 
-const PULSING: ReadonlySet<LaneState> = new Set(["starting", "running", "checking"]);
+/**
+ * States whose dot is solid (ended ones are dimmed). Not animated: a pulsing dot on every live
+ * card made scrolling a board of 100 running lanes about 1.7 times slower in chromium (each
+ * animation is a layer composited on every frame).
+ */
+const LIVE_DOT: ReadonlySet<LaneState> = new Set(["starting", "running", "checking"]);
 
 const WAIT_STYLE = "bg-amber-500/20 text-amber-200 ring-amber-500/50";
 
@@ -40,7 +45,7 @@ export function LaneStatusBadge({ lane }: { lane: LaneView }) {
       data-status={status}
       className={`inline-flex shrink-0 items-center gap-1.5 rounded-full px-2 py-0.5 text-[11px] font-medium uppercase tracking-wide ring-1 ring-inset ${waiting ? WAIT_STYLE : STATE_STYLE[lane.state]}`}
     >
-      <span aria-hidden className={`size-1.5 rounded-full bg-current ${PULSING.has(lane.state) && !waiting ? "animate-pulse" : "opacity-70"}`} />
+      <span aria-hidden className={`size-1.5 rounded-full bg-current ${LIVE_DOT.has(lane.state) && !waiting ? "" : "opacity-70"}`} />
       {STATUS_LABEL[status]}
     </span>
   );
@@ -70,7 +75,7 @@ export function StateBadge({ state }: { state: LaneState }) {
       data-state={state}
       className={`inline-flex shrink-0 items-center gap-1.5 rounded-full px-2 py-0.5 text-[11px] font-medium uppercase tracking-wide ring-1 ring-inset ${STATE_STYLE[state]}`}
     >
-      <span aria-hidden className={`size-1.5 rounded-full bg-current ${PULSING.has(state) ? "animate-pulse" : "opacity-70"}`} />
+      <span aria-hidden className={`size-1.5 rounded-full bg-current ${LIVE_DOT.has(state) ? "" : "opacity-70"}`} />
       {state}
     </span>
   );
