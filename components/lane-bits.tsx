@@ -6,7 +6,7 @@
  */
 import type { CheckResult, CheckStatus, LaneView } from "@/lib/api";
 import { exitSummaryOf, STATUS_LABEL, statusOf, type BadgeStatus } from "@/lib/lane-attention";
-import type { LaneState } from "@/lib/lane-state";
+import { LIVE_LANE_STATES, type LaneState } from "@/lib/lane-state";
 import { GREEN_LEVELS } from "@/lib/task-packet";
 import { CopyButton } from "./copy-button";
 import { formatAbsolute, formatDuration, formatRelative, useNow } from "./time";
@@ -22,12 +22,6 @@ const STATE_STYLE: Record<LaneState, string> = {
   lost: "bg-fuchsia-500/15 text-fuchsia-300 ring-fuchsia-500/30",
 };
 
-/**
- * States whose dot is solid (ended ones are dimmed). Not animated: a pulsing dot on every live
- * card made scrolling a board of 100 running lanes about 1.7 times slower in chromium (each
- * animation is a layer composited on every frame).
- */
-const LIVE_DOT: ReadonlySet<LaneState> = new Set(["starting", "running", "checking"]);
 
 const WAIT_STYLE = "bg-amber-500/20 text-amber-200 ring-amber-500/50";
 
@@ -45,7 +39,9 @@ export function LaneStatusBadge({ lane }: { lane: LaneView }) {
       data-status={status}
       className={`inline-flex shrink-0 items-center gap-1.5 rounded-full px-2 py-0.5 text-[11px] font-medium uppercase tracking-wide ring-1 ring-inset ${waiting ? WAIT_STYLE : STATE_STYLE[lane.state]}`}
     >
-      <span aria-hidden className={`size-1.5 rounded-full bg-current ${LIVE_DOT.has(lane.state) && !waiting ? "" : "opacity-70"}`} />
+      {/* Solid while live, dimmed once ended; not pulsing: with 100 lanes printing, pulsing dots
+          (each an animated layer composited on every frame) made scrolling the board 1.7x slower. */}
+      <span aria-hidden className={`size-1.5 rounded-full bg-current ${LIVE_LANE_STATES.has(lane.state) && !waiting ? "" : "opacity-70"}`} />
       {STATUS_LABEL[status]}
     </span>
   );
@@ -75,7 +71,7 @@ export function StateBadge({ state }: { state: LaneState }) {
       data-state={state}
       className={`inline-flex shrink-0 items-center gap-1.5 rounded-full px-2 py-0.5 text-[11px] font-medium uppercase tracking-wide ring-1 ring-inset ${STATE_STYLE[state]}`}
     >
-      <span aria-hidden className={`size-1.5 rounded-full bg-current ${LIVE_DOT.has(state) ? "" : "opacity-70"}`} />
+      <span aria-hidden className={`size-1.5 rounded-full bg-current ${LIVE_LANE_STATES.has(state) ? "" : "opacity-70"}`} />
       {state}
     </span>
   );
