@@ -52,9 +52,10 @@ async function main(): Promise<void> {
   // that off so a route can send a body it compressed once). Responses that already carry a
   // Content-Encoding, and streams marked `Cache-Control: no-transform` (SSE), pass untouched.
   const compress = compression() as unknown as (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
-  // eslint-disable-next-line prefer-const -- the handler closes over it; it needs the server
-  let lifecycle!: ReturnType<typeof createHttpLifecycle>;
-  const http = createServer((req, res) =>
+  // The server first, then its lifecycle (which needs it), then the request handler (which needs both).
+  const http = createServer();
+  const lifecycle = createHttpLifecycle(http);
+  http.on("request", (req: IncomingMessage, res: ServerResponse) =>
     // Installed first, so it wraps the response innermost: the API's error rewrite
     // (http/api-fallbacks.ts) replaces Next's answer before anything is compressed, and a body a
     // route compressed itself gets its Content-Encoding back before compression looks.
@@ -65,7 +66,6 @@ async function main(): Promise<void> {
       });
     }),
   );
-  lifecycle = createHttpLifecycle(http);
   // Several nodes on one PostgreSQL database: Socket.IO through its PostgreSQL adapter (docs/scale-out.md).
   const shared = runtime.cluster.shared ? await postgresAdapter(config.databaseUrl!) : null;
   const realtime = attachRealtime(http, {
