@@ -181,9 +181,11 @@ export class BudgetLedger {
 
   /** Usage so far: a lane (with descendants), a repo, a repo today, or everything today. */
   usage(scope: BudgetScope, key: string, now: number): Totals {
-    const day = utcDay(now);
+    // Lane and repo totals are not per day: no date formatting for them (the board reads every
+    // lane's usage on each request, and formatting a day is most of that).
     if (scope === "lane") return { ...this.#lane(key).used };
     if (scope === "repo") return { ...(this.#repos.get(key)?.used ?? zero()) };
+    const day = utcDay(now);
     if (this.#day !== day) return zero();
     return { ...(scope === "day" ? this.#dayUsed : (this.#repoDayUsed.get(`${day}|${key}`) ?? zero())) };
   }
