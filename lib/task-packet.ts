@@ -39,9 +39,14 @@ export function engineResumes(engine: string): boolean {
 }
 
 /**
- * A git branch name Laneboard will create. Stricter than `git check-ref-format` on purpose:
- * no leading `-` (would read as an option), no `..`, no shell or ref metacharacters, no
- * `@{`, no trailing `.lock` or `/`. The runtime also asks git (`check-ref-format --branch`).
+ * A git branch name Laneboard will create. Stricter than `git check-ref-format --branch` on
+ * purpose (no shell or ref metacharacters at all), and every name it accepts git accepts too, so
+ * no git process is needed to check one: with only letters, digits and `. _ / + -`, rules 3–10
+ * of git-check-ref-format(1) (no `..`, no control characters, space, `~ ^ : ? * [ \`, no
+ * leading, trailing or double `/`, no trailing `.`, no `@{`, not `@`) hold by construction,
+ * rule 1 is checked per component (none starts with `.` or ends with `.lock`), and `--branch`'s
+ * own refusals are added: a leading `-` (it would read as an option) and the name `HEAD`.
+ * server/git/repo.test.ts compares it with git itself.
  */
 export const BranchNameSchema = z
   .string()
@@ -51,7 +56,8 @@ export const BranchNameSchema = z
   .refine((s) => !s.startsWith("-"), "must not start with '-'")
   .refine((s) => !s.includes(".."), "must not contain '..'")
   .refine((s) => !s.startsWith("/") && !s.endsWith("/") && !s.includes("//"), "must not start or end with '/' or contain '//'")
-  .refine((s) => !s.endsWith(".lock") && !s.endsWith(".") && !s.split("/").some((p) => p.startsWith(".")), "must not end with '.lock' or '.', nor have a component starting with '.'")
+  .refine((s) => !s.endsWith(".") && !s.split("/").some((p) => p.startsWith(".") || p.endsWith(".lock")), "must not end with '.', nor have a component starting with '.' or ending with '.lock'")
+  .refine((s) => s !== "HEAD", "must not be 'HEAD'")
   .describe("Branch name, e.g. lane/fix-login");
 
 /**

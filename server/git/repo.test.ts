@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { aheadBehind, assertValidBranchName, branchExists, commitsBetween, headSha, inspectRepo, resolveCommit, resolveRevisions } from "./repo";
+import { BranchNameSchema } from "@/lib/task-packet";
 import { git } from "./runner";
 import { commitFile, exists, initRepo, tempDirPerTest } from "./git.testing";
 
@@ -71,16 +72,35 @@ describe("inspectRepo", () => {
 });
 
 describe("assertValidBranchName", () => {
-  it("accepts ordinary lane branch names", async () => {
-    for (const name of ["lane/fix-login", "feature/a.b_c+d", "x"]) await expect(assertValidBranchName(name)).resolves.toBeUndefined();
+  it("accepts ordinary lane branch names", () => {
+    for (const name of ["lane/fix-login", "feature/a.b_c+d", "x", "x/HEAD", "a./b"]) expect(() => assertValidBranchName(name), name).not.toThrow();
   });
 
   it("rejects hostile and malformed names with invalid_input, executing nothing", async () => {
     const mark = path.join(tmp.dir, "pwned");
-    for (const name of [...hostile(mark), "HEAD", "a.lock", "a/", "@{-1}", ".hidden", ""]) {
-      await expect(assertValidBranchName(name), name).rejects.toMatchObject({ code: "invalid_input" });
+    for (const name of [...hostile(mark), "HEAD", "a.lock", "a.lock/b", "a/", "@{-1}", "@", ".hidden", "a/.b", "x.", ""]) {
+      expect(() => assertValidBranchName(name), name).toThrow(expect.objectContaining({ code: "invalid_input" }));
     }
     expect(await exists(mark)).toBe(false);
+  });
+
+  it("accepts only names git check-ref-format --branch accepts too (it no longer asks git)", async () => {
+    // Names built from the pieces git's rules are about, from a fixed seed (Park–Miller), so the run is repeatable.
+    const pieces = ["a", "B", "9", ".", "/", "-", "_", "+", "lock", ".lock", "HEAD", "@", "{", " ", "~"];
+    let seed = 20_261_205;
+    const next = () => (seed = (seed * 48_271) % 2_147_483_647);
+    const names = Array.from({ length: 160 }, () => Array.from({ length: 1 + (next() % 5) }, () => pieces[next() % pieces.length]).join(""));
+    const gitAccepts = async (name: string) => (await git(["check-ref-format", "--branch", name], { cwd: tmp.dir, allowFailure: true })).exitCode === 0;
+    const ours = (name: string) => BranchNameSchema.safeParse(name).success;
+    const accepted = names.filter(ours);
+    expect(accepted.length).toBeGreaterThan(20); // the sample exercises acceptance, not only refusals
+    const gitRefused: string[] = [];
+    for (let i = 0; i < accepted.length; i += 8) {
+      const batch = accepted.slice(i, i + 8);
+      const answers = await Promise.all(batch.map(gitAccepts));
+      gitRefused.push(...batch.filter((_, j) => !answers[j]));
+    }
+    expect(gitRefused).toEqual([]);
   });
 });
 
