@@ -161,6 +161,27 @@ export async function worktreeStateFromFiles(worktreePath: string, heads: Readon
   return null;
 }
 
+/**
+ * The commit branch `branch` points at, read from files without starting git, for the branch a
+ * worktree was just created on: `<worktree>/.git` is a file `gitdir: <admin dir>`, whose
+ * `commondir` names the shared git directory (relative to the admin dir), where the branch's loose
+ * ref `refs/heads/<branch>` holds its commit id (gitrepository-layout(5); git writes a new ref
+ * loose). Null when any of that is otherwise (a packed or symbolic ref, a `.git` directory,
+ * another ref storage): then ask git. Never throws.
+ */
+export async function looseBranchHead(worktreePath: string, branch: string): Promise<string | null> {
+  try {
+    const gitdir = /^gitdir: (.+)$/m.exec(await fs.readFile(path.join(worktreePath, ".git"), "utf8"))?.[1]?.trim();
+    if (!gitdir) return null;
+    const adminDir = path.resolve(worktreePath, gitdir);
+    const common = path.resolve(adminDir, (await fs.readFile(path.join(adminDir, "commondir"), "utf8")).trim());
+    const sha = (await fs.readFile(path.join(common, "refs", "heads", ...branch.split("/")), "utf8")).trim();
+    return FULL_SHA.test(sha) ? sha : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface WorktreeEntry {
   path: string;
   head: string | null;

@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { aheadBehind, branchExists, headSha } from "./repo";
+import { looseBranchHead } from "./refs";
 import { git } from "./runner";
 import { commitFile, exists, initRepo, tempDirPerTest } from "./git.testing";
 import { createWorktree, removeWorktree } from "./worktree";
@@ -87,6 +88,30 @@ describe("createWorktree", () => {
     );
     expect(made).toHaveLength(5);
     for (const i of [1, 2, 3, 4, 5]) expect(await branchExists(repo, `lane/p${i}`)).toBe(true);
+  });
+
+  it("gives the branch no upstream, even from a remote-tracking base", async () => {
+    await git(["update-ref", "refs/remotes/origin/main", "main"], { cwd: repo });
+    const { baseSha } = await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/tracked", base: "origin/main" });
+    expect(baseSha).toBe(await headSha(repo));
+    const upstream = await git(["config", "--get", "branch.lane/tracked.remote"], { cwd: repo, allowFailure: true });
+    expect(upstream.exitCode).toBe(1);
+  });
+
+  it("starts from what a tag or revision names, peeled to its commit", async () => {
+    const first = await headSha(repo);
+    await commitFile(repo, "b.txt", "b", "second");
+    await git(["-c", "user.name=t", "-c", "user.email=t@t.invalid", "tag", "-a", "-m", "v1", "v1", first], { cwd: repo });
+    expect((await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/tag", base: "v1" })).baseSha).toBe(first);
+    expect((await createWorktree({ repoPath: repo, worktreePath: `${wt}-2`, branch: "lane/rev", base: "main~1" })).baseSha).toBe(first);
+  });
+
+  it("reads the new branch's commit from its loose ref; a packed one is left to git (null)", async () => {
+    const { baseSha } = await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/loose", base: "main" });
+    expect(await looseBranchHead(wt, "lane/loose")).toBe(baseSha);
+    await git(["pack-refs", "--all"], { cwd: repo });
+    expect(await looseBranchHead(wt, "lane/loose")).toBeNull();
+    expect(await looseBranchHead(repo, "main")).toBeNull(); // a main work tree's .git is a directory
   });
 
   it("records a base that ahead/behind then measures against", async () => {

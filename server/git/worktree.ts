@@ -10,7 +10,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "@/lib/errors";
 import { withCheckoutHookOnly } from "./checkout-hook";
-import { assertValidBranchName, branchExists, resolveRevisions } from "./repo";
+import { looseBranchHead } from "./refs";
+import { assertValidBranchName, branchExists, resolveCommit } from "./repo";
 import { git, GitFailure, lastLine, type GitResult } from "./runner";
 
 /** Timeout for `git worktree add` in ms: it checks out a full tree, which can be slow. */
@@ -63,53 +64,71 @@ export interface CreateWorktreeInput {
 }
 
 /**
- * Create a new branch at `base` checked out in a new worktree.
+ * Create a new branch at `base` checked out in a new worktree, with one git process:
+ * `git worktree add --no-track -b <branch> -- <path> <base>^{commit}` (git itself refuses a
+ * branch that exists and a base that names no commit, before it touches the directory), then the
+ * commit the branch was made at is read from its ref file ({@link createdBranchHead}). Each git
+ * process costs the server a fork and exec on its main thread, which is most of what creating a
+ * lane costs, so no separate question is asked first.
  *
  * All-or-nothing: if anything fails after git started, the worktree registration, the directory
  * (if this call created it) and the branch (which did not exist before) are removed again.
  *
- * @returns `baseSha`: the commit the branch was created at (`base` resolved once, up front).
- * @throws AppError `invalid_input` (bad branch name or relative path), `branch_exists` (checked
- *   first, and git's own "already exists" is mapped too), `already_exists` (the path is a
- *   non-empty directory or a file), `not_found` (base names no commit), `internal` (git failed).
+ * @returns `baseSha`: the commit the branch was created at (`base` resolved by git, once).
+ * @throws AppError `invalid_input` (bad branch name or relative path), `already_exists` (the path
+ *   is a non-empty directory or a file; checked first), `branch_exists`, `not_found` (base names
+ *   no commit), `internal` (git failed).
  */
 export async function createWorktree(input: CreateWorktreeInput): Promise<{ baseSha: string }> {
   const { repoPath, worktreePath, branch, base } = input;
   assertAbsolute(worktreePath, "worktreePath");
-  await assertValidBranchName(branch);
+  assertValidBranchName(branch);
+  // No ref starts with '-', and git passes the base on to `git branch`, where it would read as an option.
+  if (!base || base.startsWith("-") || /[\n\0]/.test(base)) throw new AppError("not_found", `no commit named ${JSON.stringify(base)} in ${repoPath}`);
   return serializedFor(repoPath, async () => {
-    // One git process answers both: does the branch exist, and which commit is the base.
-    const [existing, baseSha] = await resolveRevisions(repoPath, [`refs/heads/${branch}`, `${base}^{commit}`]);
-    if (existing) throw new AppError("branch_exists", `branch '${branch}' already exists in ${repoPath}`);
     const occupancy = await isNonEmptyDirOrFile(worktreePath);
     if (occupancy === "occupied") throw new AppError("already_exists", `worktree path is already in use: ${worktreePath}`);
-    if (!baseSha) throw new AppError("not_found", `no commit named ${JSON.stringify(base)} in ${repoPath}`);
     await fs.mkdir(path.dirname(worktreePath), { recursive: true });
 
     let res: GitResult | undefined;
     let failure: unknown;
     try {
+      // `--no-track`: the branch never gets an upstream, as when it was made from a commit id.
       const add = (hooksPath?: string): Promise<GitResult> =>
-        git(["worktree", "add", "--quiet", "-b", branch, "--", worktreePath, baseSha], {
+        git(["worktree", "add", "--quiet", "--no-track", "-b", branch, "--", worktreePath, `${base}^{commit}`], {
           cwd: repoPath,
           timeoutMs: WORKTREE_ADD_TIMEOUT_MS,
           allowFailure: true,
           ...(hooksPath ? { hooksPath } : {}),
         });
       res = input.runCheckoutHook ? await withCheckoutHookOnly(repoPath, worktreePath, add) : await add();
+      if (res.exitCode === 0) return { baseSha: await createdBranchHead(worktreePath, branch) };
     } catch (err) {
-      failure = err; // timeout or spawn failure: git may have got half-way
+      failure = err; // timeout or spawn failure (git may have got half-way), or the new head unreadable
     }
-    if (res?.exitCode === 0) return { baseSha };
-    // Someone created the branch between our check and git's: it is theirs, keep it. Git stops
-    // before touching the directory in that case.
+    // The branch exists (maybe someone created it a moment ago): it is theirs, keep it. Nor is
+    // there a branch to remove when the base names no commit. Git stops before touching the
+    // directory in both cases (`git branch` fails first).
     if (res && /a branch named .* already exists/.test(res.stderr)) {
       throw new AppError("branch_exists", `branch '${branch}' already exists in ${repoPath}`);
+    }
+    if (res && /not a valid object name|invalid reference/.test(res.stderr)) {
+      throw new AppError("not_found", `no commit named ${JSON.stringify(base)} in ${repoPath}`);
     }
     failure ??= new GitFailure(["worktree", "add"], res?.exitCode ?? -1, res?.stderr ?? "");
     await discard(repoPath, worktreePath, { branch, removeDir: occupancy === "missing" });
     throw failure;
   });
+}
+
+/**
+ * The commit the branch just created for the worktree at `worktreePath` points at: read from its
+ * loose ref file (a new branch is written loose; {@link looseBranchHead}), else asked of git.
+ * @throws AppError from {@link resolveCommit}
+ */
+async function createdBranchHead(worktreePath: string, branch: string): Promise<string> {
+  const loose = await looseBranchHead(worktreePath, branch);
+  return loose ?? resolveCommit(worktreePath, `refs/heads/${branch}`);
 }
 
 /**
@@ -140,7 +159,7 @@ async function emptyDir(dir: string): Promise<void> {
  */
 export async function checkoutWorktree(repoPath: string, worktreePath: string, branch: string): Promise<void> {
   assertAbsolute(worktreePath, "worktreePath");
-  await assertValidBranchName(branch);
+  assertValidBranchName(branch);
   await serializedFor(repoPath, async () => {
     if (!(await branchExists(repoPath, branch))) throw new AppError("not_found", `branch '${branch}' does not exist in ${repoPath}`);
     if ((await isNonEmptyDirOrFile(worktreePath)) === "occupied") throw new AppError("already_exists", `worktree path is already in use: ${worktreePath}`);
@@ -161,7 +180,7 @@ export async function checkoutWorktree(repoPath: string, worktreePath: string, b
  */
 export async function removeWorktree(repoPath: string, worktreePath: string, opts: { deleteBranch?: string } = {}): Promise<void> {
   assertAbsolute(worktreePath, "worktreePath");
-  if (opts.deleteBranch !== undefined) await assertValidBranchName(opts.deleteBranch);
+  if (opts.deleteBranch !== undefined) assertValidBranchName(opts.deleteBranch);
   await serializedFor(repoPath, async () => {
     const res = await git(["worktree", "remove", "--force", "--", worktreePath], { cwd: repoPath, allowFailure: true });
     if (res.exitCode !== 0) {
