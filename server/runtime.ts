@@ -184,7 +184,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     processes,
     dataDir: config.dataDir,
     killGraceMs: config.killGraceMs,
-    onLaneCreated: (laneId) => void freshness.refresh(laneId),
+    onLaneCreated: (laneId, repoId) => freshness.laneCreated(laneId, repoId),
     runCheckoutHook: (repoId) => policy.store.get(repoId).runCheckoutHook,
   });
 

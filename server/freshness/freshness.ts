@@ -135,6 +135,18 @@ export class FreshnessTracker {
   }
 
   /**
+   * A lane was just created (its branch at its base commit): computed with the repository's next
+   * scan of its heads, which the new branch's ref triggers anyway, so a burst of creations costs
+   * one `git for-each-ref` instead of one per lane. The first lane of a repository not yet
+   * watched is refreshed on its own (which arms the watcher).
+   */
+  laneCreated(laneId: string, repoId: string): void {
+    const common = this.#common.get(repoId);
+    if (common) this.#watcher.changed(common);
+    else void this.refresh(laneId, "lane");
+  }
+
+  /**
    * Recompute one lane now (serialized per lane). Never throws: git trouble becomes the lane's
    * `problem` (and an event); an unknown or closed lane resolves to null.
    */

@@ -71,4 +71,27 @@ describe("RefWatcher", () => {
     await change;
     expect(watcher.notifications).toBeGreaterThanOrEqual(1);
   });
+
+  it("changed() reads the heads as a change would; a steady stream of changes still notifies by maxWaitMs", async () => {
+    watcher.close();
+    watcher = new RefWatcher({ debounceMs: 1000, maxWaitMs: 200, onChange: () => waiters.splice(0).forEach((w) => w()) });
+    watcher.watch(common, ["main"]);
+    let change = nextChange();
+    watcher.changed(common);
+    await change;
+    expect(watcher.notifications).toBe(1);
+
+    // A poke every 20 ms keeps the 1 s quiet time from ever passing: only maxWaitMs lets the notification out.
+    const poke = setInterval(() => watcher.changed(common), 20);
+    try {
+      const t0 = performance.now();
+      change = nextChange();
+      watcher.changed(common);
+      await change;
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
+      expect(watcher.notifications).toBe(2);
+    } finally {
+      clearInterval(poke);
+    }
+  });
 });

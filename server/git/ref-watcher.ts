@@ -23,12 +23,16 @@ export interface RefWatcherOptions {
   onChange: (commonDir: string) => void;
   /** Quiet time after the last change before `onChange`, in ms (default 100). */
   debounceMs?: number;
+  /** Longest a burst of changes postpones `onChange`, in ms (default 1000): steady changes are still read now and then. */
+  maxWaitMs?: number;
 }
 
 interface Watched {
   refs: Set<string>;
   watchers: Map<string, FSWatcher>;
   timer: NodeJS.Timeout | null;
+  /** When the first change of the pending burst came (performance.now() ms). */
+  since: number;
 }
 
 /** Files directly in the git directory whose change can move a branch. */
@@ -50,9 +54,17 @@ export class RefWatcher {
   watch(commonDir: string, branches: Iterable<string>): void {
     if (this.#closed) return;
     let w = this.#repos.get(commonDir);
-    if (!w) this.#repos.set(commonDir, (w = { refs: new Set(), watchers: new Map(), timer: null }));
+    if (!w) this.#repos.set(commonDir, (w = { refs: new Set(), watchers: new Map(), timer: null, since: 0 }));
     w.refs = new Set(branches);
     this.#arm(commonDir, w);
+  }
+
+  /**
+   * Something the caller did may have moved refs under `commonDir` (it created a branch): read
+   * them with the current burst, as if inotify had said so. Ignored for a directory not watched.
+   */
+  changed(commonDir: string): void {
+    this.#schedule(commonDir);
   }
 
   unwatch(commonDir: string): void {
@@ -107,14 +119,18 @@ export class RefWatcher {
   #schedule(commonDir: string): void {
     const w = this.#repos.get(commonDir);
     if (!w || this.#closed) return;
+    const now = performance.now();
     if (w.timer) clearTimeout(w.timer);
+    else w.since = now;
+    const debounceMs = this.opts.debounceMs ?? 100;
+    const delay = Math.max(0, Math.min(debounceMs, w.since + (this.opts.maxWaitMs ?? 1000) - now));
     w.timer = setTimeout(() => {
       w.timer = null;
       if (this.#repos.get(commonDir) !== w) return;
       this.#arm(commonDir, w);
       this.notifications++;
       this.opts.onChange(commonDir);
-    }, this.opts.debounceMs ?? 100);
+    }, delay);
     w.timer.unref();
   }
 }

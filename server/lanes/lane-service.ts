@@ -40,7 +40,8 @@ export interface LaneServiceDeps extends LaneDeps {
   processes: ProcessAccess;
   dataDir: string;
   killGraceMs: number;
-  onLaneCreated: (laneId: string) => void;
+  /** A lane was created (stored, queued): freshness computes it with its repository's next scan. */
+  onLaneCreated: (laneId: string, repoId: string) => void;
   /** The read model that builds the views this service answers with. */
   views: LaneViews;
   /** Whether a repo's policy lets its post-checkout hook run as a worktree is made; default never. */
@@ -142,7 +143,7 @@ export class LaneService {
       ]);
       throw err;
     }
-    this.deps.onLaneCreated(lane.id);
+    this.deps.onLaneCreated(lane.id, repo.id);
     // Answer with the queued lane now; whether and when it starts is the scheduler's decision,
     // said by its events (lane.queued, lane.state_changed). Waiting for the dispatch pass made the
     // answer as slow as starting a worker.
