@@ -4,7 +4,8 @@
  * {@link git} with `--end-of-options` before revisions.
  */
 import { FULL_SHA, parseShaSubjects, resolveCommit } from "./repo";
-import { git } from "./runner";
+import { AppError } from "@/lib/errors";
+import { git, GitFailure, lastLine } from "./runner";
 
 export interface CommitInfo {
   sha: string;
@@ -62,12 +63,24 @@ export async function changedFiles(repo: string, from: string, to?: string): Pro
  * Commits reachable from `head` but from none of `exclude` (`git rev-list --reverse head
  * ^exclude…`), **oldest first**. Used for "the lane's own new commits": exclude its previous
  * head and its base branch, so commits merged in from main by a merge-forward do not count.
+ * One git process: each name is given to rev-list peeled (`<name>^{commit}`, a full SHA as is),
+ * after `--end-of-options` and before `--`; a name holding `..` or starting with `^` or `-`
+ * (which rev-list would read as a range, a negation or an option) names no commit here.
  * @throws AppError `not_found` if a revision names no commit.
  */
 export async function commitsExcluding(repo: string, head: string, exclude: readonly string[], limit = 1000): Promise<string[]> {
-  const shas = await Promise.all([head, ...exclude].map((r) => resolveCommit(repo, r)));
-  const [h, ...ex] = shas;
-  const res = await git(["rev-list", "--reverse", `--max-count=${limit}`, "--end-of-options", h!, ...ex.map((s) => `^${s}`)], { cwd: repo });
+  const rev = (r: string) => {
+    if (!r || /[\0\n]|\.\./.test(r) || r.startsWith("^") || r.startsWith("-")) throw new AppError("not_found", `no commit named ${JSON.stringify(r)} in ${repo}`);
+    return FULL_SHA.test(r) ? r : `${r}^{commit}`;
+  };
+  const args = ["rev-list", "--reverse", `--max-count=${limit}`, "--end-of-options", rev(head), ...exclude.map((r) => `^${rev(r)}`), "--"];
+  const res = await git(args, { cwd: repo, allowFailure: true });
+  if (res.exitCode !== 0) {
+    if (/bad revision|bad object|unknown revision|ambiguous argument|not a commit|invalid object/i.test(res.stderr)) {
+      throw new AppError("not_found", `no commit named by one of ${JSON.stringify([head, ...exclude])} in ${repo} (${lastLine(res.stderr)})`);
+    }
+    throw new GitFailure(["rev-list"], res.exitCode, res.stderr);
+  }
   return res.stdout.split("\n").filter(Boolean);
 }
 

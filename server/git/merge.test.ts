@@ -90,6 +90,15 @@ describe("provenance", () => {
     expect(await changedFiles(repo, "main", "lane/x")).toEqual(["src/b.txt"]);
   });
 
+  it("commitsExcluding answers not_found for what names no commit, and passes no name on as a range or an option", async () => {
+    const c1 = await commitFile(wt, "b.txt", "b\n", "lane adds b");
+    expect(await commitsExcluding(repo, "refs/heads/lane/x", [await resolveCommit(repo, "main")])).toEqual([c1]);
+    const missing = "0123456789012345678901234567890123456789";
+    for (const [head, exclude] of [["nope", ["main"]], [missing, ["main"]], ["lane/x", [missing]], ["main..lane/x", []], ["^main", []], ["--all", []], ["lane/x", ["--output=/tmp/x"]]] as const) {
+      await expect(commitsExcluding(repo, head, exclude), `${head} ^${exclude.join(" ^")}`).rejects.toMatchObject({ code: "not_found" });
+    }
+  });
+
   it("patch ids match a commit before and after a rebase", async () => {
     const before = await commitFile(wt, "b.txt", "b\n", "lane adds b");
     const m1 = await commitFile(repo, "m.txt", "m\n", "main moves");
