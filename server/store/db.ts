@@ -61,6 +61,15 @@ export interface OpenDatabaseOptions extends ApplyMigrationsOptions {
   poolSize?: number;
 }
 
+/**
+ * PostgreSQL: how long a transaction may wait for a pooled connection, in ms. Prisma's default
+ * (2 s) is shorter than a plain query waits for one (the pool's connect timeout), so under load,
+ * with every connection busy, transactions alone failed with P2028 ("Unable to start a
+ * transaction in the given time") and the writes they carried were lost. The pool's own timeout
+ * bounds the wait instead.
+ */
+export const TRANSACTION_MAX_WAIT_MS = CONNECT_TIMEOUT_MS;
+
 /** Path of the database file for a data dir. */
 export function databaseFile(dataDir: string): string {
   return path.join(path.resolve(dataDir), DB_FILE_NAME);
@@ -112,7 +121,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     { onPoolError: (err) => console.warn(`[store] PostgreSQL connection lost: ${err.message}`) },
   );
   const stall = { enabled: false };
-  const db = new PgPrismaClient({ adapter: stallingAdapter(factory, stall) }) as unknown as Db;
+  const db = new PgPrismaClient({ adapter: stallingAdapter(factory, stall), transactionOptions: { maxWait: TRANSACTION_MAX_WAIT_MS } }) as unknown as Db;
   try {
     await db.$queryRawUnsafe("SELECT 1");
   } catch (err) {

@@ -21,6 +21,8 @@ const migrationNames = async (dir: string) => (await readMigrationsList(dir)).mi
 
 const admin = testPostgresUrl();
 let seq = 0;
+/** Prisma's `transactionOptions.maxWait` when the client sets none. */
+const PRISMA_DEFAULT_MAX_WAIT_MS = 2000;
 /** A fresh, empty database (no template: migrations run on it). */
 const freshDatabase = () => createTestDatabase(admin!, `store_${process.pid}_${++seq}`, null);
 
@@ -89,6 +91,33 @@ describe.skipIf(!admin)("PostgreSQL store", () => {
     expect((err as Error).message).not.toContain("s3cret");
     const missing = await openDatabase(dataDir, { databaseUrl: `${admin!.replace(/\/[^/]*$/, "")}/no_such_database` }).catch((e: unknown) => e);
     expect((missing as Error).message).toMatch(/database does not exist/);
+  });
+
+  it("lets a transaction wait for a busy connection pool as long as a query would, instead of failing with P2028 after 2 s", async () => {
+    // Under load every pooled connection can be busy for seconds. A plain query waits for one (up
+    // to the pool's connect timeout); a transaction gave up after Prisma's default maxWait (2 s)
+    // with P2028 "Unable to start a transaction in the given time", losing e.g. a usage save.
+    const url = await freshDatabase();
+    const db = await openDatabase(dataDir, { databaseUrl: url, poolSize: 1 });
+    open.push(db);
+    const repo = await db.repo.create({ data: { path: "/busy", name: "busy", mainBranch: "main" } });
+    const holder = new pg.Client(url);
+    await holder.connect();
+    await holder.query("BEGIN");
+    await holder.query(`SELECT 1 FROM "Repo" WHERE "id" = $1 FOR UPDATE`, [repo.id]);
+    // The pool's only connection waits for the row lock held above, so the transaction below
+    // cannot get a connection until the lock goes.
+    const blocked = db.repo.update({ where: { id: repo.id }, data: { name: "first" } }).then(() => undefined);
+    const waiting = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
+    while ((await holder.query<{ n: number }>(waiting)).rows[0]!.n < 1) await new Promise((r) => setImmediate(r));
+    const batch = db.$transaction([db.repo.update({ where: { id: repo.id }, data: { name: "second" } }), db.repo.update({ where: { id: repo.id }, data: { mainBranch: "trunk" } })]);
+    const settled = batch.then(() => "committed", (e: unknown) => e);
+    await new Promise((r) => setTimeout(r, PRISMA_DEFAULT_MAX_WAIT_MS + 500));
+    await holder.query("COMMIT");
+    await holder.end();
+    await blocked;
+    expect(await settled).toBe("committed");
+    expect(await db.repo.findUniqueOrThrow({ where: { id: repo.id }, select: { name: true, mainBranch: true } })).toEqual({ name: "second", mainBranch: "trunk" });
   });
 
   it("makes event ids visible in commit order across writers: a reader following the cursor skips none", async () => {
