@@ -14,7 +14,9 @@ export const TEST_IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@lan
 /** A fresh, realpath'd temp directory; `cleanup` removes it. */
 export async function makeTempDir(prefix = "laneboard-test-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
-  return { dir, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+  // Retried: a data dir's fence watchdog (server/cluster/fence.ts, a detached process) may still
+  // write its pid file there while the dir is removed, which then fails with ENOTEMPTY.
+  return { dir, cleanup: () => fs.rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }) };
 }
 
 /** A temp directory that a test file's hooks replace: `dir` is valid inside tests only. */

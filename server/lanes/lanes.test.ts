@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { git } from "../git/git";
 import { groupMembers } from "../processes/procfs";
 import { isTerminal, runtimePerTest, shellPacket, waitForLane, waitForOutput } from "../testing/runtime-harness";
+import { onPostgres } from "../testing/test-database";
 
 const SH = (script: string) => ["sh", "-c", script];
 const COMMIT = "git -c user.name=t -c user.email=t@t.invalid commit -qm";
@@ -74,6 +75,9 @@ describe("lanes", () => {
   });
 
   it("lanes beyond the worker cap queue and start oldest first as slots free up", async () => {
+    // On a shared PostgreSQL database --worker-cap bounds only this node; the queue the positions
+    // come from is the cluster's, whose agent cap is set through the API (docs/scale-out.md).
+    if (onPostgres()) await h.rt.scheduler.settings.setCaps({ global: { agent: 2 } });
     const a = await h.rt.lanes.create(shellPacket(h.repoId, ["sleep", "60"]));
     const b = await h.rt.lanes.create(shellPacket(h.repoId, ["sleep", "60"]));
     const c = await h.rt.lanes.create(shellPacket(h.repoId, ["sleep", "60"]));

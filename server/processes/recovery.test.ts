@@ -207,7 +207,8 @@ describe("recover after the supervisor's process was SIGKILLed", () => {
           out = out.slice(nl + 1);
           if (msg.started) id = msg.started;
           if (msg.lines) seenByA.push(...numbers(msg.lines));
-          if (seenByA.length >= 60) resolve();
+          // Output is published as soon as the process runs, so lines may come before `started`.
+          if (id && seenByA.length >= 60) resolve();
         }
       });
       void child.then((r) => reject(new Error(`supervisor child ended early: ${r.stderr ?? r.exitCode}`)));
