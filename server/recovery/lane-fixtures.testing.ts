@@ -99,10 +99,10 @@ export async function tellWorker(rt: Runtime, laneId: string, line: string): Pro
  * Wait until the lane is stale against main, release its worker (which waits on `read go`), and
  * wait for the lane to end. Returns the ended lane and all its events.
  */
-export async function releaseWhenStale(rt: Runtime, laneId: string): Promise<{ done: LaneView; events: LaneEvent[] }> {
-  await eventually(rt, laneId, "branch.stale_against_main");
+export async function releaseWhenStale(rt: Runtime, laneId: string, timeoutMs = 30_000): Promise<{ done: LaneView; events: LaneEvent[] }> {
+  await eventually(rt, laneId, "branch.stale_against_main", undefined, timeoutMs);
   await tellWorker(rt, laneId, "go");
-  const done = await waitForLane(rt, laneId, isTerminal);
+  const done = await waitForLane(rt, laneId, isTerminal, timeoutMs);
   return { done, events: await laneEvents(rt, laneId) };
 }
 

@@ -14,7 +14,14 @@ import { commitFile } from "../git/git.testing";
 import { isTerminal, runtimePerTest, shellPacket, waitForLane } from "../testing/runtime-harness";
 import { addBuggyCalculator, COMMIT, eventually, fixCalculatorOnMain, laneEvents, mulWorker, NODE_TEST, ofType, releaseWhenStale, SH, tellWorker } from "./lane-fixtures.testing";
 
-describe("stale before blame", () => {
+/**
+ * How long a wait here gives a lane. Each test runs a worker, then checks, git merges and a second
+ * check round: at load 20 on the 2-core machine that took more than 30 s. The waits are on events
+ * (they return as soon as the lane gets there); this only bounds how long a stuck lane is waited for.
+ */
+const WAIT_MS = 90_000;
+
+describe("stale before blame", { timeout: WAIT_MS + 60_000 }, () => {
   const h = runtimePerTest({ workerCap: 4 });
   beforeEach(async () => {
     await addBuggyCalculator(h.repoPath);
@@ -23,9 +30,9 @@ describe("stale before blame", () => {
   /** Create a lane whose worker commits mul.js and waits; fix main; let the worker finish. */
   async function laneOnStaleBranch(acceptance: { level: "targeted" | "workspace" | "merge_ready"; argv: string[] }[], worker = mulWorker({ wait: true })) {
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, worker, { acceptance }));
-    await eventually(h.rt, lane.id, "lane.commit.created", (e) => e.payload.subject === "add mul");
+    await eventually(h.rt, lane.id, "lane.commit.created", (e) => e.payload.subject === "add mul", WAIT_MS);
     const fix = await fixCalculatorOnMain(h.repoPath);
-    await eventually(h.rt, lane.id, "branch.stale_against_main", (e) => e.payload.baseHead === fix);
+    await eventually(h.rt, lane.id, "branch.stale_against_main", (e) => e.payload.baseHead === fix, WAIT_MS);
     await tellWorker(h.rt, lane.id, "go");
     return { lane, fix };
   }
@@ -33,7 +40,7 @@ describe("stale before blame", () => {
   it("merges a stale lane forward before its workspace check: green, and no red is reported", async () => {
     const t0 = Date.now();
     const { lane, fix } = await laneOnStaleBranch([{ level: "workspace", argv: NODE_TEST }]);
-    const done = await waitForLane(h.rt, lane.id, isTerminal);
+    const done = await waitForLane(h.rt, lane.id, isTerminal, WAIT_MS);
     expect(done.state).toBe("finished");
     expect(done.checks.workspace).toMatchObject({ status: "green", tests: { format: "node-test", passed: 2, failed: 0, skipped: 0, total: 2 } });
     const events = await laneEvents(h.rt, lane.id);
@@ -55,7 +62,7 @@ describe("stale before blame", () => {
   it("a targeted check red on the stale branch is recovered once (merge-forward, rerun) and turns green", async () => {
     const t0 = Date.now();
     const { lane, fix } = await laneOnStaleBranch([{ level: "targeted", argv: NODE_TEST }]);
-    const done = await waitForLane(h.rt, lane.id, isTerminal);
+    const done = await waitForLane(h.rt, lane.id, isTerminal, WAIT_MS);
     expect(done.state).toBe("finished");
     const events = await laneEvents(h.rt, lane.id);
     const [red] = ofType(events, "lane.red");
@@ -77,7 +84,7 @@ describe("stale before blame", () => {
 
   it("a red that survives the merge-forward is escalated after exactly one attempt, with the evidence", async () => {
     const { lane } = await laneOnStaleBranch([{ level: "targeted", argv: NODE_TEST }], mulWorker({ wait: true, mulBody: "a + b" }));
-    const done = await waitForLane(h.rt, lane.id, isTerminal);
+    const done = await waitForLane(h.rt, lane.id, isTerminal, WAIT_MS);
     expect(done.state).toBe("failed");
     const events = await laneEvents(h.rt, lane.id);
     expect(ofType(events, "lane.recovery.attempted")).toHaveLength(1);
@@ -98,9 +105,9 @@ describe("stale before blame", () => {
   it("a merge-forward that conflicts fails the lane as branch_divergence, escalated, before any broad check runs", async () => {
     const worker = SH(`printf 'export const add = (a, b) => b + a;\\n' > src/add.js && git add -A && ${COMMIT} -m "lane rewrites add" && read go`);
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, worker, { acceptance: [{ level: "merge_ready", argv: NODE_TEST }] }));
-    await eventually(h.rt, lane.id, "lane.commit.created");
+    await eventually(h.rt, lane.id, "lane.commit.created", undefined, WAIT_MS);
     await fixCalculatorOnMain(h.repoPath); // edits the same line
-    const { done, events } = await releaseWhenStale(h.rt, lane.id);
+    const { done, events } = await releaseWhenStale(h.rt, lane.id, WAIT_MS);
     expect(done.state).toBe("failed");
     expect(ofType(events, "branch.conflict")[0]?.payload).toMatchObject({ files: ["src/add.js"], during: "merge_forward" });
     expect(ofType(events, "lane.failed")[0]?.payload).toMatchObject({ failureClass: "branch_divergence", failureReason: "merge_conflict" });
@@ -127,12 +134,12 @@ describe("stale before blame", () => {
       ].join(" && "),
     );
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, worker, { acceptance: [{ level: "package", argv: ["node", "test/sum-check.mjs"] }] }));
-    await eventually(h.rt, lane.id, "lane.commit.created");
+    await eventually(h.rt, lane.id, "lane.commit.created", undefined, WAIT_MS);
     // Main's refactor: src/add.js moves to src/math/add.js (and is fixed on the way).
     await fs.mkdir(`${h.repoPath}/src/math`, { recursive: true });
     await fs.rm(`${h.repoPath}/src/add.js`);
     await commitFile(h.repoPath, "src/math/add.js", "export const add = (a, b) => a + b;\n", "refactor: move add to src/math");
-    const { done, events } = await releaseWhenStale(h.rt, lane.id);
+    const { done, events } = await releaseWhenStale(h.rt, lane.id, WAIT_MS);
     expect(done.state).toBe("finished");
     expect(ofType(events, "lane.red")[0]?.payload).toMatchObject({ failureClass: "compile", failureReason: "module_not_found", stale: true });
     expect(ofType(events, "lane.recovery.attempted").map((e) => e.payload)).toEqual([
@@ -152,7 +159,7 @@ rules:
 `,
     });
     const { lane, fix } = await laneOnStaleBranch([{ level: "workspace", argv: NODE_TEST }]);
-    const done = await waitForLane(h.rt, lane.id, isTerminal);
+    const done = await waitForLane(h.rt, lane.id, isTerminal, WAIT_MS);
     expect(done.state).toBe("finished");
     const events = await laneEvents(h.rt, lane.id);
     expect(ofType(events, "branch.merged_forward")[0]?.payload).toMatchObject({ method: "rebase", baseSha: fix, by: "stale-rebase-before-checks" });
@@ -172,16 +179,16 @@ rules:
         merge: { requiredLevel: "targeted" },
       }),
     );
-    await eventually(h.rt, lane.id, "check.started");
+    await eventually(h.rt, lane.id, "check.started", undefined, WAIT_MS);
     await commitFile(h.repoPath, "other.txt", "other\n", "main moves during checks");
-    await eventually(h.rt, lane.id, "branch.stale_against_main");
+    await eventually(h.rt, lane.id, "branch.stale_against_main", undefined, WAIT_MS);
     await fs.writeFile(gateFile, "");
-    const done = await waitForLane(h.rt, lane.id, (l) => isTerminal(l));
+    const done = await waitForLane(h.rt, lane.id, (l) => isTerminal(l), WAIT_MS);
     expect(done.state).toBe("finished");
     const events = await laneEvents(h.rt, lane.id);
     expect(ofType(events, "policy.decided").map((e) => e.payload.ruleId)).toContain("green-but-stale-merge-forward");
     expect(ofType(events, "lane.green")).toHaveLength(2);
-    await eventually(h.rt, lane.id, "lane.merge.ready");
+    await eventually(h.rt, lane.id, "lane.merge.ready", undefined, WAIT_MS);
     expect((await h.rt.lanes.get(lane.id)).mergeReady).toBe(true);
   });
 });
