@@ -7,12 +7,27 @@
  * Usage reports are `worker.usage` events (running totals per worker) appended to the real event
  * log — the same events the engine monitors append (server/workers) — for real running workers.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { groupMembers } from "../processes/procfs";
 import type { Runtime } from "../runtime";
+import { databaseProvider, type Db } from "../store/db";
 import { waitForLane } from "../testing/runtime-harness";
 import { addRepo, finish, gated, running, settled, useSchedulerRuntime } from "./scheduler.testing";
 
+
+/**
+ * Make the database refuse every update of the scheduler's state row (a trigger), as a failed
+ * save would (a busy pool, a lost connection, a full disk); resolves with the undo.
+ */
+async function refuseSchedulerStateWrites(db: Db): Promise<() => Promise<void>> {
+  if (databaseProvider(db) === "sqlite") {
+    await db.$executeRawUnsafe(`CREATE TRIGGER refuse_state BEFORE UPDATE ON "SchedulerState" BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    return async () => void (await db.$executeRawUnsafe(`DROP TRIGGER refuse_state`));
+  }
+  await db.$executeRawUnsafe(`CREATE FUNCTION refuse_state() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`);
+  await db.$executeRawUnsafe(`CREATE TRIGGER refuse_state BEFORE UPDATE ON "SchedulerState" FOR EACH ROW EXECUTE FUNCTION refuse_state()`);
+  return async () => void (await db.$executeRawUnsafe(`DROP FUNCTION refuse_state() CASCADE`));
+}
 
 /** Report a worker's running totals, as the engine monitors do. */
 async function report(rt: Runtime, laneId: string, totals: { inputTokens: number; outputTokens: number; costUsd?: number }): Promise<void> {
@@ -60,6 +75,25 @@ describe("scheduler budgets and rate limits", () => {
     expect(events.find((e) => e.type === "lane.failed")?.payload).toMatchObject({ failureClass: "budget_exceeded", reason: "lane budget spent (tokens 1100 of 1000)" });
     await rt.supervisor.waitForExit(proc.id);
     expect(groupMembers(proc.pgid!)).toEqual([]);
+  });
+
+  it("a lane over its budget is stopped even when the usage cannot be saved, and the save is reported", async () => {
+    const { rt } = h;
+    const spender = await rt.lanes.create(gated(h.repoId, "unsaved", { budget: { maxTokens: 1000 } }));
+    await running(rt, spender.id);
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const allow = await refuseSchedulerStateWrites(rt.db);
+    try {
+      await report(rt, spender.id, { inputTokens: 700, outputTokens: 400 });
+      const stopped = await settled(rt, spender.id);
+      expect(stopped.state).toBe("failed");
+      const { events } = await rt.events.listAfter(0, { laneId: spender.id, limit: 1000 });
+      expect(events.find((e) => e.type === "lane.failed")?.payload).toMatchObject({ failureClass: "budget_exceeded", reason: "lane budget spent (tokens 1100 of 1000)" });
+      expect(errors.mock.calls.some(([msg]) => msg === "[scheduler] event handling failed")).toBe(true);
+    } finally {
+      await allow();
+      errors.mockRestore();
+    }
   });
 
   it("usage rolls up from child lanes to their parent: the parent's budget stops both", async () => {

@@ -34,13 +34,21 @@ export class UsageRecorder {
     const delta = chargeUsage(usage, laneId, ev.id, ev.payload);
     const now = this.d.now();
     const events = core.recordUsage(laneId, delta, now);
-    await this.d.store.saveUsage(core, core.ledger.lineage(laneId), usage, now);
+    // A breach is acted on even when the save fails: the core has already marked those lanes as
+    // stopping and never reports them again, so skipping the stop would let them run on over
+    // budget. The usage itself is in the ledger; the next save writes it, and after a restart it
+    // is charged again from the saved cursor. The save's error is then rethrown (logged).
+    const failed = await this.d.store.saveUsage(core, core.ledger.lineage(laneId), usage, now).then(
+      () => null,
+      (err: unknown) => ({ err }),
+    );
     await this.d.emit(events);
     for (const e of events) {
       if (e.type !== "scheduler.budget_exceeded") continue;
       const reason = describeWait({ kind: "budget", ...e.breach });
       void this.d.bus.request("lane.stop", { laneId: e.laneId, failureClass: "budget_exceeded", reason }).catch((err) => console.error(`[scheduler] stopping ${e.laneId} over budget failed`, err));
     }
+    if (failed) throw failed.err;
   }
 
   /** Usage reports appended after the last one applied (the server stopped in between). */
