@@ -164,6 +164,29 @@ describe("RealtimeClient", () => {
     expect(client.getStatus()).toBe("connected");
   });
 
+  it("catches up from a snapshot noted after the connection opened (the server-rendered board), applying what happened since", async () => {
+    // A client that had no snapshot when it connected: its connect-time catch-up had no cursor.
+    client.stop();
+    client = new RealtimeClient(qc, {
+      createSocket: () => io(url, { autoConnect: false, transports: ["websocket"] }) as LaneSocket,
+      invalidateWaitMs: 20,
+      fetchEvents: async (after: number, limit: number): Promise<EventsResponse> => {
+        const events = log.filter((e) => e.id > after).slice(0, limit);
+        return { events, cursor: events.at(-1)?.id ?? after };
+      },
+    });
+    client.start();
+    await connected();
+    expect(client.cursor).toBe(0);
+    // Events 2 and 3 happened after the snapshot (cursor 1) was taken and before the socket opened.
+    log.push(stateChanged(2, "running", "checking"), stateChanged(3, "checking", "failed"));
+    const caughtUp = when(onInvalidate, () => invalidations.includes(JSON.stringify(laneKeys.all)));
+    client.noteSnapshot(1);
+    await caughtUp;
+    expect(client.cursor).toBe(3);
+    expect(boardLane().state).toBe("failed");
+  });
+
   it("delivers the ack tail, live output and drops to lane subscribers, and re-subscribes after a reconnect", async () => {
     client.start();
     await connected();

@@ -201,11 +201,20 @@ export class RealtimeClient {
 
   /**
    * Record the cursor of a fresh board snapshot. If live events newer than the snapshot were
-   * already applied, the snapshot overwrote their patches: schedule a refetch.
+   * already applied, the snapshot overwrote their patches: schedule a refetch. If the socket
+   * connected before any snapshot, catch up from this one.
    */
   noteSnapshot(cursor: number): void {
-    if (cursor < this.#cursor) this.#invalidate.push("");
-    else this.#cursor = cursor;
+    if (cursor < this.#cursor) {
+      this.#invalidate.push("");
+      return;
+    }
+    const first = this.#cursor === 0;
+    this.#cursor = cursor;
+    // Connected before any snapshot (a board rendered on the server is noted once the page has
+    // hydrated, which may be after the socket opened): the connection's catch-up had no cursor to
+    // start from, so events between the snapshot and the connection are fetched now.
+    if (first && cursor > 0 && this.#socket?.connected) void this.#catchUp(false);
   }
 
   /**
