@@ -6,11 +6,12 @@
  * the board to all of them.
  */
 import Link from "next/link";
+import { ATTENTION_SHOWN } from "@/lib/board-first-screen";
 import type { BoardLane } from "@/lib/board-query";
 import { ATTENTION_LABEL, type Attention } from "@/lib/lane-attention";
 import { AttentionActionButton } from "./attention-action";
 
-const SHOWN = 8;
+const SHOWN = ATTENTION_SHOWN;
 
 const KIND_STYLE: Record<Attention["kind"], string> = {
   trust: "bg-amber-500/20 text-amber-100",

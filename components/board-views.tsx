@@ -15,7 +15,7 @@ import { ATTENTION_LABEL } from "@/lib/lane-attention";
 import { AttentionActionButton } from "./attention-action";
 import { CheckChips, LaneStatusBadge } from "./lane-bits";
 import { LaneCard } from "./lane-card";
-import { formatRelative, useNow } from "./time";
+import { formatRelative, useHydrated, useNow } from "./time";
 
 export interface ViewProps {
   lanes: BoardLane[];
@@ -55,8 +55,17 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
   return width;
 }
 
+/**
+ * Cards rendered in the server's HTML (and while it hydrates): the first screens' worth, in a
+ * CSS grid that has as many columns as the virtualized grid will (auto-fill of the same minimum
+ * width and gap), so a phone shows one column from the first paint. The virtualizer, which needs
+ * the window's size, takes over once the page is hydrated.
+ */
+const FIRST_CARDS = 12;
+
 export function CardsView({ lanes, selected, onSelect, activeId }: ViewProps) {
   const ref = useRef<HTMLDivElement>(null);
+  const hydrated = useHydrated();
   const width = useWidth(ref);
   const cols = Math.max(1, Math.floor((width + GAP) / (CARD_MIN_WIDTH + GAP)));
   const rows = Math.ceil(lanes.length / cols);
@@ -66,6 +75,14 @@ export function CardsView({ lanes, selected, onSelect, activeId }: ViewProps) {
   useEffect(() => {
     if (activeIndex >= 0) v.scrollToIndex(Math.floor(activeIndex / cols), { align: "auto" });
   }, [activeIndex, cols, v]);
+  const card = (l: BoardLane) => <LaneCard key={l.lane.id} lane={l.lane} attention={l.attention} selected={selected.has(l.lane.id)} onSelect={onSelect} active={l.lane.id === activeId} />;
+  if (!hydrated) {
+    return (
+      <div ref={ref} data-testid="board-cards" data-count={lanes.length} className="grid" style={{ gridTemplateColumns: `repeat(auto-fill, minmax(${CARD_MIN_WIDTH}px, 1fr))`, gap: GAP }}>
+        {lanes.slice(0, FIRST_CARDS).map(card)}
+      </div>
+    );
+  }
   return (
     <div ref={ref} data-testid="board-cards" data-count={lanes.length} style={{ height: v.getTotalSize(), position: "relative" }}>
       {v.getVirtualItems().map((row) => (
@@ -76,9 +93,7 @@ export function CardsView({ lanes, selected, onSelect, activeId }: ViewProps) {
           className="absolute inset-x-0 top-0 grid"
           style={{ transform: `translateY(${row.start - v.options.scrollMargin}px)`, gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`, gap: GAP }}
         >
-          {lanes.slice(row.index * cols, row.index * cols + cols).map((l) => (
-            <LaneCard key={l.lane.id} lane={l.lane} attention={l.attention} selected={selected.has(l.lane.id)} onSelect={onSelect} active={l.lane.id === activeId} />
-          ))}
+          {lanes.slice(row.index * cols, row.index * cols + cols).map(card)}
         </div>
       ))}
     </div>
@@ -86,12 +101,17 @@ export function CardsView({ lanes, selected, onSelect, activeId }: ViewProps) {
 }
 
 const ROW_HEIGHT = 40;
+/** The window size assumed before it is measured (server render and hydration), px. */
+const FIRST_RECT = { width: 1280, height: 900 };
 
 export function TableView({ lanes, selected, onSelect, activeId }: ViewProps) {
   const ref = useRef<HTMLDivElement>(null);
   const scrollMargin = useDocumentTop(ref);
   const now = useNow();
-  const v = useWindowVirtualizer({ count: lanes.length, estimateSize: () => ROW_HEIGHT, overscan: 8, scrollMargin });
+  const hydrated = useHydrated();
+  // The server renders (and the page hydrates) a window's worth of rows from the top; the real
+  // window size and scroll position are measured right after.
+  const v = useWindowVirtualizer({ count: lanes.length, estimateSize: () => ROW_HEIGHT, overscan: 8, scrollMargin, initialRect: FIRST_RECT, initialOffset: 0 });
   const activeIndex = activeId ? lanes.findIndex((l) => l.lane.id === activeId) : -1;
   useEffect(() => {
     if (activeIndex >= 0) v.scrollToIndex(activeIndex, { align: "auto" });
@@ -145,7 +165,7 @@ export function TableView({ lanes, selected, onSelect, activeId }: ViewProps) {
                     </>
                   )}
                 </span>
-                <time role="cell" dateTime={activityAt} className="text-zinc-400">{formatRelative(activityAt, now)}</time>
+                <time role="cell" dateTime={activityAt} className="text-zinc-400">{hydrated && formatRelative(activityAt, now)}</time>
               </div>
             );
           })}

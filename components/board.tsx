@@ -11,6 +11,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { BoardResponseSchema } from "@/lib/api";
+import { firstScreenCounts, type BoardFirstScreen } from "@/lib/board-first-screen";
 import { countLanes, filterLanes, groupByColumn, sortLanes, toBoardLane, BOARD_COLUMNS, type BoardLane } from "@/lib/board-query";
 import { sortAttention, type Attention } from "@/lib/lane-attention";
 import { api, errorMessage } from "./api-client";
@@ -20,10 +21,10 @@ import { BoardCounts } from "./board-counts";
 import { BoardToolbar } from "./board-toolbar";
 import { CardsView, ColumnsView, TableView } from "./board-views";
 import { BulkBar } from "./bulk-bar";
-import { takeEarlyBoard } from "./early-board";
 import { laneKeys } from "./query-keys";
 import { useRealtime, useServerReachable } from "./realtime-context";
 import { RegisterRepoForm } from "./register-repo-form";
+import { takeEarlyBoard } from "./early-board";
 import { useBoardQuery } from "./use-board-query";
 
 function EmptyBoard() {
@@ -80,7 +81,11 @@ function useBoardKeys(ordered: BoardLane[], search: React.RefObject<HTMLInputEle
   return activeId;
 }
 
-export function Board() {
+/**
+ * @param firstScreen what the server rendered the page with (lib/board-first-screen.ts): shown
+ *   until the whole board document has arrived, so the first paint and hydration need no fetch.
+ */
+export function Board({ firstScreen = null }: { firstScreen?: BoardFirstScreen | null }) {
   const realtime = useRealtime();
   const reachable = useServerReachable();
   const [query, setQuery] = useBoardQuery();
@@ -96,11 +101,19 @@ export function Board() {
       return snapshot;
     },
   });
+  // Until the board document is here, the server's first screen stands in for it.
+  const first = board.data ? null : firstScreen;
+  const repos = board.data?.repos ?? first?.repos ?? null;
 
   const all = useMemo(() => (board.data?.lanes ?? []).map(toBoardLane), [board.data]);
-  const counts = useMemo(() => countLanes(all), [all]);
-  const attention = useMemo(() => sortAttention(all.filter((l): l is BoardLane & { attention: Attention } => l.attention !== null)), [all]);
-  const shown = useMemo(() => sortLanes(filterLanes(all, query), query.sort), [all, query]);
+  const counts = useMemo(() => (first ? firstScreenCounts(first) : countLanes(all)), [first, all]);
+  const attention = useMemo(
+    () => (first ? first.attentionLanes.map(toBoardLane) : all).filter((l): l is BoardLane & { attention: Attention } => l.attention !== null),
+    [first, all],
+  );
+  const sortedAttention = useMemo(() => (first ? attention : sortAttention(attention)), [first, attention]);
+  const shown = useMemo(() => (first ? first.viewLanes.map(toBoardLane) : sortLanes(filterLanes(all, query), query.sort)), [first, all, query]);
+  const total = first?.total ?? all.length;
   // Keyboard order follows what is on screen: column by column in the columns view.
   const ordered = useMemo(() => (query.view === "columns" ? BOARD_COLUMNS.flatMap((c) => groupByColumn(shown)[c]) : shown), [shown, query.view]);
   const onSelect = useCallback((id: string, on: boolean) => setSelected((s) => (on === s.has(id) ? s : on ? new Set(s).add(id) : new Set([...s].filter((x) => x !== id)))), []);
@@ -112,7 +125,7 @@ export function Board() {
   const View = query.view === "table" ? TableView : query.view === "columns" ? ColumnsView : CardsView;
   return (
     <>
-      <AppHeader>{board.data && <BoardCounts byState={counts.byState} needsYou={counts.needsYou} query={query} onChange={setQuery} />}</AppHeader>
+      <AppHeader>{repos && <BoardCounts byState={counts.byState} needsYou={counts.needsYou} query={query} onChange={setQuery} />}</AppHeader>
       <main className="mx-auto flex max-w-[1800px] flex-col gap-4 px-3 py-4 sm:px-4">
         {!reachable && (
           <div role="alert" data-testid="server-unreachable" className="rounded-lg border border-red-500/50 bg-red-500/15 px-4 py-3 text-sm text-red-100">
@@ -142,20 +155,24 @@ export function Board() {
             </button>
           </div>
         )}
-        {board.isPending && (
+        {board.isPending && !first && (
           <p role="status" className="text-xs text-zinc-300">
             Loading board…
           </p>
         )}
-        {board.data &&
-          (board.data.repos.length === 0 && board.data.lanes.length === 0 ? (
+        {repos &&
+          (repos.length === 0 && total === 0 ? (
             <EmptyBoard />
           ) : (
             <>
-              <AttentionPanel items={attention} total={attention.length} onShowAll={() => setQuery({ needs: ["any"] })} />
-              <BoardToolbar ref={searchRef} query={query} onChange={setQuery} repos={board.data.repos} shown={shown.length} total={all.length} />
+              <AttentionPanel items={sortedAttention} total={counts.needsYou} onShowAll={() => setQuery({ needs: ["any"] })} />
+              <BoardToolbar ref={searchRef} query={query} onChange={setQuery} repos={repos} shown={first?.shown ?? shown.length} total={total} />
               <BulkBar lanes={selectedLanes} onClear={() => setSelected(new Set())} />
-              {shown.length === 0 ? (
+              {first && query.view === "columns" ? (
+                <p role="status" className="text-xs text-zinc-300">
+                  Loading lanes…
+                </p>
+              ) : shown.length === 0 ? (
                 <p data-testid="board-no-match" className="rounded-lg border border-dashed border-zinc-800 px-4 py-6 text-center text-xs text-zinc-300">
                   No lane matches these filters.
                 </p>

@@ -9,7 +9,7 @@ import { exitSummaryOf, STATUS_LABEL, statusOf, type BadgeStatus } from "@/lib/l
 import { LIVE_LANE_STATES, type LaneState } from "@/lib/lane-state";
 import { GREEN_LEVELS } from "@/lib/task-packet";
 import { CopyButton } from "./copy-button";
-import { formatAbsolute, formatDuration, formatRelative, useNow } from "./time";
+import { formatAbsolute, formatDuration, formatRelative, useHydrated, useNow } from "./time";
 
 const STATE_STYLE: Record<LaneState, string> = {
   queued: "bg-zinc-500/15 text-zinc-300 ring-zinc-500/30",
@@ -93,6 +93,7 @@ function checkTitle(c: CheckResult): string {
 
 /** One chip per check level that has run, in level order; "no checks yet" otherwise. */
 export function CheckChips({ checks }: { checks: LaneView["checks"] }) {
+  const hydrated = useHydrated();
   const known = GREEN_LEVELS.filter((l) => checks[l]);
   const other = Object.keys(checks).filter((l) => !(GREEN_LEVELS as readonly string[]).includes(l));
   const levels = [...known, ...other];
@@ -107,7 +108,7 @@ export function CheckChips({ checks }: { checks: LaneView["checks"] }) {
             key={level}
             data-testid={`check-${level}`}
             data-status={c.status}
-            title={checkTitle(c)}
+            title={hydrated ? checkTitle(c) : undefined}
             className={`inline-flex items-center gap-1 rounded px-1.5 py-0.5 font-mono text-[11px] ring-1 ring-inset ${s.cls}`}
           >
             <span aria-hidden>{s.icon}</span>
@@ -163,12 +164,13 @@ export function WorktreePath({ path }: { path: string }) {
 
 export function LastEvent({ event }: { event: LaneView["lastEvent"] }) {
   const now = useNow();
+  const hydrated = useHydrated();
   if (!event) return <span className="text-xs text-zinc-500">no events</span>;
   return (
-    <span className="inline-flex min-w-0 items-baseline gap-1.5 text-xs" title={`#${event.id} at ${formatAbsolute(event.at)}`}>
+    <span className="inline-flex min-w-0 items-baseline gap-1.5 text-xs" title={hydrated ? `#${event.id} at ${formatAbsolute(event.at)}` : undefined}>
       <span className="truncate font-mono text-zinc-300">{event.type}</span>
       <time dateTime={event.at} className="shrink-0 text-zinc-500">
-        {formatRelative(event.at, now)}
+        {hydrated && formatRelative(event.at, now)}
       </time>
     </span>
   );

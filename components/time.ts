@@ -65,6 +65,18 @@ function subscribe(listener: () => void): () => void {
   };
 }
 
+const noSubscription = () => () => {};
+
+/**
+ * False on the server and while the page hydrates, true after (and at once in a page that was
+ * not server-rendered). What depends on the browser's clock or time zone ("3m ago", local
+ * times) differs from what the server rendered, so it is shown once hydrated: React then
+ * re-renders the few components that asked, instead of finding a mismatch in the HTML.
+ */
+export function useHydrated(): boolean {
+  return useSyncExternalStore(noSubscription, () => true, () => false);
+}
+
 /** The current time in ms, re-rendering every 5 s (shared by all callers). */
 export function useNow(): number {
   return useSyncExternalStore(subscribe, () => now, () => now);

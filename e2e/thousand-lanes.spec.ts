@@ -10,6 +10,26 @@ test.beforeAll(async ({ request }) => {
   await seedManyLanes(request, COUNT, "e2e");
 });
 
+test("GET / – the server's HTML holds the board's first screen for the view in the URL, not the whole board", async ({ request }) => {
+  const count = (html: string, testId: string) => html.split(`data-testid="${testId}"`).length - 1;
+  const cards = await (await request.get("/")).text();
+  expect(count(cards, "attention-panel")).toBe(1);
+  expect(count(cards, "attention-item")).toBe(8);
+  expect(count(cards, "lane-card")).toBe(12);
+  expect(cards).toMatch(/data-testid="board-shown"[^>]*data-shown="\d{4}"/);
+  // The first screen, not the 1,200 lanes (whose board document is over 1.5 MB).
+  expect(cards.length).toBeLessThan(400_000);
+
+  const found = await (await request.get("/?q=e2e-000123")).text();
+  expect(count(found, "lane-card")).toBe(1);
+  expect(found).toContain("e2e-000123");
+  const table = await (await request.get("/?view=table")).text();
+  // The table's first rows: a window's height of them, as many as the first screen carries at most.
+  expect(count(table, "lane-row")).toBeGreaterThanOrEqual(20);
+  expect(count(table, "lane-row")).toBeLessThanOrEqual(32);
+  expect(count(table, "lane-card")).toBe(0);
+});
+
 async function noSidewaysScroll(page: Page): Promise<void> {
   const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   expect(scroll).toBeLessThanOrEqual(inner);
@@ -19,9 +39,15 @@ test("the board renders 1,200+ lanes virtualized: few DOM nodes, Needs you first
   const snap = await (await request.get("/api/v1/board")).json();
   expect(snap.lanes.length).toBeGreaterThanOrEqual(COUNT);
 
+  const errors: string[] = [];
+  page.on("console", (m) => void (m.type() === "error" && errors.push(m.text())));
+  page.on("pageerror", (e) => void errors.push(e.message));
   await page.goto("/");
   await expect(page.getByTestId("lane-card").first()).toBeVisible();
   await expect(page.getByTestId("board-shown")).toHaveAttribute("data-shown", String(snap.lanes.length));
+  // The server-rendered first screen hydrates without a mismatch (production React reports one as
+  // "Minified React error #418" or #425).
+  expect(errors.filter((e) => /hydrat|Minified React error/i.test(e))).toEqual([]);
   const nodes = await page.evaluate(() => document.querySelectorAll("*").length);
   expect(nodes).toBeLessThanOrEqual(3000);
   expect(await page.getByTestId("lane-card").count()).toBeLessThan(60);
