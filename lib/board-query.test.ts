@@ -58,3 +58,14 @@ describe("sortLanes, groupByColumn, countLanes", () => {
     expect(c.byNeed.get("red")).toBe(1);
   });
 });
+
+describe("toBoardLane", () => {
+  it("derives once per lane view object, and again for a changed lane (a new object)", () => {
+    const view = lane({ id: "z9", state: "failed" });
+    expect(toBoardLane(view)).toBe(toBoardLane(view));
+    const changed = { ...view, state: "finished" as const };
+    expect(toBoardLane(changed)).not.toBe(toBoardLane(view));
+    expect(toBoardLane(changed).attention).toBeNull();
+    expect(toBoardLane(view).attention?.kind).toBe("red");
+  });
+});

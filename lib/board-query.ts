@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import type { LaneView } from "./api";
+import { compareCodeUnits } from "./compare";
 import { ATTENTION_KINDS, attentionOf, statusOf, type Attention, type AttentionKind } from "./lane-attention";
 import { GREEN_LEVELS, type GreenLevel } from "./task-packet";
 
@@ -75,7 +76,18 @@ export interface BoardLane {
   activityAt: string;
 }
 
+// Lane views are immutable (a change to a lane is a new object), so what is derived from one is
+// kept with it: a live event then re-derives one lane instead of every lane on the board.
+const derived = new WeakMap<LaneView, BoardLane>();
+
+/** The lane with what the board derives from it (attention, search text, activity time); made once per view object. */
 export function toBoardLane(lane: LaneView): BoardLane {
+  let board = derived.get(lane);
+  if (!board) derived.set(lane, (board = deriveBoardLane(lane)));
+  return board;
+}
+
+function deriveBoardLane(lane: LaneView): BoardLane {
   return {
     lane,
     attention: attentionOf(lane),
@@ -103,10 +115,13 @@ export function filterLanes(lanes: readonly BoardLane[], query: BoardQuery): Boa
   });
 }
 
-/** Sort by last activity (newest first) or creation (newest first). Returns a new array. */
+/**
+ * Sort by last activity (newest first) or creation (newest first), then by lane id. Returns a new
+ * array (times compared as ISO 8601 strings, {@link compareCodeUnits}).
+ */
 export function sortLanes(lanes: readonly BoardLane[], sort: BoardSort): BoardLane[] {
   const key = sort === "activity" ? (l: BoardLane) => l.activityAt : (l: BoardLane) => l.lane.createdAt;
-  return [...lanes].sort((a, b) => key(b).localeCompare(key(a)) || a.lane.id.localeCompare(b.lane.id));
+  return [...lanes].sort((a, b) => compareCodeUnits(key(b), key(a)) || compareCodeUnits(a.lane.id, b.lane.id));
 }
 
 /** The columns of the grouped view, left to right. */

@@ -11,6 +11,7 @@
  *   failed on a check does not read as a green "exit 0".
  */
 import type { LaneView } from "./api";
+import { compareCodeUnits } from "./compare";
 
 /** Why a lane needs a person, most urgent first (the order of the attention list's tie-break). */
 export const ATTENTION_KINDS = ["trust", "blocked", "misdelivered", "red", "over_budget", "prompt", "merge_ready"] as const;
@@ -77,7 +78,7 @@ export function attentionOf(lane: LaneView): Attention | null {
 
 /** Newest first; equal times by urgency. Returns a new array. */
 export function sortAttention<T extends { attention: Attention }>(items: readonly T[]): T[] {
-  return [...items].sort((a, b) => b.attention.at.localeCompare(a.attention.at) || ATTENTION_KINDS.indexOf(a.attention.kind) - ATTENTION_KINDS.indexOf(b.attention.kind));
+  return [...items].sort((a, b) => compareCodeUnits(b.attention.at, a.attention.at) || ATTENTION_KINDS.indexOf(a.attention.kind) - ATTENTION_KINDS.indexOf(b.attention.kind));
 }
 
 /** What the badge says: the worker's wait when a person is needed, else the lane state. */
