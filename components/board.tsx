@@ -9,7 +9,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { BoardResponseSchema } from "@/lib/api";
 import { firstScreenCounts, type BoardFirstScreen } from "@/lib/board-first-screen";
 import { countLanes, filterLanes, groupByColumn, sortLanes, toBoardLane, BOARD_COLUMNS, type BoardLane } from "@/lib/board-query";
@@ -102,10 +102,14 @@ export function Board({ firstScreen = null }: { firstScreen?: BoardFirstScreen |
     },
   });
   // Until the board document is here, the server's first screen stands in for it.
-  const first = board.data ? null : firstScreen;
-  const repos = board.data?.repos ?? first?.repos ?? null;
+  // Live events change the board many times a second; the views of a thousand lanes are derived
+  // and rendered from a deferred copy, which React renders in slices it can interrupt (input
+  // first), instead of one long task per event.
+  const data = useDeferredValue(board.data);
+  const first = data ? null : firstScreen;
+  const repos = data?.repos ?? first?.repos ?? null;
 
-  const all = useMemo(() => (board.data?.lanes ?? []).map(toBoardLane), [board.data]);
+  const all = useMemo(() => (data?.lanes ?? []).map(toBoardLane), [data]);
   const counts = useMemo(() => (first ? firstScreenCounts(first) : countLanes(all)), [first, all]);
   const attention = useMemo(
     () => (first ? first.attentionLanes.map(toBoardLane) : all).filter((l): l is BoardLane & { attention: Attention } => l.attention !== null),
