@@ -187,6 +187,25 @@ describe("RealtimeClient", () => {
     expect(boardLane().state).toBe("failed");
   });
 
+  it("loads a lane's event list again when a live event missed it (it came while the list was loading)", async () => {
+    client.start();
+    await connected();
+    const key = JSON.stringify(laneKeys.events("L1"));
+    // The list's query exists but holds no data yet: the live event has nothing to append to.
+    const loading = new Promise<never>(() => {});
+    void qc.prefetchQuery({ queryKey: laneKeys.events("L1"), queryFn: () => loading });
+    const refetched = when(onInvalidate, () => invalidations.includes(key));
+    ioServer.emit("lane:event", stateChanged(2, "running", "checking"));
+    await refetched;
+    // A list that has the newest event is left alone.
+    invalidations.length = 0;
+    qc.setQueryData(laneKeys.events("L1"), [stateChanged(2, "running", "checking")]);
+    ioServer.emit("lane:event", stateChanged(3, "checking", "finished"));
+    await when(onInvalidate, () => invalidations.includes(JSON.stringify(laneKeys.detail("L1"))));
+    await when(onInvalidate, () => lanesFetched.length >= 2);
+    expect(invalidations).not.toContain(key);
+  });
+
   it("delivers the ack tail, live output and drops to lane subscribers, and re-subscribes after a reconnect", async () => {
     client.start();
     await connected();

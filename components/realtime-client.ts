@@ -89,6 +89,8 @@ export class RealtimeClient {
   #cursor = 0;
   #subscribers = new Map<string, Set<Subscriber>>();
   #invalidate: Batcher<string>;
+  /** The newest live event id seen per lane, to tell when a lane's event list missed one. */
+  #newestByLane = new Map<string, number>();
   #liveListeners = new Set<(ev: LaneEvent) => void>();
 
   constructor(
@@ -98,7 +100,15 @@ export class RealtimeClient {
     // Key "" stands for the board itself; other keys are lane ids.
     this.#invalidate = createBatcher((keys) => {
       const ids = [...keys].filter((k) => k !== "");
-      for (const id of ids) void queryClient.invalidateQueries({ queryKey: laneKeys.detail(id) });
+      for (const id of ids) {
+        void queryClient.invalidateQueries({ queryKey: laneKeys.detail(id) });
+        // A live event that came while the lane's event list was loading (no list to append to),
+        // or before a load that read older rows finished, is not in the list: load it again.
+        const listed = queryClient.getQueryData<readonly LaneEvent[]>(laneKeys.events(id))?.at(-1)?.id ?? 0;
+        if (queryClient.getQueryState(laneKeys.events(id)) && listed < (this.#newestByLane.get(id) ?? 0)) {
+          void queryClient.invalidateQueries({ queryKey: laneKeys.events(id), exact: true });
+        }
+      }
       const board = queryClient.getQueryData<BoardResponse>(laneKeys.board);
       if (!board || keys.has("") || ids.length > MAX_LANE_IDS || board.lanes.some((l) => l.state === "queued")) {
         void queryClient.invalidateQueries({ queryKey: laneKeys.board });
@@ -258,6 +268,7 @@ export class RealtimeClient {
       qc.setQueryData<LaneView>(laneKeys.detail(ev.laneId), (lane) => (lane ? applyLaneEvent(lane, ev) : lane));
       qc.setQueryData<readonly LaneEvent[]>(laneKeys.events(ev.laneId), (list) => (list ? appendLaneEvent(list, ev) : list));
     }
+    if (ev.laneId && ev.id > (this.#newestByLane.get(ev.laneId) ?? 0)) this.#newestByLane.set(ev.laneId, ev.id);
     if (ev.laneId) this.#invalidate.push(ev.laneId);
     else if (BOARD_WIDE.test(ev.type)) this.#invalidate.push("");
   }
