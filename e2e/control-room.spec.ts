@@ -60,6 +60,9 @@ test("New lane: the form refuses a bad packet field by field and creates nothing
 test("Find any lane: search, filters and view live in the URL and survive reload; / j Enter drive it from the keyboard", async ({ page }) => {
   await page.goto("/");
   await expect(page.getByTestId("lane-card").first()).toBeVisible();
+  // The first screen is painted from the server's HTML before the page is hydrated; keys work
+  // once it is (the live connection opens right after).
+  await expect(page.getByTestId("connection-status")).toHaveAttribute("data-status", "connected");
   const total = Number(await page.getByTestId("board-shown").getAttribute("data-shown"));
 
   await page.keyboard.press("/");
