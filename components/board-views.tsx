@@ -10,6 +10,7 @@
 import { useVirtualizer, useWindowVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { FIRST_LANES } from "@/lib/board-first-screen";
 import { BOARD_COLUMN_LABEL, BOARD_COLUMNS, groupByColumn, type BoardLane } from "@/lib/board-query";
 import { ATTENTION_LABEL } from "@/lib/lane-attention";
 import { AttentionActionButton } from "./attention-action";
@@ -56,12 +57,12 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
 }
 
 /**
- * Cards rendered in the server's HTML (and while it hydrates): the first screens' worth, in a
- * CSS grid that has as many columns as the virtualized grid will (auto-fill of the same minimum
- * width and gap), so a phone shows one column from the first paint. The virtualizer, which needs
- * the window's size, takes over once the page is hydrated.
+ * Cards rendered in the server's HTML (and while it hydrates): the first screen's (at most
+ * {@link FIRST_LANES}), in a CSS grid that has as many columns as the virtualized grid will
+ * (auto-fill of the same minimum width and gap), so a phone shows one column from the first paint.
+ * The virtualizer, which needs the window's size, takes over once the page is hydrated.
  */
-const FIRST_CARDS = 12;
+const FIRST_CARDS = FIRST_LANES.cards;
 
 export function CardsView({ lanes, selected, onSelect, activeId }: ViewProps) {
   const ref = useRef<HTMLDivElement>(null);

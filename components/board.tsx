@@ -21,10 +21,10 @@ import { BoardCounts } from "./board-counts";
 import { BoardToolbar } from "./board-toolbar";
 import { CardsView, ColumnsView, TableView } from "./board-views";
 import { BulkBar } from "./bulk-bar";
+import { takeEarlyBoard } from "./early-board";
 import { laneKeys } from "./query-keys";
 import { useRealtime, useServerReachable } from "./realtime-context";
 import { RegisterRepoForm } from "./register-repo-form";
-import { takeEarlyBoard } from "./early-board";
 import { useBoardQuery } from "./use-board-query";
 
 function EmptyBoard() {
@@ -101,11 +101,11 @@ export function Board({ firstScreen = null }: { firstScreen?: BoardFirstScreen |
       return snapshot;
     },
   });
-  // Until the board document is here, the server's first screen stands in for it.
   // Live events change the board many times a second; the views of a thousand lanes are derived
   // and rendered from a deferred copy, which React renders in slices it can interrupt (input
   // first), instead of one long task per event.
   const data = useDeferredValue(board.data);
+  // Until the board document is here, the server's first screen stands in for it.
   const first = data ? null : firstScreen;
   const repos = data?.repos ?? first?.repos ?? null;
 

@@ -13,7 +13,7 @@ import { sortAttention, type Attention, type AttentionKind } from "./lane-attent
 export const ATTENTION_SHOWN = 8;
 
 /** First lanes of each view that the first screen carries: its first rows, with room to spare. */
-const FIRST_LANES: Record<BoardQuery["view"], number> = { cards: 12, table: 32, columns: 0 };
+export const FIRST_LANES: Record<BoardQuery["view"], number> = { cards: 12, table: 32, columns: 0 };
 
 export interface BoardFirstScreen {
   repos: RepoView[];
