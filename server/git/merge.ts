@@ -21,6 +21,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "@/lib/errors";
 import { isAncestor, listWorktrees } from "./refs";
+import { withWorktreeLock } from "./worktree-lock";
 import { resolveCommit } from "./repo";
 import { git, GitFailure, lastLine, type GitResult } from "./runner";
 
@@ -169,7 +170,8 @@ export interface IntegrateResult {
  *   base has commits the branch lacks; a merge conflict; nothing to merge; the base moved while
  *   merging; local edits in the work tree that has the base checked out are in the way; a
  *   `.lock` file left by a crashed git — `details.kind` says which: not_fast_forward,
- *   merge_conflict, up_to_date, base_moved, dirty_checkout, locked), `internal` (git failed).
+ *   merge_conflict, up_to_date, base_moved, dirty_checkout, locked), `internal` (git failed),
+ *   `unavailable` (the repository's worktree lock; ./worktree-lock.ts).
  */
 export async function integrateIntoBase(input: IntegrateInput): Promise<IntegrateResult> {
   const { repo, base, branch, strategy } = input;
@@ -193,7 +195,9 @@ export async function integrateIntoBase(input: IntegrateInput): Promise<Integrat
     const commit = await git([...LANEBOARD_IDENTITY, "commit-tree", "-m", input.message, ...parents, "--end-of-options", merged.tree], { cwd: repo });
     sha = commit.stdout.trim();
   }
-  const checkedOut = (await listWorktrees(repo)).find((w) => w.branch === base);
+  // Under the worktree lock: `git worktree list` reads every `.git/worktrees` slot and dies on one
+  // that another node's `worktree add` is still filling (./worktree-lock.ts).
+  const checkedOut = (await withWorktreeLock(repo, () => listWorktrees(repo))).find((w) => w.branch === base);
   if (checkedOut && checkedOut.head !== previous) {
     throw new AppError("conflict", `'${base}' moved while merging; try again`, { kind: "base_moved" });
   }

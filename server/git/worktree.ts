@@ -2,9 +2,10 @@
  * Lane worktrees: one new branch checked out in its own directory per lane
  * (`git worktree add -b <branch> -- <path> <base-sha>`), and their removal.
  *
- * Calls that change a repository's worktree list are serialized per repository inside this
- * process: `git worktree add` picks the `.git/worktrees/<name>` slot and writes refs without
- * a lock of its own that covers both, so two concurrent adds in one repo can trip over each other.
+ * Calls that change a repository's worktree list run under its worktree lock
+ * ({@link withWorktreeLock}: one at a time per repository, within this process and across all
+ * processes, i.e. all nodes): git fills a new `.git/worktrees/<name>` slot without a lock of its
+ * own, and other git commands that read or prune the slots meanwhile fail or delete it.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -13,24 +14,10 @@ import { withCheckoutHookOnly } from "./checkout-hook";
 import { looseBranchHead } from "./refs";
 import { assertValidBranchName, branchExists, resolveCommit } from "./repo";
 import { git, GitFailure, lastLine, type GitResult } from "./runner";
+import { withWorktreeLock } from "./worktree-lock";
 
 /** Timeout for `git worktree add` in ms: it checks out a full tree, which can be slow. */
 const WORKTREE_ADD_TIMEOUT_MS = 10 * 60_000;
-
-const repoQueues = new Map<string, Promise<unknown>>();
-
-/** Run `fn` after every earlier call queued for the same repository has settled. */
-async function serializedFor<T>(repoPath: string, fn: () => Promise<T>): Promise<T> {
-  const key = path.resolve(repoPath);
-  const previous = repoQueues.get(key) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(fn);
-  repoQueues.set(key, next);
-  try {
-    return await next;
-  } finally {
-    if (repoQueues.get(key) === next) repoQueues.delete(key);
-  }
-}
 
 function assertAbsolute(p: string, what: string): void {
   if (!path.isAbsolute(p) || p.includes("\0")) throw new AppError("invalid_input", `${what} must be an absolute path: ${JSON.stringify(p)}`);
@@ -77,7 +64,8 @@ export interface CreateWorktreeInput {
  * @returns `baseSha`: the commit the branch was created at (`base` resolved by git, once).
  * @throws AppError `invalid_input` (bad branch name or relative path), `already_exists` (the path
  *   is a non-empty directory or a file; checked first), `branch_exists`, `not_found` (base names
- *   no commit), `internal` (git failed).
+ *   no commit), `internal` (git failed), `unavailable` (the repository's worktree lock could not
+ *   be taken: {@link withWorktreeLock}).
  */
 export async function createWorktree(input: CreateWorktreeInput): Promise<{ baseSha: string }> {
   const { repoPath, worktreePath, branch, base } = input;
@@ -85,7 +73,7 @@ export async function createWorktree(input: CreateWorktreeInput): Promise<{ base
   assertValidBranchName(branch);
   // No ref starts with '-', and git passes the base on to `git branch`, where it would read as an option.
   if (!base || base.startsWith("-") || /[\n\0]/.test(base)) throw new AppError("not_found", `no commit named ${JSON.stringify(base)} in ${repoPath}`);
-  return serializedFor(repoPath, async () => {
+  return withWorktreeLock(repoPath, async () => {
     const occupancy = await isNonEmptyDirOrFile(worktreePath);
     if (occupancy === "occupied") throw new AppError("already_exists", `worktree path is already in use: ${worktreePath}`);
     await fs.mkdir(path.dirname(worktreePath), { recursive: true });
@@ -133,7 +121,8 @@ async function createdBranchHead(worktreePath: string, branch: string): Promise<
 
 /**
  * Best-effort undo of a partial `worktree add`: unregister, delete the directory we made, prune,
- * delete the branch. Never throws (it runs while another error is on its way out).
+ * delete the branch. Never throws (it runs while another error is on its way out). Runs under the
+ * caller's worktree lock: the `prune` would otherwise delete another node's half-made slot.
  */
 async function discard(repoPath: string, worktreePath: string, opts: { branch: string; removeDir: boolean }): Promise<void> {
   const quiet = { cwd: repoPath, allowFailure: true };
@@ -155,12 +144,13 @@ async function emptyDir(dir: string): Promise<void> {
  * because the branch may still be checked out in the worktree of the node it left (on a shared
  * file system); that worktree is no longer used.
  * @throws AppError `invalid_input` (bad branch name or relative path), `already_exists` (the
- *   path is occupied), `not_found` (no such branch), `internal` (git failed)
+ *   path is occupied), `not_found` (no such branch), `internal` (git failed), `unavailable`
+ *   (worktree lock; {@link withWorktreeLock})
  */
 export async function checkoutWorktree(repoPath: string, worktreePath: string, branch: string): Promise<void> {
   assertAbsolute(worktreePath, "worktreePath");
   assertValidBranchName(branch);
-  await serializedFor(repoPath, async () => {
+  await withWorktreeLock(repoPath, async () => {
     if (!(await branchExists(repoPath, branch))) throw new AppError("not_found", `branch '${branch}' does not exist in ${repoPath}`);
     if ((await isNonEmptyDirOrFile(worktreePath)) === "occupied") throw new AppError("already_exists", `worktree path is already in use: ${worktreePath}`);
     await fs.mkdir(path.dirname(worktreePath), { recursive: true });
@@ -176,12 +166,12 @@ export async function checkoutWorktree(repoPath: string, worktreePath: string, b
  * @throws AppError `invalid_input` (relative path, bad branch name, or the repository's main
  *   work tree), `conflict` (the path exists but is not a worktree of this repository, so it is
  *   left alone; or git refused to delete the branch, e.g. it is checked out elsewhere),
- *   `internal` (git failed otherwise).
+ *   `internal` (git failed otherwise), `unavailable` (worktree lock; {@link withWorktreeLock}).
  */
 export async function removeWorktree(repoPath: string, worktreePath: string, opts: { deleteBranch?: string } = {}): Promise<void> {
   assertAbsolute(worktreePath, "worktreePath");
   if (opts.deleteBranch !== undefined) assertValidBranchName(opts.deleteBranch);
-  await serializedFor(repoPath, async () => {
+  await withWorktreeLock(repoPath, async () => {
     const res = await git(["worktree", "remove", "--force", "--", worktreePath], { cwd: repoPath, allowFailure: true });
     if (res.exitCode !== 0) {
       if (/is a main working tree/.test(res.stderr)) {
