@@ -6,6 +6,7 @@ import { looseBranchHead } from "./refs";
 import { git } from "./runner";
 import { commitFile, exists, initRepo, tempDirPerTest } from "./git.testing";
 import { createWorktree, removeWorktree } from "./worktree";
+import { WORKTREE_LOCK_NAME, WORKTREE_LOCK_STALE_MS } from "./worktree-lock";
 
 const tmp = tempDirPerTest();
 let repo: string;
@@ -88,6 +89,17 @@ describe("createWorktree", () => {
     );
     expect(made).toHaveLength(5);
     for (const i of [1, 2, 3, 4, 5]) expect(await branchExists(repo, `lane/p${i}`)).toBe(true);
+  });
+
+  it("takes over the worktree lock of a node that died holding it (stale), and releases its own", async () => {
+    // What a SIGKILLed node leaves: the lock directory, no longer touched by anyone.
+    const lockDir = path.join(repo, ".git", WORKTREE_LOCK_NAME);
+    await fs.mkdir(lockDir);
+    const longAgo = new Date(Date.now() - WORKTREE_LOCK_STALE_MS - 1000);
+    await fs.utimes(lockDir, longAgo, longAgo);
+    await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/after-crash", base: "main" });
+    expect(await branchExists(repo, "lane/after-crash")).toBe(true);
+    expect(await exists(lockDir)).toBe(false);
   });
 
   it("gives the branch no upstream, even from a remote-tracking base", async () => {
