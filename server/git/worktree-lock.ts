@@ -19,7 +19,7 @@
  * 2. Across processes, [proper-lockfile](https://github.com/moxystudio/node-proper-lockfile):
  *    `mkdir` of `<git-common-dir>/laneboard-worktrees.lock`, atomic on local file systems and on
  *    NFS (nodes may share the repository over a network file system), held while the commands
- *    run and removed afterwards. Waiters poll every 2-50 ms.
+ *    run and removed afterwards. Waiters try again every 2-50 ms.
  *
  * Stale locks: the holder touches the lock directory's mtime every
  * {@link WORKTREE_LOCK_UPDATE_MS}; a lock not touched for {@link WORKTREE_LOCK_STALE_MS} is
@@ -36,6 +36,7 @@
  * can both take it; this needs a dead holder and a race within a few ms, once.
  */
 import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { lock } from "proper-lockfile";
 import { AppError } from "@/lib/errors";
 import { gitCommonDir } from "./refs";
@@ -58,12 +59,16 @@ export const WORKTREE_LOCK_WAIT_MS = 15 * 60_000;
 export const WORKTREE_LOCK_NAME = "laneboard-worktrees.lock";
 
 /**
- * Poll intervals (ms) while another process holds the lock: 10 steps from 2 ms growing 1.5× each
- * (each × 1-2 at random, so waiters do not poll in step; at most 50 ms), over and over until
- * {@link WORKTREE_LOCK_WAIT_MS}. A poll is one `mkdir` and one `stat`; short steps keep the wait
- * after a release small, as lane creation must stay fast (docs/scale-out.md).
+ * Wait (ms) before the next try while another process holds the lock: 2 ms growing 1.5× per try
+ * up to 25 ms, each × 1-2 at random so waiters do not try in step (so 2-50 ms). A try is one
+ * `mkdir` and one `stat`; short waits keep the time between a release and the next holder small,
+ * as lane creation must stay fast (docs/scale-out.md). Polling because a lock directory offers
+ * nothing to wait on; proper-lockfile's own retries are not used because they retry every error,
+ * and a repository that was deleted (ENOENT) must fail at once, not after 15 min.
  */
-const RETRIES = { retries: 10, factor: 1.5, minTimeout: 2, maxTimeout: 50, randomize: true, forever: true, maxRetryTime: WORKTREE_LOCK_WAIT_MS };
+function retryDelayMs(attempt: number): number {
+  return Math.min(25, 2 * 1.5 ** attempt) * (1 + Math.random());
+}
 
 /** Repository path (resolved) → its lock directory; a failed look-up is forgotten, so asked again. */
 const lockDirs = new Map<string, Promise<string>>();
@@ -97,10 +102,10 @@ function lockDirFor(repoPath: string): Promise<string> {
  * `mkdir`, a `stat` and an `rmdir` per call (measured ≈ 0.3 ms; docs/scale-out.md).
  *
  * @returns what `fn` returns.
- * @throws whatever `fn` throws; AppError `not_a_git_repo`/`internal` from {@link gitCommonDir}
- *   when `repoPath` is not a repository; AppError `unavailable` when the lock could not be taken
- *   within {@link WORKTREE_LOCK_WAIT_MS}, or the lock directory cannot be made (e.g. no write
- *   permission in `.git`).
+ * @throws whatever `fn` throws; AppError from {@link gitCommonDir} when `repoPath` is not a
+ *   repository; AppError `not_found` when its git directory was deleted since; AppError
+ *   `unavailable` when the lock could not be taken within {@link WORKTREE_LOCK_WAIT_MS}, or the
+ *   lock directory cannot be made (e.g. no write permission in `.git`).
  */
 export async function withWorktreeLock<T>(repoPath: string, fn: () => Promise<T>): Promise<T> {
   const lockDir = await lockDirFor(repoPath);
@@ -115,23 +120,7 @@ export async function withWorktreeLock<T>(repoPath: string, fn: () => Promise<T>
 }
 
 async function holdingFileLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
-  let release: () => Promise<void>;
-  try {
-    // The lock is the directory itself (`lockfilePath`); proper-lockfile also keys its own
-    // bookkeeping by the first argument, which need not exist (`realpath: false`).
-    release = await lock(lockDir, {
-      lockfilePath: lockDir,
-      realpath: false,
-      stale: WORKTREE_LOCK_STALE_MS,
-      update: WORKTREE_LOCK_UPDATE_MS,
-      retries: RETRIES,
-      // The default throws from a timer, which would crash the server; the git command under way
-      // cannot be stopped half-way anyway, so say so and let it finish.
-      onCompromised: (err) => console.error(`[git] worktree lock ${lockDir} was taken over while held: ${err.message}`),
-    });
-  } catch (err) {
-    throw new AppError("unavailable", `could not lock the worktrees of the repository (${lockDir}): ${(err as Error).message}`);
-  }
+  const release = await acquire(lockDir);
   try {
     return await fn();
   } finally {
@@ -139,5 +128,42 @@ async function holdingFileLock<T>(lockDir: string, fn: () => Promise<T>): Promis
     await release().catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "ERELEASED") console.error(`[git] could not release worktree lock ${lockDir}: ${err.message}`);
     });
+  }
+}
+
+/**
+ * Take the lock directory `lockDir`, trying again while it is held ({@link retryDelayMs}) until
+ * {@link WORKTREE_LOCK_WAIT_MS}. Returns the function that releases it.
+ * @throws AppError `not_found` (the git directory is gone: the cached path is forgotten, so a
+ *   repository made again there is found), `unavailable` (held past the wait, or another error)
+ */
+async function acquire(lockDir: string): Promise<() => Promise<void>> {
+  const deadline = Date.now() + WORKTREE_LOCK_WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // The lock is the directory itself (`lockfilePath`); proper-lockfile also keys its own
+      // bookkeeping by the first argument, which need not exist (`realpath: false`).
+      return await lock(lockDir, {
+        lockfilePath: lockDir,
+        realpath: false,
+        stale: WORKTREE_LOCK_STALE_MS,
+        update: WORKTREE_LOCK_UPDATE_MS,
+        // The default throws from a timer, which would crash the server; the git command under
+        // way cannot be stopped half-way anyway, so say so and let it finish.
+        onCompromised: (err) => console.error(`[git] worktree lock ${lockDir} was taken over while held: ${err.message}`),
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ELOCKED" && Date.now() < deadline) {
+        await delay(retryDelayMs(attempt));
+        continue;
+      }
+      if (code === "ENOENT") {
+        for (const [repo, dir] of lockDirs) if ((await dir.catch(() => null)) === lockDir) lockDirs.delete(repo);
+        throw new AppError("not_found", `the repository's git directory ${path.dirname(lockDir)} does not exist (any more)`);
+      }
+      const why = code === "ELOCKED" ? `held by another process for over ${WORKTREE_LOCK_WAIT_MS / 60_000} min` : (err as Error).message;
+      throw new AppError("unavailable", `could not lock the worktrees of the repository (${lockDir}): ${why}`);
+    }
   }
 }

@@ -102,6 +102,12 @@ describe("createWorktree", () => {
     expect(await exists(lockDir)).toBe(false);
   });
 
+  it("fails at once with not_found, not after waiting for the lock, once the repository was deleted", async () => {
+    await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/doomed", base: "main" }); // its lock dir is cached now
+    await fs.rm(repo, { recursive: true, force: true });
+    await expect(removeWorktree(repo, wt)).rejects.toMatchObject({ code: "not_found" });
+  });
+
   it("gives the branch no upstream, even from a remote-tracking base", async () => {
     await git(["update-ref", "refs/remotes/origin/main", "main"], { cwd: repo });
     const { baseSha } = await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/tracked", base: "origin/main" });
