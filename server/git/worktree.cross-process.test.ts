@@ -16,9 +16,9 @@ import { initRepo, tempDirPerTest } from "./git.testing";
 
 const CHILD = path.join(import.meta.dirname, "testdata", "worktree-race-child.ts");
 /**
- * Processes (nodes) and iterations each. Without the lock this failed in 4 of 6 runs on a 2-core
- * machine (8 × 12: 3 of 3); a race, so not every run: more of either fails more often and takes
- * longer (everything is serialized once it passes).
+ * Processes (nodes) and iterations each. Without the lock this failed in 2 of 3 runs on a loaded
+ * 2-core machine (8 × 6: 2 of 4; 8 × 12: 3 of 3): a race, so not every run. More of either fails
+ * more often and takes longer (with the lock every git command here runs one at a time).
  */
 const CHILDREN = 6;
 const ITERATIONS = 8;
