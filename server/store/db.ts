@@ -62,13 +62,16 @@ export interface OpenDatabaseOptions extends ApplyMigrationsOptions {
 }
 
 /**
- * PostgreSQL: how long a transaction may wait for a pooled connection, in ms. Prisma's default
- * (2 s) is shorter than a plain query waits for one (the pool's connect timeout), so under load,
- * with every connection busy, transactions alone failed with P2028 ("Unable to start a
- * transaction in the given time") and the writes they carried were lost. The pool's own timeout
- * bounds the wait instead.
+ * PostgreSQL: how long a transaction may wait to start, in ms: as long as a timer can run
+ * (about 24.8 days), i.e. no limit of Prisma's own. Two things bound the wait instead, as they
+ * bound a plain query's: the pool's connect timeout ({@link CONNECT_TIMEOUT_MS}) while every
+ * connection is busy, and, while the server is unreachable, nothing — the start stalls until it is
+ * back ({@link stallingAdapter}). Prisma's default (2 s) failed transactions alone under load with
+ * P2028 ("Unable to start a transaction in the given time"), losing the writes they carried; the
+ * pool's timeout (10 s), which this was until the stall covered transaction starts, failed every
+ * transaction begun in an outage longer than that, while the queries beside it waited.
  */
-export const TRANSACTION_MAX_WAIT_MS = CONNECT_TIMEOUT_MS;
+export const TRANSACTION_MAX_WAIT_MS = 2 ** 31 - 1;
 
 /** Path of the database file for a data dir. */
 export function databaseFile(dataDir: string): string {
@@ -142,7 +145,9 @@ export function isConnectionLost(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== "object" || depth > 4) return false;
   const e = err as { code?: unknown; kind?: unknown; cause?: unknown; message?: unknown; originalCode?: unknown };
   for (const v of [e.code, e.kind, e.originalCode]) if (typeof v === "string" && CONNECTION_LOST.has(v)) return true;
-  if (typeof e.message === "string" && /Connection terminated|the database system is (starting up|shutting down|in recovery)|terminating connection due to administrator command/i.test(e.message)) return true;
+  // "not queryable": pg's answer to a statement on a client whose connection already died (the
+  // statement was not sent), e.g. the next one of a transaction cut off by a restart.
+  if (typeof e.message === "string" && /Connection terminated|the database system is (starting up|shutting down|in recovery)|terminating connection due to administrator command|encountered a connection error and is not queryable/i.test(e.message)) return true;
   return isConnectionLost(e.cause, depth + 1);
 }
 
@@ -150,24 +155,41 @@ export function isConnectionLost(err: unknown, depth = 0): boolean {
 const STALL_BACKOFF_MS = [100, 200, 400, 800, 1600, 2000];
 
 /**
- * The PostgreSQL adapter, with queries outside transactions retried while the server cannot be
- * reached (a restart, a network cut): the node stalls instead of failing the work in hand, and
- * resumes when the server is back. A transaction that loses its connection fails as a whole (its
- * caller decides). A statement cut off after the server ran it may run twice (an event appended
- * twice); one refused before it ran never does.
+ * Run `what` again and again, after {@link STALL_BACKOFF_MS}, while it fails because the server
+ * cannot be reached and `stall.enabled`; any other error, or any error while not enabled, is
+ * thrown at once. No deadline: the work in hand waits for the server however long it is away.
+ * The first failure is logged (one `console.warn` per stalled call).
+ */
+async function untilReachable<T>(what: () => Promise<T>, stall: { enabled: boolean }): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await what();
+    } catch (err) {
+      if (!stall.enabled || !isConnectionLost(err)) throw err;
+      if (attempt === 0) console.warn(`[store] PostgreSQL is unreachable; waiting for it (${(err as Error).message})`);
+      await new Promise((r) => setTimeout(r, STALL_BACKOFF_MS[Math.min(attempt, STALL_BACKOFF_MS.length - 1)]));
+    }
+  }
+}
+
+/**
+ * The PostgreSQL adapter, with queries outside transactions and the starts of transactions retried
+ * while the server cannot be reached (a restart, a network cut): the node stalls instead of
+ * failing the work in hand, and resumes when the server is back.
+ *
+ * A transaction's start is `pool.connect()` then `BEGIN` on that connection: when it fails, the
+ * connection is discarded and nothing of the transaction ran, so retrying it on a new connection
+ * is safe. Prisma gives up on a start after `maxWait` ({@link TRANSACTION_MAX_WAIT_MS}: no limit).
+ *
+ * Statements inside an open transaction (and its COMMIT) are never retried: they run on the
+ * transaction's own connection (the adapter's transaction object, not wrapped here), and once that
+ * connection is gone the server has rolled back everything before them, so a retried statement
+ * would run without its predecessors (half a transaction committed). Such a transaction fails as a
+ * whole with the connection error; its caller retries it, or not (only the caller knows whether
+ * its callback may run twice). A plain statement cut off after the server ran it may run twice
+ * (an event appended twice); one refused before it ran never does.
  */
 function stallingAdapter(factory: PrismaPg, stall: { enabled: boolean }): SqlDriverAdapterFactory {
-  const retrying = async <T>(what: () => Promise<T>): Promise<T> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await what();
-      } catch (err) {
-        if (!stall.enabled || !isConnectionLost(err)) throw err;
-        if (attempt === 0) console.warn(`[store] PostgreSQL is unreachable; waiting for it (${(err as Error).message})`);
-        await new Promise((r) => setTimeout(r, STALL_BACKOFF_MS[Math.min(attempt, STALL_BACKOFF_MS.length - 1)]));
-      }
-    }
-  };
   return {
     provider: factory.provider,
     adapterName: factory.adapterName,
@@ -175,8 +197,10 @@ function stallingAdapter(factory: PrismaPg, stall: { enabled: boolean }): SqlDri
       const adapter = await factory.connect();
       const queryRaw = adapter.queryRaw.bind(adapter);
       const executeRaw = adapter.executeRaw.bind(adapter);
-      adapter.queryRaw = (q) => retrying(() => queryRaw(q));
-      adapter.executeRaw = (q) => retrying(() => executeRaw(q));
+      const startTransaction = adapter.startTransaction.bind(adapter);
+      adapter.queryRaw = (q) => untilReachable(() => queryRaw(q), stall);
+      adapter.executeRaw = (q) => untilReachable(() => executeRaw(q), stall);
+      adapter.startTransaction = (isolation) => untilReachable(() => startTransaction(isolation), stall);
       return adapter;
     },
   };
