@@ -50,6 +50,8 @@ export class ClusterScheduler implements SchedulerApi {
   /** On the leader: tickets of other nodes (granted ones carry their release). */
   readonly #remote = new Map<string, { from: string; release: (() => void) | null }>();
   #retry: NodeJS.Timeout | null = null;
+  /** The live nodes' slots, last reported (null: not bounded, one node). */
+  #nodeSlots: number | null = null;
   readonly settings: SettingsApi;
 
   constructor(private readonly deps: ClusterSchedulerDeps) {
@@ -82,6 +84,7 @@ export class ClusterScheduler implements SchedulerApi {
     } finally {
       this.#opening = null;
     }
+    this.#local.settings.setNodeSlots(this.#nodeSlots);
     // Waiting tickets of this node now go to its own scheduler.
     this.#resendWaiting();
     await this.#local.kick();
@@ -95,6 +98,15 @@ export class ClusterScheduler implements SchedulerApi {
     for (const r of this.#remote.values()) r.release?.();
     this.#remote.clear();
     await local?.stop();
+  }
+
+  /**
+   * The slots of the nodes lanes can be placed on (the lease watch's count on the leader): the
+   * scheduler offers lanes only while those running leave one free. Kept for a scheduler opened later.
+   */
+  setNodeSlots(total: number): void {
+    this.#nodeSlots = total;
+    this.#local?.settings.setNodeSlots(total);
   }
 
   now(): number {

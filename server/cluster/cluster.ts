@@ -140,8 +140,11 @@ export class Cluster {
     });
     this.#dispatcher = new Dispatcher({ db, url: config.databaseUrl!, events, registry: this.registry, queue: this.#queue!, schemaVersion: this.j.schemaVersion });
     this.#lease = new LeaseWatch({
-      db, events, registry: this.registry, queue: this.#queue!,
-      onCapacityChange: () => void this.scheduler.kick(),
+      db, events, registry: this.registry, queue: this.#queue!, schemaVersion: this.j.schemaVersion,
+      onCapacityChange: (capacity) => {
+        this.scheduler.setNodeSlots(capacity);
+        void this.scheduler.kick();
+      },
       onLost: (nodeId) => this.scheduler.releaseNode(nodeId),
     });
     const leaseMs = config.nodeLeaseMs;
@@ -153,7 +156,10 @@ export class Cluster {
         elected: () => {
           this.#leaderCache = null;
           console.log(`[cluster] node ${this.nodeId} leads the cluster (scheduler, dispatch, leases)`);
-          void this.scheduler.lead().then(() => this.#lease?.start(Math.max(100, Math.floor(leaseMs / 6)))).catch((err) => console.error("[cluster] taking the lead failed", err));
+          // The watch first: its first check counts the live nodes' slots, which bound the
+          // scheduler's first pass (else a full cluster would be offered every queued lane).
+          this.#lease?.start(Math.max(100, Math.floor(leaseMs / 6)));
+          void Promise.resolve(this.#lease?.check()).then(() => this.scheduler.lead()).catch((err) => console.error("[cluster] taking the lead failed", err));
         },
         deposed: (reason) => {
           this.#leaderCache = null;

@@ -25,6 +25,11 @@ import type { NodeRegistry, NodeRecord } from "./node-registry";
 
 type RepoNames = { id: string; name: string; path: string };
 
+/** May lanes be placed on `node` at all (alive, on this code's schema version)? Its repos, engines and free slots aside. */
+export function placeable(node: Pick<NodeRecord, "alive" | "schemaVersion">, schemaVersion: string): boolean {
+  return node.alive && node.schemaVersion === schemaVersion;
+}
+
 /** Does `node` accept lanes of this repo and engine? (`repos` lists ids, names or paths.) */
 export function nodeAccepts(node: Pick<NodeRecord, "repos" | "engines">, repo: RepoNames, engine: string): boolean {
   if (node.repos && !node.repos.some((r) => r === repo.id || r === repo.name || r === repo.path)) return false;
@@ -75,7 +80,7 @@ export class Dispatcher {
     const { db } = this.deps;
     const lane = await db.lane.findUnique({ where: { id: laneId }, include: { repo: { select: { id: true, name: true, path: true } } } });
     if (!lane || lane.state !== "queued") return false;
-    const nodes = (await this.deps.registry.list()).filter((n) => n.alive && n.schemaVersion === this.deps.schemaVersion);
+    const nodes = (await this.deps.registry.list()).filter((n) => placeable(n, this.deps.schemaVersion));
     const eligible = nodes.filter((n) => nodeAccepts(n, lane.repo, lane.engine));
     const running = await this.runningByNode();
     const nodeId = chooseNode(eligible, running, lane.nodeId);

@@ -16,6 +16,7 @@ import type { EventLog } from "../events/event-log";
 import { transitionLane, type LaneRow } from "../records/lane-store";
 import type { Db } from "../store/db";
 import { applyWorkerEvent } from "../workers/worker-state-machine";
+import { placeable } from "./dispatcher";
 import type { LaneStartQueue } from "./lane-queue";
 import type { NodeRegistry } from "./node-registry";
 
@@ -27,8 +28,14 @@ export interface LeaseWatchDeps {
   events: EventLog;
   registry: NodeRegistry;
   queue: LaneStartQueue;
-  /** A node's heartbeat changed, appeared or a node came back: the scheduler may place more. */
-  onCapacityChange: () => void;
+  /** This code's schema version: only nodes on it are given lanes (as the dispatcher's rule). */
+  schemaVersion: string;
+  /**
+   * A node appeared, came back, stopped or was lost, or its capacity changed (and at the first
+   * check): `capacity` is the slots of the nodes the dispatcher may place lanes on now, this one
+   * included.
+   */
+  onCapacityChange: (capacity: number) => void;
   /** A node was declared lost (after its lanes were settled). */
   onLost: (nodeId: string) => void;
   /** Monotonic clock in ms (default performance.now). */
@@ -39,6 +46,8 @@ export class LeaseWatch {
   /** nodeId → the heartbeat last seen and since when (leader's monotonic clock). */
   readonly #seen = new Map<string, { heartbeatAt: number; since: number; alive: boolean }>();
   #timer: NodeJS.Timeout | null = null;
+  /** The capacity last reported (null: none yet since {@link start}). */
+  #capacity: number | null = null;
   #running: Promise<void> | null = null;
   readonly #now: () => number;
 
@@ -52,6 +61,7 @@ export class LeaseWatch {
   start(intervalMs: number): void {
     this.#intervalMs = intervalMs;
     this.#seen.clear();
+    this.#capacity = null;
     this.#timer = setInterval(() => void this.check(), intervalMs);
     this.#timer.unref();
     void this.check();
@@ -84,10 +94,12 @@ export class LeaseWatch {
       return;
     }
     let changed = false;
+    let capacity = 0;
     for (const row of rows) {
-      if (row.id === this.deps.registry.id) continue;
       const hb = row.heartbeatAt.getTime();
       const alive = row.status === "alive" && row.dbNow - hb < row.leaseMs;
+      if (placeable({ alive, schemaVersion: row.schemaVersion }, this.deps.schemaVersion)) capacity += row.capacity;
+      if (row.id === this.deps.registry.id) continue;
       const seen = this.#seen.get(row.id);
       if (!seen || seen.heartbeatAt !== hb) {
         if (!seen || seen.alive !== alive) changed = true;
@@ -103,7 +115,10 @@ export class LeaseWatch {
         }
       }
     }
-    if (changed) this.deps.onCapacityChange();
+    if (changed || capacity !== this.#capacity) {
+      this.#capacity = capacity;
+      this.deps.onCapacityChange(capacity);
+    }
   }
 
   async #settleLost(nodeId: string, heartbeatAt: Date, leaseMs: number): Promise<void> {

@@ -21,6 +21,8 @@ export const DEFAULT_CAPS: CapsConfig = {
 };
 
 type Counts = Record<Pool, number>;
+/** Pools of lanes, which run on a node's slots (the check pool is for checks beside a lane). */
+const LANE_POOLS: readonly Pool[] = ["agent", "background"];
 const zero = (): Counts => ({ agent: 0, check: 0, background: 0 });
 
 export class CapacityTracker implements CapacityView {
@@ -28,6 +30,8 @@ export class CapacityTracker implements CapacityView {
   #running = new Map<string, { repoId: string; pool: Pool }>();
   #global = zero();
   #perRepo = new Map<string, Counts>();
+  /** Slots of the nodes lanes may run on (a cluster), null: not bounded ({@link setNodeSlots}). */
+  #nodeSlots: number | null = null;
 
   constructor(caps: CapsConfig = DEFAULT_CAPS) {
     this.#caps = structuredClone(caps);
@@ -61,8 +65,22 @@ export class CapacityTracker implements CapacityView {
     return o !== undefined ? o : this.#caps.perRepo[pool];
   }
 
+  /**
+   * Bound the lane pools by the slots of the nodes lanes can be placed on: on a cluster, the live
+   * nodes' total capacity (a global cap of 1,000 is of no use when the nodes have 12 slots between
+   * them). A node's slot is taken by any lane starting or running on it, agent or background (as
+   * the dispatcher counts), so both pools draw on the same slots; checks run beside their lane and
+   * take none. The caps, as saved and shown, are unchanged.
+   * @param total slots (negative counts as 0), or null to lift the bound (one node)
+   */
+  setNodeSlots(total: number | null): void {
+    this.#nodeSlots = total === null ? null : Math.max(0, total);
+  }
+
   globalFree(pool: Pool): number {
-    return this.#caps.global[pool] - this.#global[pool];
+    const free = this.#caps.global[pool] - this.#global[pool];
+    if (this.#nodeSlots === null || !LANE_POOLS.includes(pool)) return free;
+    return Math.min(free, this.#nodeSlots - LANE_POOLS.reduce((n, p) => n + this.#global[p], 0));
   }
 
   repoFree(pool: Pool, repoId: string): number {

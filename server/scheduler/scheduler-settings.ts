@@ -56,6 +56,19 @@ export class SchedulerSettings {
     });
   }
 
+  /**
+   * The slots the cluster's live nodes have between them (the leader's lease watch counts them),
+   * or null on one node: lanes are offered only while those running on the cluster leave one
+   * free, so a full cluster is not offered every queued lane (each refused by the dispatcher, yet
+   * logged as dispatched and taking a fair-share turn and an engine token).
+   */
+  setNodeSlots(total: number | null): void {
+    const { capacity } = this.d.core;
+    const before = capacity.globalFree("agent") + capacity.globalFree("background");
+    capacity.setNodeSlots(total);
+    if (capacity.globalFree("agent") + capacity.globalFree("background") > before) this.d.kick();
+  }
+
   /** Engine → limit and the time its lanes may start again (null = now). */
   rateLimits(): Record<string, { limit: RateLimit | null; retryAt: number | null }> {
     const now = this.d.now();

@@ -1,0 +1,88 @@
+/**
+ * The leader's scheduler (real {@link Scheduler} behind the {@link ClusterScheduler}, real
+ * database and event log) bounded by the slots of the live nodes: lane starts are answered as
+ * the dispatcher answers them (a node with a free slot by {@link chooseNode}, else refused), and a
+ * full cluster must not be offered the queued lanes it can only refuse.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { EventBus } from "../events/event-bus";
+import { EventLog } from "../events/event-log";
+import { ClusterRpc } from "../rpc/rpc";
+import { closeDatabase, openDatabase, type Db } from "../store/db";
+import { testDatabaseUrl } from "../testing/test-database";
+import { ClusterScheduler } from "./cluster-scheduler";
+import { chooseNode } from "./dispatcher";
+
+describe("ClusterScheduler on a cluster", () => {
+  let dataDir: string;
+  let db: Db;
+  let cs: ClusterScheduler | null = null;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "laneboard-clsched-"));
+    db = await openDatabase(dataDir, { databaseUrl: await testDatabaseUrl(dataDir) });
+  });
+  afterEach(async () => {
+    await cs?.stop();
+    await closeDatabase(db);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("offers lanes only while the live nodes have a free slot: none refused, none logged as dispatched in vain; a freed slot or a new node is filled", async () => {
+    const bus = new EventBus();
+    const events = new EventLog(db, bus);
+    const repo = await db.repo.create({ data: { path: "/r", name: "r", mainBranch: "main" } });
+    const laneIds: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const lane = await db.lane.create({ data: { repoId: repo.id, slug: `l${i}`, objective: `l${i}`, branch: `lane/l${i}`, baseBranch: "main", worktreePath: `/w/l${i}`, engine: "shell", packet: "{}", state: "queued" } });
+      laneIds.push(lane.id);
+    }
+    // The dispatcher's answer: a node with a free slot (lanes starting or running on it), else no.
+    const nodes = [{ id: "a", capacity: 2 }, { id: "b", capacity: 1 }];
+    const placed = new Map<string, string>();
+    const offers: string[] = [];
+    const runningByNode = () => {
+      const m = new Map<string, number>();
+      for (const n of placed.values()) m.set(n, (m.get(n) ?? 0) + 1);
+      return m;
+    };
+    bus.handle("lane.start", async ({ laneId }) => {
+      offers.push(laneId);
+      const node = chooseNode(nodes, runningByNode(), null);
+      if (node) placed.set(laneId, node);
+      return node !== null;
+    });
+    const dispatched = async () => (await events.listAfter(0, { limit: 5000 })).events.filter((e) => e.type === "scheduler.decision" && e.payload.kind === "dispatched").length;
+
+    // workerCap null: several nodes, the cluster's default global cap (1,000) holds.
+    cs = new ClusterScheduler({ db, rpc: new ClusterRpc("a"), schedulerDeps: () => ({ db, events, bus, workerCap: null }), leader: async () => "a" });
+    cs.setNodeSlots(3); // the lease watch's count: a (2) + b (1)
+    await cs.lead();
+    await cs.idle();
+    expect(offers).toHaveLength(3);
+    expect(placed.size).toBe(3);
+    expect(await dispatched()).toBe(3);
+    const waiting = laneIds.filter((id) => !placed.has(id));
+    expect([...(await cs.whereMany(waiting)).values()].map((w) => w.waitingFor)).toEqual(waiting.map(() => ({ kind: "cap", pool: "agent", scope: "global" })));
+
+    // A lane on b ends: its slot is offered, once.
+    const onB = [...placed].find(([, n]) => n === "b")![0];
+    placed.delete(onB);
+    await events.append({ type: "lane.state_changed", laneId: onB, repoId: repo.id, payload: { from: "running", to: "finished" } });
+    await cs.idle();
+    expect(offers).toHaveLength(4);
+    expect(placed.get(offers[3]!)).toBe("b");
+
+    // A node with two slots joins: the two lanes still queued go there.
+    nodes.push({ id: "c", capacity: 2 });
+    cs.setNodeSlots(5);
+    await cs.idle();
+    expect(offers).toHaveLength(6);
+    expect(new Set(offers).size).toBe(6);
+    expect(offers.filter((id) => id !== onB).every((id) => placed.has(id))).toBe(true);
+    expect(runningByNode()).toEqual(new Map([["a", 2], ["b", 1], ["c", 2]]));
+    expect(await dispatched()).toBe(6);
+  });
+});
