@@ -101,8 +101,9 @@ export class ClusterScheduler implements SchedulerApi {
   }
 
   /**
-   * The slots of the nodes lanes can be placed on (the lease watch's count on the leader): the
-   * scheduler offers lanes only while those running leave one free. Kept for a scheduler opened later.
+   * The cluster's lane slots (dispatcher.ts `laneSlots`, the lease watch's count on the leader):
+   * the scheduler offers lanes only while those running leave one free. Kept for a scheduler
+   * opened later.
    */
   setNodeSlots(total: number): void {
     this.#nodeSlots = total;

@@ -30,6 +30,31 @@ export function placeable(node: Pick<NodeRecord, "alive" | "schemaVersion">, sch
   return node.alive && node.schemaVersion === schemaVersion;
 }
 
+/**
+ * Lanes `starting` or `running` per node id (null: lanes with no node, from before the cluster):
+ * what takes a node's slots.
+ */
+export async function lanesOnNodes(db: Db): Promise<Map<string | null, number>> {
+  const groups = await db.lane.groupBy({ by: ["nodeId"], where: { state: { in: ["starting", "running"] } }, _count: { _all: true } });
+  return new Map(groups.map((g) => [g.nodeId, g._count._all]));
+}
+
+/**
+ * The lane slots of a cluster as the scheduler counts them (it counts every lane starting or
+ * running, wherever): every slot of the placeable nodes, plus the lanes that hold no placeable
+ * slot (on a node stopping, lost or on another schema version, with no node, or beyond a node's
+ * lowered capacity), so that slots minus the lanes running is exactly the free slots lanes can be
+ * placed in — no fewer while a stopping node's lanes run on, no more.
+ * @param running lanes starting or running per node id ({@link lanesOnNodes})
+ */
+export function laneSlots(nodes: Pick<NodeRecord, "id" | "alive" | "schemaVersion" | "capacity">[], running: ReadonlyMap<string | null, number>, schemaVersion: string): number {
+  const open = new Set(nodes.filter((n) => placeable(n, schemaVersion)).map((n) => n.id));
+  let slots = 0;
+  for (const n of nodes) if (open.has(n.id)) slots += Math.max(n.capacity, running.get(n.id) ?? 0);
+  for (const [id, count] of running) if (id === null || !open.has(id)) slots += count;
+  return slots;
+}
+
 /** Does `node` accept lanes of this repo and engine? (`repos` lists ids, names or paths.) */
 export function nodeAccepts(node: Pick<NodeRecord, "repos" | "engines">, repo: RepoNames, engine: string): boolean {
   if (node.repos && !node.repos.some((r) => r === repo.id || r === repo.name || r === repo.path)) return false;
@@ -96,8 +121,9 @@ export class Dispatcher {
 
   /** Lanes `starting` or `running` per node. */
   async runningByNode(): Promise<Map<string, number>> {
-    const groups = await this.deps.db.lane.groupBy({ by: ["nodeId"], where: { state: { in: ["starting", "running"] }, nodeId: { not: null } }, _count: { _all: true } });
-    return new Map(groups.map((g) => [g.nodeId!, g._count._all]));
+    const all = await lanesOnNodes(this.deps.db);
+    all.delete(null);
+    return all as Map<string, number>;
   }
 
   async #claim(lane: Pick<LaneRow, "id" | "attempt" | "stateVersion">, nodeId: string): Promise<boolean> {

@@ -1,7 +1,8 @@
 /**
- * The leader's lease watch counting the slots lanes may be placed on (lease-watch.ts), from real
- * Node rows: the nodes alive on this schema version, the leader included; a node that stops, joins
- * or runs another schema version changes the count. Needs a PostgreSQL server: runs in the
+ * The leader's lease watch counting the cluster's lane slots (lease-watch.ts, dispatcher.ts
+ * `laneSlots`), from real Node and Lane rows: the slots of the nodes alive on this schema version,
+ * the leader included, plus the lanes still running on a node that stops; a node that stops or
+ * joins changes the count. Needs a PostgreSQL server: runs in the
  * suite's PostgreSQL run (`npm run test:postgres`).
  */
 import os from "node:os";
@@ -32,7 +33,7 @@ describe.skipIf(!admin)("lease watch on PostgreSQL", () => {
     await closeDatabase(db);
   });
 
-  it("reports the slots of the live nodes on its schema version, itself included, whenever they change", async () => {
+  it("reports the lane slots: the live nodes' on its schema version, itself included, plus lanes running on a stopping node; again whenever they change", async () => {
     const leader = new NodeRegistry(db, self("lead", 2));
     const peer = new NodeRegistry(db, self("peer", 3));
     const older = new NodeRegistry(db, self("older", 5));
@@ -40,6 +41,12 @@ describe.skipIf(!admin)("lease watch on PostgreSQL", () => {
     for (const r of [leader, peer, older, leaving]) await r.register();
     await db.node.update({ where: { id: "older" }, data: { schemaVersion: "20000101000000_older" } });
     await leaving.heartbeat("stopped");
+    // Lanes running: one on the leader (within its 2 slots), two on the stopping node, which run on
+    // although no new lane goes there: they hold slots the scheduler counts, so they count as slots.
+    const repo = await db.repo.create({ data: { path: "/r", name: "r", mainBranch: "main" } });
+    for (const [i, nodeId] of ["lead", "leaving", "leaving"].entries()) {
+      await db.lane.create({ data: { repoId: repo.id, slug: `l${i}`, objective: "x", branch: `lane/l${i}`, baseBranch: "main", worktreePath: `/w/l${i}`, engine: "shell", packet: "{}", state: "running", nodeId } });
+    }
     // Not started: it would only be asked to drop a lost node's jobs, and no node is lost here.
     const queue = new LaneStartQueue({ url, nodeId: "lead", listener: new ClusterListener({ url }) });
     const reported: number[] = [];
@@ -49,14 +56,15 @@ describe.skipIf(!admin)("lease watch on PostgreSQL", () => {
       onLost: () => undefined,
     });
     await watch.check();
-    expect(reported).toEqual([2 + 3]);
+    // lead (2) + peer (3) + the stopping node's two lanes: 7 slots, 3 taken, 4 free (all on lead and peer).
+    expect(reported).toEqual([2 + 3 + 2]);
     await watch.check();
-    expect(reported).toEqual([5]); // nothing changed: nothing said
+    expect(reported).toEqual([7]); // nothing changed: nothing said
     await peer.heartbeat("stopped");
     await watch.check();
-    expect(reported).toEqual([5, 2]);
+    expect(reported).toEqual([7, 4]);
     await new NodeRegistry(db, self("late", 4)).register();
     await watch.check();
-    expect(reported).toEqual([5, 2, 6]);
+    expect(reported).toEqual([7, 4, 8]);
   });
 });

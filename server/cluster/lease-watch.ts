@@ -16,7 +16,7 @@ import type { EventLog } from "../events/event-log";
 import { transitionLane, type LaneRow } from "../records/lane-store";
 import type { Db } from "../store/db";
 import { applyWorkerEvent } from "../workers/worker-state-machine";
-import { placeable } from "./dispatcher";
+import { lanesOnNodes, laneSlots } from "./dispatcher";
 import type { LaneStartQueue } from "./lane-queue";
 import type { NodeRegistry } from "./node-registry";
 
@@ -31,9 +31,9 @@ export interface LeaseWatchDeps {
   /** This code's schema version: only nodes on it are given lanes (as the dispatcher's rule). */
   schemaVersion: string;
   /**
-   * A node appeared, came back, stopped or was lost, or its capacity changed (and at the first
-   * check): `capacity` is the slots of the nodes the dispatcher may place lanes on now, this one
-   * included.
+   * A node appeared, came back, stopped or was lost, or the slot count changed (and at the first
+   * check): `capacity` is the cluster's lane slots ({@link laneSlots}: those of the nodes the
+   * dispatcher may place lanes on now, this one included, plus the lanes running elsewhere).
    */
   onCapacityChange: (capacity: number) => void;
   /** A node was declared lost (after its lanes were settled). */
@@ -94,11 +94,11 @@ export class LeaseWatch {
       return;
     }
     let changed = false;
-    let capacity = 0;
+    const nodes: Parameters<typeof laneSlots>[0] = [];
     for (const row of rows) {
       const hb = row.heartbeatAt.getTime();
       const alive = row.status === "alive" && row.dbNow - hb < row.leaseMs;
-      if (placeable({ alive, schemaVersion: row.schemaVersion }, this.deps.schemaVersion)) capacity += row.capacity;
+      nodes.push({ id: row.id, alive, schemaVersion: row.schemaVersion, capacity: row.capacity });
       if (row.id === this.deps.registry.id) continue;
       const seen = this.#seen.get(row.id);
       if (!seen || seen.heartbeatAt !== hb) {
@@ -115,6 +115,7 @@ export class LeaseWatch {
         }
       }
     }
+    const capacity = laneSlots(nodes, await lanesOnNodes(this.deps.db), this.deps.schemaVersion);
     if (changed || capacity !== this.#capacity) {
       this.#capacity = capacity;
       this.deps.onCapacityChange(capacity);

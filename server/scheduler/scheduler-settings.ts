@@ -57,9 +57,9 @@ export class SchedulerSettings {
   }
 
   /**
-   * The slots the cluster's live nodes have between them (the leader's lease watch counts them),
-   * or null on one node: lanes are offered only while those running on the cluster leave one
-   * free, so a full cluster is not offered every queued lane (each refused by the dispatcher, yet
+   * The cluster's lane slots (server/cluster/dispatcher.ts `laneSlots`, counted by the leader's
+   * lease watch), or null on one node: lanes are offered only while those running on the cluster
+   * leave one free, so a full cluster is not offered every queued lane (each refused by the dispatcher, yet
    * logged as dispatched and taking a fair-share turn and an engine token).
    */
   setNodeSlots(total: number | null): void {
