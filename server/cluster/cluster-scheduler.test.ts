@@ -30,6 +30,23 @@ describe("ClusterScheduler on a cluster", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  it("counts agent and background lanes against the same node slots", async () => {
+    const bus = new EventBus();
+    const events = new EventLog(db, bus);
+    const repo = await db.repo.create({ data: { path: "/r", name: "r", mainBranch: "main" } });
+    for (const [i, pool] of ["background", "agent", "background"].entries()) {
+      await db.lane.create({ data: { repoId: repo.id, slug: `l${i}`, objective: `l${i}`, branch: `lane/l${i}`, baseBranch: "main", worktreePath: `/w/l${i}`, engine: "shell", packet: "{}", state: "queued", pool } });
+    }
+    const offers: string[] = [];
+    bus.handle("lane.start", async ({ laneId }) => (offers.push(laneId), true));
+    cs = new ClusterScheduler({ db, rpc: new ClusterRpc("a"), schedulerDeps: () => ({ db, events, bus, workerCap: null }), leader: async () => "a" });
+    // Two slots; the background pool's own cap (2) and the agent cap (1,000) would let all three start.
+    cs.setNodeSlots(2);
+    await cs.lead();
+    await cs.idle();
+    expect(offers).toHaveLength(2);
+  });
+
   it("offers lanes only while the live nodes have a free slot: none refused, none logged as dispatched in vain; a freed slot or a new node is filled", async () => {
     const bus = new EventBus();
     const events = new EventLog(db, bus);
