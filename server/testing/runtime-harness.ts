@@ -110,29 +110,50 @@ export function shellPacket(repoId: string, argv: string[], extra: Partial<TaskP
 }
 
 /**
- * Resolve with the lane view once `predicate` holds, re-checking after each event of that lane.
+ * True once the events of the lane's current state are in the log: its newest `lane.state_changed`
+ * leads to that state (a lane never moved is still in the state it was created in). A transition
+ * writes the row first and appends its events after (server/records/lane-store.ts
+ * `transitionLane`), so a view can show `failed` while its `lane.failed` is not stored yet.
+ */
+export async function stateLogged(rt: Runtime, lane: Pick<LaneView, "id" | "state">): Promise<boolean> {
+  const { events } = await rt.events.listBefore(undefined, { laneId: lane.id, types: ["lane.state_changed"], limit: 1 });
+  const newest = events[0];
+  return newest ? newest.type === "lane.state_changed" && newest.payload.to === lane.state : lane.state === "queued";
+}
+
+/**
+ * Resolve with the lane view once `predicate` holds and the events of the state it is in are
+ * logged ({@link stateLogged}; as `GET /api/v1/lanes/:id/await` answers only once the closing
+ * event is), re-checking after each event of that lane. So a test that waited for a lane to end
+ * finds why it ended in its events.
  * @throws Error after `timeoutMs` (default 30 000 ms) with the last state seen.
  */
 export async function waitForLane(rt: Runtime, laneId: string, predicate: (lane: LaneView) => boolean, timeoutMs = 30_000): Promise<LaneView> {
-  let last = await rt.lanes.get(laneId);
-  if (predicate(last)) return last;
+  let state = "unknown";
   return new Promise((resolve, reject) => {
-    let checking = Promise.resolve();
-    const timer = setTimeout(() => {
+    let settled = false;
+    const timer = setTimeout(() => finish(() => reject(new Error(`lane ${laneId} did not reach the expected condition in ${timeoutMs} ms (state ${state})`))), timeoutMs);
+    const finish = (then: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       off();
-      reject(new Error(`lane ${laneId} did not reach the expected condition in ${timeoutMs} ms (state ${last.state})`));
-    }, timeoutMs);
-    const off = rt.bus.on("lane.event", (event) => {
-      if (event.laneId !== laneId) return;
+      then();
+    };
+    let checking = Promise.resolve();
+    // One check at a time, in order; subscribed before the first check so no event falls between.
+    const check = () => {
       checking = checking.then(async () => {
-        last = await rt.lanes.get(laneId);
-        if (predicate(last)) {
-          clearTimeout(timer);
-          off();
-          resolve(last);
-        }
-      });
+        if (settled) return;
+        const lane = await rt.lanes.get(laneId);
+        state = lane.state;
+        if (predicate(lane) && (await stateLogged(rt, lane))) finish(() => resolve(lane));
+      }).catch((err: unknown) => finish(() => reject(err)));
+    };
+    const off = rt.bus.on("lane.event", (event) => {
+      if (event.laneId === laneId) check();
     });
+    check();
   });
 }
 
