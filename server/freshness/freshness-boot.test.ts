@@ -80,6 +80,19 @@ describe("freshness at boot", () => {
     expect(await count("branch.problem")).toBe(10);
     expect(await count("branch.stale_against_main")).toBe(30);
   });
+
+  it("settled() resolves once a refresh started in the background (as the runtime starts the boot one) has answered every lane", async () => {
+    const tracker = new FreshnessTracker({ db, events, safetyPollMs: 3_600_000 });
+    try {
+      await tracker.settled(); // nothing running: resolves at once
+      void tracker.refreshAll("boot");
+      await tracker.settled();
+      for (const id of ids) expect(tracker.peek(id), id).not.toBeNull();
+      expect(tracker.stats.refreshes).toBe(ids.length);
+    } finally {
+      await tracker.stop();
+    }
+  });
 });
 
 describe("seeded lanes with their repository", () => {

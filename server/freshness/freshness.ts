@@ -26,7 +26,7 @@ import { gitCommonDir, gitProblem, listBranchHeads, newCommitsSince, problemFrom
 import { branchHeads, worktreeStateFromFiles } from "../git/refs";
 import type { Db } from "../store/db";
 import { CommitPairMemo } from "./commit-pairs";
-import { LANE_FIELDS, latestEventPayloads, resumeHead, type CommitPayload, type LaneWithRepo } from "./lane-reads";
+import { LANE_FIELDS, latestEventPayloads, resumeHead, type CommitPayload, type BatchReads, type LaneWithRepo } from "./lane-reads";
 
 export interface FreshnessDeps {
   db: Db;
@@ -37,21 +37,8 @@ export interface FreshnessDeps {
   debounceMs?: number;
 }
 
-
-/** What a batch (boot, scan) already read for a lane, so recomputing it starts no query and at most the git calls its commits need. */
-interface Known {
-  lane: LaneWithRepo;
-  /** Branch heads of the lane's repository (short name → commit), read once for the batch. */
-  heads: ReadonlyMap<string, string>;
-  /** Where commit detection resumes when nothing is in memory: the newest reported commit, else the lane's base commit. */
-  lastHead: () => Promise<string | null>;
-  /** The problem the log last reported for the lane (after a restart the memo is empty; the log is not). */
-  lastProblemKey?: string | null;
-}
-
 /** The fields of a `branch.problem` event's payload that identify the problem. */
 type ProblemPayload = { problem?: string; message?: string };
-
 
 interface Memo {
   head: string | null;
@@ -75,6 +62,7 @@ export class FreshnessTracker {
   readonly #watcher: RefWatcher;
   #timer: NodeJS.Timeout | null = null;
   #scanning: Promise<void> | null = null;
+  readonly #refreshingAll = new Set<Promise<void>>();
   #stopped = false;
   /** Scans per trigger and lane recomputations, for diagnostics and tests; `pairs`: ahead/behind answered by git vs from memory. */
   readonly stats = { watchScans: 0, pollScans: 0, refreshes: 0, pairs: this.#pairs.stats };
@@ -117,7 +105,23 @@ export class FreshnessTracker {
    * server stays responsive while it runs. A problem the log already holds as the lane's latest is
    * not announced again. Never throws (as {@link refresh}).
    */
-  async refreshAll(trigger = "boot"): Promise<void> {
+  refreshAll(trigger = "boot"): Promise<void> {
+    const run: Promise<void> = this.#refreshAll(trigger).finally(() => this.#refreshingAll.delete(run));
+    this.#refreshingAll.add(run);
+    return run;
+  }
+
+  /**
+   * Resolves once no recomputation runs or waits (a {@link refreshAll}, such as the boot refresh
+   * the runtime starts in the background, a scan, a lane's refresh), counting those started
+   * meanwhile. `baseMoved` changes with a recomputation, not always with an event: a reader that
+   * must see it settled (a test comparing two reads of the board) waits for this. Never rejects.
+   */
+  async settled(): Promise<void> {
+    while (this.#refreshingAll.size > 0 || this.#inflight.size > 0 || this.#scanning) await Promise.allSettled([...this.#refreshingAll, ...this.#inflight.values(), this.#scanning]);
+  }
+
+  async #refreshAll(trigger: string): Promise<void> {
     const repos = await this.deps.db.lane.findMany({ distinct: ["repoId"], select: { repoId: true } });
     const lastProblems = await latestEventPayloads<ProblemPayload>(this.deps.db, "branch.problem");
     for (const { repoId } of repos) {
@@ -154,7 +158,7 @@ export class FreshnessTracker {
     return this.#enqueue(laneId, trigger);
   }
 
-  #enqueue(laneId: string, trigger: string, known?: Known): Promise<LaneFreshness | null> {
+  #enqueue(laneId: string, trigger: string, known?: BatchReads): Promise<LaneFreshness | null> {
     if (this.#stopped || this.#closed.has(laneId)) return Promise.resolve(this.#memo.get(laneId)?.freshness ?? null);
     const prev = this.#inflight.get(laneId);
     // What a batch read may be outdated by the refresh still running (it may write the row): re-read.
@@ -190,7 +194,7 @@ export class FreshnessTracker {
     return this.#memo.get(laneId)?.freshness ?? null;
   }
 
-  async #refresh(laneId: string, trigger: string, known?: Known): Promise<LaneFreshness | null> {
+  async #refresh(laneId: string, trigger: string, known?: BatchReads): Promise<LaneFreshness | null> {
     const lane = known?.lane ?? (await this.deps.db.lane.findUnique({ where: { id: laneId }, select: LANE_FIELDS }));
     if (!lane || this.#closed.has(laneId)) return null;
     this.stats.refreshes++;
@@ -388,5 +392,4 @@ export class FreshnessTracker {
       });
     }
   }
-
 }

@@ -62,3 +62,14 @@ export type CommitPayload = { sha?: string };
 export function resumeHead(lane: Pick<LaneWithRepo, "id" | "baseSha">, commits: ReadonlyMap<string, CommitPayload>): string | null {
   return commits.get(lane.id)?.sha ?? lane.baseSha;
 }
+
+/** What a batch (boot, scan) already read for a lane, so recomputing it starts no query and at most the git calls its commits need. */
+export interface BatchReads {
+  lane: LaneWithRepo;
+  /** Branch heads of the lane's repository (short name → commit), read once for the batch. */
+  heads: ReadonlyMap<string, string>;
+  /** Where commit detection resumes when nothing is in memory: the newest reported commit, else the lane's base commit. */
+  lastHead: () => Promise<string | null>;
+  /** The problem the log last reported for the lane (after a restart the memo is empty; the log is not). */
+  lastProblemKey?: string | null;
+}

@@ -23,11 +23,14 @@ async function recomputed(rt: Runtime): Promise<LaneView[]> {
 
 /**
  * The board's lanes and the recomputation, read with no event appended in between (services such
- * as recovery still react to settled lanes, so a pair that straddles an event is read again).
+ * as recovery still react to settled lanes, so a pair that straddles an event is read again) and
+ * with freshness settled: after a boot each lane's `baseMoved` is null until the background
+ * refresh has read git, which appends no event when the counts did not change.
  */
 async function boardAndRecomputed(rt: Runtime): Promise<[LaneView[], LaneView[]]> {
   for (;;) {
     await rt.scheduler.idle();
+    await rt.freshness.settled();
     await rt.events.flush();
     const cursor = await rt.events.latestId();
     const pair: [LaneView[], LaneView[]] = [(await rt.lanes.board()).lanes, await recomputed(rt)];
