@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { aheadBehind, assertValidBranchName, branchExists, commitsBetween, headSha, inspectRepo, resolveCommit, resolveRevisions } from "./repo";
+import { aheadBehind, assertValidBranchName, branchExists, commitsBetween, headSha, inspectRepo, resolveCommit } from "./repo";
 import { BranchNameSchema } from "@/lib/task-packet";
 import { git } from "./runner";
 import { commitFile, exists, initRepo, tempDirPerTest } from "./git.testing";
@@ -125,16 +125,6 @@ describe("branchExists / resolveCommit / headSha", () => {
       await expect(resolveCommit(repo, ref), ref).rejects.toMatchObject({ code: "not_found" });
     }
     expect(await exists(mark)).toBe(false);
-  });
-
-  it("resolves several revisions in one call, null for each that names nothing, and runs nothing a name says", async () => {
-    const first = await headSha(repo);
-    const second = await commitFile(repo, "a.txt", "a", "second");
-    const mark = path.join(tmp.dir, "pwned");
-    const names = ["refs/heads/main", "main^{commit}", "HEAD~1", "refs/heads/nope", ...hostile(mark)];
-    expect(await resolveRevisions(repo, names)).toEqual([second, second, first, null, ...hostile(mark).map(() => null)]);
-    expect(await exists(mark)).toBe(false);
-    await expect(resolveRevisions(repo, ["main\nHEAD"])).rejects.toMatchObject({ code: "invalid_input" });
   });
 
   it("headSha throws not_found before the first commit", async () => {

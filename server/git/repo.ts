@@ -155,28 +155,6 @@ export async function resolveCommit(repo: string, ref: string): Promise<string> 
 }
 
 /**
- * Several revisions resolved by one git process (`git cat-file --batch-check`, one name per input
- * line, one answer line per name: the object id, or `<name> missing` / `ambiguous`), for callers
- * that need a few answers at once (creating a worktree asks whether its branch exists and what
- * its base is). Revision syntax is git's (`main`, `refs/heads/x`, `HEAD~1`, `v1^{commit}`);
- * names travel on stdin, so none can be read as an option.
- *
- * @returns per name, in order, the full object id, or null when it names no object
- * @throws AppError `invalid_input` for a name holding a newline or NUL; from {@link git} if
- *   `repo` is not a repository.
- */
-export async function resolveRevisions(repo: string, names: readonly string[]): Promise<(string | null)[]> {
-  for (const n of names) if (!n || /[\n\0]/.test(n)) throw new AppError("invalid_input", `invalid revision ${JSON.stringify(n)}`);
-  if (names.length === 0) return [];
-  const res = await git(["cat-file", "--batch-check=%(objectname)"], { cwd: repo, input: `${names.join("\n")}\n` });
-  const lines = res.stdout.split("\n");
-  return names.map((_, i) => {
-    const line = lines[i] ?? "";
-    return FULL_SHA.test(line) ? line : null;
-  });
-}
-
-/**
  * SHA of `HEAD` in a work tree (a lane's worktree or a repo root).
  *
  * @throws AppError `not_found` if HEAD has no commit yet; from {@link git} if not a repository.
