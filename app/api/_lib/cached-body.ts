@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
+import Negotiator from "negotiator";
 import { PRECOMPRESSED_HEADER } from "@/lib/precompressed-header";
 
 const gzipAsync = promisify(gzip);
@@ -37,16 +38,13 @@ function gzipOf(body: Buffer): Promise<Buffer> {
   return z;
 }
 
-/** Whether `Accept-Encoding` allows gzip: named (or `*`) without `q=0` (RFC 9110 §12.5.3). */
+/**
+ * Whether the request's `Accept-Encoding` lets the answer be gzipped (RFC 9110 §12.5.3: named, or
+ * `*`, with a nonzero q), read by `negotiator`, the parser the server's general compression uses.
+ */
 export function acceptsGzip(acceptEncoding: string | null): boolean {
   if (!acceptEncoding) return false;
-  for (const part of acceptEncoding.split(",")) {
-    const [coding, ...params] = part.trim().toLowerCase().split(";");
-    if (coding !== "gzip" && coding !== "x-gzip" && coding !== "*") continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
-    if (!q || Number(q.slice(2)) > 0) return true;
-  }
-  return false;
+  return new Negotiator({ headers: { "accept-encoding": acceptEncoding } }).encoding(["gzip"]) === "gzip";
 }
 
 /**
