@@ -127,6 +127,8 @@ test("three nodes share one PostgreSQL: 60 lanes spread over them, global and pe
   await expect.poll(() => asClaw(c.url), { timeout: 30_000 }).toBe(200);
   await api(b.url, "DELETE", `/api/v1/tokens/${made.id}`);
   await expect.poll(() => asClaw(a.url), { timeout: 30_000 }).toBe(401);
+  // The artifacts folder is made by whichever spec writes there first; this one may be first.
+  fs.mkdirSync("e2e/artifacts", { recursive: true });
   fs.writeFileSync("e2e/artifacts/cluster-spread.json", JSON.stringify({ perNode: Object.fromEntries(perNode), peak: Object.fromEntries(peakRunning(events)) }, null, 2));
 });
 
