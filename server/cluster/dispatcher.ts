@@ -64,10 +64,11 @@ export function nodeAccepts(node: Pick<NodeRecord, "repos" | "engines">, repo: R
 
 /**
  * Pick a node for a lane among `nodes` (already filtered to eligible ones) with `running` lanes
- * each: the lane's previous node if it has a free slot, else the most free slots, ties by id.
+ * each ({@link lanesOnNodes}): the lane's previous node if it has a free slot, else the most free
+ * slots, ties by id.
  * @returns the node id, or null when none has a free slot
  */
-export function chooseNode(nodes: Pick<NodeRecord, "id" | "capacity">[], running: ReadonlyMap<string, number>, previous: string | null): string | null {
+export function chooseNode(nodes: Pick<NodeRecord, "id" | "capacity">[], running: ReadonlyMap<string | null, number>, previous: string | null): string | null {
   const free = (n: Pick<NodeRecord, "id" | "capacity">) => n.capacity - (running.get(n.id) ?? 0);
   const open = nodes.filter((n) => free(n) > 0);
   if (open.length === 0) return null;
@@ -107,7 +108,7 @@ export class Dispatcher {
     if (!lane || lane.state !== "queued") return false;
     const nodes = (await this.deps.registry.list()).filter((n) => placeable(n, this.deps.schemaVersion));
     const eligible = nodes.filter((n) => nodeAccepts(n, lane.repo, lane.engine));
-    const running = await this.runningByNode();
+    const running = await lanesOnNodes(db);
     const nodeId = chooseNode(eligible, running, lane.nodeId);
     if (!nodeId) {
       this.unplaced.set(laneId, eligible.length === 0 ? `no live node accepts repo ${lane.repo.name} and engine ${lane.engine}` : "every node that accepts it is full");
@@ -117,13 +118,6 @@ export class Dispatcher {
     if (!(await this.#claim(lane, nodeId))) return false;
     await this.deps.events.append({ type: "lane.state_changed", laneId, repoId: lane.repoId, payload: { from: "queued", to: "starting" } });
     return true;
-  }
-
-  /** Lanes `starting` or `running` per node. */
-  async runningByNode(): Promise<Map<string, number>> {
-    const all = await lanesOnNodes(this.deps.db);
-    all.delete(null);
-    return all as Map<string, number>;
   }
 
   async #claim(lane: Pick<LaneRow, "id" | "attempt" | "stateVersion">, nodeId: string): Promise<boolean> {

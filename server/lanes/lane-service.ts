@@ -48,7 +48,11 @@ export interface LaneServiceDeps extends LaneDeps {
   runCheckoutHook?: (repoId: string) => boolean;
 }
 
-/** Per-repo serialization of worktree creation (git's own locks make concurrent adds flaky). */
+/**
+ * Lane creations of one repository in this process, one at a time: worktree, then row. Git's side
+ * is also serialized across processes by createWorktree (server/git/worktree-lock.ts); this keeps
+ * a repository's lanes stored in the order their worktrees were made.
+ */
 const repoLocks = new Map<string, Promise<unknown>>();
 function withRepoLock<T>(repoId: string, fn: () => Promise<T>): Promise<T> {
   const prev = repoLocks.get(repoId) ?? Promise.resolve();
