@@ -15,6 +15,9 @@ import { closeDatabase, openDatabase, type Db } from "../store/db";
 import { testDatabaseUrl } from "../testing/test-database";
 import { ClusterScheduler } from "./cluster-scheduler";
 import { chooseNode } from "./dispatcher";
+import type { NewLaneEvent } from "@/lib/lane-events";
+import type { LaneRow } from "../records/lane-store";
+import { laneSchedulingSchema } from "../scheduler/schemas";
 
 describe("ClusterScheduler on a cluster", () => {
   let dataDir: string;
@@ -101,5 +104,38 @@ describe("ClusterScheduler on a cluster", () => {
     expect(offers.filter((id) => id !== onB).every((id) => placed.has(id))).toBe(true);
     expect(runningByNode()).toEqual(new Map([["a", 2], ["b", 1], ["c", 2]]));
     expect(await dispatched()).toBe(6);
+  });
+  it("queues the lanes created or restarted while a new leader was opening its scheduler: their rows changed after the rebuild read the queue, their submit or requeue before the scheduler was in place", async () => {
+    const bus = new EventBus();
+    const repo = await db.repo.create({ data: { path: "/r", name: "r", mainBranch: "main" } });
+    const done = await db.lane.create({ data: { repoId: repo.id, slug: "done", objective: "done", branch: "lane/done", baseBranch: "main", worktreePath: "/w/done", engine: "shell", packet: "{}", state: "finished" } });
+    const offers: string[] = [];
+    bus.handle("lane.start", async ({ laneId }) => (offers.push(laneId), true));
+    let created: string | null = null;
+    // The rebuild's last step is its `restored` decision: a lane is created right then, as
+    // LaneService creates one (queued row, lane.created, submit), before lead() has a scheduler.
+    class OpeningLog extends EventLog {
+      override async append(event: NewLaneEvent) {
+        if (event.type === "scheduler.decision" && event.payload.kind === "restored" && !created) {
+          const queuedAt = Date.now();
+          const lane = await db.lane.create({ data: { repoId: repo.id, slug: "late", objective: "late", branch: "lane/late", baseBranch: "main", worktreePath: "/w/late", engine: "shell", packet: "{}", state: "queued", queuedAt: new Date(queuedAt) } });
+          created = lane.id;
+          await super.append({ type: "lane.created", laneId: lane.id, repoId: repo.id, payload: { objective: "late", branch: "lane/late", baseBranch: "main", engine: "shell", worktreePath: "/w/late" } });
+          await cs!.submit(lane, laneSchedulingSchema({ now: queuedAt, laneId: lane.id }).parse({}), queuedAt);
+          // A restart on a node that does not lead: ClusterScheduler.requeue's guarded write only.
+          // (It reads only the row's deadline: the bare row stands in for a LaneRow.)
+          const row = await cs!.requeue(done as unknown as LaneRow, async (data) => (await db.lane.update({ where: { id: done.id }, data: { ...data, state: "queued" } })) as unknown as LaneRow);
+          await super.append({ type: "lane.state_changed", laneId: done.id, repoId: repo.id, payload: { from: "finished", to: "queued" } });
+          expect(row?.state).toBe("queued");
+        }
+        return super.append(event);
+      }
+    }
+    const events = new OpeningLog(db, bus);
+    cs = new ClusterScheduler({ db, rpc: new ClusterRpc("a"), schedulerDeps: () => ({ db, events, bus, workerCap: null }), leader: async () => "a" });
+    await cs.lead();
+    await cs.idle();
+    expect(created).not.toBeNull();
+    expect(offers.sort()).toEqual([created, done.id].sort());
   });
 });

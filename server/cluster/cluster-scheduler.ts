@@ -85,6 +85,8 @@ export class ClusterScheduler implements SchedulerApi {
       this.#opening = null;
     }
     this.#local.settings.setNodeSlots(this.#nodeSlots);
+    // Lanes created while it opened were submitted to no one (see Scheduler.adoptQueued).
+    await this.#local.adoptQueued();
     // Waiting tickets of this node now go to its own scheduler.
     this.#resendWaiting();
     await this.#local.kick();

@@ -80,6 +80,16 @@ export class RateLimiter {
     return at;
   }
 
+  /** Earliest epoch ms after `now` at which a waiting engine may make a request; Infinity when none waits. */
+  nextWakeAfter(now: number): number {
+    let at = Infinity;
+    for (const engine of this.#engines.keys()) {
+      const next = this.nextAllowedAt(engine, now);
+      if (next > now) at = Math.min(at, next);
+    }
+    return at;
+  }
+
   /** Take a token if allowed now. @returns whether the request may go ahead. */
   tryAcquire(engine: string, now: number): boolean {
     if (this.nextAllowedAt(engine, now) > now) return false;

@@ -16,7 +16,7 @@ import { BudgetLedger, type LedgerSnapshot, type Totals } from "./budgets";
 import { DEFAULT_CAPS } from "./capacity";
 import { DependencyGraph, type DepStatus, type GraphSnapshot, type Outcome, type Produced } from "./dependency-graph";
 import { DispatchQueue } from "./dispatch-queue";
-import { SchedulerCore } from "./scheduler-core";
+import { SchedulerCore, type SchedulerEvent } from "./scheduler-core";
 import type { Artifact, DependencyMode, LaneScheduling, Pool } from "./schemas";
 import type { Lane } from "../store/generated/client";
 import type { QueueItem, QueueSnapshot, WaitReason } from "./types";
@@ -285,4 +285,25 @@ export function schedulingOfRow(lane: Lane, now: number): LaneScheduling {
     budget: json<Budget | null>(lane.budget, null) ?? undefined,
     parentId: lane.parentId ?? undefined,
   };
+}
+
+/**
+ * Put a `queued` lane the core does not hold into its queue, from its row, and store its queue
+ * seq: submitted with its dependencies when the core has never seen it (created on another node,
+ * or while a new leader opened its scheduler), requeued when it knows it settled (restarted on
+ * another node, or by a path other than the scheduler's own requeue).
+ * @returns the core's events to append; null when the row is gone, no longer queued, or the
+ *   core already queues the lane
+ */
+export async function queueFromRow(db: Db, core: SchedulerCore, laneId: string, now: number): Promise<SchedulerEvent[] | null> {
+  if (core.queue.has(laneId)) return null;
+  const lane = await db.lane.findUnique({ where: { id: laneId } });
+  if (lane?.state !== "queued") return null;
+  const s = schedulingOfRow(lane, now);
+  const at = lane.queuedAt.getTime();
+  const events = core.graph.has(laneId)
+    ? core.requeue({ laneId, repoId: lane.repoId, engine: lane.engine, scheduling: { pool: s.pool, priority: s.priority, deadline: s.deadline } }, at)
+    : core.submit({ laneId, repoId: lane.repoId, engine: lane.engine, scheduling: s }, at);
+  await db.lane.update({ where: { id: laneId }, data: { queueSeq: core.queue.get(laneId)!.seq } });
+  return events;
 }

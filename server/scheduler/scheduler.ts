@@ -33,7 +33,7 @@ import { producedSinceStart } from "./produced";
 import type { LaneScheduling } from "./schemas";
 import { SchedulerCore, toLaneEvent, type SchedulerEvent } from "./scheduler-core";
 import { SchedulerSettings } from "./scheduler-settings";
-import { checkProcessKey, loadScheduler, SchedulerStore, schedulingOfRow, type UsageBook } from "./scheduler-store";
+import { checkProcessKey, loadScheduler, queueFromRow, SchedulerStore, type UsageBook } from "./scheduler-store";
 import { whereIs, type Where } from "./scheduler-views";
 import { UsageRecorder } from "./usage-recorder";
 
@@ -163,12 +163,13 @@ export class Scheduler {
 
   /**
    * Queue a new lane whose row (with its scheduling columns) exists in state `queued`; records
-   * its queue seq and appends `lane.queued` (position and reason).
-   * @param queuedAt epoch ms, the row's `queuedAt` (its age in the queue).
+   * its queue seq and appends `lane.queued` (position and reason); a no-op for a lane already
+   * queued from its row ({@link adoptQueued}). @param queuedAt epoch ms, the row's `queuedAt` (its age in the queue).
    * @throws AppError as {@link SchedulerCore.submit} (not expected after {@link validateNewLane}).
    */
   submit(lane: { id: string; repoId: string; engine: string }, s: LaneScheduling, queuedAt: number): Promise<void> {
     return this.#serial(async () => {
+      if (this.#core.queue.has(lane.id)) return;
       const events = this.#core.submit({ laneId: lane.id, repoId: lane.repoId, engine: lane.engine, scheduling: s }, queuedAt);
       await this.deps.db.lane.update({ where: { id: lane.id }, data: { queueSeq: this.#core.queue.get(lane.id)!.seq } });
       await this.#emit(events);
@@ -239,18 +240,26 @@ export class Scheduler {
     return new Map(laneIds.flatMap((id) => [[id, whereIs(this.#core, id, now)] as const]).filter((e): e is [string, Where] => e[1] !== null));
   }
 
-  /** Queue a lane another node created (from its row; a lane the core knows is left alone). */
+  /**
+   * Queue, from their rows, the `queued` lanes this scheduler does not hold. A new leader calls it
+   * once open: a lane created while it opened was written after the rebuild read the queue and
+   * submitted before there was a scheduler, and nothing else would queue it. Idempotent.
+   */
+  async adoptQueued(): Promise<void> {
+    const rows = await this.deps.db.lane.findMany({ where: { state: "queued" }, select: { id: true } });
+    await Promise.all(rows.filter((r) => !this.#core.queue.has(r.id)).map((r) => this.#adoptNew(r.id)));
+  }
+
+  /** Queue a lane another node created or restarted, from its row (one the core queues is left alone). */
   #adoptNew(laneId: string): Promise<void> {
-    return this.#serial(async () => {
-      if (this.#core.queue.has(laneId) || this.#core.graph.has(laneId)) return;
-      const lane = await this.deps.db.lane.findUnique({ where: { id: laneId } });
-      if (!lane || lane.state !== "queued") return;
-      const scheduling = schedulingOfRow(lane, this.#now());
-      const events = this.#core.submit({ laneId, repoId: lane.repoId, engine: lane.engine, scheduling }, lane.queuedAt.getTime());
-      await this.deps.db.lane.update({ where: { id: laneId }, data: { queueSeq: this.#core.queue.get(laneId)!.seq } });
-      await this.#emit(events);
-      void this.kick();
-    });
+    return this.#serial(() => this.#queueFromRow(laneId));
+  }
+
+  async #queueFromRow(laneId: string): Promise<void> {
+    const events = await queueFromRow(this.deps.db, this.#core, laneId, this.#now());
+    if (!events) return;
+    await this.#emit(events);
+    void this.kick();
   }
 
   /** 1-based queue positions of queued lanes (held lanes have none). */
@@ -308,11 +317,7 @@ export class Scheduler {
     this.#retryTimer = null;
     if (this.#core.queue.size === 0) return;
     const now = this.#now();
-    let at = Infinity;
-    for (const engine of this.#core.limiter.engines()) {
-      const next = this.#core.limiter.nextAllowedAt(engine, now);
-      if (next > now) at = Math.min(at, next);
-    }
+    const at = this.#core.limiter.nextWakeAfter(now);
     if (at === Infinity) return;
     this.#retryTimer = setTimeout(() => void this.kick(), at - now + 1);
     this.#retryTimer.unref();
@@ -362,14 +367,8 @@ export class Scheduler {
   }
 
   /** A lane queued by a path other than {@link requeue} (none today) still gets into the queue. */
-  async #adopt(laneId: string): Promise<void> {
-    if (this.#core.queue.has(laneId)) return;
-    const lane = await this.deps.db.lane.findUnique({ where: { id: laneId } });
-    if (lane?.state !== "queued") return;
-    const events = this.#core.requeue({ laneId, repoId: lane.repoId, engine: lane.engine, scheduling: { pool: lane.pool as Pool, priority: lane.priority, deadline: lane.deadline && lane.deadline.getTime() > this.#now() ? lane.deadline.getTime() : null } }, lane.queuedAt.getTime());
-    await this.deps.db.lane.update({ where: { id: laneId }, data: { queueSeq: this.#core.queue.get(laneId)!.seq } });
-    await this.#emit(events);
-    void this.kick();
+  #adopt(laneId: string): Promise<void> {
+    return this.#queueFromRow(laneId);
   }
 
   /** A lane failed because its engine was rate-limited: back the engine off (its other lanes wait). */
