@@ -44,6 +44,15 @@ describe("sortLanes, groupByColumn, countLanes", () => {
   it("sorts by last activity, newest first", () => {
     expect(sortLanes(lanes, "activity").map((l) => l.lane.id)).toEqual(["d4", "b2", "a1", "c3"]);
   });
+  it("keeps lanes active within the same 10-second step in their order by id: a busy agent does not jump over another at each event", () => {
+    const at = (id: string, time: string) => toBoardLane(lane({ id, state: "running", lastEvent: { id: 1, type: "worker.activity", at: time } }));
+    const order = (...ls: ReturnType<typeof at>[]) => sortLanes(ls, "activity").map((l) => l.lane.id);
+    // x reported 9 s after y, in the same step: by id.
+    expect(order(at("y", "2026-11-20T12:00:00.500Z"), at("x", "2026-11-20T12:00:09.500Z"))).toEqual(["x", "y"]);
+    expect(order(at("x", "2026-11-20T12:00:00.500Z"), at("y", "2026-11-20T12:00:09.500Z"))).toEqual(["x", "y"]);
+    // y's next report falls in the next step: it moves up.
+    expect(order(at("x", "2026-11-20T12:00:09.500Z"), at("y", "2026-11-20T12:00:10.000Z"))).toEqual(["y", "x"]);
+  });
   it("puts lanes that need a person in their own column", () => {
     const g = groupByColumn(lanes);
     expect(g.needs_you.map((l) => l.lane.id)).toEqual(["b2"]);

@@ -74,7 +74,17 @@ export interface BoardLane {
   /** Lowercased text searched by `q`. */
   haystack: string;
   activityAt: string;
+  /** `activityAt` in whole {@link ACTIVITY_SORT_STEP_MS} steps since the epoch: what the activity sort compares. */
+  activityStep: number;
 }
+
+/**
+ * The activity sort's resolution, ms. Lanes active within the same 10-second step keep their
+ * order (by lane id) instead of trading places at every event: fifty agents each reporting a
+ * tool call twice a second would otherwise reshuffle the top of the board a hundred times a
+ * second, under the person's pointer, remounting the cards that pass through the screen.
+ */
+export const ACTIVITY_SORT_STEP_MS = 10_000;
 
 // Lane views are immutable (a change to a lane is a new object), so what is derived from one is
 // kept with it: a live event then re-derives one lane instead of every lane on the board.
@@ -88,11 +98,13 @@ export function toBoardLane(lane: LaneView): BoardLane {
 }
 
 function deriveBoardLane(lane: LaneView): BoardLane {
+  const activityAt = lane.lastEvent?.at ?? lane.endedAt ?? lane.startedAt ?? lane.createdAt;
   return {
     lane,
     attention: attentionOf(lane),
     haystack: `${lane.branch}\n${lane.objective}\n${lane.slug}\n${lane.id}`.toLowerCase(),
-    activityAt: lane.lastEvent?.at ?? lane.endedAt ?? lane.startedAt ?? lane.createdAt,
+    activityAt,
+    activityStep: Math.floor(Date.parse(activityAt) / ACTIVITY_SORT_STEP_MS),
   };
 }
 
@@ -116,12 +128,14 @@ export function filterLanes(lanes: readonly BoardLane[], query: BoardQuery): Boa
 }
 
 /**
- * Sort by last activity (newest first) or creation (newest first), then by lane id. Returns a new
- * array (times compared as ISO 8601 strings, {@link compareCodeUnits}).
+ * Sort by last activity (newest first, in {@link ACTIVITY_SORT_STEP_MS} steps) or creation
+ * (newest first), then by lane id. Returns a new array (creation times compared as ISO 8601
+ * strings, {@link compareCodeUnits}).
  */
 export function sortLanes(lanes: readonly BoardLane[], sort: BoardSort): BoardLane[] {
-  const key = sort === "activity" ? (l: BoardLane) => l.activityAt : (l: BoardLane) => l.lane.createdAt;
-  return [...lanes].sort((a, b) => compareCodeUnits(key(b), key(a)) || compareCodeUnits(a.lane.id, b.lane.id));
+  const byId = (a: BoardLane, b: BoardLane) => compareCodeUnits(a.lane.id, b.lane.id);
+  if (sort === "activity") return [...lanes].sort((a, b) => b.activityStep - a.activityStep || byId(a, b));
+  return [...lanes].sort((a, b) => compareCodeUnits(b.lane.createdAt, a.lane.createdAt) || byId(a, b));
 }
 
 /** The columns of the grouped view, left to right. */
