@@ -100,6 +100,10 @@ export function Board({ firstScreen = null }: { firstScreen?: BoardFirstScreen |
       realtime.noteSnapshot(snapshot.cursor);
       return snapshot;
     },
+    // Live events patch the cached board immutably (components/lane-patch.ts: a changed lane is a
+    // new object, the others keep theirs), so React Query's deep compare of the old and new board
+    // at every event (all lanes walked, the changed one compared field by field) finds nothing.
+    structuralSharing: false,
   });
   // Live events change the board many times a second; the views of a thousand lanes are derived
   // and rendered from a deferred copy, which React renders in slices it can interrupt (input
