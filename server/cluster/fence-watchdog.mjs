@@ -6,13 +6,22 @@
  * again on another node never runs twice. When the node renews again it resumes them (SIGCONT),
  * or kills them if it was declared lost meanwhile; that is the node's decision, not the fence's.
  *
+ * A node that died and stays dead would leave its processes paused forever. So once the lease
+ * has not been renewed for `ABANDON_LEASES` leases and the node's process is gone (not merely
+ * cut off from the database: a node that still runs keeps its paused processes, and decides
+ * when it reaches the database again), the watchdog kills the paused process groups and exits.
+ * By then the leader has long declared the node lost and queued its lanes elsewhere; a node
+ * restarted later finds those processes dead, as it would have killed them itself.
+ *
  * Usage: `node fence-watchdog.mjs <dataDir> <leaseMs>`. Reads `<dataDir>/cluster/lease` (its
  * modification time is the node's last renewal; the node rewrites it after each heartbeat the
- * database accepted) and `<dataDir>/processes/<id>/{pid,exit}` (the supervisor's files, see
+ * database accepted, with `<pid> <start time>` of the node's process: /proc/<pid>/stat field 22)
+ * and `<dataDir>/processes/<id>/{pid,exit}` (the supervisor's files, see
  * server/processes/wrapper.ts: a live wrapper's pid is its process group; its exit file holds a
  * blank placeholder until the command ended, then the status and a newline). Writes `<dataDir>/cluster/watchdog.pid` and appends each
- * pause to `<dataDir>/cluster/fence.log`. Exits when the lease file is removed (the node left the
- * cluster cleanly), or when nothing is left to guard for ten leases.
+ * pause and kill to `<dataDir>/cluster/fence.log`. Exits when the lease file is removed (the node
+ * left the cluster cleanly), when nothing is left to guard for ten leases, or after killing what
+ * a dead node abandoned.
  *
  * Plain JavaScript: it starts without a TypeScript loader, in about 40 ms.
  */
@@ -21,6 +30,9 @@ import path from "node:path";
 
 /** Pause at this fraction of the lease: before the leader's verdict (a whole lease). */
 export const FENCE_FRACTION = 0.8;
+
+/** Leases without renewal, the node's process gone, after which its paused processes are killed. */
+export const ABANDON_LEASES = 10;
 
 const [dataDir, leaseArg] = process.argv.slice(2);
 const leaseMs = Number(leaseArg);
@@ -90,6 +102,33 @@ function liveGroups() {
   return groups;
 }
 
+/** Start time of `pid` (/proc/<pid>/stat field 22, clock ticks since boot), or null when it is gone or a zombie. */
+function startTimeOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[0] === "Z" ? null : fields[19];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Does the node's process still run? The lease file names it (`<pid> <start time>`); a lease
+ * file without it (an older node) counts as running: nothing is killed on a guess.
+ */
+function nodeRuns() {
+  let text;
+  try {
+    text = readFileSync(leaseFile, "utf8");
+  } catch {
+    return true;
+  }
+  const m = /^(\d+) (\d+)\s*$/.exec(text);
+  if (!m) return true;
+  return startTimeOf(Number(m[1])) === m[2];
+}
+
 /** Exit, saying why in the fence log (a node restarted later starts a new watchdog). */
 function quit(reason) {
   try {
@@ -101,6 +140,8 @@ function quit(reason) {
 }
 
 let idleSince = Date.now();
+/** Said once per silence that the node's paused groups are kept because its process runs. */
+let holdingOff = false;
 setInterval(() => {
   let renewedAt;
   try {
@@ -121,6 +162,23 @@ setInterval(() => {
         // gone meanwhile
       }
     }
+  }
+  const abandoned = silentMs > leaseMs * ABANDON_LEASES && groups.length > 0;
+  if (abandoned && nodeRuns() && !holdingOff) {
+    holdingOff = true;
+    appendFileSync(path.join(clusterDir, "fence.log"), `${new Date().toISOString()} no renewal for ${silentMs} ms, but the node's process runs (or is not named): its ${groups.length} paused group(s) stay paused\n`);
+  }
+  if (!abandoned) holdingOff = false;
+  if (abandoned && !nodeRuns()) {
+    for (const g of groups) {
+      try {
+        process.kill(-g.pid, "SIGKILL");
+        appendFileSync(path.join(clusterDir, "fence.log"), `${new Date().toISOString()} killed group ${g.pid}: the node is gone and its lease was not renewed for ${silentMs} ms\n`);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    quit("the node is gone: its paused processes were killed");
   }
   if (silentMs > leaseMs * 10 && Date.now() - idleSince > leaseMs * 10) quit(`nothing to guard, and no renewal for ${Math.round(silentMs)} ms`);
 }, tickMs);

@@ -17,6 +17,8 @@ const WATCHDOG = fileURLToPath(new URL("./fence-watchdog.mjs", import.meta.url))
 
 export class Fence {
   readonly #dir: string;
+  /** This process's start time (/proc/<pid>/stat), written into the lease file. */
+  readonly #startTime = readProcStat(process.pid)?.startTime ?? "0";
 
   constructor(private readonly deps: { dataDir: string; leaseMs: number; nodeId: string; db: Db; supervisor: Pick<ProcessSupervisor, "liveGroups"> }) {
     this.#dir = path.join(deps.dataDir, "cluster");
@@ -33,7 +35,8 @@ export class Fence {
    * again if none runs (it exits after ten idle leases, or may have been killed).
    */
   renewed(): void {
-    writeFileSync(path.join(this.#dir, "lease"), `${new Date().toISOString()}\n`);
+    // Names this process, so the watchdog can tell a dead node from one cut off from the database.
+    writeFileSync(path.join(this.#dir, "lease"), `${process.pid} ${this.#startTime}\n`);
     if (this.#watchdogAlive()) return;
     const child = spawn(process.execPath, [WATCHDOG, this.deps.dataDir, String(this.deps.leaseMs)], { detached: true, stdio: "ignore" });
     child.unref();
