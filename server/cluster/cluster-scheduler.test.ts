@@ -138,4 +138,27 @@ describe("ClusterScheduler on a cluster", () => {
     expect(created).not.toBeNull();
     expect(offers.sort()).toEqual([created, done.id].sort());
   });
+  it("does not queue again from its row a lane it dispatched whose row still says queued (its start in flight)", async () => {
+    const bus = new EventBus();
+    const events = new EventLog(db, bus);
+    const repo = await db.repo.create({ data: { path: "/r", name: "r", mainBranch: "main" } });
+    const lane = await db.lane.create({ data: { repoId: repo.id, slug: "l", objective: "l", branch: "lane/l", baseBranch: "main", worktreePath: "/w/l", engine: "shell", packet: "{}", state: "queued" } });
+    const offers: string[] = [];
+    let offered!: () => void;
+    const inFlight = new Promise<void>((r) => (offered = r));
+    let finish!: (ok: boolean) => void;
+    // The start is offered and not answered yet: the row still says queued.
+    // (A second offer is refused at once, as the runner's guarded queued → starting would.)
+    bus.handle("lane.start", ({ laneId }) => (offers.push(laneId), offered(), offers.length > 1 ? Promise.resolve(false) : new Promise<boolean>((r) => (finish = r))));
+    cs = new ClusterScheduler({ db, rpc: new ClusterRpc("a"), schedulerDeps: () => ({ db, events, bus, workerCap: null }), leader: async () => "a" });
+    const leading = cs.lead();
+    await inFlight;
+    await cs.local!.adoptQueued();
+    finish(true);
+    await leading;
+    await cs.idle();
+    expect(offers).toEqual([lane.id]);
+    const queuedEvents = (await events.listAfter(0, { limit: 100 })).events.filter((e) => e.type === "lane.queued" && e.laneId === lane.id);
+    expect(queuedEvents).toHaveLength(0);
+  });
 });

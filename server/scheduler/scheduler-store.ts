@@ -292,13 +292,14 @@ export function schedulingOfRow(lane: Lane, now: number): LaneScheduling {
  * seq: submitted with its dependencies when the core has never seen it (created on another node,
  * or while a new leader opened its scheduler), requeued when it knows it settled (restarted on
  * another node, or by a path other than the scheduler's own requeue).
- * @returns the core's events to append; null when the row is gone, no longer queued, or the
- *   core already queues the lane
+ * @returns the core's events to append; null when the row is gone or no longer queued, or the
+ *   core already queues the lane or counts it starting (dispatched, its row not written yet)
  */
 export async function queueFromRow(db: Db, core: SchedulerCore, laneId: string, now: number): Promise<SchedulerEvent[] | null> {
-  if (core.queue.has(laneId)) return null;
+  const held = () => core.queue.has(laneId) || core.capacity.isRunning(laneId);
+  if (held()) return null;
   const lane = await db.lane.findUnique({ where: { id: laneId } });
-  if (lane?.state !== "queued") return null;
+  if (lane?.state !== "queued" || held()) return null;
   const s = schedulingOfRow(lane, now);
   const at = lane.queuedAt.getTime();
   const events = core.graph.has(laneId)

@@ -163,13 +163,14 @@ export class Scheduler {
 
   /**
    * Queue a new lane whose row (with its scheduling columns) exists in state `queued`; records
-   * its queue seq and appends `lane.queued` (position and reason); a no-op for a lane already
-   * queued from its row ({@link adoptQueued}). @param queuedAt epoch ms, the row's `queuedAt` (its age in the queue).
+   * its queue seq and appends `lane.queued` (position and reason); a no-op for a lane the core
+   * already took from its row ({@link adoptQueued}), queued or started since.
+   * @param queuedAt epoch ms, the row's `queuedAt` (its age in the queue).
    * @throws AppError as {@link SchedulerCore.submit} (not expected after {@link validateNewLane}).
    */
   submit(lane: { id: string; repoId: string; engine: string }, s: LaneScheduling, queuedAt: number): Promise<void> {
     return this.#serial(async () => {
-      if (this.#core.queue.has(lane.id)) return;
+      if (this.#core.graph.has(lane.id)) return;
       const events = this.#core.submit({ laneId: lane.id, repoId: lane.repoId, engine: lane.engine, scheduling: s }, queuedAt);
       await this.deps.db.lane.update({ where: { id: lane.id }, data: { queueSeq: this.#core.queue.get(lane.id)!.seq } });
       await this.#emit(events);
