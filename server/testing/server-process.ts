@@ -21,6 +21,12 @@ export interface OwnServer {
   child: ChildProcess;
   /** Everything it printed (stdout and stderr) so far. */
   output(): string;
+  /**
+   * Resolves with the output once it matches `re` (stdout and stderr are separate pipes: a line
+   * printed on stderr right after the board URL may arrive after it).
+   * @throws Error with the output when the server exits first
+   */
+  printed(re: RegExp): Promise<string>;
   /** Its admin token (`<dataDir>/token`; servers on one data dir share it). */
   token: string;
   /** The origin it printed in its board URL, e.g. `http://127.0.0.1:41234` (the real port when started on port 0). */
@@ -61,7 +67,21 @@ export async function startServer(port: number, dataDir: string, extraArgs: stri
     child.stdout!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
   });
-  return { child, output: () => output, token: await readAdminToken(dataDir), url, port: Number(new URL(url).port) };
+  const printed = (re: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        if (!re.test(output)) return false;
+        child.stdout!.off("data", check);
+        child.stderr!.off("data", check);
+        resolve(output);
+        return true;
+      };
+      if (check()) return;
+      child.stdout!.on("data", check);
+      child.stderr!.on("data", check);
+      child.once("exit", () => check() || reject(new Error(`server exited without printing ${re}:\n${output}`)));
+    });
+  return { child, output: () => output, printed, token: await readAdminToken(dataDir), url, port: Number(new URL(url).port) };
 }
 
 /** SIGKILL a server process; resolves once it has exited. */

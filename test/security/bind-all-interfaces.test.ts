@@ -28,9 +28,11 @@ afterAll(async () => {
 });
 
 describe("--host 0.0.0.0", () => {
-  it("prints the board URL with the token and a warning that traffic is plain HTTP unless a TLS proxy is in front", () => {
-    expect(server.output()).toContain(`Laneboard on http://127.0.0.1:${server.port}/?token=${server.token}`);
-    expect(server.output()).toMatch(/WARNING: bound to 0\.0\.0\.0, beyond this machine\. Traffic \(and the token\) travels as plain HTTP: put a TLS proxy in front/);
+  it("prints the board URL with the token and a warning that traffic is plain HTTP unless a TLS proxy is in front", async () => {
+    // The warning goes to stderr, a pipe of its own: it may arrive after the URL line.
+    const output = await server.printed(/WARNING: bound to/);
+    expect(output).toContain(`Laneboard on http://127.0.0.1:${server.port}/?token=${server.token}`);
+    expect(output).toMatch(/WARNING: bound to 0\.0\.0\.0, beyond this machine\. Traffic \(and the token\) travels as plain HTTP: put a TLS proxy in front/);
   });
 
   it("GET /api/v1/board without a token → 401; with the bearer token → 200 (loopback and, when the machine has one, its network address)", async () => {
