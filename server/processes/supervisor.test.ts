@@ -1,10 +1,14 @@
 import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BusEvents } from "../events/event-bus";
 import { appErrorCode, harnessPerTest, sh } from "./supervisor.testing";
 import { readProcStat } from "./procfs";
 import { EXIT_PLACEHOLDER } from "./wrapper";
+import { lockDatabase } from "../store/db.testing";
+import { onPostgres } from "../testing/test-database";
 
 const sv = harnessPerTest();
 const cwd = os.tmpdir();
@@ -218,5 +222,26 @@ describe("ProcessSupervisor: bad input", () => {
     const view = await sv.a.sup.start({ laneId: null, role: "worker", argv: sh("exit 9"), cwd });
     await sv.a.exitOf(view.id);
     expect(readFileSync(`${sv.h.dataDir}/processes/${view.id}/exit`, "utf8")).toBe("9\n".padEnd(EXIT_PLACEHOLDER.length));
+  });
+});
+
+describe("ProcessSupervisor: an exit not yet in the database", () => {
+  // SQLite's lock stands in for any database that is slow or refuses for a while (PostgreSQL runs
+  // the same path; only the lock is SQLite's).
+  it.skipIf(onPostgres())("answers waitForExit with the exit it saw while the row still says running (a second writer holds the database)", async () => {
+    const gate = path.join(sv.h.dataDir, "gate");
+    const view = await sv.a.sup.start({ laneId: null, role: "worker", argv: sh(`while [ ! -e '${gate}' ]; do sleep 0.02; done; exit 3`), cwd });
+    const followed = sv.a.sup.waitForExit(view.id);
+    const unlock = lockDatabase(sv.h.dataDir);
+    try {
+      await writeFile(gate, "");
+      // Settled (the row's write refused and kept to retry): the supervisor no longer follows it.
+      expect(await followed).toMatchObject({ status: "exited", exitCode: 3 });
+      expect((await sv.a.sup.get(view.id)).status).toBe("running");
+      // Asked now, it is answered from what the supervisor saw, not refused as "not followed".
+      expect(await sv.a.sup.waitForExit(view.id)).toMatchObject({ status: "exited", exitCode: 3 });
+    } finally {
+      unlock();
+    }
   });
 });

@@ -44,13 +44,13 @@ import { type ProcessRow, LIVE_STATUSES, exitFromRow, toProcessView } from "./vi
 export type { StartProcessSpec, SupervisorOptions } from "./types";
 export { remainingGraceMs } from "./kill-group";
 
-/** Ended process ids remembered so log reads of them skip the row lookup (~40 bytes each). */
+/** Ended processes remembered (log reads skip the row lookup; waitForExit answers before the row is written). */
 const ENDED_CACHE = 4096;
 
 export class ProcessSupervisor {
   #tracked = new Map<string, Tracked>();
-  /** Ids of processes whose end this server recorded (insertion order = oldest first). */
-  #ended = new Set<string>();
+  /** Processes this server saw end, with their exit (resolved once recorded or kept to retry); oldest first. */
+  #ended = new Map<string, Promise<ProcessExit>>();
   #scopes = new ScopeWatcher();
   #exits: ExitRecorder;
   /** Events on their way to the event log, kept while the database refuses them (a full disk). */
@@ -192,8 +192,8 @@ export class ProcessSupervisor {
    * @throws AppError not_found; conflict for a live process this supervisor does not follow (forgotten)
    */
   async waitForExit(processId: string): Promise<ProcessExit> {
-    const t = this.#tracked.get(processId);
-    if (t) return t.exit;
+    const known = this.#tracked.get(processId)?.exit ?? this.#ended.get(processId);
+    if (known) return known;
     const row = await this.#row(processId);
     if (LIVE_STATUSES.includes(row.status)) throw new AppError("conflict", `process ${processId} is not followed by this server`);
     return exitFromRow(row);
@@ -319,7 +319,7 @@ export class ProcessSupervisor {
     if (t.ending || this.#closed) return t.exit;
     t.ending = true;
     const { exit, endedAt } = await settleExit(t, { graceMs: this.opts.killGraceMs, scopes: this.#scopes, tailer: this.#tailer, warn: (m) => this.#warn(t.laneId, m) });
-    this.#rememberEnded(t.id);
+    this.#rememberEnded(t.id, t.exit);
     t.log.close();
     this.#tracked.delete(t.id);
     this.#retention.addFinished(t.id, t.laneId, t.log.paths, new Date());
@@ -349,10 +349,10 @@ export class ProcessSupervisor {
     return withStreamSources({ processId, paths: processPaths(this.opts.dataDir, processId), log: log?.closed ? null : log, live, ended }, names, fn);
   }
 
-  /** Remember that a process has ended (its row is final), keeping the newest {@link ENDED_CACHE} ids. */
-  #rememberEnded(processId: string): void {
-    this.#ended.add(processId);
-    if (this.#ended.size > ENDED_CACHE) this.#ended.delete(this.#ended.values().next().value!);
+  /** Remember that a process has ended (its exit is settled), keeping the newest {@link ENDED_CACHE}. */
+  #rememberEnded(processId: string, exit: Promise<ProcessExit>): void {
+    this.#ended.set(processId, exit);
+    if (this.#ended.size > ENDED_CACHE) this.#ended.delete(this.#ended.keys().next().value!);
   }
 
   async #row(processId: string): Promise<ProcessRow> {
