@@ -9,6 +9,7 @@ import { git } from "../git/git";
 import { groupMembers } from "../processes/procfs";
 import { isTerminal, runtimePerTest, shellPacket, waitForLane, waitForOutput } from "../testing/runtime-harness";
 import { onPostgres } from "../testing/test-database";
+import { waitForEvent } from "../workers/worker.testing";
 
 const SH = (script: string) => ["sh", "-c", script];
 const COMMIT = "git -c user.name=t -c user.email=t@t.invalid commit -qm";
@@ -106,6 +107,8 @@ describe("lanes", () => {
     const again = await waitForLane(h.rt, lane.id, (l) => l.state === "running" && l.attempt === killed.attempt + 1);
     expect(again.currentProcessId).not.toBe(running.currentProcessId);
     expect(again.worktreePath).toBe(running.worktreePath);
+    // The row says running before `lane.started` is stored (PostgreSQL's CI run read it too early).
+    await waitForEvent(h.rt, lane.id, "lane.started", (p) => p.attempt === again.attempt);
     const { events } = await h.rt.events.listAfter(0, { laneId: lane.id, limit: 500 });
     expect(events.filter((e) => e.type === "lane.started")).toHaveLength(2);
     expect(events.some((e) => e.type === "lane.killed")).toBe(true);
