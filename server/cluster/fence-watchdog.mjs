@@ -164,12 +164,14 @@ setInterval(() => {
     }
   }
   const abandoned = silentMs > leaseMs * ABANDON_LEASES && groups.length > 0;
-  if (abandoned && nodeRuns() && !holdingOff) {
+  // The lease file is read for the node's process only once the silence is that long, once a tick.
+  const nodeGone = abandoned && !nodeRuns();
+  if (abandoned && !nodeGone && !holdingOff) {
     holdingOff = true;
     appendFileSync(path.join(clusterDir, "fence.log"), `${new Date().toISOString()} no renewal for ${silentMs} ms, but the node's process runs (or is not named): its ${groups.length} paused group(s) stay paused\n`);
   }
   if (!abandoned) holdingOff = false;
-  if (abandoned && !nodeRuns()) {
+  if (nodeGone) {
     for (const g of groups) {
       try {
         process.kill(-g.pid, "SIGKILL");
