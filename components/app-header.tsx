@@ -1,5 +1,13 @@
 "use client";
-/** The sticky top bar: product name (links to the board), optional extra content, links to the API reference and settings, connection status. */
+/**
+ * The sticky top bar: product name (links to the board), optional extra content, connection
+ * status, the notifications switch, and links to the API reference and settings.
+ *
+ * The two links sit at the right edge, after the parts whose width changes once the page runs
+ * (the status word, the switch's label): a flex row lays out from its flexible middle, so a
+ * change of width there moves only what lies between it and the middle, never the links. A
+ * click aimed at a link while the page hydrates lands on the link.
+ */
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { ConnectionStatus } from "./connection-status";
@@ -16,14 +24,14 @@ export function AppHeader({ children }: { children?: ReactNode }) {
           Laneboard
         </Link>
         <div className="flex min-w-0 flex-1 items-center gap-3">{children}</div>
+        <ConnectionStatus />
+        <NotificationToggle />
         <Link href="/docs/api" data-testid="api-reference-link" className="hidden shrink-0 text-xs text-zinc-300 hover:text-sky-300 sm:inline">
           API
         </Link>
         <Link href="/settings" data-testid="settings-link" className="shrink-0 text-xs text-zinc-300 hover:text-sky-300">
           Settings
         </Link>
-        <NotificationToggle />
-        <ConnectionStatus />
       </div>
     </header>
   );

@@ -50,8 +50,10 @@ describe("ProcessSupervisor: start, output, exit", () => {
     await sv.a.until(() => ids.every((id) => sv.a.texts(id).length === 1), "both first lines");
     await sv.h.stop(sv.a); // the processes keep running; quitting saves their offsets
     const b = await sv.h.boot();
-    const rows = await b.db.process.findMany({ where: { id: { in: ids } }, orderBy: { createdAt: "asc" } });
-    expect(rows.map((r) => [r.status, r.stdoutOffset, r.stderrOffset])).toEqual([["running", 6, 0], ["running", 3, 0]]);
+    // By id, not createdAt: two starts can share a millisecond, and then the order is the database's.
+    const rows = await b.db.process.findMany({ where: { id: { in: ids } } });
+    const byId = new Map(rows.map((r) => [r.id, [r.status, r.stdoutOffset, r.stderrOffset]]));
+    expect(ids.map((id) => byId.get(id))).toEqual([["running", 6, 0], ["running", 3, 0]]);
     await b.sup.recover();
     for (const id of ids) await b.sup.kill(id);
   });
