@@ -1,7 +1,7 @@
 /**
- * The one way Laneboard runs git: {@link git}. Every call goes through execa with an argument
- * array (never a shell string), a fixed environment and a timeout, and failures become
- * `AppError`s with a readable message. Callers put `--end-of-options` before user-supplied refs
+ * The one way Laneboard runs git: {@link git}. Every call runs in the git helper process
+ * (spawner.ts) with an argument array (never a shell string), a fixed environment and a timeout,
+ * and failures become `AppError`s with a readable message. Callers put `--end-of-options` before user-supplied refs
  * and `--` before paths (house style §6); this module cannot do that for them because where the
  * terminator goes depends on the subcommand.
  *
@@ -13,8 +13,8 @@
  * policy's checkout-hook opt-in, server/git/worktree.ts).
  */
 import fs from "node:fs";
-import { execa } from "execa";
 import { AppError } from "@/lib/errors";
+import { spawnInHelper } from "./spawner";
 
 /** Default git timeout in ms; long enough for a checkout of a big repo on a slow disk. */
 export const GIT_TIMEOUT_MS = 60_000;
@@ -113,33 +113,27 @@ export interface GitResult {
  */
 export async function git(args: string[], opts: GitOptions): Promise<GitResult> {
   const timeoutMs = opts.timeoutMs ?? GIT_TIMEOUT_MS;
-  const subprocess = execa("git", ["--no-pager", ...noRepoCodeConfig(opts.hooksPath), ...args], {
+  // In the git helper process, not forked from the server (see spawner.ts). It runs git in a
+  // process group of its own, so a timeout kills what git started too (hooks, aliases, ssh,
+  // credential helpers): killing only git leaves them holding the output pipes open.
+  const result = await spawnInHelper({
+    file: "git",
+    args: ["--no-pager", ...noRepoCodeConfig(opts.hooksPath), ...args],
     cwd: opts.cwd,
     env: gitEnv(),
-    extendEnv: false,
-    ...(opts.input !== undefined ? { input: opts.input } : { stdin: "ignore" as const }),
-    reject: false,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    timeoutMs,
     maxBuffer: MAX_BUFFER_BYTES,
-    encoding: "utf8",
-    // Own process group, so a timeout kills what git started too (hooks, aliases, ssh,
-    // credential helpers): killing only git leaves them holding the output pipes open.
-    detached: true,
   });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(subprocess.pid);
-  }, timeoutMs);
-  const result = await subprocess.finally(() => clearTimeout(timer));
-  const stdout = typeof result.stdout === "string" ? result.stdout : "";
-  const stderr = typeof result.stderr === "string" ? result.stderr : "";
-  if (timedOut) throw new AppError("unavailable", `git ${subcommand(args)} timed out after ${timeoutMs} ms`, { args });
-  if (result.exitCode === undefined) {
-    if (result.signal) throw new AppError("internal", `git ${subcommand(args)} was killed by ${result.signal}`, { args });
-    // Spawn failed (no exit code): a missing cwd and a missing git binary both report ENOENT.
+  const { stdout, stderr } = result;
+  if (result.timedOut) throw new AppError("unavailable", `git ${subcommand(args)} timed out after ${timeoutMs} ms`, { args });
+  if (result.overflow) throw new AppError("internal", `git ${subcommand(args)} wrote more than ${MAX_BUFFER_BYTES / 2 ** 20} MiB to ${result.overflow}`, { args });
+  if (result.error) {
+    // A missing cwd and a missing git binary both report ENOENT.
     if (!fs.existsSync(opts.cwd)) throw new AppError("not_found", `directory does not exist: ${opts.cwd}`);
-    throw new AppError("unavailable", `could not run git: ${result.shortMessage ?? result.message}`, { args });
+    throw new AppError("unavailable", `could not run git: ${result.error.message}`, { args });
   }
+  if (result.exitCode === null) throw new AppError("internal", `git ${subcommand(args)} was killed by ${result.signal ?? "a signal"}`, { args });
   if (result.exitCode !== 0 && !opts.allowFailure) {
     throw new GitFailure(args, result.exitCode, stderr);
   }
@@ -149,16 +143,6 @@ export async function git(args: string[], opts: GitOptions): Promise<GitResult> 
 /** The subcommand in `args` for messages: the first word that is neither an option nor a `-c` value. */
 function subcommand(args: string[]): string {
   return args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "-c") ?? "";
-}
-
-/** SIGKILL a process group; never throws (the group may already be gone). */
-function killGroup(pid: number | undefined): void {
-  if (!pid) return;
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // already exited
-  }
 }
 
 /** Last non-empty line of git's stderr: usually the `fatal:`/`error:` line that explains it. */

@@ -1,0 +1,138 @@
+/**
+ * Runs commands in the git helper process (git-helper.mjs) instead of forking the server.
+ *
+ * Why: `child_process.spawn` forks the calling process synchronously, and fork(2) copies its page
+ * tables. The server maps a lot (V8's heap; Prisma's WebAssembly query compiler reserves tens of
+ * GB of address space), and each spawn blocked its main thread for 8 to 20 ms on a loaded 2-core
+ * machine, while a lane's life takes several git calls (worktree add, freshness's for-each-ref,
+ * what it produced). Under many lanes those forks were the largest part of the server's busy
+ * time. The helper's forks cost about as much, but in another process, on another core, while
+ * the server goes on; the server only sends and receives one IPC message per call.
+ *
+ * One helper per server process, started on the first call and again after it died. It never
+ * keeps the server alive: its handle and channel are unreferenced while no call is in flight.
+ * It exits when the server goes away, after the calls in flight (see git-helper.mjs).
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { AppError } from "@/lib/errors";
+
+const HELPER = fileURLToPath(new URL("./git-helper.mjs", import.meta.url));
+
+export interface SpawnRequest {
+  file: string;
+  args: string[];
+  /** Absolute directory the command runs in. */
+  cwd: string;
+  /** The command's whole environment (nothing is inherited). */
+  env: Record<string, string>;
+  /** Written to stdin, which is closed after it; stdin is /dev/null without it. */
+  input?: string;
+  /** The process group is SIGKILLed after this many ms. */
+  timeoutMs: number;
+  /** Bytes kept per stream; more gets the group SIGKILLed and `overflow` set. */
+  maxBuffer: number;
+}
+
+export interface SpawnResult {
+  /** null when killed by a signal or never started. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** UTF-8, final newline removed. */
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** The stream that went over `maxBuffer`, if one did. */
+  overflow: "stdout" | "stderr" | null;
+  /** Set when the command could not be started (`code` e.g. ENOENT: no such file, or no such cwd). */
+  error: { code: string | null; message: string } | null;
+}
+
+interface Pending {
+  resolve: (r: SpawnResult) => void;
+  reject: (err: Error) => void;
+}
+
+class GitHelper {
+  #child: ChildProcess | null = null;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+
+  /**
+   * Run one command in the helper.
+   * @throws AppError `unavailable` when the helper cannot be started or dies with the call in flight
+   */
+  run(req: SpawnRequest): Promise<SpawnResult> {
+    const child = this.#ensure();
+    const id = this.#nextId++;
+    return new Promise<SpawnResult>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#hold(child, true);
+      child.send({ id, ...req }, (err) => {
+        if (!err) return;
+        this.#settle(id)?.reject(new AppError("unavailable", `could not send a command to the git helper: ${err.message}`));
+      });
+    });
+  }
+
+  /** The pid of the helper now running, or null (for tests). */
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
+  #ensure(): ChildProcess {
+    if (this.#child) return this.#child;
+    // No loader flags or NODE_OPTIONS of the server: the helper is plain JavaScript. (Its own
+    // environment does not reach git: every request carries the command's.)
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const child = fork(HELPER, [], { execArgv: [], env, stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "json" });
+    child.on("message", (msg: SpawnResult & { id: number }) => {
+      const { id, ...result } = msg;
+      this.#settle(id)?.resolve(result);
+    });
+    child.once("exit", (code, signal) => {
+      if (this.#child === child) this.#child = null;
+      const why = new AppError("unavailable", `the git helper exited (${signal ?? `code ${code}`}) with a call in flight`);
+      for (const id of [...this.#pending.keys()]) this.#settle(id)?.reject(why);
+    });
+    child.on("error", () => undefined); // a failed fork also emits exit, which rejects the calls
+    this.#child = child;
+    this.#hold(child, false);
+    return child;
+  }
+
+  #settle(id: number): Pending | undefined {
+    const p = this.#pending.get(id);
+    this.#pending.delete(id);
+    if (this.#pending.size === 0 && this.#child) this.#hold(this.#child, false);
+    return p;
+  }
+
+  /** Keep the server's event loop alive for the helper only while a call waits for it. */
+  #hold(child: ChildProcess, busy: boolean): void {
+    if (busy) {
+      child.ref();
+      child.channel?.ref();
+    } else {
+      child.unref();
+      child.channel?.unref();
+    }
+  }
+}
+
+let helper: GitHelper | null = null;
+
+/**
+ * Run `req` in this process's git helper (started on first use).
+ * @throws AppError `unavailable` when the helper cannot be started or dies during the call
+ */
+export function spawnInHelper(req: SpawnRequest): Promise<SpawnResult> {
+  helper ??= new GitHelper();
+  return helper.run(req);
+}
+
+/** The helper's pid, or null when none runs (for tests). */
+export function gitHelperPid(): number | null {
+  return helper?.pid ?? null;
+}
