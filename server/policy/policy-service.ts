@@ -8,7 +8,10 @@
  * 1. the text accepted through `PUT /api/v1/repos/:id/policy`, kept in
  *    `<dataDir>/policies/<repoId>.yaml` (so the user's repository is never written to);
  * 2. the repo's own file, `.laneboard/policy.yaml|yml|json` in its main work tree, watched with
- *    `fs.watch` (the `.laneboard` directory, or the repo root until that directory exists); read
+ *    `fs.watch` (the `.laneboard` directory, or the repo root until that directory exists), and
+ *    checked by a slow safety poll (lstat of those names every {@link PolicyServiceDeps.safetyPollMs})
+ *    for the changes a watch misses (network file systems; a watch the kernel refused, e.g. when
+ *    the user's inotify watches ran out, which fs.watch reports only by throwing); read
  *    only if it is a regular file inside the repo of at most 64 KiB (./read-policy-file.ts), a
  *    file refused for that is rejected like an invalid one;
  * 3. the defaults (./default-rules.ts).
@@ -37,6 +40,8 @@ export interface PolicyServiceDeps {
   dataDir: string;
   /** Quiet time after a policy file change before it is re-read, in ms (default 100). */
   debounceMs?: number;
+  /** How often the policy files' lstat is compared with the last read, in ms (default 5000). */
+  safetyPollMs?: number;
 }
 
 interface RepoWatch {
@@ -44,6 +49,8 @@ interface RepoWatch {
   watcher: FSWatcher | null;
   watching: string | null;
   timer: NodeJS.Timeout | null;
+  /** {@link fileStamp} of the policy files when they were last read; null before the first read. */
+  stamp: string | null;
 }
 
 export class PolicyService {
@@ -52,17 +59,24 @@ export class PolicyService {
   /** Serializes loads per repo so two file events cannot interleave. */
   readonly #loading = new Map<string, Promise<void>>();
   #stopped = false;
+  #poll: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: PolicyServiceDeps) {}
 
-  /** Load and watch every registered repo's policy. Never throws. */
+  /** Load and watch every registered repo's policy, and start the safety poll. Never throws. */
   async start(): Promise<void> {
     const repos = await this.deps.db.repo.findMany({ select: { id: true } });
     await Promise.all(repos.map((r) => this.loadRepo(r.id)));
+    if (this.#stopped || this.#poll) return;
+    this.#poll = setInterval(() => {
+      for (const [repoId, w] of this.#watches) if (w.stamp !== null && fileStamp(w.repoPath) !== w.stamp) void this.loadRepo(repoId);
+    }, this.deps.safetyPollMs ?? 5000);
+    this.#poll.unref();
   }
 
   stop(): void {
     this.#stopped = true;
+    if (this.#poll) clearInterval(this.#poll);
     for (const w of this.#watches.values()) {
       w.watcher?.close();
       if (w.timer) clearTimeout(w.timer);
@@ -86,7 +100,9 @@ export class PolicyService {
     if (this.#stopped) return;
     const repo = await this.deps.db.repo.findUnique({ where: { id: repoId } });
     if (!repo) return;
-    this.#watch(repoId, repo.path);
+    const watch = this.#watch(repoId, repo.path);
+    // Taken before the read: a change during it differs from this stamp, so the poll reads again.
+    watch.stamp = fileStamp(repo.path);
     const before = this.store.get(repoId);
     const override = await readText(this.#overridePath(repoId));
     const file = await this.#repoFile(repo.path);
@@ -194,12 +210,12 @@ export class PolicyService {
   }
 
   /** Watch `.laneboard/` (or the repo root until it exists); re-armed on every event. */
-  #watch(repoId: string, repoPath: string): void {
+  #watch(repoId: string, repoPath: string): RepoWatch {
     let w = this.#watches.get(repoId);
-    if (!w) this.#watches.set(repoId, (w = { repoPath, watcher: null, watching: null, timer: null }));
+    if (!w) this.#watches.set(repoId, (w = { repoPath, watcher: null, watching: null, timer: null, stamp: null }));
     const dir = path.join(repoPath, ".laneboard");
     const target = isDir(dir) ? dir : repoPath;
-    if (w.watching === target && w.watcher) return;
+    if (w.watching === target && w.watcher) return w;
     const moved = w.watching !== null; // `.laneboard/` appeared or vanished: its files may have changed before this watch
     w.watcher?.close();
     w.watcher = null;
@@ -221,10 +237,29 @@ export class PolicyService {
         watch.timer = setTimeout(() => void this.loadRepo(repoId), this.deps.debounceMs ?? 100);
         watch.timer.unref();
       }
-    } catch {
-      // The repo directory is gone; a later load re-arms.
+    } catch (err) {
+      // The repo directory is gone, or the kernel refused the watch: a later load re-arms, and
+      // the safety poll notices changes meanwhile.
+      console.warn(`[policy] cannot watch ${target}: ${(err as Error).message}; checking it every ${(this.deps.safetyPollMs ?? 5000) / 1000} s instead`);
     }
+    return w;
   }
+}
+
+/**
+ * What the policy files of `repoPath` look like on disk, cheaply: lstat's inode, size and mtime
+ * of each of {@link POLICY_FILE_NAMES} ("-" for a missing one), joined. A different stamp means a
+ * file may have changed; the same stamp means no write since (mtime has ns resolution here).
+ */
+function fileStamp(repoPath: string): string {
+  return POLICY_FILE_NAMES.map((name) => {
+    try {
+      const st = fs.lstatSync(path.join(repoPath, name), { bigint: true });
+      return `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch {
+      return "-";
+    }
+  }).join("|");
 }
 
 async function readText(p: string): Promise<string | null> {
