@@ -91,12 +91,18 @@ class GitHelper {
       const { id, ...result } = msg;
       this.#settle(id)?.resolve(result);
     });
-    child.once("exit", (code, signal) => {
-      if (this.#child === child) this.#child = null;
-      const why = new AppError("unavailable", `the git helper exited (${signal ?? `code ${code}`}) with a call in flight`);
-      for (const id of [...this.#pending.keys()]) this.#settle(id)?.reject(why);
+    const gone = (why: string) => {
+      if (this.#child !== child) return;
+      this.#child = null;
+      const err = new AppError("unavailable", why);
+      for (const id of [...this.#pending.keys()]) this.#settle(id)?.reject(err);
+    };
+    child.once("exit", (code, signal) => gone(`the git helper exited (${signal ?? `code ${code}`}) with a call in flight`));
+    // A fork that failed (no pid) may emit no exit (Node's docs): its calls fail here. Other
+    // errors (a message that could not be sent) reach the send callback.
+    child.on("error", (err) => {
+      if (child.pid === undefined) gone(`could not start the git helper: ${err.message}`);
     });
-    child.on("error", () => undefined); // a failed fork also emits exit, which rejects the calls
     this.#child = child;
     this.#hold(child, false);
     return child;
