@@ -10,28 +10,15 @@ import type { LaneEvent } from "@/lib/lane-events";
 import { EventBus } from "../events/event-bus";
 import { EventLog } from "../events/event-log";
 import { initRepo, tempDirPerTest } from "../git/git.testing";
-import { writePolicyFile } from "../recovery/lane-fixtures.testing";
+import { POLICY_BAD_ACTION, POLICY_NO_AUTO_MERGE, writePolicyFile } from "../recovery/lane-fixtures.testing";
 import { closeDatabase, openDatabase } from "../store/db";
 import { PolicyService } from "./policy-service";
 
 const tmp = tempDirPerTest("laneboard-policy-poll-");
 afterEach(() => vi.restoreAllMocks());
 
-const good = `version: 1
-includeDefaults: true
-rules:
-  - id: no-auto-merge
-    description: never merge by itself
-    when: { event: lane.merge.ready }
-    then: { action: notify, message: ready for review }
-`;
-const bad = `rules:
-  - id: broken
-    description: a typo in the action
-    when: { event: lane.finished }
-    then:
-      action: explode
-`;
+const good = POLICY_NO_AUTO_MERGE;
+const bad = POLICY_BAD_ACTION;
 
 describe("PolicyService safety poll", () => {
   it("reads a policy file changed while the kernel refused the watch, and rejects a bad one once", async () => {

@@ -106,6 +106,25 @@ export async function releaseWhenStale(rt: Runtime, laneId: string, timeoutMs = 
   return { done, events: await laneEvents(rt, laneId) };
 }
 
+/** A valid policy (YAML): one rule, `no-auto-merge`, notifying instead of merging; the defaults after it. */
+export const POLICY_NO_AUTO_MERGE = `version: 1
+includeDefaults: true
+rules:
+  - id: no-auto-merge
+    description: never merge by itself
+    when: { event: lane.merge.ready }
+    then: { action: notify, message: ready for review }
+`;
+
+/** An invalid policy (YAML): an unknown action, reported at line 6, column 15. */
+export const POLICY_BAD_ACTION = `rules:
+  - id: broken
+    description: a typo in the action
+    when: { event: lane.finished }
+    then:
+      action: explode
+`;
+
 /** Write a policy file into the repo's `.laneboard/` directory. */
 export async function writePolicyFile(repo: string, text: string, name = "policy.yaml"): Promise<string> {
   const file = path.join(repo, ".laneboard", name);

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { LaneChecksResponse, LaneFreshness, MergeReadiness, MergeResult, PolicyView } from "@/lib/api";
 import { git } from "@/server/git/git";
 import { commitFile } from "@/server/git/git.testing";
-import { COMMIT, eventually, laneEvents, ofType, SH, writePolicyFile } from "@/server/recovery/lane-fixtures.testing";
+import { COMMIT, eventually, laneEvents, ofType, POLICY_BAD_ACTION, POLICY_NO_AUTO_MERGE, SH, writePolicyFile } from "@/server/recovery/lane-fixtures.testing";
 import { isTerminal, runtimePerTest, shellPacket, waitForLane } from "@/server/testing/runtime-harness";
 import { apiRequest } from "@/server/testing/auth";
 import * as laneChecks from "./lanes/[id]/checks/route";
@@ -132,21 +132,8 @@ describe("checks and freshness", () => {
 });
 
 describe("policy", () => {
-  const good = `version: 1
-includeDefaults: true
-rules:
-  - id: no-auto-merge
-    description: never merge by itself
-    when: { event: lane.merge.ready }
-    then: { action: notify, message: ready for review }
-`;
-  const bad = `rules:
-  - id: broken
-    description: a typo in the action
-    when: { event: lane.finished }
-    then:
-      action: explode
-`;
+  const good = POLICY_NO_AUTO_MERGE;
+  const bad = POLICY_BAD_ACTION;
 
   it("loads the repo's policy file, rejects a bad edit with its line while the previous rules stay in force", async () => {
     await writePolicyFile(h.repoPath, good);
