@@ -84,7 +84,7 @@ export function linesWritten(file: string): number {
 }
 
 /** Live children of `pid` (its main thread's, as libuv spawns from it) with their argv and /proc state letter. */
-export function childrenOf(pid: number): { pid: number; argv: string[]; state: string }[] {
+function childrenOf(pid: number): { pid: number; argv: string[]; state: string }[] {
   let list: string;
   try {
     list = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8");
@@ -100,6 +100,15 @@ export function childrenOf(pid: number): { pid: number; argv: string[]; state: s
       return []; // ended while we looked
     }
   });
+}
+
+/**
+ * The git processes the server at `pid` runs now (not yet reaped): its git calls run as children
+ * of its git helper process (server/git/git-helper.mjs), a child of the server.
+ */
+export function gitCallsOf(pid: number): { pid: number; argv: string[]; state: string }[] {
+  const helpers = childrenOf(pid).filter((c) => c.argv.some((a) => a.endsWith("git-helper.mjs")));
+  return helpers.flatMap((h) => childrenOf(h.pid)).filter((c) => c.argv[0] === "git" && c.state !== "Z");
 }
 
 /**

@@ -28,7 +28,7 @@ import path from "node:path";
 import type { LaneView, ProcessView } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
 import { expect, fetchOnce, ownApi, pidsInGroup, sigkill, startServer, test, tmpfsDir, type OwnServer } from "./support";
-import { checkPrinterLines, childrenOf, freeBytes, groupsMentioning, linesWritten, printerScript, refSha, stdoutOfDownload, until } from "./chaos-support";
+import { checkPrinterLines, freeBytes, gitCallsOf, groupsMentioning, linesWritten, printerScript, refSha, stdoutOfDownload, until } from "./chaos-support";
 
 const PORT = Number(process.env.LANEBOARD_E2E_PORT ?? 3917) + 5; // +1 model server, +2..+4 other specs' own servers
 const env = (name: string, fallback: number) => Number(process.env[`LANEBOARD_CHAOS_${name}`] ?? fallback);
@@ -145,7 +145,7 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
     const before1 = refSha(repo, "refs/heads/main")!;
     const serverPid = server!.child.pid!;
     const merging1 = api("POST", `/api/v1/lanes/${m1!.id}/merge`, { strategy: "merge", force: true }).catch((err: Error) => err);
-    await until(() => childrenOf(serverPid).some((c) => c.argv.includes("--ff-only")), "the merge's git merge --ff-only");
+    await until(() => gitCallsOf(serverPid).some((c) => c.argv.includes("--ff-only")), "the merge's git merge --ff-only");
     process.kill(serverPid, "SIGSTOP");
     await until(() => refSha(repo, "refs/heads/main") !== before1, "main to move", { everyMs: 10 });
     await kill();
@@ -169,7 +169,7 @@ test(`${LANES} lanes at ${RATE} lines/s survive 5 SIGKILLs (in a kill's grace pe
     const merging2 = api("POST", `/api/v1/lanes/${m2!.id}/merge`, { strategy: "merge", force: true }).catch((err: Error) => err);
     await until(() => fs.existsSync(path.join(intentDir, "merge-intent.json")), "the merge intent", { everyMs: 5 });
     watcher.close();
-    await until(() => childrenOf(pid4).every((c) => c.state === "Z"), "the server's git calls to end", { everyMs: 5 });
+    await until(() => gitCallsOf(pid4).length === 0, "the server's git calls to end", { everyMs: 5 });
     expect(refSha(repo, "refs/heads/main")).toBe(merged1); // untouched
     await kill();
     expect(await merging2).toBeInstanceOf(Error);
