@@ -1,5 +1,8 @@
 "use client";
-/** The Socket.IO connection as a dot and a word, for the header. */
+/**
+ * The Socket.IO connection as a dot and a word, for the header. Below the `sm` breakpoint the word
+ * is for screen readers only: a phone's header keeps its width for the lane counts.
+ */
 import type { ConnectionState as Status } from "./realtime-client";
 import { useConnectionStatus } from "./realtime-context";
 
@@ -18,11 +21,11 @@ export function ConnectionStatus() {
       data-testid="connection-status"
       data-status={status}
       role="status"
-      className={`inline-flex items-center gap-2 rounded-full border border-zinc-800 bg-zinc-900 px-2.5 py-1 text-xs ${look.text}`}
+      className={`inline-flex shrink-0 items-center gap-2 rounded-full border border-zinc-800 bg-zinc-900 px-2 py-1.5 text-xs sm:px-2.5 sm:py-1 ${look.text}`}
       title={status === "connected" ? "Receiving live lane events" : "Live updates paused; the board catches up on reconnect"}
     >
       <span aria-hidden className={`size-2 rounded-full ${look.dot}`} />
-      {look.label}
+      <span className="sr-only sm:not-sr-only">{look.label}</span>
     </span>
   );
 }
