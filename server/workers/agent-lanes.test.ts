@@ -34,7 +34,12 @@ async function subjects(repo: string, branch: string): Promise<string[]> {
 async function runLane(engine: "claude" | "codex" | "anthropic", checkArgv: string[] | null, timeoutMs: number) {
   const { rt, repoId } = rig!.h;
   const lane = await rt.lanes.create(agentPacket(repoId, engine, checkArgv ? { acceptance: [{ level: "targeted", argv: checkArgv }] } : {}));
-  const done = await waitForLane(rt, lane.id, isTerminal, timeoutMs);
+  const ended = await waitForLane(rt, lane.id, isTerminal, timeoutMs);
+  // The row reaches its end state before the event that says so is stored, and the view's summary
+  // is derived from the events (PostgreSQL's CI run read it in between): read it once stored.
+  const closing = ({ finished: "lane.finished", failed: "lane.failed", killed: "lane.killed" } as const)[ended.state as "finished" | "failed" | "killed"];
+  if (closing) await waitForEvent(rt, lane.id, closing);
+  const done = closing ? await rt.lanes.get(lane.id) : ended;
   return { rt, lane, done };
 }
 
