@@ -6,7 +6,11 @@
  * - **Requests between nodes** ({@link ClusterTransport} for server/cluster/rpc.ts): a
  *   server-side emit naming the addressed node, answered by a server-side emit naming the caller
  *   (not Socket.IO's acknowledgements, which wait for every node and give up after 5 s, while a
- *   kill waits for its grace period).
+ *   kill waits for its grace period). A NOTIFY reaches only the sessions listening when it is
+ *   sent, and after its connection is cut (a database restart) the adapter listens anew only
+ *   1–3 s later: so a request is sent again every {@link RPC_RESEND_MS} until answered, and the
+ *   addressed node runs each request id once, answering a repeat with the answer it already has
+ *   (at-least-once delivery, at-most-once execution).
  * - **Live output of lanes on other nodes**: a node whose clients watch a lane it does not run
  *   announces its interest (`cluster:interest`, renewed every {@link INTEREST_RENEW_MS} while
  *   anyone watches); the node running the lane sends that lane's output to the other nodes
@@ -28,13 +32,15 @@ import { laneRoom, type ServerToClientEvents } from "@/lib/socket-events";
 import type { PackedChunk } from "@/lib/log-chunk";
 import type { ProcessOutput } from "../events/event-bus";
 import { MIGRATE_LOCK } from "../store/migrate-postgres";
-import { RpcRequestSchema, type ClusterRpc, type ClusterTransport, type RpcAnswer } from "../rpc/rpc";
+import { RPC_TIMEOUT_MS, RpcRequestSchema, type ClusterRpc, type ClusterTransport, type RpcAnswer } from "../rpc/rpc";
 import type { PartialMessage } from "./partial-lines";
 
 /** How often a node repeats its interest in a lane that its clients watch, in ms. */
 export const INTEREST_RENEW_MS = 10_000;
 /** How long an announced interest lasts without renewal, in ms. */
 const INTEREST_TTL_MS = 3 * INTEREST_RENEW_MS;
+/** How often a request without an answer yet is sent again, in ms. */
+export const RPC_RESEND_MS = 1000;
 /** A subscriber with more engine.io packets than this waiting is skipped (it gets `process:dropped`). */
 const MAX_WAITING_PACKETS = 2000;
 
@@ -97,6 +103,11 @@ function releaseWhenEnded(pool: pg.Pool): void {
 export class ClusterLink {
   /** Requests of this node waiting for their answer, by request id. */
   readonly #calls = new Map<string, (a: RpcAnswer | null) => void>();
+  /**
+   * Requests this node received, by request id: the answer once there is one, and until when a
+   * repeat may still come (the caller stops sending when its timeout ends: ms since the epoch).
+   */
+  readonly #served = new Map<string, { answer: RpcAnswer | null; until: number }>();
   /** laneId → when another node last said its clients watch it (ms). */
   readonly #wanted = new Map<string, number>();
   /** Output built this turn, per lane, sent in one message each at the end of the turn. */
@@ -111,11 +122,22 @@ export class ClusterLink {
   ) {
     this.#io = io as unknown as Server;
     const sio = this.#io;
-    sio.on("cluster:rpc", (raw: { id?: unknown; req?: unknown }) => {
+    sio.on("cluster:rpc", (raw: { id?: unknown; req?: unknown; ttlMs?: unknown }) => {
       const req = RpcRequestSchema.safeParse(raw?.req);
       if (!req.success || req.data.to !== deps.nodeId || typeof raw.id !== "string") return;
       const id = raw.id;
-      void deps.rpc.receive(req.data).then((answer) => sio.serverSideEmit("cluster:rpc-answer", { id, to: req.data.from, answer }));
+      const reply = (answer: RpcAnswer) => sio.serverSideEmit("cluster:rpc-answer", { id, to: req.data.from, answer });
+      const seen = this.#served.get(id);
+      // A repeat: the caller has not heard the answer (or the request is still running).
+      if (seen) return void (seen.answer && reply(seen.answer));
+      this.#forgetServed();
+      const ttlMs = typeof raw.ttlMs === "number" && raw.ttlMs > 0 ? Math.min(raw.ttlMs, 3_600_000) : RPC_TIMEOUT_MS;
+      const entry: { answer: RpcAnswer | null; until: number } = { answer: null, until: Date.now() + ttlMs };
+      this.#served.set(id, entry);
+      void deps.rpc.receive(req.data).then((answer) => {
+        entry.answer = answer;
+        reply(answer);
+      });
     });
     sio.on("cluster:rpc-answer", (msg: { id: string; to: string; answer: RpcAnswer }) => {
       if (msg?.to !== deps.nodeId) return;
@@ -131,20 +153,26 @@ export class ClusterLink {
     this.#renew.unref();
   }
 
-  /** Requests to other nodes: a server-side emit out, one back (null after `timeoutMs`). */
+  /**
+   * Requests to other nodes: a server-side emit out, repeated every {@link RPC_RESEND_MS} until
+   * one comes back (null after `timeoutMs`).
+   */
   transport(): ClusterTransport {
     return {
       send: (req, timeoutMs) =>
         new Promise((resolve) => {
           const id = randomUUID();
+          const emit = () => this.#io.serverSideEmit("cluster:rpc", { id, req, ttlMs: timeoutMs });
+          const resend = setInterval(emit, RPC_RESEND_MS);
           const timer = setTimeout(() => done(null), timeoutMs);
           const done = (a: RpcAnswer | null) => {
             clearTimeout(timer);
+            clearInterval(resend);
             this.#calls.delete(id);
             resolve(a);
           };
           this.#calls.set(id, done);
-          this.#io.serverSideEmit("cluster:rpc", { id, req });
+          emit();
         }),
     };
   }
@@ -182,7 +210,14 @@ export class ClusterLink {
 
   close(): void {
     clearInterval(this.#renew);
+    for (const done of [...this.#calls.values()]) done(null);
     this.deps.rpc.setTransport(null);
+  }
+
+  /** Drop served requests whose callers have stopped repeating them. */
+  #forgetServed(): void {
+    const now = Date.now();
+    for (const [id, e] of this.#served) if (e.until < now && e.answer) this.#served.delete(id);
   }
 
   #flush = (): void => {
