@@ -11,6 +11,7 @@ import path from "node:path";
 import type { LaneView } from "@/lib/api";
 import type { NodesResponse } from "@/lib/node-view";
 import type { LaneEvent } from "@/lib/lane-events";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "../scripts/lib/throwaway-postgres";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "../server/node-flags";
 import { REPO_ROOT, signal, startServer } from "../server/testing/server-process";
 import { groupMembers } from "./support";
@@ -42,6 +43,35 @@ export async function startNode(opts: { id: string; databaseUrl: string; dataDir
   server.child.stderr!.on("data", (c: Buffer) => log.write(c));
   tokens.set(server.url, server.token);
   return { id: opts.id, dataDir, url: server.url, token: server.token, child: server.child, output: server.output };
+}
+
+/**
+ * A spec's cluster: a throwaway PostgreSQL server with one database, and the nodes started on it
+ * (all SIGKILLed by {@link ClusterFixture.stop}).
+ */
+export class ClusterFixture {
+  readonly running: NodeProcess[] = [];
+  #pg: ThrowawayPostgres | null = null;
+  #url = "";
+
+  /** Start PostgreSQL (LANEBOARD_CLUSTER_PG_PORT: a fixed port for it; default: one the OS picks). */
+  async start(): Promise<{ pg: ThrowawayPostgres; url: string }> {
+    this.#pg = await startThrowawayPostgres({ port: Number(process.env.LANEBOARD_CLUSTER_PG_PORT) || undefined });
+    this.#url = await this.#pg.createDatabase("cluster");
+    return { pg: this.#pg, url: this.#url };
+  }
+
+  /** Start node `id` on the fixture's database. */
+  async boot(id: string, args: string[], opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<NodeProcess> {
+    const n = await startNode({ id, databaseUrl: this.#url, args, ...opts });
+    this.running.push(n);
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    for (const n of this.running) await sigkill(n);
+    await this.#pg?.stop();
+  }
 }
 
 /** Run a node that is expected to refuse to start: resolves with its exit code and output. */

@@ -11,17 +11,18 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import type { LaneView, ProcessView } from "@/lib/api";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "../scripts/lib/throwaway-postgres";
+import type { ThrowawayPostgres } from "../scripts/lib/throwaway-postgres";
 import { applyPostgresMigrations } from "../server/store/migrate-postgres";
-import { allEvents, api, groupStates, lanes, libfaketime, makeRepo, nodes, peakRunning, refusedNode, sigkill, skewedClockEnv, startNode, stopNode, type NodeProcess } from "./cluster-support";
+import { allEvents, api, ClusterFixture, groupStates, lanes, libfaketime, makeRepo, nodes, peakRunning, refusedNode, sigkill, skewedClockEnv, stopNode, type NodeProcess } from "./cluster-support";
 import { pidsInGroup } from "./support";
 
 test.describe.configure({ mode: "serial" });
 test.skip(!!process.env.LANEBOARD_E2E_DATABASE_URL, "runs once, in the first browser run (it starts its own PostgreSQL)");
 
+const cluster = new ClusterFixture();
+const running = cluster.running;
 let pg: ThrowawayPostgres;
 let url: string;
-const running: NodeProcess[] = [];
 // Ten seconds: short enough for a quick test, long enough that a node on a loaded machine (two
 // cores shared by several test runs) is not declared lost for a slow heartbeat.
 const LEASE_MS = 10_000;
@@ -29,21 +30,12 @@ const nodeArgs = (cap: number, extra: string[] = []) => ["--worker-cap", String(
 
 test.beforeAll(async () => {
   test.setTimeout(300_000);
-  // LANEBOARD_CLUSTER_PG_PORT: a fixed port for the throwaway server (default: one the OS picks).
-  pg = await startThrowawayPostgres({ port: Number(process.env.LANEBOARD_CLUSTER_PG_PORT) || undefined });
-  url = await pg.createDatabase("cluster");
+  ({ pg, url } = await cluster.start());
 });
 
-test.afterAll(async () => {
-  for (const n of running) await sigkill(n);
-  await pg?.stop();
-});
+test.afterAll(() => cluster.stop());
 
-async function boot(id: string, args: string[], dataDir?: string): Promise<NodeProcess> {
-  const n = await startNode({ id, databaseUrl: url, args, dataDir });
-  running.push(n);
-  return n;
-}
+const boot = (id: string, args: string[], dataDir?: string): Promise<NodeProcess> => cluster.boot(id, args, { dataDir });
 
 const alive = (n: NodeProcess) => n.child.exitCode === null && n.child.signalCode === null;
 
@@ -296,8 +288,7 @@ test("bad input: an unreachable database, a node id in use, a node older than th
   const lib = libfaketime();
   expect(lib, "Debian's faketime package (libfaketime) is needed: apt-get install faketime").not.toBeNull();
   const cursor = (await allEvents(a.url)).at(-1)!.id;
-  const skewed = await startNode({ id: "node-skew", databaseUrl: url, args: nodeArgs(1), env: skewedClockEnv(lib!, 15) });
-  running.push(skewed);
+  const skewed = await cluster.boot("node-skew", nodeArgs(1), { env: skewedClockEnv(lib!, 15) });
   await expect.poll(() => skewed.output(), { timeout: 60_000 }).toMatch(/this node's clock is 1\d\.\d s ahead of the database server's: .*Fix the clock \(NTP\)/);
   await expect.poll(async () => (await allEvents(a.url, cursor)).filter((e) => e.type === "node.clock_skew").length, { timeout: 60_000 }).toBe(1);
   const told = (await allEvents(a.url, cursor)).flatMap((e) => (e.type === "node.clock_skew" ? [e.payload] : []));
