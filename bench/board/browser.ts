@@ -69,10 +69,18 @@ export async function longTasksDuring(browser: BrowserContext, url: string, duri
   return tasks;
 }
 
-/** Frames per second while the board scrolls down and up for `ms`. */
-export async function scrollFps(browser: BrowserContext, url: string, ms: number): Promise<number> {
+/**
+ * Frames per second while the board scrolls down and up for `ms`.
+ * @param tracePath when given, a Chrome trace of the scroll (devtools timeline categories, JS
+ *   samples) is written there, for chrome://tracing or Perfetto
+ */
+export async function scrollFps(browser: BrowserContext, url: string, ms: number, tracePath?: string): Promise<number> {
   const page = await openBoard(browser, url);
   await page.waitForTimeout(1500);
+  const chrome = browser.browser();
+  if (tracePath && chrome) {
+    await chrome.startTracing(page, { path: tracePath, screenshots: false, categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "disabled-by-default-devtools.timeline.frame", "v8.execute", "disabled-by-default-v8.cpu_profiler", "blink.user_timing", "toplevel"] });
+  }
   // A string, not a function: tsx (esbuild keepNames) would wrap the inner arrow functions in a
   // `__name` helper that exists only in Node, not in the page.
   const fps = (await page.evaluate(`new Promise((resolve) => {
@@ -90,6 +98,7 @@ export async function scrollFps(browser: BrowserContext, url: string, ms: number
     };
     requestAnimationFrame(step);
   })`)) as number;
+  if (tracePath && chrome) await chrome.stopTracing();
   await page.close();
   return fps;
 }
