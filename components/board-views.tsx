@@ -9,7 +9,7 @@
  */
 import { useVirtualizer, useWindowVirtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { FIRST_LANES } from "@/lib/board-first-screen";
 import { BOARD_COLUMN_LABEL, BOARD_COLUMNS, groupByColumn, type BoardLane } from "@/lib/board-query";
 import { ATTENTION_LABEL } from "@/lib/lane-attention";
@@ -27,6 +27,29 @@ export interface ViewProps {
 
 const CARD_MIN_WIDTH = 330;
 const GAP = 12;
+
+/**
+ * Options every board virtualizer shares: a scroll that does not change which items are on screen
+ * renders nothing. The virtualizer writes the items' `top` and the container's height to the DOM
+ * itself when its measurements change (@tanstack/react-virtual `directDomUpdates`) and asks React
+ * to render only when the range of items or its scrolling flag changes. Before, every scroll event
+ * rendered the view synchronously (flushSync), each frame of a scroll, for items that had not
+ * moved. The views' JSX sets the same `top` and height from the same measurements (so the
+ * server's HTML has them too); each item reaches the virtualizer through `measureElement` (with
+ * `data-index`), the container through `containerRef`.
+ */
+const DIRECT = { directDomUpdates: true, directDomUpdatesMode: "position" } as const;
+
+/** One ref callback for a container: the view's own `ref` and the virtualizer's. */
+function useContainerRef(ref: React.RefObject<HTMLDivElement | null>, containerRef: (node: HTMLElement | null) => void) {
+  return useCallback(
+    (node: HTMLDivElement | null) => {
+      ref.current = node;
+      containerRef(node);
+    },
+    [ref, containerRef],
+  );
+}
 
 /** The element's offset from the top of the document, kept up to date (the window virtualizer's scrollMargin). */
 function useDocumentTop(ref: React.RefObject<HTMLElement | null>): number {
@@ -71,7 +94,8 @@ export function CardsView({ lanes, selected, onSelect, activeId }: ViewProps) {
   const cols = Math.max(1, Math.floor((width + GAP) / (CARD_MIN_WIDTH + GAP)));
   const rows = Math.ceil(lanes.length / cols);
   const scrollMargin = useDocumentTop(ref);
-  const v = useWindowVirtualizer({ count: rows, estimateSize: () => 430, overscan: 1, scrollMargin, gap: GAP });
+  const v = useWindowVirtualizer({ count: rows, estimateSize: () => 430, overscan: 1, scrollMargin, gap: GAP, ...DIRECT });
+  const containerRef = useContainerRef(ref, v.containerRef);
   const activeIndex = activeId ? lanes.findIndex((l) => l.lane.id === activeId) : -1;
   useEffect(() => {
     if (activeIndex >= 0) v.scrollToIndex(Math.floor(activeIndex / cols), { align: "auto" });
@@ -85,14 +109,14 @@ export function CardsView({ lanes, selected, onSelect, activeId }: ViewProps) {
     );
   }
   return (
-    <div ref={ref} data-testid="board-cards" data-count={lanes.length} style={{ height: v.getTotalSize(), position: "relative" }}>
+    <div ref={containerRef} data-testid="board-cards" data-count={lanes.length} style={{ height: v.getTotalSize(), position: "relative" }}>
       {v.getVirtualItems().map((row) => (
         <div
           key={row.key}
           data-index={row.index}
           ref={v.measureElement}
           className="absolute inset-x-0 top-0 grid"
-          style={{ transform: `translateY(${row.start - v.options.scrollMargin}px)`, gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`, gap: GAP }}
+          style={{ top: row.start - v.options.scrollMargin, gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`, gap: GAP }}
         >
           {lanes.slice(row.index * cols, row.index * cols + cols).map(card)}
         </div>
@@ -112,7 +136,8 @@ export function TableView({ lanes, selected, onSelect, activeId }: ViewProps) {
   const hydrated = useHydrated();
   // The server renders (and the page hydrates) a window's worth of rows from the top; the real
   // window size and scroll position are measured right after.
-  const v = useWindowVirtualizer({ count: lanes.length, estimateSize: () => ROW_HEIGHT, overscan: 8, scrollMargin, initialRect: FIRST_RECT, initialOffset: 0 });
+  const v = useWindowVirtualizer({ count: lanes.length, estimateSize: () => ROW_HEIGHT, overscan: 8, scrollMargin, initialRect: FIRST_RECT, initialOffset: 0, ...DIRECT });
+  const containerRef = useContainerRef(ref, v.containerRef);
   const activeIndex = activeId ? lanes.findIndex((l) => l.lane.id === activeId) : -1;
   useEffect(() => {
     if (activeIndex >= 0) v.scrollToIndex(activeIndex, { align: "auto" });
@@ -133,20 +158,22 @@ export function TableView({ lanes, selected, onSelect, activeId }: ViewProps) {
           <span role="columnheader">Needs</span>
           <span role="columnheader">Activity</span>
         </div>
-        <div ref={ref} style={{ height: v.getTotalSize(), position: "relative" }}>
+        <div ref={containerRef} style={{ height: v.getTotalSize(), position: "relative" }}>
           {v.getVirtualItems().map((item) => {
             const { lane, attention, activityAt } = lanes[item.index]!;
             const active = lane.id === activeId;
             return (
               <div
                 key={lane.id}
+                data-index={item.index}
+                ref={v.measureElement}
                 role="row"
                 data-testid="lane-row"
                 data-lane-id={lane.id}
                 data-state={lane.state}
                 data-active={active || undefined}
                 className={`${grid} absolute inset-x-0 top-0 border-b border-zinc-800/60 ${active ? "bg-sky-500/15" : "hover:bg-zinc-900"}`}
-                style={{ height: ROW_HEIGHT, transform: `translateY(${item.start - v.options.scrollMargin}px)` }}
+                style={{ height: ROW_HEIGHT, top: item.start - v.options.scrollMargin }}
               >
                 <span role="cell">
                   <input type="checkbox" data-testid="lane-select" aria-label={`Select lane ${lane.slug || lane.id}`} checked={selected.has(lane.id)} onChange={(e) => onSelect(lane.id, e.target.checked)} className="size-3.5 accent-sky-500" />
@@ -178,7 +205,7 @@ export function TableView({ lanes, selected, onSelect, activeId }: ViewProps) {
 
 function Column({ title, lanes, activeId }: { title: string; lanes: BoardLane[]; activeId: string | null }) {
   const ref = useRef<HTMLDivElement>(null);
-  const v = useVirtualizer({ count: lanes.length, getScrollElement: () => ref.current, estimateSize: () => 92, overscan: 4, gap: 6 });
+  const v = useVirtualizer({ count: lanes.length, getScrollElement: () => ref.current, estimateSize: () => 92, overscan: 4, gap: 6, ...DIRECT });
   const activeIndex = activeId ? lanes.findIndex((l) => l.lane.id === activeId) : -1;
   useEffect(() => {
     if (activeIndex >= 0) v.scrollToIndex(activeIndex, { align: "auto" });
@@ -189,7 +216,7 @@ function Column({ title, lanes, activeId }: { title: string; lanes: BoardLane[];
         {title} <span className="font-mono text-zinc-400">{lanes.length}</span>
       </h2>
       <div ref={ref} className="h-[70vh] overflow-y-auto p-1.5">
-        <div style={{ height: v.getTotalSize(), position: "relative" }}>
+        <div ref={v.containerRef} style={{ height: v.getTotalSize(), position: "relative" }}>
           {v.getVirtualItems().map((item) => {
             const { lane, attention } = lanes[item.index]!;
             return (
@@ -201,7 +228,7 @@ function Column({ title, lanes, activeId }: { title: string; lanes: BoardLane[];
                 data-lane-id={lane.id}
                 data-active={lane.id === activeId || undefined}
                 className={`absolute inset-x-0 top-0 flex flex-col gap-1 rounded-md border p-2 ${lane.id === activeId ? "border-sky-500" : "border-zinc-800"} bg-zinc-900`}
-                style={{ transform: `translateY(${item.start}px)` }}
+                style={{ top: item.start }}
               >
                 <div className="flex items-center gap-2">
                   <LaneStatusBadge lane={lane} />
