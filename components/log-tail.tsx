@@ -4,10 +4,10 @@
  * most `lines` entries. After a reconnect it reads on from the byte offsets it holds (up to
  * `lines` lines), as the lane page does, instead of taking a fresh tail.
  */
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { LogRow } from "./log-row";
 import { useLaneLog } from "./use-lane-log";
-import { useScrollSettled } from "./use-scroll-settled";
+import { isScrollSettled, useScrollSettled } from "./use-scroll-settled";
 
 /**
  * A card's tail is read at a glance, not followed line by line: four updates a second keep it
@@ -17,14 +17,22 @@ const TAIL_RENDER_INTERVAL_MS = 250;
 
 /**
  * A card's tail: live once the card has been on screen while the page was still (see
- * useScrollSettled), and from then on while the card stays mounted.
+ * useScrollSettled), and from then on while the card stays mounted; while the page scrolls it
+ * holds its re-renders (useLaneLog `holdWhileScrolling`). Only a tail not live yet follows the
+ * page's scrolling state: a live one re-rendering at each start and end of a scroll would do so
+ * with every card on screen.
  */
 export function LogTail({ laneId, lines = 8 }: { laneId: string; lines?: number }) {
-  const settled = useScrollSettled();
-  const [live, setLive] = useState(settled);
-  // Once live, live for good (React's "adjusting state while rendering": no extra effect pass).
-  if (settled && !live) setLive(true);
+  const [live, setLive] = useState(isScrollSettled);
   if (live) return <LiveTail laneId={laneId} lines={lines} />;
+  return <PendingTail lines={lines} onSettled={() => setLive(true)} />;
+}
+
+function PendingTail({ lines, onSettled }: { lines: number; onSettled: () => void }) {
+  const settled = useScrollSettled();
+  useEffect(() => {
+    if (settled) onSettled();
+  }, [settled, onSettled]);
   return (
     <TailBox lines={lines}>
       <p className="px-2 text-zinc-600">…</p>
@@ -50,7 +58,7 @@ function TailBox({ lines, children }: { lines: number; children: React.ReactNode
 }
 
 function LiveTail({ laneId, lines }: { laneId: string; lines: number }) {
-  const log = useLaneLog(laneId, { tail: lines, maxEntries: lines, resumeBudget: lines, renderIntervalMs: TAIL_RENDER_INTERVAL_MS });
+  const log = useLaneLog(laneId, { tail: lines, maxEntries: lines, resumeBudget: lines, renderIntervalMs: TAIL_RENDER_INTERVAL_MS, holdWhileScrolling: true });
   return (
     <TailBox lines={lines}>
       {log.error ? (

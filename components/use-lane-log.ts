@@ -24,6 +24,7 @@ import { api, errorMessage } from "./api-client";
 import { LogBuffer, logLineKey, ShownPartials, type LogEntry } from "./log-buffer";
 import { laneKeys } from "./query-keys";
 import { useRealtime } from "./realtime-context";
+import { isScrollSettled, subscribeScrollSettled } from "./use-scroll-settled";
 
 export interface LaneLogOptions {
   /** Lines the subscribe ack should carry (0..5000). */
@@ -40,6 +41,14 @@ export interface LaneLogOptions {
    * keep the main thread too busy to scroll.
    */
   renderIntervalMs?: number;
+  /**
+   * Hold re-renders while the page scrolls (components/use-scroll-settled.ts) and render what came
+   * meanwhile once it is still. For a glance view on a virtualized board: a re-render of a card on
+   * screen mid-scroll costs the scroll its frame (the card is laid out and painted again, and the
+   * virtualizer's read of the scroll position waits for that layout), for lines nobody reads while
+   * they fly past. Lines are still received and kept meanwhile.
+   */
+  holdWhileScrolling?: boolean;
 }
 
 export interface LaneLogState {
@@ -73,7 +82,7 @@ const PAGE = 5_000;
 type StreamKey = `${string}:${"stdout" | "stderr"}`;
 const sk = (l: Pick<LogLine, "processId" | "stream">): StreamKey => `${l.processId}:${l.stream}`;
 
-export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBudget, renderIntervalMs = 0 }: LaneLogOptions): LaneLogHandle {
+export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBudget, renderIntervalMs = 0, holdWhileScrolling = false }: LaneLogOptions): LaneLogHandle {
   const realtime = useRealtime();
   const queryClient = useQueryClient();
   const [state, setState] = useState<LaneLogState>(INITIAL);
@@ -91,6 +100,15 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
     let timer: ReturnType<typeof setTimeout> | null = null;
     let lastRender = -Infinity;
     let cancelled = false;
+    /** A render was held back by a scroll (holdWhileScrolling): publish once the page is still. */
+    let heldByScroll = false;
+    const unwatchScroll = holdWhileScrolling
+      ? subscribeScrollSettled(() => {
+          if (!heldByScroll || !isScrollSettled()) return;
+          heldByScroll = false;
+          publish();
+        })
+      : null;
     /** Loads run one at a time, in order. */
     let queue: Promise<unknown> = Promise.resolve();
     const enqueue = (job: () => Promise<void>) => {
@@ -100,9 +118,13 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
 
     const publish = (patch: Partial<typeof meta> = {}) => {
       meta = { ...meta, ...patch };
-      if (frame !== null || timer !== null || cancelled) return;
+      if (frame !== null || timer !== null || heldByScroll || cancelled) return;
       const render = () => {
         frame = null;
+        if (unwatchScroll && !isScrollSettled()) {
+          heldByScroll = true;
+          return;
+        }
         lastRender = performance.now();
         if (!cancelled) setState({ ...meta, entries: [...buffer.snapshot(), ...partials.entries()], trimmed: buffer.trimmed });
       };
@@ -288,9 +310,10 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
       cancelled = true;
       if (frame !== null) cancelAnimationFrame(frame);
       if (timer !== null) clearTimeout(timer);
+      unwatchScroll?.();
       unsubscribe();
     };
-  }, [laneId, tail, history, maxEntries, resumeBudget, renderIntervalMs, realtime, queryClient]);
+  }, [laneId, tail, history, maxEntries, resumeBudget, renderIntervalMs, holdWhileScrolling, realtime, queryClient]);
 
   return { ...state, loadEarlier: (n) => actions.current.loadEarlier(n), loadGap: (k) => actions.current.loadGap(k) };
 }
