@@ -51,7 +51,7 @@ export function BulkBar({ lanes, onClear }: { lanes: LaneView[]; onClear: () => 
   if (lanes.length === 0) return null;
   const outcome = run.data;
   return (
-    <div role="region" aria-label="Bulk actions" data-testid="bulk-bar" className="sticky top-12 z-10 flex flex-wrap items-center gap-2 rounded-lg border border-sky-700 bg-zinc-900/95 px-3 py-2 text-xs text-zinc-200 backdrop-blur">
+    <div role="region" aria-label="Bulk actions" data-testid="bulk-bar" className="sticky top-12 z-10 flex flex-wrap items-center gap-2 rounded-lg border border-sky-700 bg-zinc-900 px-3 py-2 text-xs text-zinc-200">
       <span data-testid="bulk-count">{lanes.length} selected</span>
       {confirmKill ? (
         <>
