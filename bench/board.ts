@@ -12,9 +12,11 @@
  * - creating a lane on a small repo, p50 (≤ 100 ms) vs `git worktree add` alone;
  * - scrolling fps with 100 lanes streaming output (≥ 50) vs with none streaming.
  *
- * Usage: `npm run bench:board [-- --quick] [-- --only=scroll]` (needs `next build` first; --quick:
- * fewer samples; --only=scroll: the small board's rows alone, lane creation and scrolling, through the
- * same code, for iterating on them; saved to board-scroll-latest.json). `BENCH_TRACE=<directory>` records Chrome traces of both scrolls (scroll-quiet.json, scroll-streaming.json) (chrome://tracing,
+ * Usage: `npm run bench:board [-- --quick] [-- --only=scroll|create]` (needs `next build` first;
+ * --quick: fewer samples; --only=scroll: the small board's rows alone, lane creation and
+ * scrolling; --only=create: the lane-creation row alone; both through the same code as the full
+ * run, for iterating on them, saved to board-<only>-latest.json). `BENCH_TRACE=<directory>`
+ * records Chrome traces of both scrolls (scroll-quiet.json, scroll-streaming.json) (chrome://tracing,
  * Perfetto) to see where the main thread goes.
  */
 import { writeFile } from "node:fs/promises";
@@ -32,7 +34,7 @@ import { startChattyLanes } from "./board/chatty";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? null;
-if (only !== null && only !== "scroll") throw new Error(`--only=${only}: only "scroll" is known`);
+if (only !== null && only !== "scroll" && only !== "create") throw new Error(`--only=${only}: only "scroll" and "create" are known`);
 const SAMPLES = quick ? 30 : 100;
 const PORT = Number(process.env.BENCH_PORT ?? 3960);
 /** Agent lanes making the event load: about two `worker.activity` events a second each. */
@@ -161,9 +163,8 @@ async function streaming(s: BenchServer, browser: BrowserContext): Promise<void>
   add({ what: `scrolling fps, ${running} lanes streaming`, value: fps, unit: "fps", baseline: "same board, none streaming", baselineValue: quiet, target: "≥ 50 fps", ok: fps >= 50 });
 }
 
-async function main() {
-  const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
-  console.error(`bench:board (load average ${load()})`);
+/** The full run: every row, on servers of 0, 1,000 and 5,000 lanes. */
+async function everything(): Promise<void> {
   const browser = await launch();
   try {
     const small = await startBenchServer(0, PORT);
@@ -187,6 +188,24 @@ async function main() {
   } finally {
     await browser.close();
   }
+}
+
+/** `--only=create`: the creation row alone, on the same kind of server, settled as the full run has it. */
+async function creationOnly(): Promise<void> {
+  const small = await startBenchServer(0, PORT);
+  try {
+    await small.settled();
+    await creation(small);
+  } finally {
+    await small.stop();
+  }
+}
+
+async function main() {
+  const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
+  console.error(`bench:board (load average ${load()})`);
+  if (only === "create") await creationOnly();
+  else await everything();
   const table = [
     "| measure | value | baseline (same run) | ratio | target | met |",
     "| --- | --- | --- | --- | --- | --- |",
