@@ -28,6 +28,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { AppError } from "@/lib/errors";
@@ -37,6 +38,7 @@ import { applyMigrations, type ApplyMigrationsOptions } from "./migrate";
 import { applyPostgresMigrations } from "./migrate-postgres";
 import { CONNECT_TIMEOUT_MS, connectError, isPostgresUrl, redactUrl } from "./postgres";
 import { providerOf, registerDialect } from "./sql/hot-sql";
+import { cacheStatements } from "./statement-cache";
 
 export type Db = PrismaClient;
 
@@ -216,7 +218,10 @@ export async function closeDatabase(db: Db): Promise<void> {
   await db.$disconnect().catch((err: unknown) => console.error("[store] closing the database failed", err));
 }
 
-/** Wrap the adapter factory so every connection it opens runs {@link PRAGMAS} first. */
+/**
+ * Wrap the adapter factory so every connection it opens runs {@link PRAGMAS} first and keeps its
+ * prepared statements (statement-cache.ts).
+ */
 function withPragmas(factory: PrismaBetterSqlite3): SqlDriverAdapterFactory {
   return {
     provider: factory.provider,
@@ -224,6 +229,8 @@ function withPragmas(factory: PrismaBetterSqlite3): SqlDriverAdapterFactory {
     async connect() {
       const adapter = await factory.connect();
       await adapter.executeScript(PRAGMAS.join(";\n") + ";");
+      // The adapter's connection is a plain field of it (not in its types).
+      cacheStatements((adapter as unknown as { client: BetterSqlite3.Database }).client);
       return adapter;
     },
   };
