@@ -12,6 +12,10 @@
  * One helper per server process, started on the first call and again after it died. It never
  * keeps the server alive: its handle and channel are unreferenced while no call is in flight.
  * It exits when the server goes away, after the calls in flight (see git-helper.mjs).
+ *
+ * The process supervisor's wrappers are spawned here too ({@link spawnDetachedInHelper}): the
+ * same fork, once per lane start. They are detached (a session of their own), so they outlive
+ * the helper as they outlive the server; their ends are reported by the helper while it lives.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -48,14 +52,45 @@ export interface SpawnResult {
   error: { code: string | null; message: string } | null;
 }
 
+export interface DetachedRequest {
+  file: string;
+  args: string[];
+  /** Absolute directory the process runs in. */
+  cwd: string;
+  /** The process's whole environment (nothing is inherited). */
+  env: Record<string, string>;
+  /** Files its stdout and stderr are appended to (stdin is /dev/null). */
+  stdout: string;
+  stderr: string;
+}
+
+/** The end of a detached process as the OS told its parent: `signal` is a name (SIGKILL). */
+export type DetachedStatus = { exitCode: number | null; signal: string | null };
+
+export interface Detached {
+  pid: number;
+  /** proc(5) stat field 22 of the process, read before its parent could reap it; null if unreadable. */
+  startTime: string | null;
+  /**
+   * Resolves with its status when it ends; with null when the helper went away first (the
+   * process runs on, no longer anyone's child here: follow it as one found after a restart).
+   * Never rejects.
+   */
+  done: Promise<DetachedStatus | null>;
+}
+
 interface Pending {
-  resolve: (r: SpawnResult) => void;
+  resolve: (answer: never) => void;
   reject: (err: Error) => void;
 }
+
+type DetachedAnswer = { pid: number | null; startTime: string | null; error: SpawnResult["error"] };
 
 class GitHelper {
   #child: ChildProcess | null = null;
   readonly #pending = new Map<number, Pending>();
+  /** Detached processes started by the running helper whose end it has not told yet, by request id. */
+  readonly #running = new Map<number, (status: DetachedStatus | null) => void>();
   #nextId = 1;
 
   /**
@@ -63,12 +98,36 @@ class GitHelper {
    * @throws AppError `unavailable` when the helper cannot be started or dies with the call in flight
    */
   run(req: SpawnRequest): Promise<SpawnResult> {
+    return this.#call<SpawnResult>({ ...req });
+  }
+
+  /**
+   * Spawn a detached process in the helper; resolves once it runs.
+   * @throws AppError `unavailable` when the helper cannot be started or dies first, or the spawn
+   *   failed (the message says why, e.g. ENOENT)
+   */
+  async spawnDetached(req: DetachedRequest): Promise<Detached> {
+    let report!: (status: DetachedStatus | null) => void;
+    const done = new Promise<DetachedStatus | null>((resolve) => (report = resolve));
+    const id = this.#nextId++; // its end is reported under the request's id
+    this.#running.set(id, report);
+    const answer = await this.#call<DetachedAnswer>({ detached: true, ...req }, id).catch((err: unknown) => {
+      this.#running.delete(id);
+      throw err;
+    });
+    if (answer.pid === null) {
+      this.#running.delete(id);
+      throw new AppError("unavailable", `the OS refused to start the process: ${answer.error?.message ?? "no pid"}`);
+    }
+    return { pid: answer.pid, startTime: answer.startTime, done };
+  }
+
+  #call<T>(msg: object, id = this.#nextId++): Promise<T> {
     const child = this.#ensure();
-    const id = this.#nextId++;
-    return new Promise<SpawnResult>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as Pending["resolve"], reject });
       this.#hold(child, true);
-      child.send({ id, ...req }, (err) => {
+      child.send({ id, ...msg }, (err) => {
         if (!err) return;
         this.#settle(id)?.reject(new AppError("unavailable", `could not send a command to the git helper: ${err.message}`));
       });
@@ -87,15 +146,23 @@ class GitHelper {
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
     const child = fork(HELPER, [], { execArgv: [], env, stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "json" });
-    child.on("message", (msg: SpawnResult & { id: number }) => {
-      const { id, ...result } = msg;
-      this.#settle(id)?.resolve(result);
+    child.on("message", (msg: { id: number } | ({ exitOf: number } & DetachedStatus)) => {
+      if ("exitOf" in msg) {
+        this.#running.get(msg.exitOf)?.({ exitCode: msg.exitCode, signal: msg.signal });
+        this.#running.delete(msg.exitOf);
+        return;
+      }
+      const { id, ...answer } = msg;
+      this.#settle(id)?.resolve(answer as never);
     });
     const gone = (why: string) => {
       if (this.#child !== child) return;
       this.#child = null;
       const err = new AppError("unavailable", why);
       for (const id of [...this.#pending.keys()]) this.#settle(id)?.reject(err);
+      // Their ends will not be told: each caller follows its process another way.
+      for (const report of this.#running.values()) report(null);
+      this.#running.clear();
     };
     child.once("exit", (code, signal) => gone(`the git helper exited (${signal ?? `code ${code}`}) with a call in flight`));
     // A fork that failed (no pid) may emit no exit (Node's docs): its calls fail here. Other
@@ -136,6 +203,16 @@ let helper: GitHelper | null = null;
 export function spawnInHelper(req: SpawnRequest): Promise<SpawnResult> {
   helper ??= new GitHelper();
   return helper.run(req);
+}
+
+/**
+ * Spawn `req` detached (its own session and process group) as a child of this process's git
+ * helper, so the fork does not block this process's main thread (see the module's comment).
+ * @throws AppError `unavailable` when the helper cannot be started or dies first, or the OS refused
+ */
+export function spawnDetachedInHelper(req: DetachedRequest): Promise<Detached> {
+  helper ??= new GitHelper();
+  return helper.spawnDetached(req);
 }
 
 /** The helper's pid, or null when none runs (for tests). */

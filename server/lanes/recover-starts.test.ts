@@ -73,8 +73,9 @@ describe("a lane whose start a SIGKILL cut before its worker ran", () => {
     expect(before.lane).toMatchObject({ state: "starting", attempt: 1 });
     expect(before.processes.map((p) => [p.role, p.status, p.pid])).toEqual([["worker", "starting", null]]);
     const ghost = before.processes[0]!;
-    // The exact crash window: the log files are opened (and the cgroup path written, where there is one), nothing of a wrapper exists.
-    expect(readdirSync(path.join(dataDir, "processes", ghost.id)).filter((f) => f !== "cgroup").sort()).toEqual(["stderr.log", "stdout.log"]);
+    // The exact crash window: the process directory is made (and the cgroup path written, where there is one), nothing of a
+    // wrapper exists, not even its log files (the git helper that spawns it opens them).
+    expect(readdirSync(path.join(dataDir, "processes", ghost.id)).filter((f) => f !== "cgroup").sort()).toEqual([]);
     expect(runsOf(runs)).toBe("");
 
     const rt = await boot(dataDir, databaseUrl);

@@ -12,7 +12,6 @@ import { redactEnv } from "@/lib/redact";
 import type { Db } from "../store/db";
 import { MIN_FREE_BYTES } from "./disk-watch";
 import { createProcessCgroup, removeCgroup } from "./process-scope";
-import { readProcStat } from "./procfs";
 import type { LogTailer } from "./tailer";
 import type { WrapperStatus } from "./tracked";
 import type { StartProcessSpec } from "./types";
@@ -39,8 +38,8 @@ export interface Launched {
   startTime: string | null;
   startedAt: Date;
   stdin: StdinMode;
-  /** Resolves with the wrapper's own status when it ends. */
-  done: Promise<WrapperStatus>;
+  /** Resolves with the wrapper's own status when it ends; null: unknown here (see wrapper.ts `spawnWrapper`). */
+  done: Promise<WrapperStatus | null>;
   /** Resolves once pid, process group and start time are on the row. */
   ready: Promise<void>;
 }
@@ -89,15 +88,15 @@ export async function launchProcess(spec: StartProcessSpec, o: LaunchOptions): P
   o.tailer.watchEarly(id, paths.dir);
   let spawned;
   try {
-    spawned = spawnWrapper(paths, spec.argv, { cwd, env, secretEnv: spec.secretEnv ?? [], stdin, processId: id, cgroup });
+    spawned = await spawnWrapper(paths, spec.argv, { cwd, env, secretEnv: spec.secretEnv ?? [], stdin, processId: id, cgroup });
   } catch (err) {
     o.tailer.remove(id);
     if (cgroup) removeCgroup(cgroup);
     await o.db.process.update({ where: { id }, data: { status: "spawn_failed", endedAt: new Date() } });
     throw err instanceof AppError ? err : new AppError("unavailable", `cannot start the process: ${(err as Error).message}`);
   }
-  // Read the start time synchronously: until Node reaps the wrapper its pid cannot be reused.
-  const startTime = readProcStat(spawned.pid)?.startTime ?? null;
+  // Read by its parent (the git helper) right after the fork: until the wrapper is reaped its pid cannot be reused.
+  const startTime = spawned.startTime;
   const startedAt = new Date();
   const ready = o.db.process
     .update({ where: { id }, data: { pid: spawned.pid, pgid: spawned.pid, osStartTime: startTime, status: "running", startedAt } })

@@ -8,9 +8,9 @@
  * pipeline), log-reader.ts (read back), retention.ts (caps).
  *
  * Life of a process: `start` records a `starting` row, spawns the wrapper, records pid / pgid /
- * OS start time (`running`) and follows its logs. It ends when the wrapper (our child) exits, or
- * — for a process reattached after a restart, which is not our child — when its exit file
- * appears or the pid is gone (one poll timer for all). Ending: final read of the logs (partial
+ * OS start time (`running`) and follows its logs. It ends when the wrapper's parent (the git helper,
+ * server/git/spawner.ts) says it exited, or — reattached after a restart, or its helper gone — when
+ * its exit file appears or the pid is gone (one poll timer for all). Ending: final read of the logs (partial
  * last lines included) → guarded row update (`where status is starting|running`, so two
  * supervisors can never both record an exit) → `process.exited` / `process.lost` event →
  * bus `process.exit`. The exit file is the source of truth for the status.
@@ -161,7 +161,7 @@ export class ProcessSupervisor {
     });
     const { row, pid, startTime, startedAt, ready } = launched;
     const t = this.#track(row, pid, startTime, launched.done, ready, { verified: true, stdin: launched.stdin });
-    void launched.done.then(() => this.#end(t, null));
+    void launched.done.then((status) => void (status ? this.#end(t, null) : ((t.wrapperDone = null), this.#checkEnded(t.id))));
     await ready;
     // Not awaited: the event log keeps append order, and a start need not wait for the event row.
     void this.#append({ type: "process.started", laneId: spec.laneId, payload: { processId: row.id, role: spec.role, pid, pgid: pid, command: spec.argv } });

@@ -13,7 +13,7 @@ import { type ProcessScope, readCgroupFile } from "./process-scope";
 import { type StdinMode, processPaths } from "./wrapper";
 import { type ProcessRow, parseProgram } from "./views";
 
-/** The wrapper's own status as the OS reported it (our child only). */
+/** The wrapper's own status as the OS reported it to its parent (started here only). */
 export type WrapperStatus = { exitCode: number | null; signal: string | null };
 
 export interface Tracked {
@@ -28,8 +28,12 @@ export interface Tracked {
   /** argv[0] of the command (for matching a kernel OOM record by name). */
   program: string | null;
   log: ProcLog;
-  /** Set when the wrapper is our child: resolves with its own status when it ends. */
-  wrapperDone: Promise<WrapperStatus> | null;
+  /**
+   * Set while the wrapper's end will be told (it was started here; its parent is the git helper):
+   * resolves with its own status when it ends, or null when that will not be told (the helper
+   * died; the supervisor then follows it as a reattached process, and clears this).
+   */
+  wrapperDone: Promise<WrapperStatus | null> | null;
   /** Resolves once the pid / start time are persisted. */
   ready: Promise<void>;
   exit: Promise<ProcessExit>;

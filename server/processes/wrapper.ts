@@ -33,10 +33,10 @@
  * Checked with dash 0.5 (Debian's /bin/sh): SIGTERM to the group while `sleep` runs → exit file
  * `143`; a child ignoring TERM keeps the wrapper waiting until it exits by itself.
  */
-import { constants as fsc, promises as fsp, closeSync, openSync, readFileSync, statSync } from "node:fs";
+import { constants as fsc, promises as fsp, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { execa, type Options } from "execa";
 import { AppError } from "@/lib/errors";
+import { spawnDetachedInHelper } from "../git/spawner";
 import { childEnv } from "./child-env";
 import { PROCESS_MARKER } from "./process-scope";
 import { readCmdline, readProcStat, signalName } from "./procfs";
@@ -184,57 +184,39 @@ export async function resolveCommand(command: string, cwd: string, envPath: stri
 
 export interface SpawnedWrapper {
   pid: number;
-  /** Resolves when the wrapper (our child) ends; never rejects. */
-  done: Promise<{ exitCode: number | null; signal: string | null }>;
+  /** OS start time of the wrapper (proc(5) field 22), read before it could be reaped; null if unreadable. */
+  startTime: string | null;
+  /**
+   * Resolves with the wrapper's status when it ends; with null when that cannot be known here
+   * (the git helper that parented it died first: the wrapper runs on). Never rejects.
+   */
+  done: Promise<{ exitCode: number | null; signal: string | null } | null>;
 }
 
 /**
- * Spawn the wrapper detached with stdout/stderr appended to the log files (O_APPEND fds opened
- * here and closed once the child has them), in `cgroup` when given, with the environment marker
- * {@link PROCESS_MARKER}. The environment is ./child-env.ts `childEnv`: the server's without its
- * withheld secrets (except `secretEnv`), then `env`.
- * @throws AppError unavailable when the OS refuses to spawn
+ * Spawn the wrapper detached with stdout/stderr appended to the log files, in `cgroup` when given,
+ * with the environment marker {@link PROCESS_MARKER}. The environment is ./child-env.ts
+ * `childEnv`: the server's without its withheld secrets (except `secretEnv`), then `env`.
+ *
+ * Spawned by the git helper process (server/git/spawner.ts), not by the server: a fork of the
+ * server blocked its main thread ~20 ms per start (its page tables are large), the largest single
+ * cost of starting a lane. The wrapper is the helper's child; being detached, it survives both.
+ * @throws AppError unavailable when the OS refuses to spawn (or the helper cannot be reached)
  */
-export function spawnWrapper(
+export async function spawnWrapper(
   p: ProcessPaths,
   argv: string[],
   opts: { cwd: string; env: Record<string, string>; secretEnv?: readonly string[]; stdin: StdinMode; processId: string; cgroup: string | null },
-): SpawnedWrapper {
-  const out = openSync(p.stdout, "a");
-  const err = openSync(p.stderr, "a");
-  try {
-    const cgroupProcs = opts.cgroup ? path.join(opts.cgroup, "cgroup.procs") : "";
-    const child = execa("/bin/sh", ["-c", WRAPPER_SCRIPT, "sh", p.dir, opts.stdin, cgroupProcs, ...argv], {
-      cwd: opts.cwd,
-      env: childEnv({ ...opts.env, [PROCESS_MARKER]: opts.processId }, opts.secretEnv),
-      extendEnv: false,
-      detached: true,
-      cleanup: false,
-      reject: false,
-      stdin: "ignore",
-      stdout: fdOption(out),
-      stderr: fdOption(err),
-    });
-    if (child.pid === undefined) throw new AppError("unavailable", "the OS refused to start the process");
-    child.unref();
-    const done = child.then(
-      (r) => ({ exitCode: r.exitCode ?? null, signal: r.signal ?? null }),
-      () => ({ exitCode: null, signal: null }),
-    );
-    return { pid: child.pid, done };
-  } finally {
-    closeSync(out);
-    closeSync(err);
-  }
-}
-
-/**
- * execa's types list only fds 0–9 for `stdout`/`stderr`, but at run time an integer is passed
- * through to `child_process.spawn`, which documents any integer fd (checked with execa 9.6: the
- * child writes straight to the file, no pipe through the parent — required to survive our exit).
- */
-function fdOption(fd: number): Options["stdout"] {
-  return fd as unknown as Options["stdout"];
+): Promise<SpawnedWrapper> {
+  const cgroupProcs = opts.cgroup ? path.join(opts.cgroup, "cgroup.procs") : "";
+  return spawnDetachedInHelper({
+    file: "/bin/sh",
+    args: ["-c", WRAPPER_SCRIPT, "sh", p.dir, opts.stdin, cgroupProcs, ...argv],
+    cwd: opts.cwd,
+    env: childEnv({ ...opts.env, [PROCESS_MARKER]: opts.processId }, opts.secretEnv),
+    stdout: p.stdout,
+    stderr: p.stderr,
+  });
 }
 
 export interface RecordedExit {

@@ -4,7 +4,8 @@
  * `tsx cut-start-child.ts <dataDir> <repoPath> <cut> <argv-json> [<acceptance-json>]`, where `cut`
  * is where it dies:
  * - `before-spawn`: the worker's process row is written and its log files opened; the wrapper
- *   (`/bin/sh -c WRAPPER_SCRIPT …`) is about to be spawned (child_process.spawn, which execa calls);
+ *   (`/bin/sh -c WRAPPER_SCRIPT …`) is about to be spawned (its request about to be sent to the
+ *   git helper process, which spawns it: server/git/spawner.ts);
  * - `check-before-spawn`: the same for the lane's first acceptance check, once its worker ran
  *   (the second wrapper spawned);
  * - `before-row`: the worker row is written; the process's directory is about to be made, before
@@ -28,15 +29,20 @@ const die = (): never => {
   throw new Error("unreachable: SIGKILLed");
 };
 
-// Patched on the built-in modules and synced into their ES module exports, which execa and
+// Patched on the built-in modules and synced into their ES module exports, which spawner.ts and
 // launch.ts import by name (node:module syncBuiltinESMExports).
 if (cut === "before-spawn" || cut === "check-before-spawn") {
-  const spawn = childProcess.spawn;
+  const fork = childProcess.fork;
   let wrappers = cut === "before-spawn" ? 1 : 2;
-  childProcess.spawn = ((file: string, args: readonly string[], opts: childProcess.SpawnOptions) => {
-    if (file === "/bin/sh" && args[1] === WRAPPER_SCRIPT && --wrappers === 0) die();
-    return spawn(file, args, opts);
-  }) as typeof childProcess.spawn;
+  childProcess.fork = ((...forkArgs: Parameters<typeof childProcess.fork>) => {
+    const helper = fork(...forkArgs);
+    const send = helper.send.bind(helper) as (...a: unknown[]) => boolean;
+    helper.send = ((msg: { detached?: boolean; file?: string; args?: string[] }, ...rest: unknown[]) => {
+      if (msg.detached && msg.file === "/bin/sh" && msg.args?.[1] === WRAPPER_SCRIPT && --wrappers === 0) die();
+      return send(msg, ...rest);
+    }) as typeof helper.send;
+    return helper;
+  }) as typeof childProcess.fork;
 } else {
   const mkdirSync = fs.mkdirSync;
   fs.mkdirSync = ((dir: fs.PathLike, opts?: fs.MakeDirectoryOptions) => {
