@@ -76,6 +76,29 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
+ * User + system CPU seconds of a Laneboard server `pid` and of its git helper
+ * (server/git/git-helper.mjs: the server's git calls and lane-wrapper forks run there, so the
+ * server's own work is both). Their children (git, lanes) are not counted, as for the server
+ * alone before the helper took them over. @throws Error if the server is gone
+ */
+export function serverCpuSeconds(pid: number): number {
+  let sum = cpuSeconds(pid);
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = readStat(Number(d));
+    if (st?.ppid !== pid) continue;
+    let cmd = "";
+    try {
+      cmd = readFileSync(`/proc/${d}/cmdline`, "latin1");
+    } catch {
+      continue;
+    }
+    if (cmd.includes("git-helper.mjs")) sum += st.cpuTicks / CLK_TCK;
+  }
+  return sum;
+}
+
+/**
  * CPU seconds the whole machine has spent busy so far (user, nice, system, irq, softirq of every
  * CPU; idle, iowait and steal excluded), from the first line of /proc/stat (proc(5)).
  */
