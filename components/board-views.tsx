@@ -7,7 +7,7 @@
  * - columns: queued → running → checking → needs you → done, each column scrolling on its own.
  * `activeId` is the keyboard cursor (j/k); the view scrolls it into view.
  */
-import { useVirtualizer, useWindowVirtualizer } from "@tanstack/react-virtual";
+import { observeWindowOffset, useVirtualizer, useWindowVirtualizer, type Virtualizer } from "@tanstack/react-virtual";
 import Link from "next/link";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { FIRST_LANES } from "@/lib/board-first-screen";
@@ -39,6 +39,21 @@ const GAP = 12;
  * `data-index`), the container through `containerRef`.
  */
 const DIRECT = { directDomUpdates: true, directDomUpdatesMode: "position" } as const;
+/** {@link DIRECT}, for the views that scroll with the window. */
+const WINDOW = { ...DIRECT, observeElementOffset: observeWindowOffsetNow } as const;
+
+/**
+ * The window's scroll offset for a window virtualizer, read once as it attaches and then on each
+ * scroll event. react-virtual's own `observeWindowOffset` (virtual-core 3.x) reads it only on
+ * scroll events, so a page scrolled before it hydrated (the server's HTML is long enough to
+ * scroll) kept showing the rows of the top, over blank space, until the next scroll.
+ */
+function observeWindowOffsetNow(instance: Virtualizer<Window, Element>, cb: (offset: number, isScrolling: boolean) => void): (() => void) | undefined {
+  const stop = observeWindowOffset(instance, cb);
+  const win = instance.scrollElement;
+  if (win && win.scrollY !== 0) cb(win.scrollY, false);
+  return stop;
+}
 
 /** One ref callback for a container: the view's own `ref` and the virtualizer's. */
 function useContainerRef(ref: React.RefObject<HTMLDivElement | null>, containerRef: (node: HTMLElement | null) => void) {
@@ -94,7 +109,7 @@ export function CardsView({ lanes, selected, onSelect, activeId }: ViewProps) {
   const cols = Math.max(1, Math.floor((width + GAP) / (CARD_MIN_WIDTH + GAP)));
   const rows = Math.ceil(lanes.length / cols);
   const scrollMargin = useDocumentTop(ref);
-  const v = useWindowVirtualizer({ count: rows, estimateSize: () => 430, overscan: 1, scrollMargin, gap: GAP, ...DIRECT });
+  const v = useWindowVirtualizer({ count: rows, estimateSize: () => 430, overscan: 1, scrollMargin, gap: GAP, ...WINDOW });
   const containerRef = useContainerRef(ref, v.containerRef);
   const activeIndex = activeId ? lanes.findIndex((l) => l.lane.id === activeId) : -1;
   useEffect(() => {
@@ -136,7 +151,7 @@ export function TableView({ lanes, selected, onSelect, activeId }: ViewProps) {
   const hydrated = useHydrated();
   // The server renders (and the page hydrates) a window's worth of rows from the top; the real
   // window size and scroll position are measured right after.
-  const v = useWindowVirtualizer({ count: lanes.length, estimateSize: () => ROW_HEIGHT, overscan: 8, scrollMargin, initialRect: FIRST_RECT, initialOffset: 0, ...DIRECT });
+  const v = useWindowVirtualizer({ count: lanes.length, estimateSize: () => ROW_HEIGHT, overscan: 8, scrollMargin, initialRect: FIRST_RECT, initialOffset: 0, ...WINDOW });
   const containerRef = useContainerRef(ref, v.containerRef);
   const activeIndex = activeId ? lanes.findIndex((l) => l.lane.id === activeId) : -1;
   useEffect(() => {

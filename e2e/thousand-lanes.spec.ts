@@ -71,11 +71,34 @@ test("the board renders 1,200+ lanes virtualized: few DOM nodes, Needs you first
   await expect(page.getByTestId("lane-card").first()).toBeVisible();
   await expect.poll(() => onScreen(page, "lane-card")).toBeGreaterThanOrEqual(4);
   expect(await page.evaluate(() => document.querySelectorAll("*").length)).toBeLessThanOrEqual(3000);
-  await page.goto("/?view=table");
-  // Hydrated (the times are shown only then): a scroll of the server's HTML before that is not
-  // seen by the virtualizer, which starts from the top the HTML has, until the next scroll.
+  // The table's server HTML (its first screen of rows) scrolled to its end before the page runs
+  // (the app's scripts held back until then): once hydrated, rows fill the window where it is,
+  // without another scroll. Before, the virtualizer took the window for scrolled to the top, and
+  // the page went back there as it hydrated: the person's scroll was lost.
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  // Scripts only: the stylesheets are chunks too, and holding them would hold the first paint.
+  const appScripts = (url: URL) => url.pathname.startsWith("/_next/static/") && url.pathname.endsWith(".js");
+  await page.route(appScripts, async (route) => {
+    await held;
+    await route.continue();
+  });
+  // Not "load" nor "domcontentloaded": the held deferred scripts keep both from firing.
+  await page.goto("/?view=table", { waitUntil: "commit" });
+  await expect(page.getByTestId("board-table")).toBeVisible();
+  const scrolled = await page.evaluate(() => {
+    window.scrollTo(0, document.documentElement.scrollHeight);
+    return window.scrollY;
+  });
+  expect(scrolled).toBeGreaterThan(500);
+  release();
+  // Hydrated: the times are shown only then.
   await expect(page.getByTestId("lane-row").first().locator("time")).not.toBeEmpty();
-  await page.mouse.wheel(0, 30_000);
+  expect(await page.evaluate(() => window.scrollY)).toBe(scrolled);
+  await expect.poll(() => onScreen(page, "lane-row")).toBeGreaterThanOrEqual(20);
+  await page.unroute(appScripts);
+  // And a scroll after that.
+  await page.mouse.wheel(0, 10_000);
   await expect.poll(() => onScreen(page, "lane-row")).toBeGreaterThanOrEqual(15);
 
   await page.goto("/?q=e2e-000123");
