@@ -88,17 +88,20 @@ test("trust, prompts and restart sent to node A reach an interactive agent lane 
 
   // A restart through node A: queued again, and run again on node Y (Claude Code remembers the
   // folder's trust now); then killed through node A.
+  // `attempt` counts starts: the answer may come before node Y has started it (queued, attempt 1)
+  // or after (attempt 2); either way the lane is live again.
   const restarted = await api<LaneView>(a.url, "POST", `/api/v1/lanes/${created.id}/restart`);
-  expect(restarted.attempt).toBe(2);
+  expect(["queued", "starting", "running"]).toContain(restarted.state);
   await expect.poll(async () => `attempt ${(await view()).attempt}: ${await at()}`, { timeout: 180_000 }).toBe("attempt 2: ready_for_prompt on node-y");
   const killed = await api<LaneView>(a.url, "POST", `/api/v1/lanes/${created.id}/kill`, { graceMs: 500 });
   expect(killed.state).toBe("killed");
 
   // Node C's stream: every event of the lane that node A's log holds, in the same cursor order,
   // ids strictly rising: written by node Y (the worker's) and by node A (the restart).
-  const logged = await ofLane();
+  // Both read afresh each time: the killed worker's last events may still be on their way.
   const streamedIds = () => streamed.filter((e) => e.laneId === created.id).map((e) => e.id);
-  await expect.poll(streamedIds, { timeout: 60_000 }).toEqual(logged.map((e) => e.id));
+  const both = async () => `streamed ${streamedIds().join(",")} | logged ${(await ofLane()).map((e) => e.id).join(",")}`;
+  await expect.poll(both, { timeout: 60_000 }).toMatch(/^streamed ([\d,]+) \| logged \1$/);
   hangUp.abort();
   await reading;
   const ids = streamed.map((e) => e.id);

@@ -75,6 +75,7 @@ export const LaneViewSchema = z.object({
   ahead: z.number().int().nullable(),
   behind: z.number().int().nullable(),
   lastExitCode: z.number().int().nullable(),
+  /** Runs started so far (0 while first queued); a restart counts once its run starts. */
   attempt: z.number().int(),
   /** The node that runs (or last ran) the lane (several servers on one PostgreSQL database: docs/scale-out.md); null until it starts. */
   nodeId: z.string().nullable(),
