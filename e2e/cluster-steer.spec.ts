@@ -14,7 +14,7 @@ import { expect, test } from "@playwright/test";
 import type { LaneView } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
 import { readSse } from "@/client/sse";
-import { allEvents, api, ClusterFixture, makeRepo, nodes } from "./cluster-support";
+import { allEvents, api, ClusterFixture, makeRepo, nodeArgs, nodes } from "./cluster-support";
 
 test.describe.configure({ mode: "serial" });
 test.skip(!!process.env.LANEBOARD_E2E_DATABASE_URL, "runs once, in the first browser run (it starts its own PostgreSQL)");
@@ -25,8 +25,6 @@ test.beforeAll(async () => {
   await cluster.start();
 });
 test.afterAll(() => cluster.stop());
-
-const nodeArgs = (cap: number, extra: string[] = []) => ["--worker-cap", String(cap), "--node-lease-ms", "10000", "--kill-grace-ms", "1000", ...extra];
 
 
 test("trust, prompts and restart sent to node A reach an interactive agent lane on node Y; node C's SSE stream carries its events in cursor order", async ({ baseURL }) => {

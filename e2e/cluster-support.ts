@@ -49,6 +49,12 @@ export async function startNode(opts: { id: string; databaseUrl: string; dataDir
  * A spec's cluster: a throwaway PostgreSQL server with one database, and the nodes started on it
  * (all SIGKILLed by {@link ClusterFixture.stop}).
  */
+/**
+ * A node's flags in these specs: `--worker-cap cap`, a short lease (`leaseMs`, so a lost node is
+ * declared within the test) and a 1 s kill grace, then `extra`.
+ */
+export const nodeArgs = (cap: number, extra: string[] = [], leaseMs = 10_000): string[] => ["--worker-cap", String(cap), "--node-lease-ms", String(leaseMs), "--kill-grace-ms", "1000", ...extra];
+
 export class ClusterFixture {
   readonly running: NodeProcess[] = [];
   #pg: ThrowawayPostgres | null = null;

@@ -13,7 +13,7 @@ import { expect, test } from "@playwright/test";
 import type { LaneView, ProcessView } from "@/lib/api";
 import type { ThrowawayPostgres } from "../scripts/lib/throwaway-postgres";
 import { applyPostgresMigrations } from "../server/store/migrate-postgres";
-import { allEvents, api, ClusterFixture, groupStates, lanes, libfaketime, makeRepo, nodes, peakRunning, refusedNode, sigkill, skewedClockEnv, stopNode, type NodeProcess } from "./cluster-support";
+import { allEvents, api, ClusterFixture, groupStates, lanes, libfaketime, makeRepo, nodeArgs, nodes, peakRunning, refusedNode, sigkill, skewedClockEnv, stopNode, type NodeProcess } from "./cluster-support";
 import { pidsInGroup } from "./support";
 
 test.describe.configure({ mode: "serial" });
@@ -24,9 +24,8 @@ const running = cluster.running;
 let pg: ThrowawayPostgres;
 let url: string;
 // Ten seconds: short enough for a quick test, long enough that a node on a loaded machine (two
-// cores shared by several test runs) is not declared lost for a slow heartbeat.
+// cores shared by several test runs) is not declared lost for a slow heartbeat. nodeArgs' default.
 const LEASE_MS = 10_000;
-const nodeArgs = (cap: number, extra: string[] = []) => ["--worker-cap", String(cap), "--node-lease-ms", String(LEASE_MS), "--kill-grace-ms", "1000", ...extra];
 
 test.beforeAll(async () => {
   test.setTimeout(300_000);
@@ -227,7 +226,7 @@ test("a node SIGKILLed and restarted within its lease reattaches its running lan
   const repo = (await api<{ id: string }>(a.url, "POST", "/api/v1/repos", { path: makeRepo("d") })).id;
   // Node D takes only this repo and has the most free slots, so the lane runs there; its lease
   // (two minutes) is longer than its restart takes.
-  const dArgs = nodeArgs(8, ["--node-repos", repo]).map((x) => (x === String(LEASE_MS) ? "120000" : x));
+  const dArgs = nodeArgs(8, ["--node-repos", repo], 120_000);
   const d = await boot("node-d", dArgs);
   const gates = new Gates();
   const lane = await api<LaneView>(a.url, "POST", "/api/v1/lanes", shell(repo, "survivor", gates.script("survivor")));
