@@ -24,7 +24,8 @@ export function AppHeader({ children }: { children?: ReactNode }) {
           <span aria-hidden className="grid size-5 place-items-center rounded bg-sky-500/20 text-[11px] text-sky-300 ring-1 ring-sky-500/40">
             ≡
           </span>
-          Laneboard
+          {/* On a phone the mark alone: the width goes to the board's counts. */}
+          <span className="max-sm:sr-only">Laneboard</span>
         </Link>
         <div className="flex min-w-0 flex-1 items-center gap-3">{children}</div>
         <ConnectionStatus />
