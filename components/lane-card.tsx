@@ -104,7 +104,8 @@ export const LaneCard = memo(function LaneCard({ lane, attention, selected, onSe
 
       <div className="flex min-w-0 items-center gap-3 text-xs text-zinc-400">
         <ExitSummary lane={lane} />
-        <span className="ml-auto min-w-0 truncate">
+        {/* A flex box, so the event's type gives way (truncated) before its time does. */}
+        <span className="ml-auto flex min-w-0">
           <LastEvent event={lane.lastEvent} />
         </span>
       </div>
