@@ -26,7 +26,7 @@ import { gitCommonDir, gitProblem, listBranchHeads, newCommitsSince, problemFrom
 import { branchHeads, worktreeStateFromFiles } from "../git/refs";
 import type { Db } from "../store/db";
 import { CommitPairMemo } from "./commit-pairs";
-import { LANE_FIELDS, latestEventPayloads, resumeHead, type CommitPayload, type BatchReads, type LaneWithRepo } from "./lane-reads";
+import { LANE_FIELDS, latestEventPayloads, LaneReader, resumeHead, type CommitPayload, type BatchReads, type LaneWithRepo } from "./lane-reads";
 
 export interface FreshnessDeps {
   db: Db;
@@ -60,6 +60,7 @@ export class FreshnessTracker {
   readonly #common = new Map<string, string>();
   readonly #repoByCommon = new Map<string, Set<string>>();
   readonly #watcher: RefWatcher;
+  readonly #reads: LaneReader;
   #timer: NodeJS.Timeout | null = null;
   #scanning: Promise<void> | null = null;
   readonly #refreshingAll = new Set<Promise<void>>();
@@ -68,6 +69,7 @@ export class FreshnessTracker {
   readonly stats = { watchScans: 0, pollScans: 0, refreshes: 0, pairs: this.#pairs.stats };
 
   constructor(private readonly deps: FreshnessDeps) {
+    this.#reads = new LaneReader(deps.db);
     this.#watcher = new RefWatcher({ debounceMs: deps.debounceMs ?? 100, onChange: (common) => void this.#onRefsChanged(common) });
   }
 
@@ -195,7 +197,7 @@ export class FreshnessTracker {
   }
 
   async #refresh(laneId: string, trigger: string, known?: BatchReads): Promise<LaneFreshness | null> {
-    const lane = known?.lane ?? (await this.deps.db.lane.findUnique({ where: { id: laneId }, select: LANE_FIELDS }));
+    const lane = known?.lane ?? (await this.#reads.lane(laneId));
     if (!lane || this.#closed.has(laneId)) return null;
     this.stats.refreshes++;
     if (!this.#common.has(lane.repoId)) await this.#arm(lane.repoId).catch(() => undefined);
@@ -310,9 +312,12 @@ export class FreshnessTracker {
     }
   }
 
-  /** Resolve the repository's git directory and (re)arm its watcher with the branches of its open lanes. */
-  async #arm(repoId: string): Promise<void> {
-    const repo = await this.deps.db.repo.findUnique({ where: { id: repoId }, select: { path: true } });
+  /**
+   * Resolve the repository's git directory and (re)arm its watcher with the branches of its open
+   * lanes; `lanes`: its lanes as a scan just read them (not read again unless repos share the dir).
+   */
+  async #arm(repoId: string, lanes?: readonly { id: string; branch: string; baseBranch: string }[]): Promise<void> {
+    const repo = await this.#reads.repo(repoId);
     if (!repo) return;
     let common = this.#common.get(repoId);
     if (!common) {
@@ -323,8 +328,8 @@ export class FreshnessTracker {
       this.#repoByCommon.set(common, set);
     }
     const repoIds = [...(this.#repoByCommon.get(common) ?? [])];
-    const lanes = await this.deps.db.lane.findMany({ where: { repoId: { in: repoIds } }, select: { id: true, branch: true, baseBranch: true } });
-    const open = lanes.filter((l) => !this.#closed.has(l.id));
+    const all = lanes && repoIds.length === 1 ? lanes : await this.deps.db.lane.findMany({ where: { repoId: { in: repoIds } }, select: { id: true, branch: true, baseBranch: true } });
+    const open = all.filter((l) => !this.#closed.has(l.id));
     this.#watcher.watch(common, new Set(open.flatMap((l) => [l.branch, l.baseBranch])));
   }
 
@@ -344,8 +349,7 @@ export class FreshnessTracker {
       for (const repoId of repoIds) {
         if (this.#stopped) return;
         try {
-          await this.#arm(repoId);
-          await this.#batch(repoId, trigger, { onlyMoved: true, statWorktrees });
+          await this.#batch(repoId, trigger, { onlyMoved: true, statWorktrees, arm: true });
         } catch (err) {
           console.error(`[freshness] scan of repo ${repoId} failed:`, err instanceof Error ? err.message : err);
         }
@@ -363,16 +367,17 @@ export class FreshnessTracker {
   /**
    * Recompute a repository's open lanes from one read of its branch heads and one query for its
    * lanes; `onlyMoved`: only those whose heads moved (or, with `statWorktrees`, whose worktree
-   * appeared or vanished) since last computed.
+   * appeared or vanished) since last computed; `arm`: re-arm its watcher with the lanes read (a scan).
    * @throws AppError from git when `onlyMoved` and the repository's heads cannot be read
    */
-  async #batch(repoId: string, trigger: string, opts: { onlyMoved?: boolean; statWorktrees?: boolean; lastProblems?: ReadonlyMap<string, ProblemPayload> }): Promise<void> {
+  async #batch(repoId: string, trigger: string, opts: { onlyMoved?: boolean; statWorktrees?: boolean; arm?: boolean; lastProblems?: ReadonlyMap<string, ProblemPayload> }): Promise<void> {
     const { db } = this.deps;
-    const repo = await db.repo.findUnique({ where: { id: repoId }, select: { path: true } });
+    const repo = await this.#reads.repo(repoId);
     if (!repo) return;
     // At boot a repository that cannot be read still gives every lane its answer (base_missing).
     const heads = opts.onlyMoved ? await listBranchHeads(repo.path) : await listBranchHeads(repo.path).catch(() => new Map<string, string>());
     const lanes = await db.lane.findMany({ where: { repoId }, select: LANE_FIELDS });
+    if (opts.arm) await this.#arm(repoId, lanes);
     let lastCommits: Promise<Map<string, CommitPayload>> | null = null;
     for (const lane of lanes) {
       if (this.#stopped) return;
@@ -385,7 +390,7 @@ export class FreshnessTracker {
       }
       const last = opts.lastProblems?.get(lane.id);
       await this.#enqueue(lane.id, trigger, {
-        lane,
+        lane: { ...lane, repo },
         heads,
         lastHead: async () => resumeHead(lane, await (lastCommits ??= latestEventPayloads<CommitPayload>(db, "lane.commit.created", { repoId }))),
         lastProblemKey: last ? `${last.problem}:${last.message}` : null,

@@ -5,7 +5,11 @@
  */
 import type { Db } from "../store/db";
 
-/** The lane fields freshness reads, with its repository's path. */
+/**
+ * The lane columns freshness reads. Its repository's path is not joined in: a repository's path
+ * never changes, so it is read once per repository ({@link LaneReader}); a join made
+ * Prisma read the Repo row again for every lane of a batch, with an `IN` list as long as the batch.
+ */
 export const LANE_FIELDS = {
   id: true,
   repoId: true,
@@ -15,10 +19,9 @@ export const LANE_FIELDS = {
   worktreePath: true,
   ahead: true,
   behind: true,
-  repo: { select: { path: true } },
 } as const;
 
-/** A lane as {@link LANE_FIELDS} reads it. */
+/** A lane as {@link LANE_FIELDS} reads it, with its repository's path. */
 export interface LaneWithRepo {
   id: string;
   repoId: string;
@@ -29,6 +32,32 @@ export interface LaneWithRepo {
   ahead: number | null;
   behind: number | null;
   repo: { path: string };
+}
+
+/**
+ * Reads of lanes with their repository's path, the path read once per repository and then kept
+ * (a repository's path never changes; one small entry per registered repository).
+ */
+export class LaneReader {
+  readonly #repoPaths = new Map<string, { path: string }>();
+
+  constructor(private readonly db: Db) {}
+
+  /** The repository's path, from memory after the first read. Null for an unknown repository. */
+  async repo(repoId: string): Promise<{ path: string } | null> {
+    const known = this.#repoPaths.get(repoId);
+    if (known) return known;
+    const repo = await this.db.repo.findUnique({ where: { id: repoId }, select: { path: true } });
+    if (repo) this.#repoPaths.set(repoId, repo);
+    return repo;
+  }
+
+  /** The lane's {@link LANE_FIELDS} with its repository's path; null for an unknown lane. */
+  async lane(laneId: string): Promise<LaneWithRepo | null> {
+    const row = await this.db.lane.findUnique({ where: { id: laneId }, select: LANE_FIELDS });
+    const repo = row && (await this.repo(row.repoId));
+    return row && repo ? { ...row, repo } : null;
+  }
 }
 
 /** Ids per query when reading rows by id (well under SQLite's and PostgreSQL's bound-parameter limits). */
