@@ -6,6 +6,7 @@ import type { LaneEvent } from "@/lib/lane-events";
 import { closeDatabase, openDatabase, type Db } from "../store/db";
 import { EventBus } from "./event-bus";
 import { EventLog } from "./event-log";
+import { MAX_EVENTS_PER_INSERT } from "../store/sql/types";
 import { testDatabaseUrl } from "../testing/test-database";
 
 describe("EventLog over a real SQLite file", () => {
@@ -51,6 +52,32 @@ describe("EventLog over a real SQLite file", () => {
     const { events } = await log.listAfter(before);
     expect(events).toEqual(appended);
     expect(appended[1]).toMatchObject({ v: 1, laneId: laneB, repoId: expect.any(String), type: "process.exited", payload: { exitCode: 3, signal: null } });
+  });
+
+  it("appendAll stores a transition's events with one INSERT: ids ascending in the order given, published in that order", async () => {
+    const before = await log.latestId();
+    const since = published.length;
+    const appended = await log.appendAll([
+      { type: "lane.state_changed", laneId: laneB, payload: { from: "queued", to: "starting" } },
+      { type: "warning", laneId: null, payload: { failureClass: "infra", message: "between" } },
+      { type: "lane.state_changed", laneId: laneB, payload: { from: "starting", to: "running" } },
+    ]);
+    expect(appended.map((e) => e.type)).toEqual(["lane.state_changed", "warning", "lane.state_changed"]);
+    expect(appended.map((e) => e.id)).toEqual([before + 1, before + 2, before + 3]);
+    expect(published.slice(since)).toEqual(appended);
+    expect((await log.listAfter(before)).events).toEqual(appended);
+    // The trigger ran for each row in turn: the lane points at its later event of the two.
+    expect((await db.lane.findUniqueOrThrow({ where: { id: laneB } })).lastEventId).toBe(appended[2]!.id);
+  });
+
+  it("appendAll of more events than one INSERT takes: all stored, in order", async () => {
+    const before = await log.latestId();
+    const many = Array.from({ length: 2 * MAX_EVENTS_PER_INSERT + 5 }, (_, i) => ({ type: "warning" as const, laneId: laneA, payload: { failureClass: "infra" as const, message: `n${i}` } }));
+    const appended = await log.appendAll(many);
+    const { events } = await log.listAfter(before, { limit: 5000 });
+    expect(events).toEqual(appended);
+    expect(events.map((e) => (e.payload as { message: string }).message)).toEqual(many.map((e) => e.payload.message));
+    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => before + 1 + i));
   });
 
   it("keeps Lane.lastEventId on each lane's newest event (database trigger)", async () => {

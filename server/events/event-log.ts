@@ -20,7 +20,8 @@ import type { EventBus } from "./event-bus";
 import { assertCursorKept, followEvents, type EventFollowerOptions } from "./event-follower";
 import { filterWhere, type EventFilter } from "./event-filter";
 import type { Db } from "../store/db";
-import { hotSql } from "../store/sql/hot-sql";
+import { hotSql, type EventInsert } from "../store/sql/hot-sql";
+import { MAX_EVENTS_PER_INSERT } from "../store/sql/types";
 
 type EventRow = { id: number; laneId: string | null; repoId: string | null; type: string; version: number; payload: string; at: Date; by?: string | null };
 
@@ -93,7 +94,8 @@ export class EventLog {
   }
 
   /**
-   * Persist `events` (ids in order; consecutive on one node) and only then publish them, so a subscriber
+   * Persist `events` with one INSERT (per {@link MAX_EVENTS_PER_INSERT}; ids in order, consecutive
+   * on one node; one `at` for all) and only then publish them, so a subscriber
    * woken by the first finds the others already in the log: a lane's `lane.state_changed` to
    * failed and its `lane.failed` with the reason are seen together. Throws as {@link append}.
    * @throws what the database throws when it stored none of them; {@link EventAppendCut} (its
@@ -106,16 +108,21 @@ export class EventLog {
     // Taken now: the append may run after the call that caused it has answered.
     const by = currentActor();
     const run = async (): Promise<LaneEvent[]> => {
+      const rows: EventInsert[] = [];
+      // One time for the events of one append: they are written together.
+      const at = new Date();
+      for (const [i, event] of events.entries()) {
+        const repoId = await this.#repoOf(event.laneId, event.repoId);
+        rows.push({ laneId: event.laneId, repoId, type: event.type, version: LANE_EVENT_VERSION, payload: JSON.stringify(payloads[i]), at, by });
+      }
       const stored: LaneEvent[] = [];
       try {
-        for (const [i, event] of events.entries()) {
-          const repoId = await this.#repoOf(event.laneId, event.repoId);
-          const json = JSON.stringify(payloads[i]);
-          const at = new Date();
-          // One raw statement (server/store/sql): this runs for every event, several per process exit.
-          const id = await hotSql(this.db).appendEvent(this.db, { laneId: event.laneId, repoId, type: event.type, version: LANE_EVENT_VERSION, payload: json, at, by });
+        // One raw statement per batch (server/store/sql): a transition's events are one INSERT, not one each.
+        for (let from = 0; from < rows.length; from += MAX_EVENTS_PER_INSERT) {
+          const batch = rows.slice(from, from + MAX_EVENTS_PER_INSERT);
+          const ids = await hotSql(this.db).appendEvents(this.db, batch);
           // The payload was validated above; the stored event is built, not parsed back.
-          stored.push(wireEvent({ id, version: LANE_EVENT_VERSION, laneId: event.laneId, repoId, at, type: event.type, by }, payloads[i]));
+          for (const [j, row] of batch.entries()) stored.push(wireEvent({ ...row, id: ids[j]! }, payloads[from + j]));
         }
       } catch (err) {
         if (stored.length === 0) throw err;

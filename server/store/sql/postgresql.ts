@@ -10,7 +10,7 @@
  * The same statement NOTIFYs `laneboard_event` with the id, so other nodes read new events at
  * once instead of polling.
  */
-import { insertedId, type HotSql } from "./types";
+import { EVENT_COLUMNS, eventParams, insertedIds, type HotSql } from "./types";
 
 /** Advisory lock key pair (classid, objid) serializing event appends: "LBEV", 1. */
 export const EVENT_APPEND_LOCK = [0x4c424556, 1] as const;
@@ -20,17 +20,29 @@ export const EVENT_CHANNEL = "laneboard_event";
 export const postgresSql: HotSql = {
   provider: "postgresql",
 
-  async appendEvent(db, e) {
-    // MATERIALIZED: the lock is taken once, before the INSERT draws its id from the sequence.
-    const rows = await db.$queryRaw<{ id: number }[]>`
-      WITH "lock" AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENT_APPEND_LOCK[0]}::int, ${EVENT_APPEND_LOCK[1]}::int)),
+  async appendEvents(db, events) {
+    // MATERIALIZED: the lock is taken once, before the INSERT draws its ids from the sequence;
+    // ORDER BY the row's index: the ids are drawn in the order the events were given.
+    const row = (i: number) => {
+      const p = 4 + i * 7; // $1-$3: the lock's key pair and the channel
+      return `(${i}, $${p}::text, $${p + 1}::text, $${p + 2}::text, $${p + 3}::int, $${p + 4}::text, $${p + 5}::timestamp(3), $${p + 6}::text)`;
+    };
+    const rows = await db.$queryRawUnsafe<{ id: number }[]>(
+      `WITH "lock" AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::int, $2::int)),
       "ins" AS (
-        INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at", "by")
-        SELECT ${e.laneId}::text, ${e.repoId}::text, ${e.type}::text, ${e.version}::int, ${e.payload}::text, ${e.at}::timestamp(3), ${e.by}::text FROM "lock"
+        INSERT INTO "LaneEvent" (${EVENT_COLUMNS})
+        SELECT v."laneId", v."repoId", v."type", v."version", v."payload", v."at", v."by"
+        FROM (VALUES ${events.map((_, i) => row(i)).join(", ")}) AS v("n", ${EVENT_COLUMNS}), "lock"
+        ORDER BY v."n"
         RETURNING "id"
       )
-      SELECT "id", pg_notify(${EVENT_CHANNEL}, "id"::text)::text AS "notified" FROM "ins"`;
-    return insertedId(rows, e.type);
+      SELECT "id", pg_notify($3, "id"::text)::text AS "notified" FROM "ins"`,
+      EVENT_APPEND_LOCK[0],
+      EVENT_APPEND_LOCK[1],
+      EVENT_CHANNEL,
+      ...eventParams(events),
+    );
+    return insertedIds(rows, events);
   },
 
   async recordExit(db, processId, x) {

@@ -2,18 +2,18 @@
  * Hot-path SQL for SQLite (one writer: ids are assigned and committed in order by construction).
  * Shapes and contracts: types.ts.
  */
-import { insertedId, type HotSql } from "./types";
+import { EVENT_COLUMNS, eventParams, insertedIds, type HotSql } from "./types";
 
 export const sqliteSql: HotSql = {
   provider: "sqlite",
 
-  async appendEvent(db, e) {
-    // One statement: the trigger of migration 20261121051000 points Lane.lastEventId at the row.
-    const rows = await db.$queryRaw<{ id: number | bigint }[]>`
-      INSERT INTO "LaneEvent" ("laneId", "repoId", "type", "version", "payload", "at", "by")
-      VALUES (${e.laneId}, ${e.repoId}, ${e.type}, ${e.version}, ${e.payload}, ${e.at}, ${e.by})
-      RETURNING "id"`;
-    return insertedId(rows, e.type);
+  async appendEvents(db, events) {
+    // One statement: the trigger of migration 20261121051000 points Lane.lastEventId at each row.
+    const rows = await db.$queryRawUnsafe<{ id: number | bigint }[]>(
+      `INSERT INTO "LaneEvent" (${EVENT_COLUMNS}) VALUES ${events.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")} RETURNING "id"`,
+      ...eventParams(events),
+    );
+    return insertedIds(rows, events);
   },
 
   async recordExit(db, processId, x) {

@@ -54,11 +54,13 @@ export interface LaneSchedRow {
 export interface HotSql {
   provider: Provider;
   /**
-   * Insert one event and return its id (the cursor). Ids are assigned in commit order: a reader
-   * that has seen id n has seen every committed id below n (PostgreSQL takes a lock for this;
-   * SQLite has one writer). The Lane.lastEventId trigger runs in the same statement.
+   * Insert events (at least one, at most {@link MAX_EVENTS_PER_INSERT}) in one statement and
+   * return their ids (the cursors), in the order given: ascending, consecutive on one node.
+   * Ids are assigned in commit order: a reader that has seen id n has seen every committed id
+   * below n (PostgreSQL takes a lock for this; SQLite has one writer). The Lane.lastEventId
+   * trigger runs for each row in the same statement. All or none are stored.
    */
-  appendEvent(db: Db, e: EventInsert): Promise<number>;
+  appendEvents(db: Db, events: readonly EventInsert[]): Promise<number[]>;
   /** Record a process's end only if its row is still `starting`/`running`; true when this call changed it. */
   recordExit(db: Db, processId: string, exit: ExitRecord): Promise<boolean>;
   /** Copy published offsets to their rows in one statement; `rows` is never empty (the caller skips the call). */
@@ -66,13 +68,29 @@ export interface HotSql {
 }
 
 /**
- * The id an INSERT … RETURNING "id" gave back (a cursor).
- * @throws Error when the statement returned no row
+ * Events per INSERT: 7 bound parameters each, far below SQLite's (32766) and PostgreSQL's
+ * (65535) limits; a transition appends a handful.
  */
-export function insertedId(rows: { id: number | bigint }[], what: string): number {
-  const [row] = rows;
-  if (!row) throw new Error(`appending ${what}: the INSERT returned no row`);
-  return Number(row.id);
+export const MAX_EVENTS_PER_INSERT = 100;
+
+/** The columns of a LaneEvent INSERT, in the order of {@link eventParams}. */
+export const EVENT_COLUMNS = `"laneId", "repoId", "type", "version", "payload", "at", "by"`;
+
+/** The bound parameters of `events`, row after row, in {@link EVENT_COLUMNS} order. */
+export function eventParams(events: readonly EventInsert[]): unknown[] {
+  return events.flatMap((e) => [e.laneId, e.repoId, e.type, e.version, e.payload, e.at, e.by]);
+}
+
+/**
+ * The ids an INSERT … RETURNING "id" of `events` gave back (cursors), in the events' order.
+ * RETURNING promises no row order, but the rows were inserted in the order given and each drew
+ * a larger id than the one before (SQLite's rowid, PostgreSQL's sequence in the INSERT's ORDER
+ * BY), so the sorted ids are theirs in that order.
+ * @throws Error when the statement returned another number of rows
+ */
+export function insertedIds(rows: { id: number | bigint }[], events: readonly EventInsert[]): number[] {
+  if (rows.length !== events.length) throw new Error(`appending ${events.map((e) => e.type).join(", ")}: the INSERT returned ${rows.length} rows for ${events.length} events`);
+  return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
 /** The Lane scheduling columns, quoted (both dialects accept double-quoted identifiers). */
