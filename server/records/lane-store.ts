@@ -28,11 +28,40 @@ export type LaneRow = Omit<Lane, "packet"> & { packet: TaskPacket };
 export type LaneData = Partial<Omit<Lane, "id" | "state" | "stateVersion" | "packet">>;
 
 /**
- * The task packet stored in a Lane row's `packet` column.
+ * Packets kept parsed, by their JSON text: a lane's row is read several times over its start and
+ * end, and zod parsing the packet each time was ~2.6 ms of the server's main thread per lane
+ * (CPU profile of bench:board --only=create). Kept small: only lanes being worked on are read
+ * again soon, and the server's RSS is budgeted.
+ */
+export const PACKETS_KEPT = 32;
+const parsedPackets = new Map<string, TaskPacket>();
+
+/** Freeze `value` and everything in it: a kept packet is shared by every reader of its row. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * The task packet stored in a Lane row's `packet` column. Parsing is a function of the text
+ * alone, so the result is kept by text (the last {@link PACKETS_KEPT}) and shared: it is frozen,
+ * never to be changed in place.
  * @throws SyntaxError or ZodError when the stored JSON is not a valid packet.
  */
 export function parseTaskPacket(json: string): TaskPacket {
-  return TaskPacketSchema.parse(JSON.parse(json));
+  const kept = parsedPackets.get(json);
+  if (kept) {
+    parsedPackets.delete(json); // re-inserted: most recently used last
+    parsedPackets.set(json, kept);
+    return kept;
+  }
+  const packet = deepFreeze(TaskPacketSchema.parse(JSON.parse(json)));
+  if (parsedPackets.size >= PACKETS_KEPT) parsedPackets.delete(parsedPackets.keys().next().value!);
+  parsedPackets.set(json, packet);
+  return packet;
 }
 
 /** A row as read from the database → {@link LaneRow}. @throws as {@link parseTaskPacket} */
