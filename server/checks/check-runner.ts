@@ -207,8 +207,8 @@ export class CheckRunner {
    * supervisor's outbox while storage refuses it (server/events/append-after-write.ts), so a
    * full disk does not stop a check's exit from settling its lane once there is room.
    */
-  #announce(event: NewLaneEvent): Promise<void> {
-    return appendAfterWrite(this.deps, `${event.type} event of lane ${event.laneId}`, [event]);
+  async #announce(event: NewLaneEvent): Promise<void> {
+    await appendAfterWrite(this.deps, `${event.type} event of lane ${event.laneId}`, [event]);
   }
 
   /** Start the packet's checks again from the first, as a new round (the lane stays `checking`). */

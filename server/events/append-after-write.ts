@@ -12,7 +12,7 @@
  * lib/storage-errors.ts) is handed to the supervisor's outbox (server/store/write-outbox.ts),
  * which appends it, in order with the writes it keeps, as soon as storage takes it again.
  */
-import type { NewLaneEvent } from "@/lib/lane-events";
+import type { LaneEvent, NewLaneEvent } from "@/lib/lane-events";
 import { EventAppendCut, type EventLog } from "./event-log";
 
 /** Where refused writes wait (WriteOutbox.send): never throws; tries at once when nothing waits. */
@@ -32,13 +32,16 @@ export interface StateWriteDeps {
  * describe has landed. With an outbox, a refusal keeps those not yet stored (none doubled: an
  * {@link EventAppendCut} says how many were) until storage takes them; resolves once they are
  * stored or kept. @param what names them in log lines
+ * @returns the events stored by then, with their ids: all of them, or none when storage refused
+ *   them (kept, or cut part-way: the rest is kept)
  * @throws without an outbox, what {@link EventLog.appendAll} throws
  */
-export async function appendAfterWrite(deps: StateWriteDeps, what: string, events: NewLaneEvent[]): Promise<void> {
+export async function appendAfterWrite(deps: StateWriteDeps, what: string, events: NewLaneEvent[]): Promise<LaneEvent[]> {
   let rest = events;
+  let stored: LaneEvent[] = [];
   const write = async (): Promise<void> => {
     try {
-      await deps.events.appendAll(rest);
+      stored = await deps.events.appendAll(rest);
     } catch (err) {
       if (err instanceof EventAppendCut) rest = rest.slice(err.appended);
       throw err;
@@ -46,4 +49,5 @@ export async function appendAfterWrite(deps: StateWriteDeps, what: string, event
   };
   if (deps.supervisor) await deps.supervisor.writes.send(what, write);
   else await write();
+  return stored;
 }

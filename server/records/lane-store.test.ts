@@ -1,10 +1,17 @@
 /**
  * parseTaskPacket keeps what it parsed by the stored text: the same text gives the same (frozen)
  * packet without zod, another text its own, a bad text throws every time, and only the last
- * PACKETS_KEPT texts are kept.
+ * PACKETS_KEPT texts are kept. transitionLane on a real database (SQLite, or PostgreSQL in the
+ * suite's PostgreSQL run): the row it answers is the row as written, a stale writer loses.
  */
-import { describe, expect, it } from "vitest";
-import { PACKETS_KEPT, parseTaskPacket } from "./lane-store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LaneEvent } from "@/lib/lane-events";
+import { EventBus } from "../events/event-bus";
+import { EventLog } from "../events/event-log";
+import { makeTempDir } from "../git/git.testing";
+import { closeDatabase, openDatabase, type Db } from "../store/db";
+import { testDatabaseUrl } from "../testing/test-database";
+import { loadLane, PACKETS_KEPT, parseTaskPacket, transitionLane } from "./lane-store";
 
 const text = (objective: string) => JSON.stringify({ objective, repo: "r1", baseBranch: "main", branch: "lane/a", worker: { engine: "shell", command: ["true"] } });
 
@@ -39,5 +46,49 @@ describe("parseTaskPacket", () => {
     const again = parseTaskPacket(text("lru-0"));
     expect(again).not.toBe(first);
     expect(again).toEqual(first);
+  });
+});
+
+describe("transitionLane", () => {
+  let tmp: { dir: string; cleanup: () => Promise<void> };
+  let db: Db;
+  let events: EventLog;
+  const published: LaneEvent[] = [];
+  let repoId: string;
+  beforeAll(async () => {
+    tmp = await makeTempDir("laneboard-lane-store-");
+    db = await openDatabase(tmp.dir, { databaseUrl: await testDatabaseUrl(tmp.dir) });
+    const bus = new EventBus();
+    bus.on("lane.event", (e) => published.push(e));
+    events = new EventLog(db, bus);
+    repoId = (await db.repo.create({ data: { path: tmp.dir, name: "r", mainBranch: "main" } })).id;
+  });
+  afterAll(async () => {
+    await closeDatabase(db);
+    await tmp.cleanup();
+  });
+  const queuedLane = async (slug: string) =>
+    (await db.lane.create({ data: { repoId, slug, objective: "o", branch: `lane/${slug}`, baseBranch: "main", worktreePath: tmp.dir, engine: "shell", packet: text(slug), state: "queued" } })).id;
+
+  it("answers with the row as written (packet parsed), and announces the change with its closing events", async () => {
+    const lane = await loadLane(db, await queuedLane("written"));
+    const before = published.length;
+    const row = await transitionLane({ db, events }, lane, "starting", { attempt: 1 });
+    expect(row).toMatchObject({ id: lane.id, state: "starting", stateVersion: lane.stateVersion + 1, attempt: 1, packet: { objective: "written" } });
+    expect(row).toEqual(await loadLane(db, lane.id));
+    const killed = await transitionLane({ db, events }, row!, "killed", {}, [{ type: "lane.killed", laneId: lane.id, repoId, payload: { by: "test", signal: null, graceMs: 0 } }]);
+    expect(killed).toMatchObject({ state: "killed" });
+    expect(published.slice(before).map((e) => e.type)).toEqual(["lane.state_changed", "lane.state_changed", "lane.killed"]);
+  });
+
+  it("a stale writer loses (null, nothing written, nothing announced); a forbidden transition throws", async () => {
+    const lane = await loadLane(db, await queuedLane("stale"));
+    expect(await transitionLane({ db, events }, lane, "starting")).not.toBeNull();
+    const before = published.length;
+    expect(await transitionLane({ db, events }, lane, "killed")).toBeNull();
+    expect(await loadLane(db, lane.id)).toMatchObject({ state: "starting", stateVersion: lane.stateVersion + 1 });
+    expect(published.length).toBe(before);
+    await expect(transitionLane({ db, events }, { ...lane, state: "finished" }, "running")).rejects.toThrow(/illegal transition/);
+    expect(await transitionLane({ db, events }, { ...lane, id: "no-such-lane" }, "starting")).toBeNull();
   });
 });

@@ -19,6 +19,7 @@ import type { NewLaneEvent } from "@/lib/lane-events";
 import { TaskPacketSchema, type TaskPacket } from "@/lib/task-packet";
 import { appendAfterWrite, type StateWriteDeps } from "../events/append-after-write";
 import type { Db } from "../store/db";
+import { updateIfUnchanged } from "../store/guarded-update";
 import type { Lane } from "../store/generated/client";
 
 /** A Lane row with its task packet parsed. */
@@ -109,11 +110,13 @@ export async function transitionLane(
 ): Promise<LaneRow | null> {
   const from = lane.state as LaneState;
   if (!canTransitionLane(from, to)) throw new Error(`lane ${lane.id}: illegal transition ${from} → ${to}`);
-  const { count } = await deps.db.lane.updateMany({
-    where: { id: lane.id, state: from, stateVersion: lane.stateVersion },
-    data: { ...data, state: to, stateVersion: { increment: 1 } },
-  });
-  if (count === 0) return null;
-  await appendAfterWrite(deps, `lane ${lane.id}'s ${from} → ${to} events`, [{ type: "lane.state_changed", laneId: lane.id, repoId: lane.repoId, payload: { from, to } }, ...closing]);
-  return toLaneRow(await deps.db.lane.findUniqueOrThrow({ where: { id: lane.id } }));
+  // One UPDATE … RETURNING: the row as written, no read back.
+  const row = await updateIfUnchanged(() =>
+    deps.db.lane.update({ where: { id: lane.id, state: from, stateVersion: lane.stateVersion }, data: { ...data, state: to, stateVersion: { increment: 1 } } }),
+  );
+  if (!row) return null;
+  const stored = await appendAfterWrite(deps, `lane ${lane.id}'s ${from} → ${to} events`, [{ type: "lane.state_changed", laneId: lane.id, repoId: lane.repoId, payload: { from, to } }, ...closing]);
+  // The database's trigger pointed the row at its newest event as these were stored.
+  const newest = stored.findLast((e) => e.laneId === lane.id);
+  return toLaneRow(newest ? { ...row, lastEventId: newest.id } : row);
 }

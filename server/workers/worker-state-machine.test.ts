@@ -70,6 +70,8 @@ describe("worker state machine", () => {
     const row = await transitionWorker(deps(), w, event, { data: { sessionId: "s-1" } });
     expect(row).toMatchObject({ id: w.id, state: to, stateVersion: 4, sessionId: "s-1" });
     expect(row!.endedAt === null).toBe(!TERMINAL_WORKER_STATES.has(to));
+    // The row answered is the row as written (one UPDATE … RETURNING, not a later read).
+    expect(row).toEqual(await db.worker.findUnique({ where: { id: w.id } }));
     expect(published.slice(before)).toEqual([expect.objectContaining({ type: "worker.state_changed", laneId, payload: { workerId: w.id, from, to, trigger: event } })]);
   });
 

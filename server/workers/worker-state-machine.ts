@@ -15,6 +15,7 @@ import { AppError } from "@/lib/errors";
 import { END_STATES, type WorkerState } from "@/lib/lane-state";
 import { appendAfterWrite, type StateWriteDeps } from "../events/append-after-write";
 import type { Db } from "../store/db";
+import { updateIfUnchanged } from "../store/guarded-update";
 import type { Worker } from "../store/generated/client";
 
 export type WorkerRow = Worker;
@@ -98,15 +99,18 @@ export async function transitionWorker(
   const from = worker.state as WorkerState;
   const to = nextWorkerState(from, event);
   if (!to) throw new AppError("conflict", `worker ${worker.id} is ${from}: ${event} is not allowed`, { state: from, event });
-  const { count } = await deps.db.worker.updateMany({
-    where: { id: worker.id, state: from, stateVersion: worker.stateVersion },
-    data: { ...opts.data, state: to, stateVersion: { increment: 1 }, ...(TERMINAL_WORKER_STATES.has(to) ? { endedAt: new Date() } : {}) },
-  });
-  if (count === 0) return null;
+  // One UPDATE … RETURNING: the row as written, no read back.
+  const row = await updateIfUnchanged(() =>
+    deps.db.worker.update({
+      where: { id: worker.id, state: from, stateVersion: worker.stateVersion },
+      data: { ...opts.data, state: to, stateVersion: { increment: 1 }, ...(TERMINAL_WORKER_STATES.has(to) ? { endedAt: new Date() } : {}) },
+    }),
+  );
+  if (!row) return null;
   await appendAfterWrite(deps, `worker ${worker.id}'s ${from} → ${to} event`, [
     { type: "worker.state_changed", laneId: worker.laneId, repoId: opts.repoId ?? null, payload: { workerId: worker.id, from, to, trigger: event } },
   ]);
-  return deps.db.worker.findUniqueOrThrow({ where: { id: worker.id } });
+  return row;
 }
 
 /**
