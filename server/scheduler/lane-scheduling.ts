@@ -7,9 +7,8 @@
  */
 import { AppError } from "@/lib/errors";
 import type { TaskPacket } from "@/lib/task-packet";
-import { parseOrThrow } from "@/lib/validate";
 import type { Db } from "../store/db";
-import { laneSchedulingSchema, type LaneScheduling, type LaneSchedulingInput } from "./schemas";
+import { parseLaneScheduling, type LaneScheduling, type LaneSchedulingInput } from "./schemas";
 
 /** The scheduling fields of a parsed task packet (absent ones take the scheduler's defaults). */
 export function schedulingOf(packet: TaskPacket): LaneSchedulingInput {
@@ -41,7 +40,7 @@ export async function checkDependencies(db: Db, repoId: string, deps: readonly s
  *   `budget.maxTokens`, `parentId`, …).
  */
 export async function validateNewLane(db: Db, repoId: string, input: LaneSchedulingInput, now: number): Promise<LaneScheduling> {
-  const s = parseOrThrow(laneSchedulingSchema({ now }), input);
+  const s = parseLaneScheduling({ now }, input);
   await checkDependencies(db, repoId, s.dependsOn);
   if (s.parentId && !(await db.lane.findUnique({ where: { id: s.parentId }, select: { id: true } }))) {
     throw new AppError("invalid_input", `parentId: no lane ${s.parentId}`, { fields: ["parentId"] });

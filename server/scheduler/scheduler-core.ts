@@ -28,7 +28,7 @@ import { CapacityTracker, DEFAULT_CAPS } from "./capacity";
 import { DependencyGraph, type DepStatus, type GraphSnapshot, type Produced, type Outcome, type StatusChanges } from "./dependency-graph";
 import { DispatchQueue, type DispatchDecision, type Explanation, type QueueSnapshot } from "./dispatch-queue";
 import { RateLimiter, type BackoffOptions } from "./rate-limiter";
-import { IdSchema, laneSchedulingSchema, type LaneScheduling, type LaneSchedulingInput, type UsageInput } from "./schemas";
+import { IdSchema, laneSchedulingSchema, parseLaneScheduling, type LaneScheduling, type LaneSchedulingInput, type UsageInput } from "./schemas";
 import type { CapacityView, QueueItem, WaitReason } from "./types";
 
 export { describeWait } from "@/lib/scheduling";
@@ -297,7 +297,7 @@ export class SchedulerCore {
   #parse(l: LaneSubmission, now: number, prefix: string): LaneScheduling {
     try {
       parseOrThrow(SubmissionIdsSchema, { laneId: l.laneId, repoId: l.repoId, engine: l.engine ?? null });
-      return parseOrThrow(laneSchedulingSchema({ now, laneId: l.laneId }), l.scheduling ?? {});
+      return parseLaneScheduling({ now, laneId: l.laneId }, l.scheduling ?? {});
     } catch (err) {
       if (!prefix || !isAppError(err)) throw err;
       const fields = ((err.details?.fields as string[]) ?? []).map((f) => prefix + f);
