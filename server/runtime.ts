@@ -28,6 +28,7 @@ import { EventBus } from "./events/event-bus";
 import { EventLog } from "./events/event-log";
 import { FreshnessTracker } from "./freshness/freshness";
 import { LaneRunner } from "./lanes/lane-runner";
+import type { WorkerMonitor } from "./workers/worker-monitor";
 import { LaneService } from "./lanes/lane-service";
 import { LaneViews } from "./lanes/lane-views";
 import { StallDetector } from "./lanes/stall-detector";
@@ -101,6 +102,8 @@ export interface Runtime {
   awaiter: LaneAwaiter;
   /** Interactive agents in tmux (`worker.mode: "interactive"`), wired to `workers`. */
   interactive: InteractiveDriver;
+  /** Counters of the worker monitor (engine output followed or passed over), for diagnostics and tests. */
+  workerOutputStats: Readonly<WorkerMonitor["stats"]>;
   /** Shut down once; later calls return the same promise. */
   quit(): Promise<void>;
 }
@@ -265,6 +268,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     stalls,
     awaiter: new LaneAwaiter({ db, bus, lanes: { get: (id) => lanes.get(id) } }),
     interactive,
+    workerOutputStats: runner.monitor.stats,
     logStreams: new ProcessLogStreams({ supervisor, bus, processes, router }),
     processes,
     idempotency: new IdempotencyService({ db }),

@@ -9,7 +9,7 @@ import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ConfigSchema } from "../config";
 import { createRuntime, type Runtime } from "../runtime";
-import { isTerminal, runtimePerTest, waitForLane } from "../testing/runtime-harness";
+import { isTerminal, runtimePerTest, shellPacket, waitForLane, waitForOutput } from "../testing/runtime-harness";
 import { agentPacket, fakeAgent, laneEvents, payloads, waitForEvent, workerStates } from "./worker.testing";
 import { testDatabaseUrl } from "../testing/test-database";
 
@@ -53,6 +53,23 @@ describe("engine output through the lane runner", () => {
     expect(workerStates(events)).toEqual(["spawning", "ready_for_prompt", "prompt_accepted", "running", "finished"]);
     expect(payloads(events, "worker.activity").map((a) => [a.kind, a.name ?? null])).toEqual([["tool_use", "Write"], ["final_message", null]]);
     expect(done.worker).toMatchObject({ sessionId: "fake-session", usage: { inputTokens: 100, outputTokens: 20, costUsd: 0.01 } });
+    // An agent's output is followed line by line, never passed over.
+    expect(h.rt.workerOutputStats.passedOver).toBe(0);
+  });
+
+  it("a shell worker's output is passed over by the monitor (no adapter reads it), and still reaches the log and the lane finishes", async () => {
+    const go = path.join(dir, "go");
+    const script = `echo first; while [ ! -e ${JSON.stringify(go)} ]; do sleep 0.02; done; for i in 1 2 3; do echo "after $i"; sleep 0.05; done`;
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["sh", "-c", script]));
+    // lane.ready is appended once the monitor knows the run: output from then on is passed over.
+    await waitForEvent(h.rt, lane.id, "lane.ready");
+    await waitForOutput(h.rt, lane.id, "first");
+    const before = h.rt.workerOutputStats.passedOver;
+    await fs.writeFile(go, "");
+    const done = await waitForLane(h.rt, lane.id, isTerminal, 30_000);
+    expect(done.state).toBe("finished");
+    expect(h.rt.workerOutputStats.passedOver).toBeGreaterThan(before);
+    expect((await h.rt.lanes.logs(lane.id, { limit: 100 })).lines.map((l) => l.text)).toEqual(expect.arrayContaining(["first", "after 1", "after 2", "after 3"]));
   });
 
   it("partial output: the agent dies mid-line without a result → failed (tool_runtime), the cut line is a warning", async () => {
