@@ -58,6 +58,8 @@ export interface LaneStreamHandlers {
 
 interface Subscriber {
   tail: number;
+  /** ms its live output may be held by the server (lane:subscribe `everyMs`). */
+  everyMs: number;
   handlers: LaneStreamHandlers;
   /** Set once an ack has been delivered; later acks are re-subscriptions. */
   acked: boolean;
@@ -230,12 +232,15 @@ export class RealtimeClient {
   /**
    * Follow a lane's output: the server sends the last `tail` lines (0..5000) in the ack, then
    * live lines. Survives reconnects (re-subscribes, `resubscribed: true`).
+   * @param everyMs how long the server may hold live lines to send them with more (0..1000; a
+   *   view rendering a few times a second needs them no sooner); the lane's most eager
+   *   subscriber sets the pace
    * @returns unsubscribe.
    */
-  subscribeLane(laneId: string, tail: number, handlers: LaneStreamHandlers): () => void {
+  subscribeLane(laneId: string, tail: number, handlers: LaneStreamHandlers, everyMs = 0): () => void {
     let subs = this.#subscribers.get(laneId);
     if (!subs) this.#subscribers.set(laneId, (subs = new Set()));
-    const sub: Subscriber = { tail, handlers, acked: false };
+    const sub: Subscriber = { tail, everyMs, handlers, acked: false };
     subs.add(sub);
     this.#emitSubscribe(laneId, sub);
     return () => {
@@ -249,7 +254,9 @@ export class RealtimeClient {
   #emitSubscribe(laneId: string, sub: Subscriber): void {
     // While disconnected, the "connect" handler subscribes; emitting now would be buffered and sent twice.
     if (!this.#socket?.connected) return;
-    this.#socket.emit("lane:subscribe", { laneId, tail: sub.tail }, (res) => {
+    let everyMs = sub.everyMs;
+    for (const other of this.#subscribers.get(laneId) ?? []) everyMs = Math.min(everyMs, other.everyMs);
+    this.#socket.emit("lane:subscribe", { laneId, tail: sub.tail, everyMs }, (res) => {
       if (!this.#subscribers.get(laneId)?.has(sub)) return;
       const parsed = SubscribeAckSchema.safeParse(res);
       if (!parsed.success) return sub.handlers.onError?.("Unexpected reply to lane:subscribe");

@@ -284,6 +284,8 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
         );
 
     if (history) void loadHistory(history);
+    // A view re-rendering every renderIntervalMs needs its lines no sooner: the server may hold
+    // them that long and send them together (one message instead of one per write).
     const unsubscribe = realtime.subscribeLane(laneId, tail, {
       onLines(lines, { fromAck, resubscribed }) {
         if (resubscribed && resumeBudget !== undefined && held.size > 0) resume(lines);
@@ -304,7 +306,7 @@ export function useLaneLog(laneId: string, { tail, history, maxEntries, resumeBu
       onError(message) {
         publish({ error: message, loaded: true });
       },
-    });
+    }, Math.min(renderIntervalMs, 1000));
 
     return () => {
       cancelled = true;

@@ -56,7 +56,16 @@ export const ServerToClient = {
 
 export const ClientToServer = {
   /** Join a lane's room; the ack carries the recent tail so live lines continue from it. */
-  "lane:subscribe": z.object({ laneId: z.string().min(1), tail: z.number().int().min(0).max(5000).default(200) }),
+  "lane:subscribe": z.object({
+    laneId: z.string().min(1),
+    tail: z.number().int().min(0).max(5000).default(200),
+    /**
+     * ms the lane's live output may be held to be sent with more (0: as it is read). A view that
+     * shows output at a glance, a few times a second (a board card), asks for its own pace:
+     * every line still comes, in order, in a few messages a second instead of one per write.
+     */
+    everyMs: z.number().int().min(0).max(1000).default(0),
+  }),
   "lane:unsubscribe": z.object({ laneId: z.string().min(1) }),
 } as const;
 

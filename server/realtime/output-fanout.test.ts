@@ -4,6 +4,7 @@
  * files with every line once and in order; one too far behind skips ahead with a dropped notice.
  */
 import type { Socket as NetSocket } from "node:net";
+import { io as connect } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogLine } from "@/lib/api";
 import { decodeChunk, unpackOutput } from "@/lib/log-chunk";
@@ -89,6 +90,59 @@ describe("output flow control", () => {
     for (let i = 1; i < lines.length; i++) expect(lines[i]!.offset).toBeGreaterThan(lines[i - 1]!.offset);
     expect(lines.at(-1)!.offset).toBe(6 + (LINES - 1) * 101);
     expect(realtime.fanout.stats.droppedLines).toBe(dropped);
+  });
+});
+
+describe("paced subscriptions (lane:subscribe everyMs)", () => {
+  let fx: RealtimeFixture;
+  afterEach(() => fx.close());
+
+  it("a paced subscriber gets every line, in order, in fewer messages than one that is not; an unpaced one gets each write as it is read", async () => {
+    fx = await startRealtime();
+    const { h, client: eager, url, token } = fx;
+    const paced = connect(url, { transports: ["websocket"], auth: { token } });
+    try {
+      const WRITES = 10;
+      const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["sh", "-c", `echo ready; for i in $(seq ${WRITES}); do read x; echo "got $x"; done`]));
+      await waitForOutput(h.rt, lane.id, "ready");
+      const got = { eager: { texts: [] as string[], messages: 0 }, paced: { texts: [] as string[], messages: 0 } };
+      let onEager = () => {};
+      let onPaced = () => {};
+      const follow = (sock: typeof eager, into: (typeof got)["eager"], notify: () => () => void) =>
+        sock.on("process:output", (msg) => {
+          into.messages++;
+          for (const { laneId, processId, chunk } of unpackOutput(msg)) if (laneId === lane.id) into.texts.push(...decodeChunk(processId, chunk).map((l) => l.text));
+          notify()();
+        });
+      follow(eager, got.eager, () => onEager);
+      follow(paced, got.paced, () => onPaced);
+      const subscribe = (sock: typeof eager, everyMs: number) => new Promise<SubscribeAck>((resolve) => sock.emit("lane:subscribe", { laneId: lane.id, tail: 0, everyMs }, resolve));
+      expect((await subscribe(eager, 0)).ok).toBe(true);
+      expect((await subscribe(paced, 1000)).ok).toBe(true);
+      const processId = (await h.rt.lanes.get(lane.id)).currentProcessId!;
+      const t0 = performance.now();
+      // One write at a time, each after the eager subscriber has received the one before: so
+      // every write is read (and sent to it) on its own.
+      for (let i = 1; i <= WRITES; i++) {
+        const seen = new Promise<void>((resolve) => (onEager = () => got.eager.texts.length >= i && resolve()));
+        await h.rt.supervisor.writeStdin(processId, `${i}\n`);
+        await seen;
+      }
+      const elapsed = performance.now() - t0;
+      await new Promise<void>((resolve) => {
+        onPaced = () => got.paced.texts.length >= WRITES && resolve();
+        onPaced();
+      });
+      const expected = Array.from({ length: WRITES }, (_, i) => `got ${i + 1}`);
+      expect(got.eager.texts).toEqual(expected);
+      expect(got.paced.texts).toEqual(expected);
+      expect(got.eager.messages).toBe(WRITES);
+      // Held up to 1 s from the first line held: at most one message per second the writes took, plus the last.
+      expect(got.paced.messages).toBeLessThanOrEqual(Math.floor(elapsed / 1000) + 2);
+      expect(got.paced.messages).toBeLessThan(WRITES);
+    } finally {
+      paced.close();
+    }
   });
 });
 

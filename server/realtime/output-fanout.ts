@@ -32,6 +32,9 @@ import type { Server, Socket } from "socket.io";
 import { DEFAULT_MAX_LINE_BYTES, type PackedChunk, type PackedOutput, type OutputStream } from "@/lib/log-chunk";
 import { laneRoom, type ClientToServerEvents, type ServerToClientEvents } from "@/lib/socket-events";
 import type { ProcessOutput } from "../events/event-bus";
+import { SlabPool, type Slab } from "./slab-pool";
+
+export { SlabPool, type Slab } from "./slab-pool";
 
 type Batch = Pick<ProcessOutput, "laneId" | "processId" | "chunks">;
 
@@ -58,42 +61,6 @@ export interface FanoutOptions {
   stepBytes?: number;
   /** Free slabs kept for reuse (default 4); more are left to the garbage collector. */
   keepFreeSlabs?: number;
-}
-
-/** A slab of message memory: `used` bytes handed out; `refs` = messages in it not yet written + 1 while it is still being filled. */
-export interface Slab {
-  buf: Buffer;
-  used: number;
-  refs: number;
-}
-
-/**
- * Fixed-size buffers for outgoing messages, reused once released by every holder
- * (reference counted). `take` gives a slab with one reference.
- */
-export class SlabPool {
-  #free: Buffer[] = [];
-  /** Slabs allocated since start (diagnostics and tests: reuse keeps this low). */
-  allocated = 0;
-
-  constructor(
-    readonly slabBytes: number,
-    private readonly keepFree: number,
-  ) {}
-
-  take(): Slab {
-    let buf = this.#free.pop();
-    if (!buf) {
-      buf = Buffer.allocUnsafeSlow(this.slabBytes);
-      this.allocated++;
-    }
-    return { buf, used: 0, refs: 1 };
-  }
-
-  /** Drop one reference; the last one returns the memory to the pool (or to the GC when the pool is full). */
-  release(slab: Slab): void {
-    if (--slab.refs === 0 && this.#free.length < this.keepFree) this.#free.push(slab.buf);
-  }
 }
 
 interface Lag {
@@ -134,6 +101,9 @@ interface Subscriber {
   /** Slabs of messages in engine.io's write buffer, and of those handed to the transport at its last flush. */
   queuedSlabs: Slab[];
   handedSlabs: Slab[];
+  /** Lanes whose output may be held up to so many ms (lane:subscribe `everyMs`), and the timer that sends what is held. */
+  paced: Map<string, number>;
+  pacer: NodeJS.Timeout | null;
 }
 
 const writeBufferLength = (socket: LaneSocket) => (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
@@ -165,7 +135,7 @@ export class OutputFanout {
   /** Track a connected socket (before it can join lane rooms). */
   add(socket: LaneSocket): void {
     const sub: Subscriber = {
-      socket, queued: 0, lag: null, busy: false, dropped: new Map(), slab: null, open: null, ready: [], building: 0, queuedSlabs: [], handedSlabs: [],
+      socket, queued: 0, lag: null, busy: false, dropped: new Map(), slab: null, open: null, ready: [], building: 0, queuedSlabs: [], handedSlabs: [], paced: new Map(), pacer: null,
     };
     this.#subs.set(socket.id, sub);
     // engine.io: "flush" = the write buffer goes to the transport, which happens only once the
@@ -187,11 +157,26 @@ export class OutputFanout {
     return this.#subs.get(socketId)?.lag != null;
   }
 
+  /**
+   * How long a socket's live output of one lane may be held to go with more (0: sent from the
+   * microtask after the flush that read it). Held output leaves at the latest `everyMs` after the
+   * first of it, or earlier with anything else the socket is sent; order and flow control are
+   * the same either way (it is built into the same messages).
+   */
+  pace(socketId: string, laneId: string, everyMs: number): void {
+    const sub = this.#subs.get(socketId);
+    if (!sub) return;
+    if (everyMs > 0) sub.paced.set(laneId, everyMs);
+    else sub.paced.delete(laneId);
+  }
+
   /** Forget a socket. Its slabs are left to the garbage collector (the transport may still hold them). */
   remove(socketId: string): void {
     const sub = this.#subs.get(socketId);
     this.#subs.delete(socketId);
-    if (sub) this.#toFlush.delete(sub);
+    if (!sub) return;
+    this.#toFlush.delete(sub);
+    if (sub.pacer) clearTimeout(sub.pacer);
   }
 
   /** Counters since start (diagnostics and tests): bytes sent live, bytes sent by catching up, lines skipped. */
@@ -214,7 +199,9 @@ export class OutputFanout {
         continue;
       }
       for (const c of batch.chunks) this.#append(sub, laneId, batch.processId, c);
-      this.#toFlush.add(sub);
+      const every = sub.paced.get(laneId);
+      if (every === undefined) this.#toFlush.add(sub);
+      else sub.pacer ??= setTimeout(() => this.#sendHeld(sub), every);
     }
     if (!this.#scheduled && this.#toFlush.size) {
       this.#scheduled = true;
@@ -264,8 +251,19 @@ export class OutputFanout {
     sub.ready.push({ items: open.items, slab, data: slab.buf.subarray(open.start, open.start + open.bytes) });
   }
 
+  /** The pacer's turn: send what was held for `sub` (unless it is gone or behind: then it is sent, or caught up, otherwise). */
+  #sendHeld(sub: Subscriber): void {
+    sub.pacer = null;
+    if (this.#subs.get(sub.socket.id) === sub && !sub.lag) this.#emitBuilt(sub);
+  }
+
   /** Emit every message built for `sub`. */
   #emitBuilt(sub: Subscriber): void {
+    if (sub.pacer) {
+      // What was held goes now with the rest: the pacer's next turn starts with the next held output.
+      clearTimeout(sub.pacer);
+      sub.pacer = null;
+    }
     this.#finish(sub);
     const ready = sub.ready;
     sub.ready = [];

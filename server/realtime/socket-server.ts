@@ -101,11 +101,12 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
       const reply = typeof ack === "function" ? ack : () => undefined;
       const parsed = ClientToServer["lane:subscribe"].safeParse(raw);
       if (!parsed.success) return reply({ ok: false, error: { code: "invalid_input", message: parsed.error.issues[0]?.message ?? "bad payload" } });
-      const { laneId, tail } = parsed.data;
+      const { laneId, tail, everyMs } = parsed.data;
       try {
         if (socket.data.caller.repos !== null && !deps.auth.mayReachRepo(socket.data.caller, (await deps.lanes.get(laneId)).repoId)) {
           return reply({ ok: false, error: { code: "forbidden", message: "this token may not read that lane's repo" } });
         }
+        fanout.pace(socket.id, laneId, everyMs);
         await socket.join(laneRoom(laneId));
         // Another node may run it: ask for its live output before reading the tail (same order).
         link?.watch(laneId);
@@ -120,7 +121,9 @@ export function attachRealtime(http: HttpServer, deps: RealtimeDeps, opts: Fanou
     });
     socket.on("lane:unsubscribe", (raw) => {
       const parsed = ClientToServer["lane:unsubscribe"].safeParse(raw);
-      if (parsed.success) void socket.leave(laneRoom(parsed.data.laneId));
+      if (!parsed.success) return;
+      fanout.pace(socket.id, parsed.data.laneId, 0);
+      void socket.leave(laneRoom(parsed.data.laneId));
     });
     socket.on("disconnect", () => fanout.remove(socket.id));
   });
