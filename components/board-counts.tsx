@@ -31,14 +31,7 @@ export function BoardCounts({
   const pill = (on: boolean) =>
     `inline-flex shrink-0 items-center gap-1 whitespace-nowrap rounded-full px-2 py-0.5 text-xs ring-1 ring-inset ${on ? "bg-sky-500/20 text-zinc-100 ring-sky-500/60" : "text-zinc-300 ring-zinc-800 hover:bg-zinc-800"}`;
   return (
-    // The strip scrolls sideways when the counts do not fit (a phone). Its right edge fades out, so
-    // a count cut there reads as "more this way"; the padding lets the last one scroll clear of
-    // the fade. The list spans its slot, so while everything fits the fade covers empty space.
-    <ul
-      aria-label="Lanes by state (click to filter)"
-      data-testid="board-counts"
-      className="flex min-w-0 flex-1 items-center gap-1.5 overflow-x-auto py-1 pr-6 [mask-image:linear-gradient(to_right,#000_calc(100%-1.5rem),transparent)]"
-    >
+    <ul aria-label="Lanes by state (click to filter)" data-testid="board-counts" className="flex min-w-0 items-center gap-1.5 overflow-x-auto py-1">
       <li>
         <button
           type="button"
