@@ -4,7 +4,7 @@
  * client (it appends each `lane:event` to `laneKeys.events(id)`; see lane-patch.ts). Shared by
  * the event list, the conversation and the attempts view, so the page fetches it once.
  */
-import { useQuery } from "@tanstack/react-query";
+import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { LaneEvent } from "@/lib/lane-events";
 import { api } from "./api-client";
 import { laneKeys } from "./query-keys";
@@ -25,6 +25,22 @@ async function fetchAll(laneId: string): Promise<readonly LaneEvent[]> {
   return out;
 }
 
+/**
+ * The list for `laneKeys.events(laneId)`: the fetched history, then the live events the cached list
+ * already holds past its end. A refetch can run while `lane:event`s are appended to the list it
+ * replaces (the server read its page before they were stored): without the merge they would drop
+ * out of the list for good, and the next live event, appended after them, would hide the gap from
+ * the realtime client's "is the list behind?" check (a conversation lost its agent's answer so).
+ * @param fetch the history loader (tests pass their own)
+ */
+export async function loadLaneEvents(qc: QueryClient, laneId: string, fetch: (laneId: string) => Promise<readonly LaneEvent[]> = fetchAll): Promise<readonly LaneEvent[]> {
+  const fetched = await fetch(laneId);
+  const last = fetched.at(-1)?.id ?? 0;
+  const newer = (qc.getQueryData<readonly LaneEvent[]>(laneKeys.events(laneId)) ?? []).filter((e) => e.id > last);
+  return newer.length > 0 ? [...fetched, ...newer] : fetched;
+}
+
 export function useLaneEvents(laneId: string) {
-  return useQuery({ queryKey: laneKeys.events(laneId), queryFn: () => fetchAll(laneId) });
+  const qc = useQueryClient();
+  return useQuery({ queryKey: laneKeys.events(laneId), queryFn: () => loadLaneEvents(qc, laneId) });
 }
