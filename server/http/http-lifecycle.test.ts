@@ -111,6 +111,19 @@ describe("API answers that are not ours become the JSON error shape", () => {
   });
 });
 
+describe("keep-alive", () => {
+  it("idle connections are kept 65 s and the answer says so, so polling clients never race a 5 s close", async () => {
+    await start();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await get(agent, "/api/v1/board");
+    expect(first.headers.connection).toBe("keep-alive");
+    expect(first.headers["keep-alive"]).toBe("timeout=65");
+    expect(server.keepAliveTimeout).toBe(65_000);
+    expect(server.headersTimeout).toBeGreaterThan(server.keepAliveTimeout);
+    agent.destroy();
+  });
+});
+
 describe("shutdown", () => {
   it("answers the request in flight with Connection: close, then refuses new connections; drained resolves", async () => {
     await start();

@@ -10,6 +10,12 @@
  *   `503 unavailable` and `Connection: close`, and marks the responses still in flight
  *   `Connection: close` so Node closes their connections once they are sent;
  *   {@link HttpLifecycle.drained} resolves when the requests in flight have been answered.
+ * - keep-alive: idle connections are kept {@link KEEP_ALIVE_TIMEOUT_MS} (announced as
+ *   `Keep-Alive: timeout=65`), not Node's default 5 s. A client that reuses an idle connection at
+ *   the moment the server closes it gets ECONNRESET on a request the server never saw (the
+ *   keep-alive race, RFC 9112 §9.8; nodejs/node#52649). Board tabs, claws and CLIs poll every
+ *   one to a few seconds, right in a 5 s window; few clients hold a connection idle past 65 s, and
+ *   those that read the hint close it first.
  * Plain `node:http`: nothing here knows Next.js.
  */
 import { randomUUID } from "node:crypto";
@@ -18,6 +24,8 @@ import { apiFallback } from "./api-fallbacks";
 
 export const REQUEST_ID_HEADER = "x-request-id";
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** How long an idle keep-alive connection is kept, ms (what load balancers commonly use: 60 s + margin). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export interface HttpLifecycle {
   /** Wrap one request: `next` runs the real handler unless the server is shutting down. */
@@ -36,6 +44,10 @@ export function createHttpLifecycle(server: Server): HttpLifecycle {
   const inFlight = new Set<ServerResponse>();
   const waiters = new Set<() => void>();
   let stopping = false;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Node wants the time allowed for a request's headers to exceed the keep-alive timeout, so a
+  // connection idle until just before it closes still gets its full headers window.
+  server.headersTimeout = Math.max(server.headersTimeout, KEEP_ALIVE_TIMEOUT_MS + 1_000);
 
   const refuse = (res: ServerResponse) => {
     const body = JSON.stringify({ error: { code: "unavailable", message: "the server is shutting down; retry against the next one" } });
