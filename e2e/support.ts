@@ -55,22 +55,27 @@ export async function board(request: APIRequestContext): Promise<BoardResponse> 
 /**
  * Add `count` settled lanes, in a repo of their own registered through the API, to the e2e
  * server's database (a second SQLite connection; WAL lets the server read them at once).
+ * Called again with the same prefix, it seeds nothing and returns the first call's repo.
  * @returns the repo's id
  */
 export async function seedManyLanes(request: APIRequestContext, count: number, prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `laneboard-e2e-${prefix}-`));
-  await initRepo(dir);
-  await commitFile(dir, "README.md", "many lanes\n", "init");
-  const res = await request.post("/api/v1/repos", { data: { path: dir } });
-  if (res.status() !== 201) throw new Error(`POST /api/v1/repos → ${res.status()}: ${await res.text()}`);
-  const repoId = ((await res.json()) as { id: string }).id;
   const db = await openDatabase(process.env.LANEBOARD_E2E_DATA!);
   try {
+    // Playwright runs a file's beforeAll again in the new worker it starts after a failed test;
+    // the lanes of this prefix are then already there (their ids are fixed), so reuse them.
+    const seeded = await db.lane.findUnique({ where: { id: `${prefix}-000000` }, select: { repoId: true } });
+    if (seeded) return seeded.repoId;
+    const dir = await mkdtemp(path.join(os.tmpdir(), `laneboard-e2e-${prefix}-`));
+    await initRepo(dir);
+    await commitFile(dir, "README.md", "many lanes\n", "init");
+    const res = await request.post("/api/v1/repos", { data: { path: dir } });
+    if (res.status() !== 201) throw new Error(`POST /api/v1/repos → ${res.status()}: ${await res.text()}`);
+    const repoId = ((await res.json()) as { id: string }).id;
     await seedLanes(db, { repoId, count, worktreeRoot: path.join(dir, "wt"), prefix });
+    return repoId;
   } finally {
     await closeDatabase(db);
   }
-  return repoId;
 }
 
 export async function lane(request: APIRequestContext, id: string): Promise<LaneView> {
