@@ -4,13 +4,10 @@
  * PACKETS_KEPT texts are kept. transitionLane on a real database (SQLite, or PostgreSQL in the
  * suite's PostgreSQL run): the row it answers is the row as written, a stale writer loses.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LaneEvent } from "@/lib/lane-events";
-import { EventBus } from "../events/event-bus";
-import { EventLog } from "../events/event-log";
-import { makeTempDir } from "../git/git.testing";
-import { closeDatabase, openDatabase, type Db } from "../store/db";
-import { testDatabaseUrl } from "../testing/test-database";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { EventLog } from "../events/event-log";
+import type { Db } from "../store/db";
+import { eventStorePerFile } from "../testing/event-store";
 import { loadLane, PACKETS_KEPT, parseTaskPacket, transitionLane } from "./lane-store";
 
 const text = (objective: string) => JSON.stringify({ objective, repo: "r1", baseBranch: "main", branch: "lane/a", worker: { engine: "shell", command: ["true"] } });
@@ -50,25 +47,16 @@ describe("parseTaskPacket", () => {
 });
 
 describe("transitionLane", () => {
-  let tmp: { dir: string; cleanup: () => Promise<void> };
+  const store = eventStorePerFile("laneboard-lane-store-");
+  const { published } = store;
   let db: Db;
   let events: EventLog;
-  const published: LaneEvent[] = [];
   let repoId: string;
-  beforeAll(async () => {
-    tmp = await makeTempDir("laneboard-lane-store-");
-    db = await openDatabase(tmp.dir, { databaseUrl: await testDatabaseUrl(tmp.dir) });
-    const bus = new EventBus();
-    bus.on("lane.event", (e) => published.push(e));
-    events = new EventLog(db, bus);
-    repoId = (await db.repo.create({ data: { path: tmp.dir, name: "r", mainBranch: "main" } })).id;
-  });
-  afterAll(async () => {
-    await closeDatabase(db);
-    await tmp.cleanup();
+  beforeAll(() => {
+    ({ db, events, repoId } = store);
   });
   const queuedLane = async (slug: string) =>
-    (await db.lane.create({ data: { repoId, slug, objective: "o", branch: `lane/${slug}`, baseBranch: "main", worktreePath: tmp.dir, engine: "shell", packet: text(slug), state: "queued" } })).id;
+    (await db.lane.create({ data: { repoId, slug, objective: "o", branch: `lane/${slug}`, baseBranch: "main", worktreePath: store.dir, engine: "shell", packet: text(slug), state: "queued" } })).id;
 
   it("answers with the row as written (packet parsed), and announces the change with its closing events", async () => {
     const lane = await loadLane(db, await queuedLane("written"));

@@ -3,14 +3,11 @@
  * every forbidden (state, event) pair, guarded persistence against a stale writer, and the
  * emitted events.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { WORKER_STATES, type WorkerState } from "@/lib/lane-state";
-import type { LaneEvent } from "@/lib/lane-events";
-import { EventBus } from "../events/event-bus";
-import { EventLog } from "../events/event-log";
-import { makeTempDir } from "../git/git.testing";
-import { closeDatabase, openDatabase, type Db } from "../store/db";
-import { testDatabaseUrl } from "../testing/test-database";
+import type { EventLog } from "../events/event-log";
+import type { Db } from "../store/db";
+import { eventStorePerFile } from "../testing/event-store";
 import {
   TERMINAL_WORKER_STATES,
   WORKER_EVENTS,
@@ -22,27 +19,18 @@ import {
   type WorkerEvent,
 } from "./worker-state-machine";
 
-let tmp: { dir: string; cleanup: () => Promise<void> };
+const store = eventStorePerFile("laneboard-wsm-");
+const { published } = store;
 let db: Db;
 let events: EventLog;
-const published: LaneEvent[] = [];
 let laneId: string;
 
 beforeAll(async () => {
-  tmp = await makeTempDir("laneboard-wsm-");
-  db = await openDatabase(tmp.dir, { databaseUrl: await testDatabaseUrl(tmp.dir) });
-  const bus = new EventBus();
-  bus.on("lane.event", (e) => published.push(e));
-  events = new EventLog(db, bus);
-  const repo = await db.repo.create({ data: { path: tmp.dir, name: "r", mainBranch: "main" } });
+  ({ db, events } = store);
   const lane = await db.lane.create({
-    data: { repoId: repo.id, slug: "s", objective: "o", branch: "lane/s", baseBranch: "main", worktreePath: tmp.dir, engine: "claude", packet: "{}", state: "running" },
+    data: { repoId: store.repoId, slug: "s", objective: "o", branch: "lane/s", baseBranch: "main", worktreePath: store.dir, engine: "claude", packet: "{}", state: "running" },
   });
   laneId = lane.id;
-});
-afterAll(async () => {
-  await closeDatabase(db);
-  await tmp.cleanup();
 });
 
 const deps = () => ({ db, events });
