@@ -22,7 +22,12 @@ describe("scheduler restart", () => {
     second = await addRepo(h.rt);
   });
   afterAll(async () => {
-    await rt2?.quit();
+    // The first runtime leaves its lanes running; when the test failed before the second took
+    // them over, one is opened only to reattach to them and kill them on quit (else the gated
+    // workers would poll for their gate for ever).
+    await h.rt.quit();
+    rt2 ??= await createRuntime(ConfigSchema.parse({ dataDir: h.dataDir, databaseUrl: await testDatabaseUrl(h.dataDir), demo: false, killGraceMs: 1000, workerCap: 3, killOnExit: true }));
+    await rt2.quit();
     await h.close();
     await second.cleanup();
   });

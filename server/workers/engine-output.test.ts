@@ -148,6 +148,11 @@ describe("after a server restart", () => {
       expect(events.some((e) => e.type === "process.reattached")).toBe(true);
       expect(workerStates(events)).toEqual(["spawning", "ready_for_prompt", "prompt_accepted", "running", "failed"]);
     } finally {
+      // Failed before the second runtime took the worker over: one that kills on quit takes it over now.
+      if (!rt.config.killOnExit) {
+        await rt.quit();
+        rt = await createRuntime({ ...config, killOnExit: true });
+      }
       await rt.quit();
     }
   });
