@@ -126,10 +126,10 @@ describe("createWorktree", () => {
 
   it("reads the new branch's commit from its loose ref; a packed one is left to git (null)", async () => {
     const { baseSha } = await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/loose", base: "main" });
-    expect(await looseBranchHead(wt, "lane/loose")).toBe(baseSha);
+    expect(looseBranchHead(wt, "lane/loose")).toBe(baseSha);
     await git(["pack-refs", "--all"], { cwd: repo });
-    expect(await looseBranchHead(wt, "lane/loose")).toBeNull();
-    expect(await looseBranchHead(repo, "main")).toBeNull(); // a main work tree's .git is a directory
+    expect(looseBranchHead(wt, "lane/loose")).toBeNull();
+    expect(looseBranchHead(repo, "main")).toBeNull(); // a main work tree's .git is a directory
   });
 
   it("records a base that ahead/behind then measures against", async () => {

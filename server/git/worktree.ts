@@ -115,7 +115,7 @@ export async function createWorktree(input: CreateWorktreeInput): Promise<{ base
  * @throws AppError from {@link resolveCommit}
  */
 async function createdBranchHead(worktreePath: string, branch: string): Promise<string> {
-  const loose = await looseBranchHead(worktreePath, branch);
+  const loose = looseBranchHead(worktreePath, branch);
   return loose ?? resolveCommit(worktreePath, `refs/heads/${branch}`);
 }
 
