@@ -2,7 +2,8 @@
  * The lane starts a dispatch pass requested, run off the scheduler's chain: the pass decides on
  * the chain (the core takes the slots there), but starting a worker takes hundreds of ms (a
  * wrapper process, its records), and whatever queues behind it on the chain (a new lane's submit,
- * a budget change, an exit) would wait that long for nothing.
+ * a budget change, an exit) would wait that long for nothing. Likewise the git reads a step needs
+ * ({@link InFlight}: what a finished lane produced, read before its settle joins the chain).
  */
 
 /** One dispatched lane (the core's `starts` item). */
@@ -39,5 +40,26 @@ export class LaneStarts {
   /** Resolves once the starts in flight now are done. */
   async settled(): Promise<void> {
     await Promise.all(this.#inFlight);
+  }
+}
+
+/** Promises in flight off the chain, which the scheduler's idle() must see settled. */
+export class InFlight {
+  readonly #running = new Set<Promise<unknown>>();
+
+  /** Keep `p` until it settles (either way). */
+  track(p: Promise<unknown>): void {
+    this.#running.add(p);
+    const done = () => void this.#running.delete(p);
+    p.then(done, done);
+  }
+
+  get idle(): boolean {
+    return this.#running.size === 0;
+  }
+
+  /** Resolves once every promise tracked so far has settled; never rejects. */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.#running);
   }
 }

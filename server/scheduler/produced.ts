@@ -35,3 +35,16 @@ export async function laneProduced(repoPath: string, branch: string, baseSha: st
 export async function producedSinceStart(db: Db, lane: { id: string; branch: string; baseSha: string | null; repoPath: string }): Promise<Produced> {
   return laneProduced(lane.repoPath, lane.branch, await laneStartPoint(db, lane));
 }
+
+/**
+ * What a finished lane produced ({@link producedSinceStart}), read before the scheduler settles
+ * it: the settle runs on the scheduler's serial chain, and a git call made there held up every
+ * step queued behind it (another lane's submit, so its create's answer, among them).
+ * @returns the lane's attempt with what it produced, or null when the lane is not finished
+ *   (restarted meanwhile, or gone): the settle then reads it itself
+ */
+export async function producedOfFinished(db: Db, laneId: string): Promise<{ attempt: number; produced: Produced } | null> {
+  const lane = await db.lane.findUnique({ where: { id: laneId }, select: { state: true, attempt: true, branch: true, baseSha: true, repo: { select: { path: true } } } });
+  if (lane?.state !== "finished") return null;
+  return { attempt: lane.attempt, produced: await producedSinceStart(db, { id: laneId, branch: lane.branch, baseSha: lane.baseSha, repoPath: lane.repo.path }) };
+}

@@ -9,18 +9,18 @@
  * - Starting a lane is the bus request `lane.start` (answered by the lane runner's guarded
  *   `queued → starting`): a lane is started at most once even if a pass and a restart race.
  * - Settlements are learnt from the bus, not from the runner: a lane leaving `starting`/`running`
- *   frees its pool slot; `lane.finished|failed|killed` settle it in the dependency graph (a
- *   finished lane's commits and changed files are read for artifact dependencies); dependants
- *   of a failed lane become blocked (`lane.blocked`). `worker.usage` running totals are turned
- *   into deltas per worker and charged to the lane, its ancestors, its repo and the day; a running
- *   lane whose budget is spent is stopped through the bus request `lane.stop` (it ends `budget_exceeded`).
+ *   frees its pool slot; `lane.finished|failed|killed` settle it in the dependency graph (a finished
+ *   lane's commits and changed files, for artifact dependencies, are read from git off the chain);
+ *   dependants of a failed lane become blocked (`lane.blocked`). `worker.usage` running totals are
+ *   charged as deltas per worker to the lane, its ancestors, its repo and the day; a running lane
+ *   whose budget is spent is stopped through the bus request `lane.stop` (it ends `budget_exceeded`).
  * - Durability: Lane rows and the SchedulerState row (scheduler-store.ts); the fair-share state
  *   is saved after every pass, so a restart rebuilds exactly the same queue. Decisions are
  *   events (`scheduler.decision`, `lane.queued`, `lane.blocked`).
  * - {@link Scheduler.acquire} gates work that is not a lane (check runs, background processes)
  *   through the same pools and caps.
  */
-import { LaneStarts } from "./lane-starts";
+import { InFlight, LaneStarts } from "./lane-starts";
 import type { LaneEvent } from "@/lib/lane-events";
 import { TERMINAL_LANE_STATES, type LaneState } from "@/lib/lane-state";
 import type { Pool } from "@/lib/scheduling";
@@ -29,7 +29,7 @@ import { isRemoteEvent, type EventLog } from "../events/event-log";
 import type { LaneRow } from "../records/lane-store";
 import type { Db } from "../store/db";
 import type { Outcome, Produced } from "./dependency-graph";
-import { producedSinceStart } from "./produced";
+import { producedOfFinished, producedSinceStart } from "./produced";
 import type { LaneScheduling } from "./schemas";
 import { SchedulerCore, toLaneEvent, type SchedulerEvent } from "./scheduler-core";
 import { SchedulerSettings } from "./scheduler-settings";
@@ -72,6 +72,8 @@ export class Scheduler {
   #tail: Promise<unknown> = Promise.resolve();
   #pendingPass: Promise<void> | null = null;
   readonly #starts = new LaneStarts();
+  /** What finished lanes produced, being read before their settle joins the chain (idle() waits for them). */
+  readonly #reading = new InFlight();
   #stopped = false;
   #acquired = 0;
   /** Wakes a pass when the earliest rate-limited engine may start again. */
@@ -146,9 +148,10 @@ export class Scheduler {
   /** Resolves once every event and request received so far has been applied (the chain is empty) and the lane starts they caused are done. */
   async idle(): Promise<void> {
     for (let t = this.#tail; ; t = this.#tail) {
+      await this.#reading.settled();
       await t;
       await this.#starts.settled();
-      if (t === this.#tail && this.#starts.idle) return;
+      if (t === this.#tail && this.#starts.idle && this.#reading.idle) return;
     }
   }
 
@@ -347,10 +350,11 @@ export class Scheduler {
       case "lane.state_changed":
         // The slot frees when the worker is done (checks run in the check pool).
         if (SLOT_STATES.has(ev.payload.from) && !SLOT_STATES.has(ev.payload.to) && this.#core.capacity.finished(laneId)) void this.kick();
-        if (ev.payload.to === "queued") this.#later(() => this.#adopt(laneId));
+        // Queued by a path other than requeue (none today): it still gets into the queue.
+        if (ev.payload.to === "queued") this.#later(() => this.#queueFromRow(laneId));
         return;
       case "lane.finished":
-        return this.#later(() => this.#settle(laneId, "succeeded"));
+        return this.#reading.track(producedOfFinished(this.deps.db, laneId).catch(() => null).then((early) => this.#later(() => this.#settle(laneId, "succeeded", undefined, early))));
       case "lane.failed":
         if (ev.payload.failureReason === "rate_limited") this.#later(() => this.#throttled(laneId));
         return this.#later(() => this.#settle(laneId, "failed", `${ev.payload.failureClass}: ${ev.payload.reason}`));
@@ -367,11 +371,6 @@ export class Scheduler {
     void this.#serial(fn).catch((err) => console.error("[scheduler] event handling failed", err));
   }
 
-  /** A lane queued by a path other than {@link requeue} (none today) still gets into the queue. */
-  #adopt(laneId: string): Promise<void> {
-    return this.#queueFromRow(laneId);
-  }
-
   /** A lane failed because its engine was rate-limited: back the engine off (its other lanes wait). */
   async #throttled(laneId: string): Promise<void> {
     const lane = await this.deps.db.lane.findUnique({ where: { id: laneId }, select: { engine: true } });
@@ -379,12 +378,13 @@ export class Scheduler {
   }
 
   /** A lane ended: record what it produced, settle it in the graph, update its dependants. */
-  async #settle(laneId: string, outcome: Outcome, reason?: string): Promise<void> {
+  async #settle(laneId: string, outcome: Outcome, reason?: string, early?: { attempt: number; produced: Produced } | null): Promise<void> {
     const { db } = this.deps;
-    const lane = await db.lane.findUnique({ where: { id: laneId }, select: { state: true, engine: true, branch: true, baseSha: true, repo: { select: { path: true } } } });
+    const lane = await db.lane.findUnique({ where: { id: laneId }, select: { state: true, engine: true, attempt: true, branch: true, baseSha: true, repo: { select: { path: true } } } });
     // Restarted meanwhile (or gone): its new attempt is what counts.
     if (!lane || !TERMINAL_LANE_STATES.has(lane.state as LaneState)) return;
-    const produced: Produced = outcome === "succeeded" ? await producedSinceStart(db, { id: laneId, branch: lane.branch, baseSha: lane.baseSha, repoPath: lane.repo.path }) : { reason };
+    const produced: Produced =
+      outcome !== "succeeded" ? { reason } : early?.attempt === lane.attempt ? early.produced : await producedSinceStart(db, { id: laneId, branch: lane.branch, baseSha: lane.baseSha, repoPath: lane.repo.path });
     await db.lane.update({ where: { id: laneId }, data: { produced: JSON.stringify(produced) } });
     if (outcome === "succeeded") this.#core.limiter.onSuccess(lane.engine);
     for (const [workerId, w] of Object.entries(this.#usage.workers)) if (w.laneId === laneId) delete this.#usage.workers[workerId];
