@@ -90,12 +90,7 @@ export class Scheduler {
     this.#usage = loaded.usage;
     this.#now = deps.now ?? Date.now;
     this.settings = new SchedulerSettings({
-      core: this.#core,
-      db: deps.db,
-      store: this.#store,
-      now: this.#now,
-      rateLimits: loaded.rateLimits,
-      usage: this.#usage,
+      core: this.#core, db: deps.db, store: this.#store, now: this.#now, rateLimits: loaded.rateLimits, usage: this.#usage,
       serial: (fn) => this.#serial(fn),
       emit: (events) => this.#emit(events),
       append: (event) => deps.events.append(event),
@@ -155,11 +150,12 @@ export class Scheduler {
     }
   }
 
-  /** Stop starting work and wait for the chain to drain and the starts in flight to finish. */
+  /** Stop starting work; wait for the reads off the chain (each then queues its step), the chain and the starts in flight. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     for (const off of this.#off) off();
+    await this.#reading.settled();
     await this.#tail;
     await this.#starts.settled();
   }
