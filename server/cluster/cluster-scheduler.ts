@@ -162,6 +162,11 @@ export class ClusterScheduler implements SchedulerApi {
     return this.#local ? this.#local.settings.laneSchedule(row) : laneScheduleView(null, row, Date.now());
   }
 
+  usageVersion(): number {
+    // Leading or not is part of it: the answer's source switches between the ledger and the row.
+    return this.#local ? this.#local.settings.usageVersion() * 2 + 1 : 0;
+  }
+
   laneUsage(row: Pick<LaneSchedulingRow, "id" | "usedTokens" | "usedCostUsd">): LaneScheduleView["used"] {
     return this.#local ? this.#local.settings.laneUsage(row) : laneUsageView(null, row, Date.now());
   }

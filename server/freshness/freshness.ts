@@ -26,6 +26,7 @@ import { gitCommonDir, gitProblem, listBranchHeads, newCommitsSince, problemFrom
 import { branchHeads, worktreeStateFromFiles } from "../git/refs";
 import type { Db } from "../store/db";
 import { CommitPairMemo } from "./commit-pairs";
+import { CountedMap } from "./counted-map";
 import { LANE_FIELDS, latestEventPayloads, LaneReader, resumeHead, type CommitPayload, type BatchReads, type LaneWithRepo } from "./lane-reads";
 
 export interface FreshnessDeps {
@@ -52,7 +53,7 @@ interface Memo {
 const EVENT_MISSING = 20;
 
 export class FreshnessTracker {
-  readonly #memo = new Map<string, Memo>();
+  readonly #memo = new CountedMap<string, Memo>();
   readonly #pairs = new CommitPairMemo();
   readonly #inflight = new Map<string, Promise<LaneFreshness | null>>();
   readonly #closed = new Set<string>();
@@ -67,6 +68,10 @@ export class FreshnessTracker {
   #stopped = false;
   /** Scans per trigger and lane recomputations, for diagnostics and tests; `pairs`: ahead/behind answered by git vs from memory. */
   readonly stats = { watchScans: 0, pollScans: 0, refreshes: 0, pairs: this.#pairs.stats };
+  /** Changes whenever a lane's {@link peek} may answer differently. */
+  get version(): number {
+    return this.#memo.changes;
+  }
 
   constructor(private readonly deps: FreshnessDeps) {
     this.#reads = new LaneReader(deps.db);
@@ -218,7 +223,7 @@ export class FreshnessTracker {
         const pair = await this.#pairs.facts(repoPath, baseHead, head);
         counts = { ahead: pair.ahead, behind: pair.behind };
         missing = pair.missing;
-        const since = memo ? memo.head : known ? await known.lastHead() : await this.#lastKnownHead(lane);
+        const since = memo ? memo.head : known ? await known.lastHead() : resumeHead(lane, await latestEventPayloads<CommitPayload>(this.deps.db, "lane.commit.created", { laneId: lane.id }));
         if (since !== head) await this.#emitCommits(lane, since, head, baseHead);
       } catch (err) {
         problem ??= problemFromError(err, "reading the branch");
@@ -282,11 +287,6 @@ export class FreshnessTracker {
     const base = { laneId: lane.id, repoId: lane.repoId };
     await this.deps.events.append({ ...base, type: "branch.freshness", payload });
     if (counts.behind > (lane.behind ?? 0)) await this.deps.events.append({ ...base, type: "branch.stale_against_main", payload });
-  }
-
-  /** Where commit detection resumes after a restart: the newest commit event, else the base the lane started from. */
-  async #lastKnownHead(lane: LaneWithRepo): Promise<string | null> {
-    return resumeHead(lane, await latestEventPayloads<CommitPayload>(this.deps.db, "lane.commit.created", { laneId: lane.id }));
   }
 
   async #emitCommits(lane: LaneWithRepo, since: string | null, head: string, baseHead: string): Promise<void> {

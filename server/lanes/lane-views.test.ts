@@ -30,6 +30,7 @@ describe("LaneViews, the incremental lane read model", () => {
   let scheduler: Scheduler;
   /** The freshness tracker's in-memory `baseMoved` (computed from git in the server), set by the steps. */
   const baseMoved = new Map<string, boolean>();
+  let movedWrites = 0;
   let summaries: LaneSummaryService;
   const repoId = "views-repo";
 
@@ -43,9 +44,10 @@ describe("LaneViews, the incremental lane read model", () => {
     await db.repo.create({ data: { id: repoId, path: path.join(root, "repo"), name: "views", mainBranch: "main" } });
     summaries = new LaneSummaryService({ db, bus });
     scheduler = await Scheduler.open({ db, events, bus, workerCap: 4 });
-    const freshness = { peek: (id: string) => (baseMoved.has(id) ? ({ baseMoved: baseMoved.get(id)! } as never) : null) };
+    // Its version counts the steps' writes, as the tracker's counts its own.
+    const freshness = { peek: (id: string) => (baseMoved.has(id) ? ({ baseMoved: baseMoved.get(id)! } as never) : null), get version() { return movedWrites; } };
     // The views' side of the scheduler on one node (what the cluster facade answers there).
-    const api = { whereMany: (ids: readonly string[]) => scheduler.whereMany(ids), laneSchedule: scheduler.settings.laneSchedule.bind(scheduler.settings), laneUsage: scheduler.settings.laneUsage.bind(scheduler.settings) };
+    const api = { whereMany: (ids: readonly string[]) => scheduler.whereMany(ids), laneSchedule: scheduler.settings.laneSchedule.bind(scheduler.settings), laneUsage: scheduler.settings.laneUsage.bind(scheduler.settings), usageVersion: () => scheduler.settings.usageVersion() };
     deps = { db, scheduler: api, summaries, freshness, bus, sessions: { hasSession: () => false } };
   });
   afterAll(async () => {
@@ -98,6 +100,7 @@ describe("LaneViews, the incremental lane read model", () => {
       async baseMoves(laneId) {
         // In memory only (the tracker's memo): composed into each read, never cached stale.
         baseMoved.set(laneId, rand(2) === 0);
+        movedWrites++;
       },
       async flag(laneId) {
         const sha = `${rand(1e9)}`;

@@ -42,9 +42,9 @@ import { readAllLaneRows, readLaneBases, readLaneRows, type LaneBase } from "./l
 
 export interface LaneViewsDeps {
   db: Db;
-  scheduler: Pick<SchedulerApi, "whereMany" | "laneSchedule" | "laneUsage">;
-  summaries: Pick<LaneSummaryService, "getMany">;
-  freshness: Pick<FreshnessTracker, "peek">;
+  scheduler: Pick<SchedulerApi, "whereMany" | "laneSchedule" | "laneUsage" | "usageVersion">;
+  summaries: Pick<LaneSummaryService, "getMany" | "version">;
+  freshness: Pick<FreshnessTracker, "peek" | "version">;
   bus: Pick<EventBus, "on">;
   /** Whether a worker has an interactive session attached (the worker service's). */
   sessions: { hasSession(workerId: string): boolean };
@@ -70,7 +70,10 @@ export class LaneViews {
   readonly #bases = new Map<string, LaneBase>();
   readonly #json = new Map<string, JsonMemo>();
   /** The last unfiltered list body and the per-lane buffers it joined (reused while all are the same). */
-  #list: { parts: Buffer[]; body: Buffer } | null = null;
+  /** The last whole list: its parts, its bytes, and the stamp it was made at (null: it held a queued lane). */
+  #list: { parts: Buffer[]; body: Buffer; stamp: string | null } | null = null;
+  /** Bumped whenever a lane's base changes (a sync that read rows). */
+  #changes = 0;
   /** Lane ids oldest first (createdAt, then id); null when it must be sorted again. */
   #order: string[] | null = null;
   /** The newest `LaneEvent.id` whose lane is reflected in {@link #bases}. */
@@ -141,16 +144,25 @@ export class LaneViews {
   async listBody(opts: { repoIds?: ReadonlySet<string> | null } = {}): Promise<Buffer> {
     let bases = await this.#current();
     const only = opts.repoIds;
+    // Nothing any lane's JSON is made of has changed since the last whole list, and no lane is
+    // queued (a queued lane's place moves with the others): the same bytes, without a walk over
+    // every lane to find that out (at 5,000 lanes the walk cost ~9 ms per request).
+    const stamp = `${this.#changes}|${this.deps.summaries.version}|${this.deps.freshness.version}|${this.deps.scheduler.usageVersion()}`;
+    if (!only && this.#list?.stamp === stamp) return this.#list.body;
     if (only) bases = bases.filter((b) => only.has(b.row.repoId));
     const [summaries, waits] = await Promise.all([this.deps.summaries.getMany(bases.map((b) => b.row.id)), this.#waits(bases)]);
     const parts = bases.map((base) => this.#bytesOf(base, summaries.get(base.row.id), waits));
     const prev = this.#list;
-    if (!only && prev && prev.parts.length === parts.length && parts.every((p, i) => p === prev.parts[i])) return prev.body;
+    const queued = bases.some((b) => b.row.state === "queued");
+    if (!only && prev && prev.parts.length === parts.length && parts.every((p, i) => p === prev.parts[i])) {
+      prev.stamp = queued ? null : stamp;
+      return prev.body;
+    }
     const chunks: Buffer[] = [OPEN];
     parts.forEach((p, i) => chunks.push(...(i ? [COMMA, p] : [p])));
     chunks.push(CLOSE);
     const body = Buffer.concat(chunks);
-    if (!only) this.#list = { parts, body };
+    if (!only) this.#list = { parts, body, stamp: queued ? null : stamp };
     return body;
   }
 
@@ -190,6 +202,7 @@ export class LaneViews {
     for (const [id, base] of bases) this.#bases.set(id, base);
     this.#json.clear();
     this.#order = null;
+    this.#changes++;
     this.#applied = last?.id ?? 0;
     this.#loaded = true;
   }
@@ -211,6 +224,7 @@ export class LaneViews {
       if (g.laneId) ids.add(g.laneId);
     }
     if (ids.size > 0) {
+      this.#changes++;
       const bases = await readLaneBases(this.deps, await readLaneRows(db, [...ids]));
       for (const id of ids) {
         const base = bases.get(id);

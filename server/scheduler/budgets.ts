@@ -70,6 +70,12 @@ function spent(scope: BudgetScope, key: string, budget: Budget | null | undefine
 }
 
 export class BudgetLedger {
+  #version = 0;
+  /** Bumped whenever a lane's usage or account changes: equal versions, equal {@link usage} answers for lanes. */
+  get version(): number {
+    return this.#version;
+  }
+
   #lanes = new Map<string, LaneAccount>();
   #repos = new Map<string, { budget: RepoBudget; used: Totals }>();
   #day: string | null = null;
@@ -86,6 +92,7 @@ export class BudgetLedger {
     if (this.#lanes.has(laneId)) throw new AppError("conflict", `lane ${laneId} already has a budget account`, { fields: ["laneId"] });
     if (opts.parentId && !this.#lanes.has(opts.parentId)) throw new AppError("invalid_input", `parentId: no lane ${opts.parentId}`, { fields: ["parentId"] });
     this.#lanes.set(laneId, { repoId: opts.repoId, parentId: opts.parentId ?? null, budget, used: zero() });
+    this.#version++;
   }
 
   hasLane(laneId: string): boolean {
@@ -123,6 +130,7 @@ export class BudgetLedger {
     const u = parseOrThrow(UsageSchema, usage);
     const lane = this.#lane(laneId);
     const delta: Totals = { tokens: u.inputTokens + u.outputTokens, costUsd: u.costUsd };
+    this.#version++;
     this.#rollDay(now);
     const day = this.#day!;
     const breaches: BudgetBreach[] = [];

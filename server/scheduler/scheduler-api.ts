@@ -21,6 +21,8 @@ export interface SchedulerApi {
   laneSchedule(row: LaneSchedulingRow): LaneScheduleView;
   /** Just the `used` part of {@link laneSchedule}: it moves with the ledger, the rest only when the row is written. */
   laneUsage(row: Pick<LaneSchedulingRow, "id" | "usedTokens" | "usedCostUsd">): LaneScheduleView["used"];
+  /** Changes whenever any lane's {@link laneUsage} may answer differently (a node that does not lead: the rows' own columns, so a constant). */
+  usageVersion(): number;
   /** The settings verbs and views (scheduler-settings.ts). */
   readonly settings: SettingsApi;
   /** Resolves once every request received so far has been applied (the leader's chain is empty). */

@@ -190,6 +190,11 @@ export class SchedulerSettings {
   }
 
   /** Just the `used` part of {@link laneSchedule}: it moves with the ledger, the rest only when the row is written. */
+  /** Changes whenever any lane's {@link laneUsage} may answer differently. */
+  usageVersion(): number {
+    return this.d.core.ledger.version;
+  }
+
   laneUsage(row: Pick<LaneSchedulingRow, "id" | "usedTokens" | "usedCostUsd">): LaneScheduleView["used"] {
     return laneUsageView(this.d.core, row, this.d.now());
   }

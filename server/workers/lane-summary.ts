@@ -26,6 +26,12 @@ const IGNORED = ["worker.usage", "process.output_truncated", "process.started", 
 const PAGE = 2000;
 
 export class LaneSummaryService {
+  #version = 0;
+  /** Bumped whenever a lane's summary state changes: equal versions, equal {@link getMany} answers for lanes it had. */
+  get version(): number {
+    return this.#version;
+  }
+
   readonly #states = new Map<string, SummaryState>();
   readonly #building = new Map<string, { pending: LaneEvent[]; done: Promise<SummaryState> }>();
   readonly #rendered = new WeakMap<SummaryState, LaneSummary>();
@@ -113,6 +119,7 @@ export class LaneSummaryService {
       let state = await entry.done;
       for (const e of entry.pending) state = reduceSummary(state, e);
       this.#states.set(laneId, state);
+      this.#version++;
       return state;
     } finally {
       if (this.#building.get(laneId) === entry) this.#building.delete(laneId);
@@ -124,7 +131,10 @@ export class LaneSummaryService {
     const building = this.#building.get(event.laneId);
     if (building) building.pending.push(event);
     const state = this.#states.get(event.laneId);
-    if (state) this.#states.set(event.laneId, reduceSummary(state, event));
+    if (state) {
+      this.#states.set(event.laneId, reduceSummary(state, event));
+      this.#version++;
+    }
   };
 
   async #state(laneId: string): Promise<SummaryState> {
