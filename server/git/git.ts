@@ -15,7 +15,7 @@ export {
   MAIN_BRANCH_CANDIDATES,
   type RepoInfo,
 } from "./repo";
-export { checkoutWorktree, createWorktree, removeWorktree, type CreateWorktreeInput } from "./worktree";
+export { addWorktree, checkoutWorktree, createBranch, createWorktree, removeWorktree, type CreateWorktreeInput } from "./worktree";
 export { gitCommonDir, listBranchHeads, isAncestor, mergeBase, worktreeState, listWorktrees, type WorktreeState, type WorktreeEntry } from "./refs";
 export { commitInfo, changedFiles, commitsExcluding, patchIds, newCommitsSince, missingCommits, MAX_FILES, type CommitInfo, type NewCommit } from "./commits";
 export {

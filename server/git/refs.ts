@@ -4,7 +4,7 @@
  * worktree has checked out. Read-only; all calls go through {@link git}.
  */
 import fs from "node:fs/promises";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { AppError } from "@/lib/errors";
 import { FULL_SHA, resolveCommit } from "./repo";
@@ -163,23 +163,28 @@ export async function worktreeStateFromFiles(worktreePath: string, heads: Readon
 }
 
 /**
- * The commit branch `branch` points at, read from files without starting git, for the branch a
- * worktree was just created on: `<worktree>/.git` is a file `gitdir: <admin dir>`, whose
- * `commondir` names the shared git directory (relative to the admin dir), where the branch's loose
- * ref `refs/heads/<branch>` holds its commit id (gitrepository-layout(5); git writes a new ref
- * loose). Null when any of that is otherwise (a packed or symbolic ref, a `.git` directory,
- * another ref storage): then ask git. Never throws.
+ * The commit branch `branch` points at, read from files without starting git, for a branch just
+ * created in the repository whose work tree (main or linked) is `workTree`. A main work tree's
+ * `.git` is the git directory itself; a linked one's `.git` is a file `gitdir: <admin dir>`,
+ * whose `commondir` names the shared git directory (relative to the admin dir). There the
+ * branch's loose ref `refs/heads/<branch>` holds its commit id (gitrepository-layout(5); git
+ * writes a new ref loose). Null when any of that is otherwise (a packed or symbolic ref, another
+ * ref storage): then ask git. Never throws.
  *
- * Synchronous on purpose: three files of a few dozen bytes on the server's own disk, read on the
- * lane-creation path right after `git worktree add`. Each async read waited its turn on a busy
+ * Synchronous on purpose: two or three files of a few dozen bytes on the server's own disk, read
+ * on the lane-creation path right after `git branch`. Each async read waited its turn on a busy
  * event loop (1 to 38 ms, median 8, while earlier lanes were starting) for ~10 µs of work.
  */
-export function looseBranchHead(worktreePath: string, branch: string): string | null {
+export function looseBranchHead(workTree: string, branch: string): string | null {
   try {
-    const gitdir = /^gitdir: (.+)$/m.exec(readFileSync(path.join(worktreePath, ".git"), "utf8"))?.[1]?.trim();
-    if (!gitdir) return null;
-    const adminDir = path.resolve(worktreePath, gitdir);
-    const common = path.resolve(adminDir, readFileSync(path.join(adminDir, "commondir"), "utf8").trim());
+    const dotGit = path.join(workTree, ".git");
+    let common = dotGit;
+    if (!statSync(dotGit).isDirectory()) {
+      const gitdir = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1]?.trim();
+      if (!gitdir) return null;
+      const adminDir = path.resolve(workTree, gitdir);
+      common = path.resolve(adminDir, readFileSync(path.join(adminDir, "commondir"), "utf8").trim());
+    }
     const sha = readFileSync(path.join(common, "refs", "heads", ...branch.split("/")), "utf8").trim();
     return FULL_SHA.test(sha) ? sha : null;
   } catch {

@@ -5,7 +5,7 @@ import { aheadBehind, branchExists, headSha } from "./repo";
 import { looseBranchHead } from "./refs";
 import { git } from "./runner";
 import { commitFile, exists, initRepo, tempDirPerTest } from "./git.testing";
-import { createWorktree, removeWorktree } from "./worktree";
+import { addWorktree, createBranch, createWorktree, removeWorktree } from "./worktree";
 import { WORKTREE_LOCK_NAME, WORKTREE_LOCK_STALE_MS } from "./worktree-lock";
 
 const tmp = tempDirPerTest();
@@ -126,10 +126,11 @@ describe("createWorktree", () => {
 
   it("reads the new branch's commit from its loose ref; a packed one is left to git (null)", async () => {
     const { baseSha } = await createWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/loose", base: "main" });
-    expect(looseBranchHead(wt, "lane/loose")).toBe(baseSha);
+    expect(looseBranchHead(wt, "lane/loose")).toBe(baseSha); // from a linked worktree (.git is a file)
+    expect(looseBranchHead(repo, "lane/loose")).toBe(baseSha); // from the main work tree (.git is the directory)
     await git(["pack-refs", "--all"], { cwd: repo });
     expect(looseBranchHead(wt, "lane/loose")).toBeNull();
-    expect(looseBranchHead(repo, "main")).toBeNull(); // a main work tree's .git is a directory
+    expect(looseBranchHead(repo, "lane/loose")).toBeNull();
   });
 
   it("records a base that ahead/behind then measures against", async () => {
@@ -138,6 +139,42 @@ describe("createWorktree", () => {
     await commitFile(repo, "main1.txt", "1", "main 1");
     await commitFile(repo, "main2.txt", "2", "main 2");
     expect(await aheadBehind(repo, "main", "lane/ab")).toEqual({ ahead: 1, behind: 2 });
+  });
+});
+
+describe("createBranch, then addWorktree (a lane's create, then its checkout)", () => {
+  it("makes the branch alone (no worktree, no upstream), then checks it out where asked", async () => {
+    const { baseSha } = await createBranch(repo, "lane/two-step", "main");
+    expect(baseSha).toBe(await headSha(repo));
+    expect(await branchExists(repo, "lane/two-step")).toBe(true);
+    expect((await git(["worktree", "list", "--porcelain"], { cwd: repo })).stdout).not.toContain("lane/two-step");
+    expect((await git(["config", "--get", "branch.lane/two-step.remote"], { cwd: repo, allowFailure: true })).exitCode).toBe(1);
+    await addWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/two-step" });
+    expect((await git(["rev-parse", "--abbrev-ref", "HEAD"], { cwd: wt })).stdout).toBe("lane/two-step");
+    expect(await headSha(wt)).toBe(baseSha);
+  });
+
+  it("createBranch says branch_exists and not_found (an option-like base too) and leaves no branch behind", async () => {
+    await createBranch(repo, "lane/taken", "main");
+    await expect(createBranch(repo, "lane/taken", "main")).rejects.toMatchObject({ code: "branch_exists" });
+    await expect(createBranch(repo, "lane/nobase", "no-such-branch")).rejects.toMatchObject({ code: "not_found" });
+    await expect(createBranch(repo, "lane/optbase", "--orphan")).rejects.toMatchObject({ code: "not_found" });
+    await expect(createBranch(repo, "-bad", "main")).rejects.toMatchObject({ code: "invalid_input" });
+    expect(await branchExists(repo, "lane/nobase")).toBe(false);
+    expect(await branchExists(repo, "lane/optbase")).toBe(false);
+  });
+
+  it("addWorktree that fails (an occupied path; a branch checked out elsewhere) leaves no registration, and keeps the branch", async () => {
+    await createBranch(repo, "lane/keep", "main");
+    await fs.mkdir(wt, { recursive: true });
+    await fs.writeFile(path.join(wt, "someone-elses.txt"), "x");
+    await expect(addWorktree({ repoPath: repo, worktreePath: wt, branch: "lane/keep" })).rejects.toMatchObject({ code: "already_exists" });
+    await git(["checkout", "-q", "lane/keep"], { cwd: repo }); // now checked out in the main work tree
+    const other = path.join(tmp.dir, "other-wt");
+    await expect(addWorktree({ repoPath: repo, worktreePath: other, branch: "lane/keep" })).rejects.toMatchObject({ code: "internal" });
+    expect(await exists(other)).toBe(false);
+    expect((await git(["worktree", "list", "--porcelain"], { cwd: repo })).stdout).not.toContain(other);
+    expect(await branchExists(repo, "lane/keep")).toBe(true);
   });
 });
 

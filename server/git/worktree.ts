@@ -1,6 +1,6 @@
 /**
- * Lane worktrees: one new branch checked out in its own directory per lane
- * (`git worktree add -b <branch> -- <path> <base-sha>`), and their removal.
+ * Lane worktrees: one new branch per lane (`git branch --no-track -- <branch> <base>^{commit}`),
+ * checked out in its own directory (`git worktree add -- <path> <branch>`), and their removal.
  *
  * Calls that change a repository's worktree list run under its worktree lock
  * ({@link withWorktreeLock}: one at a time per repository, within this process and across all
@@ -51,15 +51,9 @@ export interface CreateWorktreeInput {
 }
 
 /**
- * Create a new branch at `base` checked out in a new worktree, with one git process:
- * `git worktree add --no-track -b <branch> -- <path> <base>^{commit}` (git itself refuses a
- * branch that exists and a base that names no commit, before it touches the directory), then the
- * commit the branch was made at is read from its ref file ({@link createdBranchHead}). Each git
- * process costs the server a fork and exec on its main thread, which is most of what creating a
- * lane costs, so no separate question is asked first.
- *
- * All-or-nothing: if anything fails after git started, the worktree registration, the directory
- * (if this call created it) and the branch (which did not exist before) are removed again.
+ * Create a new branch at `base` checked out in a new worktree: {@link createBranch}, then
+ * {@link addWorktree}. All-or-nothing: when the checkout fails, the branch (which did not exist
+ * before) is deleted again. Lane creation runs the two halves itself, answering between them.
  *
  * @returns `baseSha`: the commit the branch was created at (`base` resolved by git, once).
  * @throws AppError `invalid_input` (bad branch name or relative path), `already_exists` (the path
@@ -68,69 +62,103 @@ export interface CreateWorktreeInput {
  *   be taken: {@link withWorktreeLock}).
  */
 export async function createWorktree(input: CreateWorktreeInput): Promise<{ baseSha: string }> {
-  const { repoPath, worktreePath, branch, base } = input;
+  assertAbsolute(input.worktreePath, "worktreePath");
+  if ((await isNonEmptyDirOrFile(input.worktreePath)) === "occupied") throw new AppError("already_exists", `worktree path is already in use: ${input.worktreePath}`);
+  const made = await createBranch(input.repoPath, input.branch, input.base);
+  try {
+    await addWorktree(input);
+  } catch (err) {
+    await git(["branch", "-D", "--", input.branch], { cwd: input.repoPath, allowFailure: true }).catch(() => undefined);
+    throw err;
+  }
+  return made;
+}
+
+/**
+ * Create branch `branch` at `base`, without checking it out: `git branch --no-track -- <branch>
+ * <base>^{commit}`, one git process (git itself refuses a branch that exists and a base that
+ * names no commit); the commit it was made at is then read from its ref file
+ * ({@link createdBranchHead}). `--no-track`: the branch never gets an upstream, as when it is made
+ * from a commit id. Needs no worktree lock: no worktree slot is touched.
+ *
+ * @returns `baseSha`: the commit the branch was created at (`base` resolved by git, once).
+ * @throws AppError `invalid_input` (bad branch name), `branch_exists`, `not_found` (base names no
+ *   commit), `internal` (git failed otherwise).
+ */
+export async function createBranch(repoPath: string, branch: string, base: string): Promise<{ baseSha: string }> {
+  assertValidBranchName(branch);
+  // No ref starts with '-'; the `--` already keeps it from reading as an option.
+  if (!base || base.startsWith("-") || /[\n\0]/.test(base)) throw new AppError("not_found", `no commit named ${JSON.stringify(base)} in ${repoPath}`);
+  const res = await git(["branch", "--no-track", "--", branch, `${base}^{commit}`], { cwd: repoPath, allowFailure: true });
+  if (res.exitCode === 0) return { baseSha: await createdBranchHead(repoPath, branch) };
+  if (/a branch named .* already exists/.test(res.stderr)) throw new AppError("branch_exists", `branch '${branch}' already exists in ${repoPath}`);
+  if (/not a valid object name|invalid reference|not a valid branch point/.test(res.stderr)) throw new AppError("not_found", `no commit named ${JSON.stringify(base)} in ${repoPath}`);
+  throw new GitFailure(["branch"], res.exitCode ?? -1, res.stderr);
+}
+
+/**
+ * Check out `branch` (existing, checked out nowhere else: one {@link createBranch} made) in a new
+ * worktree at `worktreePath`: `git worktree add --quiet -- <path> <branch>`, under the
+ * repository's worktree lock. It is three git processes (`worktree`, then its `symbolic-ref` and
+ * `reset --hard` children) and the files' checkout: most of what creating a lane costs.
+ *
+ * All-or-nothing: if git fails, the worktree registration and the directory (if this call created
+ * it) are removed again; the branch is kept.
+ *
+ * @throws AppError `invalid_input` (relative path), `already_exists` (the path is a non-empty
+ *   directory or a file), `internal` (git failed: no such branch, checked out elsewhere, a
+ *   timeout), `unavailable` (the worktree lock: {@link withWorktreeLock}).
+ */
+export async function addWorktree(input: Omit<CreateWorktreeInput, "base">): Promise<void> {
+  const { repoPath, worktreePath, branch } = input;
   assertAbsolute(worktreePath, "worktreePath");
   assertValidBranchName(branch);
-  // No ref starts with '-', and git passes the base on to `git branch`, where it would read as an option.
-  if (!base || base.startsWith("-") || /[\n\0]/.test(base)) throw new AppError("not_found", `no commit named ${JSON.stringify(base)} in ${repoPath}`);
-  return withWorktreeLock(repoPath, async () => {
+  await withWorktreeLock(repoPath, async () => {
     const occupancy = await isNonEmptyDirOrFile(worktreePath);
     if (occupancy === "occupied") throw new AppError("already_exists", `worktree path is already in use: ${worktreePath}`);
     await fs.mkdir(path.dirname(worktreePath), { recursive: true });
-
-    let res: GitResult | undefined;
+    const add = (hooksPath?: string): Promise<GitResult> =>
+      git(["worktree", "add", "--quiet", "--", worktreePath, branch], {
+        cwd: repoPath,
+        timeoutMs: WORKTREE_ADD_TIMEOUT_MS,
+        allowFailure: true,
+        ...(hooksPath ? { hooksPath } : {}),
+      });
     let failure: unknown;
     try {
-      // `--no-track`: the branch never gets an upstream, as when it was made from a commit id.
-      const add = (hooksPath?: string): Promise<GitResult> =>
-        git(["worktree", "add", "--quiet", "--no-track", "-b", branch, "--", worktreePath, `${base}^{commit}`], {
-          cwd: repoPath,
-          timeoutMs: WORKTREE_ADD_TIMEOUT_MS,
-          allowFailure: true,
-          ...(hooksPath ? { hooksPath } : {}),
-        });
-      res = input.runCheckoutHook ? await withCheckoutHookOnly(repoPath, worktreePath, add) : await add();
-      if (res.exitCode === 0) return { baseSha: await createdBranchHead(worktreePath, branch) };
+      const res = input.runCheckoutHook ? await withCheckoutHookOnly(repoPath, worktreePath, add) : await add();
+      if (res.exitCode === 0) return;
+      failure = new GitFailure(["worktree", "add"], res.exitCode ?? -1, res.stderr);
     } catch (err) {
-      failure = err; // timeout or spawn failure (git may have got half-way), or the new head unreadable
+      failure = err; // timeout or spawn failure: git may have got half-way
     }
-    // The branch exists (maybe someone created it a moment ago): it is theirs, keep it. Nor is
-    // there a branch to remove when the base names no commit. Git stops before touching the
-    // directory in both cases (`git branch` fails first).
-    if (res && /a branch named .* already exists/.test(res.stderr)) {
-      throw new AppError("branch_exists", `branch '${branch}' already exists in ${repoPath}`);
-    }
-    if (res && /not a valid object name|invalid reference/.test(res.stderr)) {
-      throw new AppError("not_found", `no commit named ${JSON.stringify(base)} in ${repoPath}`);
-    }
-    failure ??= new GitFailure(["worktree", "add"], res?.exitCode ?? -1, res?.stderr ?? "");
-    await discard(repoPath, worktreePath, { branch, removeDir: occupancy === "missing" });
+    await discard(repoPath, worktreePath, { removeDir: occupancy === "missing" });
     throw failure;
   });
 }
 
 /**
- * The commit the branch just created for the worktree at `worktreePath` points at: read from its
- * loose ref file (a new branch is written loose; {@link looseBranchHead}), else asked of git.
+ * The commit branch `branch`, just created in the repository whose work tree is `workTree`,
+ * points at: read from its loose ref file (a new branch is written loose; {@link looseBranchHead}),
+ * else asked of git.
  * @throws AppError from {@link resolveCommit}
  */
-async function createdBranchHead(worktreePath: string, branch: string): Promise<string> {
-  const loose = looseBranchHead(worktreePath, branch);
-  return loose ?? resolveCommit(worktreePath, `refs/heads/${branch}`);
+async function createdBranchHead(workTree: string, branch: string): Promise<string> {
+  const loose = looseBranchHead(workTree, branch);
+  return loose ?? resolveCommit(workTree, `refs/heads/${branch}`);
 }
 
 /**
- * Best-effort undo of a partial `worktree add`: unregister, delete the directory we made, prune,
- * delete the branch. Never throws (it runs while another error is on its way out). Runs under the
- * caller's worktree lock: the `prune` would otherwise delete another node's half-made slot.
+ * Best-effort undo of a partial `worktree add`: unregister, delete the directory we made, prune.
+ * Never throws (it runs while another error is on its way out). Runs under the caller's worktree
+ * lock: the `prune` would otherwise delete another node's half-made slot.
  */
-async function discard(repoPath: string, worktreePath: string, opts: { branch: string; removeDir: boolean }): Promise<void> {
+async function discard(repoPath: string, worktreePath: string, opts: { removeDir: boolean }): Promise<void> {
   const quiet = { cwd: repoPath, allowFailure: true };
   await git(["worktree", "remove", "--force", "--", worktreePath], quiet).catch(() => undefined);
   if (opts.removeDir) await fs.rm(worktreePath, { recursive: true, force: true }).catch(() => undefined);
   else await emptyDir(worktreePath).catch(() => undefined);
   await git(["worktree", "prune"], quiet).catch(() => undefined);
-  await git(["branch", "-D", "--", opts.branch], quiet).catch(() => undefined);
 }
 
 /** Remove the contents of a directory the caller gave us empty, keeping the directory itself. */
