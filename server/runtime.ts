@@ -31,6 +31,7 @@ import { LaneRunner } from "./lanes/lane-runner";
 import type { WorkerMonitor } from "./workers/worker-monitor";
 import { LaneService } from "./lanes/lane-service";
 import { LaneViews } from "./lanes/lane-views";
+import { WorktreeCheckouts } from "./lanes/worktree-checkouts";
 import { StallDetector } from "./lanes/stall-detector";
 import { LaneAwaiter } from "./lanes/await-lane";
 import { ProcessSupervisor } from "./processes/supervisor";
@@ -131,7 +132,10 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     logMaxBytesTotal: config.logMaxBytesTotal,
     cgroups: config.processCgroups,
   });
-  const freshness = new FreshnessTracker({ db, events });
+  // New lanes' worktrees, checked out after their create answered; read only once ready.
+  const checkouts = new WorktreeCheckouts({ runCheckoutHook: (repoId) => policy.store.get(repoId).runCheckoutHook });
+  const worktreeReady = (laneId: string) => checkouts.ready(laneId);
+  const freshness = new FreshnessTracker({ db, events, worktreeReady });
   const policy = new PolicyService({ db, events, dataDir: config.dataDir });
   const sync = new BranchSync({ db, events, freshness });
   const repos = new RepoService(db, events);
@@ -146,7 +150,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
   const router = new NodeRouter(cluster.rpc, db);
   const processes = new ProcessAccess({ supervisor, router });
   const recovery = new RecoveryService({ db, events, bus, policy, freshness, sync, supervisor });
-  const merge = new MergeService({ db, events, freshness, policy, recovery, dataDir: config.dataDir });
+  const merge = new MergeService({ db, events, freshness, policy, recovery, dataDir: config.dataDir, worktreeReady });
   const workers = new WorkerService({ db, events, bus, scheduler, summaries, dataDir: config.dataDir, router });
   const engineSettings = agentEngineSettings(config);
   const interactive = new InteractiveDriver({
@@ -166,6 +170,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     nodeId: cluster.nodeId,
     engineSettings,
     interactive,
+    checkouts,
     onLaneActivity: (laneId) => void freshness.refresh(laneId),
     // Each check run waits for a slot in the scheduler's check pool (caps global and per repo).
     checkHooks: withCheckSlots(new CheckGuard({ events, freshness, policy, sync, recovery, merge }), { bus, acquire: (o) => scheduler.acquire("check", o) }),
@@ -188,7 +193,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     dataDir: config.dataDir,
     killGraceMs: config.killGraceMs,
     onLaneCreated: (laneId, repoId) => freshness.laneCreated(laneId, repoId),
-    runCheckoutHook: (repoId) => policy.store.get(repoId).runCheckoutHook,
+    checkouts,
   });
 
   // Lane lifecycle commands asked for by services built before the lanes (server/events/event-bus.ts).
@@ -229,6 +234,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
 
   const quit = async () => {
     lanes.stopAccepting();
+    await checkouts.settled();
     await cluster.leave();
     policy.stop();
     stalls.stop();

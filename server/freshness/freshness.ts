@@ -22,11 +22,12 @@ import fs from "node:fs";
 import type { LaneFreshness } from "@/lib/api";
 import { AppError } from "@/lib/errors";
 import type { EventLog } from "../events/event-log";
-import { gitCommonDir, gitProblem, listBranchHeads, newCommitsSince, problemFromError, RefWatcher, worktreeState, type GitProblem, type WorktreeState } from "../git/git";
+import { gitCommonDir, listBranchHeads, newCommitsSince, problemFromError, RefWatcher, worktreeState, type GitProblem, type WorktreeState } from "../git/git";
 import { branchHeads, worktreeStateFromFiles } from "../git/refs";
 import type { Db } from "../store/db";
 import { CommitPairMemo } from "./commit-pairs";
 import { CountedMap } from "./counted-map";
+import { problemOf } from "./git-problem";
 import { LANE_FIELDS, latestEventPayloads, LaneReader, resumeHead, type CommitPayload, type BatchReads, type LaneWithRepo } from "./lane-reads";
 
 export interface FreshnessDeps {
@@ -36,6 +37,8 @@ export interface FreshnessDeps {
   safetyPollMs?: number;
   /** Ref watcher debounce in ms (default 100). */
   debounceMs?: number;
+  /** Resolves once a new lane's background worktree checkout has ended (server/lanes/worktree-checkouts.ts). */
+  worktreeReady?: (laneId: string) => Promise<void>;
 }
 
 /** The fields of a `branch.problem` event's payload that identify the problem. */
@@ -207,6 +210,7 @@ export class FreshnessTracker {
     this.stats.refreshes++;
     if (!this.#common.has(lane.repoId)) await this.#arm(lane.repoId).catch(() => undefined);
     const repoPath = lane.repo.path;
+    await this.deps.worktreeReady?.(laneId); // else a lane created a moment ago reads as worktree_missing
     const memo = this.#memo.get(laneId);
     // A repository that cannot be read has no branches: the lane gets base_missing, as it should.
     const heads = known?.heads ?? (await branchHeads(repoPath, [lane.baseBranch, lane.branch]).catch(() => new Map<string, string>()));
@@ -215,7 +219,7 @@ export class FreshnessTracker {
     const wt =
       (await worktreeStateFromFiles(lane.worktreePath, heads)) ??
       (await worktreeState(lane.worktreePath).catch((): WorktreeState => ({ kind: "not_a_worktree", message: "git timed out" })));
-    let problem = this.#problemOf(lane, baseHead, head, wt);
+    let problem = problemOf(lane, baseHead, head, wt);
     let counts: { ahead: number; behind: number } | null = null;
     let missing: { sha: string; subject: string }[] = [];
     if (baseHead && head) {
@@ -253,15 +257,6 @@ export class FreshnessTracker {
     return freshness;
   }
 
-  #problemOf(lane: LaneWithRepo, baseHead: string | null, head: string | null, wt: WorktreeState): GitProblem | null {
-    if (!baseHead) return gitProblem("base_missing", `base branch '${lane.baseBranch}' does not exist in ${lane.repo.path} (deleted or renamed?)`);
-    if (!head) return gitProblem("branch_missing", `the lane's branch '${lane.branch}' does not exist in ${lane.repo.path}`);
-    if (wt.kind === "missing") return gitProblem("worktree_missing", `the lane's worktree ${lane.worktreePath} is gone (removed by hand?)`);
-    if (wt.kind === "not_a_worktree") return gitProblem("not_a_worktree", `${lane.worktreePath} is not a git worktree: ${wt.message}`);
-    if (wt.kind === "detached") return gitProblem("detached_head", `the worktree is on a detached HEAD at ${wt.head.slice(0, 12)}, not on '${lane.branch}'`);
-    if (wt.branch !== lane.branch) return gitProblem("wrong_branch", `the worktree has '${wt.branch}' checked out, not '${lane.branch}'`);
-    return null;
-  }
 
   async #emitProblem(lane: LaneWithRepo, problem: GitProblem, wt: WorktreeState, trigger: string): Promise<void> {
     const base = { laneId: lane.id, repoId: lane.repoId };

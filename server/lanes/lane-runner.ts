@@ -39,7 +39,7 @@ import { findLane, loadLane, transitionLane, updateLane, type LaneDeps, type Lan
 import { laneStartPoint } from "../events/start-point";
 import { prepareDependentWorktree } from "./prepare-worktree";
 import { laneStarted, recoverStarts, unspawnedWorker } from "./recover-starts";
-import { localWorktree } from "./lane-worktree";
+import { localWorktree, type FirstCheckout } from "./lane-worktree";
 import { StartsInFlight } from "./starts-in-flight";
 import { recoverChecks } from "./recover-checks";
 
@@ -60,6 +60,8 @@ export interface LaneRunnerDeps extends LaneDeps {
   classifyWorkerFailure: (lane: LaneRow, exit: ProcessExit) => Promise<({ failureClass: FailureClass } & FailureDetails) | null>;
   /** Freshness, policy and recovery around acceptance checks (server/checks/check-guard.ts); passed to the CheckRunner. */
   checkHooks: CheckHooks;
+  /** New lanes' worktrees, checked out after their create answered (./worktree-checkouts.ts). */
+  checkouts: FirstCheckout;
   /** Starts `worker.mode: "interactive"` agents in tmux (server/workers/interactive-driver.ts). */
   interactive: { launch(input: InteractiveLaunch): Promise<{ argv: string[]; stop(): Promise<void> }> };
 }
@@ -162,7 +164,7 @@ export class LaneRunner {
     try {
       let started: LaneRow;
       try {
-        started = await localWorktree(this.deps.db, this.deps.dataDir, claimed);
+        started = await localWorktree(this.deps, claimed);
       } catch (err) {
         const message = `no worktree for branch ${claimed.branch} on node ${this.deps.nodeId}: ${err instanceof Error ? err.message : String(err)}`;
         await this.settle(claimed, "failed", { exitCode: null, signal: null }, "infra", message);

@@ -16,7 +16,7 @@ import { LIVE_LANE_STATES, TERMINAL_LANE_STATES, type LaneState } from "@/lib/la
 import { TaskPacketSchema, type TaskPacketInput } from "@/lib/task-packet";
 import type { Page } from "@/lib/paging";
 import { parseOrThrow } from "@/lib/validate";
-import { createWorktree, removeWorktree } from "../git/git";
+import { createBranch, git } from "../git/git";
 import { remainingGraceMs, type ProcessSupervisor } from "../processes/supervisor";
 import type { RepoService } from "../repos/repo-service";
 import { schedulingOf, validateNewLane } from "../scheduler/lane-scheduling";
@@ -27,6 +27,7 @@ import type { LaneRunner } from "./lane-runner";
 import { exportLaneLog } from "./lane-log-export";
 import { loadLane, transitionLane, type LaneDeps, type LaneRow } from "../records/lane-store";
 import type { LaneViews } from "./lane-views";
+import type { WorktreeCheckouts } from "./worktree-checkouts";
 import { appendKilledWhenRecorded, isDiskFull } from "./kill-on-full-disk";
 
 export interface LaneServiceDeps extends LaneDeps {
@@ -44,14 +45,13 @@ export interface LaneServiceDeps extends LaneDeps {
   onLaneCreated: (laneId: string, repoId: string) => void;
   /** The read model that builds the views this service answers with. */
   views: LaneViews;
-  /** Whether a repo's policy lets its post-checkout hook run as a worktree is made; default never. */
-  runCheckoutHook?: (repoId: string) => boolean;
+  /** Where new lanes' worktrees are checked out after the answer (shared with their readers). */
+  checkouts: WorktreeCheckouts;
 }
 
 /**
- * Lane creations of one repository in this process, one at a time: worktree, then row. Git's side
- * is also serialized across processes by createWorktree (server/git/worktree-lock.ts); this keeps
- * a repository's lanes stored in the order their worktrees were made.
+ * Lane creations of one repository in this process, one at a time: branch, then row. This keeps a
+ * repository's lanes stored in the order their branches were made.
  */
 const repoLocks = new Map<string, Promise<unknown>>();
 function withRepoLock<T>(repoId: string, fn: () => Promise<T>): Promise<T> {
@@ -74,8 +74,9 @@ export class LaneService {
   }
 
   /**
-   * Create a lane: validate the packet and its scheduling fields, create its worktree on a new
-   * branch from the base, store it `queued` and hand it to the scheduler. A lane whose own
+   * Create a lane: validate the packet and its scheduling fields, create its branch from the base,
+   * store it `queued` and hand it to the scheduler. Its worktree is checked out after the answer,
+   * before anything reads it ({@link WorktreeCheckouts}). A lane whose own
    * budget is already spent (e.g. `maxTokens: 0`) is accepted and stays queued with
    * `waitingFor: budget` until its budget is raised (`PUT /api/v1/lanes/:id/budget`).
    * @throws AppError invalid_input (packet; scheduling: `priority`, `deadline` in the past,
@@ -93,10 +94,9 @@ export class LaneService {
     const lane = await withRepoLock(repo.id, async () => {
       const id = crypto.randomUUID();
       const worktreePath = path.join(this.deps.dataDir, "worktrees", `${repo.name}-${id.slice(0, 8)}`);
-      const runCheckoutHook = this.deps.runCheckoutHook?.(repo.id) ?? false;
-      // createWorktree checks the branch name, that the branch is new and that the base exists
-      // (each a git process): its errors are said here in the packet's terms.
-      const { baseSha } = await createWorktree({ repoPath: repo.path, worktreePath, branch: packet.branch, base: baseBranch, runCheckoutHook }).catch((err: unknown) => {
+      // createBranch checks the branch name, that the branch is new and that the base exists
+      // (one git process): its errors are said here in the packet's terms.
+      const { baseSha } = await createBranch(repo.path, packet.branch, baseBranch).catch((err: unknown) => {
         if (isAppError(err) && err.code === "not_found") throw new AppError("not_found", `base branch '${baseBranch}' does not exist in ${repo.name}`, { field: "baseBranch" });
         if (isAppError(err) && err.code === "branch_exists") throw new AppError("branch_exists", `branch '${packet.branch}' already exists in ${repo.name}`, { field: "branch" });
         throw err;
@@ -127,10 +127,13 @@ export class LaneService {
           },
         });
       } catch (err) {
-        await removeWorktree(repo.path, worktreePath, { deleteBranch: packet.branch }).catch(() => undefined);
+        await git(["branch", "-D", "--", packet.branch], { cwd: repo.path, allowFailure: true }).catch(() => undefined);
         throw err;
       }
     });
+    // The answer does not wait for the checkout (three git processes); the lane's start, its
+    // freshness and its cleanup do (WorktreeCheckouts).
+    this.deps.checkouts.begin({ laneId: lane.id, repoId: repo.id, worktreePath: lane.worktreePath, branch: lane.branch }, repo.path);
     const { events } = this.deps;
     await events.append({
       type: "lane.created",

@@ -36,9 +36,10 @@ describe("a dependant's worktree at start", { timeout: 180_000 }, () => {
     const { rt, repoId, repoPath } = h;
     const a = await rt.lanes.create(shellPacket(repoId, commitThenWait("a.txt", "from-a")));
     await waitForOutput(rt, a.id, "committed");
-    // Created now: its worktree is cut from main before main moves and before A finishes.
+    // Created now: its branch is cut from main before main moves and before A finishes.
     const b = await rt.lanes.create(shellPacket(repoId, SH("test -f a.txt && test -f later.txt && echo both-present"), { dependsOn: [a.id] }));
-    const createdAt = await head(b.worktreePath);
+    const createdAt = (await rt.db.lane.findUniqueOrThrow({ where: { id: b.id } })).baseSha;
+    expect(createdAt).toBe(await head(repoPath, "main"));
     const mainLater = await commitFile(repoPath, "later.txt", "main moved\n", "main moves on");
     await release(h, a.id);
     const done = await waitForLane(rt, b.id, isTerminal);
@@ -62,7 +63,7 @@ describe("a dependant's worktree at start", { timeout: 180_000 }, () => {
     const a = await rt.lanes.create(shellPacket(repoId, commitThenWait("shared.txt", "from-a")));
     await waitForOutput(rt, a.id, "committed");
     const b = await rt.lanes.create(shellPacket(repoId, ["true"], { dependsOn: [a.id] }));
-    const before = await head(b.worktreePath);
+    const before = (await rt.db.lane.findUniqueOrThrow({ where: { id: b.id } })).baseSha;
     await commitFile(repoPath, "shared.txt", "from-main\n", "main writes shared.txt");
     await release(h, a.id);
     const failed = await waitForEvent(rt, b.id, "lane.failed");

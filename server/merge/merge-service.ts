@@ -41,6 +41,8 @@ export interface MergeDeps {
   recovery: RecoveryService;
   /** Where lanes' directories are (a merge's intent is kept there: merge-journal.ts). */
   dataDir: string;
+  /** Resolves once a new lane's background worktree checkout has ended (server/lanes/worktree-checkouts.ts). */
+  worktreeReady?: (laneId: string) => Promise<void>;
 }
 
 /** Serializes merges per repository: two lanes landing at once would race on the base ref. */
@@ -249,6 +251,7 @@ export class MergeService {
   }
 
   async #removeWorktree(lane: LaneRow, repoPath: string, deleteBranch: boolean, by: string): Promise<void> {
+    await this.deps.worktreeReady?.(lane.id); // else the checkout could land after the removal
     await removeWorktree(repoPath, lane.worktreePath, deleteBranch ? { deleteBranch: lane.branch } : {});
     await this.deps.events.append({ laneId: lane.id, repoId: lane.repoId, type: "lane.cleaned_up", payload: { worktreeRemoved: true, branchDeleted: deleteBranch, by } });
   }

@@ -52,9 +52,9 @@ describe("a repository's code does not run in Laneboard's git calls", () => {
     await fs.rm(marker);
 
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["true"]));
-    expect(await fs.readFile(path.join(lane.worktreePath, "package.json"), "utf8")).toContain("fixture");
-    const done = await waitForLane(h.rt, lane.id, isTerminal);
+    const done = await waitForLane(h.rt, lane.id, isTerminal); // its worktree is checked out before it starts
     expect(done.state).toBe("finished");
+    expect(await fs.readFile(path.join(lane.worktreePath, "package.json"), "utf8")).toContain("fixture");
     expect(await markers(marker)).toEqual([]);
     await tmp.cleanup();
   });
@@ -83,8 +83,8 @@ describe("a repository's code does not run in Laneboard's git calls", () => {
     expect(((await put.json()) as PolicyView).runCheckoutHook).toBe(true);
 
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["true"]));
+    expect((await waitForLane(h.rt, lane.id, isTerminal)).state).toBe("finished"); // checked out before it started
     expect(await markers(marker)).toEqual(["post-checkout"]);
-    await waitForLane(h.rt, lane.id, isTerminal);
     await tmp.cleanup();
   });
 
@@ -97,8 +97,8 @@ describe("a repository's code does not run in Laneboard's git calls", () => {
     const view = (await (await repoPolicy.GET(apiRequest("GET", `/api/v1/repos/${h.repoId}/policy`), id(h.repoId))).json()) as PolicyView;
     expect(view).toMatchObject({ source: "file", runCheckoutHook: false });
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, ["true"]));
+    expect((await waitForLane(h.rt, lane.id, isTerminal)).state).toBe("finished"); // checked out before it started
     expect(await markers(marker)).toEqual([]);
-    await waitForLane(h.rt, lane.id, isTerminal);
     await tmp.cleanup();
   });
 });

@@ -47,7 +47,8 @@ async function snapshot(): Promise<unknown> {
     queue: await json(await queue.GET(req("GET", "/api/v1/scheduler/queue"), none)),
     lanes: (await h.rt.lanes.list()).map((l) => [l.id, l.state, l.queuePosition, l.schedule]),
     caps: (await h.rt.scheduler.settings.caps()).caps,
-    branches: (await git(["branch", "--list"], { cwd: h.repoPath })).stdout,
+    // Names only: a queued lane's worktree is checked out after its create answered.
+    branches: (await git(["branch", "--list", "--format=%(refname:short)"], { cwd: h.repoPath })).stdout,
   };
 }
 
