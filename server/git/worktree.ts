@@ -187,7 +187,8 @@ export async function checkoutWorktree(repoPath: string, worktreePath: string, b
 }
 
 /**
- * Remove a lane's worktree (even with uncommitted changes) and, if asked, its branch.
+ * Remove a lane's worktree (even with uncommitted changes; `evenLocked`: also when it is locked,
+ * as one a `git worktree add` did not finish is) and, if asked, its branch.
  * Idempotent: a worktree that is already gone (directory deleted, registration pruned or not)
  * is not an error, nor is a branch that no longer exists.
  *
@@ -196,11 +197,13 @@ export async function checkoutWorktree(repoPath: string, worktreePath: string, b
  *   left alone; or git refused to delete the branch, e.g. it is checked out elsewhere),
  *   `internal` (git failed otherwise), `unavailable` (worktree lock; {@link withWorktreeLock}).
  */
-export async function removeWorktree(repoPath: string, worktreePath: string, opts: { deleteBranch?: string } = {}): Promise<void> {
+export async function removeWorktree(repoPath: string, worktreePath: string, opts: { deleteBranch?: string; evenLocked?: boolean } = {}): Promise<void> {
   assertAbsolute(worktreePath, "worktreePath");
   if (opts.deleteBranch !== undefined) assertValidBranchName(opts.deleteBranch);
   await withWorktreeLock(repoPath, async () => {
-    const res = await git(["worktree", "remove", "--force", "--", worktreePath], { cwd: repoPath, allowFailure: true });
+    // A second --force removes a locked worktree too (git-worktree(1)).
+    const force = opts.evenLocked ? ["--force", "--force"] : ["--force"];
+    const res = await git(["worktree", "remove", ...force, "--", worktreePath], { cwd: repoPath, allowFailure: true });
     if (res.exitCode !== 0) {
       if (/is a main working tree/.test(res.stderr)) {
         throw new AppError("invalid_input", `refusing to remove the main work tree of ${repoPath}`);

@@ -56,6 +56,21 @@ describe("a new lane's worktree, checked out after the create answered", () => {
     expect(done.worktreePath).toBe(lane.worktreePath);
   });
 
+  it("a checkout cut off half-way (git's `locked` file still says initializing, files missing) is made again at the first start", async () => {
+    const gate = await gateLane(h);
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, SH("test -f package.json && echo complete-checkout"), { dependsOn: [gate.id] }));
+    await h.rt.freshness.refresh(lane.id); // the checkout has ended
+    // What a server killed during `git worktree add` leaves: the admin dir still locked, files not all there.
+    const gitdir = (await fs.readFile(path.join(lane.worktreePath, ".git"), "utf8")).replace(/^gitdir: /, "").trim();
+    await fs.writeFile(path.join(gitdir, "locked"), "initializing");
+    await fs.rm(path.join(lane.worktreePath, "package.json"));
+    await gate.open();
+    const ended = await waitForLane(h.rt, lane.id, isTerminal);
+    expect(ended.state).toBe("finished");
+    await waitForOutput(h.rt, lane.id, "complete-checkout");
+    expect(existsSync(path.join(gitdir, "locked"))).toBe(false);
+  });
+
   it("the repo's post-checkout hook (its policy opted in) runs in the checkout; when it fails, the lane fails at its start with the hook's words and its worker never runs", async () => {
     const { rt, repoId, repoPath } = h;
     const hook = path.join(repoPath, ".git", "hooks", "post-checkout");

@@ -6,8 +6,9 @@
  * (which would otherwise report the worktree missing) and cleanup. The first start itself asks
  * {@link WorktreeCheckouts.ensure}, which also says how the checkout failed.
  */
-import { existsSync } from "node:fs";
-import { addWorktree } from "../git/git";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { addWorktree, removeWorktree } from "../git/git";
 
 /** Which lane's worktree, where, of which branch. */
 export interface CheckoutTarget {
@@ -44,8 +45,8 @@ export class WorktreeCheckouts {
 
   /**
    * For a lane's first start: resolves once its worktree exists. Waits for the checkout begun at
-   * its create; checks it out now when that never ran (the server stopped in between) or the
-   * directory is gone.
+   * its create; checks it out now when that never ran or was cut off (the server stopped in
+   * between: {@link halfMade}) or the directory is gone.
    * @param repoPath read only when a checkout is needed
    * @throws the checkout's error (from {@link addWorktree}: a failing post-checkout hook, an
    *   occupied path, git failing), reported once
@@ -54,7 +55,11 @@ export class WorktreeCheckouts {
     await this.ready(t.laneId);
     const failure = this.#failed.get(t.laneId);
     if (this.#failed.delete(t.laneId)) throw failure;
-    if (!existsSync(t.worktreePath)) await this.#checkout(t, await repoPath());
+    if (existsSync(t.worktreePath) && !halfMade(t.worktreePath)) return;
+    const repo = await repoPath();
+    // Its checkout was cut off (the server was killed during it): made again from the branch.
+    if (existsSync(t.worktreePath)) await removeWorktree(repo, t.worktreePath, { evenLocked: true });
+    await this.#checkout(t, repo);
   }
 
   /** Resolves once every checkout under way has ended (before the server closes its database and leaves). */
@@ -65,5 +70,21 @@ export class WorktreeCheckouts {
   #checkout(t: CheckoutTarget, repoPath: string): Promise<void> {
     const runCheckoutHook = this.opts.runCheckoutHook?.(t.repoId) ?? false;
     return addWorktree({ repoPath, worktreePath: t.worktreePath, branch: t.branch, runCheckoutHook });
+  }
+}
+
+/**
+ * Whether the worktree at `dir` is one `git worktree add` did not finish: it has no `.git` file
+ * yet, or its admin dir still holds the `locked` file git writes ("initializing") while it adds
+ * a worktree and removes once the checkout is done (builtin/worktree.c, git 2.x; in English: our git runs with LC_ALL=C). Never throws.
+ */
+function halfMade(dir: string): boolean {
+  try {
+    const gitdir = /^gitdir: (.+)$/m.exec(readFileSync(path.join(dir, ".git"), "utf8"))?.[1]?.trim();
+    if (!gitdir) return true;
+    return readFileSync(path.join(path.resolve(dir, gitdir), "locked"), "utf8").trim() === "initializing";
+  } catch (err) {
+    // No `.git` file yet: cut off before git wrote it. No `locked` file: finished.
+    return (err as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(path.join(dir, ".git"));
   }
 }
