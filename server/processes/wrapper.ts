@@ -171,11 +171,15 @@ export async function resolveCommand(command: string, cwd: string, envPath: stri
     ? [path.resolve(cwd, command)]
     : (envPath ?? "/usr/local/bin:/usr/bin:/bin").split(":").map((dir) => path.resolve(cwd, dir || ".", command));
   for (const file of candidates) {
+    // A synchronous stat that returns nothing for a missing file: a PATH has a dozen entries and
+    // most miss, and each miss as an async call was a thread-pool round trip and an exception
+    // with its stack trace (~0.3 ms of the server's main thread per miss, in a CPU profile).
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) continue;
     try {
       await fsp.access(file, fsc.X_OK);
-      if ((await fsp.stat(file)).isFile()) return file;
+      return file;
     } catch {
-      // try the next PATH entry
+      // not executable: try the next PATH entry
     }
   }
   throw new AppError("command_not_found", `command not found or not executable: ${command}`, { command });
