@@ -87,17 +87,40 @@ function checkBody(req: IncomingMessage, res: ServerResponse, pathname: string):
   const hasBody = length > 0 || req.headers["transfer-encoding"] !== undefined;
   if (length > MAX_BODY_BYTES) {
     // Do not read it: close the connection once answered instead of draining the rest.
-    res.setHeader("Connection", "close");
+    closeAfterAnswer(req, res);
     return refuse(req, res, 413, "payload_too_large", `the body is ${length} bytes; at most ${MAX_BODY_BYTES} are accepted`);
   }
   if (!hasBody) return false;
   // No declared length: the route reads it up to the cap (app/api/_lib/handler.ts) and leaves the
   // rest unread; the connection must then end with the answer rather than wait for the rest.
-  if (req.headers["content-length"] === undefined) res.setHeader("Connection", "close");
+  if (req.headers["content-length"] === undefined) closeAfterAnswer(req, res);
   const kind = bodyKindOf(req.headers["content-type"]);
   if (kind === "json" || (kind === "yaml" && YAML_BODY_PATH.test(pathname))) return false;
-  res.setHeader("Connection", "close");
+  closeAfterAnswer(req, res);
   return refuse(req, res, 415, "unsupported_media_type", `send the body as application/json${YAML_BODY_PATH.test(pathname) ? " or application/yaml" : ""} (got ${JSON.stringify(req.headers["content-type"] ?? "")})`);
+}
+
+/** How long a connection whose answer left the request body unread may linger before it is cut, in ms. */
+export const LINGER_MS = 2_000;
+
+/**
+ * Answer with `Connection: close` and make sure the connection then ends, also when the answer
+ * leaves the request body partly unread (a refusal, or a route that stopped reading at the cap).
+ * Node half-closes such a connection once the answer is written and waits for the client's end,
+ * but a client still sending may never end it: the unread rest stops its writes. So after
+ * {@link LINGER_MS} the socket is destroyed whatever the client does. Destroying it at once
+ * could reset the connection before the client has read the answer (the lingering close of
+ * RFC 9112 §9.6); reading the rest meanwhile would hand it to a route that no longer reads it.
+ */
+function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader("Connection", "close");
+  res.once("finish", () => {
+    if (req.complete) return;
+    const socket = req.socket;
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  });
 }
 
 /** Set the session cookie and redirect to `location` (the same URL without the token). */
