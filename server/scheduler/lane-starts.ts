@@ -12,7 +12,7 @@ export interface DispatchedLane {
 }
 
 export class LaneStarts {
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new InFlight();
 
   /**
    * Start `items` one after another with `start` (false or a rejection: it did not start; such an
@@ -27,19 +27,18 @@ export class LaneStarts {
         if (!ok) await failed(item).catch((err: unknown) => console.error(`[scheduler] returning ${item.laneId} to the queue failed`, err));
       }
     })();
-    this.#inFlight.add(done);
-    void done.finally(() => this.#inFlight.delete(done));
+    this.#inFlight.track(done);
     return done;
   }
 
   /** Whether no start is in flight. */
   get idle(): boolean {
-    return this.#inFlight.size === 0;
+    return this.#inFlight.idle;
   }
 
   /** Resolves once the starts in flight now are done. */
-  async settled(): Promise<void> {
-    await Promise.all(this.#inFlight);
+  settled(): Promise<void> {
+    return this.#inFlight.settled();
   }
 }
 
