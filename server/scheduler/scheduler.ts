@@ -376,11 +376,13 @@ export class Scheduler {
   /** A lane ended: record what it produced, settle it in the graph, update its dependants. */
   async #settle(laneId: string, outcome: Outcome, reason?: string, early?: { attempt: number; produced: Produced } | null): Promise<void> {
     const { db } = this.deps;
-    const lane = await db.lane.findUnique({ where: { id: laneId }, select: { state: true, engine: true, attempt: true, branch: true, baseSha: true, repo: { select: { path: true } } } });
+    const lane = await db.lane.findUnique({ where: { id: laneId }, select: { state: true, engine: true, attempt: true, branch: true, baseSha: true, repoId: true } });
     // Restarted meanwhile (or gone): its new attempt is what counts.
     if (!lane || !TERMINAL_LANE_STATES.has(lane.state as LaneState)) return;
+    // The repo's path (a second query) only when what it produced was not read before (early).
+    const repoPath = async () => (await db.repo.findUniqueOrThrow({ where: { id: lane.repoId }, select: { path: true } })).path;
     const produced: Produced =
-      outcome !== "succeeded" ? { reason } : early?.attempt === lane.attempt ? early.produced : await producedSinceStart(db, { id: laneId, branch: lane.branch, baseSha: lane.baseSha, repoPath: lane.repo.path });
+      outcome !== "succeeded" ? { reason } : early?.attempt === lane.attempt ? early.produced : await producedSinceStart(db, { id: laneId, branch: lane.branch, baseSha: lane.baseSha, repoPath: await repoPath() });
     await db.lane.update({ where: { id: laneId }, data: { produced: JSON.stringify(produced) } });
     if (outcome === "succeeded") this.#core.limiter.onSuccess(lane.engine);
     for (const [workerId, w] of Object.entries(this.#usage.workers)) if (w.laneId === laneId) delete this.#usage.workers[workerId];
