@@ -12,6 +12,7 @@ import type { LaneView } from "@/lib/api";
 import type { NodesResponse } from "@/lib/node-view";
 import type { LaneEvent } from "@/lib/lane-events";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "../scripts/lib/throwaway-postgres";
+import { TmuxServer, tmuxSocketFor } from "../server/engines/interactive/tmux";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "../server/node-flags";
 import { REPO_ROOT, signal, startServer } from "../server/testing/server-process";
 import { groupMembers } from "./support";
@@ -76,6 +77,8 @@ export class ClusterFixture {
 
   async stop(): Promise<void> {
     for (const n of this.running) await sigkill(n);
+    // A killed node's interactive agents run on in its tmux server (made to outlive a crash): end them.
+    for (const n of this.running) await new TmuxServer(tmuxSocketFor(n.dataDir)).killServer();
     await this.#pg?.stop();
   }
 }
