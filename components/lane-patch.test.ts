@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { BoardResponse } from "@/lib/api";
 import type { LaneEvent } from "@/lib/lane-events";
 import { laneViewFixture } from "@/lib/lane-view.testing";
-import { appendLaneEvent, applyBoardEvent, applyLaneEvent } from "./lane-patch";
+import { appendLaneEvent, applyBoardEvent, applyBoardEvents, applyLaneEvent } from "./lane-patch";
 
 const lane = laneViewFixture;
 
@@ -60,6 +60,26 @@ describe("applyBoardEvent", () => {
     const withRepo = applyBoardEvent(board, { ...e, repoId: "R2" });
     expect(withRepo.repos.map((r) => r.id)).toEqual(["R1", "R2"]);
     expect(applyBoardEvent(withRepo, { ...e, repoId: "R2" })).toBe(withRepo);
+  });
+});
+
+describe("applyBoardEvents", () => {
+  const board: BoardResponse = { repos: [], lanes: [lane(), lane({ id: "L2" }), lane({ id: "L3" })], cursor: 5 };
+
+  it("applies a batch as the events one by one would, each lane's in id order, untouched lanes kept as they were", () => {
+    const batch = [
+      ev(8, { type: "lane.state_changed", payload: { from: "checking", to: "finished" } }),
+      ev(6, { type: "lane.state_changed", payload: { from: "running", to: "checking" } }, "L2"),
+      ev(7, { type: "lane.state_changed", payload: { from: "running", to: "checking" } }),
+      ev(9, { type: "branch.freshness", payload: { ahead: 2, behind: 1, baseBranch: "main" } }, "L2"),
+    ];
+    const one = [...batch].sort((x, y) => x.id - y.id).reduce(applyBoardEvent, board);
+    const together = applyBoardEvents(board, batch);
+    expect(together).toEqual(one);
+    expect(together.lanes[0]).toMatchObject({ state: "finished", lastEvent: { id: 8 } });
+    expect(together.lanes[1]).toMatchObject({ state: "checking", ahead: 2, behind: 1 });
+    expect(together.lanes[2]).toBe(board.lanes[2]);
+    expect(applyBoardEvents(together, batch)).toBe(together); // nothing newer: the same board
   });
 });
 

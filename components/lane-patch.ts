@@ -54,17 +54,37 @@ export function applyLaneEvent(lane: LaneView, ev: LaneEvent): LaneView {
 
 /** Apply one event to the board snapshot; returns `board` itself when nothing changed. */
 export function applyBoardEvent(board: BoardResponse, ev: LaneEvent): BoardResponse {
-  if (ev.type === "repo.registered" && ev.repoId && !board.repos.some((r) => r.id === ev.repoId)) {
-    const repo = { id: ev.repoId, path: ev.payload.path, name: ev.payload.name, mainBranch: ev.payload.mainBranch, createdAt: ev.at };
-    return { ...board, repos: [...board.repos, repo] };
+  return applyBoardEvents(board, [ev]);
+}
+
+/**
+ * Apply a batch of events to the board snapshot in one pass over its lanes (each lane's events
+ * in id order); returns `board` itself when nothing changed. One new board per batch instead of
+ * one per event: every new board re-renders the whole board.
+ */
+export function applyBoardEvents(board: BoardResponse, events: Iterable<LaneEvent>): BoardResponse {
+  let next = board;
+  const byLane = new Map<string, LaneEvent[]>();
+  for (const ev of events) {
+    if (ev.type === "repo.registered" && ev.repoId && !next.repos.some((r) => r.id === ev.repoId)) {
+      const repo = { id: ev.repoId, path: ev.payload.path, name: ev.payload.name, mainBranch: ev.payload.mainBranch, createdAt: ev.at };
+      next = { ...next, repos: [...next.repos, repo] };
+    } else if (ev.laneId) {
+      const list = byLane.get(ev.laneId);
+      if (list) list.push(ev);
+      else byLane.set(ev.laneId, [ev]);
+    }
   }
+  if (byLane.size === 0) return next;
   let changed = false;
-  const lanes = board.lanes.map((lane) => {
-    const next = applyLaneEvent(lane, ev);
-    if (next !== lane) changed = true;
-    return next;
+  const lanes = next.lanes.map((lane) => {
+    const laneEvents = byLane.get(lane.id);
+    if (!laneEvents) return lane;
+    const patched = laneEvents.sort((x, y) => x.id - y.id).reduce(applyLaneEvent, lane);
+    if (patched !== lane) changed = true;
+    return patched;
   });
-  return changed ? { ...board, lanes } : board;
+  return changed ? { ...next, lanes } : next;
 }
 
 /** Whether a view the server sent is at least as new as the cached one (by the last event each has seen). */

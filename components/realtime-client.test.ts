@@ -124,6 +124,29 @@ describe("RealtimeClient", () => {
     expect(invalidations).toContain(JSON.stringify(laneKeys.detail("L1")));
   });
 
+  it("patches the board once for a burst of live events (one new board, one re-render), with every event in it", async () => {
+    client.stop();
+    const batched = new RealtimeClient(qc, {
+      createSocket: () => io(url, { autoConnect: false, transports: ["websocket"] }) as LaneSocket,
+      invalidateWaitMs: 60_000, // no refetch meanwhile: only the patches change the board
+      boardPatchMs: 200,
+      fetchEvents: async (after: number) => ({ events: [], cursor: after }),
+    });
+    batched.noteSnapshot(1);
+    batched.start();
+    await when(batched.subscribeStatus, () => batched.getStatus() === "connected");
+    const boardKey = JSON.stringify(laneKeys.board);
+    let boardUpdates = 0;
+    const unsubscribe = qc.getQueryCache().subscribe((e) => void (e.type === "updated" && e.action.type === "success" && JSON.stringify(e.query.queryKey) === boardKey && boardUpdates++));
+    const states: LaneView["state"][] = ["checking", "running"];
+    for (let id = 2; id <= 21; id++) ioServer.emit("lane:event", stateChanged(id, states[id % 2]!, states[(id + 1) % 2]!));
+    await when((cb) => qc.getQueryCache().subscribe(cb), () => boardLane().lastEvent?.id === 21);
+    unsubscribe();
+    expect(boardUpdates).toBe(1);
+    expect(boardLane().state).toBe(states[0]);
+    batched.stop();
+  });
+
   it("refreshes nothing for an event that changes nothing on the board, the whole board for a board-wide one or while lanes are queued", async () => {
     client.start();
     await connected();
