@@ -14,12 +14,14 @@
  *   worker (`true`) starting and ending while the next creates are answered (a burst);
  * - scrolling fps with 100 lanes streaming output (≥ 50) vs with none streaming.
  *
- * Usage: `npm run bench:board [-- --quick] [-- --only=scroll|create]` (needs `next build` first;
- * --quick: fewer samples; --only=scroll: the small board's rows alone, lane creation and
- * scrolling; --only=create: the lane-creation row alone; both through the same code as the full
+ * Usage: `npm run bench:board [-- --quick] [-- --only=scroll|create|scale1000]` (needs `next build`
+ * first; --quick: fewer samples; --only=scroll: the small board's rows alone, lane creation and
+ * scrolling; --only=create: the lane-creation row alone; --only=scale1000: the 1,000-lane rows
+ * alone, their baselines (the empty board, RSS without lanes) not measured; all through the same code as the full
  * run, for iterating on them, saved to board-<only>-latest.json). `BENCH_TRACE=<directory>`
- * records Chrome traces of both scrolls (scroll-quiet.json, scroll-streaming.json) (chrome://tracing,
- * Perfetto) to see where the main thread goes.
+ * records Chrome traces of both scrolls (scroll-quiet.json, scroll-streaming.json) and of the
+ * 1,000-lane board while agents make lane events (events-1000.json) (chrome://tracing, Perfetto)
+ * to see where the main thread goes.
  */
 import { writeFile } from "node:fs/promises";
 import http from "node:http";
@@ -37,7 +39,7 @@ import { machineBusySeconds, serverCpuSeconds } from "./lib/measure";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? null;
-if (only !== null && only !== "scroll" && only !== "create") throw new Error(`--only=${only}: only "scroll" and "create" are known`);
+if (only !== null && !["scroll", "create", "scale1000"].includes(only)) throw new Error(`--only=${only}: only "scroll", "create" and "scale1000" are known`);
 const SAMPLES = quick ? 30 : 100;
 const PORT = Number(process.env.BENCH_PORT ?? 3960);
 /** Agent lanes making the event load: about two `worker.activity` events a second each. */
@@ -125,7 +127,7 @@ async function atScale(lanes: number, browser: Awaited<ReturnType<typeof launch>
       const seconds = quick ? 5 : 10;
       const chatty = await startChattyLanes(s, CHATTY_LANES, seconds);
       let rate = 0;
-      const tasks = await longTasksDuring(board, s.url, async () => void (rate = await chatty.measure()));
+      const tasks = await longTasksDuring(board, s.url, async () => void (rate = await chatty.measure()), process.env.BENCH_TRACE ? path.join(process.env.BENCH_TRACE, "events-1000.json") : undefined);
       const max = tasks.length ? Math.max(...tasks) : 0;
       add({ what: `longest main-thread task, ${CHATTY_LANES} agents making lane events`, value: max, unit: "ms", baseline: `${tasks.length} tasks over 50 ms`, baselineValue: null, target: "none over 50 ms", ok: max <= 50 });
       add({ what: `lane events stored per second meanwhile`, value: rate, unit: "events/s", baseline: "—", baselineValue: null, target: "≥ 100", ok: rate >= 100 });
@@ -195,6 +197,7 @@ async function streaming(s: BenchServer, browser: BrowserContext): Promise<void>
 async function everything(): Promise<void> {
   const browser = await launch();
   try {
+    if (only === "scale1000") return await atScale(1000, browser, { ms: 0, nodes: 0 }, 0);
     const small = await startBenchServer(0, PORT);
     const board = await signIn(browser, small.url, small.token);
     let empty = { ms: 0, nodes: 0 };

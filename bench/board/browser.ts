@@ -58,16 +58,25 @@ export async function firstRender(browser: BrowserContext, url: string): Promise
   return { ms: r.painted, nodes: r.nodes };
 }
 
-/** Long tasks (ms) on the main thread while `during` runs, after the board has settled. */
-export async function longTasksDuring(browser: BrowserContext, url: string, during: () => Promise<void>): Promise<number[]> {
+/**
+ * Long tasks (ms) on the main thread while `during` runs, after the board has settled.
+ * @param tracePath when given, a Chrome trace of that time is written there (as {@link scrollFps})
+ */
+export async function longTasksDuring(browser: BrowserContext, url: string, during: () => Promise<void>, tracePath?: string): Promise<number[]> {
   const page = await openBoard(browser, url);
   await page.waitForTimeout(2000);
+  const chrome = browser.browser();
+  if (tracePath && chrome) await chrome.startTracing(page, { path: tracePath, screenshots: false, categories: TRACE_CATEGORIES });
   await page.evaluate("window.longTasks = []");
   await during();
   const tasks = (await page.evaluate("window.longTasks")) as number[];
+  if (tracePath && chrome) await chrome.stopTracing();
   await page.close();
   return tasks;
 }
+
+/** What a trace records: the devtools timeline (tasks, frames, layout), JS samples, user timing. */
+const TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "disabled-by-default-devtools.timeline.frame", "v8.execute", "disabled-by-default-v8.cpu_profiler", "blink.user_timing", "toplevel"];
 
 /**
  * Frames per second while the board scrolls down and up for `ms`.
@@ -79,7 +88,7 @@ export async function scrollFps(browser: BrowserContext, url: string, ms: number
   await page.waitForTimeout(1500);
   const chrome = browser.browser();
   if (tracePath && chrome) {
-    await chrome.startTracing(page, { path: tracePath, screenshots: false, categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "disabled-by-default-devtools.timeline.frame", "v8.execute", "disabled-by-default-v8.cpu_profiler", "blink.user_timing", "toplevel"] });
+    await chrome.startTracing(page, { path: tracePath, screenshots: false, categories: TRACE_CATEGORIES });
   }
   // A string, not a function: tsx (esbuild keepNames) would wrap the inner arrow functions in a
   // `__name` helper that exists only in Node, not in the page.
