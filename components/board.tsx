@@ -96,9 +96,7 @@ export function Board({ firstScreen = null }: { firstScreen?: BoardFirstScreen |
     queryFn: async () => {
       const early = await takeEarlyBoard();
       const parsed = early === null ? null : BoardResponseSchema.safeParse(early);
-      const snapshot = parsed?.success ? parsed.data : await api.board();
-      realtime.noteSnapshot(snapshot.cursor);
-      return snapshot;
+      return realtime.noteSnapshot(parsed?.success ? parsed.data : await api.board());
     },
     // Live events patch the cached board immutably (components/lane-patch.ts: a changed lane is a
     // new object, the others keep theirs), so React Query's deep compare of the old and new board

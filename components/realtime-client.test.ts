@@ -91,7 +91,7 @@ describe("RealtimeClient", () => {
         return { events, cursor: events.at(-1)?.id ?? after };
       },
     });
-    client.noteSnapshot(1);
+    client.noteSnapshot({ repos: [], lanes: [lane], cursor: 1 });
   });
 
   afterEach(async () => {
@@ -132,7 +132,7 @@ describe("RealtimeClient", () => {
       boardPatchMs: 200,
       fetchEvents: async (after: number) => ({ events: [], cursor: after }),
     });
-    batched.noteSnapshot(1);
+    batched.noteSnapshot({ repos: [], lanes: [lane], cursor: 1 });
     batched.start();
     await when(batched.subscribeStatus, () => batched.getStatus() === "connected");
     const boardKey = JSON.stringify(laneKeys.board);
@@ -145,6 +145,26 @@ describe("RealtimeClient", () => {
     expect(boardUpdates).toBe(1);
     expect(boardLane().state).toBe(states[0]);
     batched.stop();
+  });
+
+  it("a board snapshot older than live events already applied gets them applied again instead of a refetch; one older than the events at hand is refetched", async () => {
+    client.start();
+    await connected();
+    const boardKey = JSON.stringify(laneKeys.board);
+    ioServer.emit("lane:event", stateChanged(2, "running", "checking"));
+    ioServer.emit("lane:event", stateChanged(3, "checking", "finished"));
+    await when(onInvalidate, () => lanesFetched.length > 0); // both applied, the touched lane refreshed
+    const behind = client.noteSnapshot({ repos: [], lanes: [{ ...lane, lastEvent: { id: 2, type: "lane.state_changed", at: lane.createdAt }, state: "checking" }], cursor: 2 });
+    expect(behind.lanes[0]).toMatchObject({ state: "finished", lastEvent: { id: 3 } });
+    // The next batch after it refreshes the touched lane alone: the snapshot scheduled no refetch.
+    const fetched = lanesFetched.length;
+    ioServer.emit("lane:event", stateChanged(4, "finished", "running"));
+    await when(onInvalidate, () => lanesFetched.length > fetched);
+    expect(invalidations).not.toContain(boardKey);
+    const older = client.noteSnapshot({ repos: [], lanes: [lane], cursor: 0 }); // event 1 is not at hand
+    expect(older.lanes[0]).toBe(lane);
+    await when(onInvalidate, () => invalidations.includes(boardKey));
+    expect(invalidations.filter((k) => k === boardKey)).toHaveLength(1);
   });
 
   it("refreshes nothing for an event that changes nothing on the board, the whole board for a board-wide one or while lanes are queued", async () => {
@@ -204,7 +224,7 @@ describe("RealtimeClient", () => {
     // Events 2 and 3 happened after the snapshot (cursor 1) was taken and before the socket opened.
     log.push(stateChanged(2, "running", "checking"), stateChanged(3, "checking", "failed"));
     const caughtUp = when(onInvalidate, () => invalidations.includes(JSON.stringify(laneKeys.all)));
-    client.noteSnapshot(1);
+    client.noteSnapshot({ repos: [], lanes: [lane], cursor: 1 });
     await caughtUp;
     expect(client.cursor).toBe(3);
     expect(boardLane().state).toBe("failed");
