@@ -5,7 +5,7 @@
  * state is as before, and a legit client is served afterwards.
  */
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { MAX_BODY_BYTES, MAX_BODY_DEPTH } from "@/lib/request-limits";
 import { expectError, type Answer, startSecurityServer, type SecurityServer } from "./harness";
 
@@ -31,18 +31,30 @@ interface Streamed {
  * no answer came before all of it was written. `declared` sets `Content-Length` (and the request
  * is then never ended: the declared length is not reached); without it Node sends the body chunked.
  */
+/** Where the last {@link streamBody} got to: said when a test fails (a hang is otherwise only "timed out"). */
+const progress = { sent: 0, ended: false, answered: null as number | null, answerEnded: false, closed: false, errors: [] as string[] };
+const sayProgressOnFailure = () => onTestFailed(() => console.error(`[bodies] the stream got to: ${JSON.stringify(progress)}`));
+
 function streamBody(pathname: string, bytes: number, declared?: number, method = "POST"): Promise<Streamed> {
+  Object.assign(progress, { sent: 0, ended: false, answered: null, answerEnded: false, closed: false, errors: [] });
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { authorization: `Bearer ${s.token}`, "content-type": "application/json" };
     if (declared !== undefined) headers["content-length"] = String(declared);
     const req = request(s.base + pathname, { method, headers });
     let ended = false;
-    const closed = new Promise<void>((r) => req.once("close", () => r()));
+    const closed = new Promise<void>((r) =>
+      req.once("close", () => {
+        progress.closed = true;
+        r();
+      }),
+    );
     req.on("response", (res) => {
       const answeredMidBody = !ended;
+      progress.answered = res.statusCode ?? 0;
       let text = "";
       res.on("data", (c: Buffer) => (text += c.toString()));
       res.on("end", () => {
+        progress.answerEnded = true;
         let json: unknown;
         try {
           json = JSON.parse(text);
@@ -53,19 +65,20 @@ function streamBody(pathname: string, bytes: number, declared?: number, method =
       });
     });
     // The server may close the connection before the whole body is written: that is the point.
-    req.on("error", (err: NodeJS.ErrnoException) => (["EPIPE", "ECONNRESET"].includes(err.code ?? "") ? undefined : reject(err)));
+    req.on("error", (err: NodeJS.ErrnoException) => (progress.errors.push(err.code ?? err.message), ["EPIPE", "ECONNRESET"].includes(err.code ?? "") ? undefined : reject(err)));
     const chunk = Buffer.alloc(64 * 1024, "a");
     req.write("[");
     let sent = 1;
     const pump = () => {
       while (sent < bytes) {
         sent += chunk.length;
+        progress.sent = sent;
         if (!req.write(chunk)) return void req.once("drain", pump);
       }
       // All of it written and still no answer. A declared length is not reached: the server must
       // answer without the rest (if it waited, the test would time out). Else end the body.
       if (declared !== undefined) return;
-      ended = true;
+      ended = progress.ended = true;
       req.end("]");
     };
     pump();
@@ -82,6 +95,7 @@ describe("oversized bodies", () => {
   });
 
   it("POST /api/v1/lanes – a chunked body with no declared length is cut off at 1 MiB: 413 while it is still being sent, and the connection closes", async () => {
+    sayProgressOnFailure();
     const r = await streamBody("/api/v1/lanes", 8 * MAX_BODY_BYTES);
     expectError(r.answer, 413, "payload_too_large");
     expect(r.answeredMidBody).toBe(true);
