@@ -100,27 +100,33 @@ function checkBody(req: IncomingMessage, res: ServerResponse, pathname: string):
   return refuse(req, res, 415, "unsupported_media_type", `send the body as application/json${YAML_BODY_PATH.test(pathname) ? " or application/yaml" : ""} (got ${JSON.stringify(req.headers["content-type"] ?? "")})`);
 }
 
-/** How long a connection whose answer left the request body unread may linger before it is cut, in ms. */
+/** How long a connection whose answer left the request body unread stays half-open, in ms. */
 export const LINGER_MS = 2_000;
 
 /**
- * Answer with `Connection: close` and make sure the connection then ends, also when the answer
- * leaves the request body partly unread (a refusal, or a route that stopped reading at the cap).
- * Node half-closes such a connection once the answer is written and waits for the client's end,
- * but a client still sending may never end it: the unread rest stops its writes. So after
- * {@link LINGER_MS} the socket is destroyed whatever the client does. Destroying it at once
- * could reset the connection before the client has read the answer (the lingering close of
- * RFC 9112 §9.6); reading the rest meanwhile would hand it to a route that no longer reads it.
+ * Answer with `Connection: close`, and when the answer leaves the request body partly unread (a
+ * refusal, or a route that stopped reading at the cap), close only the sending half at first and
+ * the whole connection {@link LINGER_MS} later. Node destroys the socket as soon as the answer is
+ * written; with the client's bytes still arriving, that resets the connection, and a reset throws
+ * away what the client has not read yet: clients saw the 413's status line and lost its body (a
+ * CI run: EPIPE, the response never ended). The half-open time lets the answer be read first
+ * (the lingering close of RFC 9112 §9.6, without reading on: the rest may be endless).
  */
 function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader("Connection", "close");
-  res.once("finish", () => {
-    if (req.complete) return;
-    const socket = req.socket;
+  const socket = req.socket;
+  // Node's http server ends a `Connection: close` exchange with socket.destroySoon().
+  socket.destroySoon = () => {
+    socket.end();
+    if (req.complete) {
+      if (socket.writableFinished) socket.destroy();
+      else socket.once("finish", () => socket.destroy());
+      return;
+    }
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);
     timer.unref();
     socket.once("close", () => clearTimeout(timer));
-  });
+  };
 }
 
 /** Set the session cookie and redirect to `location` (the same URL without the token). */
