@@ -123,7 +123,7 @@ async function atScale(lanes: number, browser: Awaited<ReturnType<typeof launch>
     add({ what: `DOM elements at first render, ${lanes} lanes`, value: fr.nodes, unit: "nodes", baseline: "empty board", baselineValue: empty.nodes, target: "≤ 3000", ok: fr.nodes <= 3000 });
     if (lanes === 1000) {
       const rss = await s.rss();
-      add({ what: "server RSS, 1000 idle lanes", value: rss / 2 ** 20, unit: "MiB", baseline: "no lanes", baselineValue: idleRss / 2 ** 20, target: "≤ 250 MB", ok: rss <= 250e6 });
+      add({ what: "server RSS, 1000 idle lanes", value: rss / 2 ** 20, unit: "MiB", baseline: "no lanes", baselineValue: idleRss / 2 ** 20, target: "≤ 250 MB (238.4 MiB)", ok: rss <= 250e6 });
       const seconds = quick ? 5 : 10;
       const chatty = await startChattyLanes(s, CHATTY_LANES, seconds);
       let rate = 0;

@@ -14,6 +14,8 @@
  * credentials) before Next.js sees it; Socket.IO checks its handshakes itself. The board URL
  * printed at start carries the admin token (`<data-dir>/token`).
  */
+// First: it must be in place before any dependency loads.
+import "./dependency-source-maps";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import compression from "compression";
 import next from "next";
