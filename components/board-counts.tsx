@@ -31,7 +31,7 @@ export function BoardCounts({
   const pill = (on: boolean) =>
     `inline-flex shrink-0 items-center gap-1 whitespace-nowrap rounded-full px-2 py-0.5 text-xs ring-1 ring-inset ${on ? "bg-sky-500/20 text-zinc-100 ring-sky-500/60" : "text-zinc-300 ring-zinc-800 hover:bg-zinc-800"}`;
   return (
-    <ul aria-label="Lanes by state (click to filter)" data-testid="board-counts" className="flex min-w-0 items-center gap-1.5 overflow-x-auto py-1">
+    <ul aria-label="Lanes by state (click to filter)" data-testid="board-counts" className="flex min-w-0 flex-wrap items-center gap-1.5 py-1 lg:flex-nowrap lg:overflow-x-auto">
       <li>
         <button
           type="button"

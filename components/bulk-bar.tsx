@@ -2,7 +2,9 @@
 /**
  * Bulk actions on the selected lanes: Kill (asks for confirmation, then kills those that can be
  * killed), Restart (those that have ended), and clear the selection. Lanes are acted on a few at
- * a time; the outcome says how many succeeded and the first failure's reason.
+ * a time; the outcome says how many succeeded and the first failure's reason. It stays in view
+ * while the board scrolls: under the header on a wide screen, at the bottom edge on a narrower
+ * one (where the header's height depends on how its counts wrap: components/app-header.tsx).
  */
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
@@ -51,7 +53,7 @@ export function BulkBar({ lanes, onClear }: { lanes: LaneView[]; onClear: () => 
   if (lanes.length === 0) return null;
   const outcome = run.data;
   return (
-    <div role="region" aria-label="Bulk actions" data-testid="bulk-bar" className="sticky top-12 z-10 flex flex-wrap items-center gap-2 rounded-lg border border-sky-700 bg-zinc-900 px-3 py-2 text-xs text-zinc-200">
+    <div role="region" aria-label="Bulk actions" data-testid="bulk-bar" className="sticky top-12 z-10 max-lg:fixed max-lg:inset-x-2 max-lg:bottom-2 max-lg:top-auto max-lg:z-30 flex flex-wrap items-center gap-2 rounded-lg border border-sky-700 bg-zinc-900 px-3 py-2 text-xs text-zinc-200">
       <span data-testid="bulk-count">{lanes.length} selected</span>
       {confirmKill ? (
         <>

@@ -119,6 +119,13 @@ test("at phone width and at 200 % zoom the board does not scroll sideways", asyn
     await openBoard(page);
     await expect(page.getByTestId("lane-card").first()).toBeVisible();
     await noSidewaysScroll(page);
+    // Every count in the header is whole on screen (at 390 px the fourth was cut off mid-word
+    // once): they wrap on a row of their own, none past the edge or in a hidden scroll.
+    const counts = page.getByTestId("board-counts");
+    expect(await counts.getByRole("button").count()).toBeGreaterThanOrEqual(4);
+    const rights = await counts.getByRole("button").evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
+    for (const right of rights) expect(right).toBeLessThanOrEqual(viewport.width);
+    expect(await counts.evaluate((ul) => ul.scrollWidth - ul.clientWidth)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `e2e/artifacts/board-1200-${name}.png` });
     for (const url of ["/settings", "/lanes/new", "/?view=table"]) {
       await page.goto(url);
