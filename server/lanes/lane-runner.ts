@@ -39,7 +39,7 @@ import { findLane, loadLane, transitionLane, updateLane, type LaneDeps, type Lan
 import { laneStartPoint } from "../events/start-point";
 import { prepareDependentWorktree } from "./prepare-worktree";
 import { laneStarted, recoverStarts, unspawnedWorker } from "./recover-starts";
-import { localWorktree, type FirstCheckout } from "./lane-worktree";
+import { localWorktree, type StartCheckout } from "./lane-worktree";
 import { StartsInFlight } from "./starts-in-flight";
 import { recoverChecks } from "./recover-checks";
 
@@ -61,7 +61,7 @@ export interface LaneRunnerDeps extends LaneDeps {
   /** Freshness, policy and recovery around acceptance checks (server/checks/check-guard.ts); passed to the CheckRunner. */
   checkHooks: CheckHooks;
   /** New lanes' worktrees, checked out after their create answered (./worktree-checkouts.ts). */
-  checkouts: FirstCheckout;
+  checkouts: StartCheckout;
   /** Starts `worker.mode: "interactive"` agents in tmux (server/workers/interactive-driver.ts). */
   interactive: { launch(input: InteractiveLaunch): Promise<{ argv: string[]; stop(): Promise<void> }> };
 }

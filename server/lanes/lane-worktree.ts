@@ -1,10 +1,9 @@
 /**
- * A lane's worktree on the node that runs it. Each node keeps worktrees in its own data dir; a
- * lane created on one node (its worktree checked out there after the create answered) or moved to
- * another (a restart, a lost node)
- * is checked out again from its branch in this node's data dir when it starts here, and the row
- * points at the new path. Uncommitted changes of the old worktree stay behind: the lane's branch
- * is the starting point.
+ * A lane's worktree on the node that runs it. Each node keeps worktrees in its own data dir. A
+ * lane created on one node has its worktree checked out there after the create answered; a lane
+ * moved to another node (a restart, a lost node) is checked out again from its branch in that
+ * node's data dir when it starts there, and the row points at the new path. Uncommitted changes
+ * of the old worktree stay behind: the lane's branch is the starting point.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -19,21 +18,20 @@ const inside = (p: string, dir: string) => {
   return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
 };
 
-/** What a lane's first start asks for its worktree (./worktree-checkouts.ts). */
-export type FirstCheckout = Pick<WorktreeCheckouts, "ensure">;
+/** What a lane's start asks for its worktree (./worktree-checkouts.ts). */
+export type StartCheckout = Pick<WorktreeCheckouts, "ensure">;
 
 /**
- * The lane with a worktree in `dataDir`, for its start. Its worktree path is there: on its first
- * attempt, the lane once the checkout begun at its create has made it (or made now, if it never
- * ran: {@link WorktreeCheckouts.ensure}); on a later one, as it is (a directory removed by hand
- * is the lane's own problem to report). Else the lane gets a new worktree of its branch
- * (`<dataDir>/worktrees/<repo>-<lane id prefix>`), written to the row.
+ * The lane with a worktree in `dataDir`, for its start. Its worktree path is there: the lane
+ * once the checkout begun at its create has made it, or once it is made now from the branch when
+ * it is not there ({@link WorktreeCheckouts.ensure}: that checkout never ran or was cut off, or it
+ * failed and this is a restart, or the directory was removed since). Else the lane gets a new
+ * worktree of its branch (`<dataDir>/worktrees/<repo>-<lane id prefix>`), written to the row.
  * @throws AppError from git (the checkout failed, the branch is gone, the path is occupied)
  */
-export async function localWorktree(deps: { db: Db; dataDir: string; checkouts: FirstCheckout }, lane: LaneRow): Promise<LaneRow> {
+export async function localWorktree(deps: { db: Db; dataDir: string; checkouts: StartCheckout }, lane: LaneRow): Promise<LaneRow> {
   const { db, dataDir } = deps;
   if (inside(lane.worktreePath, dataDir)) {
-    if (lane.attempt > 1) return lane;
     const repoPath = async () => (await db.repo.findUniqueOrThrow({ where: { id: lane.repoId } })).path;
     await deps.checkouts.ensure({ laneId: lane.id, repoId: lane.repoId, worktreePath: lane.worktreePath, branch: lane.branch }, repoPath);
     return lane;

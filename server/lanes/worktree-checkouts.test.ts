@@ -87,4 +87,23 @@ describe("a new lane's worktree, checked out after the create answered", () => {
     expect(JSON.stringify(event?.payload)).toContain("the-hook-refused");
     expect((await laneEvents(rt, refused.id)).some((e) => e.type === "lane.started")).toBe(false);
   });
+
+  it("a lane whose checkout failed, restarted once the hook is fixed: the restart checks the worktree out and the worker runs in it", async () => {
+    const { rt, repoId, repoPath } = h;
+    const hook = path.join(repoPath, ".git", "hooks", "post-checkout");
+    await rt.policy.put(repoId, { rules: [], includeDefaults: true, git: { runCheckoutHook: true } });
+    await fs.writeFile(hook, "#!/bin/sh\necho the-hook-refused >&2\nexit 3\n", { mode: 0o755 });
+    const lane = await rt.lanes.create(shellPacket(repoId, SH("cat hook.txt && git rev-parse --abbrev-ref HEAD")));
+    expect((await waitForLane(rt, lane.id, isTerminal)).state).toBe("failed");
+    // git's failed `worktree add` was undone: nothing is left at the lane's path.
+    expect(existsSync(lane.worktreePath)).toBe(false);
+
+    await fs.writeFile(hook, "#!/bin/sh\necho hook-ran > hook.txt\n", { mode: 0o755 });
+    await rt.lanes.restart(lane.id);
+    await waitForOutput(rt, lane.id, "hook-ran");
+    const done = await waitForLane(rt, lane.id, isTerminal);
+    expect(done.state).toBe("finished");
+    expect(done.attempt).toBe(2);
+    await waitForOutput(rt, lane.id, lane.branch);
+  });
 });

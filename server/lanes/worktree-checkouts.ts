@@ -3,7 +3,7 @@
  * and its row is written; `git worktree add` (three git processes and the files' checkout, more
  * than half of what a create cost) runs after the answer. Whatever reads a lane's worktree
  * before the lane's first start waits here for it ({@link WorktreeCheckouts.ready}): freshness
- * (which would otherwise report the worktree missing) and cleanup. The first start itself asks
+ * (which would otherwise report the worktree missing) and cleanup. Each start itself asks
  * {@link WorktreeCheckouts.ensure}, which also says how the checkout failed.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -44,12 +44,14 @@ export class WorktreeCheckouts {
   }
 
   /**
-   * For a lane's first start: resolves once its worktree exists. Waits for the checkout begun at
-   * its create; checks it out now when that never ran or was cut off (the server stopped in
-   * between: {@link halfMade}) or the directory is gone.
+   * For a lane's start: resolves once its worktree exists. Waits for the checkout begun at its
+   * create; checks it out now when that never ran, was cut off (the server stopped in between:
+   * {@link halfMade}) or failed (reported to the first start, made again at a restart), or the
+   * directory is gone.
    * @param repoPath read only when a checkout is needed
    * @throws the checkout's error (from {@link addWorktree}: a failing post-checkout hook, an
-   *   occupied path, git failing), reported once
+   *   occupied path, git failing); the failure of the checkout begun at the create is reported
+   *   once, to the first start
    */
   async ensure(t: CheckoutTarget, repoPath: () => Promise<string>): Promise<void> {
     await this.ready(t.laneId);
