@@ -56,6 +56,19 @@ describe("a new lane's worktree, checked out after the create answered", () => {
     expect(done.worktreePath).toBe(lane.worktreePath);
   });
 
+  it("a checkout cut off at its very start (an empty directory, no `.git` yet) is made at the first start", async () => {
+    const gate = await gateLane(h);
+    const lane = await h.rt.lanes.create(shellPacket(h.repoId, SH("test -f package.json && echo made-in-empty-dir"), { dependsOn: [gate.id] }));
+    await h.rt.freshness.refresh(lane.id); // the checkout has ended
+    // What a server killed in the first instant of `git worktree add` leaves: the directory alone.
+    await git(["worktree", "remove", "--force", "--", lane.worktreePath], { cwd: h.repoPath });
+    await fs.mkdir(lane.worktreePath);
+    await gate.open();
+    const ended = await waitForLane(h.rt, lane.id, isTerminal);
+    expect(ended.state).toBe("finished");
+    await waitForOutput(h.rt, lane.id, "made-in-empty-dir");
+  });
+
   it("a checkout cut off half-way (git's `locked` file still says initializing, files missing) is made again at the first start", async () => {
     const gate = await gateLane(h);
     const lane = await h.rt.lanes.create(shellPacket(h.repoId, SH("test -f package.json && echo complete-checkout"), { dependsOn: [gate.id] }));

@@ -60,7 +60,9 @@ export class WorktreeCheckouts {
     if (existsSync(t.worktreePath) && !halfMade(t.worktreePath)) return;
     const repo = await repoPath();
     // Its checkout was cut off (the server was killed during it): made again from the branch.
-    if (existsSync(t.worktreePath)) await removeWorktree(repo, t.worktreePath, { evenLocked: true });
+    // Without a `.git` file git never got to register it, and `git worktree add` takes the empty
+    // directory as it is (one holding files is refused there: not ours to delete).
+    if (existsSync(path.join(t.worktreePath, ".git"))) await removeWorktree(repo, t.worktreePath, { evenLocked: true });
     await this.#checkout(t, repo);
   }
 
@@ -78,7 +80,8 @@ export class WorktreeCheckouts {
 /**
  * Whether the worktree at `dir` is one `git worktree add` did not finish: it has no `.git` file
  * yet, or its admin dir still holds the `locked` file git writes ("initializing") while it adds
- * a worktree and removes once the checkout is done (builtin/worktree.c, git 2.x; in English: our git runs with LC_ALL=C). Never throws.
+ * a worktree and removes once the checkout is done (builtin/worktree.c, git 2.x; the word is in
+ * English since our git runs with LC_ALL=C). Never throws.
  */
 function halfMade(dir: string): boolean {
   try {
