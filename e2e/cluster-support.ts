@@ -79,6 +79,10 @@ export class ClusterFixture {
     for (const n of this.running) await sigkill(n);
     // A killed node's interactive agents run on in its tmux server (made to outlive a crash): end them.
     for (const n of this.running) await new TmuxServer(tmuxSocketFor(n.dataDir)).killServer();
+    // Each node's fence watchdog outlives it by design (server/cluster/fence-watchdog.mjs) and
+    // gives up only after ten leases: one of two minutes stayed 20 minutes after the spec. Without
+    // its lease file it takes the node as gone for good and exits at its next look.
+    for (const n of this.running) fs.rmSync(path.join(n.dataDir, "cluster", "lease"), { force: true });
     await this.#pg?.stop();
   }
 }
