@@ -131,7 +131,7 @@ export function Board({ firstScreen = null }: { firstScreen?: BoardFirstScreen |
   const View = query.view === "table" ? TableView : query.view === "columns" ? ColumnsView : CardsView;
   return (
     <>
-      <AppHeader ownRow>{repos && <BoardCounts byState={counts.byState} needsYou={counts.needsYou} query={query} onChange={setQuery} />}</AppHeader>
+      <AppHeader wrapping>{repos && <BoardCounts byState={counts.byState} needsYou={counts.needsYou} query={query} onChange={setQuery} />}</AppHeader>
       <main className="mx-auto flex max-w-[1800px] flex-col gap-4 px-3 py-4 sm:px-4">
         {!reachable && (
           <div role="alert" data-testid="server-unreachable" className="rounded-lg border border-red-500/50 bg-red-500/15 px-4 py-3 text-sm text-red-100">

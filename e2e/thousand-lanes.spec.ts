@@ -120,7 +120,7 @@ test("at phone width and at 200 % zoom the board does not scroll sideways", asyn
     await expect(page.getByTestId("lane-card").first()).toBeVisible();
     await noSidewaysScroll(page);
     // Every count in the header is whole on screen (at 390 px the fourth was cut off mid-word
-    // once): they wrap on a row of their own, none past the edge or in a hidden scroll.
+    // once): they wrap, none past the edge or in a hidden scroll.
     const counts = page.getByTestId("board-counts");
     expect(await counts.getByRole("button").count()).toBeGreaterThanOrEqual(4);
     const rights = await counts.getByRole("button").evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
