@@ -71,8 +71,9 @@ function AttemptCard({ laneId, attempt, current }: { laneId: string; attempt: At
           const ok = p.exitCode === 0 && !p.signal;
           const live = p.status === "running" || p.status === "starting";
           return (
-            <li key={p.id} data-testid="attempt-process" data-role={p.role} data-exit-code={p.exitCode ?? ""} className="flex min-w-0 gap-2">
-              <span className={live ? "text-sky-300" : ok ? "text-emerald-300" : "text-red-300"}>
+            <li key={p.id} data-testid="attempt-process" data-role={p.role} data-exit-code={p.exitCode ?? ""} className="flex min-w-0 flex-col sm:flex-row sm:gap-2">
+              {/* On a phone the command goes under the sentence: beside it, it squeezed the sentence to a word a line. */}
+              <span className={`sm:shrink-0 ${live ? "text-sky-300" : ok ? "text-emerald-300" : "text-red-300"}`}>
                 {p.role === "check" ? `check ${levelOf.get(p.id) ?? ""}` : p.role} {live ? "is running" : describeExit(p.exitCode, p.signal)}
               </span>
               <span className="min-w-0 truncate font-mono text-zinc-400" title={p.command.join(" ")}>

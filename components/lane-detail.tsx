@@ -188,7 +188,8 @@ export function LaneDetail({ laneId }: { laneId: string }) {
                 <ChecksTable checks={lane.data.checks} />
               </div>
             </div>
-            <div role="tablist" aria-label="Lane views" className="flex gap-1 overflow-x-auto border-b border-zinc-800">
+            {/* Wrapping, not a sideways scroll: at 390 px the fifth tab (Attempts) was out of view with nothing to say so. */}
+            <div role="tablist" aria-label="Lane views" className="flex flex-wrap gap-x-1 border-b border-zinc-800">
               {tabs.map((t) => (
                 <button
                   key={t}

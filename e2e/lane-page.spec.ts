@@ -24,6 +24,10 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `e2e/artifacts/${name}-phone.png`, fullPage: true });
   const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   expect(scroll, `${name}: the page scrolls sideways at 390 px`).toBeLessThanOrEqual(inner);
+  // Every tab whole on screen: none past the edge of a list that would scroll sideways unseen.
+  const tabRights = await page.getByRole("tab").evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
+  expect(tabRights.length, `${name}: the lane's tabs`).toBeGreaterThanOrEqual(4);
+  for (const right of tabRights) expect(right, `${name}: a tab reaches past 390 px`).toBeLessThanOrEqual(inner);
   await page.setViewportSize({ width: 1440, height: 900 });
 }
 
