@@ -8,7 +8,7 @@
  * Prisma's client and luxon bring 430 maps, 10.3 MB of JSON (Next's app-page runtime map alone is
  * 4.2 MB), read when the module loads whether or not a stack trace ever needs it.
  *
- * {@link skipDependencySourceMaps} removes that comment from the CommonJS files under
+ * This module removes that comment from the CommonJS files under
  * `node_modules` as they are compiled (through `pirates`, the require hook Babel and Jest use), so
  * Node never reads their maps. Their frames in a stack trace then name the published JS lines,
  * as they would without tsx; frames in Laneboard's own code are mapped as before.
@@ -36,21 +36,7 @@ export function withoutSourceMapComment(code: string): string {
   return code.includes("sourceMappingURL=") ? code.replace(SOURCE_MAP_COMMENT, "") : code;
 }
 
-let installed: (() => void) | null = null;
-
-/**
- * From now on, CommonJS modules loaded from a `node_modules` directory are compiled without their
- * source map comment. Call before the dependencies load (first thing in server/main.ts). ES modules
- * in dependencies are not hooked (Node 20 has no synchronous load hook for them); they keep their
- * maps. Idempotent.
- * @returns undo: later modules keep their comments again
- */
-export function skipDependencySourceMaps(): () => void {
-  installed ??= addHook(withoutSourceMapComment, { exts: [".js", ".cjs"], ignoreNodeModules: false, matcher: (file) => file.includes(NODE_MODULES) });
-  return () => {
-    installed?.();
-    installed = null;
-  };
-}
-
-skipDependencySourceMaps();
+// From here on, CommonJS modules loaded from a `node_modules` directory are compiled without
+// their source map comment. ES modules in dependencies are not hooked (Node 20 has no
+// synchronous load hook for them); they keep their maps.
+addHook(withoutSourceMapComment, { exts: [".js", ".cjs"], ignoreNodeModules: false, matcher: (file) => file.includes(NODE_MODULES) });

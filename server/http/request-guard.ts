@@ -115,14 +115,12 @@ export const LINGER_MS = 2_000;
 function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader("Connection", "close");
   const socket = req.socket;
-  // Node's http server ends a `Connection: close` exchange with socket.destroySoon().
+  // Node's http server ends a `Connection: close` exchange with socket.destroySoon(); a request
+  // read whole keeps Node's own.
+  const destroySoon = socket.destroySoon.bind(socket);
   socket.destroySoon = () => {
+    if (req.complete) return destroySoon();
     socket.end();
-    if (req.complete) {
-      if (socket.writableFinished) socket.destroy();
-      else socket.once("finish", () => socket.destroy());
-      return;
-    }
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);
     timer.unref();
     socket.once("close", () => clearTimeout(timer));

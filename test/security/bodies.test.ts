@@ -26,15 +26,15 @@ interface Streamed {
   closed: Promise<void>;
 }
 
+/** Where the last {@link streamBody} got to: said when a test fails (a hang is otherwise only "timed out"). */
+const progress = { sent: 0, ended: false, answered: null as number | null, answerEnded: false, closed: false, errors: [] as string[] };
+const sayProgressOnFailure = () => onTestFailed(() => console.error(`[bodies] the stream got to: ${JSON.stringify(progress)}`));
+
 /**
  * Send `bytes` of body to `pathname` as the admin, in 64 KiB writes, ending the request only if
  * no answer came before all of it was written. `declared` sets `Content-Length` (and the request
  * is then never ended: the declared length is not reached); without it Node sends the body chunked.
  */
-/** Where the last {@link streamBody} got to: said when a test fails (a hang is otherwise only "timed out"). */
-const progress = { sent: 0, ended: false, answered: null as number | null, answerEnded: false, closed: false, errors: [] as string[] };
-const sayProgressOnFailure = () => onTestFailed(() => console.error(`[bodies] the stream got to: ${JSON.stringify(progress)}`));
-
 function streamBody(pathname: string, bytes: number, declared?: number, method = "POST"): Promise<Streamed> {
   Object.assign(progress, { sent: 0, ended: false, answered: null, answerEnded: false, closed: false, errors: [] });
   return new Promise((resolve, reject) => {
