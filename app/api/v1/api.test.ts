@@ -5,7 +5,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isTerminal, runtimePerFile, shellPacket, waitForLane } from "@/server/testing/runtime-harness";
+import { isTerminal, runtimePerFile, shellPacket, waitForLane, waitForOutput } from "@/server/testing/runtime-harness";
 import { apiRequest } from "@/server/testing/auth";
 import * as events from "./events/route";
 import * as laneKill from "./lanes/[id]/kill/route";
@@ -77,10 +77,13 @@ describe("lanes", () => {
 
   it("POST /api/v1/lanes → kill → restart → logs, and GET /api/v1/events resumes from a cursor", async () => {
     const cursor = (await (await events.GET(get("/api/v1/events?after=0&limit=5000"), none)).json()).cursor as number;
-    const created = await lanes.POST(post("/api/v1/lanes", shellPacket(h.repoId, ["sh", "-c", "echo up; exec sleep 60"])), none);
+    const created = await lanes.POST(post("/api/v1/lanes", shellPacket(h.repoId, ["sh", "-c", "sleep 0.4; echo up; exec sleep 60"])), none);
     expect(created.status).toBe(201);
     const view = await created.json();
     await waitForLane(h.rt, view.id, (l) => l.state === "running");
+    // "running" means spawned, not that the shell has printed yet: on a busy machine a kill at
+    // once can land before `echo up` runs, and then there is no line to find below.
+    await waitForOutput(h.rt, view.id, "up");
 
     const killed = await laneKill.POST(post(`/api/v1/lanes/${view.id}/kill`, { graceMs: 300 }), id(view.id));
     expect(killed.status).toBe(200);
@@ -90,6 +93,7 @@ describe("lanes", () => {
     const restarted = await laneRestart.POST(post(`/api/v1/lanes/${view.id}/restart`), id(view.id));
     expect(restarted.status).toBe(200);
     await waitForLane(h.rt, view.id, (l) => l.state === "running" && l.attempt === 2);
+    await waitForOutput(h.rt, view.id, "up"); // the logs below are this attempt's
     await expectError(await laneRestart.POST(post(`/api/v1/lanes/${view.id}/restart`), id(view.id)), 409, "conflict");
     await h.rt.lanes.kill(view.id, { graceMs: 300 });
     await waitForLane(h.rt, view.id, isTerminal);
