@@ -14,6 +14,7 @@ import { WORKER_STATE_WORDS } from "@/lib/event-sentence";
 import { GREEN_LEVELS, isAgentEngine } from "@/lib/task-packet";
 import { api, ApiError, errorMessage } from "./api-client";
 import { AppHeader } from "./app-header";
+import { CopyButton } from "./copy-button";
 import { LaneActions } from "./lane-actions";
 import { LaneAttemptsView } from "./lane-attempts";
 import { AheadBehind, CheckChips, ExitCode, LastEvent, StateBadge, WorktreePath } from "./lane-bits";
@@ -53,7 +54,14 @@ function When({ iso }: { iso: string | null }) {
 function Facts({ lane }: { lane: LaneView }) {
   return (
     <dl className="grid grid-cols-2 gap-x-6 gap-y-3 rounded-lg border border-zinc-800 bg-zinc-900/50 p-4 md:grid-cols-4">
-      <Fact label="Branch">{mono(lane.branch)}</Fact>
+      <Fact label="Branch">
+        <span className="flex min-w-0 items-center gap-1.5">
+          <span className="min-w-0 truncate font-mono" title={lane.branch}>
+            {lane.branch}
+          </span>
+          <CopyButton value={lane.branch} label="branch" />
+        </span>
+      </Fact>
       <Fact label="Base">{mono(lane.baseBranch)}</Fact>
       <Fact label="Ahead / behind">
         <AheadBehind lane={lane} baseName={lane.baseBranch} />

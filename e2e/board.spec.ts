@@ -24,6 +24,30 @@ test("the board shows the demo lanes: green, red, behind main, and running with 
   await page.screenshot({ path: "e2e/artifacts/board.png", fullPage: true });
 });
 
+test("copy buttons put a lane's branch and worktree path on the clipboard, on its card and on its page", async ({ page, context, request }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await openBoard(page);
+  const card = page.getByTestId("lane-card").first();
+  const view = await lane(request, (await card.getAttribute("data-lane-id"))!);
+  const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+
+  await card.getByTestId("copy-branch").click();
+  await expect(card.getByTestId("copy-branch")).toHaveText("copied");
+  expect(await clipboard()).toBe(view.branch);
+  await card.getByTestId("copy-worktree-path").click();
+  await expect(card.getByTestId("copy-worktree-path")).toHaveText("copied");
+  expect(await clipboard()).toBe(view.worktreePath);
+
+  await page.goto(`/lanes/${view.id}`);
+  await page.evaluate(() => navigator.clipboard.writeText(""));
+  await page.getByTestId("copy-branch").click();
+  await expect(page.getByTestId("copy-branch")).toHaveText("copied");
+  expect(await clipboard()).toBe(view.branch);
+  await page.getByTestId("copy-worktree-path").click();
+  await expect(page.getByTestId("copy-worktree-path")).toHaveText("copied");
+  expect(await clipboard()).toBe(view.worktreePath);
+});
+
 test("Kill stops the lane's whole process group; Restart brings new output", async ({ page, request }) => {
   await openBoard(page);
   const card = page.locator('[data-testid="lane-card"][data-state="running"]').first();
