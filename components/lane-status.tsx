@@ -51,7 +51,9 @@ export function UsageText({ usage }: { usage: { inputTokens: number; outputToken
 
 /** How each process of the newest attempt ended, e.g. "worker exited cleanly (code 0) · check targeted exited with code 1". */
 function Exits({ attempts }: { attempts: LaneAttempts | undefined }) {
-  const current = attempts?.attempts.at(-1);
+  // Until the attempts arrive nothing is known: "no process yet" would be false for an ended lane.
+  if (!attempts) return <span className="text-zinc-400">loading…</span>;
+  const current = attempts.attempts.at(-1);
   if (!current || current.processes.length === 0) return <span className="text-zinc-400">no process yet</span>;
   const levelOf = new Map(current.checks.map((c) => [c.processId, c.level]));
   return (
@@ -142,12 +144,18 @@ export function LaneStatus({ lane, attempts, onGo }: { lane: LaneView; attempts:
         </Row>
         <Row label="Usage">
           <span className="flex flex-col gap-0.5">
-            <span data-testid="lane-usage">
-              this lane: <UsageText usage={attempts?.usage ?? null} />
-            </span>
-            <span data-testid="repo-usage" className="text-zinc-400">
-              its repo ({attempts?.repoUsage.lanes ?? "…"} lanes): <UsageText usage={attempts?.repoUsage ?? null} />
-            </span>
+            {attempts ? (
+              <>
+                <span data-testid="lane-usage">
+                  this lane: <UsageText usage={attempts.usage} />
+                </span>
+                <span data-testid="repo-usage" className="text-zinc-400">
+                  its repo ({attempts.repoUsage.lanes} lanes): <UsageText usage={attempts.repoUsage} />
+                </span>
+              </>
+            ) : (
+              <span className="text-zinc-400">loading…</span>
+            )}
           </span>
         </Row>
       </dl>
