@@ -1,3 +1,4 @@
+import type { Locator } from "@playwright/test";
 import { board, expect, lane, openBoard, pidsInGroup, processView, test } from "./support";
 
 // The server starts on a fresh data directory, so the embedded demo (a real repo, real lanes
@@ -27,25 +28,22 @@ test("the board shows the demo lanes: green, red, behind main, and running with 
 test("copy buttons put a lane's branch and worktree path on the clipboard, on its card and on its page", async ({ page, context, request }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   await openBoard(page);
-  const card = page.getByTestId("lane-card").first();
-  const view = await lane(request, (await card.getAttribute("data-lane-id"))!);
+  // By id: the board sorts by last activity, so "the first card" can be another lane a moment later.
+  const view = await lane(request, (await page.getByTestId("lane-card").first().getAttribute("data-lane-id"))!);
+  const card = page.locator(`[data-testid="lane-card"][data-lane-id="${view.id}"]`);
   const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  // Clears the clipboard, clicks, and waits for the value (the button's "copied" lasts only 1.5 s).
+  const copies = async (button: Locator, value: string) => {
+    await page.evaluate(() => navigator.clipboard.writeText(""));
+    await button.click();
+    await expect.poll(clipboard).toBe(value);
+  };
 
-  await card.getByTestId("copy-branch").click();
-  await expect(card.getByTestId("copy-branch")).toHaveText("copied");
-  expect(await clipboard()).toBe(view.branch);
-  await card.getByTestId("copy-worktree-path").click();
-  await expect(card.getByTestId("copy-worktree-path")).toHaveText("copied");
-  expect(await clipboard()).toBe(view.worktreePath);
-
+  await copies(card.getByTestId("copy-branch"), view.branch);
+  await copies(card.getByTestId("copy-worktree-path"), view.worktreePath);
   await page.goto(`/lanes/${view.id}`);
-  await page.evaluate(() => navigator.clipboard.writeText(""));
-  await page.getByTestId("copy-branch").click();
-  await expect(page.getByTestId("copy-branch")).toHaveText("copied");
-  expect(await clipboard()).toBe(view.branch);
-  await page.getByTestId("copy-worktree-path").click();
-  await expect(page.getByTestId("copy-worktree-path")).toHaveText("copied");
-  expect(await clipboard()).toBe(view.worktreePath);
+  await copies(page.getByTestId("copy-branch"), view.branch);
+  await copies(page.getByTestId("copy-worktree-path"), view.worktreePath);
 });
 
 test("Kill stops the lane's whole process group; Restart brings new output", async ({ page, request }) => {
