@@ -87,6 +87,7 @@ export class ClusterFixture {
   }
 }
 
+
 /** Run a node that is expected to refuse to start: resolves with its exit code and output. */
 export function refusedNode(opts: { id: string; databaseUrl: string; dataDir?: string; args?: string[] }): Promise<{ code: number | null; output: string; listened: boolean }> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `laneboard-node-${opts.id}-`));
@@ -167,6 +168,31 @@ export function peakRunning(events: LaneEvent[], keyOf: (laneId: string) => stri
 /** State letter of every live member of process group `pgid` (`T`: stopped), from /proc. */
 export function groupStates(pgid: number): string[] {
   return groupMembers(pgid).map((m) => m.state);
+}
+
+/** SIGSTOP's bit in /proc/<pid>/status's pending masks (signal n is bit n - 1; signal(7): SIGSTOP is 19 on Linux x86 and arm). */
+const SIGSTOP_BIT = 1n << 18n;
+
+/**
+ * Whether process group `pgid` is paused: it has live members, and each is stopped (`T`) or has
+ * a SIGSTOP pending (`SigPnd`/`ShdPnd` in /proc/<pid>/status, proc(5)), which it takes before it
+ * runs another instruction of its own. The second case is a shell stopped inside vfork(2): dash
+ * runs `sleep` through vfork, and when the group's SIGSTOP lands between the child's vfork and its
+ * exec, the child stops and the shell waits for it in the kernel (state `D`) until SIGCONT.
+ */
+export function groupPaused(pgid: number): boolean {
+  const members = groupMembers(pgid);
+  return members.length > 0 && members.every((m) => m.state === "T" || stopPending(m.pid));
+}
+
+function stopPending(pid: number): boolean {
+  let status: string;
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return false; // gone: the next look decides
+  }
+  return [...status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)].some((m) => (BigInt(`0x${m[1]}`) & SIGSTOP_BIT) !== 0n);
 }
 
 /**

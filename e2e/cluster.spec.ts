@@ -13,7 +13,7 @@ import { expect, test } from "@playwright/test";
 import type { LaneView, ProcessView } from "@/lib/api";
 import type { ThrowawayPostgres } from "../scripts/lib/throwaway-postgres";
 import { applyPostgresMigrations } from "../server/store/migrate-postgres";
-import { allEvents, api, ClusterFixture, groupStates, lanes, libfaketime, makeRepo, nodeArgs, nodes, peakRunning, refusedNode, sigkill, skewedClockEnv, stopNode, type NodeProcess } from "./cluster-support";
+import { allEvents, api, ClusterFixture, groupPaused, groupStates, lanes, libfaketime, makeRepo, nodeArgs, nodes, peakRunning, refusedNode, sigkill, skewedClockEnv, stopNode, type NodeProcess } from "./cluster-support";
 import { pidsInGroup } from "./support";
 
 test.describe.configure({ mode: "serial" });
@@ -185,7 +185,7 @@ test("node B is SIGKILLed mid-run: its processes are paused before its lease run
 
   await sigkill(b);
   // B's fence pauses its lane processes (SIGSTOP) once its lease is nearly out…
-  await expect.poll(() => groups.every((g) => groupStates(g).length > 0 && groupStates(g).every((s) => s === "T")), { timeout: 60_000 }).toBe(true);
+  await expect.poll(() => groups.every(groupPaused), { timeout: 60_000 }).toBe(true);
   // …and the leader among A and C, watching B's heartbeat stand still in the database, declares B
   // lost, naming its running lanes.
   await expect.poll(async () => (await allEvents(c.url, cursor)).some((e) => e.type === "node.lost" && e.payload.nodeId === "node-b"), { timeout: 60_000 }).toBe(true);
@@ -209,7 +209,7 @@ test("node B is SIGKILLed mid-run: its processes are paused before its lease run
   }
   // B's old processes never ran on, although their gates are open: still paused. B restarted kills them,
   // and its lanes stay where they went.
-  expect(groups.every((g) => groupStates(g).every((s) => s === "T"))).toBe(true);
+  expect(groups.every(groupPaused)).toBe(true);
   const b2 = await boot("node-b", nodeArgs(4), b.dataDir);
   await expect.poll(() => groups.every((g) => groupStates(g).length === 0), { timeout: 60_000 }).toBe(true);
   expect((await nodes(b2.url)).nodes.find((n) => n.id === "node-b")?.alive).toBe(true);
@@ -317,7 +317,7 @@ test("a database outage stalls the nodes without losing a lane or an event; they
   // The database goes away (pg_ctl stop -m fast cuts every session). No node can renew its lease,
   // so each node's fence pauses its lanes: the cluster stalls…
   await pg.stopServer();
-  await expect.poll(() => groups.every((g) => groupStates(g).length > 0 && groupStates(g).every((st) => st === "T")), { timeout: 120_000 }).toBe(true);
+  await expect.poll(() => groups.every(groupPaused), { timeout: 120_000 }).toBe(true);
   // …the lanes may end now (they will once resumed), and the database comes back.
   for (let i = 0; i < 6; i++) gates.open(`through-${i}`);
   await pg.start();
