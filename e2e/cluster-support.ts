@@ -13,6 +13,7 @@ import type { NodesResponse } from "@/lib/node-view";
 import type { LaneEvent } from "@/lib/lane-events";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "../scripts/lib/throwaway-postgres";
 import { TmuxServer, tmuxSocketFor } from "../server/engines/interactive/tmux";
+import { readCmdline, signalGroup } from "../server/processes/procfs";
 import { SERVER_ENV, SERVER_NODE_FLAGS } from "../server/node-flags";
 import { REPO_ROOT, signal, startServer } from "../server/testing/server-process";
 import { groupMembers } from "./support";
@@ -83,10 +84,32 @@ export class ClusterFixture {
     // gives up only after ten leases: one of two minutes stayed 20 minutes after the spec. Without
     // its lease file it takes the node as gone for good and exits at its next look.
     for (const n of this.running) fs.rmSync(path.join(n.dataDir, "cluster", "lease"), { force: true });
+    // So is every lane process a killed node left: when a test fails before opening its gates,
+    // its paused lanes would wait on forever with no watchdog left to end them.
+    for (const n of this.running) for (const pgid of laneGroups(n.dataDir)) signalGroup(pgid, "SIGKILL");
     await this.#pg?.stop();
   }
 }
 
+/**
+ * Process groups of the lane processes still alive in a node's data dir: each process's wrapper
+ * pid (`<dataDir>/processes/<id>/pid`, the group id) when it is still that wrapper (its argv
+ * names the process dir, server/processes/wrapper.ts), as the fence watchdog finds them.
+ */
+function laneGroups(dataDir: string): number[] {
+  const root = path.join(dataDir, "processes");
+  const dirs = fs.existsSync(root) ? fs.readdirSync(root).map((name) => path.join(root, name)) : [];
+  return dirs.flatMap((dir) => {
+    let pid: number;
+    try {
+      pid = Number(fs.readFileSync(path.join(dir, "pid"), "utf8").trim());
+    } catch {
+      return []; // never started
+    }
+    const named = readCmdline(pid)?.[4];
+    return pid > 0 && named !== undefined && path.resolve(named) === path.resolve(dir) ? [pid] : [];
+  });
+}
 
 /** Run a node that is expected to refuse to start: resolves with its exit code and output. */
 export function refusedNode(opts: { id: string; databaseUrl: string; dataDir?: string; args?: string[] }): Promise<{ code: number | null; output: string; listened: boolean }> {
