@@ -124,6 +124,17 @@ describe("RealtimeClient", () => {
     expect(invalidations).toContain(JSON.stringify(laneKeys.detail("L1")));
   });
 
+  it("keeps each lane's recent events, for a first load of a lane's event list (it has no list to append them to yet)", async () => {
+    client.start();
+    await connected();
+    ioServer.emit("lane:event", stateChanged(2, "running", "checking"));
+    ioServer.emit("lane:event", { ...stateChanged(3, "checking", "finished"), laneId: "L2" });
+    ioServer.emit("lane:event", stateChanged(4, "finished", "running"));
+    await when(onInvalidate, () => client.cursor === 4);
+    expect(client.recentLaneEvents("L1").map((e) => e.id)).toEqual([2, 4]);
+    expect(client.recentLaneEvents("L2").map((e) => e.id)).toEqual([3]);
+  });
+
   it("patches the board once for a burst of live events (one new board, one re-render), with every event in it", async () => {
     client.stop();
     const batched = new RealtimeClient(qc, {

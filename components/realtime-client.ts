@@ -259,6 +259,15 @@ export class RealtimeClient {
   }
 
   /**
+   * The events of lane `laneId` applied lately (live or caught up), oldest first: at most the last
+   * {@link RECENT_EVENTS} to {@link RECENT_EVENTS} × 2 of all lanes. For a load of the lane's event
+   * list (use-lane-events.ts), which keeps those past what the server read.
+   */
+  recentLaneEvents(laneId: string): LaneEvent[] {
+    return this.#recent.filter((e) => e.laneId === laneId);
+  }
+
+  /**
    * Follow a lane's output: the server sends the last `tail` lines (0..5000) in the ack, then
    * live lines. Survives reconnects (re-subscribes, `resubscribed: true`).
    * @param everyMs how long the server may hold live lines to send them with more (0..1000; a

@@ -28,6 +28,22 @@ describe("loadLaneEvents", () => {
     expect(qc.getQueryData<readonly LaneEvent[]>(laneKeys.events("L1"))!.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it("a first load keeps the live events that came while it ran, which had no list to go to", async () => {
+    const qc = new QueryClient();
+    const recent: LaneEvent[] = [];
+    let answer: (list: readonly LaneEvent[]) => void = () => {};
+    const server = () => new Promise<readonly LaneEvent[]>((r) => (answer = r));
+    const load = qc.fetchQuery({ queryKey: laneKeys.events("L1"), queryFn: () => loadLaneEvents(qc, "L1", server, () => recent) });
+    // Stored after the server read its page, delivered live before the page arrived: no list yet,
+    // so the realtime client keeps it only among its recent events.
+    recent.push(ev(3));
+    live(qc, ev(3));
+    answer([ev(1), ev(2)]);
+    await load;
+    live(qc, ev(4));
+    expect(qc.getQueryData<readonly LaneEvent[]>(laneKeys.events("L1"))!.map((e) => e.id)).toEqual([1, 2, 3, 4]);
+  });
+
   it("a first load, or one that already has every event, is the server's list", async () => {
     const qc = new QueryClient();
     expect((await loadLaneEvents(qc, "L1", async () => [ev(1)])).map((e) => e.id)).toEqual([1]);
