@@ -48,7 +48,12 @@ test("POST /api/v1/lanes answers 503 disk_full from a server process whose data 
     const processOf = async (laneId: string) => (await json<LaneView>("GET", `/api/v1/lanes/${laneId}`)).currentProcessId;
     await expect.poll(async () => (await processOf(fine.id)) !== null && (await processOf(flood.id)) !== null, { timeout: 30_000 }).toBe(true);
     const floodProcessId = (await processOf(flood.id))!;
-    for (const id of [floodProcessId, (await processOf(fine.id))!]) groups.push((await json<ProcessView>("GET", `/api/v1/processes/${id}`)).pgid!);
+    // A process row exists before its spawn has given it a pid: wait for the group id. A null one
+    // would make the cleanup below `kill(-0)`, which is this test runner's own process group.
+    for (const id of [floodProcessId, (await processOf(fine.id))!]) {
+      await expect.poll(async () => (await json<ProcessView>("GET", `/api/v1/processes/${id}`)).pgid ?? 0, { timeout: 30_000 }).toBeGreaterThan(1);
+      groups.push((await json<ProcessView>("GET", `/api/v1/processes/${id}`)).pgid!);
+    }
     await expect.poll(async () => (await freeBytes(dataDir))! < MIN_FREE_BYTES, { timeout: 60_000 }).toBe(true);
 
     // While full: new work is refused with 503 disk_full (not a 500, not a dropped connection), reads answer.
@@ -77,6 +82,7 @@ test("POST /api/v1/lanes answers 503 disk_full from a server process whose data 
   } finally {
     if (server) await sigkill(server.child);
     for (const pgid of groups) {
+      if (!(pgid > 1)) continue; // never our own group (kill(-0)) or every process (kill(-1))
       try {
         process.kill(-pgid, "SIGKILL");
       } catch {
